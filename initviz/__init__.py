@@ -1,0 +1,16 @@
+"""initviz: see what weight initialization does to a neural network.
+
+``import initviz`` loads pure numpy/scipy computation only: the plotly figure builders
+(``initviz.figures``) and the Streamlit pages (``initviz.ui``) are imported by the app alone.
+"""
+
+from .errors import InitvizError
+from .rng import as_generator, stream
+
+# --- initializers: fans, gains, exact laws, sampling (initviz.fans, .laws, .initializers)
+
+# --- activations, networks, signal propagation (initviz.activations, .network, .propagation)
+
+# --- geometry of random matrices and theory (initviz.geometry, .theory)
+
+__version__ = "0.1.0"
