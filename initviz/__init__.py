@@ -8,6 +8,7 @@ from .errors import InitvizError
 from .rng import as_generator, stream
 
 # --- initializers: fans, gains, exact laws, sampling (initviz.fans, .laws, .initializers)
+from .laws import Law, law_with_variance
 
 # --- activations, networks, signal propagation (initviz.activations, .network, .propagation)
 
