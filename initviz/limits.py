@@ -1,0 +1,88 @@
+"""Explicit limits on what one network and one propagation may ask for.
+
+Every size a user (or a URL) can choose is bounded here, by name, and checked in the core — not
+only in the UI — so the most expensive allowed request still finishes in seconds and in bounded
+memory. The budgets are on the work actually done:
+
+* a network's weights: Σ_l n_{l−1}·n_l entries (``MAX_WEIGHTS``);
+* one propagation: n_seeds·batch·Σ_l n_l activation entries (``MAX_ACTIVATIONS``, the elementwise
+  work and the statistics), n_seeds·batch·Σ_l n_{l−1}·n_l multiply–adds of the forward pass
+  (``MAX_MACS``; the backward pass costs about twice that again) and n_seeds·Σ_l n_{l−1}·n_l
+  weight draws (``MAX_WEIGHT_DRAWS``);
+* memory kept for the backward pass (``MAX_STORE_BYTES``): beyond it, weights and
+  pre-activations are recomputed from their seeded streams segment by segment (checkpointing).
+
+Measured on one core of the development machine (float32, OpenBLAS): forward + backward at
+``MAX_MACS`` with small layers takes a few seconds; see the propagation tests for the numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from .errors import invalid
+
+MAX_DEPTH = 1000
+"""Most layers in a network."""
+
+MAX_WIDTH = 4096
+"""Widest layer (and largest input dimension)."""
+
+MAX_BATCH = 4096
+"""Most input samples propagated per seed."""
+
+MIN_BATCH = 2
+"""Fewest input samples: one correlated pair, and a variance needs two values."""
+
+MAX_SEEDS = 32
+"""Most independent repeats (networks and input batches) in one propagation."""
+
+MAX_WEIGHTS = 2 ** 27
+"""Most weight entries Σ_l n_{l−1}·n_l in one network (~134 M: depth 500 at width 512)."""
+
+MAX_ACTIVATIONS = 2 ** 26
+"""Most activation entries n_seeds·batch·Σ_l n_l in one propagation (~67 M)."""
+
+MAX_MACS = 2 ** 34
+"""Most forward multiply–adds n_seeds·batch·Σ_l n_{l−1}·n_l in one propagation (~1.7e10)."""
+
+MAX_WEIGHT_DRAWS = 2 ** 27
+"""Most weight entries drawn in one propagation, n_seeds·Σ_l n_{l−1}·n_l (~134 M)."""
+
+MAX_STORE_BYTES = 2 ** 26
+"""Most bytes of weights and pre-activations kept for the backward pass (64 MiB); longer
+networks are checkpointed and recomputed segment by segment."""
+
+MAX_BINS = 512
+"""Most histogram bins per layer."""
+
+HIST_SUBSAMPLE = 1024
+"""Values per layer kept (first seed, evenly strided) to choose the common histogram range."""
+
+
+def check_int(name: str, value, lo: int, hi: int) -> int:
+    """``value`` as an int in [lo, hi] (bools and non-integers rejected), else InitvizError."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or not lo <= int(value) <= hi:
+        raise invalid(name, f"be an int in [{lo}, {hi}]", value)
+    return int(value)
+
+
+def check_float(name: str, value, lo: float = -math.inf, hi: float = math.inf) -> float:
+    """``value`` as a finite float in [lo, hi] (bools rejected), else InitvizError."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value) \
+            or not lo <= float(value) <= hi:
+        rule = "be a finite number" + ("" if (lo, hi) == (-math.inf, math.inf) else f" in [{lo}, {hi}]")
+        raise invalid(name, rule, value)
+    return float(value)
+
+
+def check_budget(argument: str, value, used: int, limit: int, what: str, limit_name: str) -> None:
+    """Raise InitvizError when a compute budget is exceeded.
+
+    The message names the argument the user can change, the product that broke the budget and the
+    limit's name here, e.g. "Argument `batch` must keep n_seeds·batch·Σwidths = 80,000,000 within
+    MAX_ACTIVATIONS = 67,108,864. Received: batch=4096".
+    """
+    if used > limit:
+        raise invalid(argument, f"keep {what} = {used:,} within {limit_name} = {limit:,}", value)
