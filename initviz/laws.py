@@ -492,6 +492,8 @@ def law_with_variance(kind: str, var: float, shape=None) -> Law:
     * normal N(0, var); uniform U(±√(3·var)); rademacher ±√var;
     * trunc_normal: cut at ±2 parent std, parent std √var/0.87962566103423978 (Keras/JAX);
     * orthogonal (needs ``shape``): gain g = √(var·N), N = max(rows, numel/rows), so g²/N = var.
+
+    A given ``shape`` is attached to the law (so ``law.sample()`` needs no shape).
     """
     if kind not in EQUAL_VARIANCE_KINDS:
         raise one_of("kind", EQUAL_VARIANCE_KINDS, kind)
@@ -500,18 +502,18 @@ def law_with_variance(kind: str, var: float, shape=None) -> Law:
         raise invalid("var", "be a finite number >= 0", var)
     s = math.sqrt(var)
     if kind == "uniform":
-        return Law("uniform", scale=math.sqrt(3.0) * s)
+        return Law("uniform", scale=math.sqrt(3.0 * var), shape=shape)
     if kind == "trunc_normal":
         if s == 0:
             raise invalid("var", "be > 0 for trunc_normal", var)
         sigma = s / TRUNC_STD_RATIO
-        return Law("trunc_normal", scale=sigma, a=-TRUNC_CUT * sigma, b=TRUNC_CUT * sigma)
+        return Law("trunc_normal", scale=sigma, a=-TRUNC_CUT * sigma, b=TRUNC_CUT * sigma, shape=shape)
     if kind == "orthogonal":
         if shape is None:
             raise invalid("shape", "be given for kind='orthogonal'", None)
         probe = Law("orthogonal", shape=shape)
         return Law("orthogonal", scale=math.sqrt(var * probe.haar_dim), shape=probe.shape)
-    return Law(kind, scale=s)
+    return Law(kind, scale=s, shape=shape)
 
 
 __all__ = ["Law", "law_with_variance", "KINDS", "EQUAL_VARIANCE_KINDS", "DTYPES", "TRUNC_CUT",
