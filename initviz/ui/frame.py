@@ -1,0 +1,166 @@
+"""The per-page frame: the link round trip, notices, the error catch-all and the "Copy link" box.
+
+Every page script calls :func:`run_page`, which on each script run
+
+1. works out the page's settings (:func:`sync_settings`):
+
+   * a link that is new to this session (the URL's query differs from the last one the app wrote)
+     is parsed strictly by :func:`initviz.ui.links.parse`; what it asked for but could not get is
+     listed at the top of the page until the user changes a control;
+   * otherwise the widgets are the truth (their values are validated and cross-checked again);
+   * on a page switch (Streamlit clears the query) the page gets back the settings it had last;
+
+2. seeds every widget of the page through ``st.session_state`` (the widget key is the URL name),
+   and writes the canonical query (non-default values only) back into the URL;
+3. calls the page module's ``render(settings)`` inside :func:`guard` (the catch-all);
+4. shows the shareable link in the sidebar (``st.code`` has a copy button).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import streamlit as st
+
+from ..errors import InitvizError
+from . import links, nav
+
+LOG = logging.getLogger("initviz.ui")
+
+_STORE = "initviz:settings"    # path -> settings the page had last
+_WRITTEN = "initviz:written"   # the query (dict[str, list[str]]) the app last put in the URL
+_NOTICES = "initviz:notices"   # path -> (notices from the link, canonical query right after parsing)
+_PAGE = "initviz:page"         # path of the page of the previous run
+
+
+def _raw_query() -> dict[str, list[str]]:
+    qp = st.query_params
+    return {k: qp.get_all(k) for k in qp if k not in links.STREAMLIT_RESERVED}
+
+
+def _to_widget(param: links.Param, value):
+    return list(value) if param.kind == "multi" else value
+
+
+def _from_widgets(schema: links.PageSchema, last: links.Settings) -> tuple[links.Settings, list[links.Notice]]:
+    """The widgets' current values, each checked; a bad one (e.g. an emptied multiselect) keeps
+    its last value, with a notice. Widgets not drawn in the last run keep their last value."""
+    state = st.session_state
+    settings, notices = {}, []
+    for p in schema.params:
+        value = state.get(p.name, last[p.name])
+        if p.kind == "multi" and isinstance(value, list):
+            value = tuple(value)
+        if p.kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        reason = links.check(p, value)
+        if reason:
+            notices.append(links.Notice(p.name, f"must {reason}", f"kept {links.format_value(p, last[p.name])}"))
+            value = last[p.name]
+        settings[p.name] = value
+    settings, cross = links.constrain(schema.path, settings)
+    return settings, notices + cross
+
+
+def sync_settings(path: str) -> tuple[links.Settings, list[links.Notice]]:
+    """This run's settings of page ``path`` and the notices to show (see the module docstring)."""
+    schema = links.schema_of(path)
+    state = st.session_state
+    store = state.setdefault(_STORE, {})
+    link_notices = state.setdefault(_NOTICES, {})
+    raw = _raw_query()
+    new_link = bool(raw) and raw != state.get(_WRITTEN)
+    transient: list[links.Notice] = []
+    if new_link or path not in store:
+        settings, notices = links.parse(path, raw if new_link else {})
+        link_notices[path] = (notices, links.canonical(path, settings))
+    elif state.get(_PAGE) != path:
+        settings = store[path]
+    else:
+        settings, transient = _from_widgets(schema, store[path])
+    for p in schema.params:
+        state[p.name] = _to_widget(p, settings[p.name])
+    store[path] = settings
+    state[_PAGE] = path
+    query = links.canonical(path, settings)
+    target = {k: [v] for k, v in query.items()}
+    if raw != target:
+        st.query_params.from_dict(query)
+    state[_WRITTEN] = target
+    notices, at = link_notices.get(path, ([], None))
+    shown = notices if at == query else []
+    return settings, shown + transient
+
+
+def goto(path: str, settings: links.Settings) -> None:
+    """Open page ``path`` with ``settings`` (e.g. an Experiments preset); does not return."""
+    settings = links.validate(path, settings)
+    st.session_state.setdefault(_STORE, {})[path] = settings
+    st.session_state[_PAGE] = None
+    st.switch_page(nav.entry(path).script, query_params=links.canonical(path, settings))
+
+
+def _reset(path: str) -> None:
+    schema = links.schema_of(path)
+    for p in schema.params:
+        st.session_state[p.name] = _to_widget(p, p.default)
+
+
+@contextlib.contextmanager
+def guard(where: str) -> Iterator[None]:
+    """Run a block; an :class:`InitvizError` is shown as its plain message, any other exception is
+    logged server-side and shown as a short message with a reference id (never a traceback).
+    Streamlit's own control flow (rerun, stop, switch_page) passes through."""
+    try:
+        yield
+    except InitvizError as err:
+        st.error("This could not be computed with these settings:", icon=":material/block:")
+        st.text(str(err))
+    except Exception:  # the catch-all: the user gets a reference, the log gets the traceback
+        ref = uuid.uuid4().hex[:8]
+        LOG.exception("initviz: %s failed (reference %s)", where, ref)
+        st.error(f"Something went wrong while drawing this part of the page (reference {ref}). "
+                 "It has been logged; other settings may work.", icon=":material/error:")
+
+
+def share_url(path: str, settings: links.Settings) -> str:
+    """The full link to this view: the app's root URL (from ``st.context.url``, relative when the
+    app is not in a browser), the page path and the canonical query."""
+    query = links.query_string(path, settings)
+    root = ""
+    url = st.context.url
+    if url:
+        parts = urlsplit(url)
+        base = parts.path.rstrip("/")
+        if base.endswith("/" + path) or base == path:
+            base = base[: -len(path)].rstrip("/")
+        root = urlunsplit((parts.scheme, parts.netloc, base, "", ""))
+    return f"{root}/{path}" + (f"?{query}" if query else "")
+
+
+def show_notices(notices: list[links.Notice]) -> None:
+    """List what the link (or a control) asked for that was not used, as plain text."""
+    if not notices:
+        return
+    with st.container(key="link_notices"):
+        st.warning("Some settings could not be used as given. What was used instead:", icon=":material/info:")
+        st.text("\n".join(str(n) for n in notices))
+
+
+def run_page(path: str) -> None:
+    """The whole run of page ``path``: settings, notices, ``render(settings)``, link box."""
+    entry = nav.entry(path)
+    settings, notices = sync_settings(path)
+    show_notices(notices)
+    with guard(f"page {path}"):
+        importlib.import_module(entry.module).render(settings)
+    with st.sidebar:
+        st.caption("Link to this view (copy button on the right)")
+        st.code(share_url(path, settings), language=None, wrap_lines=True)
+        st.button("Reset this page", on_click=_reset, args=(path,), key="reset_page",
+                  icon=":material/restart_alt:")

@@ -1,0 +1,6 @@
+"""The Geometry page (placeholder until initviz.geometry lands)."""
+import streamlit as st
+
+
+def render(settings):
+    st.title("Geometry")

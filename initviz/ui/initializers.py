@@ -1,0 +1,175 @@
+"""The Initializers page: every scheme for one layer, a sampled weight against its exact law, and
+the same init in PyTorch, Keras and JAX."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from .. import initializers as inits
+from ..errors import InitvizError
+from ..fans import compute_fans
+from ..figures import curve_table, fig_density, hist_table
+from ..laws import Law
+from . import links, snippets
+from .frame import guard
+from .widgets import chart, control, file_name
+
+CACHE = dict(max_entries=64, max_size=64 * 2 ** 20)
+HIST_BINS = 80
+DENSITY_POINTS = 400
+TAIL_STDS = 5.0
+"""A law with unbounded support is drawn over mean ± 5 std (the bars say how much falls outside)."""
+
+TABLE_COLUMNS = {
+    "label": "Scheme", "library": "Library", "law": "Distribution", "gain": "Gain g", "mode": "Fan mode",
+    "std": "Std (realised)", "bound": "Bound ±", "var_x_fan_in": "Var × fan_in", "kurtosis": "Kurtosis",
+    "note": "Note",
+}
+
+
+def law_parts(w: Law) -> tuple[float, list[tuple[float, float]]]:
+    """Split a law into its density part and its point masses: ``(continuous weight, [(x, mass)])``.
+
+    The density of the continuous part is ``weight · pdf`` of the zero-free law (sparse: a normal
+    with a point mass ⌈sparsity·rows⌉/rows at 0; Rademacher: ±s with ½ each; constant, eye and
+    dirac: the value with its fraction and 0 with the rest; a zero scale: a single atom).
+    """
+    if w.is_continuous:
+        return 1.0, []
+    lo, hi = w.support
+    if lo == hi:
+        return 0.0, [(lo, 1.0)]
+    if w.kind in ("rademacher", "orthogonal"):
+        return 0.0, [(lo, 0.5), (hi, 0.5)]
+    zero = w.zero_fraction
+    if w.kind == "sparse":
+        return 1.0 - zero, [(0.0, zero)]
+    return 0.0, [(w.scale, 1.0 - zero), (0.0, zero)]
+
+
+def _plot_range(w: Law) -> tuple[float, float]:
+    lo, hi = w.support
+    if math.isfinite(lo) and math.isfinite(hi) and lo < hi:
+        pad = 0.02 * (hi - lo)
+        return lo - pad, hi + pad
+    half = TAIL_STDS * w.std if w.std > 0 else 1.0
+    return w.mean - half, w.mean + half
+
+
+@st.cache_data(**CACHE, show_spinner=False)
+def scheme_table(shape: tuple[int, ...]) -> pd.DataFrame:
+    """One row per registered scheme at its default parameters, for a weight of ``shape``."""
+    fan_in, _ = compute_fans(shape)
+    rows = []
+    for s in inits.SCHEMES.values():
+        params = {p.name: p.default for p in s.params if p.name not in links.SCHEME_PARAM_HIDDEN}
+        row = {"scheme": s.name, "label": s.label, "library": s.library}
+        try:
+            w = s.law(shape, **params)
+        except InitvizError as err:
+            rows.append({**row, "note": str(err)})
+            continue
+        spec = snippets.variance_spec(s.name, params)
+        gain = math.sqrt(spec[0]) if spec else params.get("gain", math.nan)
+        bound = w.support[1] if math.isfinite(w.support[1]) else math.nan
+        kind = {"trunc_normal": "truncated normal"}.get(w.kind, w.kind)
+        rows.append({**row, "law": kind, "gain": gain, "mode": spec[1] if spec else "",
+                     "std": w.std, "bound": bound, "var_x_fan_in": w.var * fan_in,
+                     "kurtosis": w.kurtosis, "note": ""})
+    return pd.DataFrame(rows, columns=["scheme", *TABLE_COLUMNS])
+
+
+@st.cache_data(**CACHE, show_spinner=False)
+def weight_histogram(scheme: str, params: tuple, shape: tuple[int, ...], seed: int) -> pd.DataFrame:
+    """Histogram of one sampled weight (``initviz.sample`` with this seed), binned over the plot range."""
+    w = inits.law(scheme, shape, **dict(params))
+    sample = inits.sample(scheme, shape, rng=seed, **dict(params))
+    frame = hist_table(sample, group=scheme, bins=HIST_BINS, range=_plot_range(w))
+    frame.attrs.update(sample_mean=float(sample.mean()), sample_std=float(sample.std()))
+    return frame
+
+
+def _theory(scheme: str, w: Law) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    weight, atoms = law_parts(w)
+    curve = None
+    if weight > 0:
+        lo, hi = _plot_range(w)
+        x = np.linspace(lo, hi, DENSITY_POINTS)
+        continuous = w if w.is_continuous else Law("normal", scale=w.scale)
+        curve = curve_table(x, weight * continuous.pdf(x), group=scheme)
+    atom_table = pd.DataFrame([{"group": scheme, "x": x, "mass": m} for x, m in atoms if m > 0]) if atoms else None
+    return curve, atom_table
+
+
+def render(settings: links.Settings) -> None:
+    st.title("Initializers")
+    st.markdown(
+        "An initialization scheme fixes the law of every weight entry from the layer's shape. "
+        "For a weight of shape (out, in, *k) in PyTorch's layout, **fan_in** = in·∏k and "
+        "**fan_out** = out·∏k; variance-scaling schemes set Var w = g² / fan, with g the **gain** "
+        "(√2 for ReLU, 5/3 for tanh). Libraries agree on the fans but not on the distribution: "
+        "PyTorch's `kaiming_normal_` is an untruncated normal, Keras' and JAX's `he_normal` cut it at "
+        "±2σ and rescale so that the *realised* std is still g/√fan."
+    )
+    cols = st.columns([2, 1, 1, 1])
+    with cols[0]:
+        control("layer")
+    with cols[1]:
+        control("n_in")
+    with cols[2]:
+        control("n_out")
+    layer = settings["layer"]
+    with cols[3]:
+        if layer != "dense":
+            control("kernel")
+    shape = links.layer_shape(settings)
+    fan_in, fan_out = compute_fans(shape)
+    st.markdown(f"Weight shape (PyTorch layout): `{shape}` · fan_in = **{fan_in}** · fan_out = **{fan_out}**")
+
+    st.subheader("Every scheme for this layer")
+    table = scheme_table(shape)
+    st.dataframe(table.drop(columns="scheme").rename(columns=TABLE_COLUMNS), hide_index=True, width="stretch",
+                 column_config={TABLE_COLUMNS[c]: st.column_config.NumberColumn(format="%.4g")
+                                for c in ("gain", "std", "bound", "var_x_fan_in", "kurtosis")}, key="scheme_table")
+    st.caption("Default parameters of each scheme. Var × fan_in compares schemes across libraries: 1 for LeCun, "
+               "2 for He, 1/3 for the PyTorch default; kurtosis 3 = normal, 1.8 = uniform, ≈ 2.37 = truncated at ±2σ.")
+    st.download_button("Table (CSV)", data=lambda: table.to_csv(index=False), on_click="ignore",
+                       file_name=file_name("initializers", "schemes", layer, *shape) + ".csv", mime="text/csv",
+                       key="scheme_table_csv", icon=":material/download:")
+
+    st.subheader("Sample one scheme")
+    left, right = st.columns([1, 3])
+    scheme = settings["scheme"]
+    with left:
+        control("scheme")
+        for p in inits.SCHEMES[scheme].params:
+            if p.name not in links.SCHEME_PARAM_HIDDEN:
+                control(f"{scheme}_{p.name}", label=p.name)
+        control("seed")
+    params = links.scheme_settings(settings, scheme)
+    with right, guard("initializers: sample"):
+        w = inits.law(scheme, shape, **params)
+        hist = weight_histogram(scheme, tuple(sorted(params.items())), shape, settings["seed"])
+        curve, atoms = _theory(scheme, w)
+        name = file_name("initializers", scheme, layer, "x".join(map(str, shape)), f"seed{settings['seed']}")
+        fig = fig_density(hist, curve, atoms=atoms, x_title="weight value w", y_title="probability density",
+                          title=f"{inits.SCHEMES[scheme].label}: {math.prod(shape):,} sampled weights")
+        chart(fig, hist, key="weight_hist", name=name,
+              caption=f"Exact law: std {w.std:.4g} (sample {hist.attrs['sample_std']:.4g}), "
+                      f"mean {w.mean:.3g} (sample {hist.attrs['sample_mean']:.3g}), kurtosis {w.kurtosis:.4g}.")
+
+    st.subheader("The same init in PyTorch, Keras and JAX")
+    args = (scheme, params, layer, settings["n_in"], settings["n_out"], settings["kernel"])
+    with guard("initializers: code"):
+        _code(args)
+
+
+def _code(args) -> None:
+    for tab, make in zip(st.tabs(["PyTorch", "Keras 3", "JAX / Flax"]),
+                         (snippets.torch_code, snippets.keras_code, snippets.jax_code)):
+        with tab:
+            st.code(make(*args), language="python")

@@ -1,0 +1,201 @@
+"""Code that produces the same initialization in PyTorch, Keras 3 and JAX/Flax (pure; no Streamlit).
+
+Each function returns a short, runnable snippet for one layer and one scheme with its parameters.
+Equivalences used (REFERENCE.md "Keras 3 and JAX/Flax"):
+
+* torch ``xavier_*(gain)`` = ``VarianceScaling(gain², "fan_avg", …)``; ``kaiming_*(a, mode, nl)`` =
+  ``VarianceScaling(calculate_gain(nl, a)², mode, …)``; the torch normal is *untruncated*, which is
+  Keras' ``"untruncated_normal"`` and JAX's ``"normal"``;
+* Keras/JAX ``he_normal``, ``glorot_normal``, ``lecun_normal`` are *truncated* at ±2 parent std with
+  the parent std divided by 0.87962566103423978; in torch that is ``trunc_normal_`` with explicit
+  absolute cut points;
+* the fans agree across libraries for dense and conv kernels (Keras/JAX kernels are the transpose
+  layout ``(*k, in, out)``), so the same ``mode`` gives the same variance.
+
+When a library has no built-in for a scheme, the snippet defines a small custom initializer.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..fans import calculate_gain
+from ..initializers import TORCH_DEFAULT_A, TORCH_FUNCTIONS, law
+
+PRESET_BASES = {
+    "lecun_normal": "lecun_normal", "lecun_uniform": "lecun_uniform",
+    "keras_glorot_uniform": "glorot_uniform", "keras_glorot_normal": "glorot_normal",
+    "keras_he_normal": "he_normal", "keras_he_uniform": "he_uniform",
+    "keras_lecun_normal": "lecun_normal", "keras_lecun_uniform": "lecun_uniform",
+    "jax_lecun_normal": "lecun_normal", "jax_lecun_uniform": "lecun_uniform",
+    "jax_he_normal": "he_normal", "jax_he_uniform": "he_uniform",
+    "jax_glorot_normal": "glorot_normal", "jax_glorot_uniform": "glorot_uniform",
+}
+"""Keras/JAX presets by the name both libraries give them (``he_normal`` ↔ ``HeNormal``)."""
+
+
+def num(x: float) -> str:
+    """A float as code: 12 significant digits, so √2² prints as 2."""
+    text = f"{float(x):.12g}"
+    return text if any(c in text for c in ".en") else text + ".0"
+
+
+def _camel(base: str) -> str:
+    return "".join(part.capitalize() for part in base.split("_"))
+
+
+def _shape(layer: str, n_in: int, n_out: int, kernel: int) -> tuple[int, ...]:
+    dims = 0 if layer == "dense" else int(layer[4])
+    return (n_out, n_in, *([kernel] * dims))
+
+
+PRESET_SPECS = {"he": (2.0, "fan_in"), "lecun": (1.0, "fan_in"), "glorot": (1.0, "fan_avg")}
+"""(scale, mode) of the Keras/JAX presets, as both libraries document them."""
+
+
+def variance_spec(scheme: str, params: dict) -> tuple[float, str, str] | None:
+    """(scale, mode, distribution in JAX words) when ``scheme`` is a variance scaling: the entry
+    variance is scale/fan_mode. ``None`` for the schemes that are not (normal, orthogonal, …)."""
+    if scheme in PRESET_BASES:
+        family, dist = PRESET_BASES[scheme].split("_")
+        scale, mode = PRESET_SPECS[family]
+        return scale, mode, "truncated_normal" if dist == "normal" else dist
+    if scheme in ("xavier_uniform", "xavier_normal"):
+        return params["gain"] ** 2, "fan_avg", scheme.split("_")[1]
+    if scheme in ("kaiming_uniform", "kaiming_normal"):
+        gain = calculate_gain(params["nonlinearity"], params["a"])
+        return gain ** 2, params["mode"], scheme.split("_")[1]
+    if scheme == "torch_default":
+        return calculate_gain("leaky_relu", TORCH_DEFAULT_A) ** 2, "fan_in", "uniform"
+    if scheme == "variance_scaling":
+        return params["scale"], params["mode"], params["distribution"]
+    return None
+
+
+def torch_code(scheme: str, params: dict, layer: str, n_in: int, n_out: int, kernel: int) -> str:
+    """PyTorch: build the layer, then initialise ``layer.weight`` in place."""
+    if layer == "dense":
+        make = f"layer = nn.Linear({n_in}, {n_out})  # weight shape ({n_out}, {n_in})"
+    else:
+        make = f"layer = nn.Conv{layer[4]}d({n_in}, {n_out}, kernel_size={kernel})"
+    head = f"import torch\nfrom torch import nn\n\n{make}\n"
+    if scheme == "torch_default":
+        return head + "# nothing to do: reset_parameters() already ran kaiming_uniform_(a=math.sqrt(5)),\n" \
+                      "# i.e. U(±1/√fan_in) for the weight and for the bias\n"
+    if scheme in TORCH_FUNCTIONS:
+        args = "".join(f", {k}={_py(v)}" for k, v in params.items())
+        return head + f"nn.init.{scheme}_(layer.weight{args})\n"
+    w = law(scheme, _shape(layer, n_in, n_out, kernel), **params)
+    if w.kind == "normal":
+        return head + f"nn.init.normal_(layer.weight, mean={num(w.loc)}, std={num(w.scale)})\n"
+    if w.kind == "uniform":
+        lo, hi = w.support
+        return head + f"nn.init.uniform_(layer.weight, a={num(lo)}, b={num(hi)})\n"
+    if w.kind == "trunc_normal":
+        return head + (f"nn.init.trunc_normal_(layer.weight, mean={num(w.loc)}, std={num(w.scale)}, "
+                       f"a={num(w.a)}, b={num(w.b)})  # a, b: absolute cut points\n")
+    if w.kind == "rademacher":
+        return head + ("with torch.no_grad():\n"
+                       f"    signs = torch.randint(0, 2, layer.weight.shape).mul_(2).sub_(1)\n"
+                       f"    layer.weight.copy_({num(w.scale)} * signs)\n")
+    return head + f"# {scheme}: no PyTorch equivalent written for a {w.kind} law\n"
+
+
+def keras_code(scheme: str, params: dict, layer: str, n_in: int, n_out: int, kernel: int) -> str:
+    """Keras 3: pass the initializer as ``kernel_initializer`` (kernel layout (*k, in, out))."""
+    init, custom = _keras_init(scheme, params, layer, n_in, n_out, kernel)
+    if layer == "dense":
+        make = f"layer = keras.layers.Dense({n_out}, kernel_initializer=init)\nlayer.build((None, {n_in}))"
+    else:
+        d = int(layer[4])
+        make = (f"layer = keras.layers.Conv{d}D({n_out}, kernel_size={kernel}, kernel_initializer=init)\n"
+                f"layer.build((None, {', '.join(['32'] * d)}, {n_in}))  # channels last")
+    return f"import keras\n\n{custom}init = {init}\n{make}\n"
+
+
+def _keras_init(scheme, params, layer, n_in, n_out, kernel) -> tuple[str, str]:
+    ki = "keras.initializers."
+    if scheme in PRESET_BASES:
+        return ki + _camel(PRESET_BASES[scheme]) + "()", ""
+    spec = variance_spec(scheme, params)
+    if spec:
+        scale, mode, dist = spec
+        if mode == "fan_geo_avg":
+            return "None", "# Keras has no fan_geo_avg mode (JAX only)\n"
+        dist = {"normal": "untruncated_normal"}.get(dist, dist)
+        return ki + f'VarianceScaling(scale={num(scale)}, mode="{mode}", distribution="{dist}")', ""
+    simple = {
+        "orthogonal": lambda p: f"Orthogonal(gain={num(p['gain'])})",
+        "normal": lambda p: f"RandomNormal(mean={num(p['mean'])}, stddev={num(p['std'])})",
+        "uniform": lambda p: f"RandomUniform(minval={num(p['a'])}, maxval={num(p['b'])})",
+        "constant": lambda p: f"Constant({num(p['val'])})",
+        "zeros": lambda p: "Zeros()", "ones": lambda p: "Ones()", "eye": lambda p: "Identity()",
+    }
+    if scheme in simple:
+        return ki + simple[scheme](params), ""
+    if scheme == "trunc_normal" and math.isclose(params["a"], params["mean"] - 2 * params["std"]) \
+            and math.isclose(params["b"], params["mean"] + 2 * params["std"]):
+        return ki + f"TruncatedNormal(mean={num(params['mean'])}, stddev={num(params['std'])})", ""
+    w = law(scheme, _shape(layer, n_in, n_out, kernel), **params)
+    draw = _keras_draw(w)
+    if draw is None:
+        return "None", f"# {scheme}: no Keras built-in; see the PyTorch snippet for the rule\n"
+    return "init_fn", f"def init_fn(shape, dtype=None):\n    return {draw}\n\n"
+
+
+def _keras_draw(w) -> str | None:
+    if w.kind == "rademacher":
+        return f"{num(w.scale)} * (2.0 * keras.random.randint(shape, 0, 2, dtype=dtype or 'float32') - 1.0)"
+    return None
+
+
+def jax_code(scheme: str, params: dict, layer: str, n_in: int, n_out: int, kernel: int) -> str:
+    """Flax (linen): pass the initializer as ``kernel_init``; initializers take (key, shape, dtype)."""
+    init, custom = _jax_init(scheme, params, layer, n_in, n_out, kernel)
+    if layer == "dense":
+        make = f"layer = nn.Dense(features={n_out}, kernel_init=init)\nx = jnp.ones((1, {n_in}))"
+    else:
+        d = int(layer[4])
+        make = (f"layer = nn.Conv(features={n_out}, kernel_size={(kernel,) * d}, kernel_init=init)\n"
+                f"x = jnp.ones((1, {', '.join(['32'] * d)}, {n_in}))  # channels last")
+    return ("import jax\nimport jax.numpy as jnp\nfrom flax import linen as nn\n\n"
+            f"{custom}init = {init}\n{make}\nparams = layer.init(jax.random.key(0), x)\n")
+
+
+def _jax_init(scheme, params, layer, n_in, n_out, kernel) -> tuple[str, str]:
+    ji = "jax.nn.initializers."
+    if scheme in PRESET_BASES:
+        return ji + PRESET_BASES[scheme] + "()", ""
+    spec = variance_spec(scheme, params)
+    if spec:
+        scale, mode, dist = spec
+        return ji + f'variance_scaling({num(scale)}, "{mode}", "{dist}")', ""
+    simple = {
+        "orthogonal": lambda p: f"orthogonal(scale={num(p['gain'])})",
+        "constant": lambda p: f"constant({num(p['val'])})",
+        "zeros": lambda p: "zeros", "ones": lambda p: "ones",
+    }
+    if scheme in simple:
+        return ji + simple[scheme](params), ""
+    if scheme == "normal" and params["mean"] == 0:
+        return ji + f"normal(stddev={num(params['std'])})", ""
+    w = law(scheme, _shape(layer, n_in, n_out, kernel), **params)
+    draw = {
+        "normal": lambda: f"{num(w.loc)} + {num(w.scale)} * jax.random.normal(key, shape, dtype)",
+        "uniform": lambda: f"jax.random.uniform(key, shape, dtype, {num(w.support[0])}, {num(w.support[1])})",
+        "trunc_normal": lambda: (f"{num(w.loc)} + {num(w.scale)} * jax.random.truncated_normal("
+                                 f"key, {num(w.alpha)}, {num(w.beta)}, shape, dtype)"),
+        "rademacher": lambda: f"{num(w.scale)} * jax.random.rademacher(key, shape, dtype)",
+        "eye": lambda: "jnp.eye(shape[0], shape[1], dtype=dtype)",
+    }.get(w.kind)
+    if draw is None:
+        return "None", f"# {scheme}: no JAX built-in; see the PyTorch snippet for the rule\n"
+    return "init_fn", f"def init_fn(key, shape, dtype=jnp.float32):\n    return {draw()}\n\n"
+
+
+def _py(value) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, float):
+        return num(value)
+    return repr(value)

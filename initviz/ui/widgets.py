@@ -1,0 +1,72 @@
+"""Drawing helpers shared by every page: one widget per link parameter, one way to show a chart.
+
+* :func:`control` draws the widget of a link parameter of the current page. Its key is the
+  parameter's URL name (so tests find it as ``.st-key-<name>`` or ``at.<kind>(key=name)``); its
+  value comes from ``st.session_state``, seeded by :mod:`initviz.ui.frame` — never pass a value.
+* :func:`chart` shows a figure with the app's export settings (SVG at 3×, a descriptive file
+  name, no plotly logo) and offers the chart's data as CSV, generated only when clicked.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from . import links
+
+EXPORT_SCALE = 3
+"""Modebar image export: SVG, and 3× for any raster the browser makes of it."""
+
+
+def current_page() -> str:
+    return st.session_state["initviz:page"]
+
+
+def control(name: str, *, container=None, label: str | None = None, disabled: bool = False):
+    """Draw the widget for link parameter ``name`` of the current page; returns its value."""
+    param = links.schema_of(current_page()).by_name[name]
+    where = container if container is not None else st
+    common = dict(key=param.name, help=param.help or None, disabled=disabled)
+    text = label or param.label
+    hint = param.widget
+    if param.kind == "bool":
+        return where.toggle(text, **common)
+    if param.kind == "choice":
+        if hint == "radio":
+            return where.radio(text, param.options, format_func=param.label_of, horizontal=True, **common)
+        return where.selectbox(text, param.options, format_func=param.label_of, **common)
+    if param.kind == "multi":
+        return where.multiselect(text, param.options, format_func=param.label_of, **common)
+    if param.options:
+        return where.select_slider(text, options=list(param.options), **common)
+    cast = int if param.kind == "int" else float
+    bounds = dict(min_value=None if param.lo is None else cast(param.lo),
+                  max_value=None if param.hi is None else cast(param.hi))
+    step = None if param.step is None else cast(param.step)
+    if hint == "slider":
+        return where.slider(text, step=step, **bounds, **common)
+    fmt = "%d" if param.kind == "int" else "%g"
+    return where.number_input(text, step=step, format=fmt, **bounds, **common)
+
+
+def file_name(*parts) -> str:
+    """A descriptive, filesystem-safe export name, e.g. ``geometry-angles-n100-seed0``."""
+    text = "-".join(str(p) for p in parts if p is not None and p != "")
+    return re.sub(r"[^A-Za-z0-9._=-]+", "_", text)[:120]
+
+
+def chart(fig: go.Figure, table: pd.DataFrame, *, key: str, name: str, caption: str | None = None) -> None:
+    """Show ``fig`` (our template, not Streamlit's theme) with SVG export named ``name`` and a CSV
+    download of ``table`` (the data behind the chart, built only when the button is clicked)."""
+    config = {"toImageButtonOptions": {"format": "svg", "scale": EXPORT_SCALE, "filename": name},
+              "displaylogo": False}
+    st.plotly_chart(fig, width="stretch", theme=None, key=key, config=config)
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    if caption:
+        left.caption(caption)
+    right.download_button("Data (CSV)", data=lambda: table.to_csv(index=False), file_name=f"{name}.csv",
+                          mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:",
+                          width="stretch")
