@@ -123,7 +123,7 @@ def _std_trunc_moments(alpha: float, beta: float) -> tuple[float, float, float]:
     x = 0.5 * (hi - lo) * nodes + 0.5 * (hi + lo)
     w = weights * np.exp(-0.5 * (x - x0) * (x + x0))
     w /= w.sum()
-    mean = float(w @ x)
+    mean = 0.0 if alpha == -beta else float(w @ x)  # symmetric: exactly 0, not a rounding residue
     d2 = np.square(x - mean)
     return mean, float(w @ d2), float(w @ np.square(d2))
 
