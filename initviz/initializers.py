@@ -296,44 +296,45 @@ _TORCH = (
      _sparse_law, "2-D only: N(0, std²) with ⌈sparsity·rows⌉ zeros in each column — Martens 2010."),
 )
 
-_PRESETS = (  # name, label, library, (scale, mode, distribution), doc, bias rule
-    ("lecun_normal", "LeCun normal (truncated)", "jax", (1.0, "fan_in", "truncated_normal"),
-     "variance 1/fan_in, truncated at ±2 parent std (Keras and JAX meaning).", None),
-    ("lecun_uniform", "LeCun uniform", "jax", (1.0, "fan_in", "uniform"), "U(±√(3/fan_in)).", None),
-    ("keras_glorot_uniform", "Keras Dense default: Glorot uniform", "keras", (1.0, "fan_avg", "uniform"),
-     "U(±√(6/(fan_in+fan_out))); Keras Dense/Conv default kernel, bias zeros.", _zero_bias),
-    ("keras_glorot_normal", "Keras Glorot normal (truncated)", "keras", (1.0, "fan_avg", "truncated_normal"),
-     "realised variance 2/(fan_in+fan_out), truncated at ±2 parent std.", None),
-    ("keras_he_normal", "Keras He normal (truncated)", "keras", (2.0, "fan_in", "truncated_normal"),
-     "realised variance 2/fan_in, truncated at ±2 parent std.", None),
-    ("keras_he_uniform", "Keras He uniform", "keras", (2.0, "fan_in", "uniform"), "U(±√(6/fan_in)).", None),
-    ("keras_lecun_normal", "Keras LeCun normal (truncated)", "keras", (1.0, "fan_in", "truncated_normal"),
-     "realised variance 1/fan_in, truncated at ±2 parent std.", None),
-    ("keras_lecun_uniform", "Keras LeCun uniform", "keras", (1.0, "fan_in", "uniform"), "U(±√(3/fan_in)).", None),
-    ("jax_lecun_normal", "Flax Dense default: LeCun normal (truncated)", "jax", (1.0, "fan_in", "truncated_normal"),
-     "realised variance 1/fan_in, truncated at ±2 parent std; Flax Dense/Conv default kernel, bias zeros.",
-     _zero_bias),
-    ("jax_lecun_uniform", "JAX LeCun uniform", "jax", (1.0, "fan_in", "uniform"), "U(±√(3/fan_in)).", None),
-    ("jax_he_normal", "JAX He normal (truncated)", "jax", (2.0, "fan_in", "truncated_normal"),
-     "realised variance 2/fan_in, truncated at ±2 parent std.", None),
-    ("jax_he_uniform", "JAX He uniform", "jax", (2.0, "fan_in", "uniform"), "U(±√(6/fan_in)).", None),
-    ("jax_glorot_normal", "JAX Glorot normal (truncated)", "jax", (1.0, "fan_avg", "truncated_normal"),
-     "realised variance 2/(fan_in+fan_out), truncated at ±2 parent std.", None),
-    ("jax_glorot_uniform", "JAX Glorot uniform", "jax", (1.0, "fan_avg", "uniform"),
-     "U(±√(6/(fan_in+fan_out))).", None),
-)
+_VS_FAMILIES = (("glorot", "Glorot", 1.0, "fan_avg"), ("he", "He", 2.0, "fan_in"), ("lecun", "LeCun", 1.0, "fan_in"))
+"""Named variance-scaling families (key, name, scale, mode), identical in Keras and JAX."""
+
+_VS_KINDS = (("normal", "truncated_normal", "normal (truncated)"), ("uniform", "uniform", "uniform"))
+"""(name suffix, distribution, label): the Keras/JAX *normal* presets are truncated."""
+
+_LIBRARY_DEFAULTS = {"keras_glorot_uniform": "Keras Dense default", "jax_lecun_normal": "Flax Dense default"}
+"""Presets that are a library's default dense/conv kernel; their bias default is zeros."""
 
 
-def _preset_scheme(name, label, library, spec, doc, bias) -> Scheme:
-    scale, mode, distribution = spec
-    layouts = ("torch", library) if library in LAYOUTS else ("torch", "keras", "jax")
+def _preset_scheme(name, label, library, scale, mode, distribution) -> Scheme:
+    """A thin specialisation of :func:`variance_scaling` (scale, mode and distribution fixed)."""
+    n = "fan_in" if mode == "fan_in" else "(fan_in+fan_out)/2"
+    law_doc = (f"U(±√(3·{scale:g}/n))" if distribution == "uniform"
+               else f"normal truncated at ±2 parent std, realised variance {scale:g}/n")
+    doc = f"variance_scaling(scale={scale:g}, mode={mode!r}, distribution={distribution!r}): {law_doc}, n = {n}."
+    bias = None
+    if name in _LIBRARY_DEFAULTS:
+        doc += f" The {_LIBRARY_DEFAULTS[name]} kernel; its bias is zeros."
+        bias = _zero_bias
+    layouts = ("torch", library) if library in LAYOUTS else LAYOUTS
 
     def build(shape, layout):
         return _variance_scaling_law(shape, scale, mode, distribution, layout)
 
-    return Scheme(name, label, library, (_layout(layouts),),
-                  f"variance_scaling(scale={scale}, mode={mode!r}, distribution={distribution!r}): {doc}",
-                  build, bias)
+    return Scheme(name, label, library, (_layout(layouts),), doc, build, bias)
+
+
+def _presets() -> list[Scheme]:
+    """lecun_normal/lecun_uniform, then the Keras and JAX Glorot/He/LeCun presets."""
+    out = [_preset_scheme(f"lecun_{suffix}", f"LeCun {text}", "jax", 1.0, "fan_in", dist)
+           for suffix, dist, text in _VS_KINDS]
+    for library, title in (("keras", "Keras"), ("jax", "JAX")):
+        for key, family, scale, mode in _VS_FAMILIES:
+            for suffix, dist, text in _VS_KINDS:
+                name = f"{library}_{key}_{suffix}"
+                head = f"{_LIBRARY_DEFAULTS[name]}:" if name in _LIBRARY_DEFAULTS else title
+                out.append(_preset_scheme(name, f"{head} {family} {text}", library, scale, mode, dist))
+    return out
 
 
 def _build_registry() -> dict[str, Scheme]:
@@ -351,7 +352,7 @@ def _build_registry() -> dict[str, Scheme]:
          _layout(LAYOUTS)),
         "variance scale/n; JAX meaning: 'normal' is untruncated (Keras would truncate it).",
         _variance_scaling_law))
-    schemes.extend(_preset_scheme(*row) for row in _PRESETS)
+    schemes.extend(_presets())
     schemes.append(Scheme(
         "rademacher", "Rademacher ±std", "initviz", (_STD,),
         "w = ±std with probability 1/2 each: variance std², kurtosis 1 (for equal-variance comparisons).",
