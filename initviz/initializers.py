@@ -405,31 +405,32 @@ def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None, dtype="float
     return sample("trunc_normal", shape, rng, dtype, mean=mean, std=std, a=a, b=b)
 
 
-def constant(shape, val, dtype="float64"):
-    """torch ``constant_``: every entry equals ``val``."""
-    return sample("constant", shape, None, dtype, val=val)
+def constant(shape, val, rng=None, dtype="float64"):
+    """torch ``constant_``: every entry equals ``val``. (``rng``, here and in the other deterministic
+    schemes, keeps the signature uniform; it is validated and not used.)"""
+    return sample("constant", shape, rng, dtype, val=val)
 
 
-def zeros(shape, dtype="float64"):
+def zeros(shape, rng=None, dtype="float64"):
     """torch ``zeros_``."""
-    return sample("zeros", shape, None, dtype)
+    return sample("zeros", shape, rng, dtype)
 
 
-def ones(shape, dtype="float64"):
+def ones(shape, rng=None, dtype="float64"):
     """torch ``ones_``."""
-    return sample("ones", shape, None, dtype)
+    return sample("ones", shape, rng, dtype)
 
 
-def eye(shape, dtype="float64"):
+def eye(shape, rng=None, dtype="float64"):
     """torch ``eye_``: 2-D identity (ones on the main diagonal of a possibly rectangular matrix)."""
-    return sample("eye", shape, None, dtype)
+    return sample("eye", shape, rng, dtype)
 
 
-def dirac(shape, groups=1, dtype="float64"):
+def dirac(shape, groups=1, rng=None, dtype="float64"):
     """torch ``dirac_``: for a 3-5-D conv weight (out, in/groups, *k), entry
     [g·out/groups + d, d, centre] = 1 for d < min(out/groups, in/groups), so the convolution
     passes min(out/groups, in/groups) channels of each group through unchanged."""
-    return sample("dirac", shape, None, dtype, groups=groups)
+    return sample("dirac", shape, rng, dtype, groups=groups)
 
 
 def xavier_uniform(shape, gain=1.0, rng=None, dtype="float64"):
