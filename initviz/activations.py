@@ -237,7 +237,7 @@ def get_activation(name: str, param: float | None = None) -> Activation:
     """
     if isinstance(name, Activation):
         return name
-    if name not in ACTIVATIONS:
+    if not isinstance(name, str) or name not in ACTIVATIONS:
         raise one_of("activation", ACTIVATIONS, name)
     spec = ACTIVATIONS[name]
     if spec.param_name is None:

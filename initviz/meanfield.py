@@ -1,0 +1,411 @@
+"""Mean-field theory of signal propagation, read from the same :class:`~initviz.network.Network`
+the simulation runs, so a theory overlay can never drift from the measurement.
+
+**Model** (Poole et al. 2016; Schoenholz et al. 2017). Layer l computes h^l = W^l a^{l−1} + b^l
+(torch layout, W^l of shape (n_l, n_{l−1})), a^l = φ_l(h^l), a⁰ = x. Weight entries are i.i.d.
+with mean 0 and variance s_l² = σ_{w,l}²/n_{l−1} — so σ_w² = n_{l−1}·Var[w] for *any* scheme and
+distribution — and bias entries have mean μ_b and variance σ_b². For wide layers every
+pre-activation is Gaussian, N(μ_b, q^l), with
+
+    q^l = σ_w² · E[(a^{l−1})²] + σ_b²,      E[(a^l)²] = E_z[φ(μ_b + √q^l z)²],  z ~ N(0, 1),
+
+and E[(a⁰)²] = input_var + input_mean². With μ_b = 0 this is the q-map
+q^{l+1} = σ_w² E_z[φ(√q^l z)²] + σ_b². Its fixed point q* and the slope
+
+    χ₁ = σ_w² E_z[φ′(μ_b + √q* z)²]
+
+separate order (χ₁ < 1) from chaos (χ₁ > 1); χ₁ = 1 is the edge of chaos (ReLU: σ_w = √2,
+σ_b = 0; tanh: σ_w = 1, σ_b = 0).
+
+**Correlation map.** Two inputs with (uncentred) correlation c⁰ give pre-activations with common
+variance q^l and covariance κ^l = σ_w² E[a_a^{l−1} a_b^{l−1}] + σ_b², where (h_a, h_b) are jointly
+Gaussian with means μ_b, variances q and centred correlation ρ = κ/q. The reported correlation is
+the uncentred cosine c^l = (κ^l + μ_b²)/(q^l + μ_b²) — the quantity the simulation measures,
+⟨h_a, h_b⟩/(‖h_a‖‖h_b‖) — which equals ρ when μ_b = 0.
+
+**Backward** (gradient independence, Schoenholz et al. 2017), for the propagation probe
+L = Σ_b ⟨g_b, a^L_b⟩ with g ~ N(0, 1): E[(∂L/∂a^L)²] = 1, E[(∂L/∂h^l)²] = E[(∂L/∂a^l)²]·E[φ′(h^l)²],
+E[(∂L/∂a^{l−1})²] = n_l s_l² E[(∂L/∂h^l)²], and since the probe is independent across samples,
+Var[∂L/∂W^l] = batch · E[(∂L/∂h^l)²] · E[(a^{l−1})²].
+
+**Numerics** (see REFERENCE.md): Gaussian expectations use the trapezoid rule on a uniform grid
+z ∈ [−12, 12] (``QUAD_POINTS`` nodes; exponentially accurate for smooth integrands — Gauss–Hermite
+is not, at large q); activations with a kink at 0 (ELU, SELU; relu-like when no closed form
+applies) are split at the kink and each piece integrated by Gauss–Legendre (``QUAD_KINK_NODES``
+per piece). The leaky family (linear, relu, leaky_relu) uses closed forms, including the
+arc-cosine kernel (Cho & Saul 2009) for the correlation map when μ_b = 0. The 2-D expectation
+E[φ(h_a)φ(h_b)] of the correlation map is a product rule: trapezoid with spacing shrinking as
+1/√q (at most ``QUAD2_MAX_POINTS`` per axis) for smooth φ, split Gauss–Legendre for kinked φ.
+
+**Finite width** (Hanin & Rolnick 2018). For positively homogeneous φ (linear, relu, leaky_relu),
+Gaussian weights and zero bias, M_l = ‖a^l‖²/n_l satisfies E[M_l | M_{l−1}] = c M_{l−1} and
+Var[M_l | M_{l−1}] = K c² M_{l−1}²/n_l with K = E[φ(z)⁴]/E[φ(z)²]² − 1 (relu 5, linear 2), so the
+relative variance of M_l/M_0 is exactly ∏_{k≤l}(1 + K/n_k) − 1 — He init keeps the mean, not the
+spread. Other weight laws add a kurtosis term; the formula is then an approximation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+from scipy import special
+
+from .activations import Activation, get_activation
+from .errors import InitvizError, invalid
+from .limits import check_float, check_int, MAX_BATCH
+
+QUAD_Z_MAX = 12.0
+"""Gaussian expectations integrate z over [−QUAD_Z_MAX, QUAD_Z_MAX] (the tails beyond carry e^{−72})."""
+
+QUAD_POINTS = 4001
+"""Trapezoid nodes for 1-D Gaussian expectations (spacing 0.006)."""
+
+QUAD_KINK_NODES = 200
+"""Gauss–Legendre nodes on each side of a kink (ELU, SELU)."""
+
+QUAD2_MIN_POINTS = 241
+"""Fewest trapezoid nodes per axis for the 2-D expectation of the correlation map (spacing 0.1)."""
+
+QUAD2_MAX_POINTS = 1601
+"""Most trapezoid nodes per axis for the 2-D expectation (spacing 0.015)."""
+
+QUAD2_RESOLUTION = 0.4
+"""2-D spacing h ≤ QUAD2_RESOLUTION/√q: tanh's poles at √q·z = ±iπ/2 bound the error by ~e^{−π²/(h√q)}."""
+
+FIXED_POINT_TOL = 1e-14
+"""Relative change at which the q-map iteration has reached its fixed point."""
+
+FIXED_POINT_MAX_ITER = 20000
+"""Most q-map iterations before :func:`fixed_point` gives up (returns NaN)."""
+
+_Z = np.linspace(-QUAD_Z_MAX, QUAD_Z_MAX, QUAD_POINTS)
+_W = np.exp(-0.5 * _Z ** 2) / math.sqrt(2 * math.pi) * (_Z[1] - _Z[0])
+_W[[0, -1]] *= 0.5
+_GL = np.polynomial.legendre.leggauss(QUAD_KINK_NODES)
+_KINKED = ("relu", "leaky_relu", "elu", "selu")
+"""Activations with a kink at 0: their expectations are split there (closed forms come first)."""
+
+
+# --- 1-D Gaussian expectations -------------------------------------------------------------
+def _leaky_moments(a: float, mean: float, var: float) -> tuple[float, float, float]:
+    """E[φ], E[φ²], E[φ′²] for φ(x) = x (x > 0), a·x (x ≤ 0) and X ~ N(mean, var), in closed form.
+
+    With s = √var, t = mean/s: E[relu(X)] = mean·Φ(t) + s·φ_N(t),
+    E[relu(X)²] = (mean² + var)Φ(t) + mean·s·φ_N(t), and φ(X) = relu(X) − a·relu(−X)."""
+    if var == 0.0:
+        value = mean if mean > 0 else a * mean
+        return value, value * value, 1.0 if mean > 0 else a * a
+    s = math.sqrt(var)
+    t = mean / s
+    cdf, cdf_neg, pdf = special.ndtr(t), special.ndtr(-t), math.exp(-0.5 * t * t) / math.sqrt(2 * math.pi)
+    r1_pos = mean * cdf + s * pdf  # E[relu(X)]
+    r1_neg = -mean * cdf_neg + s * pdf  # E[relu(−X)]
+    r2_pos = (mean * mean + var) * cdf + mean * s * pdf
+    r2_neg = (mean * mean + var) * cdf_neg - mean * s * pdf
+    return r1_pos - a * r1_neg, r2_pos + a * a * r2_neg, cdf + a * a * cdf_neg
+
+
+def _split_nodes(kink) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss–Legendre nodes z and weights (times the N(0, 1) density) for E over [−Z, z*] and
+    [z*, Z], for an array of kinks z* (clipped to [−Z, Z]); shapes kink.shape + (2·QUAD_KINK_NODES,).
+    A piece of zero length gets zero weights."""
+    nodes, weights = _GL
+    kink = np.clip(np.asarray(kink, dtype=float), -QUAD_Z_MAX, QUAD_Z_MAX)[..., None]
+    half_lo, half_hi = 0.5 * (kink + QUAD_Z_MAX), 0.5 * (QUAD_Z_MAX - kink)
+    z = np.concatenate([half_lo * nodes + (kink - half_lo), half_hi * nodes + (kink + half_hi)], axis=-1)
+    w = np.concatenate([half_lo * weights, half_hi * weights], axis=-1)
+    return z, w * np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
+
+def moments(activation, mean: float = 0.0, var: float = 1.0) -> tuple[float, float, float]:
+    """(E[φ(X)], E[φ(X)²], E[φ′(X)²]) for X ~ N(mean, var).
+
+    Closed forms for the leaky family (linear, relu, leaky_relu); quadrature otherwise (see the
+    module docstring). ``activation`` is a name or an :class:`~initviz.activations.Activation`.
+    """
+    act = get_activation(activation)
+    mean, var = float(mean), float(var)
+    if not var >= 0 or not math.isfinite(var) or not math.isfinite(mean):
+        raise invalid("var", "be a finite number >= 0 (with a finite mean)", var)
+    slope = act.leaky_slope
+    if slope is not None:
+        return _leaky_moments(slope, mean, var)
+    sd = math.sqrt(var)
+    z, w = _split_nodes(-mean / sd) if act.name in _KINKED and sd > 0 else (_Z, _W)
+    x = mean + sd * z
+    f, fp = act(x), act.derivative(x)
+    return float(w @ f), float(w @ (f * f)), float(w @ (fp * fp))
+
+
+def _arccos_kernel(rho: float) -> float:
+    """E[relu(u) relu(v)] for unit-variance (u, v) with correlation ρ: (√(1−ρ²) + (π − arccos ρ)ρ)/(2π)."""
+    rho = min(max(rho, -1.0), 1.0)
+    return (math.sqrt(1.0 - rho * rho) + (math.pi - math.acos(rho)) * rho) / (2.0 * math.pi)
+
+
+def pair_moment(activation, mean: float, var: float, rho: float) -> float:
+    """E[φ(u)φ(v)] for (u, v) jointly Gaussian with means ``mean``, variances ``var``, correlation ρ.
+
+    Leaky family with mean 0: (1 + a²)k(ρ) − 2a·k(−ρ) times var, k the arc-cosine kernel;
+    otherwise u = m + √q z₁, v = m + √q(ρz₁ + √(1−ρ²) z₂) and a product rule: trapezoid for
+    smooth φ, Gauss–Legendre split at the kinks u = 0 and v = 0 (per z₁) for kinked φ.
+    """
+    act = get_activation(activation)
+    rho = min(max(float(rho), -1.0), 1.0)
+    slope = act.leaky_slope
+    if var == 0.0 or rho == 1.0:
+        return moments(act, mean, var)[1]
+    if slope is not None and mean == 0.0:
+        return var * ((1 + slope * slope) * _arccos_kernel(rho) - 2 * slope * _arccos_kernel(-rho))
+    sd, sd_cond = math.sqrt(var), math.sqrt(1.0 - rho * rho) * math.sqrt(var)
+    if act.name in _KINKED:  # split both integrals at the kink: piecewise Gauss–Legendre
+        z1, w1 = _split_nodes(-mean / sd)
+        centre = mean + sd * rho * z1
+        if sd_cond == 0.0:
+            return float(w1 @ (act(mean + sd * z1) * act(centre)))
+        z2, w2 = _split_nodes(-centre / sd_cond)
+        inner = np.sum(act(centre[:, None] + sd_cond * z2) * w2, axis=1)
+        return float(w1 @ (act(mean + sd * z1) * inner))
+    h = min(2 * QUAD_Z_MAX / (QUAD2_MIN_POINTS - 1), QUAD2_RESOLUTION / sd)
+    points = min(QUAD2_MAX_POINTS, 2 * math.ceil(QUAD_Z_MAX / h) + 1)
+    z = np.linspace(-QUAD_Z_MAX, QUAD_Z_MAX, points)
+    w = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi) * (z[1] - z[0])
+    v = (mean + sd * rho * z)[:, None] + sd_cond * z[None, :]
+    inner = act(v) @ w  # E over z₂ for each z₁
+    return float(w @ (act(mean + sd * z) * inner))
+
+
+# --- maps -------------------------------------------------------------------------------------
+def qmap(q: float, activation, sigma_w: float, sigma_b: float = 0.0, bias_mean: float = 0.0) -> float:
+    """One layer of the variance map: σ_w² E_z[φ(μ_b + √q z)²] + σ_b²."""
+    return sigma_w ** 2 * moments(activation, bias_mean, q)[1] + sigma_b ** 2
+
+
+def chi1(activation, sigma_w: float, q: float, bias_mean: float = 0.0) -> float:
+    """χ₁ = σ_w² E_z[φ′(μ_b + √q z)²], the slope of the correlation map at c = 1 (and the
+    per-layer growth of gradients) at pre-activation variance q (usually q*)."""
+    return sigma_w ** 2 * moments(activation, bias_mean, q)[2]
+
+
+def correlation_map(c: float, q: float, activation, sigma_w: float, sigma_b: float = 0.0,
+                    bias_mean: float = 0.0) -> float:
+    """One layer of the correlation map, for two inputs whose pre-activations have variance q and
+    uncentred correlation c: returns the next layer's uncentred correlation (module docstring).
+
+    Stationary q is assumed (q the variance at both the current and the next layer's input), as
+    in Poole et al.; :func:`predict` tracks q layer by layer instead."""
+    m2 = q + bias_mean ** 2
+    rho = (c * m2 - bias_mean ** 2) / q if q > 0 else 1.0
+    kappa = sigma_w ** 2 * pair_moment(activation, bias_mean, q, rho) + sigma_b ** 2
+    q_next = qmap(q, activation, sigma_w, sigma_b, bias_mean)
+    return (kappa + bias_mean ** 2) / (q_next + bias_mean ** 2)
+
+
+def fixed_point(activation, sigma_w: float, sigma_b: float = 0.0, bias_mean: float = 0.0, q0: float = 1.0) -> float:
+    """q* reached by iterating the q-map from q0 (the stable fixed point a deep network approaches).
+
+    Closed form for the leaky family with μ_b = 0: q* = σ_b²/(1 − σ_w²(1 + a²)/2) when the
+    denominator is positive, ∞ when it is negative (the variance explodes), q0 itself at the
+    critical point with σ_b = 0 (every q is fixed). Otherwise the iteration stops at relative
+    change ``FIXED_POINT_TOL``; it returns ∞ if q overflows, 0 if it underflows, and NaN if it
+    has not converged after ``FIXED_POINT_MAX_ITER`` steps (e.g. algebraic convergence to 0 at
+    an edge of chaos, tanh with σ_w = 1, σ_b = 0).
+    """
+    act = get_activation(activation)
+    slope = act.leaky_slope
+    if slope is not None and bias_mean == 0.0:
+        gain = sigma_w ** 2 * (1 + slope * slope) / 2
+        if gain == 1.0:
+            return q0 if sigma_b == 0 else math.inf
+        q_star = sigma_b ** 2 / (1.0 - gain)
+        return q_star if q_star >= 0 else math.inf
+    q = float(q0)
+    for _ in range(FIXED_POINT_MAX_ITER):
+        q_next = qmap(q, act, sigma_w, sigma_b, bias_mean)
+        if not math.isfinite(q_next) or q_next > 1e300:
+            return math.inf
+        if q_next < 1e-300:
+            return 0.0
+        if abs(q_next - q) <= FIXED_POINT_TOL * q_next:
+            return q_next
+        q = q_next
+    return math.nan
+
+
+def relative_spread_constant(activation) -> float:
+    """K = E[φ(z)⁴]/E[φ(z)²]² − 1 for the leaky family: 6(1 + a⁴)/(1 + a²)² − 1 (relu 5, linear 2).
+
+    NaN for activations that are not positively homogeneous (their spread has no closed form)."""
+    slope = get_activation(activation).leaky_slope
+    if slope is None:
+        return math.nan
+    return 6 * (1 + slope ** 4) / (1 + slope ** 2) ** 2 - 1
+
+
+def hanin_rolnick_spread(widths, constant: float = 5.0) -> np.ndarray:
+    """∏_{k≤l}(1 + K/n_k) − 1 for each layer l: the relative variance of (‖a^l‖²/n_l)/(‖x‖²/n_0)
+    over random networks (Hanin & Rolnick 2018; K = 5 for ReLU, Gaussian weights, zero bias)."""
+    n = np.asarray(widths, dtype=float)
+    return np.expm1(np.cumsum(np.log1p(constant / n)))
+
+
+# --- per-network prediction -------------------------------------------------------------------
+PREDICTION_COLUMNS = ("preact_mean", "preact_var", "preact_m2", "act_mean", "act_var", "act_m2", "forward_mult",
+                      "backward_mult", "grad_act_var", "grad_var", "grad_w_var", "corr", "norm_ratio", "layer_ratio",
+                      "msq_ratio", "msq_ratio_relvar")
+"""Per-layer columns of :class:`Prediction` (each an (L,) float64 array; NaN where undefined)."""
+
+STATIONARY_TOL = 1e-13
+"""Relative change below which a layer's input counts as unchanged (its output is reused)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction:
+    """Mean-field prediction for every layer of a network (see :func:`predict`)."""
+
+    net: object
+    input_var: float
+    input_mean: float
+    input_corr: float
+    batch: int
+    preact_mean: np.ndarray
+    preact_var: np.ndarray
+    preact_m2: np.ndarray
+    act_mean: np.ndarray
+    act_var: np.ndarray
+    act_m2: np.ndarray
+    forward_mult: np.ndarray
+    backward_mult: np.ndarray
+    grad_act_var: np.ndarray
+    grad_var: np.ndarray
+    grad_w_var: np.ndarray
+    corr: np.ndarray
+    norm_ratio: np.ndarray
+    layer_ratio: np.ndarray
+    msq_ratio: np.ndarray
+    msq_ratio_relvar: np.ndarray
+
+    def to_frame(self):
+        """pandas DataFrame, one row per layer: ``layer`` and :data:`PREDICTION_COLUMNS` (NA where undefined)."""
+        import pandas as pd
+
+        frame = pd.DataFrame({"layer": np.arange(1, len(self.preact_var) + 1),
+                              **{name: getattr(self, name) for name in PREDICTION_COLUMNS}})
+        return frame.astype({name: "Float64" for name in PREDICTION_COLUMNS})
+
+
+def mean_field_applies(net) -> str | None:
+    """None when the mean-field theory applies to ``net``, else the reason it does not.
+
+    It needs random weights with mean 0 in every layer; deterministic tensors (constant, zeros,
+    ones, eye, dirac) and non-zero-mean laws break the Gaussian limit."""
+    for layer in range(1, net.depth + 1):
+        law = net.weight_law(layer)
+        if not law.is_random or law.mean != 0.0 or law.var == 0.0:
+            return (f"layer {layer}'s weights ({net.init}, {law.kind}, mean {law.mean:g}, variance {law.var:g}) "
+                    "are not random with mean 0")
+    return None
+
+
+def _layer_constants(net, layer: int) -> tuple[float, float, float]:
+    """(σ_w², σ_b², μ_b) of a layer: σ_w² = n_{l−1}·Var[w], bias from its law (0 without bias)."""
+    fan_in = net.dims[layer - 1]
+    w2 = fan_in * net.weight_law(layer).var
+    bias = net.bias_law(layer)
+    return w2, (0.0 if bias is None else bias.var), (0.0 if bias is None else bias.mean)
+
+
+def predict(net, input_var: float = 1.0, input_mean: float = 0.0, input_corr: float = 0.0,
+            batch: int = 1) -> Prediction:
+    """The mean-field prediction for every layer of ``net`` (module docstring for the equations).
+
+    Inputs have i.i.d. coordinates of mean ``input_mean`` and variance ``input_var`` (propagate's
+    "normal" and "unit_norm" inputs: 1 and 0), pairs of inputs correlation ``input_corr``
+    (propagate's "correlated" inputs; 0 for independent rows). ``batch`` scales the weight-gradient
+    variance, which sums ``batch`` per-sample terms under propagate's probe loss.
+
+    Columns, per layer l: pre-activation mean μ_b, variance q^l and second moment; activation
+    mean, variance and second moment; ``forward_mult`` = E[(a^l)²]/E[(a^{l−1})²] (linear n s²,
+    relu n s²/2 without bias); ``backward_mult`` = E[(∂L/∂h^l)²]/E[(∂L/∂h^{l+1})²]
+    = n_{l+1}s_{l+1}² E[φ′(h^l)²] (at L: E[φ′(h^L)²], relative to the probe); ``grad_act_var``,
+    ``grad_var``, ``grad_w_var`` for the probe; ``corr`` = c^l; ``norm_ratio`` =
+    √(n_l E[(a^l)²]/(n_0 E[x²])), the root mean square of ‖a^l‖/‖x‖; ``layer_ratio`` = √(n_l s_l²),
+    the rms of ‖W_l a‖/‖a‖; ``msq_ratio`` = E[(a^l)²]/E[x²]; ``msq_ratio_relvar`` — the relative
+    variance of (‖a^l‖²/n_l)/(‖x‖²/n_0) by Hanin & Rolnick's product, for positively homogeneous
+    activations without bias (NaN otherwise).
+
+    Raises InitvizError when the theory does not apply (see :func:`mean_field_applies`).
+    """
+    reason = mean_field_applies(net)
+    if reason is not None:
+        raise invalid("net", "have random zero-mean weights for the mean-field theory", reason)
+    input_var = check_float("input_var", input_var, 0.0)
+    input_mean = check_float("input_mean", input_mean)
+    input_corr = check_float("input_corr", input_corr, -1.0, 1.0)
+    batch = check_int("batch", batch, 1, MAX_BATCH)
+    depth = net.depth
+    out = {name: np.full(depth, np.nan) for name in PREDICTION_COLUMNS}
+    m2_in = input_var + input_mean ** 2
+    pair_in = input_corr * input_var + input_mean ** 2
+    m2_prev, pair_prev, key_prev, row_prev = m2_in, pair_in, None, None
+    for layer in range(1, depth + 1):
+        i = layer - 1
+        act = net.activation(layer)
+        w2, b2, mu = _layer_constants(net, layer)
+        key = (act, w2, b2, mu)
+        if key == key_prev and _close(m2_prev, row_prev[0]) and _close(pair_prev, row_prev[1]):
+            row = row_prev[2]  # stationary: the same layer on the same input gives the same output
+        else:
+            q = w2 * m2_prev + b2
+            if not math.isfinite(q):
+                break
+            kappa = w2 * pair_prev + b2
+            rho = kappa / q if q > 0 else 1.0
+            mean_a, m2_a, prime2 = moments(act, mu, q)
+            pair = pair_moment(act, mu, q, rho)
+            row = (mu, q, q + mu * mu, mean_a, m2_a, prime2, pair, (kappa + mu * mu) / (q + mu * mu) if q + mu * mu > 0 else 1.0)
+        key_prev, row_prev = key, (m2_prev, pair_prev, row)
+        mu, q, m2_pre, mean_a, m2_a, prime2, pair, corr = row
+        out["preact_mean"][i], out["preact_var"][i], out["preact_m2"][i] = mu, q, m2_pre
+        out["act_mean"][i], out["act_m2"][i], out["act_var"][i] = mean_a, m2_a, max(m2_a - mean_a ** 2, 0.0)
+        out["forward_mult"][i] = m2_a / m2_prev if m2_prev > 0 else np.nan
+        out["corr"][i] = corr
+        out["backward_mult"][i] = prime2  # times n_{l+1}s²_{l+1} below
+        out["layer_ratio"][i] = math.sqrt(w2 * net.widths[i] / net.dims[i])
+        out["msq_ratio"][i] = m2_a / m2_in if m2_in > 0 else np.nan
+        out["norm_ratio"][i] = math.sqrt(net.widths[i] * m2_a / (net.input_dim * m2_in)) if m2_in > 0 else np.nan
+        m2_prev, pair_prev = m2_a, pair
+    _backward(net, out, m2_in, batch)
+    out["msq_ratio_relvar"] = _hanin_rolnick(net)
+    return Prediction(net, input_var, input_mean, input_corr, batch, **out)
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= STATIONARY_TOL * max(abs(a), abs(b))
+
+
+def _backward(net, out: dict, m2_in: float, batch: int) -> None:
+    """Fill the gradient columns from the forward ones (gradient independence)."""
+    grad_a = 1.0  # E[(∂L/∂a^L)²] for the probe g ~ N(0, 1)
+    for i in range(net.depth - 1, -1, -1):
+        prime2 = out["backward_mult"][i]
+        out["grad_act_var"][i] = grad_a
+        out["grad_var"][i] = grad_a * prime2
+        m2_prev = m2_in if i == 0 else out["act_m2"][i - 1]
+        out["grad_w_var"][i] = batch * out["grad_var"][i] * m2_prev
+        out_fan = net.widths[i] * net.weight_law(i + 1).var  # n_l s_l²
+        grad_a = out_fan * out["grad_var"][i]
+        if i < net.depth - 1:
+            out["backward_mult"][i] = net.widths[i + 1] * net.weight_law(i + 2).var * prime2
+    # NaN forward values propagate: a layer past an overflow has no prediction
+
+
+def _hanin_rolnick(net) -> np.ndarray:
+    """∏(1 + K_k/n_k) − 1 per layer when every activation is positively homogeneous and there is
+    no bias; NaN otherwise."""
+    constants = [relative_spread_constant(net.activation(l)) for l in range(1, net.depth + 1)]
+    if any(math.isnan(k) for k in constants) or any(net.bias_law(l) is not None for l in range(1, net.depth + 1)):
+        return np.full(net.depth, np.nan)
+    return np.expm1(np.cumsum(np.log1p(np.array(constants) / np.array(net.widths, dtype=float))))

@@ -1,0 +1,225 @@
+"""A validated, immutable description of a fully connected network (an MLP).
+
+Layer l = 1..L maps a^{l−1} ∈ ℝ^{n_{l−1}} to a^l = φ_l(h^l), h^l = a^{l−1} W_lᵀ + b_l for a batch
+of row vectors, with W_l in torch layout (n_l, n_{l−1}) = (fan_out, fan_in) and a⁰ = x ∈ ℝ^{n_0}.
+The weights of every layer come from one init scheme (:func:`initviz.initializers.law` with the
+layer's shape and the scheme's parameters); the biases from one bias rule:
+
+* ``"zeros"`` — b = 0 (no bias term is added);
+* ``"constant"`` — every entry ``bias_value``;
+* ``"normal"`` — i.i.d. N(0, ``bias_value``²) (``bias_value`` is the standard deviation);
+* ``"scheme"`` — the scheme's own rule (e.g. ``torch_default``: U(±1/√fan_in), as ``nn.Linear``);
+  zero for schemes that have none.
+
+A :class:`Network` is frozen and hashable — it is the cache key of the app — and equal
+descriptions compare equal: per-layer activations are stored expanded, init parameters as a
+sorted tuple of items. Sizes are bounded by :mod:`initviz.limits` (``MAX_DEPTH``, ``MAX_WIDTH``,
+``MAX_WEIGHTS``); every invalid field raises :class:`~initviz.errors.InitvizError`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Mapping
+
+from .activations import Activation, get_activation
+from .errors import invalid, one_of
+from .initializers import SCHEMES, law
+from .laws import Law
+from .limits import MAX_DEPTH, MAX_WEIGHTS, MAX_WIDTH, check_budget, check_float, check_int
+
+BIAS_RULES = ("zeros", "constant", "normal", "scheme")
+"""How biases are initialised (see the module docstring)."""
+
+_PARAM_TYPES = (str, numbers.Real, type(None))
+
+
+def _canonical_params(init_params) -> tuple[tuple[str, object], ...]:
+    """A mapping (or items) of init parameters as a sorted tuple of (name, scalar) items."""
+    if init_params is None:
+        return ()
+    try:
+        items = tuple(init_params.items() if isinstance(init_params, Mapping) else init_params)
+        items = tuple((k, v) for k, v in items)
+    except (TypeError, ValueError):
+        raise invalid("init_params", "be a mapping of parameter names to numbers or strings", init_params) from None
+    for key, value in items:
+        if not isinstance(key, str) or not isinstance(value, _PARAM_TYPES):
+            raise invalid("init_params", "map str names to numbers, strings or None", init_params)
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and not math.isfinite(value):
+            raise invalid(f"init_params[{key!r}]", "be finite", value)
+    if len({k for k, _ in items}) != len(items):
+        raise invalid("init_params", "name each parameter once", init_params)
+    plain = (v if isinstance(v, (str, bool, type(None))) else
+             int(v) if isinstance(v, numbers.Integral) else float(v) for _, v in items)
+    return tuple(sorted(zip((k for k, _ in items), plain)))
+
+
+def _activation_pair(choice) -> tuple:
+    """``"relu"`` → ("relu",); ``("leaky_relu", 0.2)`` (tuple or list) → itself."""
+    if isinstance(choice, str):
+        return (choice,)
+    if isinstance(choice, (tuple, list)) and len(choice) in (1, 2):
+        return tuple(choice)
+    raise invalid("activations", "hold names or (name, param) pairs", choice)
+
+
+@dataclass(frozen=True)
+class Network:
+    """An L-layer MLP: sizes, per-layer activations, init scheme and bias rule (module docstring).
+
+    Prefer :meth:`mlp` to build one. Fields:
+
+    * ``input_dim`` n_0 and ``widths`` (n_1, …, n_L);
+    * ``activations`` — one (name, param) per layer (param None for parameter-free activations);
+    * ``init`` — a scheme name of :data:`initviz.initializers.SCHEMES`, ``init_params`` its
+      parameters as sorted (name, value) items (torch's parameter names);
+    * ``bias`` in :data:`BIAS_RULES` and ``bias_value`` (the constant, or the normal's std).
+    """
+
+    input_dim: int
+    widths: tuple[int, ...]
+    activations: tuple[tuple[str, float | None], ...]
+    init: str
+    init_params: tuple[tuple[str, object], ...] = ()
+    bias: str = "zeros"
+    bias_value: float = 0.0
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "input_dim", check_int("input_dim", self.input_dim, 1, MAX_WIDTH))
+        try:
+            widths = tuple(self.widths)
+        except TypeError:
+            raise invalid("widths", "be a sequence of ints", self.widths) from None
+        if not 1 <= len(widths) <= MAX_DEPTH:
+            raise invalid("widths", f"have between 1 and MAX_DEPTH = {MAX_DEPTH} layers", f"{len(widths)} layers")
+        set_(self, "widths", tuple(check_int("widths", w, 1, MAX_WIDTH) for w in widths))
+        dims = (self.input_dim, *self.widths)
+        check_budget("widths", f"{len(widths)} layers", sum(a * b for a, b in zip(dims, dims[1:])),
+                     MAX_WEIGHTS, "the weight count Σ n_{l-1}·n_l", "MAX_WEIGHTS")
+        try:
+            pairs = tuple(self.activations)
+        except TypeError:
+            raise invalid("activations", "be a sequence of (name, param) pairs", self.activations) from None
+        if len(pairs) != len(widths):
+            raise invalid("activations", f"give one (name, param) per layer ({len(widths)})", len(pairs))
+        acts = tuple(get_activation(*_activation_pair(pair)) for pair in pairs)
+        set_(self, "activations", tuple((a.name, a.param) for a in acts))
+        if not isinstance(self.init, str) or self.init not in SCHEMES:
+            raise one_of("init", SCHEMES, self.init)
+        # defaults filled in, values validated: equal networks get equal (hashable) keys
+        set_(self, "init_params", _canonical_params(SCHEMES[self.init].resolve(dict(_canonical_params(self.init_params)))))
+        if self.bias not in BIAS_RULES:
+            raise one_of("bias", BIAS_RULES, self.bias)
+        lo = 0.0 if self.bias == "normal" else -math.inf
+        set_(self, "bias_value", check_float("bias_value", self.bias_value, lo=lo))
+        set_(self, "_laws", self._build_laws())
+
+    @classmethod
+    def mlp(cls, input_dim: int = 512, widths=(512,) * 30, activation: str = "relu",
+            init: str = "kaiming_normal", init_params: Mapping | None = None, bias: str = "zeros",
+            bias_value: float = 0.0, *, activation_param: float | None = None,
+            layer_activations: Mapping | None = None) -> "Network":
+        """An MLP with one activation everywhere, except the 1-based layers named in
+        ``layer_activations`` (``{30: "linear"}`` or ``{3: ("leaky_relu", 0.2)}``).
+
+        >>> Network.mlp(input_dim=512, widths=[512] * 30, activation="relu",
+        ...             init="kaiming_normal", init_params={"nonlinearity": "relu"}).depth
+        30
+        """
+        try:
+            depth = len(widths)
+        except TypeError:
+            raise invalid("widths", "be a sequence of ints", widths) from None
+        default = (activation, activation_param)
+        per_layer = [default] * depth
+        for layer, choice in dict(layer_activations or {}).items():
+            index = check_int("layer_activations", layer, 1, max(depth, 1)) - 1
+            per_layer[index] = _activation_pair(choice)
+        return cls(input_dim, tuple(widths), tuple(per_layer), init, init_params, bias, bias_value)
+
+    # --- structure -------------------------------------------------------------------------
+    @property
+    def depth(self) -> int:
+        """L, the number of layers."""
+        return len(self.widths)
+
+    @property
+    def dims(self) -> tuple[int, ...]:
+        """(n_0, n_1, …, n_L)."""
+        return (self.input_dim, *self.widths)
+
+    @property
+    def shapes(self) -> tuple[tuple[int, int], ...]:
+        """Weight shapes in torch layout, (n_l, n_{l−1}) = (fan_out, fan_in), for l = 1..L."""
+        dims = self.dims
+        return tuple(zip(dims[1:], dims[:-1]))
+
+    @property
+    def n_weights(self) -> int:
+        """Σ_l n_{l−1}·n_l."""
+        return sum(out * fan_in for out, fan_in in self.shapes)
+
+    def activation(self, layer: int) -> Activation:
+        """φ_l of 1-based ``layer``."""
+        return get_activation(*self.activations[layer - 1])
+
+    def weight_law(self, layer: int) -> Law:
+        """The exact entry law of W_l (1-based ``layer``), from the init scheme."""
+        return self._laws[layer - 1][0]
+
+    def bias_law(self, layer: int) -> Law | None:
+        """The entry law of b_l (1-based ``layer``), or None for a zero bias."""
+        return self._laws[layer - 1][1]
+
+    def _build_laws(self) -> tuple[tuple[Law, Law | None], ...]:
+        """(weight law, bias law) per layer; one construction per distinct shape."""
+        params = dict(self.init_params)
+        by_shape: dict[tuple[int, int], tuple[Law, Law | None]] = {}
+        for shape in self.shapes:
+            if shape not in by_shape:
+                by_shape[shape] = (law(self.init, shape, **params), self._bias_for(shape, params))
+        return tuple(by_shape[shape] for shape in self.shapes)
+
+    def _bias_for(self, shape: tuple[int, int], params: dict) -> Law | None:
+        if self.bias == "constant" and self.bias_value != 0.0:
+            return Law("constant", scale=self.bias_value)
+        if self.bias == "normal" and self.bias_value > 0.0:
+            return Law("normal", scale=self.bias_value)
+        if self.bias == "scheme":
+            bias = SCHEMES[self.init].bias_law(shape, **params)
+            return None if bias is None or (bias.kind == "constant" and bias.scale == 0.0) else bias
+        return None
+
+    # --- serialisation -----------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """Plain JSON-able fields; ``Network.from_dict(net.to_dict()) == net``."""
+        return {"input_dim": self.input_dim, "widths": list(self.widths),
+                "activations": [list(pair) for pair in self.activations], "init": self.init,
+                "init_params": dict(self.init_params), "bias": self.bias, "bias_value": self.bias_value}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Network":
+        """Inverse of :meth:`to_dict` (validated like any construction)."""
+        try:
+            fields = {k: data[k] for k in ("input_dim", "widths", "activations", "init")}
+        except (KeyError, TypeError):
+            raise invalid("data", "hold input_dim, widths, activations and init", data) from None
+        fields["activations"] = tuple(tuple(pair) for pair in fields["activations"])
+        return cls(**fields, init_params=data.get("init_params"), bias=data.get("bias", "zeros"),
+                   bias_value=data.get("bias_value", 0.0))
+
+    def describe(self) -> str:
+        """One line: ``"30 × relu, widths 512…512 (in 512), kaiming_normal(nonlinearity=relu), bias zeros"``."""
+        names = sorted({Activation(*a).label for a in self.activations})
+        params = ", ".join(f"{k}={v}" for k, v in self.init_params)
+        bias = {"zeros": "zeros", "constant": f"constant {self.bias_value:g}",
+                "normal": f"N(0, {self.bias_value:g}²)", "scheme": f"{self.init}'s own"}[self.bias]
+        return (f"{self.depth} × {'/'.join(names)}, widths {min(self.widths)}…{max(self.widths)} "
+                f"(in {self.input_dim}), {self.init}({params}), bias {bias}")
+
+
+__all__ = ["Network", "BIAS_RULES"]

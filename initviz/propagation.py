@@ -1,0 +1,616 @@
+"""Signal propagation through a random MLP, forward and backward, as per-layer statistics.
+
+**Forward.** For each repeat r = 0..n_seeds−1 a batch of B inputs x (rows) goes through the
+:class:`~initviz.network.Network`: h^l = a^{l−1} W_lᵀ + b_l (torch layout, W_l of shape
+(n_l, n_{l−1})), a^l = φ_l(h^l), a⁰ = x. Randomness comes from :func:`initviz.rng.stream`
+``(seed, r, role, layer)`` with role 0 inputs, 1 weights, 2 biases, 3 the output probe: adding a
+layer leaves the earlier weights unchanged, and two networks run with the same seed see the same
+inputs (and, for schemes of the same base distribution, proportional weights).
+
+Inputs (``inputs``): ``"normal"`` — i.i.d. N(0, 1) entries, shape (B, n_0); ``"unit_norm"`` —
+the same rows rescaled onto the sphere of radius √n_0, so every coordinate still has mean square 1
+but ‖x‖ no longer fluctuates; ``"correlated"`` — rows (2k, 2k+1) form pairs with correlation
+``input_corr``: x_{2k+1} = c·x_{2k} + √(1 − c²)·ξ, ξ ~ N(0, I) (an odd last row is unpaired).
+Whatever the inputs, rows (2k, 2k+1) are the pairs whose correlation is tracked layer by layer
+(≈ 0 at the input unless correlated).
+
+Per layer and repeat (arrays of shape (n_seeds, L); **NaN means absent**: after a fault, past a
+deadline, or undefined for the layer — never a computed NaN):
+
+* ``preact_mean``, ``preact_var``, ``act_mean``, ``act_var`` — mean and variance of all B·n_l
+  entries of h^l and a^l (pooled over samples and units);
+* ``norm_ratio`` (+ ``_p05``, ``_p95``) — over the B samples, the mean (5th, 95th percentile) of
+  ‖a^l‖/‖x‖, a^l the layer's activation output, norms Euclidean over units;
+* ``layer_ratio`` (+ ``_p05``, ``_p95``) — the same for the single-layer gain
+  ‖W_l a^{l−1}‖/‖a^{l−1}‖ (bias excluded; samples with a^{l−1} = 0 are skipped);
+* ``msq_ratio``, ``msq_ratio_var`` — mean and variance over samples of
+  (‖a^l‖²/n_l)/(‖x‖²/n_0), the per-unit mean square relative to the input's (Hanin & Rolnick 2018);
+* ``saturated`` — fraction of the B·n_l outputs within 1 % of a rail (tanh, sigmoid; absent for
+  the others, see :mod:`initviz.activations`); ``dead`` — fraction of the n_l units whose output
+  is exactly 0 for every sample (relu-like activations only);
+* ``corr`` — mean over the pairs of the cosine ⟨h_a, h_b⟩/(‖h_a‖‖h_b‖) of pre-activations (the
+  mean-field c^l); ``input_corr_measured`` (n_seeds,) is the same at the input;
+* ``unit_spread`` — symmetry: max over samples of (max_i a_i − min_i a_i)/max|a^l|, 0 when every
+  unit of the layer is identical (constant init), ~1 when symmetry is broken;
+* ``weight_std`` — std of the sampled W_l entries; ``max_abs`` — max |a^l|.
+
+**Backward** (``backward=True``), for the stated probe loss L = Σ_b ⟨g_b, a^L_b⟩ with
+g ~ N(0, 1) drawn once per repeat (a random Gaussian gradient at the output; summed, not
+averaged, over the batch, so ∂L/∂h is the per-sample gradient and ∂L/∂W the sum of B per-sample
+terms):
+
+* ``grad_var`` — variance of the entries of ∂L/∂h^l (pre-activations; Glorot & Bengio's backward
+  quantity); ``grad_act_var`` — of ∂L/∂a^l;
+* ``grad_w_var`` — variance of the entries of ∂L/∂W_l = (∂L/∂h^l)ᵀ a^{l−1} (``weight_grad=True``);
+* ``grad_ratio`` — std(∂L/∂W_l)/std(W_l), absent when std(W_l) = 0 (e.g. zero init);
+* ``grad_spread`` — the symmetry measure above for ∂L/∂h^l.
+
+**Faults are results.** Per repeat, ``nonfinite_layer`` is the first layer where h^l or a^l holds
+an inf or NaN and ``vanished_layer`` the first layer where max|a^l| < the dtype's smallest normal
+number (``finfo.tiny``: every entry zero or subnormal; the inputs never are); 0 means never.
+Forward statistics stop there (a vanished layer keeps its own statistics, a non-finite one does
+not), and the backward pass, which needs a^L, is skipped. Backward faults are recorded the same
+way, counting down from L (``grad_nonfinite_layer``, ``grad_vanished_layer``). Statistics are
+float64 and computed after scaling by max|·|, so float32 data near 3.4e38 never overflow in the
+statistic itself. No floating-point flags are consulted.
+
+**Deadline.** ``deadline`` seconds after the call starts, checked between layers, the run stops and
+returns what it has with ``truncated=True`` and a ``reason``.
+
+**Histograms** (first repeat only): ``preact_hist``/``act_hist`` (L, bins) counts over common
+edges ``preact_edges``/``act_edges`` (bins + 1). The range is the 0.5–99.5 % quantile range of an
+evenly strided subsample (``HIST_SUBSAMPLE`` values per layer) pooled over all layers — or the
+rails [lo, hi] for tanh/sigmoid activations — and ``preact_outside``/``act_outside`` hold the
+exact fraction of each layer's values outside it.
+
+**Memory.** Only per-layer statistics are kept. For the backward pass the weights and
+pre-activations of a segment of layers are held (at most ``MAX_STORE_BYTES``); longer networks are
+checkpointed: each segment's input is kept and its weights are redrawn from their streams
+(bit-identical) when the backward pass reaches it.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from .errors import invalid, one_of
+from .laws import as_dtype
+from .limits import (HIST_SUBSAMPLE, MAX_ACTIVATIONS, MAX_BATCH, MAX_BINS, MAX_MACS, MAX_SEEDS,
+                     MAX_STORE_BYTES, MAX_WEIGHT_DRAWS, MIN_BATCH, check_budget, check_float, check_int)
+from .network import Network
+from .rng import stream
+
+INPUTS = ("normal", "unit_norm", "correlated")
+"""Input batches :func:`propagate` can draw (module docstring)."""
+
+DEFAULT_BINS = 60
+"""Histogram bins per layer unless asked otherwise."""
+
+ROLE_INPUTS, ROLE_WEIGHTS, ROLE_BIASES, ROLE_PROBE = 0, 1, 2, 3
+"""Stream roles: ``stream(seed, repeat, role, layer)``."""
+
+HIST_QUANTILES = (0.5, 99.5)
+"""Percentiles of the pooled subsample that bound the common histogram range."""
+
+LOSS = "L = sum_b <g_b, a^L_b>, g ~ N(0, 1)"
+"""The backward probe, as stated in every result."""
+
+FORWARD_STATS = ("preact_mean", "preact_var", "act_mean", "act_var", "norm_ratio", "norm_ratio_p05",
+                 "norm_ratio_p95", "layer_ratio", "layer_ratio_p05", "layer_ratio_p95", "msq_ratio",
+                 "msq_ratio_var", "saturated", "dead", "corr", "unit_spread", "weight_std", "max_abs")
+BACKWARD_STATS = ("grad_var", "grad_act_var", "grad_w_var", "grad_ratio", "grad_spread")
+STATS = FORWARD_STATS + BACKWARD_STATS
+"""Every per-layer statistic, each an (n_seeds, L) float64 array of :class:`PropagationResult`."""
+
+BAND_STATS = ("preact_var", "act_var", "norm_ratio", "layer_ratio", "msq_ratio", "corr", "saturated", "dead",
+              "grad_var", "grad_w_var", "grad_ratio")
+"""Statistics whose spread over repeats ``to_frame`` reports as ``<name>_lo``/``<name>_hi`` (min/max)."""
+
+FAULTS = ("nonfinite_layer", "vanished_layer", "grad_nonfinite_layer", "grad_vanished_layer")
+"""Per-repeat fault layers (1-based, 0 = never)."""
+
+
+@dataclass(frozen=True, eq=False)
+class PropagationResult:
+    """What :func:`propagate` measured; arrays only (cheap to pickle). See the module docstring.
+
+    Per-layer statistics are (n_seeds, L) float64 arrays with NaN = absent; faults are (n_seeds,)
+    int arrays with 0 = never; histograms describe the first repeat.
+    """
+
+    net: Network
+    batch: int
+    seed: int
+    dtype: str
+    n_seeds: int
+    inputs: str
+    input_corr: float
+    loss: str
+    stats: dict = field(repr=False)
+    faults: dict = field(repr=False)
+    layers_done: np.ndarray = field(repr=False)
+    input_corr_measured: np.ndarray = field(repr=False)
+    preact_hist: np.ndarray = field(repr=False)
+    preact_edges: np.ndarray = field(repr=False)
+    preact_outside: np.ndarray = field(repr=False)
+    act_hist: np.ndarray = field(repr=False)
+    act_edges: np.ndarray = field(repr=False)
+    act_outside: np.ndarray = field(repr=False)
+    truncated: bool = False
+    reason: str | None = None
+
+    def __getattr__(self, name):
+        stats = self.__dict__.get("stats", {})
+        if name in stats:
+            return stats[name]
+        faults = self.__dict__.get("faults", {})
+        if name in faults:
+            return faults[name]
+        raise AttributeError(name)
+
+    @property
+    def depth(self) -> int:
+        return self.net.depth
+
+    def _first(self, name: str) -> int | None:
+        hits = self.faults[name][self.faults[name] > 0]
+        return int(hits.min()) if hits.size else None
+
+    @property
+    def first_nonfinite_layer(self) -> int | None:
+        """The 1-based layer where values stopped being finite (earliest over repeats), or None."""
+        return self._first("nonfinite_layer")
+
+    @property
+    def first_vanished_layer(self) -> int | None:
+        """The 1-based layer where max|a^l| fell below the dtype's tiny (earliest over repeats), or None."""
+        return self._first("vanished_layer")
+
+    @property
+    def first_grad_nonfinite_layer(self) -> int | None:
+        """The 1-based layer where the backward pass stopped being finite (highest over repeats), or None."""
+        hits = self.faults["grad_nonfinite_layer"]
+        return int(hits.max()) if (hits > 0).any() else None
+
+    @property
+    def first_grad_vanished_layer(self) -> int | None:
+        """The 1-based layer where the gradient fell below tiny (highest over repeats), or None."""
+        hits = self.faults["grad_vanished_layer"]
+        return int(hits.max()) if (hits > 0).any() else None
+
+    def to_frame(self):
+        """pandas DataFrame, one row per layer: ``layer``, ``width``, ``activation``, every statistic
+        averaged over the repeats that have it (pandas NA where none has), and for
+        :data:`BAND_STATS` the min and max over repeats as ``<name>_lo``/``<name>_hi``.
+        ``msq_ratio_var`` pools the repeats (within-repeat variance plus variance of the means).
+        """
+        import pandas as pd
+
+        columns = {"layer": np.arange(1, self.depth + 1), "width": np.array(self.net.widths),
+                   "activation": [f"{n}" if p is None else f"{n}({p:g})" for n, p in self.net.activations]}
+        for name in STATS:
+            columns[name] = _mean_over_seeds(self.stats[name])
+            if name in BAND_STATS:
+                columns[f"{name}_lo"], columns[f"{name}_hi"] = _range_over_seeds(self.stats[name])
+        columns["msq_ratio_var"] = _pooled_variance(self.stats["msq_ratio"], self.stats["msq_ratio_var"])
+        frame = pd.DataFrame(columns)
+        floats = [c for c in frame.columns if c not in ("layer", "width", "activation")]
+        return frame.astype({c: "Float64" for c in floats})
+
+    def histogram_frame(self, which: str = "act"):
+        """Tidy histogram of the first repeat: ``layer, bin_lo, bin_hi, count, density`` (density
+        normalised over the layer's values, including those outside the range) for ``which`` in
+        ``"act"``, ``"preact"``; layers without data are left out."""
+        import pandas as pd
+
+        if which not in ("act", "preact"):
+            raise one_of("which", ("act", "preact"), which)
+        counts, edges = getattr(self, f"{which}_hist"), getattr(self, f"{which}_edges")
+        total = counts.sum(axis=1) / np.where(np.isnan(getattr(self, f"{which}_outside")), 1.0,
+                                              1.0 - getattr(self, f"{which}_outside"))
+        rows = np.flatnonzero(counts.sum(axis=1) > 0)
+        width = np.diff(edges)
+        return pd.DataFrame({
+            "layer": np.repeat(rows + 1, len(width)),
+            "bin_lo": np.tile(edges[:-1], len(rows)), "bin_hi": np.tile(edges[1:], len(rows)),
+            "count": counts[rows].ravel(),
+            "density": (counts[rows] / (total[rows, None] * width)).ravel(),
+        })
+
+
+def _mean_over_seeds(values: np.ndarray) -> np.ndarray:
+    present = ~np.isnan(values)
+    n = present.sum(axis=0)
+    total = np.where(present, values, 0.0).sum(axis=0)
+    return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+
+
+def _range_over_seeds(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    present = ~np.isnan(values)
+    any_ = present.any(axis=0)
+    lo = np.where(present, values, np.inf).min(axis=0)
+    hi = np.where(present, values, -np.inf).max(axis=0)
+    return np.where(any_, lo, np.nan), np.where(any_, hi, np.nan)
+
+
+def _pooled_variance(means: np.ndarray, variances: np.ndarray) -> np.ndarray:
+    """Variance over all samples of all repeats (equal batch sizes): E[var_r] + Var[mean_r]."""
+    grand = _mean_over_seeds(means)
+    between = _mean_over_seeds(np.square(means - grand))
+    return _mean_over_seeds(variances) + between
+
+
+# --- robust statistics ------------------------------------------------------------------------
+def _moments(x: np.ndarray) -> tuple[float, float, float] | None:
+    """(mean, variance, max|x|) of all entries as floats, or None if any entry is not finite.
+
+    The data are divided by s = max|x| before squaring, so nothing overflows in the dtype."""
+    hi, lo = float(x.max()), float(x.min())
+    if not (math.isfinite(hi) and math.isfinite(lo)):
+        return None
+    scale = max(hi, -lo)
+    if scale == 0.0:
+        return 0.0, 0.0, 0.0
+    y = x / x.dtype.type(scale)
+    mean = float(y.mean())
+    y -= y.dtype.type(mean)
+    return mean * scale, float(np.square(y, out=y).mean()) * scale * scale, scale
+
+
+def _row_norms(x: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each row, as float64, scaling each row by its max|·| first."""
+    rmax = np.abs(x).max(axis=1)
+    scale = np.where(rmax > 0, rmax, 1).astype(x.dtype)
+    y = x / scale[:, None]
+    return rmax.astype(np.float64) * np.sqrt(np.square(y, out=y).sum(axis=1, dtype=np.float64))
+
+
+def _pair_cosines(x: np.ndarray) -> np.ndarray:
+    """cos∠(x_{2k}, x_{2k+1}) for every pair of rows; NaN where a row is zero."""
+    pairs = x.shape[0] // 2
+    a, b = x[0:2 * pairs:2], x[1:2 * pairs:2]
+    na, nb = _row_norms(a), _row_norms(b)
+    sa = np.where(na > 0, np.abs(a).max(axis=1), 1).astype(x.dtype)
+    sb = np.where(nb > 0, np.abs(b).max(axis=1), 1).astype(x.dtype)
+    dots = np.einsum("ij,ij->i", a / sa[:, None], b / sb[:, None], dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((na > 0) & (nb > 0), dots * sa * sb / (na * nb), np.nan)
+
+
+def _spread(x: np.ndarray, max_abs: float) -> float:
+    """max over rows of (max − min across units)/max|x|: 0 when all units of every row agree."""
+    if max_abs == 0.0:
+        return 0.0
+    return float((x.max(axis=1) - x.min(axis=1)).max()) / max_abs
+
+
+def _sample_stats(values: np.ndarray) -> tuple[float, float, float]:
+    """(mean, 5th, 95th percentile) of the finite values, NaNs if none."""
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return math.nan, math.nan, math.nan
+    p05, p95 = np.percentile(values, [5, 95])
+    return float(values.mean()), float(p05), float(p95)
+
+
+def _bin(x: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, float]:
+    """Counts of x over uniform ``edges`` (the last bin closed, as numpy's) and the fraction outside.
+
+    Bin indices are computed in x's dtype: floor((x − lo)·bins/(hi − lo)), clipped to [−1, bins]
+    so that one ``bincount`` also counts the values below and above the range."""
+    bins = len(edges) - 1
+    lo, hi = float(edges[0]), float(edges[-1])
+    t = x.ravel() - x.dtype.type(lo)
+    t *= x.dtype.type(bins / (hi - lo))
+    np.floor(t, out=t)
+    np.clip(t, -1, bins, out=t)
+    counts = np.bincount(t.astype(np.intp) + 1, minlength=bins + 2)
+    at_hi = np.count_nonzero(x == x.dtype.type(hi))  # the closed right edge belongs to the last bin
+    inside = counts[1:bins + 1].copy()
+    inside[-1] += at_hi
+    return inside, 1.0 - float(inside.sum()) / t.size
+
+
+def _edges(sample: np.ndarray, bins: int, rails) -> np.ndarray:
+    """Common edges: the rails, or the pooled 0.5–99.5 % range of the finite subsample."""
+    if rails is not None:
+        lo, hi = rails
+    else:
+        values = sample[np.isfinite(sample)]
+        lo, hi = (np.percentile(values, HIST_QUANTILES) if values.size else (-1.0, 1.0))
+        lo, hi = float(lo), float(hi)
+        if not hi > lo:
+            pad = 0.5 * max(abs(lo), 1.0)
+            lo, hi = lo - pad, hi + pad
+    return np.linspace(lo, hi, bins + 1)
+
+
+# --- the run ----------------------------------------------------------------------------------
+@dataclass
+class _Kept:
+    """What the forward pass keeps for the later passes: ``checkpoints`` {segment start: that
+    segment's input a^{start−1}} and the (W, b, pre) of layers ``start``, ``start + 1``, … of the
+    last segment it reached (``store``; empty when nothing is kept)."""
+
+    checkpoints: dict
+    start: int
+    store: list
+
+
+class _Deadline(Exception):
+    """Raised between layers when the deadline has passed."""
+
+
+class _Run:
+    """Mutable state of one :func:`propagate` call."""
+
+    def __init__(self, net, batch, seed, dtype, n_seeds, inputs, input_corr, backward, weight_grad,
+                 bins, deadline):
+        self.net, self.batch, self.seed, self.dtype = net, batch, seed, dtype
+        self.n_seeds, self.inputs, self.input_corr = n_seeds, inputs, input_corr
+        self.backward, self.weight_grad, self.bins = backward, weight_grad, bins
+        self.t_end = None if deadline is None else time.monotonic() + deadline
+        self.deadline = deadline
+        self.tiny = float(np.finfo(dtype).tiny)
+        depth = net.depth
+        self.stats = {name: np.full((n_seeds, depth), np.nan) for name in STATS}
+        self.faults = {name: np.zeros(n_seeds, dtype=np.int64) for name in FAULTS}
+        self.done = np.zeros(n_seeds, dtype=np.int64)
+        self.input_corr_measured = np.full(n_seeds, np.nan)
+        self.sub = {k: np.full((depth, HIST_SUBSAMPLE), np.nan) for k in ("preact", "act")}
+        self.hist = {k: np.zeros((depth, bins), dtype=np.int64) for k in ("preact", "act")}
+        self.outside = {k: np.full(depth, np.nan) for k in ("preact", "act")}
+        self.edges = {}
+        self.truncated, self.reason = False, None
+        self.segments = self._plan_segments()
+
+    def check_time(self, where: str):
+        if self.t_end is not None and time.monotonic() > self.t_end:
+            self.truncated = True
+            self.reason = f"deadline of {self.deadline:g} s reached ({where})"
+            raise _Deadline
+
+    def _plan_segments(self) -> list[tuple[int, int]]:
+        """Consecutive layer ranges [start, stop) (1-based) whose weights and pre-activations fit
+        in MAX_STORE_BYTES together (each holds at least one layer)."""
+        item = self.dtype.itemsize
+        segments, start, used = [], 1, 0
+        for layer, (out, fan_in) in enumerate(self.net.shapes, start=1):
+            cost = item * (out * fan_in + self.batch * out)
+            if layer > start and used + cost > MAX_STORE_BYTES:
+                segments.append((start, layer))
+                start, used = layer, 0
+            used += cost
+        segments.append((start, self.net.depth + 1))
+        return segments
+
+    # randomness
+    def draw(self, rep: int, layer: int):
+        out, fan_in = self.net.shapes[layer - 1]
+        W = self.net.weight_law(layer).sample((out, fan_in), stream(self.seed, rep, ROLE_WEIGHTS, layer), self.dtype)
+        bias_law = self.net.bias_law(layer)
+        b = None if bias_law is None else bias_law.sample((out,), stream(self.seed, rep, ROLE_BIASES, layer), self.dtype)
+        return W, b
+
+    def draw_inputs(self, rep: int) -> np.ndarray:
+        gen = stream(self.seed, rep, ROLE_INPUTS, 0)
+        x = gen.standard_normal((self.batch, self.net.input_dim), dtype=self.dtype)
+        if self.inputs == "unit_norm":
+            x *= (math.sqrt(self.net.input_dim) / _row_norms(x)).astype(self.dtype)[:, None]
+        elif self.inputs == "correlated":
+            c = self.input_corr
+            pairs = self.batch // 2
+            x[1:2 * pairs:2] *= self.dtype.type(math.sqrt(1.0 - c * c))
+            x[1:2 * pairs:2] += self.dtype.type(c) * x[0:2 * pairs:2]
+        return x
+
+    def segment_layers(self, rep: int, start: int, stop: int, a_in: np.ndarray) -> list:
+        """Recompute (W, b, pre) for layers [start, stop) from the segment's input."""
+        out, a = [], a_in
+        for layer in range(start, stop):
+            self.check_time(f"recomputing layer {layer}")
+            W, b = self.draw(rep, layer)
+            pre = a @ W.T
+            if b is not None:
+                pre += b
+            out.append((W, b, pre))
+            a = self.net.activation(layer)(pre)
+        return out
+
+    # forward
+    def forward(self, rep: int):
+        """Forward pass of repeat ``rep``. Returns what the later passes need: the checkpoints
+        {segment start: input activation} and the (W, b, pre) of the last segment reached."""
+        st, net = self.stats, self.net
+        x = self.draw_inputs(rep)
+        x_norm = _row_norms(x)
+        self.input_corr_measured[rep] = float(np.nanmean(_pair_cosines(x))) if self.batch >= 2 else math.nan
+        keep = self.backward or rep == 0
+        kept = _Kept({}, 0, [])
+        a_prev, prev_norm = x, x_norm
+        seg_starts = {start for start, _ in self.segments}
+        for layer in range(1, net.depth + 1):
+            self.check_time(f"repeat {rep}, forward layer {layer}")
+            i = layer - 1
+            if layer in seg_starts:
+                kept.checkpoints[layer], kept.start, kept.store = a_prev, layer, []
+            W, b = self.draw(rep, layer)
+            w_moments = _moments(W)
+            pre = a_prev @ W.T
+            gain = _row_norms(pre)
+            if b is not None:
+                pre += b
+            pre_m = _moments(pre)
+            act = net.activation(layer)
+            a = act(pre) if pre_m is not None else None
+            a_m = _moments(a) if a is not None else None
+            if pre_m is None or a_m is None or w_moments is None:
+                self.faults["nonfinite_layer"][rep] = layer
+                return kept
+            self.done[rep] = layer
+            st["weight_std"][rep, i] = math.sqrt(w_moments[1])
+            st["preact_mean"][rep, i], st["preact_var"][rep, i] = pre_m[:2]
+            st["act_mean"][rep, i], st["act_var"][rep, i], st["max_abs"][rep, i] = a_m
+            norm = _row_norms(a)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = norm / x_norm
+                layer_gain = np.where(prev_norm > 0, gain / prev_norm, np.nan)
+            (st["norm_ratio"][rep, i], st["norm_ratio_p05"][rep, i], st["norm_ratio_p95"][rep, i]) = _sample_stats(ratio)
+            (st["layer_ratio"][rep, i], st["layer_ratio_p05"][rep, i], st["layer_ratio_p95"][rep, i]) = _sample_stats(layer_gain)
+            msq = np.square(ratio) * (net.input_dim / net.widths[i])
+            st["msq_ratio"][rep, i], st["msq_ratio_var"][rep, i] = float(msq.mean()), float(msq.var())
+            if act.rails is not None:
+                st["saturated"][rep, i] = float(act.saturated(a).mean())
+            if act.has_dead_units:
+                st["dead"][rep, i] = 1.0 - float((a != 0).any(axis=0).mean())
+            if self.batch >= 2:
+                cos = _pair_cosines(pre)
+                st["corr"][rep, i] = float(np.nanmean(cos)) if np.isfinite(cos).any() else math.nan
+            st["unit_spread"][rep, i] = _spread(a, a_m[2])
+            if rep == 0:
+                self.subsample(i, pre, a)
+            if keep:
+                kept.store.append((W, b, pre))
+            if a_m[2] < self.tiny:
+                self.faults["vanished_layer"][rep] = layer
+                return kept
+            a_prev, prev_norm = a, norm
+        return kept
+
+    def subsample(self, i: int, pre: np.ndarray, a: np.ndarray):
+        for key, values in (("preact", pre), ("act", a)):
+            flat = values.ravel()
+            step = max(1, flat.size // HIST_SUBSAMPLE)
+            picked = flat[::step][:HIST_SUBSAMPLE]
+            self.sub[key][i, :picked.size] = picked
+
+    def layers(self, rep: int, start: int, stop: int, kept: "_Kept") -> list:
+        """(W, b, pre) of layers [start, stop) of one segment: from the forward pass if it kept
+        them, else recomputed from the segment's checkpoint (same streams, same numbers)."""
+        if kept.start == start and len(kept.store) >= stop - start:
+            return kept.store[:stop - start]
+        return self.segment_layers(rep, start, stop, kept.checkpoints[start])
+
+    # backward
+    def backward_pass(self, rep: int, kept: "_Kept"):
+        st, net = self.stats, self.net
+        grad_a = stream(self.seed, rep, ROLE_PROBE, 0).standard_normal((self.batch, net.widths[-1]), dtype=self.dtype)
+        for start, stop in reversed(self.segments):
+            layers = self.layers(rep, start, stop, kept)
+            for layer in range(stop - 1, start - 1, -1):
+                self.check_time(f"repeat {rep}, backward layer {layer}")
+                i = layer - 1
+                W, _, pre = layers[layer - start]
+                act = net.activation(layer)
+                ga = _moments(grad_a)
+                delta = grad_a * act.derivative(pre)
+                gd = _moments(delta) if ga is not None else None
+                if gd is None:
+                    self.faults["grad_nonfinite_layer"][rep] = layer
+                    return
+                gw = None
+                if self.weight_grad:
+                    a_prev = kept.checkpoints[start] if layer == start else net.activation(layer - 1)(layers[layer - start - 1][2])
+                    gw = _moments(delta.T @ a_prev)
+                    if gw is None:
+                        self.faults["grad_nonfinite_layer"][rep] = layer
+                        return
+                st["grad_act_var"][rep, i] = ga[1]
+                st["grad_var"][rep, i] = gd[1]
+                st["grad_spread"][rep, i] = _spread(delta, gd[2])
+                if gw is not None:
+                    st["grad_w_var"][rep, i] = gw[1]
+                    w_std = st["weight_std"][rep, i]
+                    if w_std > 0:
+                        st["grad_ratio"][rep, i] = math.sqrt(gw[1]) / w_std
+                if gd[2] < self.tiny:
+                    self.faults["grad_vanished_layer"][rep] = layer
+                    return
+                grad_a = delta @ W
+
+    # histograms of repeat 0
+    def histograms(self, kept: "_Kept"):
+        done = int(self.done[0])
+        for key in ("preact", "act"):
+            rails = None
+            if key == "act":
+                rails_set = {self.net.activation(l).rails for l in range(1, done + 1)}
+                rails = rails_set.pop() if len(rails_set) == 1 else None
+            self.edges[key] = _edges(self.sub[key][:done], self.bins, rails)
+        for start, stop in self.segments:
+            if start > done:
+                break
+            stop = min(stop, done + 1)
+            layers = self.layers(0, start, stop, kept)
+            for layer in range(start, stop):
+                pre = layers[layer - start][2]
+                for key, values in (("preact", pre), ("act", self.net.activation(layer)(pre))):
+                    self.hist[key][layer - 1], self.outside[key][layer - 1] = _bin(values, self.edges[key])
+
+    def result(self) -> PropagationResult:
+        edges = {k: self.edges.get(k, np.linspace(-1.0, 1.0, self.bins + 1)) for k in ("preact", "act")}
+        return PropagationResult(
+            net=self.net, batch=self.batch, seed=self.seed, dtype=self.dtype.name, n_seeds=self.n_seeds,
+            inputs=self.inputs, input_corr=self.input_corr, loss=LOSS, stats=self.stats, faults=self.faults,
+            layers_done=self.done, input_corr_measured=self.input_corr_measured,
+            preact_hist=self.hist["preact"], preact_edges=edges["preact"], preact_outside=self.outside["preact"],
+            act_hist=self.hist["act"], act_edges=edges["act"], act_outside=self.outside["act"],
+            truncated=self.truncated, reason=self.reason)
+
+
+def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_seeds: int = 1,
+              inputs: str = "normal", input_corr: float = 0.5, backward: bool = True, weight_grad: bool = True,
+              bins: int = DEFAULT_BINS, deadline: float | None = None) -> PropagationResult:
+    """Propagate ``n_seeds`` random batches through fresh draws of ``net``; per-layer statistics.
+
+    See the module docstring for every statistic, the probe loss, faults and the deadline.
+
+    >>> import initviz as iv
+    >>> net = iv.Network.mlp(input_dim=64, widths=[64] * 5, activation="relu",
+    ...                      init="kaiming_normal", init_params={"nonlinearity": "relu"})
+    >>> iv.propagate(net, batch=32).first_nonfinite_layer is None
+    True
+    """
+    if not isinstance(net, Network):
+        raise invalid("net", "be an initviz Network (see Network.mlp)", type(net).__name__)
+    batch = check_int("batch", batch, MIN_BATCH, MAX_BATCH)
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise invalid("seed", "be a non-negative int", seed)
+    dt = as_dtype(dtype)
+    n_seeds = check_int("n_seeds", n_seeds, 1, MAX_SEEDS)
+    if inputs not in INPUTS:
+        raise one_of("inputs", INPUTS, inputs)
+    input_corr = check_float("input_corr", input_corr, -1.0, 1.0)
+    for name, flag in (("backward", backward), ("weight_grad", weight_grad)):
+        if not isinstance(flag, bool):
+            raise invalid(name, "be True or False", flag)
+    bins = check_int("bins", bins, 2, MAX_BINS)
+    if deadline is not None:
+        deadline = check_float("deadline", deadline, 0.0)
+    units, weights = sum(net.widths), net.n_weights
+    check_budget("batch", batch, n_seeds * batch * units, MAX_ACTIVATIONS, "n_seeds·batch·Σwidths", "MAX_ACTIVATIONS")
+    check_budget("batch", batch, n_seeds * batch * weights, MAX_MACS, "n_seeds·batch·Σ(n_in·n_out)", "MAX_MACS")
+    check_budget("n_seeds", n_seeds, n_seeds * weights, MAX_WEIGHT_DRAWS, "n_seeds·Σ(n_in·n_out)", "MAX_WEIGHT_DRAWS")
+
+    run = _Run(net, batch, int(seed), dt, n_seeds, inputs, input_corr, backward, weight_grad, bins, deadline)
+    try:
+        for rep in range(n_seeds):
+            kept = run.forward(rep)
+            complete = run.done[rep] == net.depth and run.faults["nonfinite_layer"][rep] == 0 \
+                and run.faults["vanished_layer"][rep] == 0
+            if backward and complete:
+                run.backward_pass(rep, kept)
+            if rep == 0:
+                run.histograms(kept)
+    except _Deadline:
+        pass
+    return run.result()
+
+
+__all__ = ["propagate", "PropagationResult", "INPUTS", "STATS", "FORWARD_STATS", "BACKWARD_STATS",
+           "BAND_STATS", "FAULTS", "LOSS", "DEFAULT_BINS"]
