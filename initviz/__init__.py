@@ -15,6 +15,11 @@ from .initializers import (SCHEMES, Param, Scheme, constant, dirac, eye, get_sch
 from .laws import Law, law_with_variance
 
 # --- activations, networks, signal propagation (initviz.activations, .network, .propagation)
+from .activations import ACTIVATIONS, Activation, get_activation
+from .meanfield import (Prediction, chi1, correlation_map, fixed_point, hanin_rolnick_spread, mean_field_applies,
+                        predict, qmap)
+from .network import BIAS_RULES, Network
+from .propagation import INPUTS, PropagationResult, propagate
 
 # --- geometry of random matrices and theory (initviz.geometry, .theory)
 

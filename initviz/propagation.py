@@ -299,21 +299,9 @@ def _sample_stats(values: np.ndarray) -> tuple[float, float, float]:
 
 
 def _bin(x: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, float]:
-    """Counts of x over uniform ``edges`` (the last bin closed, as numpy's) and the fraction outside.
-
-    Bin indices are computed in x's dtype: floor((x − lo)·bins/(hi − lo)), clipped to [−1, bins]
-    so that one ``bincount`` also counts the values below and above the range."""
-    bins = len(edges) - 1
-    lo, hi = float(edges[0]), float(edges[-1])
-    t = x.ravel() - x.dtype.type(lo)
-    t *= x.dtype.type(bins / (hi - lo))
-    np.floor(t, out=t)
-    np.clip(t, -1, bins, out=t)
-    counts = np.bincount(t.astype(np.intp) + 1, minlength=bins + 2)
-    at_hi = np.count_nonzero(x == x.dtype.type(hi))  # the closed right edge belongs to the last bin
-    inside = counts[1:bins + 1].copy()
-    inside[-1] += at_hi
-    return inside, 1.0 - float(inside.sum()) / t.size
+    """Counts of x over uniform ``edges`` (numpy's rule: last bin closed) and the fraction outside."""
+    counts, _ = np.histogram(x, bins=len(edges) - 1, range=(float(edges[0]), float(edges[-1])))
+    return counts, 1.0 - float(counts.sum()) / x.size
 
 
 def _edges(sample: np.ndarray, bins: int, rails) -> np.ndarray:
@@ -598,8 +586,17 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
     check_budget("n_seeds", n_seeds, n_seeds * weights, MAX_WEIGHT_DRAWS, "n_seeds·Σ(n_in·n_out)", "MAX_WEIGHT_DRAWS")
 
     run = _Run(net, batch, int(seed), dt, n_seeds, inputs, input_corr, backward, weight_grad, bins, deadline)
+    # overflow and NaN are detected from the values themselves, never from floating-point flags
+    with np.errstate(all="ignore"):
+        _run_all(run, backward)
+    return run.result()
+
+
+def _run_all(run: _Run, backward: bool) -> None:
+    """Forward (and backward) for every repeat; histograms from repeat 0; stop at the deadline."""
+    net = run.net
     try:
-        for rep in range(n_seeds):
+        for rep in range(run.n_seeds):
             kept = run.forward(rep)
             complete = run.done[rep] == net.depth and run.faults["nonfinite_layer"][rep] == 0 \
                 and run.faults["vanished_layer"][rep] == 0
@@ -609,7 +606,6 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
                 run.histograms(kept)
     except _Deadline:
         pass
-    return run.result()
 
 
 __all__ = ["propagate", "PropagationResult", "INPUTS", "STATS", "FORWARD_STATS", "BACKWARD_STATS",

@@ -1,0 +1,232 @@
+"""propagate: statistics against a plain re-implementation, seeded streams, faults, deadline,
+checkpointing, histograms, inputs, budgets."""
+
+import math
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import initviz as iv
+from initviz import InitvizError, propagation
+from initviz.network import Network
+from initviz.propagation import BACKWARD_STATS, FORWARD_STATS, propagate
+from initviz.rng import stream
+
+
+def _reference(net, batch, seed, dtype=np.float64):
+    """Forward and backward by hand (float64 statistics, numpy's own var/norm/percentile)."""
+    x = stream(seed, 0, 0, 0).standard_normal((batch, net.input_dim), dtype=dtype)
+    a, acts, pres, Ws = x, [x], [], []
+    for layer in range(1, net.depth + 1):
+        W = net.weight_law(layer).sample(net.shapes[layer - 1], stream(seed, 0, 1, layer), dtype)
+        bl = net.bias_law(layer)
+        b = 0 if bl is None else bl.sample((net.widths[layer - 1],), stream(seed, 0, 2, layer), dtype)
+        z = a @ W.T
+        h = z + b
+        gain = np.linalg.norm(z, axis=1) / np.linalg.norm(a, axis=1)
+        a = net.activation(layer)(h)
+        pres.append((h, gain))
+        acts.append(a)
+        Ws.append(W)
+    g = stream(seed, 0, 3, 0).standard_normal((batch, net.widths[-1]), dtype=dtype)
+    grads = [None] * net.depth
+    for layer in range(net.depth, 0, -1):
+        h = pres[layer - 1][0]
+        delta = g * net.activation(layer).derivative(h)
+        dW = delta.T @ acts[layer - 1]
+        grads[layer - 1] = (g, delta, dW)
+        g = delta @ Ws[layer - 1]
+    return x, acts[1:], pres, Ws, grads
+
+
+@pytest.fixture(scope="module")
+def small():
+    net = Network.mlp(input_dim=24, widths=[32, 16, 20], activation="tanh", init="xavier_normal",
+                      bias="normal", bias_value=0.1, layer_activations={2: "relu"})
+    return net, propagate(net, batch=40, seed=3, dtype="float64", bins=20)
+
+
+def test_forward_statistics_match_a_plain_implementation(small):
+    net, res = small
+    x, acts, pres, Ws, _ = _reference(net, 40, 3)
+    x_norm = np.linalg.norm(x, axis=1)
+    for i in range(net.depth):
+        h, gain = pres[i]
+        a = acts[i]
+        assert res.preact_mean[0, i] == pytest.approx(h.mean(), abs=1e-12)
+        assert res.preact_var[0, i] == pytest.approx(h.var(), rel=1e-10)
+        assert res.act_var[0, i] == pytest.approx(a.var(), rel=1e-10)
+        ratio = np.linalg.norm(a, axis=1) / x_norm
+        assert res.norm_ratio[0, i] == pytest.approx(ratio.mean(), rel=1e-10)
+        assert res.norm_ratio_p05[0, i] == pytest.approx(np.percentile(ratio, 5), rel=1e-10)
+        assert res.norm_ratio_p95[0, i] == pytest.approx(np.percentile(ratio, 95), rel=1e-10)
+        assert res.layer_ratio[0, i] == pytest.approx(gain.mean(), rel=1e-10)
+        msq = ratio ** 2 * net.input_dim / net.widths[i]
+        assert (res.msq_ratio[0, i], res.msq_ratio_var[0, i]) == pytest.approx((msq.mean(), msq.var()), rel=1e-10)
+        assert res.weight_std[0, i] == pytest.approx(Ws[i].std(), rel=1e-10)
+        assert res.max_abs[0, i] == pytest.approx(np.abs(a).max(), rel=1e-12)
+        cos = [h[k] @ h[k + 1] / np.linalg.norm(h[k]) / np.linalg.norm(h[k + 1]) for k in range(0, 40, 2)]
+        assert res.corr[0, i] == pytest.approx(np.mean(cos), rel=1e-10)
+    # tanh layers: saturation within 1 % of the range; relu layer: dead units
+    assert res.saturated[0, 0] == pytest.approx(np.mean(np.abs(acts[0]) >= 0.98))
+    assert np.isnan(res.saturated[0, 1]) and np.isnan(res.dead[0, 0])
+    assert res.dead[0, 1] == pytest.approx(np.mean(~(acts[1] > 0).any(axis=0)))
+
+
+def test_backward_statistics_match_a_plain_implementation(small):
+    net, res = small
+    *_, Ws, grads = _reference(net, 40, 3)
+    for i, (grad_a, delta, dW) in enumerate(grads):
+        assert res.grad_act_var[0, i] == pytest.approx(grad_a.var(), rel=1e-10)
+        assert res.grad_var[0, i] == pytest.approx(delta.var(), rel=1e-10)
+        assert res.grad_w_var[0, i] == pytest.approx(dW.var(), rel=1e-10)
+        assert res.grad_ratio[0, i] == pytest.approx(dW.std() / Ws[i].std(), rel=1e-10)
+    assert res.loss.startswith("L = sum_b <g_b, a^L_b>")
+
+
+def test_issue_public_api_and_frame():
+    net = iv.Network.mlp(input_dim=64, widths=[64] * 6, activation="relu", init="kaiming_normal",
+                         init_params={"nonlinearity": "relu"})
+    res = iv.propagate(net, batch=32, seed=0, dtype="float32", n_seeds=3)
+    frame = res.to_frame()
+    assert isinstance(frame, pd.DataFrame) and len(frame) == 6 and frame["layer"].tolist() == list(range(1, 7))
+    for column in ("layer", "preact_var", "act_var", "norm_ratio", "grad_var", "norm_ratio_p05", "norm_ratio_p95",
+                   "norm_ratio_lo", "norm_ratio_hi", "grad_w_var", "grad_ratio", "corr", "dead", "unit_spread"):
+        assert column in frame.columns
+    assert res.first_nonfinite_layer is None and res.first_vanished_layer is None
+    assert (frame["norm_ratio_lo"] <= frame["norm_ratio"]).all() and (frame["norm_ratio"] <= frame["norm_ratio_hi"]).all()
+    np.testing.assert_allclose(frame["preact_var"].to_numpy(dtype=float), res.preact_var.mean(axis=0))
+    assert frame["saturated"].isna().all()  # relu has no rails: absent, shown as NA
+    again = pickle.loads(pickle.dumps(res))
+    np.testing.assert_array_equal(again.grad_var, res.grad_var)
+
+
+def test_streams_adding_a_layer_keeps_earlier_layers_and_inputs_are_shared():
+    short = Network.mlp(input_dim=32, widths=[32] * 4, activation="tanh", init="kaiming_normal")
+    longer = Network.mlp(input_dim=32, widths=[32] * 5, activation="tanh", init="kaiming_normal")
+    a, b = propagate(short, batch=16, seed=7, backward=False), propagate(longer, batch=16, seed=7, backward=False)
+    for name in FORWARD_STATS:
+        np.testing.assert_array_equal(a.stats[name], b.stats[name][:, :4])
+    # a different scheme of the same base distribution sees the same inputs and proportional
+    # weights: layer 1 pre-activation variances are in the ratio of the weight variances
+    xav = Network.mlp(input_dim=32, widths=[32] * 4, activation="tanh", init="xavier_normal")
+    c = propagate(xav, batch=16, seed=7, backward=False)
+    assert c.input_corr_measured[0] == a.input_corr_measured[0]
+    expected = xav.weight_law(1).var / short.weight_law(1).var
+    assert c.preact_var[0, 0] / a.preact_var[0, 0] == pytest.approx(expected, rel=1e-5)
+    # and the whole call is deterministic
+    np.testing.assert_array_equal(propagate(short, batch=16, seed=7).grad_var,
+                                  propagate(short, batch=16, seed=7).grad_var)
+
+
+def test_checkpointed_backward_equals_stored_backward(monkeypatch):
+    net = Network.mlp(input_dim=48, widths=[48] * 9, activation="gelu", init="orthogonal", bias="normal",
+                      bias_value=0.1)
+    full = propagate(net, batch=24, seed=1, n_seeds=2)
+    per_layer = 4 * (48 * 48 + 24 * 48)
+    monkeypatch.setattr(propagation, "MAX_STORE_BYTES", 2 * per_layer)  # segments of 2 layers
+    run = propagation._Run(net, 24, 1, np.dtype("float32"), 2, "normal", 0.5, True, True, 60, None)
+    assert len(run.segments) == 5
+    chunked = propagate(net, batch=24, seed=1, n_seeds=2)
+    for name in FORWARD_STATS + BACKWARD_STATS:
+        np.testing.assert_array_equal(full.stats[name], chunked.stats[name], err_msg=name)
+    np.testing.assert_array_equal(full.act_hist, chunked.act_hist)
+
+
+def test_nonfinite_fault_stops_and_leaves_statistics_absent():
+    net = Network.mlp(input_dim=64, widths=[64] * 40, activation="linear", init="normal",
+                      init_params={"std": 1e4})
+    res = propagate(net, batch=8)
+    # per layer ‖h‖ grows by ≈ √64·1e4 = 8e4 (log10 4.9): float32's 3.4e38 is passed at layer 8 or 9
+    assert res.first_nonfinite_layer in (8, 9)
+    f = res.first_nonfinite_layer
+    assert np.isfinite(res.preact_var[0, :f - 1]).all() and np.isnan(res.preact_var[0, f - 1:]).all()
+    assert np.isnan(res.grad_var).all()  # the probe needs a^L: no backward pass
+    frame = res.to_frame()
+    assert frame["act_var"].iloc[f - 1:].isna().all() and frame["grad_var"].isna().all()
+    assert res.layers_done[0] == f - 1
+    # float64 survives the same net
+    assert propagate(net, batch=8, dtype="float64").first_nonfinite_layer is None
+
+
+def test_vanishing_dead_relu_layer():
+    net = Network.mlp(input_dim=16, widths=[16] * 5, activation="relu", bias="constant", bias_value=-100.0)
+    res = propagate(net, batch=8)
+    assert res.first_vanished_layer == 1 and res.first_nonfinite_layer is None
+    assert res.dead[0, 0] == 1.0 and res.max_abs[0, 0] == 0.0  # the vanished layer keeps its own stats
+    assert np.isnan(res.act_var[0, 1:]).all() and np.isnan(res.grad_var).all()
+
+
+def test_deadline_truncates_with_a_reason():
+    net = Network.mlp(input_dim=32, widths=[32] * 10)
+    res = propagate(net, batch=8, deadline=0.0)
+    assert res.truncated and "deadline" in res.reason
+    assert np.isnan(res.act_var).all()
+    assert not propagate(net, batch=8, deadline=60.0).truncated
+
+
+def test_histograms_counts_and_outside_fraction():
+    net = Network.mlp(input_dim=64, widths=[64] * 4, activation="tanh", init="normal", init_params={"std": 0.5})
+    res = propagate(net, batch=32, bins=25)
+    assert res.act_edges[0] == -1.0 and res.act_edges[-1] == 1.0 and res.act_hist.shape == (4, 25)
+    total = 32 * 64
+    np.testing.assert_allclose(res.act_hist.sum(axis=1) / total + res.act_outside, 1.0)
+    np.testing.assert_allclose(res.preact_hist.sum(axis=1) / total + res.preact_outside, 1.0)
+    # pooled 0.5–99.5 % range: about 1 % of all pre-activations fall outside
+    assert 0.0 < res.preact_outside.mean() < 0.05
+    # exact counts against numpy's histogram of the same layer
+    _, acts, pres, _, _ = _reference(net, 32, 0, np.float32)
+    np.testing.assert_array_equal(res.act_hist[2], np.histogram(acts[2], res.act_edges)[0])
+    tidy = res.histogram_frame("preact")
+    assert set(tidy.columns) == {"layer", "bin_lo", "bin_hi", "count", "density"} and len(tidy) == 4 * 25
+
+
+def test_relu_histogram_starts_at_zero():
+    net = Network.mlp(input_dim=64, widths=[64] * 3, activation="relu")
+    res = propagate(net, batch=32)
+    assert res.act_edges[0] == 0.0 and res.act_hist[:, 0].sum() > 0.4 * 3 * 32 * 64  # the zeros
+
+
+def test_input_kinds():
+    net = Network.mlp(input_dim=128, widths=[128], activation="linear", init="eye")
+    normal = propagate(net, batch=64, inputs="normal", backward=False)
+    unit = propagate(net, batch=64, inputs="unit_norm", backward=False)
+    # eye + linear: a¹ = x. unit_norm rows have ‖x‖² = n exactly, so the pooled mean square is 1
+    assert unit.preact_var[0, 0] + unit.preact_mean[0, 0] ** 2 == pytest.approx(1.0, rel=1e-6)
+    assert unit.msq_ratio_var[0, 0] < 1e-10
+    # normal rows: mean square 1 ± 5 SE, SE = √(2/(B·n))
+    assert abs(normal.preact_var[0, 0] + normal.preact_mean[0, 0] ** 2 - 1) < 5 * math.sqrt(2 / (64 * 128))
+    for c in (0.0, 0.5, 0.9):
+        res = propagate(net, batch=256, inputs="correlated", input_corr=c, backward=False, n_seeds=2)
+        # a pair's cosine has variance ≈ (1 − c²)²/n; mean over 128 pairs × 2 seeds: 5 SE
+        se = (1 - c * c) / math.sqrt(128 * 256)
+        assert abs(res.input_corr_measured.mean() - c) < 5 * se + 1e-6
+        assert res.corr[:, 0].mean() == pytest.approx(res.input_corr_measured.mean(), rel=1e-5)
+
+
+def test_symmetry_measure():
+    rand = propagate(Network.mlp(input_dim=32, widths=[32] * 3, activation="tanh"), batch=8)
+    assert (rand.unit_spread > 0.1).all() and (rand.grad_spread > 0.1).all()
+
+
+@pytest.mark.parametrize("kwargs,fragment", [
+    (dict(batch=1), "Argument `batch` must be an int in [2, 4096]"),
+    (dict(batch=4096, n_seeds=32), "MAX_ACTIVATIONS"),
+    (dict(n_seeds=0), "Argument `n_seeds` must be an int in [1, 32]"),
+    (dict(dtype="float16"), "Argument `dtype` must be one of float32, float64"),
+    (dict(inputs="uniform"), "Argument `inputs` must be one of normal, unit_norm, correlated"),
+    (dict(input_corr=1.5), "Argument `input_corr` must be a finite number in [-1.0, 1.0]"),
+    (dict(seed=-1), "Argument `seed` must be a non-negative int"),
+    (dict(bins=1), "Argument `bins` must be an int in [2, 512]"),
+    (dict(deadline=float("nan")), "Argument `deadline` must be a finite number"),
+    (dict(backward="yes"), "Argument `backward` must be True or False"),
+])
+def test_invalid_arguments(kwargs, fragment):
+    net = Network.mlp(input_dim=512, widths=[512] * 30)
+    with pytest.raises(InitvizError) as err:
+        propagate(net, **kwargs)
+    assert fragment in str(err.value)
+    with pytest.raises(InitvizError, match="Argument `net` must be an initviz Network"):
+        propagate("net")
