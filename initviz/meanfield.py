@@ -77,7 +77,10 @@ QUAD2_RESOLUTION = 0.4
 FIXED_POINT_TOL = 1e-14
 """Relative change at which the q-map iteration has reached its fixed point."""
 
-FIXED_POINT_MAX_ITER = 20000
+CRITICAL_TOL = 1e-12
+"""Leaky family: σ_w²(1 + a²)/2 this close to 1 is the critical point (σ_w = √2 is not exact in floats)."""
+
+FIXED_POINT_MAX_ITER = 5000
 """Most q-map iterations before :func:`fixed_point` gives up (returns NaN)."""
 
 _Z = np.linspace(-QUAD_Z_MAX, QUAD_Z_MAX, QUAD_POINTS)
@@ -208,20 +211,23 @@ def fixed_point(activation, sigma_w: float, sigma_b: float = 0.0, bias_mean: flo
 
     Closed form for the leaky family with μ_b = 0: q* = σ_b²/(1 − σ_w²(1 + a²)/2) when the
     denominator is positive, ∞ when it is negative (the variance explodes), q0 itself at the
-    critical point with σ_b = 0 (every q is fixed). Otherwise the iteration stops at relative
-    change ``FIXED_POINT_TOL``; it returns ∞ if q overflows, 0 if it underflows, and NaN if it
-    has not converged after ``FIXED_POINT_MAX_ITER`` steps (e.g. algebraic convergence to 0 at
-    an edge of chaos, tanh with σ_w = 1, σ_b = 0).
+    critical point with σ_b = 0 (every q is fixed; |σ_w²(1 + a²)/2 − 1| ≤ ``CRITICAL_TOL``).
+    Otherwise the map is iterated, with an Aitken Δ² jump after every two steps that shrink by a
+    common ratio (the iteration that follows still decides which fixed point is reached, so an
+    unstable one is never returned); it stops at relative change ``FIXED_POINT_TOL`` and returns
+    ∞ if q overflows, 0 if it underflows, NaN if it has not converged after
+    ``FIXED_POINT_MAX_ITER`` maps (tanh with σ_w = 1, σ_b = 0: q → 0 only like 1/(2l), and
+    below q ≈ 1e−8 the steps are lost in rounding).
     """
     act = get_activation(activation)
     slope = act.leaky_slope
     if slope is not None and bias_mean == 0.0:
         gain = sigma_w ** 2 * (1 + slope * slope) / 2
-        if gain == 1.0:
-            return q0 if sigma_b == 0 else math.inf
-        q_star = sigma_b ** 2 / (1.0 - gain)
-        return q_star if q_star >= 0 else math.inf
+        if abs(gain - 1.0) <= CRITICAL_TOL:
+            return float(q0) if sigma_b == 0 else math.inf
+        return sigma_b ** 2 / (1.0 - gain) if gain < 1.0 else math.inf
     q = float(q0)
+    history = []
     for _ in range(FIXED_POINT_MAX_ITER):
         q_next = qmap(q, act, sigma_w, sigma_b, bias_mean)
         if not math.isfinite(q_next) or q_next > 1e300:
@@ -230,7 +236,13 @@ def fixed_point(activation, sigma_w: float, sigma_b: float = 0.0, bias_mean: flo
             return 0.0
         if abs(q_next - q) <= FIXED_POINT_TOL * q_next:
             return q_next
+        history = [*history[-1:], q_next - q]
         q = q_next
+        if len(history) == 2 and history[0] != 0:
+            ratio = history[1] / history[0]  # linear convergence: Aitken's Δ² jumps to the limit
+            if -1.0 < ratio < 1.0 and q + history[1] * ratio / (1.0 - ratio) > 0:
+                q += history[1] * ratio / (1.0 - ratio)
+                history = []
     return math.nan
 
 
