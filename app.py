@@ -5,12 +5,23 @@ docstring for how to add one); every control is in the page's URL.
 """
 
 import streamlit as st
+from threadpoolctl import threadpool_limits
 
 from initviz.ui import nav
 
 st.set_page_config(page_title="initviz — what weight initialization does", page_icon=":material/grain:",
                    layout="wide", initial_sidebar_state="expanded")
 st.set_option("client.showErrorDetails", "none")
+
+
+@st.cache_resource
+def _one_blas_thread():
+    """One BLAS thread per computation, process-wide: sessions already run in parallel threads, and
+    many threads per product made 20 sessions ~20× slower at the 95th percentile (PLATFORM.md)."""
+    return threadpool_limits(limits=1)
+
+
+_one_blas_thread()
 
 pages = {e.path: st.Page(e.script, title=e.title, icon=e.icon, url_path=e.path) for e in nav.PAGES}
 

@@ -19,6 +19,9 @@ from plotly.subplots import make_subplots
 
 from . import theme
 
+ATOM_HEADROOM = 1.3
+"""With point masses on a density chart, the y axis ends 30% above the density's peak."""
+
 
 def _drawable(frame: pd.DataFrame, columns, *, positive: bool = False) -> np.ndarray:
     """Mask of rows whose ``columns`` are all finite (and > 0 when ``positive``)."""
@@ -38,6 +41,37 @@ def _note_dropped(fig: go.Figure, dropped: int, why: str) -> None:
                            xref="paper", yref="paper", x=1.0, y=1.0, xanchor="right", yanchor="top",
                            showarrow=False, font=dict(size=theme.FONT_SIZE - 2),
                            bgcolor="rgba(255,255,255,0.85)")
+
+
+def _name(group: str, role: str, groups: list[str]) -> str:
+    """Legend text: the role alone for a single series, else "group (role)"."""
+    return role if len(groups) == 1 else f"{group} ({role})"
+
+
+LEGEND_PLOT_PX = 330
+"""Narrowest plot area a legend must fit (a half-width chart): sets the rows reserved for it."""
+LEGEND_CHAR_PX = 8.6
+LEGEND_SYMBOL_PX = 44
+
+
+def _legend_rows(fig: go.Figure) -> int:
+    """Rows the horizontal legend above the plot needs in a half-width chart (its title counts)."""
+    names = [t.name or "" for t in fig.data if t.showlegend is not False]
+    if not names:
+        return 0
+    width = sum(len(n) * LEGEND_CHAR_PX + LEGEND_SYMBOL_PX for n in names)
+    return -(-int(width) // LEGEND_PLOT_PX) + (1 if fig.layout.legend.title.text else 0)
+
+
+def _mark(fig: go.Figure, x: float, label: str, *, color: str, log_x: bool, dash: str, width: float,
+          where: str) -> None:
+    """A vertical line at data value ``x`` with a label (annotations on a log axis take log10(x))."""
+    fig.add_vline(x=x, line=dict(color=color, width=width, dash=dash))
+    if label:
+        fig.add_annotation(x=np.log10(x) if log_x and x > 0 else x, xref="x", yref="paper",
+                           y=1.0 if where == "top" else 0.0, yanchor="top" if where == "top" else "bottom",
+                           xanchor="left", text=label, showarrow=False, font=dict(size=theme.FONT_SIZE - 2),
+                           bgcolor="rgba(255,255,255,0.8)")
 
 
 def _groups(*frames: pd.DataFrame | None) -> list[str]:
@@ -65,7 +99,7 @@ def fig_density(hist: pd.DataFrame, theory: pd.DataFrame | None = None, *, x_tit
         dropped += int((~ok).sum())
         h = h[ok]
         fig.add_bar(x=(0.5 * (h["left"] + h["right"])).to_numpy(), y=h["density"].to_numpy(),
-                    width=(h["right"] - h["left"]).to_numpy(), name=f"{g} ({sampled})",
+                    width=(h["right"] - h["left"]).to_numpy(), name=_name(g, sampled, groups),
                     legendgroup=g, marker=dict(color=c, opacity=theme.BAR_OPACITY, line=dict(width=0)))
         if theory is not None:
             t = theory[theory["group"].astype(str) == g]
@@ -73,19 +107,25 @@ def fig_density(hist: pd.DataFrame, theory: pd.DataFrame | None = None, *, x_tit
             dropped += int((~ok).sum())
             t = t[ok]
             fig.add_scatter(x=t["x"].to_numpy(), y=t["density"].to_numpy(), mode="lines",
-                            name=f"{g} ({exact})", legendgroup=g,
+                            name=_name(g, exact, groups), legendgroup=g,
                             line=dict(color=c, width=theme.LINE_WIDTH, dash=theme.THEORY_DASH))
         if atoms is not None:
             for _, a in atoms[atoms["group"].astype(str) == g].iterrows():
                 if not (np.isfinite(a["x"]) and np.isfinite(a["mass"])):
                     dropped += 1
                     continue
-                fig.add_vline(x=float(a["x"]), line=dict(color=c, width=theme.LINE_WIDTH, dash="dot"),
-                              annotation_text=f"atom: mass {a['mass']:.3g} at {a['x']:.3g}",
-                              annotation_position="top right")
+                _mark(fig, float(a["x"]), f"atom: mass {a['mass']:.3g} at {a['x']:.3g}", color=c,
+                      log_x=False, dash="dot", width=theme.LINE_WIDTH, where="top")
     _note_dropped(fig, dropped, "not finite" + (" or ≤ 0 on a log axis" if log_y else ""))
     fig.update_layout(barmode="overlay")
-    return theme.layout(fig, x_title=x_title, y_title=y_title, title=title, log_y=log_y, height=height)
+    if atoms is not None and len(atoms) and theory is not None and not log_y:
+        # a point mass makes its bin's bar arbitrarily tall: scale the axis to the density instead
+        top = theory["density"].to_numpy(dtype=np.float64)
+        top = top[np.isfinite(top)]
+        if top.size and top.max() > 0:
+            fig.update_yaxes(range=[0.0, ATOM_HEADROOM * float(top.max())])
+    return theme.layout(fig, x_title=x_title, y_title=y_title, title=title, log_y=log_y, height=height,
+                        legend_rows=_legend_rows(fig))
 
 
 def fig_curves(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: str, y: str,
@@ -95,9 +135,12 @@ def fig_curves(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: st
                mark_label: str = "", lines: bool = False, height: int = 440) -> go.Figure:
     """Measured points per ``group`` (markers, with a band from ``lo`` to ``hi`` as error bars)
     and the theory for the same groups (lines, ``group, <x>, <y>``), paired by colour and legend
-    group. ``lines=True`` joins the measured points too (per-layer curves)."""
+    group: with several groups, one legend entry per group (its theory toggles with it) and the
+    legend's title says which mark is which; with one group, the entries are ``measured`` and
+    ``predicted``. ``lines=True`` joins the measured points too (per-layer curves)."""
     fig = go.Figure()
     groups = _groups(table, theory)
+    multi = len(groups) > 1
     dropped = 0
     band = [c for c in (lo, hi) if c]
     for i, g in enumerate(groups):
@@ -113,7 +156,7 @@ def fig_curves(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: st
                 err = dict(type="data", symmetric=False, array=np.maximum(m[hi].to_numpy(float) - yv, 0),
                            arrayminus=np.maximum(yv - m[lo].to_numpy(float), 0), color=c, thickness=1.5)
             fig.add_scatter(x=m[x].to_numpy(), y=m[y].to_numpy(), mode="lines+markers" if lines else "markers",
-                            name=f"{g} ({measured})", legendgroup=g, error_y=err,
+                            name=g if multi else measured, legendgroup=g, error_y=err,
                             marker=dict(color=c, size=theme.MARKER_SIZE, symbol="circle"),
                             line=dict(color=c, width=1.5))
         if theory is not None:
@@ -123,14 +166,16 @@ def fig_curves(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: st
             t = t[ok]
             if len(t):
                 fig.add_scatter(x=t[x].to_numpy(), y=t[y].to_numpy(), mode="lines",
-                                name=f"{g} ({predicted})", legendgroup=g,
+                                name=f"{g} ({predicted})" if multi else predicted, legendgroup=g,
+                                showlegend=not (multi and len(m)),
                                 line=dict(color=c, width=theme.LINE_WIDTH, dash=theme.THEORY_DASH))
+    if theory is not None and multi:
+        fig.update_layout(legend_title_text=f"markers: {measured} · lines: {predicted}")
     if mark_x is not None:
-        fig.add_vline(x=mark_x, line=dict(color=theme.INK, width=1.5, dash="dash"),
-                      annotation_text=mark_label, annotation_position="top")
+        _mark(fig, mark_x, mark_label, color=theme.INK, log_x=log_x, dash="dash", width=1.5, where="bottom")
     _note_dropped(fig, dropped, "not finite" + (" or ≤ 0 on a log axis" if (log_x or log_y) else ""))
     return theme.layout(fig, x_title=x_title, y_title=y_title, title=title, log_x=log_x, log_y=log_y,
-                        height=height)
+                        height=height, legend_rows=_legend_rows(fig))
 
 
 def fig_heatmaps(table: pd.DataFrame, *, panels: list[str] | None = None, title: str | None = None,

@@ -156,6 +156,7 @@ def run_page(path: str) -> None:
     """The whole run of page ``path``: settings, notices, ``render(settings)``, link box."""
     entry = nav.entry(path)
     settings, notices = sync_settings(path)
+    st.title(entry.title)
     show_notices(notices)
     with guard(f"page {path}"):
         importlib.import_module(entry.module).render(settings)

@@ -29,6 +29,16 @@ TABLE_COLUMNS = {
     "std": "Std (realised)", "bound": "Bound ±", "var_x_fan_in": "Var × fan_in", "kurtosis": "Kurtosis",
     "note": "Note",
 }
+NUMERIC_COLUMNS = ("gain", "std", "bound", "var_x_fan_in", "kurtosis")
+TABLE_HEIGHT = 460
+
+
+def _display(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as text: 4 significant digits, a dash where a column does not apply."""
+    shown = table.drop(columns="scheme").copy()
+    for col in NUMERIC_COLUMNS:
+        shown[col] = [f"{v:.4g}" if isinstance(v, float) and math.isfinite(v) else "—" for v in shown[col]]
+    return shown.fillna("").rename(columns=TABLE_COLUMNS)
 
 
 def law_parts(w: Law) -> tuple[float, list[tuple[float, float]]]:
@@ -106,7 +116,6 @@ def _theory(scheme: str, w: Law) -> tuple[pd.DataFrame | None, pd.DataFrame | No
 
 
 def render(settings: links.Settings) -> None:
-    st.title("Initializers")
     st.markdown(
         "An initialization scheme fixes the law of every weight entry from the layer's shape. "
         "For a weight of shape (out, in, *k) in PyTorch's layout, **fan_in** = in·∏k and "
@@ -132,9 +141,7 @@ def render(settings: links.Settings) -> None:
 
     st.subheader("Every scheme for this layer")
     table = scheme_table(shape)
-    st.dataframe(table.drop(columns="scheme").rename(columns=TABLE_COLUMNS), hide_index=True, width="stretch",
-                 column_config={TABLE_COLUMNS[c]: st.column_config.NumberColumn(format="%.4g")
-                                for c in ("gain", "std", "bound", "var_x_fan_in", "kurtosis")}, key="scheme_table")
+    st.dataframe(_display(table), hide_index=True, width="stretch", height=TABLE_HEIGHT, key="scheme_table")
     st.caption("Default parameters of each scheme. Var × fan_in compares schemes across libraries: 1 for LeCun, "
                "2 for He, 1/3 for the PyTorch default; kurtosis 3 = normal, 1.8 = uniform, ≈ 2.37 = truncated at ±2σ.")
     st.download_button("Table (CSV)", data=lambda: table.to_csv(index=False), on_click="ignore",

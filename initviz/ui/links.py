@@ -456,6 +456,7 @@ def _initializers_schema() -> PageSchema:
 DISTRIBUTIONS = ("normal", "uniform", "rademacher", "trunc_normal", "orthogonal")
 DISTRIBUTION_LABELS = ("Normal", "Uniform", "Rademacher ±s", "Truncated normal (±2σ)", "Orthogonal")
 RULES = ("fan_out", "fan_in", "fan_avg")
+"""URL values of the variance rules 1/m, 1/n, 2/(m+n) (``initviz.randmat.RULES``)."""
 RULE_LABELS = ("1/m (fan_out)", "1/n (fan_in)", "2/(m+n) (fan_avg)")
 ANGLE_DIMS = (2, 3, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 GRAM_SIZES = (8, 16, 32, 64, 128)
@@ -489,7 +490,8 @@ def _geometry_schema() -> PageSchema:
         _dist("gram_dist", "normal", "Distribution"),
         Param("sweep_dists", "multi", DISTRIBUTIONS[:3] + ("orthogonal",), "Distributions", options=DISTRIBUTIONS,
               labels=DISTRIBUTION_LABELS, help="compared at equal variance 1/n"),
-        Param("sweep_max", "int", 1024, "Largest n", options=SWEEP_MAX, help="the sweep runs n = 8, 16, … up to this"),
+        Param("sweep_max", "int", 256, "Largest n", options=SWEEP_MAX,
+              help="the sweep runs n = 8, 16, … up to this (orthogonal stops at 1024)"),
         Param("mp_ratio", "float", 0.25, "Aspect ratio λ = n/m", lo=0.05, hi=MAX_RATIO, step=0.05, widget="slider",
               help="λ < 1: tall W (more rows than columns); λ > 1: wide W, with an atom at 0"),
         Param("mp_m", "int", 400, "Rows m", options=MP_M, help="number of rows of W; n = λ·m"),
