@@ -359,14 +359,15 @@ SCHEME_PARAM_HIDDEN = ("layout",)
 """Scheme parameters the app never exposes: shapes in the app are always in torch layout."""
 
 
-def scheme_params(scheme_key: str = "scheme", prefix: str = "") -> tuple[Param, ...]:
-    """One link parameter per (scheme, parameter) of :data:`initviz.initializers.SCHEMES`, named
+def scheme_params(scheme_key: str = "scheme", prefix: str = "", schemes=None) -> tuple[Param, ...]:
+    """One link parameter per (scheme, parameter) of :data:`initviz.initializers.SCHEMES` (or of the
+    named ``schemes`` only: pass the page's scheme options, so no parameter is dead), named
     ``<prefix><scheme>_<param>`` (e.g. ``kaiming_normal_mode``), applying only when ``scheme_key``
     selects that scheme; defaults, kinds, choices and limits are the registry's."""
     from ..initializers import SCHEMES
 
     out = []
-    for scheme in SCHEMES.values():
+    for scheme in (SCHEMES[name] for name in (schemes or SCHEMES)):
         for p in scheme.params:
             if p.name in SCHEME_PARAM_HIDDEN:
                 continue
