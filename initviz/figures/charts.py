@@ -98,17 +98,19 @@ def fig_density(hist: pd.DataFrame, theory: pd.DataFrame | None = None, *, x_tit
         ok = _drawable(h, ["left", "right", "density"], positive=log_y)
         dropped += int((~ok).sum())
         h = h[ok]
-        fig.add_bar(x=(0.5 * (h["left"] + h["right"])).to_numpy(), y=h["density"].to_numpy(),
-                    width=(h["right"] - h["left"]).to_numpy(), name=_name(g, sampled, groups),
-                    legendgroup=g, marker=dict(color=c, opacity=theme.BAR_OPACITY, line=dict(width=0)))
+        if len(h):
+            fig.add_bar(x=(0.5 * (h["left"] + h["right"])).to_numpy(), y=h["density"].to_numpy(),
+                        width=(h["right"] - h["left"]).to_numpy(), name=_name(g, sampled, groups),
+                        legendgroup=g, marker=dict(color=c, opacity=theme.BAR_OPACITY, line=dict(width=0)))
         if theory is not None:
             t = theory[theory["group"].astype(str) == g]
             ok = _drawable(t, ["x", "density"], positive=log_y)
             dropped += int((~ok).sum())
             t = t[ok]
-            fig.add_scatter(x=t["x"].to_numpy(), y=t["density"].to_numpy(), mode="lines",
-                            name=_name(g, exact, groups), legendgroup=g,
-                            line=dict(color=c, width=theme.LINE_WIDTH, dash=theme.THEORY_DASH))
+            if len(t):
+                fig.add_scatter(x=t["x"].to_numpy(), y=t["density"].to_numpy(), mode="lines",
+                                name=_name(g, exact, groups), legendgroup=g,
+                                line=dict(color=c, width=theme.LINE_WIDTH, dash=theme.THEORY_DASH))
         if atoms is not None:
             for _, a in atoms[atoms["group"].astype(str) == g].iterrows():
                 if not (np.isfinite(a["x"]) and np.isfinite(a["mass"])):

@@ -1,0 +1,266 @@
+"""Figures of signal propagation through depth: per-layer statistics with their mean-field theory,
+histograms across depth, and the layer where a run overflowed or vanished.
+
+Tidy tables (built here from :class:`initviz.propagation.PropagationResult` objects keyed by a
+series name, e.g. one per compared init scheme; only finite numbers ever enter a table):
+
+* layer statistic: ``group, layer, value[, lo, hi]`` — :func:`stat_table`, :func:`values_table`;
+* fault: ``group, layer, kind, label`` — :func:`fault_table`;
+* histogram across depth: ``group, layer, left, right, count, density`` — :func:`depth_hist_table`.
+
+Figures follow :mod:`initviz.figures.charts`: a series and its theory share colour and legend
+group (the i-th series of the table gets the i-th palette colour in every chart, so one scheme
+keeps one colour across the page); a fault is a dotted vertical line with a label at its layer,
+never a run of garbage values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from . import theme
+from .charts import _groups, fig_curves
+
+LOG_SPAN = 10.0
+"""An automatic log axis is used when the positive values span at least this factor (a decade)."""
+FAULT_LABEL_STEP = 0.09
+"""Labels of several faults are stacked this far apart (fraction of the plot height)."""
+HIST_LAYERS = 5
+"""Layers drawn as curves under the histogram heatmap (first, last and evenly spaced between)."""
+HEATMAP_HEIGHT = 460
+
+
+# --- tables ----------------------------------------------------------------------------------------
+
+def _over_seeds(values: np.ndarray, how: str) -> np.ndarray:
+    """Mean, min or max over the seeds (axis 0) of a (n_seeds, L) array, ignoring NaN (= absent)."""
+    present = ~np.isnan(values)
+    some = present.any(axis=0)
+    if how == "mean":
+        total = np.where(present, values, 0.0).sum(axis=0)
+        return np.where(some, total / np.maximum(present.sum(axis=0), 1), np.nan)
+    fill, reduce = (np.inf, np.min) if how == "min" else (-np.inf, np.max)
+    return np.where(some, reduce(np.where(present, values, fill), axis=0), np.nan)
+
+
+def stat_table(runs: Mapping[str, object], stat: str, band: str | None = None) -> pd.DataFrame:
+    """One row per (series, layer) where ``stat`` was measured: the mean over seeds as ``value``.
+
+    ``band="seeds"``: ``lo``/``hi`` = min/max of the statistic over seeds; ``band="samples"``: the
+    min over seeds of its 5th percentile and the max of its 95th (``<stat>_p05``/``_p95``: the band
+    covers samples and seeds). Layers with any non-finite number are left out.
+    """
+    frames = []
+    for group, res in runs.items():
+        values = res.stats[stat]
+        columns = {"value": _over_seeds(values, "mean")}
+        if band == "seeds":
+            columns["lo"], columns["hi"] = _over_seeds(values, "min"), _over_seeds(values, "max")
+        elif band == "samples":
+            columns["lo"] = _over_seeds(res.stats[f"{stat}_p05"], "min")
+            columns["hi"] = _over_seeds(res.stats[f"{stat}_p95"], "max")
+        frame = pd.DataFrame({"group": group, "layer": np.arange(1, values.shape[1] + 1), **columns})
+        frames.append(frame[np.isfinite(frame[list(columns)].to_numpy(dtype=float)).all(axis=1)])
+    return _concat(frames, ["group", "layer", "value", *(["lo", "hi"] if band else [])])
+
+
+def values_table(values: Mapping[str, np.ndarray | None], upto: Mapping[str, int] | None = None) -> pd.DataFrame:
+    """Per-layer values (e.g. a mean-field prediction) as ``group, layer, value``: layers 1..``upto[group]``
+    (all when not given), finite values only; a series whose values are None is left out."""
+    frames = []
+    for group, v in values.items():
+        if v is None:
+            continue
+        v = np.asarray(v, dtype=np.float64)
+        last = len(v) if upto is None else min(len(v), upto.get(group, len(v)))
+        layer = np.arange(1, last + 1)
+        keep = np.isfinite(v[:last])
+        frames.append(pd.DataFrame({"group": group, "layer": layer[keep], "value": v[:last][keep]}))
+    return _concat(frames, ["group", "layer", "value"])
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def fault_table(runs: Mapping[str, object], backward: bool = False) -> pd.DataFrame:
+    """The layer where each series stopped: forward overflow (inf/NaN) or vanishing (every |a| below
+    the dtype's smallest normal number), or with ``backward`` the same for the gradient, plus a
+    deadline stop. Columns ``group, layer, kind, label``."""
+    rows = []
+    for group, res in runs.items():
+        tiny = f"{float(np.finfo(res.dtype).tiny):.3g}"
+        found = [("overflow", res.first_nonfinite_layer, f"overflow ({res.dtype}) at layer {{}}"),
+                 ("vanished", res.first_vanished_layer, f"all |a| < {tiny} at layer {{}}")]
+        if backward:
+            found += [("grad_overflow", res.first_grad_nonfinite_layer, "gradient overflow at layer {}"),
+                      ("grad_vanished", res.first_grad_vanished_layer, f"gradient < {tiny} at layer {{}}")]
+        for kind, layer, text in found:
+            if layer is not None:
+                rows.append({"group": group, "layer": int(layer), "kind": kind, "label": text.format(layer)})
+        if res.truncated:
+            done = int(res.layers_done.min())
+            rows.append({"group": group, "layer": max(done, 1), "kind": "deadline",
+                         "label": f"stopped after layer {done} (time limit)"})
+    return pd.DataFrame(rows, columns=["group", "layer", "kind", "label"])
+
+
+def depth_hist_table(runs: Mapping[str, object], which: str = "act") -> pd.DataFrame:
+    """Each series' pre-binned histograms across depth (first seed; ``which`` = ``"act"`` or
+    ``"preact"``) as ``group, layer, left, right, count, density`` (density over all of the layer's
+    values, including those outside the common range)."""
+    frames = []
+    for group, res in runs.items():
+        frame = res.histogram_frame(which).rename(columns={"bin_lo": "left", "bin_hi": "right"})
+        frame.insert(0, "group", group)
+        frames.append(frame[np.isfinite(frame[["left", "right", "density"]].to_numpy(dtype=float)).all(axis=1)])
+    return _concat(frames, ["group", "layer", "left", "right", "count", "density"])
+
+
+def pick_layers(depth: int, count: int = HIST_LAYERS) -> list[int]:
+    """``count`` layers spread over 1..depth (first and last included), without repeats."""
+    return sorted({int(round(x)) for x in np.linspace(1, depth, min(count, depth))})
+
+
+# --- figures ----------------------------------------------------------------------------------------
+
+def _positive_span(*columns) -> float | None:
+    """max/min of the values when every one is finite and > 0 (None otherwise, or when empty)."""
+    values = np.concatenate([np.asarray(c, dtype=np.float64).ravel() for c in columns]) if columns else np.array([])
+    if values.size == 0 or not np.all(np.isfinite(values)) or not np.all(values > 0):
+        return None
+    return float(values.max() / values.min())
+
+
+def _colors(*frames: pd.DataFrame | None) -> dict[str, str]:
+    """Series → palette colour, in the order :func:`initviz.figures.charts.fig_curves` assigns them."""
+    return {g: theme.color(i) for i, g in enumerate(_groups(*frames))}
+
+
+def mark_faults(fig: go.Figure, faults: pd.DataFrame | None, colors: Mapping[str, str], *, depth: int,
+                axis: str = "x") -> None:
+    """A dotted line at each fault's layer, in its series' colour, with the label beside it; labels
+    are stacked so several faults stay readable. ``axis="y"`` draws horizontal lines (layer on y)."""
+    if faults is None:
+        return
+    for k, row in enumerate(faults.itertuples(index=False)):
+        color = colors.get(row.group, theme.INK)
+        line = dict(color=color, width=2, dash="dot")
+        label = f"{row.group}: {row.label}"
+        if axis == "x":
+            fig.add_vline(x=row.layer, line=line)
+            right = row.layer > depth / 2
+            fig.add_annotation(x=row.layer, y=1.0 - FAULT_LABEL_STEP * k, xref="x", yref="paper", text=label,
+                               showarrow=False, xanchor="right" if right else "left", yanchor="top",
+                               xshift=-4 if right else 4, font=dict(color=color, size=theme.FONT_SIZE - 2),
+                               bgcolor="rgba(255,255,255,0.85)")
+        else:
+            fig.add_hline(y=row.layer, line=line)
+            fig.add_annotation(x=0.0, y=row.layer, xref="paper", yref="y", text=label, showarrow=False,
+                               xanchor="left", yanchor="bottom", font=dict(color=color, size=theme.FONT_SIZE - 2),
+                               bgcolor="rgba(255,255,255,0.85)")
+
+
+def fig_layers(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, y_title: str, depth: int,
+               title: str | None = None, faults: pd.DataFrame | None = None, log_y: bool | None = None,
+               measured: str = "measured", predicted: str = "mean field", height: int = 440) -> go.Figure:
+    """A per-layer statistic (``group, layer, value[, lo, hi]``; lines with markers, the band as
+    error bars) with its theory (``group, layer, value``; solid lines) and fault marks.
+
+    ``log_y``: None chooses a log axis when every value is positive and they span a decade; True
+    asks for one whenever every value is positive; False never. Zeros or negative values keep a
+    linear axis rather than being dropped. The x axis always spans layers 1..``depth``.
+    """
+    band = "lo" in table.columns and "hi" in table.columns
+    columns = [table["value"], *([table["lo"], table["hi"]] if band else [])]
+    if theory is not None:
+        columns.append(theory["value"])
+    span = _positive_span(*columns)
+    use_log = span is not None and (log_y is True or (log_y is None and span >= LOG_SPAN))
+    fig = fig_curves(table, theory, x="layer", y="value", lo="lo" if band else None, hi="hi" if band else None,
+                     x_title="layer l", y_title=y_title, title=title, log_y=use_log, lines=True,
+                     measured=measured, predicted=predicted, height=height)
+    fig.update_xaxes(range=[0.5, depth + 0.5] if depth > 1 else [0.5, 1.5])
+    mark_faults(fig, faults, _colors(table, theory), depth=depth)
+    return fig
+
+
+def _panels(table: pd.DataFrame, groups: list[str] | None) -> list[str]:
+    return groups or list(dict.fromkeys(table["group"].astype(str)))
+
+
+def fig_depth_heatmap(hist: pd.DataFrame, *, x_title: str, depth: int, groups: list[str] | None = None,
+                      title: str | None = None, faults: pd.DataFrame | None = None,
+                      height: int = HEATMAP_HEIGHT) -> go.Figure:
+    """Histograms across depth, one panel per series side by side: layer (y, shared) × value (x),
+    colour = log₁₀ of the density on one shared scale; empty bins are gaps, not a colour."""
+    panels = _panels(hist, groups)
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=panels, shared_yaxes=True,
+                        horizontal_spacing=0.04 if len(panels) > 1 else 0.0)
+    positive = hist["density"].to_numpy(dtype=float)
+    positive = positive[positive > 0]
+    lo, hi = (float(np.log10(positive.min())), float(np.log10(positive.max()))) if positive.size else (0.0, 1.0)
+    for j, g in enumerate(panels, start=1):
+        sub = hist[hist["group"].astype(str) == g]
+        if len(sub):
+            centres = np.unique(0.5 * (sub["left"].to_numpy(float) + sub["right"].to_numpy(float)))
+            grid = sub.assign(x=0.5 * (sub["left"] + sub["right"])).pivot(index="layer", columns="x", values="density")
+            grid = grid.reindex(columns=centres).sort_index()
+            dens = grid.to_numpy(dtype=np.float64)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = np.where(np.isfinite(dens) & (dens > 0), np.log10(dens), np.nan)
+            fig.add_heatmap(z=np.where(np.isfinite(z), z, None), x=centres, y=grid.index.to_numpy(),
+                            coloraxis="coloraxis", name=g,
+                            hovertemplate="layer %{y}, value %{x:.3g}: log₁₀ density %{z:.2f}<extra>" + g + "</extra>",
+                            row=1, col=j)
+        fig.update_xaxes(title_text=x_title if len(panels) == 1 else None, row=1, col=j)
+    if faults is not None:
+        for j, g in enumerate(panels, start=1):
+            for row in faults[faults["group"].astype(str) == g].itertuples(index=False):
+                fig.add_hline(y=row.layer, line=dict(color=theme.INK, width=2, dash="dot"), row=1, col=j,
+                              annotation_text=row.label, annotation_position="top left",
+                              annotation_font=dict(size=theme.FONT_SIZE - 3))
+    fig.update_yaxes(title_text="layer l", range=[0.5, depth + 0.5], row=1, col=1)
+    fig.update_layout(template=theme.TEMPLATE, height=height, title_text=title,
+                      coloraxis=dict(colorscale=theme.SEQUENTIAL, cmin=lo, cmax=hi,
+                                     colorbar=dict(title=dict(text="log₁₀ density"))))
+    if len(panels) > 1:
+        fig.add_annotation(text=x_title, xref="paper", yref="paper", x=0.5, y=0.0, yshift=-50, showarrow=False,
+                           font=dict(size=theme.AXIS_TITLE_SIZE))
+    if title:
+        fig.update_layout(margin_t=theme.TITLED_TOP_MARGIN)
+    return fig
+
+
+def fig_layer_histograms(hist: pd.DataFrame, layers: list[int], *, x_title: str, groups: list[str] | None = None,
+                         title: str | None = None, height: int = 400) -> go.Figure:
+    """The histograms of a few ``layers`` as step curves (one colour per layer, one panel per
+    series, shared layer legend): how the distribution of values changes with depth."""
+    panels = _panels(hist, groups)
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=panels, horizontal_spacing=0.06)
+    for j, g in enumerate(panels, start=1):
+        sub = hist[hist["group"].astype(str) == g]
+        for i, layer in enumerate(layers):
+            h = sub[sub["layer"] == layer]
+            if not len(h):
+                continue
+            x = np.append(h["left"].to_numpy(float), h["right"].to_numpy(float)[-1])
+            y = np.append(h["density"].to_numpy(float), h["density"].to_numpy(float)[-1])
+            fig.add_scatter(x=x, y=y, mode="lines", line=dict(shape="hv", color=theme.color(i), width=2.5),
+                            name=f"layer {layer}", legendgroup=f"layer {layer}", showlegend=j == 1, row=1, col=j)
+        fig.update_xaxes(title_text=x_title, row=1, col=j)
+    fig.update_yaxes(title_text="probability density", row=1, col=1)
+    fig.update_layout(template=theme.TEMPLATE, height=height, title_text=title)
+    if title:
+        fig.update_layout(margin_t=theme.TITLED_TOP_MARGIN)
+    return fig
+
+
+__all__ = ["stat_table", "values_table", "fault_table", "depth_hist_table", "pick_layers", "mark_faults",
+           "fig_layers", "fig_depth_heatmap", "fig_layer_histograms", "LOG_SPAN"]
