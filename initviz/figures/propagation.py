@@ -233,9 +233,15 @@ def fig_depth_heatmap(hist: pd.DataFrame, *, x_title: str, depth: int, groups: l
     if len(panels) > 1:
         fig.add_annotation(text=x_title, xref="paper", yref="paper", x=0.5, y=0.0, yshift=-50, showarrow=False,
                            font=dict(size=theme.AXIS_TITLE_SIZE))
-    if title:
-        fig.update_layout(margin_t=theme.TITLED_TOP_MARGIN)
+    _top_margin(fig, title, rows=1)
     return fig
+
+
+def _top_margin(fig: go.Figure, title: str | None, rows: int) -> None:
+    """Room above subplots for the title and ``rows`` rows of legend or panel titles."""
+    fig.update_layout(margin_t=(theme.TITLE_PX if title else theme.GAP_PX) + rows * theme.LEGEND_ROW_PX)
+    if title:
+        fig.update_layout(title=dict(yref="container", y=1.0, yanchor="top", pad=dict(t=theme.GAP_PX)))
 
 
 def fig_layer_histograms(hist: pd.DataFrame, layers: list[int], *, x_title: str, groups: list[str] | None = None,
@@ -257,8 +263,7 @@ def fig_layer_histograms(hist: pd.DataFrame, layers: list[int], *, x_title: str,
         fig.update_xaxes(title_text=x_title, row=1, col=j)
     fig.update_yaxes(title_text="probability density", row=1, col=1)
     fig.update_layout(template=theme.TEMPLATE, height=height, title_text=title)
-    if title:
-        fig.update_layout(margin_t=theme.TITLED_TOP_MARGIN)
+    _top_margin(fig, title, rows=2 if len(panels) > 1 else 1)
     return fig
 
 

@@ -27,11 +27,13 @@ class PageEntry:
 
 PAGES: tuple[PageEntry, ...] = (
     PageEntry("geometry", "Geometry", ":material/scatter_plot:", "initviz.ui.geometry"),
+    PageEntry("propagation", "Propagation", ":material/stacked_line_chart:", "initviz.ui.propagation"),
     PageEntry("initializers", "Initializers", ":material/tune:", "initviz.ui.initializers"),
+    PageEntry("experiments", "Experiments", ":material/science:", "initviz.ui.experiments"),
 )
 """Navigation order."""
 
-DEFAULT_PAGE = "geometry"
+DEFAULT_PAGE = "propagation"
 """The page the bare app URL opens (it redirects there, so every page keeps its own path)."""
 
 

@@ -1,0 +1,357 @@
+"""The Propagation page: a signal (and its gradient) through a deep random MLP, layer by layer,
+measured by :func:`initviz.propagate` beside the mean-field prediction of :func:`initviz.predict`
+for the very same network; up to four init schemes on shared axes, same seed and inputs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from .. import meanfield as mf
+from ..activations import get_activation
+from ..figures import propagation as fp
+from ..initializers import SCHEMES
+from ..network import Network
+from ..propagation import PropagationResult, propagate
+from . import links
+from .frame import guard
+from .widgets import chart, control, file_name
+
+CACHE = dict(max_entries=48, max_size=128 * 2 ** 20)
+"""Propagation results are per-layer statistics and pre-binned histograms: ~100 kB each."""
+RUN_DEADLINE = 20.0
+"""Seconds one propagation may take before it returns what it has (the budget keeps it ~2 s)."""
+HALF = 2
+"""Charts per row."""
+
+
+# --- the networks of a view ------------------------------------------------------------------------
+
+def series_name(settings: links.Settings, scheme: str, configured: bool) -> str:
+    """The legend name of a run: the scheme, with the parameters that differ from its defaults
+    when it is the configured one (``normal(std=0.01)``); comparisons run at their defaults."""
+    if not configured:
+        return scheme
+    params = links.scheme_settings(settings, scheme)
+    defaults = SCHEMES[scheme].defaults
+    changed = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items() if v != defaults[k]]
+    return f"{scheme}({', '.join(changed)})" if changed else scheme
+
+
+def network(settings: links.Settings, scheme: str, configured: bool) -> Network:
+    """The MLP of a view for one scheme (its configured parameters, or its defaults)."""
+    width = settings["width"]
+    return Network.mlp(input_dim=links.input_width(settings), widths=(width,) * settings["depth"],
+                       activation=settings["activation"], activation_param=links.activation_param(settings),
+                       init=scheme, init_params=links.scheme_settings(settings, scheme) if configured else None,
+                       bias=settings["bias"], bias_value=settings["bias_value"])
+
+
+def _theory_corr(settings: links.Settings) -> float:
+    return settings["input_corr"] if settings["inputs"] == "correlated" else 0.0
+
+
+@st.cache_data(**CACHE, show_spinner="Propagating through the network…")
+def simulate(net: Network, batch: int, seed: int, dtype: str, n_seeds: int, inputs: str,
+             input_corr: float) -> PropagationResult:
+    """``propagate`` with the page's deadline (cached on the small, hashable configuration)."""
+    return propagate(net, batch=batch, seed=seed, dtype=dtype, n_seeds=n_seeds, inputs=inputs,
+                     input_corr=input_corr, deadline=RUN_DEADLINE)
+
+
+@st.cache_data(**CACHE, show_spinner=False)
+def theory(net: Network, input_corr: float, batch: int) -> tuple[mf.Prediction | None, str | None]:
+    """The mean-field prediction for ``net``, or None and the reason it does not apply."""
+    reason = mf.mean_field_applies(net)
+    if reason is not None:
+        return None, reason
+    return mf.predict(net, input_corr=input_corr, batch=batch), None
+
+
+def regime(net: Network, pred: mf.Prediction) -> str:
+    """σ_w, σ_b of the last layer and its gradient factor χ = σ_w² E[φ′(h^L)²] at the predicted q^L
+    (χ₁ of Schoenholz et al. 2017 when q^L has reached the fixed point), in words."""
+    layer = net.depth
+    w2 = net.dims[layer - 1] * net.weight_law(layer).var
+    bias = net.bias_law(layer)
+    b2, mu = (0.0, 0.0) if bias is None else (bias.var, bias.mean)
+    q = float(pred.preact_var[layer - 1])
+    head = f"σ_w = {math.sqrt(w2):.4g}, σ_b = {math.sqrt(b2):.3g}"
+    if not math.isfinite(q):
+        return f"{head}: the predicted variance overflows float64 before layer {layer}."
+    chi = mf.chi1(net.activation(layer), math.sqrt(w2), q, mu)
+    trend = "gradients shrink" if chi < 1 - 1e-6 else "gradients grow" if chi > 1 + 1e-6 else "critical"
+    return f"{head}: q^L = {q:.4g}, gradient factor per layer χ = σ_w² E[φ′(h)²] = {chi:.4g} ({trend})."
+
+
+def runs_of(settings: links.Settings) -> dict[str, tuple[Network, PropagationResult, mf.Prediction | None, str | None]]:
+    """Every run of the view by legend name: (network, measurement, prediction, why no prediction)."""
+    out = {}
+    corr = settings["input_corr"]
+    for i, scheme in enumerate(links.compared_schemes(settings)):
+        net = network(settings, scheme, configured=i == 0)
+        res = simulate(net, settings["batch"], settings["seed"], settings["dtype"], settings["n_seeds"],
+                       settings["inputs"], corr)
+        pred, reason = theory(net, _theory_corr(settings), settings["batch"])
+        out[series_name(settings, scheme, configured=i == 0)] = (net, res, pred, reason)
+    return out
+
+
+def forward_limit(res: PropagationResult) -> int:
+    """The last layer with forward data: the fault layer, the deadline's stop, or the depth."""
+    fault = res.first_nonfinite_layer or res.first_vanished_layer
+    last = int(res.layers_done.min()) if res.truncated else res.depth
+    return min(fault, last) if fault else last
+
+
+# --- the page ------------------------------------------------------------------------------------------
+
+INTRO = (
+    "Layer *l* computes **h**ˡ = W_l **a**ˡ⁻¹ + **b**_l and **a**ˡ = φ(**h**ˡ), with W_l of shape "
+    "(n_l, n_l−1) (PyTorch layout) and **a**⁰ = **x**. If the weights have mean 0 and variance "
+    "s² = σ_w²/n_l−1 and the biases variance σ_b², the pre-activations of a wide layer are Gaussian "
+    "with a variance q that the *mean field* maps from layer to layer (Poole et al. 2016; "
+    "Schoenholz et al. 2017):")
+INTRO_MATH = (r"q^{l} = \sigma_w^2\,\mathbb{E}_{z\sim\mathcal{N}(0,1)}\!\big[\phi(\sqrt{q^{l-1}}\,z)^2\big]"
+              r" + \sigma_b^2,\qquad \mathbb{E}\big[(\partial_{h^{l-1}}L)^2\big] = "
+              r"\sigma_w^2\,\mathbb{E}\big[\phi'(h^{l-1})^2\big]\;\mathbb{E}\big[(\partial_{h^{l}}L)^2\big].")
+INTRO_AFTER = (
+    "The forward multiplier is n·s² for a linear network and n·s²/2 for ReLU, so 1/√n (LeCun, or "
+    "Xavier on square layers) keeps a linear signal's scale and He's √2/√n a ReLU's. The backward "
+    "multiplier χ₁ = σ_w² E[φ′(h)²] decides whether gradients vanish (χ₁ < 1) or explode (χ₁ > 1). "
+    "**Points** are measured on sampled networks (in float32 or float64, as chosen); **lines** are the "
+    "mean-field prediction for the same network description. An overflow or a vanished signal is "
+    "marked at the layer where it happens; nothing past it is drawn.")
+
+
+def render(settings: links.Settings) -> None:
+    st.markdown(INTRO)
+    st.latex(INTRO_MATH)
+    st.markdown(INTRO_AFTER)
+    _controls(settings)
+    with guard("propagation: compute"):
+        runs = runs_of(settings)
+        _summary(settings, runs)
+        _forward(settings, runs)
+        _histograms(settings, runs)
+        _backward(settings, runs)
+
+
+def _controls(settings: links.Settings) -> None:
+    scheme, activation = settings["scheme"], settings["activation"]
+    with st.container(border=True, key="propagation_controls"):
+        net, init, inputs, compare = st.columns([1, 1, 1, 1.2])
+        with net:
+            st.markdown("**Network**")
+            control("depth")
+            control("width")
+            control("in_width")
+            control("activation")
+            act_param = get_activation(activation).spec.param_name
+            if act_param:
+                control(f"{activation}_{act_param}")
+        with init:
+            st.markdown("**Initialization**")
+            control("scheme")
+            for p in SCHEMES[scheme].params:
+                if p.name not in links.SCHEME_PARAM_HIDDEN:
+                    control(f"{scheme}_{p.name}", label=p.name)
+            control("bias")
+            if settings["bias"] in ("constant", "normal"):
+                control("bias_value", label="bias std" if settings["bias"] == "normal" else "bias constant")
+        with inputs:
+            st.markdown("**Inputs and sampling**")
+            control("inputs")
+            if settings["inputs"] == "correlated":
+                control("input_corr")
+            control("batch")
+            control("n_seeds")
+            control("seed")
+            control("dtype")
+        with compare:
+            st.markdown("**Compare schemes**")
+            control("compare")
+            st.caption(f"Up to {links.MAX_COMPARED} more schemes, each at its default parameters (torch's defaults "
+                       "for torch schemes: kaiming_* uses a = 0, i.e. gain √2), on the same network, seed and inputs. "
+                       "One colour per scheme on every chart.")
+
+
+def _summary(settings, runs) -> None:
+    first_net = next(iter(runs.values()))[0]
+    st.markdown(f"**Network:** {first_net.describe()} · batch {settings['batch']} × {settings['n_seeds']} "
+                f"seed(s) from seed {settings['seed']} · {settings['dtype']}")
+    lines = []
+    for name, (net, res, pred, reason) in runs.items():
+        if pred is not None:
+            lines.append(f"{name} — {regime(net, pred)}")
+        else:
+            lines.append(f"{name} — no mean-field prediction: {reason}.")
+        for row in fp.fault_table({name: res}, backward=True).itertuples(index=False):
+            lines.append(f"{name} — {row.label}.")
+        if res.truncated:
+            lines.append(f"{name} — partial result: {res.reason}.")
+    st.caption("  \n".join(lines))
+
+
+def _tables(runs, stat: str, band: str | None, theory_of=None, backward: bool = False):
+    """Measured table, theory table (``theory_of(net, pred) -> per-layer array``) and faults."""
+    measured = {name: res for name, (_, res, _, _) in runs.items()}
+    table = fp.stat_table(measured, stat, band)
+    prediction = None
+    if theory_of is not None:
+        values, upto = {}, {}
+        for name, (net, res, pred, _) in runs.items():
+            has_data = (not backward) or not np.isnan(res.stats[stat]).all()
+            values[name] = theory_of(net, pred) if pred is not None and has_data else None
+            upto[name] = res.depth if backward else forward_limit(res)
+        prediction = fp.values_table(values, upto)
+    return table, prediction, fp.fault_table(measured, backward=backward)
+
+
+def _name(settings, what: str) -> str:
+    return file_name("propagation", what, "-".join(links.compared_schemes(settings)), settings["activation"],
+                     f"L{settings['depth']}", f"n{settings['width']}", settings["dtype"], f"seed{settings['seed']}")
+
+
+def _csv(table: pd.DataFrame, prediction: pd.DataFrame | None) -> pd.DataFrame:
+    parts = [table.assign(source="measured")]
+    if prediction is not None and len(prediction):
+        parts.append(prediction.assign(source="mean field"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _layer_chart(settings, runs, *, stat: str, key: str, title: str, y_title: str, band: str | None = None,
+                 theory_of=None, backward: bool = False, log_y: bool | None = None, caption: str | None = None) -> None:
+    if band == "seeds" and settings["n_seeds"] == 1:
+        band = None
+    table, prediction, faults = _tables(runs, stat, band, theory_of, backward)
+    fig = fp.fig_layers(table, prediction, y_title=y_title, depth=settings["depth"], title=title, faults=faults,
+                        log_y=log_y, measured="measured" + (" (band: over seeds)" if band == "seeds" else
+                                                            " (band: 5–95 % of samples, all seeds)" if band else ""))
+    chart(fig, _csv(table, prediction), key=key, name=_name(settings, key), caption=caption)
+
+
+def _forward(settings, runs) -> None:
+    st.header("Forward: the signal through depth")
+    left, right = st.columns(HALF)
+    with left:
+        _layer_chart(settings, runs, stat="preact_var", key="preact_var", band="seeds", log_y=True,
+                     title="Pre-activation variance q^l", y_title="Var h^l (units of x²)",
+                     theory_of=lambda net, pred: pred.preact_var,
+                     caption="Variance of all batch × width entries of h^l; line: the mean-field q^l.")
+    with right:
+        _layer_chart(settings, runs, stat="act_var", key="act_var", band="seeds", log_y=True,
+                     title="Activation variance", y_title="Var a^l (units of x²)",
+                     theory_of=lambda net, pred: pred.act_var,
+                     caption="Variance of a^l = φ(h^l); line: E[φ(h)²] − E[φ(h)]² under the mean field.")
+    left, right = st.columns(HALF)
+    with left:
+        _layer_chart(settings, runs, stat="norm_ratio", key="norm_ratio", band="samples",
+                     title="Norm through depth ‖a^l‖ / ‖x‖", y_title="‖a^l‖ / ‖x‖ (dimensionless)",
+                     theory_of=lambda net, pred: pred.norm_ratio,
+                     caption="Mean over samples; bars: 5th–95th percentile over samples and seeds; "
+                             "line: √(n_l E[a²] / n_0 E[x²]) (the root mean square).")
+    with right:
+        _layer_chart(settings, runs, stat="layer_ratio", key="layer_ratio", band="samples",
+                     title="One layer's gain ‖W_l a‖ / ‖a‖", y_title="‖W_l a^(l−1)‖ / ‖a^(l−1)‖",
+                     theory_of=lambda net, pred: pred.layer_ratio,
+                     caption="The weight matrix alone (no bias, no φ); line: √(n_l s_l²).")
+    act = get_activation(settings["activation"], links.activation_param(settings))
+    left, right = st.columns(HALF)
+    with left:
+        if act.rails is not None:
+            _layer_chart(settings, runs, stat="saturated", key="saturated", band="seeds", log_y=False,
+                         title=f"Saturated units ({act.label})", y_title="fraction of outputs saturated",
+                         caption="Outputs within 1 % of the range from a rail (|tanh| ≥ 0.98; sigmoid ≤ 0.01 "
+                                 "or ≥ 0.99) — Glorot & Bengio's saturation.")
+        elif act.has_dead_units:
+            _layer_chart(settings, runs, stat="dead", key="dead", band="seeds", log_y=False,
+                         title=f"Dead units ({act.label})", y_title="fraction of units dead",
+                         caption="Units whose output is exactly 0 for every input of the batch.")
+        else:
+            st.subheader("Saturation and dead units")
+            st.caption(f"{act.label} has neither two finite rails (no saturation) nor an exactly-zero half-line "
+                       "(no dead units); tanh and sigmoid saturate, relu dies.")
+    with right:
+        _layer_chart(settings, runs, stat="unit_spread", key="unit_spread", log_y=False,
+                     title="Symmetry: do the units of a layer differ?",
+                     y_title="max_b (max_i a_i − min_i a_i) / max|a|",
+                     caption="0 means every unit of the layer computes the same value for every input — "
+                             "constant or zero init never breaks this symmetry.")
+    if settings["inputs"] == "correlated":
+        _layer_chart(settings, runs, stat="corr", key="corr", band="seeds", log_y=False,
+                     title="Correlation of input pairs through depth", y_title="cos ∠(h_a^l, h_b^l)",
+                     theory_of=lambda net, pred: pred.corr,
+                     caption=f"Pairs of inputs with correlation {settings['input_corr']:g}; line: the mean-field "
+                             "correlation map.")
+
+
+def _histograms(settings, runs) -> None:
+    st.header("Histograms across depth")
+    which = settings["hist_of"]
+    control("hist_of")
+    measured = {name: res for name, (_, res, _, _) in runs.items()}
+    hist = fp.depth_hist_table(measured, which)
+    what = "activation a = φ(h)" if which == "act" else "pre-activation h"
+    faults = fp.fault_table(measured)
+    depth = settings["depth"]
+    fig = fp.fig_depth_heatmap(hist, x_title=what, depth=depth, groups=list(runs), faults=faults,
+                               title=f"Histogram of the {what.split(' ')[0]}s of every layer (first seed)")
+    outside = {name: float(np.nanmax(getattr(res, f"{which}_outside"))) if np.isfinite(getattr(res, f"{which}_outside")).any()
+               else 0.0 for name, res in measured.items()}
+    note = "; ".join(f"{n}: at most {v:.1%} of a layer's values outside the range" for n, v in outside.items() if v > 0)
+    chart(fig, hist, key="hist_heatmap", name=_name(settings, f"hist-{which}"),
+          caption="Each row is one layer's histogram (all batch × width values of the first seed), colour = log₁₀ "
+                  "of the density; blank = no value in that bin. Bins are common to all layers of a scheme: "
+                  "the rails for tanh/sigmoid, else the 0.5–99.5 % range." + (f" {note}." if note else ""))
+    layers = fp.pick_layers(depth)
+    fig = fp.fig_layer_histograms(hist, layers, x_title=what, groups=list(runs),
+                                  title=f"Layers {', '.join(map(str, layers))}")
+    chart(fig, hist[hist["layer"].isin(layers)], key="hist_layers", name=_name(settings, f"hist-layers-{which}"))
+
+
+def _grad_ratio_theory(net: Network, pred: mf.Prediction) -> np.ndarray:
+    std = np.array([net.weight_law(layer).std for layer in range(1, net.depth + 1)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sqrt(pred.grad_w_var) / std
+
+
+def _backward(settings, runs) -> None:
+    st.header("Backward: gradients through depth")
+    st.markdown("The probe loss L = Σ_b ⟨g_b, a^L_b⟩ with g ~ N(0, 1) sends a random gradient back from the "
+                "output. ∂L/∂h^l is what reaches layer l (Glorot & Bengio's back-propagated gradient); "
+                "∂L/∂W_l = (∂L/∂h^l)ᵀ a^(l−1) is the weight update, compared with the weights by the ratio "
+                "std(∂L/∂W_l) / std(W_l).")
+    skipped = [f"{name} (forward stopped at layer {forward_limit(res)})" for name, (_, res, _, _) in runs.items()
+               if res.first_nonfinite_layer or res.first_vanished_layer]
+    if skipped:
+        st.caption("No backward pass for " + ", ".join(skipped) + ": it needs the output.")
+    left, right = st.columns(HALF)
+    with left:
+        _layer_chart(settings, runs, stat="grad_var", key="grad_var", band="seeds", backward=True, log_y=True,
+                     title="Gradient variance Var ∂L/∂h^l", y_title="Var ∂L/∂h^l",
+                     theory_of=lambda net, pred: pred.grad_var,
+                     caption="Read from the right (output) to the left (input); line: gradient independence.")
+    with right:
+        _layer_chart(settings, runs, stat="grad_w_var", key="grad_w_var", band="seeds", backward=True, log_y=True,
+                     title="Weight-gradient variance Var ∂L/∂W_l", y_title="Var ∂L/∂W_l",
+                     theory_of=lambda net, pred: pred.grad_w_var,
+                     caption="Summed over the batch; line: batch · E[(∂L/∂h^l)²] · E[(a^(l−1))²].")
+    left, right = st.columns(HALF)
+    with left:
+        _layer_chart(settings, runs, stat="grad_ratio", key="grad_ratio", band="seeds", backward=True,
+                     title="Gradient to weight ratio", y_title="std(∂L/∂W_l) / std(W_l)",
+                     theory_of=_grad_ratio_theory,
+                     caption="How large one update is relative to the weights, layer by layer (absent when the "
+                             "weights are all zero).")
+    with right:
+        _layer_chart(settings, runs, stat="grad_spread", key="grad_spread", backward=True, log_y=False,
+                     title="Symmetry of the gradient", y_title="max_b (max_i δ_i − min_i δ_i) / max|δ|",
+                     caption="0: every unit of the layer receives the same gradient (δ = ∂L/∂h^l), so gradient "
+                             "descent keeps them identical.")
+
+
+__all__ = ["render", "runs_of", "network", "series_name", "simulate", "theory", "forward_limit"]
