@@ -7,13 +7,17 @@ memory. The budgets are on the work actually done:
 * a network's weights: Σ_l n_{l−1}·n_l entries (``MAX_WEIGHTS``);
 * one propagation: n_seeds·batch·Σ_l n_l activation entries (``MAX_ACTIVATIONS``, the elementwise
   work and the statistics), n_seeds·batch·Σ_l n_{l−1}·n_l multiply–adds of the forward pass
-  (``MAX_MACS``; the backward pass costs about twice that again) and n_seeds·Σ_l n_{l−1}·n_l
-  weight draws (``MAX_WEIGHT_DRAWS``);
+  (``MAX_MACS``; the backward pass costs about twice that again) — both counted twice in
+  float64 and the sampling work
+  n_seeds·Σ_l n_{l−1}·n_l·cost(law) (``MAX_WEIGHT_DRAWS``, ``DRAW_COST``: a truncated normal
+  costs ~9 normal draws, an orthogonal matrix a QR);
 * memory kept for the backward pass (``MAX_STORE_BYTES``): beyond it, weights and
   pre-activations are recomputed from their seeded streams segment by segment (checkpointing).
 
-Measured on one core of the development machine (float32, OpenBLAS): forward + backward at
-``MAX_MACS`` with small layers takes a few seconds; see the propagation tests for the numbers.
+Measured on one core of the development machine (float32, OpenBLAS, forward + backward + histograms)
+at the old, doubled budgets: batch 4096 through 1000 layers of width 16 (2^26 activations) 2.5 s;
+batch 4096 through 8 layers of width 512 (2^33 MACs) 1.7 s; batch 64 through 500 layers of width
+512 (2^27 normal draws, drawn twice by the checkpointed backward pass) 4.8 s.
 """
 
 from __future__ import annotations
@@ -39,16 +43,27 @@ MAX_SEEDS = 32
 """Most independent repeats (networks and input batches) in one propagation."""
 
 MAX_WEIGHTS = 2 ** 27
-"""Most weight entries Σ_l n_{l−1}·n_l in one network (~134 M: depth 500 at width 512)."""
+"""Most weight entries Σ_l n_{l−1}·n_l in one network (~134 M: depth 500 at width 512). Theory
+(mean field) handles such a network at once; propagating it is bounded by the budgets below."""
 
-MAX_ACTIVATIONS = 2 ** 26
-"""Most activation entries n_seeds·batch·Σ_l n_l in one propagation (~67 M)."""
+MAX_ACTIVATIONS = 2 ** 25
+"""Most activation entries n_seeds·batch·Σ_l n_l in one propagation (~34 M: ~1.5 s of statistics)."""
 
-MAX_MACS = 2 ** 34
-"""Most forward multiply–adds n_seeds·batch·Σ_l n_{l−1}·n_l in one propagation (~1.7e10)."""
+MAX_MACS = 2 ** 33
+"""Most forward multiply–adds n_seeds·batch·Σ_l n_{l−1}·n_l in one propagation (~8.6e9: ~1.7 s
+forward and backward at ~80 GFLOP/s float32)."""
 
-MAX_WEIGHT_DRAWS = 2 ** 27
-"""Most weight entries drawn in one propagation, n_seeds·Σ_l n_{l−1}·n_l (~134 M)."""
+MAX_WEIGHT_DRAWS = 2 ** 26
+"""Most weight-sampling work in one propagation, n_seeds·Σ_l cost_l·n_{l−1}·n_l in normal-draw
+equivalents (~67 M: ~1 s; the checkpointed backward pass may draw a second time)."""
+
+DRAW_COST = {"normal": 1.0, "uniform": 0.6, "rademacher": 0.3, "trunc_normal": 9.0, "sparse": 4.0,
+             "constant": 0.05, "eye": 0.05, "dirac": 0.05}
+"""Cost of one weight entry per law kind, relative to a standard normal draw (~15 ns, float32),
+measured on the development machine; ``orthogonal`` is :func:`draw_cost`'s QR term."""
+
+ORTHOGONAL_COST_BASE, ORTHOGONAL_COST_PER_DIM = 2.0, 1.0 / 60.0
+"""An orthogonal (m, n) draw costs ≈ (2 + min(m, n)/60) per entry (Householder QR, ~n³ flops)."""
 
 MAX_STORE_BYTES = 2 ** 26
 """Most bytes of weights and pre-activations kept for the backward pass (64 MiB); longer
@@ -59,6 +74,14 @@ MAX_BINS = 512
 
 HIST_SUBSAMPLE = 1024
 """Values per layer kept (first seed, evenly strided) to choose the common histogram range."""
+
+
+def draw_cost(kind: str, shape: tuple[int, int]) -> float:
+    """Sampling work of one weight tensor of law ``kind`` and ``shape``, in normal-draw equivalents."""
+    entries = shape[0] * shape[1]
+    if kind == "orthogonal":
+        return entries * (ORTHOGONAL_COST_BASE + ORTHOGONAL_COST_PER_DIM * min(shape))
+    return entries * DRAW_COST.get(kind, 1.0)
 
 
 def check_int(name: str, value, lo: int, hi: int) -> int:

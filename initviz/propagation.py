@@ -30,8 +30,8 @@ deadline, or undefined for the layer — never a computed NaN):
   is exactly 0 for every sample (relu-like activations only);
 * ``corr`` — mean over the pairs of the cosine ⟨h_a, h_b⟩/(‖h_a‖‖h_b‖) of pre-activations (the
   mean-field c^l); ``input_corr_measured`` (n_seeds,) is the same at the input;
-* ``unit_spread`` — symmetry: max over samples of (max_i a_i − min_i a_i)/max|a^l|, 0 when every
-  unit of the layer is identical (constant init), ~1 when symmetry is broken;
+* ``unit_spread`` — symmetry: max over samples b and units i of |a_{b,i} − a_{b,1}|/max|a^l|, exactly
+  0 when every unit of the layer computes the same value (constant init), of order 1 otherwise;
 * ``weight_std`` — std of the sampled W_l entries; ``max_abs`` — max |a^l|.
 
 **Backward** (``backward=True``), for the stated probe loss L = Σ_b ⟨g_b, a^L_b⟩ with
@@ -81,7 +81,8 @@ import numpy as np
 from .errors import invalid, one_of
 from .laws import as_dtype
 from .limits import (HIST_SUBSAMPLE, MAX_ACTIVATIONS, MAX_BATCH, MAX_BINS, MAX_MACS, MAX_SEEDS,
-                     MAX_STORE_BYTES, MAX_WEIGHT_DRAWS, MIN_BATCH, check_budget, check_float, check_int)
+                     MAX_STORE_BYTES, MAX_WEIGHT_DRAWS, MIN_BATCH, check_budget, check_float, check_int,
+                     draw_cost)
 from .network import Network
 from .rng import stream
 
@@ -246,47 +247,60 @@ def _pooled_variance(means: np.ndarray, variances: np.ndarray) -> np.ndarray:
 
 
 # --- robust statistics ------------------------------------------------------------------------
-def _moments(x: np.ndarray) -> tuple[float, float, float] | None:
-    """(mean, variance, max|x|) of all entries as floats, or None if any entry is not finite.
+@dataclass(frozen=True)
+class _Summary:
+    """An array's mean and variance (floats), s = max|x| and the scaled copy x/s (x when s = 0).
 
-    The data are divided by s = max|x| before squaring, so nothing overflows in the dtype."""
+    Everything downstream works on x/s ∈ [−1, 1], so squares never overflow in the dtype; norms
+    and variances are scaled back in float64 (float32 data near 3.4e38 have variances ~1e77)."""
+
+    mean: float
+    var: float
+    scale: float
+    scaled: np.ndarray
+
+    def row_norms(self) -> np.ndarray:
+        """Euclidean norm of each row (float64). A row 1e19 times smaller than the largest one
+        underflows to 0 in float32; nothing else loses precision."""
+        y = self.scaled
+        return self.scale * np.sqrt(np.einsum("ij,ij->i", y, y).astype(np.float64)) if self.scale else \
+            np.zeros(y.shape[0])
+
+    def spread(self) -> float:
+        """max over rows and units of |x_bi − x_b1|/max|x|: 0 exactly when every unit of every row
+        agrees (symmetry never broken), of order 1 otherwise."""
+        y = self.scaled
+        return float(np.abs(y - y[:, :1]).max()) if self.scale else 0.0
+
+
+def _summary(x: np.ndarray) -> _Summary | None:
+    """:class:`_Summary` of all entries of ``x``, or None if any entry is not finite."""
     hi, lo = float(x.max()), float(x.min())
     if not (math.isfinite(hi) and math.isfinite(lo)):
         return None
     scale = max(hi, -lo)
     if scale == 0.0:
-        return 0.0, 0.0, 0.0
+        return _Summary(0.0, 0.0, 0.0, x)
     y = x / x.dtype.type(scale)
     mean = float(y.mean())
-    y -= y.dtype.type(mean)
-    return mean * scale, float(np.square(y, out=y).mean()) * scale * scale, scale
+    centred = y - y.dtype.type(mean)
+    var = float(np.square(centred, out=centred).mean())
+    return _Summary(mean * scale, var * scale * scale, scale, y)
 
 
-def _row_norms(x: np.ndarray) -> np.ndarray:
-    """Euclidean norm of each row, as float64, scaling each row by its max|·| first."""
-    rmax = np.abs(x).max(axis=1)
-    scale = np.where(rmax > 0, rmax, 1).astype(x.dtype)
-    y = x / scale[:, None]
-    return rmax.astype(np.float64) * np.sqrt(np.square(y, out=y).sum(axis=1, dtype=np.float64))
+def _pair_cosines(y: np.ndarray) -> np.ndarray:
+    """cos∠(y_{2k}, y_{2k+1}) for every pair of rows of a scaled array; NaN where a row is zero."""
+    pairs = y.shape[0] // 2
+    a, b = y[0:2 * pairs:2], y[1:2 * pairs:2]
+    dots = np.einsum("ij,ij->i", a, b).astype(np.float64)
+    norms = np.sqrt(np.einsum("ij,ij->i", a, a).astype(np.float64) * np.einsum("ij,ij->i", b, b))
+    return np.where(norms > 0, dots / np.where(norms > 0, norms, 1.0), np.nan)
 
 
-def _pair_cosines(x: np.ndarray) -> np.ndarray:
-    """cos∠(x_{2k}, x_{2k+1}) for every pair of rows; NaN where a row is zero."""
-    pairs = x.shape[0] // 2
-    a, b = x[0:2 * pairs:2], x[1:2 * pairs:2]
-    na, nb = _row_norms(a), _row_norms(b)
-    sa = np.where(na > 0, np.abs(a).max(axis=1), 1).astype(x.dtype)
-    sb = np.where(nb > 0, np.abs(b).max(axis=1), 1).astype(x.dtype)
-    dots = np.einsum("ij,ij->i", a / sa[:, None], b / sb[:, None], dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where((na > 0) & (nb > 0), dots * sa * sb / (na * nb), np.nan)
-
-
-def _spread(x: np.ndarray, max_abs: float) -> float:
-    """max over rows of (max − min across units)/max|x|: 0 when all units of every row agree."""
-    if max_abs == 0.0:
-        return 0.0
-    return float((x.max(axis=1) - x.min(axis=1)).max()) / max_abs
+def _mean_cosine(y: np.ndarray) -> float:
+    """Mean over the row pairs of their cosine (pairs with a zero row skipped; NaN if none)."""
+    cos = _pair_cosines(y)
+    return float(np.nanmean(cos)) if np.isfinite(cos).any() else math.nan
 
 
 def _sample_stats(values: np.ndarray) -> tuple[float, float, float]:
@@ -389,7 +403,7 @@ class _Run:
         gen = stream(self.seed, rep, ROLE_INPUTS, 0)
         x = gen.standard_normal((self.batch, self.net.input_dim), dtype=self.dtype)
         if self.inputs == "unit_norm":
-            x *= (math.sqrt(self.net.input_dim) / _row_norms(x)).astype(self.dtype)[:, None]
+            x *= (math.sqrt(self.net.input_dim) / _summary(x).row_norms()).astype(self.dtype)[:, None]
         elif self.inputs == "correlated":
             c = self.input_corr
             pairs = self.batch // 2
@@ -416,8 +430,9 @@ class _Run:
         {segment start: input activation} and the (W, b, pre) of the last segment reached."""
         st, net = self.stats, self.net
         x = self.draw_inputs(rep)
-        x_norm = _row_norms(x)
-        self.input_corr_measured[rep] = float(np.nanmean(_pair_cosines(x))) if self.batch >= 2 else math.nan
+        x_sum = _summary(x)
+        x_norm = x_sum.row_norms()
+        self.input_corr_measured[rep] = _mean_cosine(x_sum.scaled)
         keep = self.backward or rep == 0
         kept = _Kept({}, 0, [])
         a_prev, prev_norm = x, x_norm
@@ -428,26 +443,25 @@ class _Run:
             if layer in seg_starts:
                 kept.checkpoints[layer], kept.start, kept.store = a_prev, layer, []
             W, b = self.draw(rep, layer)
-            w_moments = _moments(W)
+            w_sum = _summary(W)
             pre = a_prev @ W.T
-            gain = _row_norms(pre)
+            z_sum = _summary(pre)  # W a^{l−1}, before the bias
             if b is not None:
                 pre += b
-            pre_m = _moments(pre)
+            pre_sum = _summary(pre) if b is not None else z_sum
             act = net.activation(layer)
-            a = act(pre) if pre_m is not None else None
-            a_m = _moments(a) if a is not None else None
-            if pre_m is None or a_m is None or w_moments is None:
+            a = act(pre) if pre_sum is not None else None
+            a_sum = _summary(a) if a is not None else None
+            if a_sum is None or z_sum is None or w_sum is None:
                 self.faults["nonfinite_layer"][rep] = layer
                 return kept
             self.done[rep] = layer
-            st["weight_std"][rep, i] = math.sqrt(w_moments[1])
-            st["preact_mean"][rep, i], st["preact_var"][rep, i] = pre_m[:2]
-            st["act_mean"][rep, i], st["act_var"][rep, i], st["max_abs"][rep, i] = a_m
-            norm = _row_norms(a)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = norm / x_norm
-                layer_gain = np.where(prev_norm > 0, gain / prev_norm, np.nan)
+            st["weight_std"][rep, i] = math.sqrt(w_sum.var)
+            st["preact_mean"][rep, i], st["preact_var"][rep, i] = pre_sum.mean, pre_sum.var
+            st["act_mean"][rep, i], st["act_var"][rep, i], st["max_abs"][rep, i] = a_sum.mean, a_sum.var, a_sum.scale
+            norm = a_sum.row_norms()
+            ratio = norm / x_norm
+            layer_gain = np.where(prev_norm > 0, z_sum.row_norms() / np.where(prev_norm > 0, prev_norm, 1.0), np.nan)
             (st["norm_ratio"][rep, i], st["norm_ratio_p05"][rep, i], st["norm_ratio_p95"][rep, i]) = _sample_stats(ratio)
             (st["layer_ratio"][rep, i], st["layer_ratio_p05"][rep, i], st["layer_ratio_p95"][rep, i]) = _sample_stats(layer_gain)
             msq = np.square(ratio) * (net.input_dim / net.widths[i])
@@ -456,15 +470,13 @@ class _Run:
                 st["saturated"][rep, i] = float(act.saturated(a).mean())
             if act.has_dead_units:
                 st["dead"][rep, i] = 1.0 - float((a != 0).any(axis=0).mean())
-            if self.batch >= 2:
-                cos = _pair_cosines(pre)
-                st["corr"][rep, i] = float(np.nanmean(cos)) if np.isfinite(cos).any() else math.nan
-            st["unit_spread"][rep, i] = _spread(a, a_m[2])
+            st["corr"][rep, i] = _mean_cosine(pre_sum.scaled)
+            st["unit_spread"][rep, i] = a_sum.spread()
             if rep == 0:
                 self.subsample(i, pre, a)
             if keep:
                 kept.store.append((W, b, pre))
-            if a_m[2] < self.tiny:
+            if a_sum.scale < self.tiny:
                 self.faults["vanished_layer"][rep] = layer
                 return kept
             a_prev, prev_norm = a, norm
@@ -495,50 +507,55 @@ class _Run:
                 i = layer - 1
                 W, _, pre = layers[layer - start]
                 act = net.activation(layer)
-                ga = _moments(grad_a)
+                ga = _summary(grad_a)
                 delta = grad_a * act.derivative(pre)
-                gd = _moments(delta) if ga is not None else None
+                gd = _summary(delta) if ga is not None else None
                 if gd is None:
                     self.faults["grad_nonfinite_layer"][rep] = layer
                     return
                 gw = None
                 if self.weight_grad:
                     a_prev = kept.checkpoints[start] if layer == start else net.activation(layer - 1)(layers[layer - start - 1][2])
-                    gw = _moments(delta.T @ a_prev)
+                    gw = _summary(delta.T @ a_prev)
                     if gw is None:
                         self.faults["grad_nonfinite_layer"][rep] = layer
                         return
-                st["grad_act_var"][rep, i] = ga[1]
-                st["grad_var"][rep, i] = gd[1]
-                st["grad_spread"][rep, i] = _spread(delta, gd[2])
+                st["grad_act_var"][rep, i] = ga.var
+                st["grad_var"][rep, i] = gd.var
+                st["grad_spread"][rep, i] = gd.spread()
                 if gw is not None:
-                    st["grad_w_var"][rep, i] = gw[1]
+                    st["grad_w_var"][rep, i] = gw.var
                     w_std = st["weight_std"][rep, i]
                     if w_std > 0:
-                        st["grad_ratio"][rep, i] = math.sqrt(gw[1]) / w_std
-                if gd[2] < self.tiny:
+                        st["grad_ratio"][rep, i] = math.sqrt(gw.var) / w_std
+                if rep == 0:
+                    self.bin_layer(layer, pre)
+                if gd.scale < self.tiny:
                     self.faults["grad_vanished_layer"][rep] = layer
                     return
                 grad_a = delta @ W
 
     # histograms of repeat 0
-    def histograms(self, kept: "_Kept"):
+    def choose_edges(self):
+        """Common edges from repeat 0's subsample (or the rails), once its forward pass is done."""
         done = int(self.done[0])
-        for key in ("preact", "act"):
-            rails = None
-            if key == "act":
-                rails_set = {self.net.activation(l).rails for l in range(1, done + 1)}
-                rails = rails_set.pop() if len(rails_set) == 1 else None
-            self.edges[key] = _edges(self.sub[key][:done], self.bins, rails)
+        rails = {self.net.activation(layer).rails for layer in range(1, done + 1)}
+        self.edges["preact"] = _edges(self.sub["preact"][:done], self.bins, None)
+        self.edges["act"] = _edges(self.sub["act"][:done], self.bins, rails.pop() if len(rails) == 1 else None)
+
+    def bin_layer(self, layer: int, pre: np.ndarray):
+        for key, values in (("preact", pre), ("act", self.net.activation(layer)(pre))):
+            self.hist[key][layer - 1], self.outside[key][layer - 1] = _bin(values, self.edges[key])
+
+    def histograms(self, kept: "_Kept"):
+        """Bin the layers of repeat 0 the backward pass did not reach (all, without backward)."""
+        missing = [layer for layer in range(1, int(self.done[0]) + 1) if np.isnan(self.outside["act"][layer - 1])]
         for start, stop in self.segments:
-            if start > done:
-                break
-            stop = min(stop, done + 1)
-            layers = self.layers(0, start, stop, kept)
-            for layer in range(start, stop):
-                pre = layers[layer - start][2]
-                for key, values in (("preact", pre), ("act", self.net.activation(layer)(pre))):
-                    self.hist[key][layer - 1], self.outside[key][layer - 1] = _bin(values, self.edges[key])
+            todo = [layer for layer in missing if start <= layer < stop]
+            if todo:
+                layers = self.layers(0, start, todo[-1] + 1, kept)
+                for layer in todo:
+                    self.bin_layer(layer, layers[layer - start][2])
 
     def result(self) -> PropagationResult:
         edges = {k: self.edges.get(k, np.linspace(-1.0, 1.0, self.bins + 1)) for k in ("preact", "act")}
@@ -581,9 +598,14 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
     if deadline is not None:
         deadline = check_float("deadline", deadline, 0.0)
     units, weights = sum(net.widths), net.n_weights
-    check_budget("batch", batch, n_seeds * batch * units, MAX_ACTIVATIONS, "n_seeds·batch·Σwidths", "MAX_ACTIVATIONS")
-    check_budget("batch", batch, n_seeds * batch * weights, MAX_MACS, "n_seeds·batch·Σ(n_in·n_out)", "MAX_MACS")
-    check_budget("n_seeds", n_seeds, n_seeds * weights, MAX_WEIGHT_DRAWS, "n_seeds·Σ(n_in·n_out)", "MAX_WEIGHT_DRAWS")
+    draws = sum(draw_cost(net.weight_law(layer).kind, shape) for layer, shape in enumerate(net.shapes, start=1))
+    wide = dt.itemsize // 4  # float64 arithmetic counts double
+    check_budget("batch", batch, wide * n_seeds * batch * units, MAX_ACTIVATIONS,
+                 "(float64: 2×) n_seeds·batch·Σwidths", "MAX_ACTIVATIONS")
+    check_budget("batch", batch, wide * n_seeds * batch * weights, MAX_MACS,
+                 "(float64: 2×) n_seeds·batch·Σ(n_in·n_out)", "MAX_MACS")
+    check_budget("n_seeds", n_seeds, math.ceil(n_seeds * draws), MAX_WEIGHT_DRAWS,
+                 "the sampling work n_seeds·Σ(n_in·n_out·cost)", "MAX_WEIGHT_DRAWS")
 
     run = _Run(net, batch, int(seed), dt, n_seeds, inputs, input_corr, backward, weight_grad, bins, deadline)
     # overflow and NaN are detected from the values themselves, never from floating-point flags
@@ -598,6 +620,8 @@ def _run_all(run: _Run, backward: bool) -> None:
     try:
         for rep in range(run.n_seeds):
             kept = run.forward(rep)
+            if rep == 0:
+                run.choose_edges()
             complete = run.done[rep] == net.depth and run.faults["nonfinite_layer"][rep] == 0 \
                 and run.faults["vanished_layer"][rep] == 0
             if backward and complete:
