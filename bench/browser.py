@@ -1,0 +1,249 @@
+"""Browser-side figures: the real app (``streamlit run app.py``) in Debian's Chromium, via Playwright.
+
+For each page (default: Propagation and Geometry, at their default settings):
+
+* **first chart** — from ``page.goto(<page URL>)`` to the first ``[data-testid=stPlotlyChart]
+  .js-plotly-plot`` whose plotly ``_fullData`` exists (a drawn chart). The first load after the
+  server starts is *cold* (empty ``st.cache_data``); the next loads are *warm* (their median).
+* **redraw** — from the Enter key that commits a new value of a control (the sidebar's ``seed``
+  number input, which every page has and which changes every sampled chart; each change a new
+  seed, so the page's cache is cold) to the first animation frame at which the script has finished
+  (``data-test-script-state`` went ``running`` → ``notRunning``) and at least one chart holds new
+  data (a new ``_fullData`` object). Both ends are ``performance.now()`` in the page; median of
+  several changes.
+* **bytes per chart** — every websocket frame the server sent during the cold load, decoded as a
+  Streamlit ``ForwardMsg``; for each ``plotly_chart`` element the frame's size in bytes (the
+  figure JSON ``spec`` plus protobuf framing; Streamlit does not compress its websocket by
+  default). The largest and the total are reported.
+
+Nothing waits for a fixed time: every step waits for content (DESIGN.md, PLATFORM.md). The app
+runs with the project's own settings (one BLAS thread per process, ``app.py``).
+
+    python -m bench.browser [--quick] [--pages propagation,geometry]   # JSON on stdout
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+"""Chromium flags of PLATFORM.md."""
+PAGES = ("propagation", "geometry")
+CONTROL = "seed"
+"""The control changed for the redraw measurement (a number input every page has)."""
+CHART = "[data-testid=stPlotlyChart] .js-plotly-plot"
+APP_IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+HEALTH_TIMEOUT_S = 60.0
+STEP_TIMEOUT_MS = 120_000
+"""Longest wait for one load or one redraw before the page is reported as an error."""
+LOADS = {"quick": 2, "full": 4}
+"""Page loads per page: the first is cold, the rest are warm."""
+CHANGES = {"quick": 3, "full": 7}
+"""Control changes per page."""
+VIEWPORT = {"width": 1400, "height": 1000}
+
+_INSTRUMENT = """([control]) => {
+  const app = document.querySelector('[data-testid=stApp]');
+  window.__bench = {t0: null, running: false, done: null, end: null, old: []};
+  new MutationObserver((records) => {
+    const b = window.__bench;
+    if (b.t0 === null) return;
+    const state = app.getAttribute('data-test-script-state');
+    if (state === 'running' || records.some((r) => r.oldValue === 'running')) b.running = true;
+    if (state === 'notRunning' && b.running && b.done === null) b.done = performance.now();
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true});
+  document.querySelector(`.st-key-${control} input`).addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') window.__bench.t0 = performance.now();
+  }, {capture: true});
+}"""
+_ARM = """([chart]) => {
+  const b = window.__bench;
+  Object.assign(b, {t0: null, running: false, done: null, end: null});
+  b.old = [...document.querySelectorAll(chart)].map((e) => e._fullData);
+}"""
+_REDRAWN = """([chart]) => {
+  const b = window.__bench;
+  if (b.t0 === null || b.done === null) return false;
+  const charts = [...document.querySelectorAll(chart)];
+  if (!charts.some((e, i) => e._fullData && e._fullData !== b.old[i])) return false;
+  if (b.end === null) b.end = performance.now();
+  return true;
+}"""
+_FIRST_CHART = "([chart]) => [...document.querySelectorAll(chart)].some((e) => e._fullData)"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve():
+    """``streamlit run app.py`` on a free port until /_stcore/health answers ``ok``; yields the base URL."""
+    port = free_port()
+    log = tempfile.NamedTemporaryFile("w+", prefix="initviz-bench-streamlit-", suffix=".log", delete=False)
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + HEALTH_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {proc.returncode}; log: {log.name}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit not healthy after {HEALTH_TIMEOUT_S:.0f} s; log: {log.name}")
+            time.sleep(0.1)  # polling interval of the health endpoint, not a wait for content
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        os.unlink(log.name)
+
+
+def chart_frames(frames: list[bytes]) -> list[dict]:
+    """The plotly-chart elements among Streamlit ForwardMsg frames: frame bytes and spec bytes each."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    charts = []
+    for payload in frames:
+        msg = ForwardMsg()
+        try:
+            msg.ParseFromString(payload)
+        except Exception:  # noqa: BLE001 — not a ForwardMsg (never expected): not a chart
+            continue
+        if msg.WhichOneof("type") != "delta" or msg.delta.WhichOneof("type") != "new_element":
+            continue
+        element = msg.delta.new_element
+        if element.WhichOneof("type") != "plotly_chart":
+            continue
+        spec = element.plotly_chart.spec
+        title = (json.loads(spec).get("layout", {}).get("title") or {}) if spec else {}
+        charts.append({"frame_bytes": len(payload), "spec_bytes": len(spec.encode()),
+                       "title": title.get("text", "") if isinstance(title, dict) else str(title)})
+    return charts
+
+
+def _load(context, url: str) -> tuple[float, list[bytes], object]:
+    """Open ``url`` in a new tab: seconds to the first drawn chart, the frames received until the
+    script finished, and the tab (left open)."""
+    page = context.new_page()
+    frames: list[bytes] = []
+
+    def on_socket(ws):
+        ws.on("framereceived", lambda payload: frames.append(payload if isinstance(payload, bytes) else payload.encode()))
+
+    page.on("websocket", on_socket)
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_function(_FIRST_CHART, arg=[CHART], polling="raf", timeout=STEP_TIMEOUT_MS)
+    first = time.perf_counter() - start
+    page.wait_for_selector(APP_IDLE, timeout=STEP_TIMEOUT_MS)
+    return first, frames, page
+
+
+def _redraws(page, changes: int) -> list[float]:
+    """Seconds from committing a new seed to the redrawn chart, for seeds 1…changes."""
+    page.evaluate(_INSTRUMENT, [CONTROL])
+    field = page.locator(f".st-key-{CONTROL} input")
+    out = []
+    for value in range(1, changes + 1):
+        page.evaluate(_ARM, [CHART])
+        field.fill(str(value))
+        field.press("Enter")
+        page.wait_for_function(_REDRAWN, arg=[CHART], polling="raf", timeout=STEP_TIMEOUT_MS)
+        out.append(page.evaluate("() => (window.__bench.end - window.__bench.t0) / 1000"))
+        page.wait_for_selector(APP_IDLE, timeout=STEP_TIMEOUT_MS)
+    return out
+
+
+def measure_page(browser, base: str, path: str, loads: int, changes: int) -> dict:
+    """Loads (cold, then warm), bytes per chart of the cold load, and redraws of one page."""
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        url = f"{base}/{path}"
+        first, frames, page = _load(context, url)
+        charts = chart_frames(frames)
+        errors = page.locator("[data-testid=stException], [data-testid=stAlertContentError]").count()
+        warm = []
+        for _ in range(loads - 1):
+            page.close()
+            seconds, _, page = _load(context, url)
+            warm.append(seconds)
+        redraw = _redraws(page, changes)
+    finally:
+        context.close()
+    sizes = [c["frame_bytes"] for c in charts]
+    return {"url_path": path, "first_chart_cold_s": first, "first_chart_warm_s": warm,
+            "first_chart_median_s": statistics.median(warm) if warm else first,
+            "control": CONTROL, "redraw_s": redraw, "redraw_median_s": statistics.median(redraw),
+            "charts": len(charts), "chart_bytes": charts, "max_chart_bytes": max(sizes, default=0),
+            "total_chart_bytes": sum(sizes), "errors_on_page": errors}
+
+
+def measure(quick: bool = False, pages=PAGES) -> dict:
+    """Every page's browser figures, or {"skipped": why} when Chromium or Playwright is missing."""
+    if not Path(CHROMIUM).exists():
+        return {"skipped": f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"}
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return {"skipped": "playwright is not installed (pip install -r requirements-dev.txt)"}
+    from initviz.ui import nav
+
+    mode = "quick" if quick else "full"
+    known = {p.path for p in nav.PAGES}
+    out = {"pages": {}, "missing": [p for p in pages if p not in known]}
+    with serve() as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            for path in (p for p in pages if p in known):
+                try:
+                    out["pages"][path] = measure_page(browser, base, path, LOADS[mode], CHANGES[mode])
+                except PlaywrightError as exc:
+                    out["pages"][path] = {"error": str(exc).splitlines()[0]}
+        finally:
+            browser.close()
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.browser", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--pages", default=",".join(PAGES))
+    args = parser.parse_args(argv)
+    result = measure(args.quick, tuple(p.strip() for p in args.pages.split(",") if p.strip()))
+    json.dump(result, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

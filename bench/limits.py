@@ -1,0 +1,126 @@
+"""The machine's own limits, measured in the same run as the workloads: GEMM and RNG throughput.
+
+**GEMM.** numpy ``matmul`` (the BLAS numpy links) at each product shape a workload performs, in
+its transposition pattern (forward ``a @ W.T``, backward ``δ @ W``, weight gradient ``δ.T @ a``),
+float32 and float64: seconds per product and GFLOP/s = 2·M·K·N / seconds. The *peak* of a workload
+is the highest rate measured over its own shapes in its dtype. numpy's default BLAS threads (all
+cores) are used, as numpy does in a notebook.
+
+**RNG.** numpy's ``default_rng`` (PCG64, what initviz's streams are) filling one n×n layer:
+``standard_normal`` and ``random`` (uniform) in float32 and float64, in entries per second, both as
+one call per layer and in cache-sized chunks of :data:`CHUNK_ENTRIES`; the faster of the two is the
+sampling rate (one stream, one core).
+
+**The physical floor** of a propagation workload (one run)::
+
+    floor = flops / peak  +  Σ_l n_in·n_out / normal_rate
+
+with flops = 2·B·Σ_l n_in·n_out per product kind (forward; backward; weight gradient when
+computed; see :mod:`bench.workloads`), peak the workload's GEMM peak in its dtype and normal_rate
+the standard-normal sampling rate in its dtype. Elementwise work (the activation, its derivative,
+the statistics) and input/probe draws are left out: the floor is what no implementation on this
+machine can beat without fewer products or faster sampling (e.g. parallel streams).
+
+For the geometry sweep, per matrix of size n (r(n) of them, every distribution)::
+
+    floor = Σ_kinds Σ_n r(n)·[ n²/normal_rate + 2n³/peak_sq (+ 8n³/3 / peak_sq for orthogonal) ]
+
+the draw and one Gram product WᵀW; for Haar-orthogonal W also a Householder QR with Q formed
+((4/3)n³ each, counted at GEMM speed, optimistic). peak_sq is the GEMM rate of a square
+:data:`SQUARE_N` product. The eigenvalue/norm part is not in the floor. initviz avoids the full
+Gram for n ≳ 1290 (an exact cheaper route plus a column subsample), so its ratio to this floor can
+fall below 1 — the floor is the straightforward computation's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .timing import time_calls
+from .workloads import GeometrySweep, Workload
+
+CHUNK_ENTRIES = 2 ** 16
+"""Entries per call in the chunked sampling measurement (a few hundred KiB: stays in L2)."""
+
+SQUARE_N = 1024
+"""Square GEMM size behind the geometry sweep's peak rate (2 GFLOP per product)."""
+
+MIN_SECONDS = 0.05
+"""Each throughput figure times enough back-to-back calls to last at least this long."""
+
+
+def _calls_for(fn, seconds: float = MIN_SECONDS) -> int:
+    """How many back-to-back calls of ``fn`` last about ``seconds`` (one probe call decides)."""
+    probe = time_calls(fn, repeats=1, warmup=1)["median"]
+    return max(1, int(seconds / max(probe, 1e-7)))
+
+
+def gemm(role: str, m: int, k: int, n: int, dtype: str, repeats: int) -> dict:
+    """Seconds per (M×K)·(K×N) product in ``role``'s transposition pattern, and GFLOP/s."""
+    rng = np.random.default_rng(0)
+    dt = np.dtype(dtype)
+    if role.startswith("forward"):      # a (M×K) @ W.T, W (N×K)
+        left, right = rng.standard_normal((m, k), dtype=dt), rng.standard_normal((n, k), dtype=dt)
+        fn = lambda: left @ right.T  # noqa: E731
+    elif role.startswith("weight"):     # δ.T @ a, δ (K×M), a (K×N)
+        left, right = rng.standard_normal((k, m), dtype=dt), rng.standard_normal((k, n), dtype=dt)
+        fn = lambda: left.T @ right  # noqa: E731
+    else:                               # δ (M×K) @ W (K×N)
+        left, right = rng.standard_normal((m, k), dtype=dt), rng.standard_normal((k, n), dtype=dt)
+        fn = lambda: left @ right  # noqa: E731
+    calls = _calls_for(fn)
+    timing = time_calls(lambda: [fn() for _ in range(calls)], repeats, warmup=0)
+    seconds = timing["median"] / calls
+    return {"role": role, "shape": [m, k, n], "dtype": dtype, "seconds": seconds,
+            "gflops": 2.0 * m * k * n / seconds / 1e9}
+
+
+def rng_rates(n_entries: int, dtype: str, repeats: int) -> dict:
+    """Entries per second of standard_normal and uniform in ``dtype``: one call of ``n_entries``
+    and cache-sized chunks; ``normal``/``uniform`` are the better of the two."""
+    gen = np.random.default_rng(0)
+    dt = np.dtype(dtype)
+    out = {}
+    for name, draw in (("normal", lambda size: gen.standard_normal(size, dtype=dt)),
+                       ("uniform", lambda size: gen.random(size, dtype=dt))):
+        whole = time_calls(lambda: draw(n_entries), repeats)["median"]
+        chunks = max(1, n_entries // CHUNK_ENTRIES)
+        chunked = time_calls(lambda: [draw(CHUNK_ENTRIES) for _ in range(chunks)], repeats)["median"]
+        out[f"{name}_whole"] = n_entries / whole
+        out[f"{name}_chunked"] = chunks * CHUNK_ENTRIES / chunked
+        out[name] = max(out[f"{name}_whole"], out[f"{name}_chunked"])
+    return {"dtype": dtype, "entries": n_entries, **out}
+
+
+def workload_limits(w: Workload, repeats: int) -> dict:
+    """GEMM rates at ``w``'s shapes, the sampling rate at its layer size, and its floor (seconds)."""
+    products = [gemm(role, m, k, n, w.dtype, repeats) for role, m, k, n in w.gemm_shapes]
+    peak = max(p["gflops"] for p in products) * 1e9
+    rates = rng_rates(w.width * w.width, w.dtype, repeats)
+    gemm_s = w.flops / peak
+    sample_s = w.weight_entries / rates["normal"]
+    return {"products": products, "peak_gflops": peak / 1e9, "rng": rates, "gemm_s": gemm_s,
+            "sample_s": sample_s, "floor_s": gemm_s + sample_s}
+
+
+def geometry_limits(sweep: GeometrySweep, repeats: int) -> dict:
+    """The square GEMM peak, the sampling rate, and the sweep's floor (module docstring)."""
+    square = gemm("forward square", SQUARE_N, SQUARE_N, SQUARE_N, sweep.dtype, repeats)
+    peak = square["gflops"] * 1e9
+    rates = rng_rates(SQUARE_N * SQUARE_N, sweep.dtype, repeats)
+    entries = sum(sweep.repeats(n) * n * n for n in sweep.dims) * len(sweep.kinds)
+    flops = sum(sweep.repeats(n) * 2.0 * n ** 3 for n in sweep.dims) * len(sweep.kinds)
+    if "orthogonal" in sweep.kinds:
+        flops += sum(sweep.repeats(n) * 8.0 / 3.0 * n ** 3 for n in sweep.dims)
+    gemm_s, sample_s = flops / peak, entries / rates["normal"]
+    return {"products": [square], "peak_gflops": peak / 1e9, "rng": rates, "gemm_s": gemm_s,
+            "sample_s": sample_s, "floor_s": gemm_s + sample_s}
+
+
+def peak_table(repeats: int) -> list[dict]:
+    """Square GEMM at :data:`SQUARE_N` and RNG rates in both dtypes (the machine at a glance)."""
+    rows = []
+    for dtype in ("float32", "float64"):
+        square = gemm("forward square", SQUARE_N, SQUARE_N, SQUARE_N, dtype, repeats)
+        rows.append({"dtype": dtype, "square_gflops": square["gflops"], **rng_rates(2 ** 20, dtype, repeats)})
+    return rows

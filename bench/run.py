@@ -1,0 +1,400 @@
+"""``make bench``: initviz against a PyTorch notebook and against the machine's limits, in one run.
+
+For each propagation workload (W1–W3, :mod:`bench.workloads`) it times, back to back so a shared
+machine's load drifts as little as possible between them:
+
+1. ``initviz.propagate(Network.mlp(...), batch, seed, dtype, backward=True, weight_grad=True)`` —
+   network construction included, numpy's default BLAS threads;
+2. the PyTorch notebook (:mod:`bench.torch_reference`) in a subprocess run by an interpreter that
+   has torch: ``$INITVIZ_TORCH_PYTHON``, else this interpreter, else ``python3`` on the PATH; when
+   none has torch the bench says so and goes on without it;
+3. the machine's limits at the workload's shapes and its physical floor (:mod:`bench.limits`).
+
+Then the geometry sweep (``initviz.geometry.gram_sweep`` per distribution, n = 8 … 4096, against
+the notebook's sweep and its floor), the default Propagation page's computation under the app's
+own setting of one BLAS thread (``app.py``), and the browser measurements (:mod:`bench.browser`).
+Every figure is the median of k timed calls after a warm-up (:mod:`bench.timing`).
+
+It prints absolute times, the ratios of issue 5 with PASS/FAIL per target, and writes everything
+to ``bench/results/latest.json`` (git-ignored). Targets are benchmarks, not tests: the exit
+status is 0 unless the bench itself failed (``--strict``: 1 when a target fails).
+
+    python -m bench.run [--quick] [--only W1,W2,W3,G,page] [--no-browser] [--no-torch] [--strict]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import limits
+from .timing import BUDGET_S, FULL_REPEATS, QUICK_REPEATS, time_calls
+from .workloads import GEOMETRY, TARGETS, WORKLOADS, GeometrySweep, Workload
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+TORCH_ENV = "INITVIZ_TORCH_PYTHON"
+QUICK_BUDGET_S = 10.0
+"""Time budget of one measurement with ``--quick`` (seconds of timed calls)."""
+TORCH_TIMEOUT_S = 900
+"""The torch subprocess is stopped after this long (per workload)."""
+PARTS = (*WORKLOADS, GEOMETRY.name, "page")
+"""What ``--only`` can name (the browser is switched off by ``--no-browser``)."""
+
+
+# --- the torch side ---------------------------------------------------------------------------------
+
+def torch_python() -> tuple[str | None, str]:
+    """(interpreter with torch, how it was found) or (None, why not): ``$INITVIZ_TORCH_PYTHON``,
+    else this interpreter, else ``python3`` on the PATH."""
+    explicit = os.environ.get(TORCH_ENV)
+    candidates = [explicit] if explicit else [sys.executable, shutil.which("python3")]
+    tried = []
+    for python in candidates:
+        if not python:
+            continue
+        probe = subprocess.run([python, "-c", "import torch"], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return python, f"{TORCH_ENV}" if explicit else "found"
+        tried.append(python)
+    where = f"{TORCH_ENV}={explicit}" if explicit else ", ".join(tried) or "no python3 on PATH"
+    return None, f"torch is not importable ({where}); install torch or set {TORCH_ENV}"
+
+
+def run_torch(python: str, only: list[str], repeats: int, budget: float) -> dict:
+    """Time the notebook on ``only`` in a subprocess; its JSON, or {"error": ...}."""
+    cmd = [python, "-m", "bench.torch_reference", "time", "--only", ",".join(only), "--repeats", str(repeats),
+           "--budget", str(budget)]
+    try:
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=TORCH_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {TORCH_TIMEOUT_S} s"}
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
+    return json.loads(done.stdout)
+
+
+# --- the initviz side -------------------------------------------------------------------------------
+
+def time_propagation(w: Workload, repeats: int, budget: float) -> dict:
+    """Median seconds of ``initviz.propagate`` on ``w`` (network built inside), or the refusal
+    (initviz checks its limits before any work, so a refusal costs nothing)."""
+    import initviz as iv
+
+    try:
+        return time_calls(lambda: iv.propagate(iv.Network.mlp(**w.network_kwargs()), **w.propagate_kwargs()),
+                          repeats, warmup=1, budget=budget)
+    except iv.InitvizError as exc:
+        return {"refused": str(exc)}
+
+
+def time_geometry(sweep: GeometrySweep, repeats: int, budget: float) -> dict:
+    """Median seconds of ``gram_sweep`` per distribution to the sweep's largest n. A distribution
+    initviz refuses at that size is timed to the largest n it accepts and marked ``partial``."""
+    from initviz import InitvizError, geometry
+
+    kinds = {}
+    for kind in sweep.kinds:
+        dims, refusal = sweep.dims, None
+        while dims:
+            try:
+                entry = time_calls(lambda: geometry.gram_sweep(dims=dims, ensembles=(kind,), repeats=sweep.max_repeats,
+                                                               seed=0, dtype=sweep.dtype), repeats, warmup=1, budget=budget)
+            except InitvizError as exc:  # checked before any work
+                refusal, dims = refusal or str(exc), dims[:-1]
+                continue
+            kinds[kind] = {**entry, "largest_n": dims[-1], "partial": dims != sweep.dims, "refusal": refusal}
+            break
+        else:
+            kinds[kind] = {"refused": refusal}
+    timed = [k for k in kinds.values() if "median" in k]
+    complete = len(timed) == len(sweep.kinds) and not any(k["partial"] for k in timed)
+    return {"kinds": kinds, "median": sum(k["median"] for k in timed), "complete": complete}
+
+
+def page_calls() -> tuple[list[tuple[dict, dict]], str]:
+    """The ``(Network.mlp kwargs, propagate kwargs)`` of every run the default Propagation page
+    makes — one per compared scheme — read from its link schema's defaults (``initviz.ui.links``),
+    and a description. The page's own module may add work (theory curves, figures): this is the
+    core computation it cannot avoid."""
+    from initviz.ui import links
+
+    s, _ = links.constrain("propagation", links.SCHEMAS["propagation"].defaults())
+    calls = []
+    for scheme in links.compared_schemes(s):
+        params = links.scheme_settings(s, scheme) if scheme == s["scheme"] else {}
+        net = dict(input_dim=links.input_width(s), widths=[s["width"]] * s["depth"], activation=s["activation"],
+                   activation_param=links.activation_param(s), init=scheme, init_params=params, bias=s["bias"],
+                   bias_value=s["bias_value"])
+        run = dict(batch=s["batch"], seed=s["seed"], dtype=s["dtype"], n_seeds=s["n_seeds"], inputs=s["inputs"],
+                   input_corr=s["input_corr"], backward=True, weight_grad=True)
+        calls.append((net, run))
+    what = (f"the Propagation page's link defaults: depth {s['depth']}, width {s['width']}, {s['activation']}, "
+            f"{' + '.join(links.compared_schemes(s))}, batch {s['batch']}, {s['n_seeds']} seed(s), {s['dtype']}, "
+            "propagate with backward and weight gradients")
+    return calls, what
+
+
+def time_page(repeats: int, budget: float) -> dict:
+    """The default Propagation page's compute (every ``propagate`` it makes, networks built inside)
+    with one BLAS thread, as ``app.py`` runs it, and for comparison with numpy's default threads."""
+    import initviz as iv
+    from threadpoolctl import threadpool_limits
+
+    calls, what = page_calls()
+
+    def once():
+        return [iv.propagate(iv.Network.mlp(**net), **run) for net, run in calls]
+
+    with threadpool_limits(limits=1):
+        one = time_calls(once, repeats, warmup=1, budget=budget)
+    every = time_calls(once, repeats, warmup=1, budget=budget)
+    return {**one, "default_threads": every["median"], "what": what}
+
+
+# --- the report ---------------------------------------------------------------------------------------
+
+def machine() -> dict:
+    """nproc, CPU model, BLAS, versions, commit and date of this run."""
+    from threadpoolctl import threadpool_info
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    pools = [f"{p['internal_api']} {p.get('version')} ({p.get('architecture')}, {p['num_threads']} threads)"
+             for p in threadpool_info() if p["user_api"] == "blas"]
+
+    def git(*args):
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else "unknown"
+
+    return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "commit": git("rev-parse", "--short", "HEAD"), "dirty": bool(git("status", "--porcelain", "--", "initviz")),
+            "nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "numpy": np.__version__,
+            "blas": f"{blas.get('name')} {blas.get('version')}", "blas_runtime": pools,
+            "load_average": list(os.getloadavg())}
+
+
+def _ratio(a, b):
+    return a / b if a and b else None
+
+
+def verdicts(results: dict) -> list[dict]:
+    """One row per target of issue 5: name, value, bound, PASS/FAIL/SKIP and a note."""
+    rows = []
+
+    def add(name, value, bound, at_least, unit, note=""):
+        if value is None:
+            rows.append({"target": name, "value": None, "bound": bound, "status": "SKIP", "note": note, "unit": unit})
+            return
+        ok = value >= bound if at_least else value <= bound
+        rows.append({"target": name, "value": value, "bound": bound, "status": "PASS" if ok else "FAIL",
+                     "note": note, "unit": unit, "at_least": at_least})
+
+    work = results.get("workloads", {})
+    for name, key in (("W1", "W1_speedup"), ("W2", "W2_speedup"), ("W3", "W3_speedup")):
+        if name not in work:
+            continue
+        entry = work[name]
+        note = entry["initviz"].get("refused") or entry["torch"].get("absent") or entry["torch"].get("error") or ""
+        speedup = _ratio(entry["torch"].get("median"), entry["initviz"].get("median"))
+        if "refused" in entry["initviz"]:
+            rows.append({"target": f"{name} speed-up vs notebook", "value": None, "bound": TARGETS[key],
+                         "status": "FAIL", "note": "initviz refuses: " + note, "unit": "×"})
+        else:
+            add(f"{name} speed-up vs notebook", speedup, TARGETS[key], True, "×", note)
+        if name == "W1":
+            add("W1 time / floor", _ratio(entry["initviz"].get("median"), entry["limits"]["floor_s"]),
+                TARGETS["W1_floor"], False, "×")
+    if "G" in results:
+        geo = results["G"]["initviz"]
+        note = "" if geo["complete"] else "incomplete: " + "; ".join(
+            f"{k} {v.get('refusal') or v.get('refused')}" for k, v in geo["kinds"].items()
+            if v.get("partial") or "refused" in v)
+        if geo["complete"]:
+            add(f"geometry sweep to n = {GEOMETRY.dims[-1]}", geo["median"], TARGETS["geometry_s"], False, "s")
+        else:
+            rows.append({"target": f"geometry sweep to n = {GEOMETRY.dims[-1]}", "value": geo["median"],
+                         "bound": TARGETS["geometry_s"], "status": "FAIL", "note": note, "unit": "s"})
+    if "page" in results:
+        page = results["page"]
+        add("default Propagation page compute (1 BLAS thread)", page["median"], TARGETS["page_s"], False, "s")
+    browser = results.get("browser")
+    if browser is not None:
+        if "skipped" in browser:
+            rows.append({"target": "browser", "value": None, "bound": None, "status": "SKIP",
+                         "note": browser["skipped"], "unit": ""})
+        for page, entry in browser.get("pages", {}).items():
+            if "error" in entry:
+                rows.append({"target": f"browser {page}", "value": None, "bound": None, "status": "FAIL",
+                             "note": entry["error"], "unit": ""})
+                continue
+            add(f"{page}: control change → redrawn chart (median)", entry.get("redraw_median_s"),
+                TARGETS["redraw_s"], False, "s", f"control `{entry.get('control')}`")
+            add(f"{page}: largest chart payload", entry.get("max_chart_bytes"), TARGETS["payload_bytes"], False, "B",
+                f"{entry.get('charts')} charts")
+    return rows
+
+
+def _fmt_s(value) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 1e3:.1f} ms" if value < 1 else f"{value:.3f} s"
+
+
+def _fmt_value(row) -> str:
+    value, unit = row["value"], row["unit"]
+    if value is None:
+        return "—"
+    if unit == "s":
+        return _fmt_s(value)
+    if unit == "B":
+        return f"{value / 1024:.1f} KB"
+    return f"{value:.2f}{unit}"
+
+
+def _fmt_bound(row) -> str:
+    bound, unit = row["bound"], row["unit"]
+    if bound is None:
+        return ""
+    sign = "≥" if row.get("at_least", unit == "×" and "speed-up" in row["target"]) else "≤"
+    if unit == "s":
+        return f"{sign} {_fmt_s(bound)}"
+    if unit == "B":
+        return f"{sign} {bound / 1024:.0f} KB"
+    return f"{sign} {bound:g}{unit}"
+
+
+def _table_row(name: str, entry: dict, what: str) -> str:
+    ours, torch_, floor = entry["initviz"].get("median"), entry["torch"].get("median"), entry["limits"]["floor_s"]
+    speed, over = _ratio(torch_, ours), _ratio(ours, floor)
+    return (f"{name:<9}{_fmt_s(ours):>11}{_fmt_s(torch_):>11}{_fmt_s(floor):>11}"
+            f"{(f'{speed:.2f}×' if speed else '—'):>10}{(f'{over:.2f}×' if over else '—'):>9}  {what}")
+
+
+def report(results: dict) -> str:
+    """The printed summary: machine, absolute times, then the targets with PASS/FAIL."""
+    m = results["machine"]
+    lines = [f"initviz bench — {m['date']}, commit {m['commit']}{' (initviz modified)' if m['dirty'] else ''}",
+             f"machine: {m['nproc']} × {m['cpu']}, numpy {m['numpy']} ({m['blas']}; {', '.join(m['blas_runtime'])}), "
+             f"load average {m['load_average'][0]:.2f} at start",
+             f"torch: {results['torch_status']}", ""]
+    for row in results.get("peaks", []):
+        lines.append(f"limits {row['dtype']}: GEMM {limits.SQUARE_N}² {row['square_gflops']:.1f} GFLOP/s; "
+                     f"RNG normal {row['normal'] / 1e6:.0f} M/s, uniform {row['uniform'] / 1e6:.0f} M/s")
+    header = f"{'workload':<9}{'initviz':>11}{'notebook':>11}{'floor':>11}{'speed-up':>10}{'/ floor':>9}  what"
+    lines += ["", header, "-" * len(header)]
+    for name, entry in results.get("workloads", {}).items():
+        what = entry["describe"] + ("  [initviz refuses: see targets]" if "refused" in entry["initviz"] else "")
+        lines.append(_table_row(name, entry, what))
+        lim = entry["limits"]
+        build = entry["torch"].get("build_init")
+        lines.append(f"{'':<9}floor = GEMM {_fmt_s(lim['gemm_s'])} (peak {lim['peak_gflops']:.1f} GFLOP/s at its "
+                     f"shapes) + sampling {_fmt_s(lim['sample_s'])} ({lim['rng']['normal'] / 1e6:.0f} M normals/s)"
+                     + (f"; notebook build+init {_fmt_s(build)}" if build else ""))
+    if "G" in results:
+        g = results["G"]
+        lines.append(_table_row("G", g, GEOMETRY.describe()))
+        parts = [f"{k} {_fmt_s(v['median'])}" + (f" (to n = {v['largest_n']} only)" if v["partial"] else "")
+                 if "median" in v else f"{k} refused" for k, v in g["initviz"]["kinds"].items()]
+        lines.append(f"{'':<9}initviz per distribution: {', '.join(parts)}")
+    if "page" in results:
+        p = results["page"]
+        lines.append(f"{'page':<9}{_fmt_s(p.get('median')):>11}{'':>11}{'':>11}{'':>10}{'':>9}  "
+                     f"1 BLAS thread (default threads: {_fmt_s(p['default_threads'])}); {p['what']}")
+    browser = results.get("browser")
+    if browser and "pages" in browser:
+        lines += ["", "browser (Chromium): page load → first chart, control change → redrawn chart, bytes per chart"]
+        for page, e in browser["pages"].items():
+            if "error" in e:
+                lines.append(f"  {page}: ERROR {e['error']}")
+                continue
+            lines.append(f"  {page}: first chart {_fmt_s(e['first_chart_cold_s'])} cold, {_fmt_s(e['first_chart_median_s'])} "
+                         f"warm (median); redraw after `{e['control']}` {_fmt_s(e['redraw_median_s'])} median "
+                         f"({', '.join(_fmt_s(t) for t in e['redraw_s'])}); {e['charts']} charts, "
+                         f"largest {e['max_chart_bytes'] / 1024:.1f} KB, total {e['total_chart_bytes'] / 1024:.1f} KB")
+    lines += ["", "targets (issue 5)"]
+    for row in results["verdicts"]:
+        note = f"  ({row['note']})" if row.get("note") else ""
+        lines.append(f"  {row['status']:<5} {row['target']}: {_fmt_value(row)} {_fmt_bound(row)}{note}")
+    return "\n".join(lines)
+
+
+# --- main ---------------------------------------------------------------------------------------------
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_REPEATS} timed calls instead of {FULL_REPEATS}")
+    parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium measurements")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch notebook")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
+    parser.add_argument("--out", default=str(RESULTS), help="where to write the JSON results")
+    args = parser.parse_args(argv)
+    only = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = [p for p in only if p not in PARTS]
+    if unknown:
+        parser.error(f"--only: unknown {unknown}; choose from {list(PARTS)}")
+    repeats = QUICK_REPEATS if args.quick else FULL_REPEATS
+    budget = QUICK_BUDGET_S if args.quick else BUDGET_S
+
+    python, how = (None, "skipped (--no-torch)") if args.no_torch else torch_python()
+    results = {"machine": machine(), "repeats": repeats, "quick": args.quick, "torch_python": python}
+    results["torch_status"] = how if python is None else f"{python} ({how})"
+    print(f"initviz bench: {len(only)} part(s), {repeats} timed calls each after a warm-up; torch: "
+          f"{results['torch_status']}", flush=True)
+    results["peaks"] = limits.peak_table(repeats)
+
+    def torch_side(name: str) -> dict:
+        if python is None:
+            return {"absent": results["torch_status"]}
+        out = run_torch(python, [name], repeats, budget)
+        if "error" in out:
+            return out
+        results["torch_status"] = f"torch {out['torch']} ({out['threads']} threads) via {python}"
+        return out["results"][name]
+
+    results["workloads"] = {}
+    for name in (n for n in WORKLOADS if n in only):
+        w = WORKLOADS[name]
+        print(f"  {name}: {w.describe()} …", flush=True)
+        results["workloads"][name] = {"describe": w.describe(), "initviz": time_propagation(w, repeats, budget),
+                                      "torch": torch_side(name), "limits": limits.workload_limits(w, repeats)}
+    if GEOMETRY.name in only:
+        print(f"  {GEOMETRY.name}: geometry sweep, {GEOMETRY.describe()} …", flush=True)
+        results["G"] = {"initviz": time_geometry(GEOMETRY, repeats, budget), "torch": torch_side(GEOMETRY.name),
+                        "limits": limits.geometry_limits(GEOMETRY, repeats)}
+    if "page" in only:
+        print("  page: default Propagation page compute …", flush=True)
+        results["page"] = time_page(repeats, budget)
+    if not args.no_browser:
+        print("  browser: streamlit + Chromium …", flush=True)
+        from . import browser
+        results["browser"] = browser.measure(quick=args.quick)
+    results["verdicts"] = verdicts(results)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1, default=float))
+    print()
+    print(report(results))
+    print(f"\nresults: {out}")
+    failed = any(row["status"] == "FAIL" for row in results["verdicts"])
+    return 1 if (args.strict and failed) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

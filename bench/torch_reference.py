@@ -1,0 +1,209 @@
+"""The PyTorch notebook a competent user would write instead of initviz — the bench's reference.
+
+Runs under any interpreter that has torch (not the project venv): ``make bench`` starts it as a
+subprocess (``bench.run.torch_python``) and reads one JSON document from its standard output.
+
+Propagation (:func:`build_model` + :func:`layer_statistics`): an ``nn.Sequential`` of
+``nn.Linear(n, n, bias=False)`` + ``nn.Tanh()`` initialised with ``nn.init.xavier_normal_(weight,
+gain=calculate_gain("tanh"))``; forward hooks keep every pre-activation h^l (Linear outputs) and
+activation a^l (Tanh outputs) with ``retain_grad()``; ``out.backward(g)`` with g ~ N(0, I) is the
+probe loss L = Σ_b ⟨g_b, a^L_b⟩; autograd fills ∂L/∂h^l, ∂L/∂a^l and ∂L/∂W_l. Per layer it reports
+the population (ddof 0) mean and variance of h^l and a^l, mean over samples of ‖a^l‖/‖x‖, and the
+variances of ∂L/∂h^l, ∂L/∂a^l and ∂L/∂W_l — the statistics initviz calls ``preact_mean``,
+``preact_var``, ``act_mean``, ``act_var``, ``norm_ratio``, ``grad_var``, ``grad_act_var`` and
+``grad_w_var``. One timed run is what the user re-runs after changing a setting: build and
+initialise the model (``nn.Linear``'s constructor first draws its own default init, as it does in
+every notebook), draw x and g, forward, backward, statistics. float32, torch's default threads.
+
+Geometry (:func:`gram_sweep`): for each distribution and n, the same number of matrices as initviz
+draws; W (n×n, variance 1/n) from ``nn.init.normal_``/``uniform_``/``orthogonal_`` or ±1/√n signs;
+G = W.T @ W, D = G − I; the mean of D² over all entries, over the diagonal and off it, and
+‖G − I‖₂ = max|eigvalsh(G) − 1|.
+
+Command line::
+
+    python -m bench.torch_reference time [--only W1,W3,G] [--repeats 7] [--warmup 1] [--budget 30]
+    python -m bench.torch_reference stats ARRAYS.npz   # injected x, W_1..W_L, g → statistics
+
+``stats`` reads ``x`` (B, n_0), ``probe`` (B, n_L), ``W1`` … ``WL`` (torch layout) and
+``activation`` from the .npz, runs :func:`layer_statistics` in the arrays' dtype and prints
+``{"layers": [{statistic: value, …}, …]}`` — the equivalence test compares it with initviz.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+import numpy as np
+import torch
+from torch import nn
+
+from .timing import BUDGET_S, FULL_REPEATS, time_calls
+from .workloads import GEOMETRY, SEED, WORKLOADS, GeometrySweep, Workload
+
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "linear": nn.Identity}
+"""Activation modules the notebook knows (what the equivalence test may ask for)."""
+
+STATS = ("preact_mean", "preact_var", "act_mean", "act_var", "norm_ratio", "grad_var", "grad_act_var",
+         "grad_w_var")
+"""Per-layer statistics of :func:`layer_statistics`, named as in ``initviz.propagation``."""
+
+
+# --- the notebook: propagation -------------------------------------------------------------------
+
+def build_model(shapes, activation: str, init_weight, dtype=torch.float32) -> nn.Sequential:
+    """Linear (no bias) + activation per layer; ``init_weight(linear, layer_index)`` initialises
+    each weight in place (torch layout (n_out, n_in))."""
+    layers = []
+    for index, (n_out, n_in) in enumerate(shapes):
+        linear = nn.Linear(n_in, n_out, bias=False, dtype=dtype)
+        init_weight(linear, index)
+        layers += [linear, ACTIVATIONS[activation]()]
+    return nn.Sequential(*layers)
+
+
+def layer_statistics(model: nn.Sequential, x: torch.Tensor, probe: torch.Tensor) -> list[dict]:
+    """Forward with hooks, backward of L = Σ⟨probe, output⟩, one dict of :data:`STATS` per layer."""
+    pre, post = [], []
+
+    def keep(store):
+        def hook(module, inputs, output):
+            output.retain_grad()
+            store.append(output)
+        return hook
+
+    handles = [m.register_forward_hook(keep(pre if isinstance(m, nn.Linear) else post)) for m in model]
+    out = model(x)
+    out.backward(probe)
+    for handle in handles:
+        handle.remove()
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    x_norm = x.norm(dim=1)
+    rows = []
+    with torch.no_grad():
+        for h, a, linear in zip(pre, post, linears):
+            rows.append({
+                "preact_mean": h.mean().item(), "preact_var": h.var(unbiased=False).item(),
+                "act_mean": a.mean().item(), "act_var": a.var(unbiased=False).item(),
+                "norm_ratio": (a.norm(dim=1) / x_norm).mean().item(),
+                "grad_var": h.grad.var(unbiased=False).item(), "grad_act_var": a.grad.var(unbiased=False).item(),
+                "grad_w_var": linear.weight.grad.var(unbiased=False).item(),
+            })
+    return rows
+
+
+def notebook_run(w: Workload) -> list[dict]:
+    """One run of workload ``w`` as the notebook does it (model built and initialised afresh)."""
+    gain = dict(w.init_params)["gain"]
+
+    def init_weight(linear, index):
+        nn.init.xavier_normal_(linear.weight, gain=gain)
+
+    model = build_model([(w.width, w.width)] * w.depth, w.activation, init_weight)
+    x = torch.randn(w.batch, w.width)
+    probe = torch.randn(w.batch, w.width)
+    return layer_statistics(model, x, probe)
+
+
+# --- the notebook: geometry --------------------------------------------------------------------
+
+def sample_square(kind: str, n: int) -> torch.Tensor:
+    """An n×n W with entry variance 1/n (orthogonal: Haar, WᵀW = I)."""
+    w = torch.empty(n, n)
+    std = 1.0 / math.sqrt(n)
+    if kind == "normal":
+        return nn.init.normal_(w, 0.0, std)
+    if kind == "uniform":
+        return nn.init.uniform_(w, -math.sqrt(3.0) * std, math.sqrt(3.0) * std)
+    if kind == "rademacher":
+        return (torch.randint(0, 2, (n, n)) * 2 - 1).float() * std
+    if kind == "orthogonal":
+        return nn.init.orthogonal_(w)
+    raise ValueError(f"kind must be one of normal, uniform, rademacher, orthogonal; got {kind!r}")
+
+
+def gram_sweep(sweep: GeometrySweep) -> list[dict]:
+    """Deviation of WᵀW from I for every (kind, n), averaged over ``sweep.repeats(n)`` matrices."""
+    rows = []
+    for kind in sweep.kinds:
+        for n in sweep.dims:
+            values = []
+            for _ in range(sweep.repeats(n)):
+                w = sample_square(kind, n)
+                g = w.T @ w
+                d = g - torch.eye(n)
+                d2 = d.square()
+                diag = d2.diagonal().sum().item()
+                eig = torch.linalg.eigvalsh(g)
+                values.append((d2.mean().item(), diag / n, (d2.sum().item() - diag) / max(n * (n - 1), 1),
+                               max(abs(eig[-1].item() - 1.0), abs(eig[0].item() - 1.0))))
+            means = np.mean(values, axis=0)
+            rows.append({"kind": kind, "n": n, "repeats": len(values), **dict(zip(sweep.stats, map(float, means)))})
+    return rows
+
+
+# --- command line ---------------------------------------------------------------------------------
+
+def _time(only: list[str], repeats: int, warmup: int, budget: float) -> dict:
+    torch.manual_seed(SEED)
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "python": sys.version.split()[0],
+           "results": {}}
+    for name in only:
+        if name == GEOMETRY.name:
+            out["results"][name] = time_calls(lambda: gram_sweep(GEOMETRY), repeats, warmup, budget)
+            continue
+        w = WORKLOADS[name]
+        gain = dict(w.init_params)["gain"]
+        entry = time_calls(lambda: notebook_run(w), repeats, warmup, budget)
+        # the parts, for the report: building + initialising the model alone
+        entry["build_init"] = time_calls(
+            lambda: build_model([(w.width, w.width)] * w.depth, w.activation,
+                                lambda lin, i: nn.init.xavier_normal_(lin.weight, gain=gain)), repeats, 1, budget)["median"]
+        out["results"][name] = entry
+    return out
+
+
+def _stats(path: str) -> dict:
+    arrays = np.load(path)
+    depth = sum(1 for key in arrays.files if key.startswith("W"))
+    weights = [arrays[f"W{layer}"] for layer in range(1, depth + 1)]
+    dtype = torch.float64 if weights[0].dtype == np.float64 else torch.float32
+
+    def init_weight(linear, index):
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(weights[index]))
+
+    model = build_model([w.shape for w in weights], str(arrays["activation"]), init_weight, dtype)
+    return {"torch": torch.__version__,
+            "layers": layer_statistics(model, torch.from_numpy(arrays["x"]), torch.from_numpy(arrays["probe"]))}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.torch_reference", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    timing = sub.add_parser("time", help="time the notebook on the workloads; JSON on stdout")
+    timing.add_argument("--only", default=",".join([*WORKLOADS, GEOMETRY.name]))
+    timing.add_argument("--repeats", type=int, default=FULL_REPEATS)
+    timing.add_argument("--warmup", type=int, default=1)
+    timing.add_argument("--budget", type=float, default=BUDGET_S, help="seconds of timed calls per measurement")
+    stats = sub.add_parser("stats", help="statistics of injected arrays (.npz); JSON on stdout")
+    stats.add_argument("arrays")
+    args = parser.parse_args(argv)
+    if args.command == "time":
+        only = [name.strip() for name in args.only.split(",") if name.strip()]
+        unknown = [name for name in only if name not in WORKLOADS and name != GEOMETRY.name]
+        if unknown:
+            parser.error(f"--only: unknown workload(s) {unknown}; known: {[*WORKLOADS, GEOMETRY.name]}")
+        result = _time(only, args.repeats, args.warmup, args.budget)
+    else:
+        result = _stats(args.arrays)
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""The workloads of issue 5, as data (no initviz or torch import here: both sides read this file).
+
+Propagation workloads (W1–W3): an L-layer tanh MLP of constant width n, input dimension n, batch B,
+no bias, weights ``xavier_normal`` with torch's tanh gain 5/3, i.e. W_l ~ N(0, g²·2/(n+n)) in torch
+layout (n_out, n_in); float32 (torch's default dtype and initviz's interactive default). One run =
+sample every weight and a batch x ~ N(0, I), forward with per-layer statistics (pre-activation and
+activation mean and variance, norm ratios ‖a^l‖/‖x‖), then backward for the probe loss
+L = Σ_b ⟨g_b, a^L_b⟩, g ~ N(0, I), with per-layer gradient variances (∂L/∂h^l and ∂L/∂W_l).
+
+Work of one run, in multiply–adds (MACs; flops = 2·MACs):
+
+* forward  h^l = a^{l−1} W_lᵀ:        B·n_in·n_out per layer;
+* backward ∂L/∂a^{l−1} = δ^l W_l:      B·n_in·n_out per layer;
+* weights  ∂L/∂W_l = (δ^l)ᵀ a^{l−1}:    B·n_in·n_out per layer (only when ``weight_grad``);
+
+plus Σ_l n_in·n_out normal draws for the weights (and B·(n_0 + n_L) for inputs and probe).
+
+The geometry sweep: for each of four distributions at equal entry variance 1/n (normal, uniform,
+Rademacher, Haar orthogonal — the orthogonal one has variance 1/n by construction), square n×n W
+for n = 8, 16, …, 4096 (powers of two, log-spaced), the deviation of G = WᵀW from I: mean over
+the n² entries of (G − I)², its diagonal and off-diagonal parts, and ‖G − I‖₂. Repeats per n are
+initviz's own rule, r(n) = clip(2²¹ // n², 1, 8), and the torch notebook uses the same counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TANH_GAIN = 5.0 / 3.0
+"""torch.nn.init.calculate_gain("tanh")."""
+
+SEED = 0
+"""Every workload runs with this seed (fixed work; the timings do not depend on the values)."""
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A propagation workload: a constant-width MLP and the passes run through it."""
+
+    name: str
+    depth: int
+    width: int
+    batch: int
+    activation: str = "tanh"
+    init: str = "xavier_normal"
+    init_params: tuple = (("gain", TANH_GAIN),)
+    dtype: str = "float32"
+    backward: bool = True
+    weight_grad: bool = True
+    note: str = ""
+
+    @property
+    def weight_entries(self) -> int:
+        """Σ_l n_in·n_out: weights sampled per run."""
+        return self.depth * self.width * self.width
+
+    @property
+    def gemm_shapes(self) -> tuple[tuple[str, int, int, int], ...]:
+        """The matrix products of one layer as (role, M, K, N) for an (M×K)·(K×N) product."""
+        b, n = self.batch, self.width
+        shapes = [("forward a·Wᵀ", b, n, n)]
+        if self.backward:
+            shapes.append(("backward δ·W", b, n, n))
+            if self.weight_grad:
+                shapes.append(("weight grad δᵀ·a", n, b, n))
+        return tuple(shapes)
+
+    @property
+    def flops(self) -> int:
+        """Floating-point operations of all matrix products of one run (2 per multiply–add)."""
+        return self.depth * sum(2 * m * k * n for _, m, k, n in self.gemm_shapes)
+
+    def network_kwargs(self) -> dict:
+        """Keyword arguments of ``initviz.Network.mlp`` for this workload."""
+        return dict(input_dim=self.width, widths=[self.width] * self.depth, activation=self.activation,
+                    init=self.init, init_params=dict(self.init_params), bias="zeros")
+
+    def propagate_kwargs(self) -> dict:
+        """Keyword arguments of ``initviz.propagate`` (besides the network)."""
+        return dict(batch=self.batch, seed=SEED, dtype=self.dtype, backward=self.backward,
+                    weight_grad=self.weight_grad)
+
+    def describe(self) -> str:
+        params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.init_params)
+        grads = ("forward + backward" + (" with weight gradients" if self.weight_grad else "")) if self.backward \
+            else "forward only"
+        return (f"depth {self.depth}, width {self.width}, batch {self.batch}, {self.activation}, "
+                f"{self.init}({params}), {self.dtype}, {grads}")
+
+
+WORKLOADS: dict[str, Workload] = {w.name: w for w in (
+    Workload("W1", depth=50, width=512, batch=512, note="the issue's reference case"),
+    Workload("W2", depth=200, width=1024, batch=256, note="deep and wide"),
+    Workload("W3", depth=10, width=128, batch=256, note="the interactive case"),
+)}
+"""W1–W3 of issue 5."""
+
+
+@dataclass(frozen=True)
+class GeometrySweep:
+    """The WᵀW-deviation sweep: square n×n matrices, entry variance 1/n, per distribution."""
+
+    name: str = "G"
+    dims: tuple[int, ...] = tuple(2 ** k for k in range(3, 13))
+    kinds: tuple[str, ...] = ("normal", "uniform", "rademacher", "orthogonal")
+    max_repeats: int = 8
+    repeat_entries: int = 2 ** 21
+    dtype: str = "float32"
+    stats: tuple[str, ...] = field(default=("msq", "msq_diag", "msq_offdiag", "opnorm"))
+
+    def repeats(self, n: int) -> int:
+        """Matrices at size n: clip(repeat_entries // n², 1, max_repeats) (initviz's sweep rule)."""
+        return int(min(self.max_repeats, max(1, self.repeat_entries // (n * n))))
+
+    def describe(self) -> str:
+        return (f"n = {self.dims[0]}…{self.dims[-1]} ({len(self.dims)} sizes), "
+                f"{', '.join(self.kinds)}, variance 1/n, {self.dtype}")
+
+
+GEOMETRY = GeometrySweep()
+"""The geometry sweep of issue 5 (to n = 4096)."""
+
+TARGETS = {
+    "W1_speedup": 1.7, "W1_floor": 1.4, "W2_speedup": 1.5, "W3_speedup": 1.5,
+    "geometry_s": 1.5, "page_s": 0.100, "redraw_s": 0.500, "payload_bytes": 150 * 1024,
+}
+"""Issue 5's targets: speed-ups vs the notebook are lower bounds; floor ratio, times and sizes are
+upper bounds."""
