@@ -230,3 +230,21 @@ def test_invalid_arguments(kwargs, fragment):
     assert fragment in str(err.value)
     with pytest.raises(InitvizError, match="Argument `net` must be an initviz Network"):
         propagate("net")
+
+
+def test_budgets_weight_the_real_work():
+    from initviz import limits
+
+    # an orthogonal draw is a QR: (2 + min(m, n)/60) normal-draw equivalents per entry
+    assert limits.draw_cost("orthogonal", (512, 256)) == pytest.approx(512 * 256 * (2 + 256 / 60))
+    assert limits.draw_cost("trunc_normal", (10, 10)) == pytest.approx(100 * limits.DRAW_COST["trunc_normal"])
+    ortho = Network.mlp(input_dim=512, widths=[512] * 30, init="orthogonal")
+    assert 30 * 512 * 512 * (2 + 512 / 60) > limits.MAX_WEIGHT_DRAWS  # 30 QRs of 512² are over budget
+    with pytest.raises(InitvizError, match="MAX_WEIGHT_DRAWS"):
+        propagate(ortho, batch=2)
+    # float64 arithmetic counts double: a batch at exactly MAX_MACS in float32 is refused in float64
+    net = Network.mlp(input_dim=512, widths=[512] * 8)
+    batch = limits.MAX_MACS // net.n_weights
+    assert batch * net.n_weights <= limits.MAX_MACS < 2 * batch * net.n_weights
+    with pytest.raises(InitvizError, match="MAX_MACS"):
+        propagate(net, batch=batch, dtype="float64")
