@@ -1,0 +1,138 @@
+"""The Geometry page (AppTest): every chart, with default and non-default links, against the core."""
+
+import math
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import initviz.geometry as geo
+from initviz import randmat
+from initviz.ui import geometry as page
+from test_app_support import APP, TIMEOUT, all_finite, chart, trace
+
+CHARTS = ("angle_hist", "angle_spread", "gram_heatmap", "sweep_msq", "sweep_opnorm", "mp_hist", "norm_hist")
+DEG = 180 / math.pi
+LINK = {"angle_n": "1000", "gram_n": "16", "gram_dist": "uniform", "sweep_dists": "normal,orthogonal",
+        "sweep_max": "512", "mp_ratio": "2.0", "mp_m": "200", "mp_dist": "normal", "rect_m": "300",
+        "rect_n": "100", "rule": "fan_avg", "rect_dist": "rademacher", "seed": "7"}
+
+
+def _open(query: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("initviz/ui/pages/geometry.py")
+    at.query_params.clear()
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+@pytest.fixture(scope="module")
+def default():
+    return _open({})
+
+
+@pytest.fixture(scope="module")
+def linked():
+    return _open(LINK)
+
+
+def test_every_chart_is_drawn_finite_and_exports_svg_with_a_descriptive_name(default):
+    for key in CHARTS:
+        fig = chart(default, key)
+        assert fig["data"] and all_finite(fig), key
+        opts = fig["config"]["toImageButtonOptions"]
+        assert opts["format"] == "svg" and opts["scale"] >= 2 and opts["filename"].startswith("geometry-")
+        assert fig["config"]["displaylogo"] is False
+        assert fig["layout"]["xaxis"]["title"]["text"] and fig["layout"]["yaxis"]["title"]["text"]
+    assert len(default.get("download_button")) == len(CHARTS)
+
+
+def test_angle_histogram_is_the_cores_sample_with_the_exact_density(default):
+    fig = chart(default, "angle_hist")
+    bars, line = trace(fig, "sampled"), trace(fig, "exact")
+    ang = geo.sample_angles(100, kinds=("normal",), pairs=page.ANGLE_PAIRS, seed=0)
+    hist = ang.histogram("normal", bins=page.BINS)
+    centres = 0.5 * (hist.edges[1:] + hist.edges[:-1]) * DEG
+    # same draws, same bins; only the radian → degree conversion may round differently (1e-15)
+    np.testing.assert_allclose(bars["x"], centres, rtol=1e-13)
+    np.testing.assert_allclose(bars["y"], hist.counts / (hist.total * np.diff(hist.edges) * DEG), rtol=1e-13)
+    # the line is p_n(θ) = Γ(n/2)/(√π Γ((n−1)/2)) sin^{n−2}θ per radian, written per degree
+    th = line["x"] / DEG
+    norm = math.exp(math.lgamma(50) - math.lgamma(49.5)) / math.sqrt(math.pi)
+    np.testing.assert_allclose(line["y"], norm * np.sin(th) ** 98 / DEG, rtol=1e-9)
+
+
+def test_spread_points_shrink_like_the_exact_std(default):
+    fig = chart(default, "angle_spread")
+    pts = trace(fig, "measured ± 2 SE")
+    assert list(pts["x"]) == list(page.links.ANGLE_DIMS)
+    exact = np.array([randmat.angle_moments(int(n)).theta_std * DEG for n in pts["x"]])
+    # each point is a sample std of ≥ 20 pairs: within 5 of its standard errors (SE ≈ std/√(2(pairs−1)))
+    z = (pts["y"] - exact) / (exact / np.sqrt(2 * 19))
+    assert np.all(np.abs(z) < 5)
+
+
+def test_gram_heatmap_is_the_cores_w_transpose_w_beside_the_identity(linked):
+    fig = chart(linked, "gram_heatmap")
+    g, eye = (t["z"] for t in fig["data"] if t["type"] == "heatmap")
+    np.testing.assert_array_equal(np.asarray(g, dtype=float), geo.gram_matrix(16, 16, "uniform", seed=7))
+    np.testing.assert_array_equal(np.asarray(eye, dtype=float), np.eye(16))
+
+
+def test_sweep_reflects_the_link_and_matches_the_core(linked):
+    msq = chart(linked, "sweep_msq")
+    normal = trace(msq, "normal")
+    ref = geo.gram_sweep(dims=(8, 16, 32, 64, 128, 256, 512), ensembles=("normal",), repeats=page.SWEEP_REPEATS,
+                         seed=7).to_frame()
+    np.testing.assert_array_equal(normal["x"], ref["n"])
+    np.testing.assert_array_equal(normal["y"], ref["msq_mean"])
+    # the theory line is (n + κ − 2)/(m n) with m = n, κ = 3 for the normal law
+    theory = trace(msq, "normal (theory)")
+    n = theory["x"].astype(float)
+    np.testing.assert_allclose(theory["y"], (n + 1.0) / n ** 2, rtol=1e-12)
+    opnorm = chart(linked, "sweep_opnorm")
+    orth = trace(opnorm, "orthogonal")
+    assert max(orth["x"]) == 512 and np.all(np.abs(orth["y"]) < 1e-5)  # float32 rounding only
+    assert {t["name"] for t in opnorm["data"]} == {"normal", "normal (theory)", "orthogonal", "orthogonal (theory)"}
+
+
+def test_marchenko_pastur_with_its_atom_for_a_wide_matrix(linked):
+    fig = chart(linked, "mp_hist")
+    atoms = [a["text"] for a in fig["layout"]["annotations"] if a["text"].startswith("atom")]
+    assert atoms == ["atom: mass 0.5 at 0"]  # 1 − 1/λ with λ = 400/200
+    line = trace(fig, "Marchenko–Pastur")
+    lo, hi = (1 - math.sqrt(2)) ** 2, (1 + math.sqrt(2)) ** 2
+    assert line["x"][0] == pytest.approx(lo) and line["x"][-1] == pytest.approx(hi)
+    x = line["x"][1:-1]
+    np.testing.assert_allclose(line["y"][1:-1], np.sqrt((hi - x) * (x - lo)) / (2 * math.pi * 2 * x), rtol=1e-9)
+    bars = trace(fig, "sampled")
+    spec = geo.gram_spectrum(200, 400, "normal", repeats=10, seed=7)
+    hist = spec.histogram(bins=page.BINS)
+    np.testing.assert_array_equal(bars["y"], hist.counts / (hist.total * np.diff(hist.edges)))
+
+
+def test_norm_ratio_histogram_for_the_chosen_rule(linked):
+    fig = chart(linked, "norm_hist")
+    ref = geo.norm_ratios(300, 100, geo.Ensemble("rademacher", rule="2/(m+n)"), samples=page.NORM_SAMPLES, seed=7)
+    hist = ref.histogram(bins=page.BINS)
+    np.testing.assert_array_equal(trace(fig, "sampled")["y"], hist.counts / (hist.total * np.diff(hist.edges)))
+    assert not [t for t in fig["data"] if t.get("name") == "exact"]  # no closed form for Rademacher W
+    # E‖Wx‖²/‖x‖² = m s² = 300 · 2/400 = 1.5: the histogram centres on √1.5
+    centre = np.sum(trace(fig, "sampled")["x"] * trace(fig, "sampled")["y"]) / np.sum(trace(fig, "sampled")["y"])
+    assert centre == pytest.approx(math.sqrt(1.5), rel=0.01)
+
+
+def test_link_round_trips_and_reproduces_the_numbers_bit_for_bit(linked):
+    canonical = {k: v for k, v in LINK.items() if k != "mp_dist"}  # normal is the default: left out
+    assert dict(linked.query_params) == canonical
+    again = _open(dict(linked.query_params))
+    for key in CHARTS:
+        a, b = chart(linked, key), chart(again, key)
+        for ta, tb in zip(a["data"], b["data"]):
+            for field in ("x", "y", "z"):
+                if field in ta:
+                    np.testing.assert_array_equal(np.asarray(ta[field], dtype=float), np.asarray(tb[field], dtype=float))
