@@ -78,6 +78,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from .activations import Activation
 from .errors import invalid, one_of
 from .laws import as_dtype
 from .limits import (HIST_SUBSAMPLE, MAX_ACTIVATIONS, MAX_BATCH, MAX_BINS, MAX_MACS, MAX_SEEDS,
@@ -120,8 +121,9 @@ FAULTS = ("nonfinite_layer", "vanished_layer", "grad_nonfinite_layer", "grad_van
 class PropagationResult:
     """What :func:`propagate` measured; arrays only (cheap to pickle). See the module docstring.
 
-    Per-layer statistics are (n_seeds, L) float64 arrays with NaN = absent; faults are (n_seeds,)
-    int arrays with 0 = never; histograms describe the first repeat.
+    Per-layer statistics are (n_seeds, L) float64 arrays with NaN = absent, in ``stats`` and as
+    attributes (``res.preact_var``); faults are (n_seeds,) int arrays with 0 = never, in ``faults``
+    and as attributes (``res.nonfinite_layer``); histograms describe the first repeat.
     """
 
     net: Network
@@ -159,8 +161,12 @@ class PropagationResult:
         return self.net.depth
 
     def _first(self, name: str) -> int | None:
+        """Earliest fault over repeats: the lowest layer forward, the highest backward (the
+        backward pass runs from L down)."""
         hits = self.faults[name][self.faults[name] > 0]
-        return int(hits.min()) if hits.size else None
+        if not hits.size:
+            return None
+        return int(hits.max() if name.startswith("grad") else hits.min())
 
     @property
     def first_nonfinite_layer(self) -> int | None:
@@ -174,15 +180,13 @@ class PropagationResult:
 
     @property
     def first_grad_nonfinite_layer(self) -> int | None:
-        """The 1-based layer where the backward pass stopped being finite (highest over repeats), or None."""
-        hits = self.faults["grad_nonfinite_layer"]
-        return int(hits.max()) if (hits > 0).any() else None
+        """The 1-based layer where the backward pass stopped being finite (first reached), or None."""
+        return self._first("grad_nonfinite_layer")
 
     @property
     def first_grad_vanished_layer(self) -> int | None:
-        """The 1-based layer where the gradient fell below tiny (highest over repeats), or None."""
-        hits = self.faults["grad_vanished_layer"]
-        return int(hits.max()) if (hits > 0).any() else None
+        """The 1-based layer where the gradient fell below tiny (first reached), or None."""
+        return self._first("grad_vanished_layer")
 
     def to_frame(self):
         """pandas DataFrame, one row per layer: ``layer``, ``width``, ``activation``, every statistic
@@ -193,7 +197,7 @@ class PropagationResult:
         import pandas as pd
 
         columns = {"layer": np.arange(1, self.depth + 1), "width": np.array(self.net.widths),
-                   "activation": [f"{n}" if p is None else f"{n}({p:g})" for n, p in self.net.activations]}
+                   "activation": [Activation(*pair).label for pair in self.net.activations]}
         for name in STATS:
             columns[name] = _mean_over_seeds(self.stats[name])
             if name in BAND_STATS:
@@ -533,7 +537,8 @@ class _Run:
                 if gd.scale < self.tiny:
                     self.faults["grad_vanished_layer"][rep] = layer
                     return
-                grad_a = delta @ W
+                if layer > 1:  # ∂L/∂x is not needed
+                    grad_a = delta @ W
 
     # histograms of repeat 0
     def choose_edges(self):
