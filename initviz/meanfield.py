@@ -47,14 +47,15 @@ spread. Other weight laws add a kurtosis term; the formula is then an approximat
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
 
-from .activations import Activation, get_activation
-from .errors import InitvizError, invalid
-from .limits import check_float, check_int, MAX_BATCH
+from .activations import get_activation
+from .errors import invalid
+from .limits import MAX_BATCH, check_float, check_int
+from .network import Network
 
 QUAD_Z_MAX = 12.0
 """Gaussian expectations integrate z over [−QUAD_Z_MAX, QUAD_Z_MAX] (the tails beyond carry e^{−72})."""
@@ -277,7 +278,7 @@ STATIONARY_TOL = 1e-13
 class Prediction:
     """Mean-field prediction for every layer of a network (see :func:`predict`)."""
 
-    net: object
+    net: Network
     input_var: float
     input_mean: float
     input_corr: float
@@ -334,8 +335,8 @@ def predict(net, input_var: float = 1.0, input_mean: float = 0.0, input_corr: fl
     """The mean-field prediction for every layer of ``net`` (module docstring for the equations).
 
     Inputs have i.i.d. coordinates of mean ``input_mean`` and variance ``input_var`` (propagate's
-    "normal" and "unit_norm" inputs: 1 and 0), pairs of inputs correlation ``input_corr``
-    (propagate's "correlated" inputs; 0 for independent rows). ``batch`` scales the weight-gradient
+    "normal" and "unit_norm" inputs: mean 0, variance 1) and pairs of inputs have correlation
+    ``input_corr`` (propagate's "correlated" inputs; 0 for its other, independent rows). ``batch`` scales the weight-gradient
     variance, which sums ``batch`` per-sample terms under propagate's probe loss.
 
     Columns, per layer l: pre-activation mean μ_b, variance q^l and second moment; activation
@@ -350,6 +351,8 @@ def predict(net, input_var: float = 1.0, input_mean: float = 0.0, input_corr: fl
 
     Raises InitvizError when the theory does not apply (see :func:`mean_field_applies`).
     """
+    if not isinstance(net, Network):
+        raise invalid("net", "be an initviz Network (see Network.mlp)", type(net).__name__)
     reason = mean_field_applies(net)
     if reason is not None:
         raise invalid("net", "have random zero-mean weights for the mean-field theory", reason)
@@ -421,3 +424,7 @@ def _hanin_rolnick(net) -> np.ndarray:
     if any(math.isnan(k) for k in constants) or any(net.bias_law(l) is not None for l in range(1, net.depth + 1)):
         return np.full(net.depth, np.nan)
     return np.expm1(np.cumsum(np.log1p(np.array(constants) / np.array(net.widths, dtype=float))))
+
+
+__all__ = ["moments", "pair_moment", "qmap", "chi1", "correlation_map", "fixed_point", "relative_spread_constant",
+           "hanin_rolnick_spread", "predict", "Prediction", "mean_field_applies", "PREDICTION_COLUMNS"]

@@ -8,7 +8,7 @@ import pytest
 from scipy import integrate
 
 from initviz import InitvizError
-from initviz.activations import ACTIVATIONS, get_activation
+from initviz.activations import get_activation
 from initviz.meanfield import (chi1, correlation_map, fixed_point, hanin_rolnick_spread, mean_field_applies,
                                moments, pair_moment, predict, qmap, relative_spread_constant)
 from initviz.network import Network
