@@ -62,8 +62,11 @@ def torch_python() -> tuple[str | None, str]:
     for python in candidates:
         if not python:
             continue
-        probe = subprocess.run([python, "-c", "import torch"], capture_output=True, text=True)
-        if probe.returncode == 0:
+        try:
+            probe = subprocess.run([python, "-c", "import torch"], capture_output=True, text=True)
+        except OSError:  # not an executable
+            probe = None
+        if probe is not None and probe.returncode == 0:
             return python, f"{TORCH_ENV}" if explicit else "found"
         tried.append(python)
     where = f"{TORCH_ENV}={explicit}" if explicit else ", ".join(tried) or "no python3 on PATH"

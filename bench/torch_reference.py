@@ -23,11 +23,12 @@ G = W.T @ W, D = G − I; the mean of D² over all entries, over the diagonal an
 Command line::
 
     python -m bench.torch_reference time [--only W1,W3,G] [--repeats 7] [--warmup 1] [--budget 30]
-    python -m bench.torch_reference stats ARRAYS.npz   # injected x, W_1..W_L, g → statistics
+    python -m bench.torch_reference stats A.npz [B.npz …]   # injected x, W_1..W_L, g → statistics
 
 ``stats`` reads ``x`` (B, n_0), ``probe`` (B, n_L), ``W1`` … ``WL`` (torch layout) and
-``activation`` from the .npz, runs :func:`layer_statistics` in the arrays' dtype and prints
-``{"layers": [{statistic: value, …}, …]}`` — the equivalence test compares it with initviz.
+``activation`` from each .npz, runs :func:`layer_statistics` in the arrays' dtype and prints
+``{"cases": [[{statistic: value, …} per layer], …]}`` in the order given — the equivalence test
+compares it with initviz.
 """
 
 from __future__ import annotations
@@ -166,7 +167,11 @@ def _time(only: list[str], repeats: int, warmup: int, budget: float) -> dict:
     return out
 
 
-def _stats(path: str) -> dict:
+def _stats(paths: list[str]) -> dict:
+    return {"torch": torch.__version__, "cases": [_case_stats(path) for path in paths]}
+
+
+def _case_stats(path: str) -> list[dict]:
     arrays = np.load(path)
     depth = sum(1 for key in arrays.files if key.startswith("W"))
     weights = [arrays[f"W{layer}"] for layer in range(1, depth + 1)]
@@ -177,8 +182,7 @@ def _stats(path: str) -> dict:
             linear.weight.copy_(torch.from_numpy(weights[index]))
 
     model = build_model([w.shape for w in weights], str(arrays["activation"]), init_weight, dtype)
-    return {"torch": torch.__version__,
-            "layers": layer_statistics(model, torch.from_numpy(arrays["x"]), torch.from_numpy(arrays["probe"]))}
+    return layer_statistics(model, torch.from_numpy(arrays["x"]), torch.from_numpy(arrays["probe"]))
 
 
 def main(argv=None) -> int:
@@ -189,8 +193,8 @@ def main(argv=None) -> int:
     timing.add_argument("--repeats", type=int, default=FULL_REPEATS)
     timing.add_argument("--warmup", type=int, default=1)
     timing.add_argument("--budget", type=float, default=BUDGET_S, help="seconds of timed calls per measurement")
-    stats = sub.add_parser("stats", help="statistics of injected arrays (.npz); JSON on stdout")
-    stats.add_argument("arrays")
+    stats = sub.add_parser("stats", help="statistics of injected arrays (.npz files); JSON on stdout")
+    stats.add_argument("arrays", nargs="+")
     args = parser.parse_args(argv)
     if args.command == "time":
         only = [name.strip() for name in args.only.split(",") if name.strip()]
