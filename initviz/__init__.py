@@ -21,6 +21,12 @@ from .meanfield import (Prediction, chi1, correlation_map, fixed_point, hanin_ro
 from .network import BIAS_RULES, Network
 from .propagation import INPUTS, PropagationResult, propagate
 
-# --- geometry of random matrices and theory (initviz.geometry, .theory)
+# --- geometry of random matrices and theory (initviz.geometry, .randmat, .jacobian)
+from . import geometry, jacobian, randmat
+from .geometry import (Ensemble, gram_deviations, gram_matrix, gram_spectrum, gram_sweep, matrix_deviations,
+                       norm_ratios, sample_angles)
+from .jacobian import jacobian_spectrum, product_spectra
+from .randmat import (angle_pdf, gram_deviation, marchenko_pastur, mp_cdf, mp_pdf, norm_ratio_moments,
+                      opnorm_limit, product_sv_moments)
 
 __version__ = "0.1.0"

@@ -1,0 +1,765 @@
+"""Monte Carlo geometry of random vectors and matrices, measured beside :mod:`initviz.randmat`.
+
+The source's Corollaries 1–4, sampled (torch layout: W is m×n, m = fan_out, n = fan_in):
+
+* :func:`sample_angles` — angles between pairs of independent random vectors of ℝⁿ;
+* :func:`gram_matrix`, :func:`gram_deviations` — G = WᵀW and its deviation from I, measured four
+  ways: the mean over the n² entries of (G − I)² (the source's number), its diagonal and
+  off-diagonal parts, and the operator norm ‖G − I‖₂;
+* :func:`gram_sweep` — the same against the dimension n, for several distributions and aspect
+  ratios m/n, with the theory beside every point (a tidy table);
+* :func:`gram_spectrum` — the eigenvalues of WᵀW, binned, with the Marchenko–Pastur masses;
+* :func:`norm_ratios` — ‖Wx‖/‖x‖, binned, with its law.
+
+Matrices come from an :class:`Ensemble`: an equal-variance law (:func:`initviz.laws.law_with_variance`)
+at a variance rule "1/m", "1/n" or "2/(m+n)" (times gain²), or a named init scheme
+(:func:`initviz.initializers.law` with shape (m, n)).
+
+**Exact routes, and the one estimate.** Nothing O(n³) is formed when something cheaper is exact:
+
+* ‖WᵀW − I_n‖²_F = ‖WWᵀ − I_m‖²_F + (n − m) when m < n (the n − m zero eigenvalues of WᵀW each
+  contribute 1), so the Gram of the *smaller* side suffices; the diagonal part needs only the column
+  norms; the off-diagonal part is the difference.
+* ‖WᵀW − I‖₂ = max(|μ_max − 1|, |μ_min − 1|, and 1 if n > m), μ the eigenvalues of the smaller
+  Gram: ``eigvalsh`` up to :data:`EIGH_MAX_DIM`, above it block Lanczos (Krylov) with full
+  reorthogonalisation, stopped when the norm changes by less than :data:`KRYLOV_RTOL` (relative).
+  Ritz values lie inside the spectrum, so this is a lower bound that converges from below; the
+  tests check it against ``eigvalsh`` (agreement to ~1e-4 relative).
+* When the Gram of the smaller side would cost more than :data:`GRAM_EXACT_WORK` multiply–adds
+  (square n ≳ 1290), the off-diagonal mean square is measured on the first c columns only, c(c−1)
+  pairs with m·c² ≤ :data:`GRAM_EXACT_WORK` (columns are exchangeable for every law here, so this is
+  unbiased for the full matrix's expectation; relative SE ≈ √2/c). The diagonal part and the
+  operator norm always use the whole matrix. ``gram_columns`` records c (= n when exact).
+
+float32 is the default for matrices: the Gram is accumulated by BLAS in float32 (relative error
+~1e-7·√m per entry) and every sum of squares in float64; float64 gives the same numbers to
+~1e-6 relative (tested). An orthogonal W with m ≥ n then shows a rounding floor ~1e-14 instead of 0.
+
+**Randomness.** Every function takes ``seed``: an int, a SeedSequence or a ``np.random.Generator``
+(:func:`initviz.rng.as_generator`); independent streams are spawned from it
+(``Generator.spawn``), never global state. i.i.d. laws are drawn in row chunks of
+:data:`SAMPLE_CHUNK_ENTRIES` (same law, ~2–3× faster than one large draw because the temporaries stay
+in cache). A sweep draws one base matrix per ensemble at the largest size and cuts every smaller
+size from it: the repeats at one n are *disjoint* blocks (independent), different n overlap (common
+random numbers, so the curves are smooth); orthogonal and sparse laws, which are not i.i.d., are
+drawn afresh for every block.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import randmat
+from .errors import invalid, one_of
+from .laws import EQUAL_VARIANCE_KINDS, Law, as_dtype, law_with_variance
+from .limits import check_float, check_int
+from .rng import as_generator
+
+IID_KINDS = ("normal", "uniform", "rademacher", "trunc_normal")
+"""Law kinds with i.i.d. entries: sampled in chunks and shared across a sweep's block sizes."""
+
+DEFAULT_KINDS = IID_KINDS
+"""Distributions compared at equal variance by default."""
+
+MAX_DIM = 16384
+"""Largest m or n of one matrix."""
+
+MAX_MATRIX_ENTRIES = 2 ** 24
+"""Most entries m·n of one matrix (4096² in float32 is 64 MiB)."""
+
+MAX_ANGLE_DIM = 100_000
+"""Largest dimension for sampled angles."""
+
+MAX_ANGLE_ENTRIES = 2 ** 24
+"""Most entries 2·pairs·n drawn by :func:`sample_angles`, per distribution."""
+
+MAX_PAIRS = 100_000
+"""Most vector pairs per distribution in :func:`sample_angles`."""
+
+MAX_REPEATS = 256
+"""Most independent matrices per point."""
+
+MAX_SWEEP_POINTS = 64
+"""Most dimensions in one sweep."""
+
+GRAM_EXACT_WORK = 2 ** 31
+"""Largest min(m,n)²·max(m,n) for which the full smaller Gram is formed (~0.04 s in float32)."""
+
+EIGH_MAX_DIM = 256
+"""Largest min(m, n) whose Gram spectrum is computed by ``eigvalsh`` in a deviation measurement."""
+
+KRYLOV_BLOCK = 8
+"""Block size of the block Lanczos iteration for the operator norm."""
+
+KRYLOV_MAX_STEPS = 48
+"""Most block Lanczos steps (Krylov dimension ≤ 8·49)."""
+
+KRYLOV_RTOL = 5e-5
+"""Block Lanczos stops when the operator-norm estimate changes by less than this (relative)."""
+
+SAMPLE_CHUNK_ENTRIES = 2 ** 18
+"""Entries per chunk when drawing an i.i.d. matrix (fits in cache)."""
+
+SWEEP_REPEAT_ENTRIES = 2 ** 21
+"""A sweep uses repeats(n) = clip(SWEEP_REPEAT_ENTRIES // (m·n), 1, repeats): fewer repeats where
+one matrix already averages many entries (the SE of the entrywise mean shrinks like 1/n)."""
+
+MAX_SWEEP_ENTRIES = 2 ** 26
+"""Most entries drawn by one sweep per ensemble (the shared base plus fresh draws)."""
+
+MAX_ORTHOGONAL_WORK = 2 ** 33
+"""Most QR work Σ min(m,n)²·max(m,n) for the fresh orthogonal draws of one sweep (~seconds)."""
+
+SPECTRUM_MAX_WORK = 2 ** 31
+"""Most eigensolver work repeats·min(m,n)³ in :func:`gram_spectrum`."""
+
+MAX_NORM_SAMPLES = 200_000
+"""Most ‖Wx‖/‖x‖ samples in :func:`norm_ratios`."""
+
+NORM_MATRICES = 16
+"""Independent matrices behind :func:`norm_ratios` (each maps samples/16 inputs)."""
+
+MAX_BINS = 512
+"""Most histogram bins."""
+
+BAND = (0.05, 0.95)
+"""Quantiles over repeats reported as a point's band (``_lo``, ``_hi``)."""
+
+ZERO_EIGENVALUE = 1e-9
+"""Eigenvalues below this times m·s² (or times the largest) are the exact zeros of a wide WᵀW."""
+
+STATS = ("msq", "msq_diag", "msq_offdiag", "opnorm")
+"""The four deviations of WᵀW from I: entrywise mean square (all n² entries), its mean over the
+diagonal and over the off-diagonal entries, and the operator norm ‖WᵀW − I‖₂."""
+
+
+# --- ensembles: how a matrix is drawn ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ensemble:
+    """A distribution over m×n matrices (torch layout (fan_out, fan_in)).
+
+    * ``Ensemble("normal", rule="1/m", gain=1.0)`` — an equal-variance law
+      (:data:`initviz.laws.EQUAL_VARIANCE_KINDS`) with variance gain²·rule(m, n);
+    * ``Ensemble("kaiming_normal", scheme=True, params=(("nonlinearity", "relu"),))`` — a named
+      scheme of :data:`initviz.initializers.SCHEMES`, whose own fans fix the variance
+      (``rule`` and ``gain`` are ignored; use the scheme's ``gain`` parameter).
+    """
+
+    name: str
+    rule: str = "1/m"
+    gain: float = 1.0
+    scheme: bool = False
+    params: tuple = ()
+
+    def __post_init__(self):
+        if self.scheme:
+            from .initializers import get_scheme
+            get_scheme(self.name)
+            object.__setattr__(self, "params", tuple(sorted(dict(self.params).items())))
+        else:
+            if self.name not in EQUAL_VARIANCE_KINDS:
+                raise one_of("kind", EQUAL_VARIANCE_KINDS, self.name)
+            if self.rule not in randmat.RULES:
+                raise one_of("rule", randmat.RULES, self.rule)
+            object.__setattr__(self, "gain", check_float("gain", self.gain, 0.0))
+            if self.gain == 0.0:
+                raise invalid("gain", "be > 0", self.gain)
+
+    @classmethod
+    def named(cls, scheme: str, **params) -> "Ensemble":
+        """A named init scheme with its parameters (torch names)."""
+        return cls(scheme, scheme=True, params=tuple(params.items()))
+
+    @property
+    def label(self) -> str:
+        """Short legend text: ``normal`` (with `×g` when gain ≠ 1) or the scheme with its parameters."""
+        if self.scheme:
+            return self.name + "".join(f" {k}={v}" for k, v in self.params)
+        return self.name if self.gain == 1.0 else f"{self.name} ×{self.gain:g}"
+
+    def law(self, m: int, n: int) -> Law:
+        """The entry law of an m×n matrix."""
+        if self.scheme:
+            from .initializers import law
+            out = law(self.name, (m, n), **dict(self.params))
+        else:
+            out = law_with_variance(self.name, self.gain ** 2 * randmat.rule_variance(self.rule, m, n), shape=(m, n))
+        if not out.is_random or out.mean != 0.0 or out.var == 0.0:
+            raise invalid("ensemble", "draw random matrices with mean 0 and variance > 0", self.label)
+        return out
+
+
+def as_ensemble(spec, rule: str = "1/m") -> Ensemble:
+    """An :class:`Ensemble` from itself, an equal-variance kind name (with ``rule``) or a scheme name."""
+    if isinstance(spec, Ensemble):
+        return spec
+    if isinstance(spec, str) and spec in EQUAL_VARIANCE_KINDS:
+        return Ensemble(spec, rule=rule)
+    if isinstance(spec, str):
+        return Ensemble(spec, scheme=True)
+    raise invalid("ensemble", "be an Ensemble, a law kind or a scheme name", spec)
+
+
+def theory_deviation(law: Law, m: int, n: int) -> randmat.GramDeviation | None:
+    """The expected entrywise deviation for ``law`` when a closed form exists (zero-mean random laws)."""
+    if law.kind in (*IID_KINDS, "orthogonal", "sparse"):
+        return randmat.gram_deviation_for_law(law, m, n)
+    return None
+
+
+def theory_opnorm(law: Law, m: int, n: int) -> tuple[float, float]:
+    """(limit, finite-n approximation) of ‖WᵀW − I‖₂: orthogonal is exact (|g²−1|, at least 1 when
+    n > m) for both; i.i.d. laws give :func:`randmat.opnorm_limit` and the Tracy–Widom-centred top
+    eigenvalue (:func:`randmat.wishart_top_mean`) combined with the lower edge's limit; NaN otherwise."""
+    if law.kind == "orthogonal":
+        exact = abs(law.scale ** 2 - 1.0)
+        exact = max(exact, 1.0) if n > m else exact
+        return exact, exact
+    if law.kind not in IID_KINDS:
+        return math.nan, math.nan
+    limit = randmat.opnorm_limit(m, n, law.var)
+    if min(m, n) < 2:
+        return limit, math.nan
+    lo = randmat.marchenko_pastur(m, n, law.var).lo
+    finite = max(abs(randmat.wishart_top_mean(m, n, law.var) - 1.0), abs(lo - 1.0), 1.0 if n > m else 0.0)
+    return limit, finite
+
+
+# --- sampling ----------------------------------------------------------------------------------
+
+def _check_shape(m, n) -> tuple[int, int]:
+    m, n = check_int("m", m, 1, MAX_DIM), check_int("n", n, 1, MAX_DIM)
+    if m * n > MAX_MATRIX_ENTRIES:
+        raise invalid("n", f"keep m·n = {m * n:,} within MAX_MATRIX_ENTRIES = {MAX_MATRIX_ENTRIES:,}", n)
+    return m, n
+
+
+def _iid_base(law: Law, m: int, n: int, gen: np.random.Generator, dtype) -> np.ndarray:
+    """The base draw of an i.i.d. law as an m×n array, filled in row chunks."""
+    out = np.empty((m, n), dtype=dtype)
+    rows = max(1, SAMPLE_CHUNK_ENTRIES // n)
+    for start in range(0, m, rows):
+        stop = min(m, start + rows)
+        out[start:stop] = law.base((stop - start, n), gen, dtype)
+    return out
+
+
+def sample_matrix(ensemble, m: int, n: int, seed=None, dtype="float32") -> np.ndarray:
+    """One m×n matrix of ``ensemble`` (an :class:`Ensemble` or a kind/scheme name, rule 1/m)."""
+    m, n = _check_shape(m, n)
+    ens = as_ensemble(ensemble)
+    law = ens.law(m, n)
+    gen = as_generator(seed)
+    dt = as_dtype(dtype)
+    if law.kind in IID_KINDS:
+        return law.transform(_iid_base(law, m, n, gen, dt))
+    return law.sample((m, n), gen, dt)
+
+
+# --- the four deviations of one matrix -----------------------------------------------------------
+
+def _krylov_opnorm(apply, k: int, dtype, need_lo: bool, gen: np.random.Generator) -> tuple[float, float]:
+    """(μ_min, μ_max) Ritz estimates of a symmetric PSD operator on ℝᵏ by block Lanczos.
+
+    Full reorthogonalisation (classical Gram–Schmidt, twice); Rayleigh–Ritz on the whole basis
+    after every step (the projected matrix is filled in block by block); stops when the implied
+    ‖· − I‖₂ = max(μ_max − 1, 1 − μ_min) changes by less than KRYLOV_RTOL relative, or the basis
+    would exceed k. ``need_lo=False`` ignores μ_min (it cannot matter when n > m, where the zero
+    eigenvalues already give 1). Ritz values lie inside the spectrum: the estimate is a lower bound."""
+    b = min(KRYLOV_BLOCK, k)
+    size = b * (KRYLOV_MAX_STEPS + 1)
+    basis = np.empty((k, size), dtype=dtype)
+    basis[:, :b] = np.linalg.qr(gen.standard_normal((k, b)).astype(dtype))[0]
+    projected = np.zeros((size, size))
+    previous, used = None, 0
+    for _ in range(KRYLOV_MAX_STEPS):
+        image = apply(basis[:, used:used + b])
+        vs = basis[:, :used + b]
+        block = (vs.T @ image).astype(np.float64)
+        projected[:used + b, used:used + b] = block
+        projected[used:used + b, :used + b] = block.T
+        ritz = np.linalg.eigvalsh(projected[:used + b, :used + b])
+        lo, hi = float(ritz[0]), float(ritz[-1])
+        norm = max(hi - 1.0, 1.0 - lo if need_lo else 0.0)
+        if previous is not None and abs(norm - previous) <= KRYLOV_RTOL * max(abs(norm), 1.0):
+            break
+        previous = norm
+        if used + 2 * b > k:
+            break
+        image -= vs @ (vs.T @ image)
+        image -= vs @ (vs.T @ image)
+        basis[:, used + b:used + 2 * b] = np.linalg.qr(image)[0]
+        used += b
+    return lo, hi
+
+
+def _row_chunks(w: np.ndarray):
+    """Row slices of W of about SAMPLE_CHUNK_ENTRIES entries (they stay in cache)."""
+    rows = max(1, SAMPLE_CHUNK_ENTRIES // w.shape[1])
+    return [w[start:start + rows] for start in range(0, w.shape[0], rows)]
+
+
+def _column_norms(w: np.ndarray) -> np.ndarray:
+    """‖w_i‖² for every column: float products summed per chunk, chunks summed in float64."""
+    out = np.zeros(w.shape[1])
+    for chunk in _row_chunks(w):
+        out += np.einsum("ij,ij->j", chunk, chunk)
+    return out
+
+
+def _gram_operator(w: np.ndarray):
+    """X ↦ WᵀW X in one pass over W (row chunks stay in cache between the two products)."""
+    chunks = _row_chunks(w)
+
+    def apply(x):
+        out = np.zeros((w.shape[1], x.shape[1]), dtype=w.dtype)
+        for chunk in chunks:
+            out += chunk.T @ (chunk @ x)
+        return out
+
+    return apply
+
+
+def matrix_deviations(w: np.ndarray, seed=None) -> dict:
+    """The deviations of G = WᵀW from I for one matrix (see :data:`STATS` and the module docstring).
+
+    Returns a dict: ``msq`` = ‖G − I‖²_F/n², ``msq_diag`` = mean_i (‖w_i‖² − 1)², ``msq_offdiag`` =
+    mean_{i≠j} G_ij² (NaN when n = 1), ``opnorm`` = ‖G − I‖₂, ``gram_columns`` = columns behind the
+    off-diagonal mean (n when exact). ``seed`` feeds the Lanczos start block, used only above
+    :data:`EIGH_MAX_DIM`.
+    """
+    w = np.asarray(w)
+    if w.ndim != 2 or w.dtype.name not in ("float32", "float64") or not np.all(np.isfinite(w)):
+        raise invalid("w", "be a finite 2-D float32/float64 array", getattr(w, "shape", w))
+    m, n = w.shape
+    k = min(m, n)
+    colsq = _column_norms(w)
+    diag_sum = float(np.sum(np.square(colsq - 1.0)))
+    exact = k * k * max(m, n) <= GRAM_EXACT_WORK
+    gram = None
+    if exact:
+        gram = w.T @ w if m >= n else w @ w.T
+        g64 = gram.astype(np.float64)
+        g64[np.diag_indices(k)] -= 1.0
+        fro2 = float(np.sum(np.square(g64))) + (n - m if m < n else 0)
+        columns = n
+        offdiag = (fro2 - diag_sum) / (n * (n - 1)) if n > 1 else math.nan
+    else:
+        columns = max(2, int(math.isqrt(GRAM_EXACT_WORK // m)))
+        block = w[:, :columns]
+        g64 = (block.T @ block).astype(np.float64)
+        offdiag = float(np.sum(np.square(g64)) - np.sum(np.square(np.diagonal(g64)))) / (columns * (columns - 1))
+        fro2 = diag_sum + n * (n - 1) * offdiag
+    if gram is not None and k <= EIGH_MAX_DIM:
+        eig = np.linalg.eigvalsh(gram.astype(np.float64))
+        lo, hi = float(eig[0]), float(eig[-1])
+    elif gram is not None:
+        lo, hi = _krylov_opnorm(lambda x: gram @ x, k, w.dtype, m >= n, as_generator(seed))
+    else:
+        lo, hi = _krylov_opnorm(_gram_operator(w), n, w.dtype, m >= n, as_generator(seed))
+    opnorm = max(abs(hi - 1.0), abs(lo - 1.0) if m >= n else 1.0)
+    return {"msq": fro2 / (n * n), "msq_diag": diag_sum / n, "msq_offdiag": offdiag, "opnorm": opnorm,
+            "gram_columns": columns}
+
+
+# --- summaries ----------------------------------------------------------------------------------
+
+def _summary(values: np.ndarray) -> tuple[float, float, float, float]:
+    """mean, std (ddof 1; NaN for one value), and the BAND quantiles of repeated measurements."""
+    values = np.asarray(values, dtype=float)
+    std = float(np.std(values, ddof=1)) if values.size > 1 else math.nan
+    lo, hi = np.quantile(values, BAND)
+    return float(np.mean(values)), std, float(lo), float(hi)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Pre-binned values: ``edges`` (bins+1), ``counts``, and ``expected`` counts under the theory
+    (N·(F(right) − F(left)), NaN where no law is known). ``total`` counts every value, including
+    those outside the edges (and atoms reported separately)."""
+
+    edges: np.ndarray
+    counts: np.ndarray
+    expected: np.ndarray
+    total: int
+
+    def to_frame(self, **labels):
+        """One row per bin: left, right, count, density (count/(total·width)), expected and
+        expected_density, plus constant ``labels`` columns."""
+        import pandas as pd
+        width = np.diff(self.edges)
+        frame = pd.DataFrame({"left": self.edges[:-1], "right": self.edges[1:], "count": self.counts,
+                              "density": self.counts / (self.total * width), "expected": self.expected,
+                              "expected_density": self.expected / (self.total * width)})
+        for key, value in labels.items():
+            frame.insert(0, key, value)
+        return frame
+
+
+def _bins(bins) -> int:
+    return check_int("bins", bins, 1, MAX_BINS)
+
+
+def _histogram(values: np.ndarray, edges: np.ndarray, cdf=None, total: int | None = None) -> Histogram:
+    counts, _ = np.histogram(values, bins=edges)
+    total = values.size if total is None else total
+    expected = np.full(counts.shape, math.nan) if cdf is None else total * np.diff(cdf(edges))
+    return Histogram(edges=edges, counts=counts, expected=expected, total=total)
+
+
+# --- 1. angles ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Angles:
+    """Angles θ ∈ [0, π] between ``pairs`` pairs of independent random vectors of ℝⁿ per kind
+    (``theta[k]`` for ``kinds[k]``), with the isotropic theory (:func:`randmat.angle_moments`)."""
+
+    n: int
+    kinds: tuple[str, ...]
+    theta: np.ndarray
+    theory: randmat.AngleMoments
+
+    def histogram(self, kind: str, bins: int = 60, width: float = 6.0) -> Histogram:
+        """Histogram of one kind's angles over π/2 ± width·std(θ) (clipped to [0, π]), with the
+        expected counts of the exact density (:func:`randmat.angle_cdf`)."""
+        if kind not in self.kinds:
+            raise one_of("kind", self.kinds, kind)
+        half = min(0.5 * math.pi, check_float("width", width, 0.0) * self.theory.theta_std)
+        edges = np.linspace(0.5 * math.pi - half, 0.5 * math.pi + half, _bins(bins) + 1)
+        return _histogram(self.theta[self.kinds.index(kind)], edges, lambda x: randmat.angle_cdf(x, self.n))
+
+    def to_frame(self):
+        """Per kind: measured mean and std of θ and variance of cos θ beside the theory."""
+        import pandas as pd
+        cos = np.cos(self.theta)
+        return pd.DataFrame({"kind": self.kinds, "n": self.n, "pairs": self.theta.shape[1],
+                             "theta_mean": self.theta.mean(axis=1), "theta_std": self.theta.std(axis=1, ddof=1),
+                             "cos_var": np.mean(np.square(cos), axis=1),
+                             "theory_theta_mean": self.theory.theta_mean, "theory_theta_std": self.theory.theta_std,
+                             "theory_cos_var": self.theory.cos_var})
+
+
+def sample_angles(n: int, kinds=IID_KINDS, pairs: int = 2000, seed=None, dtype="float64") -> Angles:
+    """Angles between ``pairs`` pairs of independent vectors of ℝⁿ with i.i.d. entries of each kind.
+
+    θ = arccos(⟨x, y⟩/(‖x‖‖y‖)). Gaussian vectors are isotropic, so θ has the density
+    ∝ sin^{n−2}θ exactly; for the other i.i.d. laws cos θ still has mean 0 and variance exactly 1/n
+    (see :func:`randmat.angle_moments`) and the density holds as n grows.
+    """
+    n = check_int("n", n, 2, MAX_ANGLE_DIM)
+    pairs = check_int("pairs", pairs, 2, MAX_PAIRS)
+    if 2 * pairs * n > MAX_ANGLE_ENTRIES:
+        raise invalid("pairs", f"keep 2·pairs·n = {2 * pairs * n:,} within MAX_ANGLE_ENTRIES = "
+                      f"{MAX_ANGLE_ENTRIES:,}", pairs)
+    kinds = tuple(kinds)
+    for kind in kinds:
+        if kind not in IID_KINDS:
+            raise one_of("kinds", IID_KINDS, kind)
+    dt = as_dtype(dtype)
+    thetas = []
+    for kind, gen in zip(kinds, as_generator(seed).spawn(len(kinds))):
+        law = law_with_variance(kind, 1.0 / n)
+        x, y = (law.transform(_iid_base(law, pairs, n, gen, dt)) for _ in range(2))
+        dots = np.einsum("ij,ij->i", x, y, dtype=np.float64)
+        norms = np.sqrt(np.einsum("ij,ij->i", x, x, dtype=np.float64) * np.einsum("ij,ij->i", y, y, dtype=np.float64))
+        thetas.append(np.arccos(np.clip(dots / norms, -1.0, 1.0)))
+    return Angles(n=n, kinds=kinds, theta=np.array(thetas).reshape(len(kinds), pairs), theory=randmat.angle_moments(n))
+
+
+# --- 2. WᵀW and its deviation from I ----------------------------------------------------------------
+
+def gram_matrix(m: int, n: int, ensemble="normal", seed=None, dtype="float32") -> np.ndarray:
+    """G = WᵀW (n×n, float64) for one sampled W (m×n), e.g. for a heatmap beside I."""
+    m, n = _check_shape(m, n)
+    if n * n > MAX_MATRIX_ENTRIES:
+        raise invalid("n", f"keep n² within MAX_MATRIX_ENTRIES = {MAX_MATRIX_ENTRIES:,}", n)
+    w = sample_matrix(ensemble, m, n, seed, dtype)
+    return (w.T @ w).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class GramDeviations:
+    """The four deviations (:data:`STATS`) of ``repeats`` independent m×n matrices, with theory.
+
+    ``values[stat]`` holds one value per repeat; ``theory`` is the expected entrywise deviation
+    (:class:`randmat.GramDeviation`, or None without a closed form); ``theory_opnorm`` the operator
+    norm's limit and ``theory_opnorm_finite`` its finite-size approximation (see :func:`theory_opnorm`).
+    """
+
+    m: int
+    n: int
+    ensemble: str
+    law: Law
+    values: dict = field(repr=False)
+    gram_columns: int
+    theory: randmat.GramDeviation | None
+    theory_opnorm: float
+    theory_opnorm_finite: float
+
+    def to_frame(self):
+        """One row per repeat: repeat, msq, msq_diag, msq_offdiag, opnorm."""
+        import pandas as pd
+        frame = pd.DataFrame(self.values)
+        frame.insert(0, "repeat", np.arange(len(frame)))
+        return frame
+
+
+def gram_deviations(m: int, n: int, ensemble="normal", repeats: int = 8, seed=None,
+                    dtype="float32") -> GramDeviations:
+    """Measure the deviation of WᵀW from I for ``repeats`` independent m×n draws of ``ensemble``."""
+    m, n = _check_shape(m, n)
+    repeats = check_int("repeats", repeats, 1, MAX_REPEATS)
+    ens = as_ensemble(ensemble)
+    law = ens.law(m, n)
+    rows = []
+    for gen in as_generator(seed).spawn(repeats):
+        draw, lanczos = gen.spawn(2)
+        rows.append(matrix_deviations(sample_matrix(ens, m, n, draw, dtype), lanczos))
+    values = {stat: np.array([row[stat] for row in rows]) for stat in STATS}
+    limit, finite = theory_opnorm(law, m, n)
+    return GramDeviations(m=m, n=n, ensemble=ens.label, law=law, values=values,
+                          gram_columns=rows[0]["gram_columns"], theory=theory_deviation(law, m, n),
+                          theory_opnorm=limit, theory_opnorm_finite=finite)
+
+
+@dataclass(frozen=True)
+class GramSweep:
+    """Deviation of WᵀW from I against n, per ensemble and aspect ratio: one row per point.
+
+    Columns (``data``, all 1-D arrays of equal length): ensemble, kind, rule, aspect (m/n), m, n,
+    repeats, gram_columns; for each stat in :data:`STATS`: ``<stat>_mean``, ``_std``, ``_lo``,
+    ``_hi`` (band = :data:`BAND` quantiles over repeats); theory: ``theory_msq``,
+    ``theory_msq_diag``, ``theory_msq_offdiag``, ``theory_opnorm`` (limit) and
+    ``theory_opnorm_finite``. ``dtype`` is the sampling precision.
+    """
+
+    data: dict = field(repr=False)
+    dtype: str
+
+    def to_frame(self):
+        """The tidy table (pandas)."""
+        import pandas as pd
+        return pd.DataFrame(self.data)
+
+
+def _repeats_at(m: int, n: int, repeats: int) -> int:
+    return int(min(repeats, max(1, SWEEP_REPEAT_ENTRIES // (m * n))))
+
+
+def _block_grid(big_m: int, big_n: int, m: int, n: int, count: int):
+    """Top-left corners of ``count`` disjoint m×n blocks tiling a big_m×big_n array row by row."""
+    per_row = big_n // n
+    return [((i // per_row) * m, (i % per_row) * n) for i in range(count)]
+
+
+def _sweep_points(dims, aspects):
+    points = []
+    for aspect in aspects:
+        for n in dims:
+            m = max(1, round(aspect * n))
+            points.append((aspect, *_check_shape(m, n)))
+    return points
+
+
+def gram_sweep(dims=tuple(2 ** k for k in range(3, 13)), ensembles=DEFAULT_KINDS, rule: str = "1/m",
+               aspects=(1.0,), repeats: int = 8, seed=None, dtype="float32") -> GramSweep:
+    """The four deviations of WᵀW from I over n ∈ ``dims`` × ``ensembles`` × ``aspects`` (m = aspect·n).
+
+    Each ensemble (an :class:`Ensemble`, or a kind name taking ``rule``, or a scheme name) is drawn
+    once at the largest (m, n); every point uses repeats(n) = clip(SWEEP_REPEAT_ENTRIES // (m n),
+    1, repeats) disjoint blocks of it (module docstring), so a whole sweep costs about one large draw
+    per ensemble. Theory beside each point: :func:`theory_deviation` and :func:`theory_opnorm`.
+    """
+    dims = tuple(dims)
+    if not 1 <= len(dims) <= MAX_SWEEP_POINTS:
+        raise invalid("dims", f"hold 1 to {MAX_SWEEP_POINTS} dimensions", len(dims))
+    aspects = tuple(check_float("aspects", a, 1e-4, 1e4) for a in aspects)
+    if not aspects:
+        raise invalid("aspects", "hold at least one m/n ratio", aspects)
+    repeats = check_int("repeats", repeats, 1, MAX_REPEATS)
+    ensembles = tuple(as_ensemble(e, rule) for e in ensembles)
+    if not ensembles:
+        raise invalid("ensembles", "hold at least one ensemble", ensembles)
+    dt = as_dtype(dtype)
+    points = _sweep_points(dims, aspects)
+    plan = [(aspect, m, n, _repeats_at(m, n, repeats)) for aspect, m, n in points]
+    big_m, big_n = max(m for _, m, _, _ in plan), max(n for _, _, n, _ in plan)
+    for _, m, n, r in plan:  # every block grid must fit inside the shared base
+        big_m = max(big_m, m * math.ceil(r / (big_n // n)))
+    cols = {key: [] for key in ("ensemble", "kind", "rule", "aspect", "m", "n", "repeats", "gram_columns")}
+    cols.update({f"{stat}_{part}": [] for stat in STATS for part in ("mean", "std", "lo", "hi")})
+    cols.update({f"theory_{name}": [] for name in ("msq", "msq_diag", "msq_offdiag", "opnorm", "opnorm_finite")})
+    for ens, gen in zip(ensembles, as_generator(seed).spawn(len(ensembles))):
+        shared_gen, fresh_gen, lanczos_gen = gen.spawn(3)
+        probe = ens.law(big_m, big_n)
+        shared = probe.kind in IID_KINDS and all(ens.law(m, n).base_key == probe.base_key for _, m, n, _ in plan)
+        _check_sweep_budget(ens, plan, shared, big_m * big_n)
+        base = _iid_base(probe, big_m, big_n, shared_gen, dt) if shared else None
+        for aspect, m, n, r in plan:
+            law = ens.law(m, n)
+            rows = []
+            for top, left in _block_grid(big_m, big_n, m, n, r):
+                if base is not None:
+                    w = law.transform(base[top:top + m, left:left + n])
+                elif law.kind in IID_KINDS:
+                    w = law.transform(_iid_base(law, m, n, fresh_gen, dt))
+                else:
+                    w = law.sample((m, n), fresh_gen, dt)
+                rows.append(matrix_deviations(w, lanczos_gen))
+            theory = theory_deviation(law, m, n)
+            limit, finite = theory_opnorm(law, m, n)
+            for key, value in (("ensemble", ens.label), ("kind", law.kind), ("rule", "scheme" if ens.scheme else ens.rule),
+                               ("aspect", aspect), ("m", m), ("n", n), ("repeats", r),
+                               ("gram_columns", rows[0]["gram_columns"]),
+                               ("theory_msq", theory.total if theory else math.nan),
+                               ("theory_msq_diag", theory.diag if theory else math.nan),
+                               ("theory_msq_offdiag", theory.offdiag if theory else math.nan),
+                               ("theory_opnorm", limit), ("theory_opnorm_finite", finite)):
+                cols[key].append(value)
+            for stat in STATS:
+                for part, value in zip(("mean", "std", "lo", "hi"), _summary([row[stat] for row in rows])):
+                    cols[f"{stat}_{part}"].append(value)
+    return GramSweep(data={key: np.array(value) for key, value in cols.items()}, dtype=dt.name)
+
+
+def _check_sweep_budget(ens: Ensemble, plan, shared: bool, base_entries: int) -> None:
+    fresh = [] if shared else [(m, n, r) for _, m, n, r in plan]
+    entries = (base_entries if shared else 0) + sum(m * n * r for m, n, r in fresh)
+    if entries > MAX_SWEEP_ENTRIES:
+        raise invalid("dims", f"keep the entries drawn for {ens.label} ({entries:,}) within "
+                      f"MAX_SWEEP_ENTRIES = {MAX_SWEEP_ENTRIES:,}", max(n for _, _, n, _ in plan))
+    if ens.law(plan[0][1], plan[0][2]).kind == "orthogonal":
+        work = sum(min(m, n) ** 2 * max(m, n) * r for m, n, r in fresh)
+        if work > MAX_ORTHOGONAL_WORK:
+            raise invalid("dims", f"keep the orthogonal QR work Σ min(m,n)²·max(m,n) = {work:,} within "
+                          f"MAX_ORTHOGONAL_WORK = {MAX_ORTHOGONAL_WORK:,}", max(n for _, _, n, _ in plan))
+
+
+# --- 3. eigenvalues of WᵀW -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GramSpectrum:
+    """Eigenvalues of WᵀW (n per matrix, ``repeats`` matrices pooled), with Marchenko–Pastur.
+
+    ``eigenvalues`` are sorted, with the exact zeros of a wide W (n > m) snapped to 0;
+    ``zero_fraction`` is their share, to compare with ``mp.atom`` = 1 − m/n (exact here: rank m).
+    """
+
+    m: int
+    n: int
+    ensemble: str
+    law: Law
+    eigenvalues: np.ndarray = field(repr=False)
+    zero_fraction: float
+    mp: randmat.MarchenkoPastur
+
+    def histogram(self, bins: int = 60) -> Histogram:
+        """The non-zero eigenvalues binned on [0, max(edge, largest)·1.02], with the expected counts
+        of the continuous Marchenko–Pastur part (the atom is reported by ``zero_fraction``)."""
+        top = 1.02 * max(self.mp.hi, float(self.eigenvalues[-1]))
+        edges = np.linspace(0.0, top, _bins(bins) + 1)
+        positive = self.eigenvalues[self.eigenvalues > 0]
+        return _histogram(positive, edges, lambda x: randmat.mp_cdf(x, self.m, self.n, self.law.var),
+                          total=self.eigenvalues.size)
+
+    def to_frame(self):
+        """One row per eigenvalue (sorted)."""
+        import pandas as pd
+        return pd.DataFrame({"eigenvalue": self.eigenvalues})
+
+
+def gram_spectrum(m: int, n: int, ensemble="normal", repeats: int = 1, seed=None,
+                  dtype="float64") -> GramSpectrum:
+    """All eigenvalues of WᵀW for ``repeats`` draws: ``eigvalsh`` of the smaller Gram plus the n − m
+    exact zeros when n > m (the non-zero eigenvalues of WᵀW and WWᵀ coincide)."""
+    m, n = _check_shape(m, n)
+    repeats = check_int("repeats", repeats, 1, MAX_REPEATS)
+    k = min(m, n)
+    if repeats * k ** 3 > SPECTRUM_MAX_WORK:
+        raise invalid("repeats", f"keep repeats·min(m,n)³ within SPECTRUM_MAX_WORK = {SPECTRUM_MAX_WORK:,}", repeats)
+    ens = as_ensemble(ensemble)
+    law = ens.law(m, n)
+    pooled = []
+    for gen in as_generator(seed).spawn(repeats):
+        w = sample_matrix(ens, m, n, gen, dtype).astype(np.float64)
+        eig = np.linalg.eigvalsh(w.T @ w if m >= n else w @ w.T)
+        pooled.append(np.concatenate([np.zeros(n - k), np.clip(eig, 0.0, None)]))
+    eigenvalues = np.sort(np.concatenate(pooled))
+    scale = max(m * law.var, float(eigenvalues[-1]))
+    eigenvalues[eigenvalues < ZERO_EIGENVALUE * scale] = 0.0
+    mp = randmat.marchenko_pastur(m, n, law.var)
+    return GramSpectrum(m=m, n=n, ensemble=ens.label, law=law, eigenvalues=eigenvalues,
+                        zero_fraction=float(np.mean(eigenvalues == 0.0)), mp=mp)
+
+
+# --- 4. ‖Wx‖/‖x‖ -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class NormRatios:
+    """Samples of ‖Wx‖/‖x‖ (``ratios``; R = ratios² = ‖Wx‖²/‖x‖²) with the theory of R.
+
+    ``theory`` holds E R and Var R (:func:`randmat.norm_ratio_moments_for_law`); ``exact_law`` says
+    whether :meth:`histogram`'s expected counts are exact (Gaussian W, or orthogonal with m < n).
+    """
+
+    m: int
+    n: int
+    ensemble: str
+    law: Law
+    x: str
+    ratios: np.ndarray = field(repr=False)
+    theory: randmat.NormRatioMoments
+
+    @property
+    def exact_law(self) -> bool:
+        return self.law.kind == "normal" or (self.law.kind == "orthogonal" and self.m < self.n)
+
+    def histogram(self, bins: int = 60, width: float = 6.0) -> Histogram:
+        """‖Wx‖/‖x‖ binned over √(E R) ± width·sd (sd of √R by the delta method, √Var R/(2√E R)),
+        clipped at 0, with exact expected counts when :attr:`exact_law`."""
+        centre = math.sqrt(self.theory.mean)
+        half = max(width * math.sqrt(self.theory.var) / (2.0 * centre), 1e-6 * centre)
+        edges = np.linspace(max(0.0, centre - half), centre + half, _bins(bins) + 1)
+        cdf = (lambda t: randmat.norm_ratio_cdf(np.square(t), self.m, self.n, self.law)) if self.exact_law else None
+        return _histogram(self.ratios, edges, cdf)
+
+    def to_frame(self):
+        """Measured mean and variance of R beside the theory (one row)."""
+        import pandas as pd
+        r = np.square(self.ratios)
+        return pd.DataFrame({"ensemble": [self.ensemble], "m": self.m, "n": self.n, "x": self.x,
+                             "samples": r.size, "r_mean": r.mean(), "r_var": r.var(ddof=1),
+                             "theory_r_mean": self.theory.mean, "theory_r_var": self.theory.var})
+
+
+def norm_ratios(m: int, n: int, ensemble="normal", samples: int = 20_000, x=randmat.ISOTROPIC, seed=None,
+                dtype="float64") -> NormRatios:
+    """‖Wx‖/‖x‖ for ``samples`` pairs (W, x): :data:`NORM_MATRICES` independent W each applied to
+    samples/NORM_MATRICES inputs. ``x="isotropic"`` draws x ~ N(0, I_n) afresh for every sample;
+    an array of length n fixes x. Each sample's marginal law is exactly that of R for one random W;
+    samples sharing a W are dependent, which widens the histogram's fluctuation, not its mean.
+    """
+    m, n = _check_shape(m, n)
+    samples = check_int("samples", samples, NORM_MATRICES, MAX_NORM_SAMPLES)
+    ens = as_ensemble(ensemble)
+    law = ens.law(m, n)
+    theory = randmat.norm_ratio_moments_for_law(law, m, n, x)
+    fixed = None if isinstance(x, str) else np.asarray(x, dtype=float)
+    per = samples // NORM_MATRICES
+    ratios = []
+    for gen in as_generator(seed).spawn(NORM_MATRICES):
+        w = sample_matrix(ens, m, n, gen, dtype).astype(np.float64)
+        xs = gen.standard_normal((n, per)) if fixed is None else np.repeat(fixed[:, None], per, axis=1)
+        ratios.append(np.linalg.norm(w @ xs, axis=0) / np.linalg.norm(xs, axis=0))
+    return NormRatios(m=m, n=n, ensemble=ens.label, law=law, x=randmat.ISOTROPIC if fixed is None else "fixed",
+                      ratios=np.concatenate(ratios), theory=theory)
+
+
+__all__ = ["Ensemble", "as_ensemble", "sample_matrix", "matrix_deviations", "theory_deviation", "theory_opnorm",
+           "Histogram", "Angles", "sample_angles", "gram_matrix", "GramDeviations", "gram_deviations",
+           "GramSweep", "gram_sweep", "GramSpectrum", "gram_spectrum", "NormRatios", "norm_ratios",
+           "IID_KINDS", "DEFAULT_KINDS", "STATS"]
