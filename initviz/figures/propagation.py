@@ -6,7 +6,8 @@ series name, e.g. one per compared init scheme; only finite numbers ever enter a
 
 * layer statistic: ``group, layer, value[, lo, hi]`` — :func:`stat_table`, :func:`values_table`;
 * fault: ``group, layer, kind, label`` — :func:`fault_table`;
-* histogram across depth: ``group, layer, left, right, count, density`` — :func:`depth_hist_table`.
+* histogram across depth: ``group, layer, left, right, count, density`` — :func:`depth_hist_table`;
+* deep linear Jacobian spectrum: ``group, depth, median, q05, q95, var_sq, theory_…`` — :func:`jacobian_table`.
 
 Figures follow :mod:`initviz.figures.charts`: a series and its theory share colour and legend
 group (the i-th series of the table gets the i-th palette colour in every chart, so one scheme
@@ -16,6 +17,7 @@ never a run of garbage values.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -28,6 +30,8 @@ from .charts import _groups, fig_curves
 
 LOG_SPAN = 10.0
 """An automatic log axis is used when the positive values span at least this factor (a decade)."""
+MAX_LOG_LABELS = 8
+"""A log axis spanning more decades than this is labelled every ⌈decades / 8⌉ decades."""
 FAULT_LABEL_STEP = 0.09
 """Labels of several faults are stacked this far apart (fraction of the plot height)."""
 HIST_LAYERS = 5
@@ -123,6 +127,22 @@ def depth_hist_table(runs: Mapping[str, object], which: str = "act") -> pd.DataF
     return _concat(frames, ["group", "layer", "left", "right", "count", "density"])
 
 
+def jacobian_table(spectra: Mapping[str, object]) -> pd.DataFrame:
+    """Singular values of deep linear Jacobians (:class:`initviz.jacobian.JacobianSpectrum` per
+    series) as ``group, depth, median, q05, q95, var_sq, theory_log10_sigma, theory_var_sq``:
+    log10 σ quantiles and the spectral variance of σ², averaged over the repeats."""
+    frames = []
+    for group, spec in spectra.items():
+        quantiles = spec.quantiles.mean(axis=0)  # (depths, 5): q05, q25, q50, q75, q95
+        with np.errstate(over="ignore"):
+            var_sq = (10.0 ** spec.log10_var_sq).mean(axis=0)
+        frames.append(pd.DataFrame({"group": group, "depth": spec.depths, "median": quantiles[:, 2],
+                                    "q05": quantiles[:, 0], "q95": quantiles[:, -1], "var_sq": var_sq,
+                                    "theory_log10_sigma": spec.theory_log10_sigma,
+                                    "theory_var_sq": spec.theory_var_sq}))
+    return _concat(frames, ["group", "depth", "median", "q05", "q95", "var_sq", "theory_log10_sigma", "theory_var_sq"])
+
+
 def pick_layers(depth: int, count: int = HIST_LAYERS) -> list[int]:
     """``count`` layers spread over 1..depth (first and last included), without repeats."""
     return sorted({int(round(x)) for x in np.linspace(1, depth, min(count, depth))})
@@ -174,8 +194,8 @@ def fig_layers(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, y_tit
     error bars) with its theory (``group, layer, value``; solid lines) and fault marks.
 
     ``log_y``: None chooses a log axis when every value is positive and they span a decade; True
-    asks for one whenever every value is positive; False never. Zeros or negative values keep a
-    linear axis rather than being dropped. The x axis always spans layers 1..``depth``.
+    asks for one whenever every value is positive; False never (and the axis includes 0). Zeros or
+    negative values keep a linear axis rather than being dropped. The x axis always spans layers 1..``depth``.
     """
     band = "lo" in table.columns and "hi" in table.columns
     columns = [table["value"], *([table["lo"], table["hi"]] if band else [])]
@@ -187,6 +207,10 @@ def fig_layers(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, y_tit
                      x_title="layer l", y_title=y_title, title=title, log_y=use_log, lines=True,
                      measured=measured, predicted=predicted, height=height)
     fig.update_xaxes(range=[0.5, depth + 0.5] if depth > 1 else [0.5, 1.5])
+    if use_log and math.log10(span) > MAX_LOG_LABELS:  # one label every few decades, never a pile-up
+        fig.update_yaxes(dtick=math.ceil(math.log10(span) / MAX_LOG_LABELS), minor=dict(ticks="", showgrid=False))
+    if log_y is False:  # fractions, spreads, correlations: 0 is part of the story
+        fig.update_yaxes(rangemode="tozero")
     mark_faults(fig, faults, _colors(table, theory), depth=depth)
     return fig
 
@@ -199,25 +223,27 @@ def fig_depth_heatmap(hist: pd.DataFrame, *, x_title: str, depth: int, groups: l
                       title: str | None = None, faults: pd.DataFrame | None = None,
                       height: int = HEATMAP_HEIGHT) -> go.Figure:
     """Histograms across depth, one panel per series side by side: layer (y, shared) × value (x),
-    colour = log₁₀ of the density on one shared scale; empty bins are gaps, not a colour."""
+    colour = log₁₀ of the share of the layer's values in the bin (density × bin width: comparable
+    across panels whatever their value ranges) on one shared scale; empty bins are gaps, not a colour."""
     panels = _panels(hist, groups)
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=panels, shared_yaxes=True,
                         horizontal_spacing=0.04 if len(panels) > 1 else 0.0)
-    positive = hist["density"].to_numpy(dtype=float)
-    positive = positive[positive > 0]
+    share = (hist["density"] * (hist["right"] - hist["left"])).to_numpy(dtype=float)
+    positive = share[share > 0]
     lo, hi = (float(np.log10(positive.min())), float(np.log10(positive.max()))) if positive.size else (0.0, 1.0)
     for j, g in enumerate(panels, start=1):
         sub = hist[hist["group"].astype(str) == g]
         if len(sub):
             centres = np.unique(0.5 * (sub["left"].to_numpy(float) + sub["right"].to_numpy(float)))
-            grid = sub.assign(x=0.5 * (sub["left"] + sub["right"])).pivot(index="layer", columns="x", values="density")
+            grid = sub.assign(x=0.5 * (sub["left"] + sub["right"]), share=sub["density"] * (sub["right"] - sub["left"]))
+            grid = grid.pivot(index="layer", columns="x", values="share")
             grid = grid.reindex(columns=centres).sort_index()
             dens = grid.to_numpy(dtype=np.float64)
             with np.errstate(divide="ignore", invalid="ignore"):
                 z = np.where(np.isfinite(dens) & (dens > 0), np.log10(dens), np.nan)
             fig.add_heatmap(z=np.where(np.isfinite(z), z, None), x=centres, y=grid.index.to_numpy(),
                             coloraxis="coloraxis", name=g,
-                            hovertemplate="layer %{y}, value %{x:.3g}: log₁₀ density %{z:.2f}<extra>" + g + "</extra>",
+                            hovertemplate="layer %{y}, value %{x:.3g}: log₁₀ share %{z:.2f}<extra>" + g + "</extra>",
                             row=1, col=j)
         fig.update_xaxes(title_text=x_title if len(panels) == 1 else None, row=1, col=j)
     if faults is not None:
@@ -229,7 +255,7 @@ def fig_depth_heatmap(hist: pd.DataFrame, *, x_title: str, depth: int, groups: l
     fig.update_yaxes(title_text="layer l", range=[0.5, depth + 0.5], row=1, col=1)
     fig.update_layout(template=theme.TEMPLATE, height=height, title_text=title,
                       coloraxis=dict(colorscale=theme.SEQUENTIAL, cmin=lo, cmax=hi,
-                                     colorbar=dict(title=dict(text="log₁₀ density"))))
+                                     colorbar=dict(title=dict(text="log₁₀ share<br>of the layer"))))
     if len(panels) > 1:
         fig.add_annotation(text=x_title, xref="paper", yref="paper", x=0.5, y=0.0, yshift=-50, showarrow=False,
                            font=dict(size=theme.AXIS_TITLE_SIZE))
@@ -250,6 +276,7 @@ def fig_layer_histograms(hist: pd.DataFrame, layers: list[int], *, x_title: str,
     series, shared layer legend): how the distribution of values changes with depth."""
     panels = _panels(hist, groups)
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=panels, horizontal_spacing=0.06)
+    shown: set[int] = set()
     for j, g in enumerate(panels, start=1):
         sub = hist[hist["group"].astype(str) == g]
         for i, layer in enumerate(layers):
@@ -259,7 +286,9 @@ def fig_layer_histograms(hist: pd.DataFrame, layers: list[int], *, x_title: str,
             x = np.append(h["left"].to_numpy(float), h["right"].to_numpy(float)[-1])
             y = np.append(h["density"].to_numpy(float), h["density"].to_numpy(float)[-1])
             fig.add_scatter(x=x, y=y, mode="lines", line=dict(shape="hv", color=theme.color(i), width=2.5),
-                            name=f"layer {layer}", legendgroup=f"layer {layer}", showlegend=j == 1, row=1, col=j)
+                            name=f"layer {layer}", legendgroup=f"layer {layer}", showlegend=layer not in shown,
+                            row=1, col=j)
+            shown.add(layer)
         fig.update_xaxes(title_text=x_title, row=1, col=j)
     fig.update_yaxes(title_text="probability density", row=1, col=1)
     fig.update_layout(template=theme.TEMPLATE, height=height, title_text=title)
@@ -267,5 +296,5 @@ def fig_layer_histograms(hist: pd.DataFrame, layers: list[int], *, x_title: str,
     return fig
 
 
-__all__ = ["stat_table", "values_table", "fault_table", "depth_hist_table", "pick_layers", "mark_faults",
+__all__ = ["stat_table", "values_table", "fault_table", "depth_hist_table", "jacobian_table", "pick_layers", "mark_faults",
            "fig_layers", "fig_depth_heatmap", "fig_layer_histograms", "LOG_SPAN"]

@@ -1,7 +1,171 @@
-"""The Experiments page (work in progress)."""
+"""The Experiments page: the classic demonstrations of what initialization does, each a one-click
+link that opens the Propagation page with the right settings, and the deep linear Jacobian's
+singular values (Gaussian vs orthogonal) drawn here.
 
+:data:`PRESETS` is plain data — (key, title, page, settings, text) — and every preset's settings
+are a valid, budget-respecting view of its page (the tests check it, and that its link shows the
+phenomenon the text describes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import pandas as pd
 import streamlit as st
 
+from ..figures import fig_curves
+from ..figures import propagation as fp
+from ..jacobian import jacobian_spectrum
+from ..network import Network
+from . import links, nav
+from .frame import guard
+from .widgets import chart, control, file_name
 
-def render(settings) -> None:
-    st.write("Experiments")
+CACHE = dict(max_entries=16, max_size=16 * 2 ** 20)
+JACOBIAN_SEEDS = 3
+"""Networks per Jacobian spectrum (the chart shows their mean quantiles)."""
+JACOBIAN_SCHEMES = (("xavier_normal", "Gaussian N(0, 1/n)"), ("orthogonal", "orthogonal"))
+"""(scheme, legend name): Xavier normal on square layers is N(0, 1/n); orthogonal has gain 1."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A classic experiment: the page that shows it, the settings that differ from the page's
+    defaults, and one paragraph on what to see."""
+
+    key: str
+    title: str
+    page: str
+    settings: Mapping[str, Any]
+    text: str
+
+    def full_settings(self) -> links.Settings:
+        """Every parameter of the page: its defaults, overridden by this preset."""
+        return {**links.SCHEMAS[self.page].defaults(), **self.settings}
+
+    def query(self) -> dict[str, str]:
+        """The link's query parameters (canonical: only values that differ from the defaults)."""
+        return links.canonical(self.page, self.full_settings())
+
+
+def _preset(key: str, title: str, page: str, text: str, **settings) -> Preset:
+    return Preset(key, title, page, MappingProxyType(settings), text)
+
+
+PRESETS: tuple[Preset, ...] = (
+    _preset(
+        "explosion", "100 linear layers, W ~ N(0, 1): overflow near layer 28", "propagation",
+        "Every layer multiplies the variance of the signal by n·s² = 512, so ‖a‖ grows by √512 ≈ 22.6 per "
+        "layer. float32 ends at 3.4·10³⁸ ≈ 22.6²⁸: the activations overflow at layer 28 (the dotted line), and "
+        "nothing can be computed after it — not even a gradient. Xavier's variance 2/(n_in + n_out) = 1/n "
+        "(orange) keeps every layer at the scale of the input for all 100 layers.",
+        depth=100, width=512, activation="linear", scheme="normal", normal_std=1.0, compare=("xavier_normal",),
+        batch=64, dtype="float32"),
+    _preset(
+        "vanishing", "100 linear layers, W ~ N(0, 0.01²): the signal vanishes", "propagation",
+        "Now n·s² = 512·10⁻⁴ ≈ 0.05: the variance falls twenty-fold per layer, ‖a‖ by ≈ 4.4. Around layer "
+        "60 every activation is below float32's smallest normal number (1.2·10⁻³⁸) — the signal is gone, "
+        "and the network's output no longer depends on its input. Again 1/√n holds the scale.",
+        depth=100, width=512, activation="linear", scheme="normal", normal_std=0.01, compare=("xavier_normal",),
+        batch=64, dtype="float32"),
+    _preset(
+        "glorot_bengio", "Glorot & Bengio (2010): “standard” vs “normalised” init, 5 tanh layers", "propagation",
+        "Five tanh layers of width 1000. The “standard” init U[±1/√n] — exactly PyTorch's default weight, "
+        "torch_default — has variance 1/(3n): the activation histograms (Histograms across depth) narrow layer "
+        "by layer towards 0, and the back-propagated gradient variance (Backward) changes from layer to layer. "
+        "The “normalised” init U[±√6/√(n_in + n_out)] (xavier_uniform, blue) keeps both nearly constant "
+        "(their Figures 6 and 7; here as histograms of activations and as per-layer gradient variances).",
+        depth=5, width=1000, activation="tanh", scheme="xavier_uniform", compare=("torch_default",), batch=256),
+    _preset(
+        "he_vs_xavier", "He vs Xavier on a 30-layer ReLU network", "propagation",
+        "ReLU zeroes half of every pre-activation, so it halves the second moment: with Xavier's 1/n the "
+        "variance falls by 2 per layer, 2⁻³⁰ ≈ 10⁻⁹ after 30 layers (He et al. 2015, their Figure 3 net "
+        "stalls). He's 2/n (kaiming_normal with nonlinearity relu, blue) keeps it constant — on average: the "
+        "band over samples still widens with depth, a finite-width effect (Hanin & Rolnick 2018).",
+        depth=30, width=512, activation="relu", scheme="kaiming_normal", kaiming_normal_nonlinearity="relu",
+        compare=("xavier_normal",), batch=128),
+    _preset(
+        "torch_default", "The PyTorch default shrinks the signal", "propagation",
+        "nn.Linear initialises W with kaiming_uniform(a = √5) = U(±1/√n): variance 1/(3n), a sixth of He's "
+        "for ReLU. A plain deep stack with the default loses ×6 of variance per layer, until the default "
+        "bias U(±1/√n) (included here) is all that is left: the output then hardly depends on the input. "
+        "Kaiming uniform with its defaults (gain √2, orange) keeps the scale.",
+        depth=20, width=512, activation="relu", scheme="torch_default", bias="scheme", compare=("kaiming_uniform",),
+        batch=128),
+    _preset(
+        "symmetry", "Zero and constant init keep every unit identical", "propagation",
+        "With every weight equal, every unit of a layer computes the same function of the input: the "
+        "symmetry chart stays at exactly 0 at every layer, and the gradients of all units below the output "
+        "are identical too, so gradient descent can never make them differ. Zeros is worse still: the signal "
+        "vanishes at layer 1. A random init (xavier_normal) breaks the symmetry at once.",
+        depth=10, width=256, activation="tanh", scheme="constant", compare=("zeros", "xavier_normal")),
+    _preset(
+        "orthogonal", "Gaussian vs orthogonal in a deep linear network", "propagation",
+        "A linear network of 50 layers, width 256. Orthogonal weights preserve every norm exactly: "
+        "‖aˡ‖/‖x‖ = 1 for every input, a band of zero width. Gaussian weights of variance 1/n keep it 1 on "
+        "average only, and the band over samples widens with depth — the singular values of the product "
+        "W_L⋯W_1 spread out (Saxe et al. 2013; Pennington et al. 2017; chart below).",
+        depth=50, width=256, activation="linear", scheme="orthogonal", compare=("xavier_normal",), batch=128),
+)
+"""The classic experiments, in reading order."""
+
+
+@st.cache_data(**CACHE, show_spinner="Computing Jacobian spectra…")
+def jacobian_table(width: int, depth: int, seed: int) -> pd.DataFrame:
+    """Log10 singular values of J = W_L⋯W_1 for Gaussian N(0, 1/n) and orthogonal weights."""
+    spectra = {name: jacobian_spectrum(Network.mlp(width, (width,) * depth, "linear", scheme), seed=seed,
+                                       n_seeds=JACOBIAN_SEEDS)
+               for scheme, name in JACOBIAN_SCHEMES}
+    return fp.jacobian_table(spectra)
+
+
+def render(settings: links.Settings) -> None:
+    st.markdown("The classic demonstrations of what initialization does, each one click away: the link opens "
+                "the Propagation page with the experiment's settings (same seed, so the same numbers — and a "
+                "link you can share). Change any control there to explore around it.")
+    for preset in PRESETS:
+        with st.container(border=True, key=f"preset_{preset.key}"):
+            st.subheader(preset.title)
+            st.markdown(preset.text)
+            st.page_link(nav.entry(preset.page).script, label=f"Open on the {nav.entry(preset.page).title} page",
+                         query_params=preset.query(), icon=":material/open_in_new:")
+    with guard("experiments: jacobian"):
+        _jacobian(settings)
+
+
+def _jacobian(settings: links.Settings) -> None:
+    st.header("Deep linear networks: the singular values of W_L⋯W_1")
+    st.markdown("A linear network computes x ↦ Jx with J = W_L⋯W_1. With Gaussian weights of variance 1/n the "
+                "mean of σ² stays 1, but the squared singular values spread — their variance grows like L — so "
+                "some directions are amplified and most are crushed. Orthogonal weights keep every singular "
+                "value at exactly 1 (dynamical isometry; Saxe et al. 2013, Pennington et al. 2017). Computed in "
+                "the log domain, so no σ is lost to floating point however small.")
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        control("jac_width")
+    with c2:
+        control("jac_depth")
+    with c3:
+        control("seed")
+    width, depth, seed = settings["jac_width"], settings["jac_depth"], settings["seed"]
+    table = jacobian_table(width, depth, seed)
+    name = file_name("experiments-jacobian", f"n{width}", f"L{depth}", f"seed{seed}")
+    left, right = st.columns(2)
+    with left:
+        theory = table[["group", "depth", "theory_log10_sigma"]].rename(columns={"theory_log10_sigma": "median"})
+        fig = fig_curves(table, theory, x="depth", y="median", lo="q05", hi="q95", lines=True,
+                         x_title="depth l (layers multiplied)", y_title="log₁₀ σ (singular value of J)",
+                         measured="median, bars 5–95 %", predicted="exact (orthogonal: σ = 1)",
+                         title=f"Singular values of J, width {width}")
+        chart(fig, table, key="jacobian_sigma", name=f"{name}-sigma",
+              caption=f"Mean over {JACOBIAN_SEEDS} networks of the median and the 5th/95th percentiles of log₁₀ σ.")
+    with right:
+        theory = table[["group", "depth", "theory_var_sq"]].rename(columns={"theory_var_sq": "var_sq"})
+        fig = fig_curves(table, theory, x="depth", y="var_sq", lines=True, x_title="depth l (layers multiplied)",
+                         y_title="variance of σ² over the spectrum", predicted="exact (Gaussian; orthogonal 0)",
+                         title="The spread of σ² grows like the depth")
+        chart(fig, table, key="jacobian_spread", name=f"{name}-spread",
+              caption="Spectral variance of σ² (mean over networks); line: the exact Wishart-product value.")

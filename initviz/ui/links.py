@@ -705,8 +705,18 @@ def _scheme_label(name: str) -> str:
 
 # --- the Experiments page -----------------------------------------------------------------------
 
+JACOBIAN_WIDTHS = (16, 32, 64, 128)
+"""Widths of the deep linear networks whose Jacobian spectrum the Experiments page draws."""
+JACOBIAN_DEPTHS = (10, 20, 50, 100)
+
+
 def _experiments_schema() -> PageSchema:
-    return PageSchema("experiments", ())
+    return PageSchema("experiments", (
+        Param("jac_width", "int", 64, "Width n", options=JACOBIAN_WIDTHS,
+              help="width of the deep linear networks (every layer n×n)"),
+        Param("jac_depth", "int", 50, "Depth L", options=JACOBIAN_DEPTHS, help="layers of the deep linear networks"),
+        _seed(),
+    ))
 
 
 SCHEMAS: dict[str, PageSchema] = {s.path: s for s in (_geometry_schema(), _propagation_schema(), _initializers_schema(),

@@ -26,6 +26,8 @@ RUN_DEADLINE = 20.0
 """Seconds one propagation may take before it returns what it has (the budget keeps it ~2 s)."""
 HALF = 2
 """Charts per row."""
+SCALE_DECADES = 3.0
+"""Histograms across depth warn when the layers' max|a| differ by more than this many decades."""
 
 
 # --- the networks of a view ------------------------------------------------------------------------
@@ -238,25 +240,25 @@ def _forward(settings, runs) -> None:
     st.header("Forward: the signal through depth")
     left, right = st.columns(HALF)
     with left:
-        _layer_chart(settings, runs, stat="preact_var", key="preact_var", band="seeds", log_y=True,
-                     title="Pre-activation variance q^l", y_title="Var h^l (units of x²)",
+        _layer_chart(settings, runs, stat="preact_var", key="preact_var", band="seeds", 
+                     title="Pre-activation variance q<sup>l</sup>", y_title="Var h<sup>l</sup> (units of x²)",
                      theory_of=lambda net, pred: pred.preact_var,
-                     caption="Variance of all batch × width entries of h^l; line: the mean-field q^l.")
+                     caption="Variance of all batch × width entries of hˡ; line: the mean-field qˡ.")
     with right:
-        _layer_chart(settings, runs, stat="act_var", key="act_var", band="seeds", log_y=True,
-                     title="Activation variance", y_title="Var a^l (units of x²)",
+        _layer_chart(settings, runs, stat="act_var", key="act_var", band="seeds", 
+                     title="Activation variance", y_title="Var a<sup>l</sup> (units of x²)",
                      theory_of=lambda net, pred: pred.act_var,
-                     caption="Variance of a^l = φ(h^l); line: E[φ(h)²] − E[φ(h)]² under the mean field.")
+                     caption="Variance of aˡ = φ(hˡ); line: E[φ(h)²] − E[φ(h)]² under the mean field.")
     left, right = st.columns(HALF)
     with left:
         _layer_chart(settings, runs, stat="norm_ratio", key="norm_ratio", band="samples",
-                     title="Norm through depth ‖a^l‖ / ‖x‖", y_title="‖a^l‖ / ‖x‖ (dimensionless)",
+                     title="Norm through depth ‖a<sup>l</sup>‖ / ‖x‖", y_title="‖a<sup>l</sup>‖ / ‖x‖ (dimensionless)",
                      theory_of=lambda net, pred: pred.norm_ratio,
                      caption="Mean over samples; bars: 5th–95th percentile over samples and seeds; "
                              "line: √(n_l E[a²] / n_0 E[x²]) (the root mean square).")
     with right:
         _layer_chart(settings, runs, stat="layer_ratio", key="layer_ratio", band="samples",
-                     title="One layer's gain ‖W_l a‖ / ‖a‖", y_title="‖W_l a^(l−1)‖ / ‖a^(l−1)‖",
+                     title="One layer's gain ‖W<sub>l</sub> a‖ / ‖a‖", y_title="‖W<sub>l</sub> a<sup>l−1</sup>‖ / ‖a<sup>l−1</sup>‖",
                      theory_of=lambda net, pred: pred.layer_ratio,
                      caption="The weight matrix alone (no bias, no φ); line: √(n_l s_l²).")
     act = get_activation(settings["activation"], links.activation_param(settings))
@@ -278,12 +280,13 @@ def _forward(settings, runs) -> None:
     with right:
         _layer_chart(settings, runs, stat="unit_spread", key="unit_spread", log_y=False,
                      title="Symmetry: do the units of a layer differ?",
-                     y_title="max_b (max_i a_i − min_i a_i) / max|a|",
-                     caption="0 means every unit of the layer computes the same value for every input — "
-                             "constant or zero init never breaks this symmetry.")
+                     y_title="unit spread (0: all units equal)",
+                     caption="max over inputs of (max − min over units of aˡ) / max|aˡ|. 0 means every unit of the "
+                             "layer computes the same value for every input — constant or zero init never breaks "
+                             "this symmetry.")
     if settings["inputs"] == "correlated":
         _layer_chart(settings, runs, stat="corr", key="corr", band="seeds", log_y=False,
-                     title="Correlation of input pairs through depth", y_title="cos ∠(h_a^l, h_b^l)",
+                     title="Correlation of input pairs through depth", y_title="cos ∠(h<sub>a</sub><sup>l</sup>, h<sub>b</sub><sup>l</sup>)",
                      theory_of=lambda net, pred: pred.corr,
                      caption=f"Pairs of inputs with correlation {settings['input_corr']:g}; line: the mean-field "
                              "correlation map.")
@@ -303,14 +306,27 @@ def _histograms(settings, runs) -> None:
     outside = {name: float(np.nanmax(getattr(res, f"{which}_outside"))) if np.isfinite(getattr(res, f"{which}_outside")).any()
                else 0.0 for name, res in measured.items()}
     note = "; ".join(f"{n}: at most {v:.1%} of a layer's values outside the range" for n, v in outside.items() if v > 0)
+    note += "." if note else ""
+    wide = [name for name, res in measured.items() if _decades(res.stats["max_abs"][0]) > SCALE_DECADES]
+    if wide:
+        note += (" " if note else "") + (
+            f"{', '.join(wide)}: the layers' scales differ by more than {SCALE_DECADES:g} decades, so on common "
+            "bins the early layers collapse into the central bins — the variance charts show the scale.")
     chart(fig, hist, key="hist_heatmap", name=_name(settings, f"hist-{which}"),
-          caption="Each row is one layer's histogram (all batch × width values of the first seed), colour = log₁₀ "
-                  "of the density; blank = no value in that bin. Bins are common to all layers of a scheme: "
-                  "the rails for tanh/sigmoid, else the 0.5–99.5 % range." + (f" {note}." if note else ""))
+          caption="Each row is one layer's histogram (all batch × width values of the first seed); colour = log₁₀ "
+                  "of the share of the layer's values in the bin; blank = no value there. Bins are common to all "
+                  "layers of a scheme: the rails for tanh/sigmoid, else the 0.5–99.5 % range of all layers."
+                  + (f" {note}" if note else ""))
     layers = fp.pick_layers(depth)
     fig = fp.fig_layer_histograms(hist, layers, x_title=what, groups=list(runs),
                                   title=f"Layers {', '.join(map(str, layers))}")
     chart(fig, hist[hist["layer"].isin(layers)], key="hist_layers", name=_name(settings, f"hist-layers-{which}"))
+
+
+def _decades(values: np.ndarray) -> float:
+    """log10(max/min) of the positive finite values (0 when fewer than two)."""
+    v = values[np.isfinite(values) & (values > 0)]
+    return float(np.log10(v.max() / v.min())) if v.size > 1 else 0.0
 
 
 def _grad_ratio_theory(net: Network, pred: mf.Prediction) -> np.ndarray:
@@ -321,9 +337,9 @@ def _grad_ratio_theory(net: Network, pred: mf.Prediction) -> np.ndarray:
 
 def _backward(settings, runs) -> None:
     st.header("Backward: gradients through depth")
-    st.markdown("The probe loss L = Σ_b ⟨g_b, a^L_b⟩ with g ~ N(0, 1) sends a random gradient back from the "
-                "output. ∂L/∂h^l is what reaches layer l (Glorot & Bengio's back-propagated gradient); "
-                "∂L/∂W_l = (∂L/∂h^l)ᵀ a^(l−1) is the weight update, compared with the weights by the ratio "
+    st.markdown("The probe loss L = Σ_b ⟨g_b, aᴸ_b⟩ with g ~ N(0, 1) sends a random gradient back from the "
+                "output. ∂L/∂hˡ is what reaches layer l (Glorot & Bengio's back-propagated gradient); "
+                "∂L/∂W_l = (∂L/∂hˡ)ᵀ aˡ⁻¹ is the weight update, compared with the weights by the ratio "
                 "std(∂L/∂W_l) / std(W_l).")
     skipped = [f"{name} (forward stopped at layer {forward_limit(res)})" for name, (_, res, _, _) in runs.items()
                if res.first_nonfinite_layer or res.first_vanished_layer]
@@ -331,27 +347,27 @@ def _backward(settings, runs) -> None:
         st.caption("No backward pass for " + ", ".join(skipped) + ": it needs the output.")
     left, right = st.columns(HALF)
     with left:
-        _layer_chart(settings, runs, stat="grad_var", key="grad_var", band="seeds", backward=True, log_y=True,
-                     title="Gradient variance Var ∂L/∂h^l", y_title="Var ∂L/∂h^l",
+        _layer_chart(settings, runs, stat="grad_var", key="grad_var", band="seeds", backward=True, 
+                     title="Gradient variance Var ∂L/∂h<sup>l</sup>", y_title="Var ∂L/∂h<sup>l</sup>",
                      theory_of=lambda net, pred: pred.grad_var,
                      caption="Read from the right (output) to the left (input); line: gradient independence.")
     with right:
-        _layer_chart(settings, runs, stat="grad_w_var", key="grad_w_var", band="seeds", backward=True, log_y=True,
-                     title="Weight-gradient variance Var ∂L/∂W_l", y_title="Var ∂L/∂W_l",
+        _layer_chart(settings, runs, stat="grad_w_var", key="grad_w_var", band="seeds", backward=True, 
+                     title="Weight-gradient variance Var ∂L/∂W<sub>l</sub>", y_title="Var ∂L/∂W<sub>l</sub>",
                      theory_of=lambda net, pred: pred.grad_w_var,
-                     caption="Summed over the batch; line: batch · E[(∂L/∂h^l)²] · E[(a^(l−1))²].")
+                     caption="Summed over the batch; line: batch · E[(∂L/∂hˡ)²] · E[(aˡ⁻¹)²].")
     left, right = st.columns(HALF)
     with left:
         _layer_chart(settings, runs, stat="grad_ratio", key="grad_ratio", band="seeds", backward=True,
-                     title="Gradient to weight ratio", y_title="std(∂L/∂W_l) / std(W_l)",
+                     title="Gradient to weight ratio", y_title="std(∂L/∂W<sub>l</sub>) / std(W<sub>l</sub>)",
                      theory_of=_grad_ratio_theory,
                      caption="How large one update is relative to the weights, layer by layer (absent when the "
                              "weights are all zero).")
     with right:
         _layer_chart(settings, runs, stat="grad_spread", key="grad_spread", backward=True, log_y=False,
-                     title="Symmetry of the gradient", y_title="max_b (max_i δ_i − min_i δ_i) / max|δ|",
-                     caption="0: every unit of the layer receives the same gradient (δ = ∂L/∂h^l), so gradient "
-                             "descent keeps them identical.")
+                     title="Symmetry of the gradient", y_title="gradient spread (0: all units equal)",
+                     caption="max over inputs of (max − min over units of δ = ∂L/∂hˡ) / max|δ|. 0: every unit of the layer "
+                             "receives the same gradient, so gradient descent keeps them identical.")
 
 
 __all__ = ["render", "runs_of", "network", "series_name", "simulate", "theory", "forward_limit"]
