@@ -33,7 +33,7 @@ at a variance rule "1/m", "1/n" or "2/(m+n)" (times gain²), or a named init sch
 
 float32 is the default for matrices: the Gram is accumulated by BLAS in float32 (relative error
 ~1e-7·√m per entry) and every sum of squares in float64; float64 gives the same numbers to
-~1e-6 relative (tested). An orthogonal W with m ≥ n then shows a rounding floor ~1e-14 instead of 0.
+~1e-5 relative (tested at 700×600). An orthogonal W with m ≥ n then shows a rounding floor ~1e-14 instead of 0.
 
 **Randomness.** Every function takes ``seed``: an int, a SeedSequence or a ``np.random.Generator``
 (:func:`initviz.rng.as_generator`); independent streams are spawned from it
