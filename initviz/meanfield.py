@@ -28,14 +28,16 @@ L = Σ_b ⟨g_b, a^L_b⟩ with g ~ N(0, 1): E[(∂L/∂a^L)²] = 1, E[(∂L/∂h
 E[(∂L/∂a^{l−1})²] = n_l s_l² E[(∂L/∂h^l)²], and since the probe is independent across samples,
 Var[∂L/∂W^l] = batch · E[(∂L/∂h^l)²] · E[(a^{l−1})²].
 
-**Numerics** (see REFERENCE.md): Gaussian expectations use the trapezoid rule on a uniform grid
-z ∈ [−12, 12] (``QUAD_POINTS`` nodes; exponentially accurate for smooth integrands — Gauss–Hermite
-is not, at large q); activations with a kink at 0 (ELU, SELU; relu-like when no closed form
-applies) are split at the kink and each piece integrated by Gauss–Legendre (``QUAD_KINK_NODES``
-per piece). The leaky family (linear, relu, leaky_relu) uses closed forms, including the
-arc-cosine kernel (Cho & Saul 2009) for the correlation map when μ_b = 0. The 2-D expectation
-E[φ(h_a)φ(h_b)] of the correlation map is a product rule: trapezoid with spacing shrinking as
-1/√q (at most ``QUAD2_MAX_POINTS`` per axis) for smooth φ, split Gauss–Legendre for kinked φ.
+**Numerics** (see REFERENCE.md). The leaky family (linear, relu, leaky_relu) uses closed forms,
+including the arc-cosine kernel (Cho & Saul 2009) for the correlation map when μ_b = 0. Smooth
+activations at q ≤ ``TRAPEZOID_MAX_VAR`` use the trapezoid rule on a uniform grid z ∈ [−12, 12]
+(``QUAD_POINTS`` nodes in 1-D; in 2-D spacing min(0.1, 0.4/√q)), exponentially accurate for
+smooth integrands — Gauss–Hermite is not, at large q. Kinked activations (ELU, SELU, relu-like
+with a bias mean) and every activation at larger q use a piecewise Gauss–Legendre rule in
+u = μ + √q z, cut at u = −8, 0, 8 (``SPLIT_POINTS``, ``SPLIT_NODES`` per piece): the kink is a
+breakpoint, φ's unit-scale non-linearity is resolved however wide the Gaussian, and outside
+|u| ≤ 8 the integrand is smooth on the Gaussian's scale. The 2-D expectation is the same rule in
+u and, for each u node, in v given u.
 
 **Finite width** (Hanin & Rolnick 2018). For positively homogeneous φ (linear, relu, leaky_relu),
 Gaussian weights and zero bias, M_l = ‖a^l‖²/n_l satisfies E[M_l | M_{l−1}] = c M_{l−1} and
@@ -63,17 +65,22 @@ QUAD_Z_MAX = 12.0
 QUAD_POINTS = 4001
 """Trapezoid nodes for 1-D Gaussian expectations (spacing 0.006)."""
 
-QUAD_KINK_NODES = 200
-"""Gauss–Legendre nodes on each side of a kink (ELU, SELU)."""
+TRAPEZOID_MAX_VAR = 100.0
+"""The trapezoid rule serves smooth activations up to this variance: the u-spacing √q·h must
+resolve φ's unit-scale features (tanh's poles at u = ±iπ/2 bound the error by ~e^{−π²/(h√q)})."""
 
 QUAD2_MIN_POINTS = 241
 """Fewest trapezoid nodes per axis for the 2-D expectation of the correlation map (spacing 0.1)."""
 
-QUAD2_MAX_POINTS = 1601
-"""Most trapezoid nodes per axis for the 2-D expectation (spacing 0.015)."""
-
 QUAD2_RESOLUTION = 0.4
-"""2-D spacing h ≤ QUAD2_RESOLUTION/√q: tanh's poles at √q·z = ±iπ/2 bound the error by ~e^{−π²/(h√q)}."""
+"""2-D trapezoid spacing h = min(0.1, QUAD2_RESOLUTION/√q): ≤ 601 nodes per axis up to TRAPEZOID_MAX_VAR."""
+
+SPLIT_POINTS = (-8.0, 0.0, 8.0)
+"""Breakpoints in u of the piecewise rule: a possible kink at 0, and the unit-scale region
+|u| ≤ 8 where φ is non-linear, so that outside it φ is smooth on the scale of the Gaussian."""
+
+SPLIT_NODES = 48
+"""Gauss–Legendre nodes per piece of the piecewise rule (~1e-12 against adaptive quadrature)."""
 
 FIXED_POINT_TOL = 1e-14
 """Relative change at which the q-map iteration has reached its fixed point."""
@@ -87,9 +94,9 @@ FIXED_POINT_MAX_ITER = 5000
 _Z = np.linspace(-QUAD_Z_MAX, QUAD_Z_MAX, QUAD_POINTS)
 _W = np.exp(-0.5 * _Z ** 2) / math.sqrt(2 * math.pi) * (_Z[1] - _Z[0])
 _W[[0, -1]] *= 0.5
-_GL = np.polynomial.legendre.leggauss(QUAD_KINK_NODES)
+_GL = np.polynomial.legendre.leggauss(SPLIT_NODES)
 _KINKED = ("relu", "leaky_relu", "elu", "selu")
-"""Activations with a kink at 0: their expectations are split there (closed forms come first)."""
+"""Activations with a kink at 0 (the piecewise rule always serves them)."""
 
 
 # --- 1-D Gaussian expectations -------------------------------------------------------------
@@ -111,23 +118,36 @@ def _leaky_moments(a: float, mean: float, var: float) -> tuple[float, float, flo
     return r1_pos - a * r1_neg, r2_pos + a * a * r2_neg, cdf + a * a * cdf_neg
 
 
-def _split_nodes(kink) -> tuple[np.ndarray, np.ndarray]:
-    """Gauss–Legendre nodes z and weights (times the N(0, 1) density) for E over [−Z, z*] and
-    [z*, Z], for an array of kinks z* (clipped to [−Z, Z]); shapes kink.shape + (2·QUAD_KINK_NODES,).
-    A piece of zero length gets zero weights."""
+def _split_nodes(mean, sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Piecewise Gauss–Legendre nodes u and weights (times the N(mean, sd²) density) for
+    E[f(U)], U ~ N(mean, sd²): [mean − Z·sd, mean + Z·sd] cut at ``SPLIT_POINTS``.
+
+    ``mean`` may be an array (one rule per entry); shapes mean.shape + (4·SPLIT_NODES,). Pieces
+    outside the range get zero length and zero weight."""
     nodes, weights = _GL
-    kink = np.clip(np.asarray(kink, dtype=float), -QUAD_Z_MAX, QUAD_Z_MAX)[..., None]
-    half_lo, half_hi = 0.5 * (kink + QUAD_Z_MAX), 0.5 * (QUAD_Z_MAX - kink)
-    z = np.concatenate([half_lo * nodes + (kink - half_lo), half_hi * nodes + (kink + half_hi)], axis=-1)
-    w = np.concatenate([half_lo * weights, half_hi * weights], axis=-1)
-    return z, w * np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+    mean = np.asarray(mean, dtype=float)[..., None]
+    lo, hi = mean - QUAD_Z_MAX * sd, mean + QUAD_Z_MAX * sd
+    cuts = [lo] + [np.clip(c, lo, hi) for c in SPLIT_POINTS] + [hi]
+    us, ws = [], []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        half, centre = 0.5 * (b - a), 0.5 * (b + a)
+        us.append(half * nodes + centre)
+        ws.append(half * weights)
+    u, w = np.concatenate(us, axis=-1), np.concatenate(ws, axis=-1)
+    z = (u - mean) / sd
+    return u, w * np.exp(-0.5 * z * z) / (sd * math.sqrt(2 * math.pi))
+
+
+def _trapezoid_serves(act, var: float) -> bool:
+    """REFERENCE's uniform-grid trapezoid: smooth φ and a variance its spacing resolves."""
+    return act.name not in _KINKED and var <= TRAPEZOID_MAX_VAR
 
 
 def moments(activation, mean: float = 0.0, var: float = 1.0) -> tuple[float, float, float]:
     """(E[φ(X)], E[φ(X)²], E[φ′(X)²]) for X ~ N(mean, var).
 
-    Closed forms for the leaky family (linear, relu, leaky_relu); quadrature otherwise (see the
-    module docstring). ``activation`` is a name or an :class:`~initviz.activations.Activation`.
+    Closed forms for the leaky family (linear, relu, leaky_relu); otherwise the trapezoid rule
+    (smooth φ, var ≤ ``TRAPEZOID_MAX_VAR``) or the piecewise Gauss–Legendre rule (module docstring). ``activation`` is a name or an :class:`~initviz.activations.Activation`.
     """
     act = get_activation(activation)
     mean, var = float(mean), float(var)
@@ -136,9 +156,12 @@ def moments(activation, mean: float = 0.0, var: float = 1.0) -> tuple[float, flo
     slope = act.leaky_slope
     if slope is not None:
         return _leaky_moments(slope, mean, var)
-    sd = math.sqrt(var)
-    z, w = _split_nodes(-mean / sd) if act.name in _KINKED and sd > 0 else (_Z, _W)
-    x = mean + sd * z
+    if var == 0.0:
+        return float(act(np.array(mean))), float(act(np.array(mean))) ** 2, float(act.derivative(np.array(mean))) ** 2
+    if _trapezoid_serves(act, var):
+        x, w = mean + math.sqrt(var) * _Z, _W
+    else:
+        x, w = _split_nodes(mean, math.sqrt(var))
     f, fp = act(x), act.derivative(x)
     return float(w @ f), float(w @ (f * f)), float(w @ (fp * fp))
 
@@ -153,8 +176,8 @@ def pair_moment(activation, mean: float, var: float, rho: float) -> float:
     """E[φ(u)φ(v)] for (u, v) jointly Gaussian with means ``mean``, variances ``var``, correlation ρ.
 
     Leaky family with mean 0: (1 + a²)k(ρ) − 2a·k(−ρ) times var, k the arc-cosine kernel;
-    otherwise u = m + √q z₁, v = m + √q(ρz₁ + √(1−ρ²) z₂) and a product rule: trapezoid for
-    smooth φ, Gauss–Legendre split at the kinks u = 0 and v = 0 (per z₁) for kinked φ.
+    otherwise a product rule over u and v | u ~ N(m + ρ(u − m), q(1 − ρ²)): the trapezoid for
+    smooth φ at q ≤ ``TRAPEZOID_MAX_VAR``, else piecewise Gauss–Legendre in u and, per u, in v.
     """
     act = get_activation(activation)
     rho = min(max(float(rho), -1.0), 1.0)
@@ -164,17 +187,15 @@ def pair_moment(activation, mean: float, var: float, rho: float) -> float:
     if slope is not None and mean == 0.0:
         return var * ((1 + slope * slope) * _arccos_kernel(rho) - 2 * slope * _arccos_kernel(-rho))
     sd, sd_cond = math.sqrt(var), math.sqrt(1.0 - rho * rho) * math.sqrt(var)
-    if act.name in _KINKED:  # split both integrals at the kink: piecewise Gauss–Legendre
-        z1, w1 = _split_nodes(-mean / sd)
-        centre = mean + sd * rho * z1
+    if not _trapezoid_serves(act, var):  # piecewise Gauss–Legendre in u, then in v given u
+        u, w1 = _split_nodes(mean, sd)
+        centre = mean + rho * (u - mean)  # E[v | u]
         if sd_cond == 0.0:
-            return float(w1 @ (act(mean + sd * z1) * act(centre)))
-        z2, w2 = _split_nodes(-centre / sd_cond)
-        inner = np.sum(act(centre[:, None] + sd_cond * z2) * w2, axis=1)
-        return float(w1 @ (act(mean + sd * z1) * inner))
+            return float(w1 @ (act(u) * act(centre)))
+        v, w2 = _split_nodes(centre, sd_cond)
+        return float(w1 @ (act(u) * np.sum(act(v) * w2, axis=1)))
     h = min(2 * QUAD_Z_MAX / (QUAD2_MIN_POINTS - 1), QUAD2_RESOLUTION / sd)
-    points = min(QUAD2_MAX_POINTS, 2 * math.ceil(QUAD_Z_MAX / h) + 1)
-    z = np.linspace(-QUAD_Z_MAX, QUAD_Z_MAX, points)
+    z = np.linspace(-QUAD_Z_MAX, QUAD_Z_MAX, 2 * math.ceil(QUAD_Z_MAX / h) + 1)
     w = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi) * (z[1] - z[0])
     v = (mean + sd * rho * z)[:, None] + sd_cond * z[None, :]
     inner = act(v) @ w  # E over z₂ for each z₁
@@ -364,8 +385,18 @@ def predict(net, input_var: float = 1.0, input_mean: float = 0.0, input_corr: fl
     out = {name: np.full(depth, np.nan) for name in PREDICTION_COLUMNS}
     m2_in = input_var + input_mean ** 2
     pair_in = input_corr * input_var + input_mean ** 2
+    with np.errstate(all="ignore"):  # an overflowing q ends the table (checked below), not a warning
+        _forward(net, out, m2_in, pair_in)
+    _backward(net, out, m2_in, batch)
+    out["msq_ratio_relvar"] = _hanin_rolnick(net)
+    return Prediction(net, input_var, input_mean, input_corr, batch, **out)
+
+
+def _forward(net: Network, out: dict, m2_in: float, pair_in: float) -> None:
+    """Fill the forward columns layer by layer; a layer whose input and constants equal the
+    previous layer's (a stationary point reached) reuses its row."""
     m2_prev, pair_prev, key_prev, row_prev = m2_in, pair_in, None, None
-    for layer in range(1, depth + 1):
+    for layer in range(1, net.depth + 1):
         i = layer - 1
         act = net.activation(layer)
         w2, b2, mu = _layer_constants(net, layer)
@@ -380,7 +411,10 @@ def predict(net, input_var: float = 1.0, input_mean: float = 0.0, input_corr: fl
             rho = kappa / q if q > 0 else 1.0
             mean_a, m2_a, prime2 = moments(act, mu, q)
             pair = pair_moment(act, mu, q, rho)
-            row = (mu, q, q + mu * mu, mean_a, m2_a, prime2, pair, (kappa + mu * mu) / (q + mu * mu) if q + mu * mu > 0 else 1.0)
+            corr = (kappa + mu * mu) / (q + mu * mu) if q + mu * mu > 0 else 1.0
+            row = (mu, q, q + mu * mu, mean_a, m2_a, prime2, pair, corr)
+            if not all(math.isfinite(v) for v in row):
+                break  # beyond float64: this layer and the next have no prediction
         key_prev, row_prev = key, (m2_prev, pair_prev, row)
         mu, q, m2_pre, mean_a, m2_a, prime2, pair, corr = row
         out["preact_mean"][i], out["preact_var"][i], out["preact_m2"][i] = mu, q, m2_pre
@@ -392,9 +426,6 @@ def predict(net, input_var: float = 1.0, input_mean: float = 0.0, input_corr: fl
         out["msq_ratio"][i] = m2_a / m2_in if m2_in > 0 else np.nan
         out["norm_ratio"][i] = math.sqrt(net.widths[i] * m2_a / (net.input_dim * m2_in)) if m2_in > 0 else np.nan
         m2_prev, pair_prev = m2_a, pair
-    _backward(net, out, m2_in, batch)
-    out["msq_ratio_relvar"] = _hanin_rolnick(net)
-    return Prediction(net, input_var, input_mean, input_corr, batch, **out)
 
 
 def _close(a: float, b: float) -> bool:

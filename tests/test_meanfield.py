@@ -197,3 +197,38 @@ def test_prediction_against_a_wide_network(activation, init, params, bias):
         se = values.std(axis=0, ddof=1) / math.sqrt(values.shape[0])
         tol = 5 * se + 4 / 512 * np.abs(theory) + 1e-12
         assert np.all(np.abs(values.mean(axis=0) - theory) < tol), measured
+
+
+@pytest.mark.parametrize("name", ["gelu", "silu", "softplus", "tanh", "sigmoid"])
+def test_the_two_rules_agree_where_they_meet(name):
+    # smooth φ: trapezoid up to TRAPEZOID_MAX_VAR, piecewise Gauss–Legendre above; both are
+    # accurate to ~1e-12 there, so the join is seamless
+    from initviz.meanfield import TRAPEZOID_MAX_VAR
+
+    below, above = TRAPEZOID_MAX_VAR, TRAPEZOID_MAX_VAR * (1 + 1e-12)
+    np.testing.assert_allclose(moments(name, 0.3, above), moments(name, 0.3, below), rtol=1e-10)
+    assert pair_moment(name, 0.3, above, 0.6) == pytest.approx(pair_moment(name, 0.3, below, 0.6), rel=1e-10)
+
+
+@pytest.mark.parametrize("name,var", [("gelu", 1e8), ("tanh", 1e6), ("silu", 1e12), ("elu", 1e10)])
+def test_moments_at_huge_variance(name, var):
+    # a wide Gaussian over a unit-scale non-linearity: against adaptive quadrature split at ±8, 0
+    act = get_activation(name)
+    s = math.sqrt(var)
+    pdf = lambda x: math.exp(-0.5 * (x / s) ** 2) / (s * math.sqrt(2 * math.pi))  # noqa: E731
+    expected = [sum(integrate.quad(lambda x, f=f: f(x) * pdf(x), a, b, epsabs=0, epsrel=1e-12, limit=400)[0]
+                    for a, b in ((-14 * s, -8), (-8, 0), (0, 8), (8, 14 * s)))
+                for f in (lambda x: float(act(np.array(x))), lambda x: float(act(np.array(x))) ** 2,
+                          lambda x: float(act.derivative(np.array(x))) ** 2)]
+    np.testing.assert_allclose(moments(name, 0.0, var), expected, rtol=1e-8, atol=1e-15)
+
+
+def test_prediction_of_an_exploding_network_stops_where_float64_does():
+    net = Network.mlp(input_dim=64, widths=[64] * 600, activation="gelu", init="xavier_normal",
+                      init_params={"gain": 3.0})
+    p = predict(net)
+    # q grows ~σ_w²/2 = 4.5× per layer: past 1e308 after ~470 layers, then absent (NaN), never inf
+    last = int(np.flatnonzero(np.isfinite(p.preact_var))[-1]) + 1
+    assert 400 < last < 600 and np.isnan(p.preact_var[last:]).all()
+    assert np.isnan(p.grad_var).all()  # the probe sits at the output, which has no prediction
+    assert not np.isinf(p.to_frame()[["preact_var", "act_m2", "corr"]].to_numpy(dtype=float, na_value=np.nan)).any()
