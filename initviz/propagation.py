@@ -192,7 +192,9 @@ class PropagationResult:
         """pandas DataFrame, one row per layer: ``layer``, ``width``, ``activation``, every statistic
         averaged over the repeats that have it (pandas NA where none has), and for
         :data:`BAND_STATS` the min and max over repeats as ``<name>_lo``/``<name>_hi``.
-        ``msq_ratio_var`` pools the repeats (within-repeat variance plus variance of the means).
+        ``msq_ratio_var`` pools the repeats (within-repeat variance plus variance of the means) and
+        ``msq_ratio_relvar`` = msq_ratio_var/msq_ratio² is the relative spread that Hanin & Rolnick's
+        ∏(1 + K/n_l) − 1 predicts (:func:`initviz.meanfield.predict`).
         """
         import pandas as pd
 
@@ -203,6 +205,9 @@ class PropagationResult:
             if name in BAND_STATS:
                 columns[f"{name}_lo"], columns[f"{name}_hi"] = _range_over_seeds(self.stats[name])
         columns["msq_ratio_var"] = _pooled_variance(self.stats["msq_ratio"], self.stats["msq_ratio_var"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            relvar = columns["msq_ratio_var"] / np.square(columns["msq_ratio"])
+        columns["msq_ratio_relvar"] = np.where(np.isfinite(relvar), relvar, np.nan)
         frame = pd.DataFrame(columns)
         floats = [c for c in frame.columns if c not in ("layer", "width", "activation")]
         return frame.astype({c: "Float64" for c in floats})

@@ -98,6 +98,11 @@ def test_issue_public_api_and_frame():
     assert res.first_nonfinite_layer is None and res.first_vanished_layer is None
     assert (frame["norm_ratio_lo"] <= frame["norm_ratio"]).all() and (frame["norm_ratio"] <= frame["norm_ratio_hi"]).all()
     np.testing.assert_allclose(frame["preact_var"].to_numpy(dtype=float), res.preact_var.mean(axis=0))
+    # pooled over repeats: the variance of all 3·32 per-sample values, from per-repeat moments
+    all_msq_var = res.msq_ratio_var.mean(axis=0) + res.msq_ratio.var(axis=0)
+    np.testing.assert_allclose(frame["msq_ratio_var"].to_numpy(dtype=float), all_msq_var)
+    np.testing.assert_allclose(frame["msq_ratio_relvar"].to_numpy(dtype=float),
+                               all_msq_var / res.msq_ratio.mean(axis=0) ** 2)
     assert frame["saturated"].isna().all()  # relu has no rails: absent, shown as NA
     again = pickle.loads(pickle.dumps(res))
     np.testing.assert_array_equal(again.grad_var, res.grad_var)
