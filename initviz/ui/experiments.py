@@ -97,11 +97,13 @@ PRESETS: tuple[Preset, ...] = (
         batch=128),
     _preset(
         "symmetry", "Zero and constant init keep every unit identical", "propagation",
-        "With every weight equal, every unit of a layer computes the same function of the input: the "
-        "symmetry chart stays at exactly 0 at every layer, and the gradients of all units below the output "
-        "are identical too, so gradient descent can never make them differ. Zeros is worse still: the signal "
-        "vanishes at layer 1. A random init (xavier_normal) breaks the symmetry at once.",
-        depth=10, width=256, activation="tanh", scheme="constant", compare=("zeros", "xavier_normal")),
+        "With every weight equal (here 0.01), every unit of a layer computes the same function of the input: "
+        "the symmetry chart stays at exactly 0 at every layer. Below the output layer (whose gradient is the "
+        "random probe) every unit also receives the same gradient — the gradient symmetry chart is 0 too — so "
+        "gradient descent can never make them differ. Zeros is worse still: the signal vanishes at layer 1. "
+        "A random init (xavier_normal) breaks the symmetry at once.",
+        depth=10, width=256, activation="tanh", scheme="constant", constant_val=0.01,
+        compare=("zeros", "xavier_normal")),
     _preset(
         "orthogonal", "Gaussian vs orthogonal in a deep linear network", "propagation",
         "A linear network of 50 layers, width 256. Orthogonal weights preserve every norm exactly: "

@@ -520,10 +520,11 @@ ACTIVATION_PARAM_LIMIT = 100.0
 BIAS_LIMIT = 100.0
 """|bias value| (a constant, or the normal's std) accepted from a link."""
 PAGE_MAX_MACS = 2 ** 32
-"""Forward multiply–adds per page view, over every compared scheme and seed:
-(1 + compared)·n_seeds·batch·Σ n_{l−1}·n_l ≤ 2³² (≈ 2 s forward and backward on one core)."""
+"""Forward multiply–adds per page view, over every compared scheme and seed (float64: 2×):
+(1 + compared)·n_seeds·batch·Σ n_{l−1}·n_l ≤ 2³² (a few seconds forward and backward on one core)."""
 PAGE_MAX_DRAWS = 2 ** 27
-"""Weight entries drawn per page view: (1 + compared)·n_seeds·Σ n_{l−1}·n_l ≤ 2²⁷."""
+"""Weight-sampling work per page view, over every compared scheme and seed, in the core's
+normal-draw equivalents (``limits.draw_cost``) — each run also stays within ``limits.MAX_WEIGHT_DRAWS``."""
 BATCH_FLOOR = 32
 """A budget first shrinks the batch to this, then the seeds, then the batch again, then depth and widths."""
 PROPAGATION_INPUTS = ("normal", "unit_norm", "correlated")
@@ -575,24 +576,48 @@ def compared_schemes(settings: Mapping[str, Any]) -> tuple[str, ...]:
     return (settings["scheme"], *settings["compare"])
 
 
-def propagation_cost(settings: Mapping[str, Any]) -> dict[str, int]:
-    """What a Propagation view asks of the core: per run (``macs``, ``activations``, ``weights``)
-    and over every compared scheme and seed (``page_macs``, ``page_draws``)."""
+def _sampling_work(settings: Mapping[str, Any], scheme: str, configured: bool) -> float:
+    """Σ_l ``limits.draw_cost`` of one network of the view (normal-draw equivalents): the law kind
+    of each weight shape under ``scheme`` (its link parameters, or its defaults). A parameter set the
+    scheme rejects counts as normal draws (the page then shows the scheme's error instead)."""
+    from ..errors import InitvizError
+    from ..initializers import SCHEMES
+    from ..limits import draw_cost
+
     width, depth = settings["width"], settings["depth"]
+    params = scheme_settings(settings, scheme) if configured else {}
+    work = 0.0
+    for shape, count in (((width, input_width(settings)), 1), ((width, width), depth - 1)):
+        try:
+            kind = SCHEMES[scheme].law(shape, **params).kind
+        except InitvizError:
+            kind = "normal"
+        work += count * draw_cost(kind, shape)
+    return work
+
+
+def propagation_cost(settings: Mapping[str, Any]) -> dict[str, float]:
+    """What a Propagation view asks of the core, by the core's own accounting (:mod:`initviz.limits`;
+    float64 arithmetic counts double): the largest per-run ``weights``, ``activations``, ``macs``
+    and ``draws`` (sampling work, see ``limits.draw_cost``) and, over every compared scheme,
+    ``page_macs`` and ``page_draws``."""
+    width, depth, seeds, batch = settings["width"], settings["depth"], settings["n_seeds"], settings["batch"]
+    wide = 2 if settings["dtype"] == "float64" else 1
     weights = input_width(settings) * width + (depth - 1) * width * width
-    runs = len(compared_schemes(settings)) * settings["n_seeds"]
-    return {"weights": weights, "activations": settings["n_seeds"] * settings["batch"] * depth * width,
-            "macs": settings["n_seeds"] * settings["batch"] * weights,
-            "page_macs": runs * settings["batch"] * weights, "page_draws": runs * weights}
+    schemes = compared_schemes(settings)
+    draws = [seeds * _sampling_work(settings, s, configured=i == 0) for i, s in enumerate(schemes)]
+    macs = wide * seeds * batch * weights
+    return {"weights": weights, "activations": wide * seeds * batch * depth * width, "macs": macs,
+            "draws": max(draws), "page_macs": len(schemes) * macs, "page_draws": sum(draws)}
 
 
 def _excess(settings: Mapping[str, Any]) -> float:
     """The largest ratio of a cost to its limit (≤ 1 when the view fits every budget)."""
-    from ..limits import MAX_ACTIVATIONS, MAX_MACS, MAX_WEIGHTS
+    from ..limits import MAX_ACTIVATIONS, MAX_MACS, MAX_WEIGHT_DRAWS, MAX_WEIGHTS
 
     cost = propagation_cost(settings)
     return max(cost["page_macs"] / PAGE_MAX_MACS, cost["page_draws"] / PAGE_MAX_DRAWS, cost["weights"] / MAX_WEIGHTS,
-               cost["activations"] / MAX_ACTIVATIONS, cost["macs"] / MAX_MACS)
+               cost["activations"] / MAX_ACTIVATIONS, cost["macs"] / MAX_MACS, cost["draws"] / MAX_WEIGHT_DRAWS)
 
 
 def _largest_fitting(settings: Settings, name: str, floor: int) -> int:

@@ -1,0 +1,266 @@
+"""The Propagation page (AppTest): charts against the core's numbers recomputed here for the same
+configuration, default and non-default links, faults, symmetry, an invalid link, a control change."""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from initviz import Network, predict, propagate
+from initviz.ui import links
+from test_app_support import APP, TIMEOUT, all_finite, chart, text_of, trace
+
+FORWARD = ("preact_var", "act_var", "norm_ratio", "layer_ratio", "unit_spread")
+BACKWARD = ("grad_var", "grad_w_var", "grad_ratio", "grad_spread")
+HISTOGRAMS = ("hist_heatmap", "hist_layers")
+LINK = {"depth": "12", "width": "64", "in_width": "32", "activation": "relu", "scheme": "kaiming_normal",
+        "kaiming_normal_nonlinearity": "relu", "bias": "normal", "bias_value": "0.1",
+        "compare": "xavier_normal,torch_default", "inputs": "correlated", "input_corr": "0.8", "batch": "40",
+        "n_seeds": "3", "seed": "5", "dtype": "float64", "hist_of": "preact"}
+"""A non-default view: ReLU He with a normal bias, two comparisons, correlated inputs, 3 seeds, float64."""
+
+
+def _open(query: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("initviz/ui/pages/propagation.py")
+    at.query_params.clear()
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def y_of(fig, name):
+    return np.asarray(trace(fig, name)["y"], dtype=float)
+
+
+@pytest.fixture(scope="module")
+def default():
+    return _open({})
+
+
+@pytest.fixture(scope="module")
+def default_run():
+    """The default view recomputed with the core: 20 tanh layers of 256, Xavier normal, batch 256, float32."""
+    net = Network.mlp(256, [256] * 20, "tanh", "xavier_normal")
+    return net, propagate(net, batch=256, seed=0, dtype="float32"), predict(net, batch=256)
+
+
+@pytest.fixture(scope="module")
+def linked():
+    return _open(LINK)
+
+
+@pytest.fixture(scope="module")
+def linked_runs():
+    """The LINK view recomputed: n0 = 32, widths 64 × 12, ReLU, N(0, 0.1²) bias, 3 seeds from 5."""
+    common = dict(input_dim=32, widths=[64] * 12, activation="relu", bias="normal", bias_value=0.1)
+    nets = {"kaiming_normal(nonlinearity=relu)": Network.mlp(**common, init="kaiming_normal",
+                                                             init_params={"nonlinearity": "relu"}),
+            "xavier_normal": Network.mlp(**common, init="xavier_normal"),
+            "torch_default": Network.mlp(**common, init="torch_default")}
+    return {name: (net, propagate(net, batch=40, seed=5, dtype="float64", n_seeds=3, inputs="correlated",
+                                  input_corr=0.8), predict(net, input_corr=0.8, batch=40))
+            for name, net in nets.items()}
+
+
+def test_the_page_opens_with_every_chart_finite_and_exportable(default):
+    keys = (*FORWARD, "saturated", *HISTOGRAMS, *BACKWARD)
+    for key in keys:
+        fig = chart(default, key)
+        assert fig["data"] and all_finite(fig), key
+        opts = fig["config"]["toImageButtonOptions"]
+        assert opts["format"] == "svg" and opts["scale"] >= 2
+        assert opts["filename"].startswith(f"propagation-{key.replace('_', '_')}") or "hist" in opts["filename"]
+        assert "xavier_normal" in opts["filename"] and "L20" in opts["filename"]
+    assert len(default.get("plotly_chart")) == len(keys)
+    assert len(default.get("download_button")) == len(keys)
+    assert "dead" not in [c.proto.id.rsplit("-", 1)[-1] for c in default.get("plotly_chart")]  # tanh: saturation
+
+
+def test_default_charts_are_the_cores_numbers_and_the_mean_field(default, default_run):
+    _, res, pred = default_run
+    for key in ("preact_var", "act_var", "grad_var", "grad_w_var"):
+        fig = chart(default, key)
+        np.testing.assert_array_equal(trace(fig, "measured")["x"], np.arange(1, 21))
+        # one seed: the mean over seeds is the seed's own value, bit for bit through the JSON
+        np.testing.assert_array_equal(y_of(fig, "measured"), res.stats[key][0])
+        np.testing.assert_allclose(y_of(fig, "mean field"), getattr(pred, key), rtol=1e-12)
+    fig = chart(default, "norm_ratio")
+    measured = trace(fig, "measured (band: 5–95 % of samples, all seeds)")
+    np.testing.assert_array_equal(measured["y"], res.stats["norm_ratio"][0])
+    np.testing.assert_allclose(measured["y"] + measured["error_y"]["array"], res.stats["norm_ratio_p95"][0], rtol=1e-12)
+    np.testing.assert_allclose(measured["y"] - measured["error_y"]["arrayminus"], res.stats["norm_ratio_p05"][0],
+                               rtol=1e-12)
+    fig = chart(default, "saturated")
+    np.testing.assert_array_equal(y_of(fig, "measured"), res.stats["saturated"][0])
+    # the variance falls from 1 to ~0.03 over 20 layers (tanh at σ_w = 1): a log axis
+    assert chart(default, "preact_var")["layout"]["yaxis"]["type"] == "log"
+
+
+def test_default_histogram_heatmap_is_the_cores_binned_activations(default, default_run):
+    _, res, _ = default_run
+    fig = chart(default, "hist_heatmap")
+    heat = fig["data"][0]
+    counts = res.act_hist
+    with np.errstate(divide="ignore"):
+        expected = np.where(counts > 0, np.log10(counts / counts.sum(axis=1, keepdims=True)), np.nan)
+    z = np.array([[np.nan if v is None else v for v in row] for row in heat["z"]], dtype=float)
+    np.testing.assert_allclose(z, expected, rtol=1e-12, atol=1e-12)
+    assert heat["x"][0] > -1 and heat["x"][-1] < 1  # tanh's rails bound the bins
+    curves = chart(default, "hist_layers")
+    assert [t["name"] for t in curves["data"]] == ["layer 1", "layer 6", "layer 10", "layer 15", "layer 20"]
+
+
+def test_summary_states_network_and_regime(default):
+    text = text_of(default)
+    assert "20 × tanh, widths 256…256 (in 256), xavier_normal(gain=1.0)" in text
+    assert "gradients shrink" in text  # tanh, σ_w = 1: χ = E[φ'(h)²] < 1 at q > 0
+
+
+def test_a_link_sets_every_control_and_each_scheme_is_the_core_run(linked, linked_runs):
+    assert dict(linked.query_params) == LINK  # every value differs from its default: all stay
+    assert linked.slider(key="depth").value == 12 and linked.number_input(key="in_width").value == 32
+    assert linked.multiselect(key="compare").value == ["xavier_normal", "torch_default"]
+    fig = chart(linked, "act_var")
+    assert [t["name"] for t in fig["data"] if t.get("showlegend", True)] == list(linked_runs)
+    for name, (_, res, pred) in linked_runs.items():
+        t = trace(fig, name)
+        values = res.stats["act_var"]
+        np.testing.assert_allclose(t["y"], values.mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(t["y"] + t["error_y"]["array"], values.max(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(t["y"] - t["error_y"]["arrayminus"], values.min(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(y_of(fig, f"{name} (mean field)"), pred.act_var, rtol=1e-12)
+    norms = chart(linked, "norm_ratio")
+    for name, (_, res, _) in linked_runs.items():
+        t = trace(norms, name)
+        # band over samples and seeds: lowest 5th percentile and highest 95th of the three seeds
+        np.testing.assert_allclose(t["y"] + t["error_y"]["array"], res.stats["norm_ratio_p95"].max(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(t["y"] - t["error_y"]["arrayminus"], res.stats["norm_ratio_p05"].min(axis=0),
+                                   rtol=1e-12)
+
+
+def test_a_link_with_correlated_relu_inputs_draws_correlations_dead_units_and_preactivations(linked, linked_runs):
+    corr = chart(linked, "corr")
+    for name, (_, res, pred) in linked_runs.items():
+        np.testing.assert_allclose(y_of(corr, name), res.stats["corr"].mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(y_of(corr, f"{name} (mean field)"), pred.corr, rtol=1e-12)
+    dead = chart(linked, "dead")
+    _, res, _ = linked_runs["torch_default"]
+    np.testing.assert_allclose(y_of(dead, "torch_default"), res.stats["dead"].mean(axis=0), rtol=1e-12)
+    assert "saturated" not in [c.proto.id.rsplit("-", 1)[-1] for c in linked.get("plotly_chart")]
+    heat = chart(linked, "hist_heatmap")
+    assert [t["name"] for t in heat["data"] if t["type"] == "heatmap"] == list(linked_runs)
+    _, res, _ = linked_runs["xavier_normal"]
+    np.testing.assert_allclose(heat["data"][1]["x"], 0.5 * (res.preact_edges[1:] + res.preact_edges[:-1]), rtol=1e-12)
+    assert "pre-activation" in heat["layout"]["annotations"][-1]["text"]  # the shared x title
+    ratio = chart(linked, "grad_ratio")
+    net, res, pred = linked_runs["xavier_normal"]
+    std = np.array([net.weight_law(layer).std for layer in range(1, 13)])
+    np.testing.assert_allclose(y_of(ratio, "xavier_normal (mean field)"), np.sqrt(pred.grad_w_var) / std, rtol=1e-12)
+
+
+def test_the_link_reproduces_the_numbers_bit_for_bit(linked):
+    again = _open(dict(linked.query_params))
+    for key in ("preact_var", "norm_ratio", "grad_w_var", "hist_heatmap"):
+        a, b = chart(linked, key), chart(again, key)
+        for ta, tb in zip(a["data"], b["data"]):
+            for field in ("x", "y", "z"):
+                if field in ta:
+                    assert np.array_equal(np.asarray(ta[field], dtype=float), np.asarray(tb[field], dtype=float),
+                                          equal_nan=True)
+
+
+def test_overflow_is_marked_at_its_layer_and_nothing_past_it_is_drawn():
+    at = _open({"depth": "40", "width": "256", "activation": "linear", "scheme": "normal", "batch": "16",
+                "compare": "xavier_normal"})
+    res = propagate(Network.mlp(256, [256] * 40, "linear", "normal"), batch=16, seed=0)
+    fault = res.first_nonfinite_layer
+    assert fault is not None
+    for key in ("preact_var", "act_var", "norm_ratio", "unit_spread"):
+        fig = chart(at, key)
+        assert all_finite(fig), key
+        assert max(trace(fig, "normal")["x"]) == fault - 1
+        assert max(trace(fig, "xavier_normal")["x"]) == 40
+        assert [s["x0"] for s in fig["layout"]["shapes"]] == [fault]
+        assert any(f"overflow (float32) at layer {fault}" in a["text"] for a in fig["layout"]["annotations"])
+    grads = chart(at, "grad_var")
+    assert all_finite(grads) and "normal" not in [t["name"] for t in grads["data"]]
+    assert f"normal (forward stopped at layer {fault})" in text_of(at)
+    assert all_finite(chart(at, "hist_heatmap"))
+
+
+def test_constant_init_keeps_units_identical_and_has_no_mean_field_line():
+    at = _open({"depth": "6", "width": "32", "scheme": "constant", "constant_val": "0.02", "batch": "16"})
+    res = propagate(Network.mlp(32, [32] * 6, "tanh", "constant", {"val": 0.02}), batch=16, seed=0)
+    fig = chart(at, "unit_spread")
+    assert list(y_of(fig, "measured")) == [0.0] * 6 == list(res.stats["unit_spread"][0])
+    spread = y_of(chart(at, "grad_spread"), "measured")
+    assert list(spread[:-1]) == [0.0] * 5 and spread[-1] > 0  # the output layer gets the random probe
+    assert "mean field" not in [t["name"] for t in chart(at, "act_var")["data"]]
+    assert "no mean-field prediction" in text_of(at)
+
+
+def test_invalid_link_shows_a_notice_and_what_was_used():
+    query = {"depth": "abc", "width": "99999", "compare": "normal,bogus", "activation": "Tanh ", "dtype": "float16"}
+    at = _open(query)
+    notice = text_of(at)
+    assert "Some settings could not be used as given" in notice
+    assert "depth: 'abc' is not an integer — using the default 20." in notice
+    assert "width: '99999' is above the maximum — using 2048." in notice
+    assert "compare: dropped 'bogus' — using normal." in notice
+    assert "dtype: 'float16' is not one of float32, float64 — using the default float32." in notice
+    assert at.selectbox(key="activation").value == "tanh"  # "Tanh " is tanh after strip().lower()
+    # two schemes of 20 layers of 2048² weights pass the weight-draw budget: the depth gives way
+    used = links.parse("propagation", query)[0]["depth"]
+    assert 1 < used < 20 and links.propagation_cost({**links.parse("propagation", query)[0], "depth": used + 1})[
+        "page_draws"] > links.PAGE_MAX_DRAWS
+    assert f"depth: 20 with these settings is more work than one view may ask" in notice
+    assert chart(at, "act_var")["layout"]["xaxis"]["range"] == [0.5, used + 0.5]
+
+
+def test_a_link_over_the_compute_budget_is_reduced_with_a_notice():
+    query = {"depth": "200", "width": "1024", "batch": "1024", "n_seeds": "8"}
+    settings, _ = links.parse("propagation", query)
+    cost = links.propagation_cost(settings)
+    assert cost["page_macs"] <= links.PAGE_MAX_MACS and cost["page_draws"] <= links.PAGE_MAX_DRAWS
+    at = _open(query)
+    text = text_of(at)
+    assert "batch: 1024 with these settings is more work than one view may ask" in text
+    assert f"using batch={settings['batch']}" in text
+    assert at.number_input(key="batch").value == settings["batch"] < 1024
+
+
+def test_changing_a_control_redraws_with_the_new_network(default):
+    at = _open({})
+    at.slider(key="depth").set_value(7).run()
+    assert not at.exception
+    fig = chart(at, "act_var")
+    res = propagate(Network.mlp(256, [256] * 7, "tanh", "xavier_normal"), batch=256, seed=0)
+    np.testing.assert_array_equal(y_of(fig, "measured"), res.stats["act_var"][0])
+    assert dict(at.query_params) == {"depth": "7"}
+
+
+BUDGET_LINKS = [
+    {"depth": "200", "width": "1024", "batch": "1024", "n_seeds": "8"},
+    {"depth": "200", "width": "2048", "batch": "1024", "n_seeds": "8", "dtype": "float64", "scheme": "orthogonal",
+     "compare": "trunc_normal,keras_he_normal,normal"},
+    {"depth": "200", "width": "1", "batch": "1024", "n_seeds": "8", "dtype": "float64"},
+    {"depth": "200", "width": "2048", "in_width": "1", "batch": "2", "scheme": "orthogonal"},
+    {"depth": "150", "width": "700", "in_width": "2048", "batch": "900", "n_seeds": "5", "scheme": "sparse",
+     "compare": "trunc_normal,constant,eye"},
+]
+
+
+@pytest.mark.parametrize("query", BUDGET_LINKS, ids=range(len(BUDGET_LINKS)))
+def test_the_budget_keeps_every_run_within_the_cores_limits(query):
+    """propagate() validates its budgets before any work; deadline=0 stops it right after."""
+    from initviz.ui import propagation as page
+
+    settings, _ = links.parse("propagation", query)
+    for i, scheme in enumerate(links.compared_schemes(settings)):
+        net = page.network(settings, scheme, configured=i == 0)
+        res = propagate(net, batch=settings["batch"], n_seeds=settings["n_seeds"], dtype=settings["dtype"],
+                        deadline=0.0)
+        assert res.truncated  # it passed validation and stopped at the deadline
