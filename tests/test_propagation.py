@@ -253,3 +253,15 @@ def test_budgets_weight_the_real_work():
     assert batch * net.n_weights <= limits.MAX_MACS < 2 * batch * net.n_weights
     with pytest.raises(InitvizError, match="MAX_MACS"):
         propagate(net, batch=batch, dtype="float64")
+
+
+def test_backward_overflow_is_a_result():
+    # Linear, W ~ N(0, 0.25²), width 64: every layer multiplies entries by √64·0.25 = 2, so
+    # a^123 has std 2^123 ≈ 1e37 (its max ≈ 5e37 stays finite). ∂L/∂h^l has std 2^(123−l) and
+    # ∂L/∂W_l = Σ_b over 4096 samples has std √4096·2^(123−l)·2^(l−1) = 2^128 ≈ 3.4e38 at every
+    # layer: its largest entries overflow float32 at the first backward layer, 123.
+    net = Network.mlp(input_dim=64, widths=[64] * 123, activation="linear", init="normal", init_params={"std": 0.25})
+    res = propagate(net, batch=4096)
+    assert res.first_nonfinite_layer is None and np.isfinite(res.act_var).all()
+    assert res.first_grad_nonfinite_layer == 123
+    assert np.isnan(res.grad_var).all() and res.to_frame()["grad_w_var"].isna().all()
