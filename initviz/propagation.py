@@ -52,7 +52,8 @@ Forward statistics stop there (a vanished layer keeps its own statistics, a non-
 not), and the backward pass, which needs a^L, is skipped. Backward faults are recorded the same
 way, counting down from L (``grad_nonfinite_layer``, ``grad_vanished_layer``). Statistics are
 float64 and computed after scaling by max|·|, so float32 data near 3.4e38 never overflow in the
-statistic itself. No floating-point flags are consulted.
+statistic itself (in float64 runs, a second moment of values beyond ~1e154 exceeds float64 and is
+reported as +inf, never NaN). No floating-point flags are consulted.
 
 **Deadline.** ``deadline`` seconds after the call starts, checked between layers, the run stops and
 returns what it has with ``truncated=True`` and a ``reason``.
@@ -474,7 +475,9 @@ class _Run:
             (st["norm_ratio"][rep, i], st["norm_ratio_p05"][rep, i], st["norm_ratio_p95"][rep, i]) = _sample_stats(ratio)
             (st["layer_ratio"][rep, i], st["layer_ratio_p05"][rep, i], st["layer_ratio_p95"][rep, i]) = _sample_stats(layer_gain)
             msq = np.square(ratio) * (net.input_dim / net.widths[i])
-            st["msq_ratio"][rep, i], st["msq_ratio_var"][rep, i] = float(msq.mean()), float(msq.var())
+            finite = bool(np.isfinite(msq).all())  # float64 beyond ~1e154: the square itself is +inf
+            st["msq_ratio"][rep, i] = float(msq.mean())
+            st["msq_ratio_var"][rep, i] = float(msq.var()) if finite else math.inf
             if act.rails is not None:
                 st["saturated"][rep, i] = float(act.saturated(a).mean())
             if act.has_dead_units:
