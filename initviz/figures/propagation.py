@@ -31,7 +31,7 @@ from .charts import _groups, fig_curves
 LOG_SPAN = 10.0
 """An automatic log axis is used when the positive values span at least this factor (a decade)."""
 MAX_LOG_LABELS = 8
-"""A log axis spanning more decades than this is labelled every ⌈decades / 8⌉ decades."""
+"""A log axis is labelled at powers of ten, every ⌈decades / 8⌉ decades (at most ~8 labels)."""
 FAULT_LABEL_STEP = 0.09
 """Labels of several faults are stacked this far apart (fraction of the plot height)."""
 HIST_LAYERS = 5
@@ -207,8 +207,8 @@ def fig_layers(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, y_tit
                      x_title="layer l", y_title=y_title, title=title, log_y=use_log, lines=True,
                      measured=measured, predicted=predicted, height=height)
     fig.update_xaxes(range=[0.5, depth + 0.5] if depth > 1 else [0.5, 1.5])
-    if use_log and math.log10(span) > MAX_LOG_LABELS:  # one label every few decades, never a pile-up
-        fig.update_yaxes(dtick=math.ceil(math.log10(span) / MAX_LOG_LABELS), minor=dict(ticks="", showgrid=False))
+    if use_log:  # labels at powers of ten only (plotly's 2, 5 … mantissas read as values), never a pile-up
+        fig.update_yaxes(dtick=max(1, math.ceil(math.log10(span) / MAX_LOG_LABELS)), minor=dict(ticks="", showgrid=False))
     if log_y is False:  # fractions, spreads, correlations: 0 is part of the story
         fig.update_yaxes(rangemode="tozero")
     mark_faults(fig, faults, _colors(table, theory), depth=depth)

@@ -158,6 +158,7 @@ def _jacobian(settings: links.Settings) -> None:
     left, right = st.columns(2)
     with left:
         theory = table[["group", "depth", "theory_log10_sigma"]].rename(columns={"theory_log10_sigma": "median"})
+        theory = theory[theory["median"].notna()]  # a closed form for orthogonal weights only
         fig = fig_curves(table, theory, x="depth", y="median", lo="q05", hi="q95", lines=True,
                          x_title="depth l (layers multiplied)", y_title="log₁₀ σ (singular value of J)",
                          measured="median, bars 5–95 %", predicted="exact (orthogonal: σ = 1)",
@@ -166,8 +167,11 @@ def _jacobian(settings: links.Settings) -> None:
               caption=f"Mean over {JACOBIAN_SEEDS} networks of the median and the 5th/95th percentiles of log₁₀ σ.")
     with right:
         theory = table[["group", "depth", "theory_var_sq"]].rename(columns={"theory_var_sq": "var_sq"})
+        theory = theory[theory["var_sq"].notna()]
         fig = fig_curves(table, theory, x="depth", y="var_sq", lines=True, x_title="depth l (layers multiplied)",
                          y_title="variance of σ² over the spectrum", predicted="exact (Gaussian; orthogonal 0)",
-                         title="The spread of σ² grows like the depth")
+                         title="The spread of σ² grows with depth")
         chart(fig, table, key="jacobian_spread", name=f"{name}-spread",
-              caption="Spectral variance of σ² (mean over networks); line: the exact Wishart-product value.")
+              caption=f"Spectral variance of σ² (mean over {JACOBIAN_SEEDS} networks — a heavy-tailed statistic, so the "
+                      "points scatter around the line); line: its exact expectation for Gaussian weights "
+                      "(Wishart products; → L as n → ∞).")

@@ -178,7 +178,9 @@ def _controls(settings: links.Settings) -> None:
             control("compare")
             st.caption(f"Up to {links.MAX_COMPARED} more schemes, each at its default parameters (torch's defaults "
                        "for torch schemes: kaiming_* uses a = 0, i.e. gain √2), on the same network, seed and inputs. "
-                       "One colour per scheme on every chart.")
+                       "One colour per scheme on every chart. Schemes of the same base law (e.g. normal and "
+                       "xavier_normal) draw proportional weights from one seed, so their scale-free statistics "
+                       "can coincide and overlap exactly.")
 
 
 def _summary(settings, runs) -> None:
