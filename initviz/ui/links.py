@@ -200,6 +200,13 @@ def _nearest(options: tuple, value: float):
     return min(options, key=lambda o: (abs(o - value), o))
 
 
+def _word(text: str) -> str:
+    """``text`` trimmed and lower-cased if it is ASCII; other text is left as it is, so it matches no
+    option (``str.lower`` maps look-alikes such as the Kelvin sign "\u212a" to an ASCII "k", and
+    ``str.strip`` removes Unicode spaces)."""
+    return text.strip().lower() if text.isascii() else text
+
+
 def parse_value(param: Param, text: str) -> tuple[Any, Notice | None]:
     """Parse one raw value; always returns a valid value, plus a notice when it is not the one asked.
 
@@ -214,7 +221,7 @@ def parse_value(param: Param, text: str) -> tuple[Any, Notice | None]:
         return default, Notice(name, "empty value", fallback)
     kind = param.kind
     if kind in ("choice", "bool"):
-        word = text.strip().lower()
+        word = _word(text)
         if kind == "bool" and (word in _TRUE or word in _FALSE):
             return word in _TRUE, None
         if kind == "choice" and word in param.options:
@@ -222,7 +229,7 @@ def parse_value(param: Param, text: str) -> tuple[Any, Notice | None]:
         allowed = "true or false" if kind == "bool" else "one of " + ", ".join(param.options)
         return default, Notice(name, f"{shown(text)} is not {allowed}", fallback)
     if kind == "multi":
-        items = [w.strip().lower() for w in text.split(",")]
+        items = [_word(w) for w in text.split(",")]
         good = tuple(dict.fromkeys(w for w in items if w in param.options))
         bad = [w for w in items if w not in param.options]
         if len(good) < param.min_items:
