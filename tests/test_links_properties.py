@@ -1,0 +1,76 @@
+"""Properties of the link parser (issue 4), for every page, beyond tests/test_links.py:
+
+* any query in — real parameter names mixed with arbitrary ones, values drawn from the grammar's
+  edge cases and from arbitrary Unicode, repeated keys — gives a valid configuration out
+  (``links.validate`` accepts it), and the untrusted text in its notices is ASCII-escaped;
+* the canonical link of whatever was applied parses back to the very same configuration with no
+  notice (canonical → parse → the same configuration), and is a fixed point of parse ∘ canonical;
+* non-ASCII look-alikes never select an option, even where ``str.lower``/``str.strip`` would turn
+  them into one.
+"""
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from initviz.ui import links
+
+PAGES = sorted(links.SCHEMAS)
+TEMPLATE_UNICODE = {c for c in open(links.__file__, encoding="utf-8").read() if not c.isascii()}
+"""Non-ASCII characters of the module's own notice templates (—, ×, …): the only ones a notice may hold."""
+
+EDGE_VALUES = ("", " ", "0", "-0", "+1", "1e3", "1e309", "-1e309", "nan", "inf", "-inf", "0x10", "1_000", "١٢٣",
+               "５", " 5", "5 ", "5.0", ".", "--1", "1,5", "999999999999999999999", "-999999999", "true", "off",
+               "TANH", " relu ", "\u212aaiming_normal", "\u00a0relu", "normal,uniform", ",,", "%00", "\x00",
+               "[x](//evil.example)", "<img src=x onerror=alert(1)>", "$\\href{//e}{x}$", "a" * 300)
+"""Values at the edges of every grammar (numbers, floats, choices, lists, sizes, injection)."""
+
+
+def _names(page: str):
+    schema = links.SCHEMAS[page]
+    return st.one_of(st.sampled_from([p.name for p in schema.params]), st.sampled_from(sorted(links.STREAMLIT_RESERVED)),
+                     st.text(max_size=12))
+
+
+def _values(page: str):
+    schema = links.SCHEMAS[page]
+    options = [str(o) for p in schema.params for o in p.options] or ["x"]
+    return st.one_of(st.sampled_from(EDGE_VALUES), st.sampled_from(options), st.text(max_size=24),
+                     st.integers(-10 ** 12, 10 ** 12).map(str), st.floats(allow_nan=True).map(repr))
+
+
+def _raw(page: str):
+    """A query as ``st.query_params.get_all`` gives it: name → list of values (repeats included)."""
+    return st.dictionaries(_names(page), st.lists(_values(page), min_size=0, max_size=3), max_size=12)
+
+
+def _ascii_escaped(text: str) -> bool:
+    return all(c.isascii() or c in TEMPLATE_UNICODE for c in text)
+
+
+@pytest.mark.parametrize("page", PAGES)
+@hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_query_gives_a_valid_configuration_whose_canonical_link_round_trips(page, data):
+    raw = data.draw(_raw(page))
+    settings, notices = links.parse(page, raw)
+    assert links.validate(page, settings) == settings
+    assert all(_ascii_escaped(str(n)) for n in notices)
+    canonical = links.canonical(page, settings)
+    again, more = links.parse(page, canonical)
+    assert more == []
+    assert again == settings
+    assert links.canonical(page, again) == canonical
+
+
+@pytest.mark.parametrize(("name", "text"), [("scheme", "\u212aaiming_normal"), ("activation", "\u00a0relu"),
+                                            ("activation", "relu\u3000"), ("dtype", "ｆｌｏａｔ64")])
+def test_non_ascii_look_alikes_select_nothing(name, text):
+    settings, notices = links.parse("propagation", {name: [text]})
+    assert settings[name] == links.SCHEMAS["propagation"].by_name[name].default
+    assert [n.param for n in notices] == [name]
+
+
+def test_a_non_ascii_item_of_a_list_is_dropped_and_named():
+    settings, notices = links.parse("propagation", {"compare": ["kaiming_normal,\u212aaiming_uniform"]})
+    assert settings["compare"] == ("kaiming_normal",)
+    assert len(notices) == 1 and "\\u212aaiming_uniform" in str(notices[0])
