@@ -6,27 +6,14 @@ from urllib.parse import parse_qsl
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from initviz import Network, propagate
 from initviz.jacobian import jacobian_spectrum
 from initviz.ui import experiments as page
 from initviz.ui import links, nav
-from test_app_support import APP, TIMEOUT, all_finite, chart, text_of, trace
+from test_app_support import all_finite, chart, open_page as _open, text_of, trace
 
 PRESETS = {p.key: p for p in page.PRESETS}
-
-
-def _open(path: str, query: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page(f"initviz/ui/pages/{path}.py")
-    at.query_params.clear()
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
 
 
 def y_of(fig, name):
@@ -79,7 +66,7 @@ def _run(key: str, index: int = 0):
                      n_seeds=settings["n_seeds"])
 
 
-def _open_preset(key: str) -> AppTest:
+def _open_preset(key: str):
     return _open("propagation", PRESETS[key].query())
 
 

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from initviz import Network, predict, propagate
 from initviz.ui import links
-from test_app_support import APP, TIMEOUT, all_finite, chart, text_of, trace
+from test_app_support import all_finite, chart, open_page, text_of, trace
 
 FORWARD = ("preact_var", "act_var", "norm_ratio", "layer_ratio", "unit_spread")
 BACKWARD = ("grad_var", "grad_w_var", "grad_ratio", "grad_spread")
@@ -20,15 +20,7 @@ LINK = {"depth": "12", "width": "64", "in_width": "32", "activation": "relu", "s
 
 
 def _open(query: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page("initviz/ui/pages/propagation.py")
-    at.query_params.clear()
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return open_page("propagation", query)
 
 
 def y_of(fig, name):

@@ -4,6 +4,7 @@
   back into numpy arrays, recursively.
 * :func:`chart` finds a chart in an ``AppTest`` by its widget key and returns its decoded figure JSON.
 * :func:`numbers` walks every number of a figure (to prove that none is NaN or infinite).
+* :func:`open_page` opens a page with a link's query in an ``AppTest`` and checks it ran cleanly.
 """
 
 import base64
@@ -69,6 +70,22 @@ def numbers(obj):
 
 def all_finite(fig: dict) -> bool:
     return all(np.isfinite(v) for v in numbers(fig))
+
+
+def open_page(path: str, query: dict):
+    """An ``AppTest`` of page ``path`` opened with the link query ``query``, run, and checked to
+    have neither an exception nor an error on the page."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page(f"initviz/ui/pages/{path}.py")
+    at.query_params.clear()
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
 
 
 def text_of(at) -> str:
