@@ -33,6 +33,14 @@ NUMERIC_COLUMNS = ("gain", "std", "bound", "var_x_fan_in", "kurtosis")
 TABLE_HEIGHT = 460
 
 
+def _short(err: InitvizError) -> str:
+    """"Argument `shape` must have 3, 4 or 5 dimensions for dirac. Received: …" → "not for this shape:
+    must have 3, 4 or 5 dimensions for dirac"."""
+    text = str(err)
+    rule = text.split(" must ", 1)[-1].split(". Received:", 1)[0]
+    return f"not for this shape: must {rule}"
+
+
 def _display(table: pd.DataFrame) -> pd.DataFrame:
     """The table as text: 4 significant digits, a dash where a column does not apply."""
     shown = table.drop(columns="scheme").copy()
@@ -81,7 +89,7 @@ def scheme_table(shape: tuple[int, ...]) -> pd.DataFrame:
         try:
             w = s.law(shape, **params)
         except InitvizError as err:
-            rows.append({**row, "note": str(err)})
+            rows.append({**row, "note": _short(err)})
             continue
         spec = snippets.variance_spec(s.name, params)
         gain = math.sqrt(spec[0]) if spec else params.get("gain", math.nan)

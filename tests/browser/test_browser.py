@@ -1,0 +1,107 @@
+"""The app in a real browser: every page draws, a control redraws, a link round-trips, exports work.
+
+Also saves ``docs/screenshots/<page>.png`` for the README.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+import pytest
+
+import initviz.geometry as geo
+from browser_support import chart_data, choose, open_page, wait_hydrated, wait_idle
+from initviz.ui import nav
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "screenshots"
+
+
+def _query(url: str) -> dict:
+    return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def _heatmap(tab) -> np.ndarray:
+    wt_w = [t for t in chart_data(tab, "gram_heatmap") if t["type"] == "heatmap"][0]
+    return np.array(wt_w["z"], dtype=float)
+
+
+@pytest.mark.parametrize("entry", nav.PAGES, ids=[p.path for p in nav.PAGES])
+def test_each_page_loads_draws_and_is_screenshotted(page, entry):
+    page.goto(f"{page.base}/{entry.path}")
+    page.wait_for_selector(f"h1:has-text('{entry.title}')")
+    wait_idle(page)
+    charts = page.locator("[data-testid=stPlotlyChart]")
+    for i in range(charts.count()):  # every chart on the page is drawn (plotly made its SVG)
+        charts.nth(i).locator(".js-plotly-plot .main-svg").first.wait_for(state="attached")
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert urlsplit(page.url).path.rstrip("/").endswith(entry.path)
+    wait_hydrated(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{entry.path}.png"))
+
+
+def test_the_bare_url_opens_the_default_page_at_its_own_path(page):
+    page.goto(page.base)
+    page.wait_for_selector(f"h1:has-text('{nav.entry(nav.DEFAULT_PAGE).title}')")
+    wait_idle(page)
+    assert urlsplit(page.url).path == f"/{nav.DEFAULT_PAGE}"
+
+
+def test_a_control_change_redraws_the_chart_with_new_data(page):
+    open_page(page, "geometry", "gram_heatmap")
+    before = _heatmap(page)
+    choose(page, "gram_dist", "Rademacher ±s")
+    # wait for the new figure, not for "a chart": with ±1/√n entries every column has norm exactly 1
+    page.wait_for_function(
+        """() => { const el = document.querySelector('.st-key-gram_heatmap .js-plotly-plot');
+                   const z = el && el._fullData && el._fullData[0].z;
+                   return z && z.every((row, i) => Math.abs(row[i] - 1) < 1e-6); }""")
+    wait_idle(page)
+    after = _heatmap(page)
+    assert not np.array_equal(before, after)
+    np.testing.assert_allclose(np.diag(after), 1.0, atol=1e-6)
+    assert _query(page.url).get("gram_dist") == "rademacher"
+
+
+def test_a_link_round_trips_controls_and_numbers(page, browser):
+    open_page(page, "geometry?gram_dist=UNIFORM&gram_n=16&seed=3&bogus=1", "gram_heatmap")
+    assert _query(page.url) == {"gram_n": "16", "gram_dist": "uniform", "seed": "3"}
+    dist = page.locator(".st-key-gram_dist input")
+    dist.wait_for(state="visible")
+    assert dist.input_value() == "Uniform"
+    assert page.locator(".st-key-seed input").input_value() == "3"
+    assert "bogus" in page.locator(".st-key-link_notices").inner_text()
+    np.testing.assert_array_equal(_heatmap(page), geo.gram_matrix(16, 16, "uniform", seed=3))
+    shared = page.locator("[data-testid=stSidebar] [data-testid=stCode]").inner_text().strip()
+    assert shared == page.url
+    # the shared link, opened in a new session, shows the same controls and the same numbers
+    other = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+    other.base = page.base
+    other.set_default_timeout(90_000)
+    open_page(other, shared.split("/", 3)[3], "gram_heatmap")
+    assert _query(other.url) == _query(page.url)
+    np.testing.assert_array_equal(_heatmap(other), _heatmap(page))
+    other.context.close()
+
+
+def test_svg_download_from_the_modebar_and_csv_download(page, tmp_path):
+    open_page(page, "geometry", "angle_hist")
+    plot = page.locator(".st-key-angle_hist .js-plotly-plot")
+    plot.hover()
+    with page.expect_download() as info:
+        plot.locator(".modebar-btn[data-title='Download plot']").click()
+    svg = info.value
+    assert svg.suggested_filename == "geometry-angles-n100-seed0.svg"
+    text = Path(svg.path()).read_text()
+    assert text.lstrip().startswith("<svg") and "angle θ between the vectors" in text
+    with page.expect_download() as info:
+        page.locator(".st-key-angle_hist_csv button").click()
+    csv = info.value
+    assert csv.suggested_filename == "geometry-angles-n100-seed0.csv"
+    header = Path(csv.path()).read_text().splitlines()[0]
+    assert header.startswith("group,left,right,count,density")
