@@ -45,11 +45,27 @@ def test_each_page_loads_draws_and_is_screenshotted(page, entry):
     page.screenshot(path=str(SHOTS / f"{entry.path}.png"))
 
 
-def test_the_bare_url_opens_the_default_page_at_its_own_path(page):
-    page.goto(page.base)
+def test_the_bare_url_opens_the_default_page_at_its_own_path_keeping_the_query(page):
+    page.goto(f"{page.base}/?seed=5&bogus=1")
     page.wait_for_selector(f"h1:has-text('{nav.entry(nav.DEFAULT_PAGE).title}')")
     wait_idle(page)
     assert urlsplit(page.url).path == f"/{nav.DEFAULT_PAGE}"
+    assert _query(page.url) == {"seed": "5"}
+    assert "'bogus': not a parameter" in page.locator(".st-key-link_notices").inner_text()
+
+
+def test_settings_come_back_after_visiting_another_page(page):
+    open_page(page, "geometry?gram_dist=uniform", "gram_heatmap")
+    page.locator("[data-testid=stSidebarNav] a[href$='/initializers']").click()
+    page.wait_for_selector("h1:has-text('Initializers')")
+    wait_idle(page)
+    assert _query(page.url) == {}  # the navigation cleared the query; Initializers is at its defaults
+    page.locator("[data-testid=stSidebarNav] a[href$='/geometry']").click()
+    page.wait_for_selector("h1:has-text('Geometry')")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('gram_dist') === 'uniform'")
+    dist = page.locator(".st-key-gram_dist input")
+    dist.wait_for(state="visible")
+    assert dist.input_value() == "Uniform"
 
 
 def test_a_control_change_redraws_the_chart_with_new_data(page):
