@@ -198,3 +198,12 @@ def test_jacobian_table_gaussian_spreads_and_orthogonal_stays_at_one():
     width = (gauss["q95"] - gauss["q05"]).to_numpy()
     assert width[-1] > width[0] > 0  # the spread of log σ grows with depth
     np.testing.assert_allclose(gauss["theory_var_sq"], spec.theory_var_sq, rtol=1e-12)
+
+
+def test_log_ticks_label_plain_values_never_bare_mantissas():
+    few = fp.log_ticks(0.027, 1.0)  # 1.6 decades: 1-2-5 steps, written out
+    assert few["ticktext"] == ["0.02", "0.05", "0.1", "0.2", "0.5", "1"]
+    np.testing.assert_allclose(few["tickvals"], [0.02, 0.05, 0.1, 0.2, 0.5, 1.0])
+    assert fp.log_ticks(1.0, 1e80)["dtick"] == 10  # 80 decades: one label every 10, at most 8 labels
+    assert fp.log_ticks(1e-9, 1.0)["dtick"] == 2
+    assert "tickvals" not in fp.log_ticks(1e-9, 1.0)

@@ -31,7 +31,9 @@ from .charts import _groups, fig_curves
 LOG_SPAN = 10.0
 """An automatic log axis is used when the positive values span at least this factor (a decade)."""
 MAX_LOG_LABELS = 8
-"""A log axis is labelled at powers of ten, every ⌈decades / 8⌉ decades (at most ~8 labels)."""
+"""A log axis over many decades is labelled at powers of ten, every ⌈decades / 8⌉ decades."""
+FEW_DECADES = 3.0
+"""Up to this many decades a log axis is labelled at 1-2-5 steps instead."""
 FAULT_LABEL_STEP = 0.09
 """Labels of several faults are stacked this far apart (fraction of the plot height)."""
 HIST_LAYERS = 5
@@ -150,12 +152,26 @@ def pick_layers(depth: int, count: int = HIST_LAYERS) -> list[int]:
 
 # --- figures ----------------------------------------------------------------------------------------
 
-def _positive_span(*columns) -> float | None:
-    """max/min of the values when every one is finite and > 0 (None otherwise, or when empty)."""
+def _positive_range(*columns) -> tuple[float, float] | None:
+    """(min, max) of the values when every one is finite and > 0 (None otherwise, or when empty)."""
     values = np.concatenate([np.asarray(c, dtype=np.float64).ravel() for c in columns]) if columns else np.array([])
     if values.size == 0 or not np.all(np.isfinite(values)) or not np.all(values > 0):
         return None
-    return float(values.max() / values.min())
+    return float(values.min()), float(values.max())
+
+
+def log_ticks(lo: float, hi: float) -> dict:
+    """Tick settings of a log axis over [lo, hi], every label a plain value (plotly's own labels
+    between powers of ten are bare mantissas — "2", "5" — that read as values): 1-2-5 steps up to
+    ``FEW_DECADES``, powers of ten (one label every ⌈decades / MAX_LOG_LABELS⌉) beyond."""
+    decades = math.log10(hi / lo)
+    if decades > FEW_DECADES:
+        return dict(dtick=max(1, math.ceil(decades / MAX_LOG_LABELS)), minor=dict(ticks="", showgrid=False))
+    first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    steps = (1, 2, 5) if decades > 1 else (1, 1.5, 2, 3, 5, 7)
+    values = [m * 10.0 ** k for k in range(first, last + 1) for m in steps]
+    values = [v for v in values if lo / 1.5 <= v <= hi * 1.5]
+    return dict(tickvals=values, ticktext=[f"{v:.3g}" for v in values], minor=dict(ticks="", showgrid=False))
 
 
 def _colors(*frames: pd.DataFrame | None) -> dict[str, str]:
@@ -201,14 +217,14 @@ def fig_layers(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, y_tit
     columns = [table["value"], *([table["lo"], table["hi"]] if band else [])]
     if theory is not None:
         columns.append(theory["value"])
-    span = _positive_span(*columns)
-    use_log = span is not None and (log_y is True or (log_y is None and span >= LOG_SPAN))
+    bounds = _positive_range(*columns)
+    use_log = bounds is not None and (log_y is True or (log_y is None and bounds[1] >= LOG_SPAN * bounds[0]))
     fig = fig_curves(table, theory, x="layer", y="value", lo="lo" if band else None, hi="hi" if band else None,
                      x_title="layer l", y_title=y_title, title=title, log_y=use_log, lines=True,
                      measured=measured, predicted=predicted, height=height)
     fig.update_xaxes(range=[0.5, depth + 0.5] if depth > 1 else [0.5, 1.5])
-    if use_log:  # labels at powers of ten only (plotly's 2, 5 … mantissas read as values), never a pile-up
-        fig.update_yaxes(dtick=max(1, math.ceil(math.log10(span) / MAX_LOG_LABELS)), minor=dict(ticks="", showgrid=False))
+    if use_log:
+        fig.update_yaxes(**log_ticks(*bounds))
     if log_y is False:  # fractions, spreads, correlations: 0 is part of the story
         fig.update_yaxes(rangemode="tozero")
     mark_faults(fig, faults, _colors(table, theory), depth=depth)
@@ -297,4 +313,4 @@ def fig_layer_histograms(hist: pd.DataFrame, layers: list[int], *, x_title: str,
 
 
 __all__ = ["stat_table", "values_table", "fault_table", "depth_hist_table", "jacobian_table", "pick_layers", "mark_faults",
-           "fig_layers", "fig_depth_heatmap", "fig_layer_histograms", "LOG_SPAN"]
+           "fig_layers", "fig_depth_heatmap", "fig_layer_histograms", "log_ticks", "LOG_SPAN"]

@@ -683,9 +683,12 @@ def _constrain_propagation(settings: Settings) -> tuple[Settings, list[Notice]]:
 _BIAS_PARAM = Param("bias_value", "float", 0.05, "Bias value", lo=-BIAS_LIMIT, hi=BIAS_LIMIT,
                     when=(("bias", ("constant", "normal")),),
                     help="the constant of a constant bias, or the standard deviation of a normal bias")
-_COMPARE_PARAM = Param("compare", "multi", (), "Compare with (at their defaults)", options=_dense_schemes(),
-                       min_items=0, help=f"up to {MAX_COMPARED} more schemes, each at its default parameters, "
-                       "with the same seed, inputs and network")
+_COMPARE_PARAM = Param("compare", "multi", (), "Compare with other schemes (each at its default parameters)",
+                       options=_dense_schemes(), min_items=0,
+                       help=f"up to {MAX_COMPARED} more schemes on the same network, seed and inputs, one colour each "
+                       "on every chart; torch's defaults for torch schemes (kaiming_*: a = 0, gain √2). Schemes of "
+                       "the same base law (normal, xavier_normal) draw proportional weights from one seed, so "
+                       "their scale-free statistics can coincide exactly")
 
 
 def _propagation_schema() -> PageSchema:

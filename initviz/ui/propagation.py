@@ -112,21 +112,18 @@ def forward_limit(res: PropagationResult) -> int:
 # --- the page ------------------------------------------------------------------------------------------
 
 INTRO = (
-    "Layer *l* computes **h**ˡ = W_l **a**ˡ⁻¹ + **b**_l and **a**ˡ = φ(**h**ˡ), with W_l of shape "
-    "(n_l, n_l−1) (PyTorch layout) and **a**⁰ = **x**. If the weights have mean 0 and variance "
-    "s² = σ_w²/n_l−1 and the biases variance σ_b², the pre-activations of a wide layer are Gaussian "
-    "with a variance q that the *mean field* maps from layer to layer (Poole et al. 2016; "
-    "Schoenholz et al. 2017):")
+    "Layer *l* computes hˡ = W_l aˡ⁻¹ + b_l and aˡ = φ(hˡ) (W_l of shape n_l × n_l−1, PyTorch layout). "
+    "With weight variance s² = σ_w²/n_l−1 and bias variance σ_b², the *mean field* (Poole et al. 2016; "
+    "Schoenholz et al. 2017) carries the pre-activation variance q and the gradient from layer to layer:")
 INTRO_MATH = (r"q^{l} = \sigma_w^2\,\mathbb{E}_{z\sim\mathcal{N}(0,1)}\!\big[\phi(\sqrt{q^{l-1}}\,z)^2\big]"
               r" + \sigma_b^2,\qquad \mathbb{E}\big[(\partial_{h^{l-1}}L)^2\big] = "
               r"\sigma_w^2\,\mathbb{E}\big[\phi'(h^{l-1})^2\big]\;\mathbb{E}\big[(\partial_{h^{l}}L)^2\big].")
 INTRO_AFTER = (
-    "The forward multiplier is n·s² for a linear network and n·s²/2 for ReLU, so 1/√n (LeCun, or "
-    "Xavier on square layers) keeps a linear signal's scale and He's √2/√n a ReLU's. The backward "
-    "multiplier χ₁ = σ_w² E[φ′(h)²] decides whether gradients vanish (χ₁ < 1) or explode (χ₁ > 1). "
-    "**Points** are measured on sampled networks (in float32 or float64, as chosen); **lines** are the "
-    "mean-field prediction for the same network description. An overflow or a vanished signal is "
-    "marked at the layer where it happens; nothing past it is drawn.")
+    "A linear layer keeps the scale when n·s² = 1 (LeCun; Xavier on square layers), a ReLU layer when "
+    "n·s² = 2 (He); gradients vanish when χ₁ = σ_w² E[φ′(h)²] < 1 and explode when it is > 1. "
+    "**Points:** measured on sampled networks (float32 or float64); **lines:** the mean field for the same "
+    "network. An overflow or a vanished signal is marked at its layer; nothing past it is drawn. "
+    "The network is configured in the sidebar.")
 
 
 def render(settings: links.Settings) -> None:
@@ -134,6 +131,7 @@ def render(settings: links.Settings) -> None:
     st.latex(INTRO_MATH)
     st.markdown(INTRO_AFTER)
     _controls(settings)
+    control("compare")
     with guard("propagation: compute"):
         runs = runs_of(settings)
         _summary(settings, runs)
@@ -143,44 +141,34 @@ def render(settings: links.Settings) -> None:
 
 
 def _controls(settings: links.Settings) -> None:
+    """The network's controls, in the sidebar (the comparison stays above the charts)."""
     scheme, activation = settings["scheme"], settings["activation"]
-    with st.container(border=True, key="propagation_controls"):
-        net, init, inputs, compare = st.columns([1, 1, 1, 1.2])
-        with net:
-            st.markdown("**Network**")
-            control("depth")
-            control("width")
-            control("in_width")
-            control("activation")
-            act_param = get_activation(activation).spec.param_name
-            if act_param:
-                control(f"{activation}_{act_param}")
-        with init:
-            st.markdown("**Initialization**")
-            control("scheme")
-            for p in SCHEMES[scheme].params:
-                if p.name not in links.SCHEME_PARAM_HIDDEN:
-                    control(f"{scheme}_{p.name}", label=p.name)
-            control("bias")
-            if settings["bias"] in ("constant", "normal"):
-                control("bias_value", label="bias std" if settings["bias"] == "normal" else "bias constant")
-        with inputs:
-            st.markdown("**Inputs and sampling**")
-            control("inputs")
-            if settings["inputs"] == "correlated":
-                control("input_corr")
-            control("batch")
-            control("n_seeds")
-            control("seed")
-            control("dtype")
-        with compare:
-            st.markdown("**Compare schemes**")
-            control("compare")
-            st.caption(f"Up to {links.MAX_COMPARED} more schemes, each at its default parameters (torch's defaults "
-                       "for torch schemes: kaiming_* uses a = 0, i.e. gain √2), on the same network, seed and inputs. "
-                       "One colour per scheme on every chart. Schemes of the same base law (e.g. normal and "
-                       "xavier_normal) draw proportional weights from one seed, so their scale-free statistics "
-                       "can coincide and overlap exactly.")
+    with st.sidebar, st.container(key="propagation_controls"):
+        st.subheader("Network")
+        control("depth")
+        control("width")
+        control("in_width")
+        control("activation")
+        act_param = get_activation(activation).spec.param_name
+        if act_param:
+            control(f"{activation}_{act_param}")
+        st.subheader("Initialization")
+        control("scheme")
+        for p in SCHEMES[scheme].params:
+            if p.name not in links.SCHEME_PARAM_HIDDEN:
+                control(f"{scheme}_{p.name}", label=p.name)
+        control("bias")
+        if settings["bias"] in ("constant", "normal"):
+            control("bias_value", label="bias std" if settings["bias"] == "normal" else "bias constant")
+        st.subheader("Inputs and sampling")
+        control("inputs")
+        if settings["inputs"] == "correlated":
+            control("input_corr")
+        control("batch")
+        control("n_seeds")
+        control("seed")
+        control("dtype")
+        st.divider()
 
 
 def _summary(settings, runs) -> None:

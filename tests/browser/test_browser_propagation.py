@@ -1,0 +1,53 @@
+"""The Propagation and Experiments pages in a real browser: a preset link opens the phenomenon,
+and a control change redraws the Propagation charts with new data."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from browser_support import chart_data, choose, open_page, wait_idle
+from initviz.ui import experiments
+
+pytestmark = pytest.mark.browser
+
+
+def _query(url: str) -> dict:
+    return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def _vertical_lines(tab, key: str) -> list[float]:
+    """x of the vertical lines (fault marks) of chart ``key``, from plotly's laid-out figure."""
+    return tab.evaluate(
+        """key => { const el = document.querySelector(`.st-key-${key} .js-plotly-plot`);
+                    return (el && el._fullLayout ? el._fullLayout.shapes : []).map(s => s.x0); }""", key)
+
+
+def test_the_explosion_preset_link_opens_propagation_with_the_overflow_marked(page):
+    preset = next(p for p in experiments.PRESETS if p.key == "explosion")
+    open_page(page, "experiments", "jacobian_sigma")
+    page.locator(".st-key-preset_explosion [data-testid=stPageLink-NavLink]").click()
+    page.wait_for_selector(".st-key-act_var .js-plotly-plot .main-svg", state="attached")
+    page.wait_for_function(
+        """() => { const el = document.querySelector('.st-key-act_var .js-plotly-plot');
+                   return el && el._fullData && el._fullData.some(t => t.name === 'xavier_normal'); }""")
+    wait_idle(page)
+    assert urlsplit(page.url).path == "/propagation"
+    assert _query(page.url) == preset.query()
+    traces = {t["name"]: t for t in chart_data(page, "act_var")}
+    last = max(traces["normal"]["x"])
+    assert last in (27, 28) and len(traces["xavier_normal"]["x"]) == 100
+    assert _vertical_lines(page, "act_var") == [last + 1]
+
+
+def test_changing_the_activation_redraws_with_dead_units_and_updates_the_link(page):
+    open_page(page, "propagation", "saturated")
+    before = {t["name"]: t["y"] for t in chart_data(page, "act_var")}
+    choose(page, "activation", "relu")
+    page.wait_for_selector(".st-key-dead .js-plotly-plot .main-svg", state="attached")
+    wait_idle(page)
+    after = {t["name"]: t["y"] for t in chart_data(page, "act_var")}
+    assert after["measured"] != before["measured"]
+    assert page.locator(".st-key-saturated").count() == 0
+    assert _query(page.url) == {"activation": "relu"}
