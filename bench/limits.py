@@ -21,15 +21,16 @@ the standard-normal sampling rate in its dtype. Elementwise work (the activation
 the statistics) and input/probe draws are left out: the floor is what no implementation on this
 machine can beat without fewer products or faster sampling (e.g. parallel streams).
 
-For the geometry sweep, per matrix of size n (r(n) of them, every distribution)::
+For the geometry sweep (r(n) matrices of size n per distribution)::
 
-    floor = Σ_kinds Σ_n r(n)·[ n²/normal_rate + 2n³/peak_sq (+ 8n³/3 / peak_sq for orthogonal) ]
+    floor = Σ_kinds Σ_n r(n)·n² / normal_rate  +  Σ_n r(n)·(8/3)n³ / peak_sq   (orthogonal only)
 
-the draw and one Gram product WᵀW; for Haar-orthogonal W also a Householder QR with Q formed
-((4/3)n³ each, counted at GEMM speed, optimistic). peak_sq is the GEMM rate of a square
-:data:`SQUARE_N` product. The eigenvalue/norm part is not in the floor. initviz avoids the full
-Gram for n ≳ 1290 (an exact cheaper route plus a column subsample), so its ratio to this floor can
-fall below 1 — the floor is the straightforward computation's.
+drawing every matrix once, plus for Haar-orthogonal W the Householder QR of an n×n Gaussian and
+the forming of Q ((4/3)n³ flops each, counted at GEMM speed: optimistic), which no implementation
+of a Haar draw avoids. No Gram product is counted: at large n, initviz measures the entrywise
+deviation without forming WᵀW (an exact identity plus an unbiased column subsample, see
+``initviz.geometry``), so a 2n³ term would not be a lower bound. peak_sq is the GEMM rate of a
+square :data:`SQUARE_N` product.
 """
 
 from __future__ import annotations
@@ -109,10 +110,8 @@ def geometry_limits(sweep: GeometrySweep, repeats: int) -> dict:
     peak = square["gflops"] * 1e9
     rates = rng_rates(SQUARE_N * SQUARE_N, sweep.dtype, repeats)
     entries = sum(sweep.repeats(n) * n * n for n in sweep.dims) * len(sweep.kinds)
-    flops = sum(sweep.repeats(n) * 2.0 * n ** 3 for n in sweep.dims) * len(sweep.kinds)
-    if "orthogonal" in sweep.kinds:
-        flops += sum(sweep.repeats(n) * 8.0 / 3.0 * n ** 3 for n in sweep.dims)
-    gemm_s, sample_s = flops / peak, entries / rates["normal"]
+    qr_flops = sum(sweep.repeats(n) * 8.0 / 3.0 * n ** 3 for n in sweep.dims) if "orthogonal" in sweep.kinds else 0.0
+    gemm_s, sample_s = qr_flops / peak, entries / rates["normal"]
     return {"products": [square], "peak_gflops": peak / 1e9, "rng": rates, "gemm_s": gemm_s,
             "sample_s": sample_s, "floor_s": gemm_s + sample_s}
 

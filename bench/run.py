@@ -1,19 +1,21 @@
 """``make bench``: initviz against a PyTorch notebook and against the machine's limits, in one run.
 
-For each propagation workload (W1–W3, :mod:`bench.workloads`) it times, back to back so a shared
-machine's load drifts as little as possible between them:
+For each propagation workload (W1–W3, :mod:`bench.workloads`) it times, **in alternation** (one
+call of each per round, so that on a shared machine every side sees the same load):
 
 1. ``initviz.propagate(Network.mlp(...), batch, seed, dtype, backward=True, weight_grad=True)`` —
-   network construction included, numpy's default BLAS threads;
-2. the PyTorch notebook (:mod:`bench.torch_reference`) in a subprocess run by an interpreter that
-   has torch: ``$INITVIZ_TORCH_PYTHON``, else this interpreter, else ``python3`` on the PATH; when
-   none has torch the bench says so and goes on without it;
-3. the machine's limits at the workload's shapes and its physical floor (:mod:`bench.limits`).
+   network construction included — with numpy's default BLAS threads (the figure the targets
+   use) and with one BLAS thread (what ``app.py`` sets for the app);
+2. the PyTorch notebook (:mod:`bench.torch_reference`), whole runs and model building alone, in a
+   worker process run by an interpreter that has torch: ``$INITVIZ_TORCH_PYTHON``, else this
+   interpreter, else ``python3`` on the PATH; when none has torch the bench says so and goes on;
 
+then the machine's limits at the workload's shapes and its physical floor (:mod:`bench.limits`).
 Then the geometry sweep (``initviz.geometry.gram_sweep`` per distribution, n = 8 … 4096, against
-the notebook's sweep and its floor), the default Propagation page's computation under the app's
-own setting of one BLAS thread (``app.py``), and the browser measurements (:mod:`bench.browser`).
-Every figure is the median of k timed calls after a warm-up (:mod:`bench.timing`).
+the notebook's sweep and the floor), the default Propagation page's computation (its link
+schema's defaults) with one BLAS thread as in the app, and the browser figures
+(:mod:`bench.browser`). Every figure is the median of k timed calls after a warm-up
+(:mod:`bench.timing`). A size initviz refuses (its explicit limits) is reported as refused.
 
 It prints absolute times, the ratios of issue 5 with PASS/FAIL per target, and writes everything
 to ``bench/results/latest.json`` (git-ignored). Targets are benchmarks, not tests: the exit
@@ -37,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from . import limits
-from .timing import BUDGET_S, FULL_REPEATS, QUICK_REPEATS, time_calls
+from .timing import BUDGET_S, FULL_REPEATS, QUICK_REPEATS, SelfTimed, time_interleaved
 from .workloads import GEOMETRY, TARGETS, WORKLOADS, GeometrySweep, Workload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,8 +47,6 @@ RESULTS = ROOT / "bench" / "results" / "latest.json"
 TORCH_ENV = "INITVIZ_TORCH_PYTHON"
 QUICK_BUDGET_S = 10.0
 """Time budget of one measurement with ``--quick`` (seconds of timed calls)."""
-TORCH_TIMEOUT_S = 900
-"""The torch subprocess is stopped after this long (per workload)."""
 PARTS = (*WORKLOADS, GEOMETRY.name, "page")
 """What ``--only`` can name (the browser is switched off by ``--no-browser``)."""
 
@@ -73,55 +73,138 @@ def torch_python() -> tuple[str | None, str]:
     return None, f"torch is not importable ({where}); install torch or set {TORCH_ENV}"
 
 
-def run_torch(python: str, only: list[str], repeats: int, budget: float) -> dict:
-    """Time the notebook on ``only`` in a subprocess; its JSON, or {"error": ...}."""
-    cmd = [python, "-m", "bench.torch_reference", "time", "--only", ",".join(only), "--repeats", str(repeats),
-           "--budget", str(budget)]
+class TorchError(RuntimeError):
+    """The notebook failed (its message) or its worker died."""
+
+
+class TorchWorker:
+    """``python -m bench.torch_reference serve`` in a subprocess; :meth:`call` times one call there."""
+
+    def __init__(self, python: str):
+        self.python = python
+        self.proc = subprocess.Popen([python, "-m", "bench.torch_reference", "serve"], cwd=ROOT, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.hello = self._read()
+
+    def _read(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise TorchError(f"the torch worker exited ({self.proc.wait()})")
+        return json.loads(line)
+
+    def call(self, op: str, name: str) -> SelfTimed:
+        """Seconds of one ``op`` ("run" or "build") of workload ``name``, measured in the worker."""
+        try:
+            self.proc.stdin.write(json.dumps({"op": op, "name": name}) + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            raise TorchError(f"the torch worker exited ({self.proc.wait()})") from None
+        reply = self._read()
+        if "error" in reply:
+            raise TorchError(reply["error"])
+        return SelfTimed(reply["seconds"])
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def measure(fns: dict, torch_fns: dict, repeats: int, budget: float) -> tuple[dict, dict]:
+    """:func:`time_interleaved` of ``fns`` and ``torch_fns`` together; if the notebook fails, the
+    others are timed alone and every torch entry holds ``{"error": message}``."""
     try:
-        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=TORCH_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        return {"error": f"timed out after {TORCH_TIMEOUT_S} s"}
-    if done.returncode != 0:
-        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
-    return json.loads(done.stdout)
+        return time_interleaved({**fns, **torch_fns}, repeats, warmup=1, budget=budget), {}
+    except TorchError as exc:
+        return time_interleaved(fns, repeats, warmup=1, budget=budget), {k: {"error": str(exc)} for k in torch_fns}
 
 
 # --- the initviz side -------------------------------------------------------------------------------
 
-def time_propagation(w: Workload, repeats: int, budget: float) -> dict:
-    """Median seconds of ``initviz.propagate`` on ``w`` (network built inside), or the refusal
-    (initviz checks its limits before any work, so a refusal costs nothing)."""
+def _one_blas_thread(fn):
+    """``fn`` run with one BLAS thread, as ``app.py`` runs every computation."""
+    from threadpoolctl import ThreadpoolController
+    controller = ThreadpoolController()
+
+    def call():
+        with controller.limit(limits=1, user_api="blas"):
+            return fn()
+    return call
+
+
+def propagation_call(w: Workload):
+    """(``propagate`` on ``w`` with its network built inside, None) — or (None, initviz's refusal).
+    The check runs the call once (initviz checks its limits before any work)."""
     import initviz as iv
 
+    def call():
+        return iv.propagate(iv.Network.mlp(**w.network_kwargs()), **w.propagate_kwargs())
     try:
-        return time_calls(lambda: iv.propagate(iv.Network.mlp(**w.network_kwargs()), **w.propagate_kwargs()),
-                          repeats, warmup=1, budget=budget)
+        call()
     except iv.InitvizError as exc:
-        return {"refused": str(exc)}
+        return None, str(exc)
+    return call, None
 
 
-def time_geometry(sweep: GeometrySweep, repeats: int, budget: float) -> dict:
-    """Median seconds of ``gram_sweep`` per distribution to the sweep's largest n. A distribution
-    initviz refuses at that size is timed to the largest n it accepts and marked ``partial``."""
+def sweep_calls(sweep: GeometrySweep) -> dict:
+    """Per distribution: ``gram_sweep`` to the largest n initviz accepts, with that n and the
+    refusal of the larger sizes (if any)."""
     from initviz import InitvizError, geometry
 
-    kinds = {}
+    out = {}
     for kind in sweep.kinds:
         dims, refusal = sweep.dims, None
         while dims:
+            def call(dims=dims, kind=kind):
+                return geometry.gram_sweep(dims=dims, ensembles=(kind,), repeats=sweep.max_repeats, seed=0,
+                                           dtype=sweep.dtype)
             try:
-                entry = time_calls(lambda: geometry.gram_sweep(dims=dims, ensembles=(kind,), repeats=sweep.max_repeats,
-                                                               seed=0, dtype=sweep.dtype), repeats, warmup=1, budget=budget)
-            except InitvizError as exc:  # checked before any work
+                call()  # limits are checked before any work
+            except InitvizError as exc:
                 refusal, dims = refusal or str(exc), dims[:-1]
                 continue
-            kinds[kind] = {**entry, "largest_n": dims[-1], "partial": dims != sweep.dims, "refusal": refusal}
+            out[kind] = {"call": call, "largest_n": dims[-1], "partial": dims != sweep.dims, "refusal": refusal}
             break
         else:
-            kinds[kind] = {"refused": refusal}
-    timed = [k for k in kinds.values() if "median" in k]
-    complete = len(timed) == len(sweep.kinds) and not any(k["partial"] for k in timed)
-    return {"kinds": kinds, "median": sum(k["median"] for k in timed), "complete": complete}
+            out[kind] = {"call": None, "refused": refusal}
+    return out
+
+
+def run_workload(w: Workload, worker: TorchWorker | None, repeats: int, budget: float) -> dict:
+    """initviz (default threads and one thread) and the notebook in alternation, then the limits."""
+    call, refusal = propagation_call(w)
+    fns = {} if call is None else {"initviz": call, "initviz_1thread": _one_blas_thread(call)}
+    torch_fns = {} if worker is None else {"torch": lambda: worker.call("run", w.name),
+                                           "torch_build": lambda: worker.call("build", w.name)}
+    timed, failed = measure(fns, torch_fns, repeats, budget)
+    entry = {"describe": w.describe(), **timed, **failed}
+    if refusal:
+        entry["initviz"] = {"refused": refusal}
+    if worker is None:
+        entry["torch"] = {"absent": True}
+    entry["limits"] = limits.workload_limits(w, repeats)
+    return entry
+
+
+def run_geometry(sweep: GeometrySweep, worker: TorchWorker | None, repeats: int, budget: float) -> dict:
+    """initviz's sweep per distribution and the notebook's whole sweep in alternation, the floor."""
+    calls = sweep_calls(sweep)
+    fns = {kind: c["call"] for kind, c in calls.items() if c["call"] is not None}
+    torch_fns = {} if worker is None else {"torch": lambda: worker.call("run", sweep.name)}
+    timed, failed = measure(fns, torch_fns, repeats, budget)
+    kinds = {kind: {**{k: v for k, v in c.items() if k != "call"}, **timed.get(kind, {})} for kind, c in calls.items()}
+    complete = all("median" in k and not k["partial"] for k in kinds.values())
+    total = sum(k["median"] for k in kinds.values() if "median" in k)
+    return {"initviz": {"kinds": kinds, "median": total, "complete": complete},
+            "torch": failed.get("torch") or timed.get("torch") or {"absent": True},
+            "limits": limits.geometry_limits(sweep, repeats)}
 
 
 def page_calls() -> tuple[list[tuple[dict, dict]], str]:
@@ -147,21 +230,18 @@ def page_calls() -> tuple[list[tuple[dict, dict]], str]:
     return calls, what
 
 
-def time_page(repeats: int, budget: float) -> dict:
+def run_page(repeats: int, budget: float) -> dict:
     """The default Propagation page's compute (every ``propagate`` it makes, networks built inside)
-    with one BLAS thread, as ``app.py`` runs it, and for comparison with numpy's default threads."""
+    with one BLAS thread, as ``app.py`` runs it, and with numpy's default threads, alternating."""
     import initviz as iv
-    from threadpoolctl import threadpool_limits
 
     calls, what = page_calls()
 
     def once():
         return [iv.propagate(iv.Network.mlp(**net), **run) for net, run in calls]
 
-    with threadpool_limits(limits=1):
-        one = time_calls(once, repeats, warmup=1, budget=budget)
-    every = time_calls(once, repeats, warmup=1, budget=budget)
-    return {**one, "default_threads": every["median"], "what": what}
+    timed = time_interleaved({"one": _one_blas_thread(once), "default": once}, repeats, warmup=1, budget=budget)
+    return {**timed["one"], "default_threads": timed["default"]["median"], "what": what}
 
 
 # --- the report ---------------------------------------------------------------------------------------
@@ -213,7 +293,8 @@ def verdicts(results: dict) -> list[dict]:
         if name not in work:
             continue
         entry = work[name]
-        note = entry["initviz"].get("refused") or entry["torch"].get("absent") or entry["torch"].get("error") or ""
+        note = (entry["initviz"].get("refused") or entry["torch"].get("error")
+                or ("torch absent" if entry["torch"].get("absent") else ""))
         speedup = _ratio(entry["torch"].get("median"), entry["initviz"].get("median"))
         if "refused" in entry["initviz"]:
             rows.append({"target": f"{name} speed-up vs notebook", "value": None, "bound": TARGETS[key],
@@ -284,8 +365,9 @@ def _fmt_bound(row) -> str:
 
 def _table_row(name: str, entry: dict, what: str) -> str:
     ours, torch_, floor = entry["initviz"].get("median"), entry["torch"].get("median"), entry["limits"]["floor_s"]
+    one = entry.get("initviz_1thread", {}).get("median")
     speed, over = _ratio(torch_, ours), _ratio(ours, floor)
-    return (f"{name:<9}{_fmt_s(ours):>11}{_fmt_s(torch_):>11}{_fmt_s(floor):>11}"
+    return (f"{name:<9}{_fmt_s(ours):>11}{_fmt_s(one):>11}{_fmt_s(torch_):>11}{_fmt_s(floor):>11}"
             f"{(f'{speed:.2f}×' if speed else '—'):>10}{(f'{over:.2f}×' if over else '—'):>9}  {what}")
 
 
@@ -294,18 +376,19 @@ def report(results: dict) -> str:
     m = results["machine"]
     lines = [f"initviz bench — {m['date']}, commit {m['commit']}{' (initviz modified)' if m['dirty'] else ''}",
              f"machine: {m['nproc']} × {m['cpu']}, numpy {m['numpy']} ({m['blas']}; {', '.join(m['blas_runtime'])}), "
-             f"load average {m['load_average'][0]:.2f} at start",
+             f"load average {m['load_average'][0]:.2f} at start, {m['load_average_end'][0]:.2f} at the end",
              f"torch: {results['torch_status']}", ""]
     for row in results.get("peaks", []):
         lines.append(f"limits {row['dtype']}: GEMM {limits.SQUARE_N}² {row['square_gflops']:.1f} GFLOP/s; "
                      f"RNG normal {row['normal'] / 1e6:.0f} M/s, uniform {row['uniform'] / 1e6:.0f} M/s")
-    header = f"{'workload':<9}{'initviz':>11}{'notebook':>11}{'floor':>11}{'speed-up':>10}{'/ floor':>9}  what"
+    header = (f"{'workload':<9}{'initviz':>11}{'1 thread':>11}{'notebook':>11}{'floor':>11}{'speed-up':>10}"
+              f"{'/ floor':>9}  what")
     lines += ["", header, "-" * len(header)]
     for name, entry in results.get("workloads", {}).items():
         what = entry["describe"] + ("  [initviz refuses: see targets]" if "refused" in entry["initviz"] else "")
         lines.append(_table_row(name, entry, what))
         lim = entry["limits"]
-        build = entry["torch"].get("build_init")
+        build = entry.get("torch_build", {}).get("median")
         lines.append(f"{'':<9}floor = GEMM {_fmt_s(lim['gemm_s'])} (peak {lim['peak_gflops']:.1f} GFLOP/s at its "
                      f"shapes) + sampling {_fmt_s(lim['sample_s'])} ({lim['rng']['normal'] / 1e6:.0f} M normals/s)"
                      + (f"; notebook build+init {_fmt_s(build)}" if build else ""))
@@ -317,8 +400,8 @@ def report(results: dict) -> str:
         lines.append(f"{'':<9}initviz per distribution: {', '.join(parts)}")
     if "page" in results:
         p = results["page"]
-        lines.append(f"{'page':<9}{_fmt_s(p.get('median')):>11}{'':>11}{'':>11}{'':>10}{'':>9}  "
-                     f"1 BLAS thread (default threads: {_fmt_s(p['default_threads'])}); {p['what']}")
+        lines.append(f"{'page':<9}{_fmt_s(p['default_threads']):>11}{_fmt_s(p['median']):>11}{'':>11}{'':>11}"
+                     f"{'':>10}{'':>9}  {p['what']}")
     browser = results.get("browser")
     if browser and "pages" in browser:
         lines += ["", "browser (Chromium): page load → first chart, control change → redrawn chart, bytes per chart"]
@@ -357,37 +440,42 @@ def main(argv=None) -> int:
 
     python, how = (None, "skipped (--no-torch)") if args.no_torch else torch_python()
     results = {"machine": machine(), "repeats": repeats, "quick": args.quick, "torch_python": python}
-    results["torch_status"] = how if python is None else f"{python} ({how})"
-    print(f"initviz bench: {len(only)} part(s), {repeats} timed calls each after a warm-up; torch: "
-          f"{results['torch_status']}", flush=True)
+    worker = None
+    if python is not None:
+        try:
+            worker = TorchWorker(python)
+            how = (f"torch {worker.hello['torch']} ({worker.hello['threads']} threads, python "
+                   f"{worker.hello['python']}) via {python}")
+        except TorchError as exc:
+            how = f"{python} has torch but its worker failed to start: {exc}"
+    results["torch_status"] = how
+    print(f"initviz bench: {', '.join(only)}{'' if args.no_browser else ', browser'}; {repeats} timed calls "
+          f"after a warm-up; torch: {how}", flush=True)
     results["peaks"] = limits.peak_table(repeats)
-
-    def torch_side(name: str) -> dict:
-        if python is None:
-            return {"absent": results["torch_status"]}
-        out = run_torch(python, [name], repeats, budget)
-        if "error" in out:
-            return out
-        results["torch_status"] = f"torch {out['torch']} ({out['threads']} threads) via {python}"
-        return out["results"][name]
-
-    results["workloads"] = {}
-    for name in (n for n in WORKLOADS if n in only):
-        w = WORKLOADS[name]
-        print(f"  {name}: {w.describe()} …", flush=True)
-        results["workloads"][name] = {"describe": w.describe(), "initviz": time_propagation(w, repeats, budget),
-                                      "torch": torch_side(name), "limits": limits.workload_limits(w, repeats)}
-    if GEOMETRY.name in only:
-        print(f"  {GEOMETRY.name}: geometry sweep, {GEOMETRY.describe()} …", flush=True)
-        results["G"] = {"initviz": time_geometry(GEOMETRY, repeats, budget), "torch": torch_side(GEOMETRY.name),
-                        "limits": limits.geometry_limits(GEOMETRY, repeats)}
+    try:
+        results["workloads"] = {}
+        for name in (n for n in WORKLOADS if n in only):
+            w = WORKLOADS[name]
+            print(f"  {name}: {w.describe()} …", flush=True)
+            if worker is not None and not worker.alive:  # e.g. killed for memory: a fresh one
+                worker = TorchWorker(python)
+            results["workloads"][name] = run_workload(w, worker, repeats, budget)
+        if GEOMETRY.name in only:
+            print(f"  {GEOMETRY.name}: geometry sweep, {GEOMETRY.describe()} …", flush=True)
+            if worker is not None and not worker.alive:
+                worker = TorchWorker(python)
+            results["G"] = run_geometry(GEOMETRY, worker, repeats, budget)
+    finally:
+        if worker is not None:
+            worker.close()
     if "page" in only:
         print("  page: default Propagation page compute …", flush=True)
-        results["page"] = time_page(repeats, budget)
+        results["page"] = run_page(repeats, budget)
     if not args.no_browser:
         print("  browser: streamlit + Chromium …", flush=True)
         from . import browser
         results["browser"] = browser.measure(quick=args.quick)
+    results["machine"]["load_average_end"] = list(os.getloadavg())
     results["verdicts"] = verdicts(results)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """The PyTorch notebook a competent user would write instead of initviz — the bench's reference.
 
 Runs under any interpreter that has torch (not the project venv): ``make bench`` starts it as a
-subprocess (``bench.run.torch_python``) and reads one JSON document from its standard output.
+subprocess (``bench.run.torch_python``) and asks it to time one call at a time (:func:`serve`),
+alternating with initviz's calls.
 
 Propagation (:func:`build_model` + :func:`layer_statistics`): an ``nn.Sequential`` of
 ``nn.Linear(n, n, bias=False)`` + ``nn.Tanh()`` initialised with ``nn.init.xavier_normal_(weight,
@@ -22,7 +23,7 @@ G = W.T @ W, D = G − I; the mean of D² over all entries, over the diagonal an
 
 Command line::
 
-    python -m bench.torch_reference time [--only W1,W3,G] [--repeats 7] [--warmup 1] [--budget 30]
+    python -m bench.torch_reference serve   # timing requests as JSON lines (see :func:`serve`)
     python -m bench.torch_reference stats A.npz [B.npz …]   # injected x, W_1..W_L, g → statistics
 
 ``stats`` reads ``x`` (B, n_0), ``probe`` (B, n_L), ``W1`` … ``WL`` (torch layout) and
@@ -37,12 +38,12 @@ import argparse
 import json
 import math
 import sys
+import time
 
 import numpy as np
 import torch
 from torch import nn
 
-from .timing import BUDGET_S, FULL_REPEATS, time_calls
 from .workloads import GEOMETRY, SEED, WORKLOADS, GeometrySweep, Workload
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "linear": nn.Identity}
@@ -96,14 +97,19 @@ def layer_statistics(model: nn.Sequential, x: torch.Tensor, probe: torch.Tensor)
     return rows
 
 
-def notebook_run(w: Workload) -> list[dict]:
-    """One run of workload ``w`` as the notebook does it (model built and initialised afresh)."""
+def notebook_model(w: Workload) -> nn.Sequential:
+    """The notebook's model for workload ``w``, built and initialised."""
     gain = dict(w.init_params)["gain"]
 
     def init_weight(linear, index):
         nn.init.xavier_normal_(linear.weight, gain=gain)
 
-    model = build_model([(w.width, w.width)] * w.depth, w.activation, init_weight)
+    return build_model([(w.width, w.width)] * w.depth, w.activation, init_weight)
+
+
+def notebook_run(w: Workload) -> list[dict]:
+    """One run of workload ``w`` as the notebook does it (model built and initialised afresh)."""
+    model = notebook_model(w)
     x = torch.randn(w.batch, w.width)
     probe = torch.randn(w.batch, w.width)
     return layer_statistics(model, x, probe)
@@ -148,23 +154,32 @@ def gram_sweep(sweep: GeometrySweep) -> list[dict]:
 
 # --- command line ---------------------------------------------------------------------------------
 
-def _time(only: list[str], repeats: int, warmup: int, budget: float) -> dict:
+OPS = {"run": lambda name: gram_sweep(GEOMETRY) if name == GEOMETRY.name else notebook_run(WORKLOADS[name]),
+       "build": lambda name: notebook_model(WORKLOADS[name])}
+"""What ``serve`` can time: a whole run of a workload (or the sweep), or building its model alone."""
+
+
+def serve(requests, replies) -> None:
+    """Answer timing requests, one JSON object per line: first a greeting ``{"torch", "threads",
+    "python"}``, then for each ``{"op": "run" | "build", "name": <workload>}`` the seconds of one
+    call, ``{"seconds": s}`` (or ``{"error": message}``), until the input ends. The caller
+    alternates these calls with initviz's, so both see the same load on a shared machine."""
     torch.manual_seed(SEED)
-    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "python": sys.version.split()[0],
-           "results": {}}
-    for name in only:
-        if name == GEOMETRY.name:
-            out["results"][name] = time_calls(lambda: gram_sweep(GEOMETRY), repeats, warmup, budget)
-            continue
-        w = WORKLOADS[name]
-        gain = dict(w.init_params)["gain"]
-        entry = time_calls(lambda: notebook_run(w), repeats, warmup, budget)
-        # the parts, for the report: building + initialising the model alone
-        entry["build_init"] = time_calls(
-            lambda: build_model([(w.width, w.width)] * w.depth, w.activation,
-                                lambda lin, i: nn.init.xavier_normal_(lin.weight, gain=gain)), repeats, 1, budget)["median"]
-        out["results"][name] = entry
-    return out
+
+    def reply(obj):
+        replies.write(json.dumps(obj) + "\n")
+        replies.flush()
+
+    reply({"torch": torch.__version__, "threads": torch.get_num_threads(), "python": sys.version.split()[0]})
+    for line in requests:
+        try:
+            request = json.loads(line)
+            op = OPS[request["op"]]
+            start = time.perf_counter()
+            op(request["name"])
+            reply({"seconds": time.perf_counter() - start})
+        except Exception as exc:  # noqa: BLE001 — reported to the caller, who shows it in the table
+            reply({"error": f"{type(exc).__name__}: {exc}"})
 
 
 def _stats(paths: list[str]) -> dict:
@@ -188,23 +203,14 @@ def _case_stats(path: str) -> list[dict]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.torch_reference", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    timing = sub.add_parser("time", help="time the notebook on the workloads; JSON on stdout")
-    timing.add_argument("--only", default=",".join([*WORKLOADS, GEOMETRY.name]))
-    timing.add_argument("--repeats", type=int, default=FULL_REPEATS)
-    timing.add_argument("--warmup", type=int, default=1)
-    timing.add_argument("--budget", type=float, default=BUDGET_S, help="seconds of timed calls per measurement")
+    sub.add_parser("serve", help="time notebook calls on request (JSON lines on stdin/stdout)")
     stats = sub.add_parser("stats", help="statistics of injected arrays (.npz files); JSON on stdout")
     stats.add_argument("arrays", nargs="+")
     args = parser.parse_args(argv)
-    if args.command == "time":
-        only = [name.strip() for name in args.only.split(",") if name.strip()]
-        unknown = [name for name in only if name not in WORKLOADS and name != GEOMETRY.name]
-        if unknown:
-            parser.error(f"--only: unknown workload(s) {unknown}; known: {[*WORKLOADS, GEOMETRY.name]}")
-        result = _time(only, args.repeats, args.warmup, args.budget)
-    else:
-        result = _stats(args.arrays)
-    json.dump(result, sys.stdout)
+    if args.command == "serve":
+        serve(sys.stdin, sys.stdout)
+        return 0
+    json.dump(_stats(args.arrays), sys.stdout)
     sys.stdout.write("\n")
     return 0
 
