@@ -64,8 +64,8 @@ def test_the_page_opens_with_every_chart_finite_and_exportable(default):
         assert fig["data"] and all_finite(fig), key
         opts = fig["config"]["toImageButtonOptions"]
         assert opts["format"] == "svg" and opts["scale"] >= 2
-        assert opts["filename"].startswith(f"propagation-{key.replace('_', '_')}") or "hist" in opts["filename"]
-        assert "xavier_normal" in opts["filename"] and "L20" in opts["filename"]
+        what = {"hist_heatmap": "hist-act", "hist_layers": "hist-layers-act"}.get(key, key)
+        assert opts["filename"] == f"propagation-{what}-xavier_normal-tanh-L20-n256-float32-seed0"
     assert len(default.get("plotly_chart")) == len(keys)
     assert len(default.get("download_button")) == len(keys)
     assert "dead" not in [c.proto.id.rsplit("-", 1)[-1] for c in default.get("plotly_chart")]  # tanh: saturation
