@@ -66,9 +66,11 @@ measured on the development machine; ``orthogonal`` is :func:`draw_cost`'s QR te
 ORTHOGONAL_COST_BASE, ORTHOGONAL_COST_PER_DIM = 2.0, 1.0 / 60.0
 """An orthogonal (m, n) draw costs ≈ (2 + min(m, n)/60) per entry (Householder QR, ~n³ flops)."""
 
-MAX_STORE_BYTES = 2 ** 26
-"""Most bytes of weights and pre-activations kept for the backward pass (64 MiB); longer
-networks are checkpointed and recomputed segment by segment."""
+MAX_STORE_BYTES = 2 ** 27
+"""Most bytes of weights and pre-activations kept for the backward pass (128 MiB: W1 of the bench,
+50 layers of 512×512 at batch 512 in float32, needs 100 MiB and is then never redrawn — redrawing
+its first 32 layers cost ~30 % of its CPU time at 64 MiB); longer networks are checkpointed and
+recomputed segment by segment."""
 
 MAX_BINS = 512
 """Most histogram bins per layer."""
