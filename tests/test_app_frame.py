@@ -4,7 +4,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from initviz.ui import links, nav
-from test_app_support import APP, TIMEOUT, text_of
+from test_app_support import APP, TIMEOUT, open_page, text_of
 
 GEOMETRY = "initviz/ui/pages/geometry.py"
 INITIALIZERS = "initviz/ui/pages/initializers.py"
@@ -28,20 +28,8 @@ def test_bare_url_opens_the_default_page_with_defaults_and_a_clean_url():
     assert len(at.get("plotly_chart")) > 0  # meaningful charts at once
 
 
-def _geometry_with(query: dict) -> AppTest:
-    """A fresh session opened on the Geometry page with ``query`` (the page's own link)."""
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page(GEOMETRY)
-    at.query_params.clear()
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def test_a_link_sets_the_controls_and_the_url_keeps_only_canonical_non_defaults():
-    at = _geometry_with({"gram_dist": " Uniform ", "seed": "0", "angle_n": "1000"})
+    at = open_page("geometry", {"gram_dist": " Uniform ", "seed": "0", "angle_n": "1000"})
     assert at.selectbox(key="gram_dist").value == "uniform"
     assert at.select_slider(key="angle_n").value == 1000
     assert dict(at.query_params) == {"angle_n": "1000", "gram_dist": "uniform"}
@@ -50,7 +38,7 @@ def test_a_link_sets_the_controls_and_the_url_keeps_only_canonical_non_defaults(
 
 def test_invalid_link_shows_what_was_used_instead_as_plain_text():
     evil = "[click](https://evil.example)"
-    at = _geometry_with({"seed": "1e3", "gram_n": "100", "gram_dist": evil, "bogus": "1", "mp_ratio": "nan"})
+    at = open_page("geometry", {"seed": "1e3", "gram_n": "100", "gram_dist": evil, "bogus": "1", "mp_ratio": "nan"})
     notices = [t.value for t in at.text]
     joined = "\n".join(notices)
     assert "seed: '1e3' is not an integer — using the default 0." in joined
@@ -65,7 +53,7 @@ def test_invalid_link_shows_what_was_used_instead_as_plain_text():
 
 
 def test_notices_go_once_the_user_changes_a_control():
-    at = _geometry_with({"seed": "x"})
+    at = open_page("geometry", {"seed": "x"})
     assert "seed: 'x' is not an integer" in text_of(at)
     at.number_input(key="seed").set_value(5).run()
     assert "is not an integer" not in text_of(at)
@@ -73,7 +61,7 @@ def test_notices_go_once_the_user_changes_a_control():
 
 
 def test_controls_write_the_canonical_link_and_survive_page_switches():
-    at = _geometry_with({})
+    at = open_page("geometry", {})
     at.selectbox(key="mp_dist").set_value("rademacher").run()
     at.slider(key="mp_ratio").set_value(0.5).run()
     assert dict(at.query_params) == {"mp_ratio": "0.5", "mp_dist": "rademacher"}
@@ -87,14 +75,14 @@ def test_controls_write_the_canonical_link_and_survive_page_switches():
 
 
 def test_reset_restores_the_defaults():
-    at = _geometry_with({"seed": "9", "rule": "fan_avg"})
+    at = open_page("geometry", {"seed": "9", "rule": "fan_avg"})
     at.button(key="reset_page").click().run()
     assert at.number_input(key="seed").value == 0 and at.radio(key="rule").value == "fan_out"
     assert dict(at.query_params) == {}
 
 
 def test_the_link_box_shows_the_page_path_and_canonical_query():
-    at = _geometry_with({"rule": "FAN_IN", "seed": "3"})
+    at = open_page("geometry", {"rule": "FAN_IN", "seed": "3"})
     codes = [c.value for c in at.sidebar.code]
     assert codes == ["/geometry?rule=fan_in&seed=3"]
 

@@ -4,12 +4,11 @@ import math
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import initviz.geometry as geo
 from initviz import randmat
 from initviz.ui import geometry as page
-from test_app_support import APP, TIMEOUT, all_finite, chart, trace
+from test_app_support import all_finite, chart, open_page, trace
 
 CHARTS = ("angle_hist", "angle_spread", "gram_heatmap", "sweep_msq", "sweep_opnorm", "mp_hist", "norm_hist")
 DEG = 180 / math.pi
@@ -18,26 +17,14 @@ LINK = {"angle_n": "1000", "gram_n": "16", "gram_dist": "uniform", "sweep_dists"
         "rect_n": "100", "rule": "fan_avg", "rect_dist": "rademacher", "seed": "7"}
 
 
-def _open(query: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page("initviz/ui/pages/geometry.py")
-    at.query_params.clear()
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
 @pytest.fixture(scope="module")
 def default():
-    return _open({})
+    return open_page("geometry", {})
 
 
 @pytest.fixture(scope="module")
 def linked():
-    return _open(LINK)
+    return open_page("geometry", LINK)
 
 
 def test_every_chart_is_drawn_finite_and_exports_svg_with_a_descriptive_name(default):
@@ -129,7 +116,7 @@ def test_norm_ratio_histogram_for_the_chosen_rule(linked):
 def test_link_round_trips_and_reproduces_the_numbers_bit_for_bit(linked):
     canonical = {k: v for k, v in LINK.items() if k != "mp_dist"}  # normal is the default: left out
     assert dict(linked.query_params) == canonical
-    again = _open(dict(linked.query_params))
+    again = open_page("geometry", dict(linked.query_params))
     for key in CHARTS:
         a, b = chart(linked, key), chart(again, key)
         for ta, tb in zip(a["data"], b["data"]):

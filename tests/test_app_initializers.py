@@ -4,29 +4,17 @@ import math
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import initviz as iv
 from initviz.ui import links, snippets
-from test_app_support import APP, TIMEOUT, all_finite, chart, text_of, trace
+from test_app_support import all_finite, chart, open_page, text_of, trace
 
 TRUNC_STD_RATIO = 0.87962566103423978  # std of N(0, 1) truncated to [−2, 2] (Keras/JAX constant)
 
 
-def _open(query: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page("initviz/ui/pages/initializers.py")
-    at.query_params.clear()
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 @pytest.fixture(scope="module")
 def default():
-    return _open({})
+    return open_page("initializers", {})
 
 
 def _bins_of(bars):
@@ -81,7 +69,7 @@ def test_default_code_in_three_libraries(default):
 
 
 def test_conv_link_with_scheme_parameters():
-    at = _open({"layer": "conv2d", "n_in": "16", "n_out": "32", "kernel": "5", "scheme": "orthogonal",
+    at = open_page("initializers", {"layer": "conv2d", "n_in": "16", "n_out": "32", "kernel": "5", "scheme": "orthogonal",
                 "orthogonal_gain": "2", "seed": "3"})
     assert dict(at.query_params) == {"layer": "conv2d", "n_in": "16", "n_out": "32", "kernel": "5",
                                      "scheme": "orthogonal", "orthogonal_gain": "2.0", "seed": "3"}
@@ -101,21 +89,21 @@ def test_conv_link_with_scheme_parameters():
 
 
 def test_point_masses_are_drawn_as_atoms():
-    at = _open({"scheme": "rademacher", "rademacher_std": "0.5"})
+    at = open_page("initializers", {"scheme": "rademacher", "rademacher_std": "0.5"})
     fig = chart(at, "weight_hist")
     atoms = sorted(a["text"] for a in fig["layout"]["annotations"] if a["text"].startswith("atom"))
     assert atoms == ["atom: mass 0.5 at -0.5", "atom: mass 0.5 at 0.5"]
 
 
 def test_a_scheme_that_does_not_fit_the_shape_is_explained_and_the_page_goes_on():
-    at = _open({"layer": "conv1d", "scheme": "eye"})
+    at = open_page("initializers", {"layer": "conv1d", "scheme": "eye"}, errors=True)
     assert any("could not be computed" in e.value for e in at.error)
     assert any("eye" in t.value and "2 dimensions" in t.value for t in at.text)
     assert len(at.code) >= 3  # the code section still renders
 
 
 def test_budget_notice_for_an_oversized_layer():
-    at = _open({"layer": "conv3d", "n_in": "4096", "n_out": "4096", "kernel": "9"})
+    at = open_page("initializers", {"layer": "conv3d", "n_in": "4096", "n_out": "4096", "kernel": "9"})
     assert "n_in: a weight of shape (4096, 4096, 9, 9, 9) has 12,230,590,464 entries" in text_of(at)
     assert math.prod(links.layer_shape({"layer": "conv3d", "n_in": at.number_input(key="n_in").value,
                                         "n_out": at.number_input(key="n_out").value, "kernel": 9})) \

@@ -14,7 +14,7 @@ from .. import randmat
 from ..figures import curve_table, fig_curves, fig_density, fig_heatmaps
 from . import links
 from .frame import guard
-from .widgets import chart, control, file_name
+from .widgets import chart, control, control_row, file_name
 
 CACHE = dict(max_entries=32, max_size=64 * 2 ** 20)
 DEG = 180.0 / math.pi
@@ -22,6 +22,8 @@ ANGLE_PAIRS = 5000
 """Pairs of vectors behind the angle histogram (fewer when 2·pairs·n would pass the core's budget)."""
 SPREAD_PAIRS = 200
 """Pairs per dimension behind the spread-against-n points (relative SE of a std ≈ 1/√(2·199) = 5%)."""
+SPREAD_CURVE_POINTS = 24
+"""Dimensions (log-spaced) at which the exact std of θ is drawn: a smooth ~1/√n line needs few."""
 SWEEP_MIN = 8
 ORTHOGONAL_SWEEP_MAX = 1024
 """Orthogonal sweeps stop here: beyond it the QR work passes ``geometry.MAX_ORTHOGONAL_WORK``."""
@@ -69,7 +71,7 @@ def angle_spread(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         se = std / math.sqrt(2 * (pairs - 1))  # SE of a sample std of a near-normal variable
         rows.append({"group": "angle spread", "n": n, "theta_std": std, "lo": std - 2 * se, "hi": std + 2 * se,
                      "pairs": pairs})
-    grid = np.unique(np.geomspace(links.ANGLE_DIMS[0], links.ANGLE_DIMS[-1], 60).round().astype(int))
+    grid = np.unique(np.geomspace(links.ANGLE_DIMS[0], links.ANGLE_DIMS[-1], SPREAD_CURVE_POINTS).round().astype(int))
     theory = pd.DataFrame({"group": "angle spread", "n": grid,
                            "theta_std": [randmat.angle_moments(int(n)).theta_std * DEG for n in grid]})
     return pd.DataFrame(rows), theory
@@ -193,11 +195,7 @@ def _gram(settings, seed) -> None:
     st.latex(r"\operatorname{E}\frac{\|W^\top W - I\|_F^2}{n^2} = \frac{n + \kappa - 2}{m\,n}"
              r"\quad\text{(variance } 1/m\text{)}.")
     n, kind = settings["gram_n"], settings["gram_dist"]
-    c1, c2 = st.columns(2)
-    with c1:
-        control("gram_n")
-    with c2:
-        control("gram_dist")
+    control_row("gram_n", "gram_dist")
     table = gram_heatmaps(n, kind, seed)
     g = table[table["panel"] != "I"]["value"].to_numpy().reshape(n, n)
     measured = float(np.mean(np.square(g - np.eye(n))))
@@ -213,11 +211,7 @@ def _sweep(settings, seed) -> None:
         "For n×n matrices with variance 1/n from several distributions at equal variance: the entrywise "
         "deviation falls like 1/n for every one of them (points: mean over draws, bars: 5–95% of draws; "
         "lines: the formula above). The **operator norm** ‖WᵀW − I‖₂ does not fall at all: it tends to 3.")
-    c1, c2 = st.columns([3, 1])
-    with c1:
-        control("sweep_dists")
-    with c2:
-        control("sweep_max")
+    control_row("sweep_dists", "sweep_max", widths=[3, 1])
     top = settings["sweep_max"]
     frames = [sweep(kind, min(top, ORTHOGONAL_SWEEP_MAX) if kind == "orthogonal" else top, seed)
               for kind in settings["sweep_dists"]]
@@ -255,13 +249,7 @@ def _spectrum(settings, seed) -> None:
     st.latex(r"p(x) = \frac{\sqrt{(\lambda_+ - x)(x - \lambda_-)}}{2\pi\lambda x},\qquad "
              r"\lambda_\pm = (1 \pm \sqrt{\lambda})^2,")
     st.markdown("with an atom of mass 1 − 1/λ at 0 when λ > 1. Only tall matrices (λ → 0) approach an isometry.")
-    c1, c2, c3 = st.columns(3)
-    with c1:
-        control("mp_ratio")
-    with c2:
-        control("mp_m")
-    with c3:
-        control("mp_dist")
+    control_row("mp_ratio", "mp_m", "mp_dist")
     m, kind = settings["mp_m"], settings["mp_dist"]
     n = max(1, round(settings["mp_ratio"] * m))
     hist, theory, atoms, zero_share, repeats = spectrum(m, n, kind, seed)
@@ -282,15 +270,7 @@ def _rectangular(settings, seed) -> None:
         "the source's Corollary 4) splits the difference. For Gaussian W, R = ‖Wx‖²/‖x‖² = s²·χ²_m exactly:")
     st.latex(r"\operatorname{E}R = m s^2,\qquad \operatorname{Var}R = m s^4\Big[2 + (\kappa - 3)"
              r"\frac{\sum x_i^4}{(\sum x_i^2)^2}\Big].")
-    c1, c2, c3, c4 = st.columns([1, 1, 2, 1])
-    with c1:
-        control("rect_m")
-    with c2:
-        control("rect_n")
-    with c3:
-        control("rule")
-    with c4:
-        control("rect_dist")
+    control_row("rect_m", "rect_n", "rule", "rect_dist", widths=[1, 1, 2, 1])
     m, n, kind = settings["rect_m"], settings["rect_n"], settings["rect_dist"]
     rule = RULE_OF[settings["rule"]]
     rules = rules_table(m, n, kind)

@@ -16,7 +16,7 @@ from ..figures import curve_table, fig_density, hist_table
 from ..laws import Law
 from . import links, snippets
 from .frame import guard
-from .widgets import chart, control, file_name
+from .widgets import chart, control, control_row, file_name
 
 CACHE = dict(max_entries=64, max_size=64 * 2 ** 20)
 HIST_BINS = 80
@@ -132,17 +132,8 @@ def render(settings: links.Settings) -> None:
         "PyTorch's `kaiming_normal_` is an untruncated normal, Keras' and JAX's `he_normal` cut it at "
         "±2σ and rescale so that the *realised* std is still g/√fan."
     )
-    cols = st.columns([2, 1, 1, 1])
-    with cols[0]:
-        control("layer")
-    with cols[1]:
-        control("n_in")
-    with cols[2]:
-        control("n_out")
     layer = settings["layer"]
-    with cols[3]:
-        if layer != "dense":
-            control("kernel")
+    control_row("layer", "n_in", "n_out", None if layer == "dense" else "kernel", widths=[2, 1, 1, 1])
     shape = links.layer_shape(settings)
     fan_in, fan_out = compute_fans(shape)
     st.markdown(f"Weight shape (PyTorch layout): `{shape}` · fan_in = **{fan_in}** · fan_out = **{fan_out}**")

@@ -72,12 +72,22 @@ def variance_spec(scheme: str, params: dict) -> tuple[float, str, str] | None:
     return None
 
 
+SPATIAL_EXAMPLE = 32
+"""Spatial size of the example input the Keras/JAX snippets build a conv layer with."""
+
+
+def _layer(layer: str, n_in: int, n_out: int, kernel: int, dense: str, conv: str) -> str:
+    """The lines that build the layer: ``dense`` or ``conv`` filled with n_in, n_out, kernel, the
+    number of spatial dimensions d, the kernel tuple ksize and an example spatial shape."""
+    d = 0 if layer == "dense" else int(layer[4])
+    return (dense if d == 0 else conv).format(n_in=n_in, n_out=n_out, kernel=kernel, d=d, ksize=(kernel,) * d,
+                                              spatial=", ".join([str(SPATIAL_EXAMPLE)] * d))
+
+
 def torch_code(scheme: str, params: dict, layer: str, n_in: int, n_out: int, kernel: int) -> str:
     """PyTorch: build the layer, then initialise ``layer.weight`` in place."""
-    if layer == "dense":
-        make = f"layer = nn.Linear({n_in}, {n_out})  # weight shape ({n_out}, {n_in})"
-    else:
-        make = f"layer = nn.Conv{layer[4]}d({n_in}, {n_out}, kernel_size={kernel})"
+    make = _layer(layer, n_in, n_out, kernel, "layer = nn.Linear({n_in}, {n_out})  # weight shape ({n_out}, {n_in})",
+                  "layer = nn.Conv{d}d({n_in}, {n_out}, kernel_size={kernel})")
     head = f"import torch\nfrom torch import nn\n\n{make}\n"
     if scheme == "torch_default":
         return head + "# nothing to do: reset_parameters() already ran kaiming_uniform_(a=math.sqrt(5)),\n" \
@@ -101,16 +111,32 @@ def torch_code(scheme: str, params: dict, layer: str, n_in: int, n_out: int, ker
     return head + f"# {scheme}: no PyTorch equivalent written for a {w.kind} law\n"
 
 
+_FRAMEWORKS = {  # imports; dense layer; conv layer; closing line
+    "keras": ("import keras\n\n",
+              "layer = keras.layers.Dense({n_out}, kernel_initializer=init)\nlayer.build((None, {n_in}))",
+              "layer = keras.layers.Conv{d}D({n_out}, kernel_size={kernel}, kernel_initializer=init)\n"
+              "layer.build((None, {spatial}, {n_in}))  # channels last", ""),
+    "jax": ("import jax\nimport jax.numpy as jnp\nfrom flax import linen as nn\n\n",
+            "layer = nn.Dense(features={n_out}, kernel_init=init)\nx = jnp.ones((1, {n_in}))",
+            "layer = nn.Conv(features={n_out}, kernel_size={ksize}, kernel_init=init)\n"
+            "x = jnp.ones((1, {spatial}, {n_in}))  # channels last", "params = layer.init(jax.random.key(0), x)\n"),
+}
+
+
+def _framework_code(framework: str, init: tuple[str, str], layer: str, n_in: int, n_out: int, kernel: int) -> str:
+    head, dense, conv, tail = _FRAMEWORKS[framework]
+    expr, custom = init
+    return f"{head}{custom}init = {expr}\n{_layer(layer, n_in, n_out, kernel, dense, conv)}\n{tail}"
+
+
 def keras_code(scheme: str, params: dict, layer: str, n_in: int, n_out: int, kernel: int) -> str:
     """Keras 3: pass the initializer as ``kernel_initializer`` (kernel layout (*k, in, out))."""
-    init, custom = _keras_init(scheme, params, layer, n_in, n_out, kernel)
-    if layer == "dense":
-        make = f"layer = keras.layers.Dense({n_out}, kernel_initializer=init)\nlayer.build((None, {n_in}))"
-    else:
-        d = int(layer[4])
-        make = (f"layer = keras.layers.Conv{d}D({n_out}, kernel_size={kernel}, kernel_initializer=init)\n"
-                f"layer.build((None, {', '.join(['32'] * d)}, {n_in}))  # channels last")
-    return f"import keras\n\n{custom}init = {init}\n{make}\n"
+    return _framework_code("keras", _keras_init(scheme, params, layer, n_in, n_out, kernel), layer, n_in, n_out, kernel)
+
+
+def jax_code(scheme: str, params: dict, layer: str, n_in: int, n_out: int, kernel: int) -> str:
+    """Flax (linen): pass the initializer as ``kernel_init``; initializers take (key, shape, dtype)."""
+    return _framework_code("jax", _jax_init(scheme, params, layer, n_in, n_out, kernel), layer, n_in, n_out, kernel)
 
 
 def _keras_init(scheme, params, layer, n_in, n_out, kernel) -> tuple[str, str]:
@@ -147,19 +173,6 @@ def _keras_draw(w) -> str | None:
     if w.kind == "rademacher":
         return f"{num(w.scale)} * (2.0 * keras.random.randint(shape, 0, 2, dtype=dtype or 'float32') - 1.0)"
     return None
-
-
-def jax_code(scheme: str, params: dict, layer: str, n_in: int, n_out: int, kernel: int) -> str:
-    """Flax (linen): pass the initializer as ``kernel_init``; initializers take (key, shape, dtype)."""
-    init, custom = _jax_init(scheme, params, layer, n_in, n_out, kernel)
-    if layer == "dense":
-        make = f"layer = nn.Dense(features={n_out}, kernel_init=init)\nx = jnp.ones((1, {n_in}))"
-    else:
-        d = int(layer[4])
-        make = (f"layer = nn.Conv(features={n_out}, kernel_size={(kernel,) * d}, kernel_init=init)\n"
-                f"x = jnp.ones((1, {', '.join(['32'] * d)}, {n_in}))  # channels last")
-    return ("import jax\nimport jax.numpy as jnp\nfrom flax import linen as nn\n\n"
-            f"{custom}init = {init}\n{make}\nparams = layer.init(jax.random.key(0), x)\n")
 
 
 def _jax_init(scheme, params, layer, n_in, n_out, kernel) -> tuple[str, str]:

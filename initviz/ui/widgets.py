@@ -52,6 +52,14 @@ def control(name: str, *, container=None, label: str | None = None, disabled: bo
     return where.number_input(text, step=step, format=fmt, **bounds, **common)
 
 
+def control_row(*names: str | None, widths=None) -> None:
+    """Draw the controls ``names`` side by side in columns (``None`` leaves its column empty)."""
+    for column, name in zip(st.columns(widths or len(names)), names):
+        if name:
+            with column:
+                control(name)
+
+
 def file_name(*parts) -> str:
     """A descriptive, filesystem-safe export name, e.g. ``geometry-angles-n100-seed0``."""
     text = "-".join(str(p) for p in parts if p is not None and p != "")
