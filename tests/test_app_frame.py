@@ -116,3 +116,9 @@ def test_guard_shows_initviz_errors_plainly_and_hides_bugs_behind_a_reference(ca
 def test_every_page_has_a_schema_and_a_script(page):
     assert page in links.SCHEMAS
     assert (__import__("pathlib").Path(APP).parent / nav.entry(page).script).is_file()
+
+
+def test_streamlit_embed_parameters_pass_through_untouched():
+    at = open_page("geometry", {"embed": "true", "seed": "2"})
+    assert dict(at.query_params) == {"embed": "true", "seed": "2"}
+    assert "embed" not in text_of(at).lower().replace("embedding", "")

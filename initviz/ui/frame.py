@@ -40,7 +40,7 @@ _PAGE = "initviz:page"         # path of the page of the previous run
 
 def _raw_query() -> dict[str, list[str]]:
     qp = st.query_params
-    return {k: qp.get_all(k) for k in qp if k not in links.STREAMLIT_RESERVED}
+    return {k: qp.get_all(k) for k in qp if k.lower() not in links.STREAMLIT_RESERVED}
 
 
 def _to_widget(param: links.Param, value):

@@ -43,7 +43,7 @@ MAX_VALUE_CHARS = 256
 SHOWN_CHARS = 40
 """Untrusted text quoted back in a notice is cut to this many characters."""
 STREAMLIT_RESERVED = frozenset({"embed", "embed_options"})
-"""Query parameters that belong to Streamlit itself; never part of a page's schema."""
+"""Query parameters that belong to Streamlit itself (in any letter case); never part of a page's schema."""
 
 _INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
@@ -288,7 +288,7 @@ def parse(page: str, raw: Mapping[str, str | list[str]]) -> tuple[Settings, list
             notices.append(Notice("link", f"more than {MAX_FIELDS} parameters",
                                   f"ignored the {len(raw) - MAX_FIELDS} after the first {MAX_FIELDS}"))
             break
-        if key in STREAMLIT_RESERVED:
+        if key.lower() in STREAMLIT_RESERVED:
             continue
         values = _as_list(value)
         param = schema.by_name.get(key)
