@@ -30,6 +30,7 @@ its overlay read the same configuration; :func:`gram_deviation_for_law` and
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -128,6 +129,15 @@ class AngleMoments:
     cos_var: float
 
 
+@functools.cache
+def _legendre_rule() -> tuple[np.ndarray, np.ndarray]:
+    """The ANGLE_QUADRATURE_NODES-point Gauss–Legendre rule on [−1, 1] (built once: ~7 ms)."""
+    nodes, weights = np.polynomial.legendre.leggauss(ANGLE_QUADRATURE_NODES)
+    nodes.setflags(write=False)
+    weights.setflags(write=False)
+    return nodes, weights
+
+
 def angle_moments(n: int) -> AngleMoments:
     """E θ = π/2 (θ ↦ π − θ symmetry); cos θ has mean 0 and variance exactly 1/n.
 
@@ -141,7 +151,7 @@ def angle_moments(n: int) -> AngleMoments:
     n = check_int("n", n, 2, MAX_DIM)
     half = 0.5 * math.pi
     reach = half if n <= 2 else min(half, math.acos(math.exp(-ANGLE_LOG_RANGE / (n - 2))))
-    nodes, weights = np.polynomial.legendre.leggauss(ANGLE_QUADRATURE_NODES)
+    nodes, weights = _legendre_rule()
     psi = reach * nodes
     w = weights * np.exp(special.xlogy(n - 2, np.cos(psi)))
     var = float(w @ np.square(psi) / w.sum())
