@@ -37,9 +37,9 @@ float32 is the default for matrices: the Gram is accumulated by BLAS in float32 
 
 **Randomness.** Every function takes ``seed``: an int, a SeedSequence or a ``np.random.Generator``
 (:func:`initviz.rng.as_generator`); independent streams are spawned from it
-(``Generator.spawn``), never global state. i.i.d. laws are drawn in row chunks of
-:data:`SAMPLE_CHUNK_ENTRIES` (same law, ~2–3× faster than one large draw because the temporaries stay
-in cache). A sweep draws one base matrix per ensemble at the largest size and cuts every smaller
+(``Generator.spawn``), never global state. i.i.d. laws are drawn by :meth:`initviz.laws.Law.base`
+in cache-sized chunks from spawned child streams, on two threads
+(:data:`initviz.limits.SAMPLE_CHUNK_ENTRIES`). A sweep draws one base matrix per ensemble at the largest size and cuts every smaller
 size from it: the repeats at one n are *disjoint* blocks (independent), different n overlap (common
 random numbers, so the curves are smooth); orthogonal and sparse laws, which are not i.i.d., are
 drawn afresh for every block.
@@ -101,7 +101,7 @@ KRYLOV_RTOL = 5e-5
 """Block Lanczos stops when the operator-norm estimate changes by less than this (relative)."""
 
 SAMPLE_CHUNK_ENTRIES = 2 ** 18
-"""Entries per chunk when drawing an i.i.d. matrix (fits in cache)."""
+"""Entries per row chunk when streaming W through the Gram operator (fits in cache)."""
 
 SWEEP_REPEAT_ENTRIES = 2 ** 21
 """A sweep uses repeats(n) = clip(SWEEP_REPEAT_ENTRIES // (m·n), 1, repeats): fewer repeats where
@@ -239,13 +239,8 @@ def _check_shape(m, n) -> tuple[int, int]:
 
 
 def _iid_base(law: Law, m: int, n: int, gen: np.random.Generator, dtype) -> np.ndarray:
-    """The base draw of an i.i.d. law as an m×n array, filled in row chunks."""
-    out = np.empty((m, n), dtype=dtype)
-    rows = max(1, SAMPLE_CHUNK_ENTRIES // n)
-    for start in range(0, m, rows):
-        stop = min(m, start + rows)
-        out[start:stop] = law.base((stop - start, n), gen, dtype)
-    return out
+    """The base draw of an i.i.d. law as an m×n array (chunked and threaded by :meth:`Law.base`)."""
+    return law.base((m, n), gen, dtype)
 
 
 def sample_matrix(ensemble, m: int, n: int, seed=None, dtype="float32") -> np.ndarray:
