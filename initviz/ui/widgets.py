@@ -75,6 +75,6 @@ def chart(fig: go.Figure, table: pd.DataFrame, *, key: str, name: str, caption: 
     left, right = st.columns([4, 1], vertical_alignment="center")
     if caption:
         left.caption(caption)
-    right.download_button("Data (CSV)", data=lambda: table.to_csv(index=False), file_name=f"{name}.csv",
+    right.download_button("CSV", data=lambda: table.to_csv(index=False), file_name=f"{name}.csv",
                           mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:",
-                          width="stretch")
+                          width="stretch", help="Download the data behind this chart (CSV)")
