@@ -1,0 +1,97 @@
+"""The app under test: ``streamlit run app.py`` on 127.0.0.1 and a free port, with its log kept.
+
+:func:`serve` starts the server with the project's own settings (``.streamlit/config.toml``;
+only headless, the port, the address and the file watcher are set on the command line), waits
+until ``/_stcore/health`` answers ``ok`` and yields a :class:`Server`: its URLs, its process (for
+the resident memory) and its log (for tracebacks the server wrote). The server is stopped on exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+START_TIMEOUT_S = 60.0
+HEALTH_POLL_S = 0.1
+"""Polling interval of the health endpoint while the server starts."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    port: int
+    proc: subprocess.Popen
+    log: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def stream_url(self) -> str:
+        """The websocket every browser tab talks to."""
+        return f"ws://{HOST}:{self.port}/_stcore/stream"
+
+    def health(self, timeout: float = 5.0) -> tuple[float, bool]:
+        """Seconds for one ``GET /_stcore/health`` and whether it answered ``ok``."""
+        start = time.perf_counter()
+        try:
+            with urllib.request.urlopen(f"{self.base}/_stcore/health", timeout=timeout) as r:
+                ok = r.read().decode().strip() == "ok"
+        except OSError:
+            ok = False
+        return time.perf_counter() - start, ok
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the server process (``VmRSS`` of /proc/<pid>/status)."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS in /proc status")
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def serve(log: Path | None = None) -> Iterator[Server]:
+    """Run the app until the block ends; ``log`` keeps the server's output (default: a temp file)."""
+    port = free_port()
+    if log is None:
+        log = Path(tempfile.mkstemp(prefix="initviz-streamlit-", suffix=".log")[1])
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+           "--server.address", HOST, "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    server = Server(port, proc, log)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not server.health(timeout=2.0)[1]:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {proc.returncode}; log: {log}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit not healthy after {START_TIMEOUT_S:.0f} s; log: {log}")
+            time.sleep(HEALTH_POLL_S)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,51 @@
+"""The load test's client and scenarios, tiny (2 sessions × 2 reruns), so ``make loadtest`` cannot
+rot: a real ``streamlit run app.py`` on 127.0.0.1, driven over its websocket like a browser tab."""
+
+import asyncio
+
+import pytest
+
+from loadtest.client import Session
+from loadtest.run import PAGE, health_during, load, percentile
+from loadtest.server import serve
+
+
+@pytest.fixture(scope="module")
+def server():
+    with serve() as running:
+        yield running
+
+
+def test_two_sessions_two_reruns_are_all_served(server):
+    result = asyncio.run(load(server, 2, reruns=2, think=0.1, seed=1))
+    summary = result.summary()
+    assert summary["reruns"] == 4 and summary["served"] == 4 and summary["errors"] == 0
+    assert all(r.charts > 0 for r in result.first_loads + result.reruns)  # each run drew the page's charts
+    assert summary["p95_s"] > 0
+    assert server.log_text().count("Traceback") == 0
+
+
+def test_a_changed_control_reaches_the_link_and_a_bad_link_gets_a_notice(server):
+    async def scenario():
+        s = await Session.connect(server.stream_url)
+        try:
+            first = await s.load(PAGE, "depth=1e3&seed=3")
+            changed = await s.change("depth", 7)
+            return first, changed, s.query
+        finally:
+            await s.close()
+
+    first, changed, query = asyncio.run(scenario())
+    assert first.ok and first.notice  # depth=1e3 is not an integer
+    assert changed.ok and not changed.notice
+    assert query == "depth=7&seed=3"  # the canonical link the app wrote after the change
+
+
+def test_health_is_polled_while_a_view_runs(server):
+    figures = asyncio.run(health_during(server, PAGE, "seed=11"))
+    assert figures["run_ok"] and figures["polls"] >= 1 and figures["failed"] == 0
+
+
+def test_percentile_interpolates_between_order_statistics():
+    assert percentile([3.0, 1.0, 2.0, 4.0], 0.5) == 2.5
+    assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.95) == pytest.approx(4.8)
