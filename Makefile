@@ -28,5 +28,10 @@ test: $(VENV)/.dev-deps
 bench: $(VENV)/.dev-deps
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
+# Load and soak (issue 4; see BENCHMARKS.md): 20 sessions over the websocket, 1,000 configurations, health under
+# the heaviest views. A benchmark (~20 min); LOADTEST_ARGS="--sessions 4 --duration 15 --soak 50" for a quick look.
+loadtest: $(VENV)/.dev-deps
+	$(BIN)/python -m loadtest.run $(LOADTEST_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
