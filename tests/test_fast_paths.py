@@ -134,3 +134,34 @@ def test_rejection_bounds_hold_in_float32_when_the_cut_is_not_representable():
     out = np.empty(200_000, np.float32)
     laws._trunc_rejection(law.alpha, law.beta, np.dtype("float32"), out, np.random.default_rng(2))
     assert out.astype(np.float64).min() >= -0.1 and out.astype(np.float64).max() <= 0.1
+
+
+# --- statistics without scaled copies ----------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("magnitude", [1e-12, 1e-3, 1.0, 1e5, 1e20])
+def test_moments_equal_the_scaled_summary_and_numpy(dtype, magnitude):
+    """Inside SAFE_SCALE x is used directly, outside it x/max|x|: both agree with the scaled
+    summary and with numpy's float64 var. Tolerance: pairwise sums err by ≲ eps·log2(N) relative
+    (N = 2^16, log2 N = 16), times a few for the two passes: 50·eps·16."""
+    rng = np.random.default_rng(3)
+    x = ((rng.standard_normal((256, 256)) + 0.3) * magnitude).astype(dtype)
+    scratch = propagation._Scratch()
+    mean, var, scale = propagation._moments(x, scratch)
+    full = propagation._summary(x, scratch)
+    rel = 50 * float(np.finfo(dtype).eps) * 16
+    x64 = x.astype(np.float64)
+    assert scale == full.scale == np.abs(x64).max()
+    assert var == pytest.approx(full.var, rel=rel) and var == pytest.approx(x64.var(), rel=rel)
+    assert mean == pytest.approx(x64.mean(), rel=rel, abs=rel * float(np.sqrt(x64.var())))
+
+
+def test_moments_of_constant_and_nonfinite_arrays():
+    scratch = propagation._Scratch()
+    assert propagation._moments(np.full((8, 8), 0.1, np.float32), scratch) == (np.float32(0.1), 0.0, np.float32(0.1))
+    assert propagation._moments(np.zeros((3, 3)), scratch) == (0.0, 0.0, 0.0)
+    bad = np.ones((4, 4), np.float32)
+    bad[1, 2] = np.inf
+    assert propagation._moments(bad, scratch) is None
+    bad[1, 2] = np.nan
+    assert propagation._moments(bad, scratch) is None
