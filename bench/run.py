@@ -18,7 +18,8 @@ schema's defaults) with one BLAS thread as in the app, and the browser figures
 (:mod:`bench.timing`). A size initviz refuses (its explicit limits) is reported as refused.
 
 It prints absolute times, the ratios of issue 5 with PASS/FAIL per target, and writes everything
-to ``bench/results/latest.json`` (git-ignored). Targets are benchmarks, not tests: the exit
+to ``bench/results/latest.json`` and a Markdown summary for BENCHMARKS.md to
+``bench/results/latest.md`` (both git-ignored). Targets are benchmarks, not tests: the exit
 status is 0 unless the bench itself failed (``--strict``: 1 when a target fails).
 
     python -m bench.run [--quick] [--only W1,W2,W3,G,page] [--no-browser] [--no-torch] [--strict]
@@ -27,6 +28,7 @@ status is 0 unless the bench itself failed (``--strict``: 1 when a target fails)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -37,6 +39,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from . import limits
 from .timing import BUDGET_S, FULL_REPEATS, QUICK_REPEATS, SelfTimed, time_interleaved
@@ -80,10 +83,10 @@ class TorchError(RuntimeError):
 class TorchWorker:
     """``python -m bench.torch_reference serve`` in a subprocess; :meth:`call` times one call there."""
 
-    def __init__(self, python: str):
-        self.python = python
-        self.proc = subprocess.Popen([python, "-m", "bench.torch_reference", "serve"], cwd=ROOT, text=True,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    def __init__(self, python: str, threads: int | None = None):
+        self.python, self.threads = python, threads
+        cmd = [python, "-m", "bench.torch_reference", "serve"] + (["--threads", str(threads)] if threads else [])
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.hello = self._read()
 
     def _read(self) -> dict:
@@ -177,10 +180,14 @@ def sweep_calls(sweep: GeometrySweep) -> dict:
     return out
 
 
-def run_workload(w: Workload, worker: TorchWorker | None, repeats: int, budget: float) -> dict:
-    """initviz (default threads and one thread) and the notebook in alternation, then the limits."""
+def run_workload(w: Workload, worker: TorchWorker | None, repeats: int, budget: float,
+                 one_thread_too: bool = True) -> dict:
+    """initviz (and, if asked, initviz with one BLAS thread) and the notebook in alternation, then
+    the limits."""
     call, refusal = propagation_call(w)
-    fns = {} if call is None else {"initviz": call, "initviz_1thread": _one_blas_thread(call)}
+    fns = {} if call is None else {"initviz": call}
+    if call is not None and one_thread_too:
+        fns["initviz_1thread"] = _one_blas_thread(call)
     torch_fns = {} if worker is None else {"torch": lambda: worker.call("run", w.name),
                                            "torch_build": lambda: worker.call("build", w.name)}
     timed, failed = measure(fns, torch_fns, repeats, budget)
@@ -270,6 +277,21 @@ def machine() -> dict:
             "nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "numpy": np.__version__,
             "blas": f"{blas.get('name')} {blas.get('version')}", "blas_runtime": pools,
             "load_average": list(os.getloadavg())}
+
+
+BUSY_LOAD = 0.5
+"""A load average above this many runnable tasks per core at the start or end marks the run busy."""
+
+
+def busy_warning(results: dict) -> str:
+    """A warning when other processes competed for the cores during the run, else ""."""
+    m = results["machine"]
+    load = max(m["load_average"][0], m.get("load_average_end", [0.0])[0])
+    if load <= BUSY_LOAD * m["nproc"]:
+        return ""
+    advice = "" if results["threads"] == 1 else "; --threads 1 gives steadier ratios"
+    return (f"WARNING: the machine was busy (load average up to {load:.1f} on {m['nproc']} cores): every figure is "
+            f"slower than on a quiet machine, multi-threaded ones (BLAS, torch) by several × under contention{advice}.")
 
 
 def _ratio(a, b):
@@ -376,8 +398,11 @@ def report(results: dict) -> str:
     m = results["machine"]
     lines = [f"initviz bench — {m['date']}, commit {m['commit']}{' (initviz modified)' if m['dirty'] else ''}",
              f"machine: {m['nproc']} × {m['cpu']}, numpy {m['numpy']} ({m['blas']}; {', '.join(m['blas_runtime'])}), "
-             f"load average {m['load_average'][0]:.2f} at start, {m['load_average_end'][0]:.2f} at the end",
-             f"torch: {results['torch_status']}", ""]
+             f"load average {m['load_average'][0]:.2f} at start, {m['load_average_end'][0]:.2f} at the end; "
+             f"threads: {results['threads']}",
+             f"torch: {results['torch_status']}"]
+    warning = busy_warning(results)
+    lines += [warning, ""] if warning else [""]
     for row in results.get("peaks", []):
         lines.append(f"limits {row['dtype']}: GEMM {limits.SQUARE_N}² {row['square_gflops']:.1f} GFLOP/s; "
                      f"RNG normal {row['normal'] / 1e6:.0f} M/s, uniform {row['uniform'] / 1e6:.0f} M/s")
@@ -420,6 +445,55 @@ def report(results: dict) -> str:
     return "\n".join(lines)
 
 
+def markdown(results: dict, command: str) -> str:
+    """The run as Markdown, ready to paste into BENCHMARKS.md: machine, figures, targets."""
+    m = results["machine"]
+    out = [f"Run of {m['date']} at commit `{m['commit']}`{' (initviz modified)' if m['dirty'] else ''}: "
+           f"`{command}`.", "",
+           f"Machine: {m['nproc']} × {m['cpu']} (`nproc` = {m['nproc']}), Python {m['python']}, numpy {m['numpy']} "
+           f"with {m['blas']} ({', '.join(m['blas_runtime'])}); torch: {results['torch_status']}. Load average "
+           f"{m['load_average'][0]:.2f} at the start and {m['load_average_end'][0]:.2f} at the end. Threads: "
+           f"{results['threads']}.", ""]
+    if busy_warning(results):
+        out += [f"**{busy_warning(results)}**", ""]
+    for row in results.get("peaks", []):
+        out.append(f"- limits, {row['dtype']}: GEMM {limits.SQUARE_N}² {row['square_gflops']:.1f} GFLOP/s; RNG "
+                   f"standard_normal {row['normal'] / 1e6:.0f} M/s, uniform {row['uniform'] / 1e6:.0f} M/s")
+    out += ["", "| workload | initviz | initviz, 1 BLAS thread | notebook (torch) | floor | speed-up | initviz / floor |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+    rows = [(name, e) for name, e in results.get("workloads", {}).items()]
+    if "G" in results:
+        rows.append(("G", results["G"]))
+    for name, e in rows:
+        ours, torch_, floor = e["initviz"].get("median"), e["torch"].get("median"), e["limits"]["floor_s"]
+        one = e.get("initviz_1thread", {}).get("median")
+        speed, over = _ratio(torch_, ours), _ratio(ours, floor)
+        ours_text = "refused" if "refused" in e["initviz"] else _fmt_s(ours)
+        out.append(f"| {name} | {ours_text} | {_fmt_s(one)} | {_fmt_s(torch_)} | {_fmt_s(floor)} | "
+                   f"{f'{speed:.2f}×' if speed else '—'} | {f'{over:.2f}×' if over else '—'} |")
+    if "page" in results:
+        p = results["page"]
+        out.append(f"| page | {_fmt_s(p['default_threads'])} | {_fmt_s(p['median'])} | | | | |")
+    browser = results.get("browser", {})
+    if browser.get("pages"):
+        out += ["", "| page (Chromium) | first chart, cold | first chart, warm | redraw after a control change "
+                "(median) | charts | largest chart | all charts |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for page, e in browser["pages"].items():
+            if "error" in e:
+                out.append(f"| {page} | error: {e['error']} | | | | | |")
+                continue
+            out.append(f"| {page} | {_fmt_s(e['first_chart_cold_s'])} | {_fmt_s(e['first_chart_median_s'])} | "
+                       f"{_fmt_s(e['redraw_median_s'])} (`{e['control']}`) | {e['charts']} | "
+                       f"{e['max_chart_bytes'] / 1024:.1f} KB | {e['total_chart_bytes'] / 1024:.1f} KB |")
+    elif browser.get("skipped"):
+        out += ["", f"Browser: skipped ({browser['skipped']})."]
+    out += ["", "| target (issue 5) | measured | bound | status |", "|---|---:|---:|---|"]
+    for row in results["verdicts"]:
+        note = f" — {row['note']}" if row.get("note") else ""
+        out.append(f"| {row['target']}{note} | {_fmt_value(row)} | {_fmt_bound(row)} | {row['status']} |")
+    return "\n".join(out) + "\n"
+
+
 # --- main ---------------------------------------------------------------------------------------------
 
 def main(argv=None) -> int:
@@ -429,6 +503,9 @@ def main(argv=None) -> int:
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium measurements")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch notebook")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS threads (numpy) and intra-op threads (torch) for everything measured here; "
+                             "default: each library's own (one per core). --threads 1 is steadier on a busy machine")
     parser.add_argument("--out", default=str(RESULTS), help="where to write the JSON results")
     args = parser.parse_args(argv)
     only = [p.strip() for p in args.only.split(",") if p.strip()]
@@ -439,11 +516,12 @@ def main(argv=None) -> int:
     budget = QUICK_BUDGET_S if args.quick else BUDGET_S
 
     python, how = (None, "skipped (--no-torch)") if args.no_torch else torch_python()
-    results = {"machine": machine(), "repeats": repeats, "quick": args.quick, "torch_python": python}
+    results = {"machine": machine(), "repeats": repeats, "quick": args.quick, "torch_python": python,
+               "threads": args.threads or "library defaults"}
     worker = None
     if python is not None:
         try:
-            worker = TorchWorker(python)
+            worker = TorchWorker(python, args.threads)
             how = (f"torch {worker.hello['torch']} ({worker.hello['threads']} threads, python "
                    f"{worker.hello['python']}) via {python}")
         except TorchError as exc:
@@ -451,26 +529,27 @@ def main(argv=None) -> int:
     results["torch_status"] = how
     print(f"initviz bench: {', '.join(only)}{'' if args.no_browser else ', browser'}; {repeats} timed calls "
           f"after a warm-up; torch: {how}", flush=True)
-    results["peaks"] = limits.peak_table(repeats)
-    try:
-        results["workloads"] = {}
-        for name in (n for n in WORKLOADS if n in only):
-            w = WORKLOADS[name]
-            print(f"  {name}: {w.describe()} …", flush=True)
-            if worker is not None and not worker.alive:  # e.g. killed for memory: a fresh one
-                worker = TorchWorker(python)
-            results["workloads"][name] = run_workload(w, worker, repeats, budget)
-        if GEOMETRY.name in only:
-            print(f"  {GEOMETRY.name}: geometry sweep, {GEOMETRY.describe()} …", flush=True)
-            if worker is not None and not worker.alive:
-                worker = TorchWorker(python)
-            results["G"] = run_geometry(GEOMETRY, worker, repeats, budget)
-    finally:
-        if worker is not None:
-            worker.close()
-    if "page" in only:
-        print("  page: default Propagation page compute …", flush=True)
-        results["page"] = run_page(repeats, budget)
+    with (threadpool_limits(limits=args.threads, user_api="blas") if args.threads else contextlib.nullcontext()):
+        results["peaks"] = limits.peak_table(repeats)
+        try:
+            results["workloads"] = {}
+            for name in (n for n in WORKLOADS if n in only):
+                w = WORKLOADS[name]
+                print(f"  {name}: {w.describe()} …", flush=True)
+                if worker is not None and not worker.alive:  # e.g. killed for memory: a fresh one
+                    worker = TorchWorker(python, args.threads)
+                results["workloads"][name] = run_workload(w, worker, repeats, budget, args.threads != 1)
+            if GEOMETRY.name in only:
+                print(f"  {GEOMETRY.name}: geometry sweep, {GEOMETRY.describe()} …", flush=True)
+                if worker is not None and not worker.alive:
+                    worker = TorchWorker(python, args.threads)
+                results["G"] = run_geometry(GEOMETRY, worker, repeats, budget)
+        finally:
+            if worker is not None:
+                worker.close()
+        if "page" in only:
+            print("  page: default Propagation page compute …", flush=True)
+            results["page"] = run_page(repeats, budget)
     if not args.no_browser:
         print("  browser: streamlit + Chromium …", flush=True)
         from . import browser
@@ -480,9 +559,12 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, default=float))
+    command = "make bench" + (f' BENCH_ARGS="{" ".join(argv if argv is not None else sys.argv[1:])}"'
+                              if (argv if argv is not None else sys.argv[1:]) else "")
+    out.with_suffix(".md").write_text(markdown(results, command))
     print()
     print(report(results))
-    print(f"\nresults: {out}")
+    print(f"\nresults: {out} (and {out.with_suffix('.md').name}, Markdown for BENCHMARKS.md)")
     failed = any(row["status"] == "FAIL" for row in results["verdicts"])
     return 1 if (args.strict and failed) else 0
 

@@ -23,7 +23,7 @@ G = W.T @ W, D = G − I; the mean of D² over all entries, over the diagonal an
 
 Command line::
 
-    python -m bench.torch_reference serve   # timing requests as JSON lines (see :func:`serve`)
+    python -m bench.torch_reference serve [--threads N]   # timing requests as JSON lines (:func:`serve`)
     python -m bench.torch_reference stats A.npz [B.npz …]   # injected x, W_1..W_L, g → statistics
 
 ``stats`` reads ``x`` (B, n_0), ``probe`` (B, n_L), ``W1`` … ``WL`` (torch layout) and
@@ -159,12 +159,15 @@ OPS = {"run": lambda name: gram_sweep(GEOMETRY) if name == GEOMETRY.name else no
 """What ``serve`` can time: a whole run of a workload (or the sweep), or building its model alone."""
 
 
-def serve(requests, replies) -> None:
+def serve(requests, replies, threads: int | None = None) -> None:
     """Answer timing requests, one JSON object per line: first a greeting ``{"torch", "threads",
     "python"}``, then for each ``{"op": "run" | "build", "name": <workload>}`` the seconds of one
     call, ``{"seconds": s}`` (or ``{"error": message}``), until the input ends. The caller
-    alternates these calls with initviz's, so both see the same load on a shared machine."""
+    alternates these calls with initviz's, so both see the same load on a shared machine.
+    ``threads`` sets torch's intra-op threads (default: torch's own choice, one per core)."""
     torch.manual_seed(SEED)
+    if threads:
+        torch.set_num_threads(threads)
 
     def reply(obj):
         replies.write(json.dumps(obj) + "\n")
@@ -203,12 +206,13 @@ def _case_stats(path: str) -> list[dict]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.torch_reference", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="time notebook calls on request (JSON lines on stdin/stdout)")
+    serving = sub.add_parser("serve", help="time notebook calls on request (JSON lines on stdin/stdout)")
+    serving.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     stats = sub.add_parser("stats", help="statistics of injected arrays (.npz files); JSON on stdout")
     stats.add_argument("arrays", nargs="+")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        serve(sys.stdin, sys.stdout)
+        serve(sys.stdin, sys.stdout, args.threads)
         return 0
     json.dump(_stats(args.arrays), sys.stdout)
     sys.stdout.write("\n")
