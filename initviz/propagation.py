@@ -75,6 +75,8 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -96,6 +98,10 @@ DEFAULT_BINS = 60
 
 ROLE_INPUTS, ROLE_WEIGHTS, ROLE_BIASES, ROLE_PROBE = 0, 1, 2, 3
 """Stream roles: ``stream(seed, repeat, role, layer)``."""
+
+PREFETCH_MIN_ENTRIES = 2 ** 16
+"""Networks with a layer of at least this many weights draw each layer's weights one layer ahead
+on a helper thread (smaller draws take less time than handing them over)."""
 
 HIST_QUANTILES = (0.5, 99.5)
 """Percentiles of the pooled subsample that bound the common histogram range."""
@@ -468,6 +474,7 @@ class _Run:
         self.edges = {}
         self.binner = _Binner()
         self.scratch = _Scratch()
+        self.prefetch = None  # set by propagate for large layers
         self.truncated, self.reason = False, None
         self.segments = self._plan_segments()
 
@@ -494,10 +501,26 @@ class _Run:
     # randomness
     def draw(self, rep: int, layer: int):
         out, fan_in = self.net.shapes[layer - 1]
-        W = self.net.weight_law(layer).sample((out, fan_in), stream(self.seed, rep, ROLE_WEIGHTS, layer), self.dtype)
-        bias_law = self.net.bias_law(layer)
-        b = None if bias_law is None else bias_law.sample((out,), stream(self.seed, rep, ROLE_BIASES, layer), self.dtype)
+        with np.errstate(all="ignore"):  # numpy's error state is per thread; this may run on the prefetch thread
+            W = self.net.weight_law(layer).sample((out, fan_in), stream(self.seed, rep, ROLE_WEIGHTS, layer), self.dtype)
+            bias_law = self.net.bias_law(layer)
+            b = None if bias_law is None else bias_law.sample((out,), stream(self.seed, rep, ROLE_BIASES, layer),
+                                                               self.dtype)
         return W, b
+
+    def draws(self, rep: int, start: int, stop: int):
+        """(W, b) of layers [start, stop) in order, each drawn one layer ahead on the run's
+        prefetch thread while the caller works on the previous layer (the same streams, so the same
+        numbers; the draw's own chunks run on the sampling threads of :mod:`initviz.laws`)."""
+        if self.prefetch is None:
+            for layer in range(start, stop):
+                yield self.draw(rep, layer)
+            return
+        ahead = self.prefetch.submit(self.draw, rep, start) if start < stop else None
+        for layer in range(start, stop):
+            current = ahead
+            ahead = self.prefetch.submit(self.draw, rep, layer + 1) if layer + 1 < stop else None
+            yield current.result()
 
     def draw_inputs(self, rep: int) -> np.ndarray:
         gen = stream(self.seed, rep, ROLE_INPUTS, 0)
@@ -514,9 +537,8 @@ class _Run:
     def segment_layers(self, rep: int, start: int, stop: int, a_in: np.ndarray) -> list:
         """Recompute (W, b, pre) for layers [start, stop) from the segment's input."""
         out, a = [], a_in
-        for layer in range(start, stop):
+        for layer, (W, b) in zip(range(start, stop), self.draws(rep, start, stop)):
             self.check_time(f"recomputing layer {layer}")
-            W, b = self.draw(rep, layer)
             pre = a @ W.T
             if b is not None:
                 pre += b
@@ -537,12 +559,11 @@ class _Run:
         kept = _Kept({}, 0, [])
         a_prev, prev_norm = x, x_norm
         seg_starts = {start for start, _ in self.segments}
-        for layer in range(1, net.depth + 1):
+        for layer, (W, b) in zip(range(1, net.depth + 1), self.draws(rep, 1, net.depth + 1)):
             self.check_time(f"repeat {rep}, forward layer {layer}")
             i = layer - 1
             if layer in seg_starts:
                 kept.checkpoints[layer], kept.start, kept.store = a_prev, layer, []
-            W, b = self.draw(rep, layer)
             w_mom = _moments(W, self.scratch)
             pre = a_prev @ W.T
             z_sum = _summary(pre, self.scratch)  # W a^{l−1}, before the bias
@@ -712,7 +733,9 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
 
     run = _Run(net, batch, int(seed), dt, n_seeds, inputs, input_corr, backward, weight_grad, bins, deadline)
     # overflow and NaN are detected from the values themselves, never from floating-point flags
-    with np.errstate(all="ignore"):
+    prefetch = max(out * fan_in for out, fan_in in net.shapes) >= PREFETCH_MIN_ENTRIES
+    with np.errstate(all="ignore"), ThreadPoolExecutor(max_workers=1) if prefetch else nullcontext() as pool:
+        run.prefetch = pool
         _run_all(run, backward)
     return run.result()
 
