@@ -272,7 +272,7 @@ class _Scratch:
         self.buffers = {}
 
     def get(self, shape: tuple, dtype: np.dtype) -> np.ndarray:
-        key = (shape, dtype.name)
+        key = (shape, dtype)
         if key not in self.buffers:
             self.buffers[key] = np.empty(shape, dtype)
         return self.buffers[key]
@@ -365,13 +365,27 @@ def _mean_cosine(y: np.ndarray) -> float:
     return float(np.nanmean(cos)) if np.isfinite(cos).any() else math.nan
 
 
+def _percentiles(sorted_values: np.ndarray, qs) -> list[float]:
+    """numpy's default ("linear") percentiles of sorted values: at position q/100·(n − 1), linear
+    interpolation between its neighbours (from the nearer one, as numpy's lerp does)."""
+    n = sorted_values.size
+    out = []
+    for q in qs:
+        pos = q / 100.0 * (n - 1)
+        lo = min(int(math.floor(pos)), n - 1)
+        hi = min(lo + 1, n - 1)
+        t, a, b = pos - lo, float(sorted_values[lo]), float(sorted_values[hi])
+        out.append(a + (b - a) * t if t < 0.5 else b - (b - a) * (1.0 - t))
+    return out
+
+
 def _sample_stats(values: np.ndarray) -> tuple[float, float, float]:
     """(mean, 5th, 95th percentile) of the finite values, NaNs if none."""
     values = values[np.isfinite(values)]
     if values.size == 0:
         return math.nan, math.nan, math.nan
-    p05, p95 = np.percentile(values, [5, 95])
-    return float(values.mean()), float(p05), float(p95)
+    p05, p95 = _percentiles(np.sort(values), (5, 95))
+    return float(values.mean()), p05, p95
 
 
 class _Binner:
@@ -389,33 +403,43 @@ class _Binner:
     """
 
     def __init__(self):
-        self.buffers = {}
+        self.buffers, self.grids = {}, {}
 
     def _scratch(self, size: int, dtype: np.dtype):
-        key = (size, dtype.name)
+        key = (size, dtype)
         if key not in self.buffers:
             self.buffers[key] = (np.empty(size, dtype), np.empty(size, dtype), np.empty(size, np.intp),
                                  np.empty(size, bool))
         return self.buffers[key]
 
+    def _grid(self, edges: np.ndarray, dt: np.dtype):
+        """numpy's edges in dtype ``dt``, the scale k, the offset, the tolerance and the exact
+        bounds, once per (edges, dtype) of the run."""
+        key = (id(edges), dt)
+        if key not in self.grids:
+            bins = len(edges) - 1
+            e = np.linspace(float(edges[0]), float(edges[-1]), bins + 1, dtype=dt)  # numpy's edges in x's dtype
+            lo, hi = float(e[0]), float(e[-1])
+            k = bins / (hi - lo)
+            tol = 8.0 * float(np.finfo(dt).eps) * (max(abs(lo), abs(hi)) * k + bins + 2.0)
+            bounds = np.append(e[:-1], np.nextafter(e[-1], dt.type(np.inf)))
+            self.grids[key] = (edges, dt.type(k), dt.type(1.0 - lo * k), dt.type(tol), bounds)
+        return self.grids[key][1:]
+
     def __call__(self, x: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, float]:
         """Counts of x over uniform ``edges`` (numpy's rule: last bin closed) and the fraction outside."""
         bins, dt, flat = len(edges) - 1, x.dtype, x.reshape(-1)
-        e = np.linspace(float(edges[0]), float(edges[-1]), bins + 1, dtype=dt)  # numpy's edges in x's dtype
-        lo, hi = float(e[0]), float(e[-1])
-        k = bins / (hi - lo)
+        k, offset, tol, bounds = self._grid(edges, dt)
         t, r, slots, near = self._scratch(flat.size, dt)
-        np.multiply(flat, dt.type(k), out=t)
-        t += dt.type(1.0 - lo * k)
-        tol = 8.0 * float(np.finfo(dt).eps) * (max(abs(lo), abs(hi)) * k + bins + 2.0)
+        np.multiply(flat, k, out=t)
+        t += offset
         np.subtract(t, np.rint(t, out=r), out=r)
-        np.less(np.abs(r, out=r), dt.type(tol), out=near)
+        np.less(np.abs(r, out=r), tol, out=near)
         close = np.flatnonzero(near)
         np.clip(t, 0, bins + 1, out=t)
         slots[...] = t
         counts = np.bincount(slots, minlength=bins + 2)
         if close.size:  # re-bin exactly: slot = #{bounds ≤ x}, bounds e_0..e_{bins−1} and just above e_bins
-            bounds = np.append(e[:-1], np.nextafter(e[-1], dt.type(np.inf)))
             counts -= np.bincount(slots[close], minlength=bins + 2)
             counts += np.bincount(np.searchsorted(bounds, flat[close], side="right"), minlength=bins + 2)
         inner = counts[1:bins + 1]

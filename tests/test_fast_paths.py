@@ -165,3 +165,10 @@ def test_moments_of_constant_and_nonfinite_arrays():
     assert propagation._moments(bad, scratch) is None
     bad[1, 2] = np.nan
     assert propagation._moments(bad, scratch) is None
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 20, 257, 512])
+def test_percentiles_equal_numpy(n):
+    values = np.sort(np.random.default_rng(n).lognormal(size=n))
+    ours = propagation._percentiles(values, (0, 5, 50, 95, 100))
+    np.testing.assert_allclose(ours, np.percentile(values, [0, 5, 50, 95, 100]), rtol=1e-14)
