@@ -287,9 +287,9 @@ SAFE_SCALE = (2.0 ** -30, 2.0 ** 30)
 def _centred_moments(y: np.ndarray, scratch: _Scratch) -> tuple[float, float]:
     """(mean, variance) of all entries, two-pass: numpy's pairwise mean, then the pairwise mean of
     the squared deviations, computed in a reused buffer."""
-    mean = float(y.mean())
+    mean = float(np.add.reduce(y, axis=None)) / y.size  # numpy's pairwise sum, without mean()'s Python layer
     centred = np.subtract(y, y.dtype.type(mean), out=scratch.get(y.shape, y.dtype))
-    return mean, float(np.square(centred, out=centred).mean())
+    return mean, float(np.add.reduce(np.square(centred, out=centred), axis=None)) / y.size
 
 
 def _moments(x: np.ndarray, scratch: _Scratch) -> tuple[float, float, float] | None:
