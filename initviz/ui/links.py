@@ -532,6 +532,14 @@ PAGE_MAX_MACS = 2 ** 32
 PAGE_MAX_DRAWS = 2 ** 27
 """Weight-sampling work per page view, over every compared scheme and seed, in the core's
 normal-draw equivalents (``limits.draw_cost``) — each run also stays within ``limits.MAX_WEIGHT_DRAWS``."""
+PAGE_MAX_ACTIVATIONS = 2 ** 24
+"""Activation entries per page view, over every compared scheme and seed (float64: 2×): the per-layer
+statistics scale with them (4 schemes × batch 1024 × 200 layers of width 64 = 2^25.6 took 3.5 s of
+CPU; 4 × 932 × 200 × 45 = 2^25 with 800 layers, 2.9 s)."""
+PAGE_MAX_LAYERS = 2 ** 10
+"""Layers propagated per page view, over every compared scheme and seed: (1 + compared)·n_seeds·depth
+≤ 2¹⁰. Each layer has a fixed cost (statistics, theory, drawing; ~1 ms) that the multiply–add and
+sampling budgets do not see: 4 schemes × 8 seeds × 200 layers of width 64 took 7.3 s of CPU."""
 BATCH_FLOOR = 32
 """A budget first shrinks the batch to this, then the seeds, then the batch again, then depth and widths."""
 PROPAGATION_INPUTS = ("normal", "unit_norm", "correlated")
@@ -607,7 +615,7 @@ def propagation_cost(settings: Mapping[str, Any]) -> dict[str, float]:
     """What a Propagation view asks of the core, by the core's own accounting (:mod:`initviz.limits`;
     float64 arithmetic counts double): the largest per-run ``weights``, ``activations``, ``macs``
     and ``draws`` (sampling work, see ``limits.draw_cost``) and, over every compared scheme,
-    ``page_macs`` and ``page_draws``."""
+    ``page_macs``, ``page_draws``, ``page_activations`` and ``page_layers``."""
     width, depth, seeds, batch = settings["width"], settings["depth"], settings["n_seeds"], settings["batch"]
     wide = 2 if settings["dtype"] == "float64" else 1
     weights = input_width(settings) * width + (depth - 1) * width * width
@@ -615,7 +623,9 @@ def propagation_cost(settings: Mapping[str, Any]) -> dict[str, float]:
     draws = [seeds * _sampling_work(settings, s, configured=i == 0) for i, s in enumerate(schemes)]
     macs = wide * seeds * batch * weights
     return {"weights": weights, "activations": wide * seeds * batch * depth * width, "macs": macs,
-            "draws": max(draws), "page_macs": len(schemes) * macs, "page_draws": sum(draws)}
+            "draws": max(draws), "page_macs": len(schemes) * macs, "page_draws": sum(draws),
+            "page_activations": len(schemes) * wide * seeds * batch * depth * width,
+            "page_layers": len(schemes) * seeds * depth}
 
 
 def _excess(settings: Mapping[str, Any]) -> float:
@@ -624,7 +634,8 @@ def _excess(settings: Mapping[str, Any]) -> float:
 
     cost = propagation_cost(settings)
     return max(cost["page_macs"] / PAGE_MAX_MACS, cost["page_draws"] / PAGE_MAX_DRAWS, cost["weights"] / MAX_WEIGHTS,
-               cost["activations"] / MAX_ACTIVATIONS, cost["macs"] / MAX_MACS, cost["draws"] / MAX_WEIGHT_DRAWS)
+               cost["activations"] / MAX_ACTIVATIONS, cost["macs"] / MAX_MACS, cost["draws"] / MAX_WEIGHT_DRAWS,
+               cost["page_activations"] / PAGE_MAX_ACTIVATIONS, cost["page_layers"] / PAGE_MAX_LAYERS)
 
 
 def _largest_fitting(settings: Settings, name: str, floor: int) -> int:
@@ -675,8 +686,9 @@ def _constrain_propagation(settings: Settings) -> tuple[Settings, list[Notice]]:
     for name in dict.fromkeys(n for n, _ in _BUDGET_STEPS):
         if settings[name] != asked[name]:
             notices.append(Notice(name, f"{asked[name]} with these settings is more work than one view may ask "
-                                  f"(at most {PAGE_MAX_MACS:,} multiply–adds and {PAGE_MAX_DRAWS:,} weight draws "
-                                  "over all schemes and seeds)", f"using {name}={settings[name]}"))
+                                  f"(at most {PAGE_MAX_MACS:,} multiply–adds, {PAGE_MAX_DRAWS:,} weight draws, "
+                                  f"{PAGE_MAX_ACTIVATIONS:,} activations and {PAGE_MAX_LAYERS:,} layers over all "
+                                  "schemes and seeds)", f"using {name}={settings[name]}"))
     return settings, notices
 
 
