@@ -74,3 +74,15 @@ def test_a_non_ascii_item_of_a_list_is_dropped_and_named():
     settings, notices = links.parse("propagation", {"compare": ["kaiming_normal,\u212aaiming_uniform"]})
     assert settings["compare"] == ("kaiming_normal",)
     assert len(notices) == 1 and "\\u212aaiming_uniform" in str(notices[0])
+
+
+@hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(depth=st.integers(-5, 10 ** 6), seeds=st.integers(-5, 100), batch=st.integers(-5, 10 ** 5),
+       width=st.sampled_from([1, 16, 64, 256, 2048, 10 ** 6]),
+       compare=st.lists(st.sampled_from(["kaiming_normal", "orthogonal", "trunc_normal", "sparse"]), max_size=4))
+def test_a_propagation_link_never_asks_for_more_layers_than_the_page_budget(depth, seeds, batch, width, compare):
+    """Σ over runs of the layers propagated: (1 + compared)·n_seeds·depth ≤ PAGE_MAX_LAYERS, whatever the link."""
+    raw = {"depth": [str(depth)], "n_seeds": [str(seeds)], "batch": [str(batch)], "width": [str(width)],
+           "compare": [",".join(compare)]}
+    s, _ = links.parse("propagation", raw)
+    assert (1 + len(s["compare"])) * s["n_seeds"] * s["depth"] <= links.PAGE_MAX_LAYERS
