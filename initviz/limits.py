@@ -18,7 +18,9 @@ histograms), at each budget: batch 2048 through 1000 gelu layers of width 16 (2^
 0.45 s; batch 4096 through 8 relu layers of width 512 (2^33 MACs) 1.2 s; batch 64 through 256
 layers of width 512 (2^26 normal draws, drawn twice by the checkpointed backward pass) 2.3 s;
 24 orthogonal layers of width 512, 0.9 s; 28 truncated-normal layers of width 512, 0.85 s. The
-default view (30 × 512, batch 256) takes 0.4 s; peak memory stays below ~230 MB.
+default view (30 × 512, batch 256) takes 0.4 s; peak memory stays below ~230 MB. (Measured before
+the speed work of issue 5 — chunked threaded sampling, rejection truncated normal, exact bincount
+histograms, prefetched draws — which cut single-thread CPU time by ~25–40 %; these are upper bounds.)
 """
 
 from __future__ import annotations

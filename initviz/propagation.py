@@ -68,6 +68,13 @@ exact fraction of each layer's values outside it.
 pre-activations of a segment of layers are held (at most ``MAX_STORE_BYTES``); longer networks are
 checkpointed: each segment's input is kept and its weights are redrawn from their streams
 (bit-identical) when the backward pass reaches it.
+
+**Speed** (the numbers are those of the plain computation; ``tests/test_fast_paths.py`` checks
+each route against it). Everything stays in the run's dtype (float32 by default) except the
+float64 scalars of the statistics. Weights are drawn one layer ahead on a helper thread
+(``PREFETCH_MIN_ENTRIES``), each draw in chunks on two threads (:mod:`initviz.laws`); variances
+come from two pairwise passes into reused buffers, without a scaled copy when max|x| is moderate;
+histograms are exact bincounts (:class:`_Binner`); percentiles come from one sort.
 """
 
 from __future__ import annotations
