@@ -5,12 +5,15 @@ For each page (default: Propagation and Geometry, at their default settings):
 * **first chart** — from ``page.goto(<page URL>)`` to the first ``[data-testid=stPlotlyChart]
   .js-plotly-plot`` whose plotly ``_fullData`` exists (a drawn chart). The first load after the
   server starts is *cold* (empty ``st.cache_data``); the next loads are *warm* (their median).
+  The time to the app's shell (``[data-testid=stApp]`` attached: Streamlit's frontend loaded) is
+  reported beside it (median over all loads).
 * **redraw** — from the Enter key that commits a new value of a control (the sidebar's ``seed``
   number input, which every page has and which changes every sampled chart; each change a new
   seed, so the page's cache is cold) to the first animation frame at which the script has finished
   (``data-test-script-state`` went ``running`` → ``notRunning``) and at least one chart holds new
   data (a new ``_fullData`` object). Both ends are ``performance.now()`` in the page; median of
-  several changes.
+  several changes, with its phases: until the page sees the script start, the script's run, and
+  from its end to the redrawn chart.
 * **bytes per chart** — every websocket frame the server sent during the cold load, decoded as a
   Streamlit ``ForwardMsg``; for each ``plotly_chart`` element the frame's size in bytes (the
   figure JSON ``spec`` plus protobuf framing; Streamlit does not compress its websocket by
@@ -58,13 +61,14 @@ VIEWPORT = {"width": 1400, "height": 1000}
 
 _INSTRUMENT = """([control]) => {
   const app = document.querySelector('[data-testid=stApp]');
-  window.__bench = {t0: null, running: false, done: null, end: null, old: []};
+  window.__bench = {t0: null, started: null, done: null, end: null, old: []};
   new MutationObserver((records) => {
     const b = window.__bench;
     if (b.t0 === null) return;
     const state = app.getAttribute('data-test-script-state');
-    if (state === 'running' || records.some((r) => r.oldValue === 'running')) b.running = true;
-    if (state === 'notRunning' && b.running && b.done === null) b.done = performance.now();
+    const now = performance.now();
+    if (b.started === null && (state === 'running' || records.some((r) => r.oldValue === 'running'))) b.started = now;
+    if (state === 'notRunning' && b.started !== null && b.done === null) b.done = now;
   }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true});
   document.querySelector(`.st-key-${control} input`).addEventListener('keydown', (e) => {
     if (e.key === 'Enter') window.__bench.t0 = performance.now();
@@ -72,7 +76,7 @@ _INSTRUMENT = """([control]) => {
 }"""
 _ARM = """([chart]) => {
   const b = window.__bench;
-  Object.assign(b, {t0: null, running: false, done: null, end: null});
+  Object.assign(b, {t0: null, started: null, done: null, end: null});
   b.old = [...document.querySelectorAll(chart)].map((e) => e._fullData);
 }"""
 _REDRAWN = """([chart]) => {
@@ -150,9 +154,9 @@ def chart_frames(frames: list[bytes]) -> list[dict]:
     return charts
 
 
-def _load(context, url: str) -> tuple[float, list[bytes], object]:
-    """Open ``url`` in a new tab: seconds to the first drawn chart, the frames received until the
-    script finished, and the tab (left open)."""
+def _load(context, url: str) -> tuple[float, float, list[bytes], object]:
+    """Open ``url`` in a new tab: seconds to the app's shell (``stApp``, the frontend loaded) and to
+    the first drawn chart, the frames received until the script finished, and the tab (left open)."""
     page = context.new_page()
     frames: list[bytes] = []
 
@@ -162,14 +166,21 @@ def _load(context, url: str) -> tuple[float, list[bytes], object]:
     page.on("websocket", on_socket)
     start = time.perf_counter()
     page.goto(url, wait_until="commit")
+    page.wait_for_selector("[data-testid=stApp]", state="attached", timeout=STEP_TIMEOUT_MS)
+    shell = time.perf_counter() - start
     page.wait_for_function(_FIRST_CHART, arg=[CHART], polling="raf", timeout=STEP_TIMEOUT_MS)
     first = time.perf_counter() - start
     page.wait_for_selector(APP_IDLE, timeout=STEP_TIMEOUT_MS)
-    return first, frames, page
+    return shell, first, frames, page
 
 
-def _redraws(page, changes: int) -> list[float]:
-    """Seconds from committing a new seed to the redrawn chart, for seeds 1…changes."""
+_PHASES = """() => { const b = window.__bench;
+  return [b.end - b.t0, b.started - b.t0, b.done - b.started, b.end - b.done].map((ms) => ms / 1000); }"""
+
+
+def _redraws(page, changes: int) -> list[list[float]]:
+    """For seeds 1…changes: seconds from committing the new seed to the redrawn chart, and its
+    phases — until the script starts, the script run (as the page sees its state), after it."""
     page.evaluate(_INSTRUMENT, [CONTROL])
     field = page.locator(f".st-key-{CONTROL} input")
     out = []
@@ -178,7 +189,7 @@ def _redraws(page, changes: int) -> list[float]:
         field.fill(str(value))
         field.press("Enter")
         page.wait_for_function(_REDRAWN, arg=[CHART], polling="raf", timeout=STEP_TIMEOUT_MS)
-        out.append(page.evaluate("() => (window.__bench.end - window.__bench.t0) / 1000"))
+        out.append(page.evaluate(_PHASES))
         page.wait_for_selector(APP_IDLE, timeout=STEP_TIMEOUT_MS)
     return out
 
@@ -188,21 +199,26 @@ def measure_page(browser, base: str, path: str, loads: int, changes: int) -> dic
     context = browser.new_context(viewport=VIEWPORT)
     try:
         url = f"{base}/{path}"
-        first, frames, page = _load(context, url)
+        shell, first, frames, page = _load(context, url)
         charts = chart_frames(frames)
         errors = page.locator("[data-testid=stException], [data-testid=stAlertContentError]").count()
-        warm = []
+        warm, shells = [], [shell]
         for _ in range(loads - 1):
             page.close()
-            seconds, _, page = _load(context, url)
+            shell, seconds, _, page = _load(context, url)
             warm.append(seconds)
-        redraw = _redraws(page, changes)
+            shells.append(shell)
+        phases = _redraws(page, changes)
     finally:
         context.close()
     sizes = [c["frame_bytes"] for c in charts]
-    return {"url_path": path, "first_chart_cold_s": first, "first_chart_warm_s": warm,
+    redraw = [p[0] for p in phases]
+    return {"url_path": path, "shell_median_s": statistics.median(shells), "first_chart_cold_s": first,
+            "first_chart_warm_s": warm,
             "first_chart_median_s": statistics.median(warm) if warm else first,
             "control": CONTROL, "redraw_s": redraw, "redraw_median_s": statistics.median(redraw),
+            "redraw_phases_median_s": {name: statistics.median(p[i] for p in phases)
+                                       for i, name in enumerate(("to_script_start", "script", "after_script"), 1)},
             "charts": len(charts), "chart_bytes": charts, "max_chart_bytes": max(sizes, default=0),
             "total_chart_bytes": sum(sizes), "errors_on_page": errors}
 

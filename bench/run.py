@@ -39,7 +39,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from . import limits
 from .timing import BUDGET_S, FULL_REPEATS, QUICK_REPEATS, SelfTimed, time_interleaved
@@ -133,7 +133,6 @@ def measure(fns: dict, torch_fns: dict, repeats: int, budget: float) -> tuple[di
 
 def _one_blas_thread(fn):
     """``fn`` run with one BLAS thread, as ``app.py`` runs every computation."""
-    from threadpoolctl import ThreadpoolController
     controller = ThreadpoolController()
 
     def call():
@@ -214,38 +213,45 @@ def run_geometry(sweep: GeometrySweep, worker: TorchWorker | None, repeats: int,
             "limits": limits.geometry_limits(sweep, repeats)}
 
 
-def page_calls() -> tuple[list[tuple[dict, dict]], str]:
-    """The ``(Network.mlp kwargs, propagate kwargs)`` of every run the default Propagation page
-    makes — one per compared scheme — read from its link schema's defaults (``initviz.ui.links``),
-    and a description. The page's own module may add work (theory curves, figures): this is the
-    core computation it cannot avoid."""
+def page_calls() -> tuple[list[tuple[dict, dict, dict]], str]:
+    """``(Network.mlp kwargs, propagate kwargs, meanfield.predict kwargs)`` of every run the default
+    Propagation page makes — one per compared scheme, as ``initviz.ui.propagation.runs_of`` does —
+    read from its link schema's defaults (``initviz.ui.links``), and a description. Figures and
+    tables are not included: this is the page's computation."""
     from initviz.ui import links
 
     s, _ = links.constrain("propagation", links.SCHEMAS["propagation"].defaults())
     calls = []
-    for scheme in links.compared_schemes(s):
-        params = links.scheme_settings(s, scheme) if scheme == s["scheme"] else {}
+    for i, scheme in enumerate(links.compared_schemes(s)):
         net = dict(input_dim=links.input_width(s), widths=[s["width"]] * s["depth"], activation=s["activation"],
-                   activation_param=links.activation_param(s), init=scheme, init_params=params, bias=s["bias"],
+                   activation_param=links.activation_param(s), init=scheme,
+                   init_params=links.scheme_settings(s, scheme) if i == 0 else None, bias=s["bias"],
                    bias_value=s["bias_value"])
         run = dict(batch=s["batch"], seed=s["seed"], dtype=s["dtype"], n_seeds=s["n_seeds"], inputs=s["inputs"],
-                   input_corr=s["input_corr"], backward=True, weight_grad=True)
-        calls.append((net, run))
+                   input_corr=s["input_corr"])
+        theory = dict(input_corr=s["input_corr"] if s["inputs"] == "correlated" else 0.0, batch=s["batch"])
+        calls.append((net, run, theory))
     what = (f"the Propagation page's link defaults: depth {s['depth']}, width {s['width']}, {s['activation']}, "
-            f"{' + '.join(links.compared_schemes(s))}, batch {s['batch']}, {s['n_seeds']} seed(s), {s['dtype']}, "
-            "propagate with backward and weight gradients")
+            f"{' + '.join(links.compared_schemes(s))}, batch {s['batch']}, {s['n_seeds']} seed(s), {s['dtype']}; "
+            "propagate (backward, weight gradients) + mean-field prediction")
     return calls, what
 
 
 def run_page(repeats: int, budget: float) -> dict:
-    """The default Propagation page's compute (every ``propagate`` it makes, networks built inside)
-    with one BLAS thread, as ``app.py`` runs it, and with numpy's default threads, alternating."""
+    """The default Propagation page's compute (networks built inside) with one BLAS thread, as
+    ``app.py`` runs it, and with numpy's default threads, alternating."""
     import initviz as iv
+    from initviz import meanfield
 
     calls, what = page_calls()
 
     def once():
-        return [iv.propagate(iv.Network.mlp(**net), **run) for net, run in calls]
+        out = []
+        for net_kwargs, run, theory in calls:
+            net = iv.Network.mlp(**net_kwargs)
+            prediction = meanfield.predict(net, **theory) if meanfield.mean_field_applies(net) is None else None
+            out.append((iv.propagate(net, **run), prediction))
+        return out
 
     timed = time_interleaved({"one": _one_blas_thread(once), "default": once}, repeats, warmup=1, budget=budget)
     return {**timed["one"], "default_threads": timed["default"]["median"], "what": what}
@@ -434,11 +440,14 @@ def report(results: dict) -> str:
             if "error" in e:
                 lines.append(f"  {page}: ERROR {e['error']}")
                 continue
-            lines.append(f"  {page}: first chart {_fmt_s(e['first_chart_cold_s'])} cold, {_fmt_s(e['first_chart_median_s'])} "
-                         f"warm (median); redraw after `{e['control']}` {_fmt_s(e['redraw_median_s'])} median "
-                         f"({', '.join(_fmt_s(t) for t in e['redraw_s'])}); {e['charts']} charts, "
+            phases = e["redraw_phases_median_s"]
+            lines.append(f"  {page}: app shell {_fmt_s(e['shell_median_s'])}; first chart {_fmt_s(e['first_chart_cold_s'])} "
+                         f"cold, {_fmt_s(e['first_chart_median_s'])} warm (median); redraw after `{e['control']}` {_fmt_s(e['redraw_median_s'])} median "
+                         f"({', '.join(_fmt_s(t) for t in e['redraw_s'])}; phases: to script start "
+                         f"{_fmt_s(phases['to_script_start'])}, script {_fmt_s(phases['script'])}, after "
+                         f"{_fmt_s(phases['after_script'])}); {e['charts']} charts, "
                          f"largest {e['max_chart_bytes'] / 1024:.1f} KB, total {e['total_chart_bytes'] / 1024:.1f} KB")
-    lines += ["", "targets (issue 5)"]
+    lines += ["", "targets (issue 5)" + (" — machine busy, see the warning above" if warning else "")]
     for row in results["verdicts"]:
         note = f"  ({row['note']})" if row.get("note") else ""
         lines.append(f"  {row['status']:<5} {row['target']}: {_fmt_value(row)} {_fmt_bound(row)}{note}")
@@ -476,14 +485,16 @@ def markdown(results: dict, command: str) -> str:
         out.append(f"| page | {_fmt_s(p['default_threads'])} | {_fmt_s(p['median'])} | | | | |")
     browser = results.get("browser", {})
     if browser.get("pages"):
-        out += ["", "| page (Chromium) | first chart, cold | first chart, warm | redraw after a control change "
-                "(median) | charts | largest chart | all charts |", "|---|---:|---:|---:|---:|---:|---:|"]
+        out += ["", "| page (Chromium) | app shell | first chart, cold | first chart, warm | redraw after a control "
+                "change (median; of which the script) | charts | largest chart | all charts |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for page, e in browser["pages"].items():
             if "error" in e:
-                out.append(f"| {page} | error: {e['error']} | | | | | |")
+                out.append(f"| {page} | error: {e['error']} | | | | | | |")
                 continue
-            out.append(f"| {page} | {_fmt_s(e['first_chart_cold_s'])} | {_fmt_s(e['first_chart_median_s'])} | "
-                       f"{_fmt_s(e['redraw_median_s'])} (`{e['control']}`) | {e['charts']} | "
+            out.append(f"| {page} | {_fmt_s(e['shell_median_s'])} | {_fmt_s(e['first_chart_cold_s'])} | "
+                       f"{_fmt_s(e['first_chart_median_s'])} | {_fmt_s(e['redraw_median_s'])} (`{e['control']}`; "
+                       f"{_fmt_s(e['redraw_phases_median_s']['script'])}) | {e['charts']} | "
                        f"{e['max_chart_bytes'] / 1024:.1f} KB | {e['total_chart_bytes'] / 1024:.1f} KB |")
     elif browser.get("skipped"):
         out += ["", f"Browser: skipped ({browser['skipped']})."]
