@@ -122,6 +122,11 @@ MAX_NORM_SAMPLES = 200_000
 NORM_MATRICES = 16
 """Independent matrices behind :func:`norm_ratios` (each maps samples/16 inputs)."""
 
+MAX_NORM_WORK = 2 ** 36
+"""Most multiply–adds samples·m·n of the products W·x in :func:`norm_ratios` (~7e10: seconds);
+orthogonal W also keep their QR work NORM_MATRICES·min(m,n)²·max(m,n) within
+:data:`MAX_ORTHOGONAL_WORK` (16 orthogonal 4096×4096 draws took minutes)."""
+
 MAX_BINS = 512
 """Most histogram bins."""
 
@@ -741,6 +746,13 @@ def norm_ratios(m: int, n: int, ensemble="normal", samples: int = 20_000, x=rand
     samples = check_int("samples", samples, NORM_MATRICES, MAX_NORM_SAMPLES)
     ens = as_ensemble(ensemble)
     law = ens.law(m, n)
+    if samples * m * n > MAX_NORM_WORK:
+        raise invalid("samples", f"keep samples·m·n = {samples * m * n:,} within MAX_NORM_WORK = {MAX_NORM_WORK:,}",
+                      samples)
+    qr_work = NORM_MATRICES * min(m, n) ** 2 * max(m, n)
+    if law.kind == "orthogonal" and qr_work > MAX_ORTHOGONAL_WORK:
+        raise invalid("n", f"keep the orthogonal QR work {NORM_MATRICES}·min(m,n)²·max(m,n) = {qr_work:,} within "
+                      f"MAX_ORTHOGONAL_WORK = {MAX_ORTHOGONAL_WORK:,}", n)
     theory = randmat.norm_ratio_moments_for_law(law, m, n, x)
     fixed = None if isinstance(x, str) else np.asarray(x, dtype=float)
     per = samples // NORM_MATRICES
