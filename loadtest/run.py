@@ -201,7 +201,9 @@ def tracebacks(server: Server) -> int:
 
 def report(figures: dict) -> str:
     m = figures["machine"]
-    lines = [f"machine: {m['cpu']}, {m['nproc']} cores, load average {m['loadavg'][0]:.2f} at start "
+    flags = " ".join(figures["args"]["flag"]) or "the project's .streamlit/config.toml"
+    lines = [f"server: streamlit run app.py with {flags}"]
+    lines += [f"machine: {m['cpu']}, {m['nproc']} cores, load average {m['loadavg'][0]:.2f} at start "
              f"(end {figures['loadavg_end'][0]:.2f}); Python {m['python']}, Streamlit {m['streamlit']}; {m['date']}"]
 
     def mark(ok: bool) -> str:
@@ -233,7 +235,7 @@ def report(figures: dict) -> str:
 async def main_async(args) -> dict:
     only = set(args.only.split(","))
     figures: dict = {"machine": machine(), "args": vars(args)}
-    with serve() as server:
+    with serve(flags=tuple(args.flag)) as server:
         warm = await load(server, 1, reruns=2, think=0.0)  # compile, import, first caches
         figures["warmup_s"] = [r.seconds for r in warm.first_loads + warm.reruns]
         if "load" in only:
@@ -258,6 +260,8 @@ def main() -> None:
     parser.add_argument("--soak-sessions", type=int, default=2)
     parser.add_argument("--soak-max-seconds", type=float, default=1200.0)
     parser.add_argument("--only", default="load,soak,health")
+    parser.add_argument("--flag", action="append", default=[], help="a streamlit run option for the server, "
+                        "e.g. --flag=--runner.postScriptGC=true (repeatable)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     figures = asyncio.run(main_async(args))

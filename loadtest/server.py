@@ -69,13 +69,15 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(log: Path | None = None) -> Iterator[Server]:
-    """Run the app until the block ends; ``log`` keeps the server's output (default: a temp file)."""
+def serve(log: Path | None = None, flags: tuple[str, ...] = ()) -> Iterator[Server]:
+    """Run the app until the block ends; ``log`` keeps the server's output (default: a temp file);
+    ``flags`` are more ``streamlit run`` options, e.g. ``("--runner.postScriptGC", "true")``."""
     port = free_port()
     if log is None:
         log = Path(tempfile.mkstemp(prefix="initviz-streamlit-", suffix=".log")[1])
     cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-           "--server.address", HOST, "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+           "--server.address", HOST, "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+           *flags]
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     server = Server(port, proc, log)
