@@ -1,0 +1,392 @@
+"""A catalogue of malformed and hostile links, as data (issue 4; PLATFORM.md "Hardening").
+
+Each :class:`Link` is what a stranger could put in the address bar: a page path and a raw query
+string exactly as typed (percent-encoded where a browser would encode it), the class of fault it
+probes, and whether it carries a value the app cannot honour (then a notice must be shown).
+
+Expected outcomes are written here by hand from the link grammar of ``initviz/ui/links.py``'s
+docstring (strict ASCII numbers, then range checks; enums by allow-list after ``strip().lower()``;
+last repeated key wins; unknown keys ignored; over-long values ignored), never read from the
+parser:
+
+* ``names`` — text each notice list must contain (the parameter it names);
+* ``applied`` — the canonical query the app must write back after the run (only the values that
+  differ from the page's defaults), or ``None`` where a compute budget decides the result;
+* ``markers`` — pieces of injected Markdown/HTML/LaTeX that must never reach an element that
+  renders Markdown or HTML (they may appear, quoted, in plain ``st.text``/``st.code``).
+
+Classes: ``numbers``, ``floats``, ``enums``, ``structure``, ``budget``, ``numerics``, ``injection``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+PAGES = ("propagation", "geometry", "initializers", "experiments")
+CLASSES = ("numbers", "floats", "enums", "structure", "budget", "numerics", "injection")
+
+
+@dataclass(frozen=True)
+class Link:
+    page: str
+    query: str
+    cls: str
+    invalid: bool
+    names: tuple[str, ...] = ()
+    applied: dict | None = None
+    markers: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        shown = self.query if len(self.query) <= 60 else f"{self.query[:40]}...({len(self.query)} chars)"
+        return f"{self.page}?{shown}"
+
+
+def q(value: str) -> str:
+    """A value as a browser puts it in a query string (UTF-8, percent-encoded)."""
+    return quote(value, safe="")
+
+
+CATALOGUE: list[Link] = []
+
+
+def add(page: str, query: str, cls: str, invalid: bool, names=(), applied=None, markers=()) -> None:
+    CATALOGUE.append(Link(page, query, cls, invalid, tuple(names), applied, tuple(markers)))
+
+
+# --- numbers: strict ASCII integers, then the range ------------------------------------------------
+
+INT_REJECTED = ("1e3", "0x10", "1_000", "١٢٣", " 5", "", "5.0", "５", "0b101", "1e309", "nan", "5 ", "--5",
+                "5-", "٥", "1,000", "𝟓")
+"""Not ``[+-]?[0-9]+``: the default is used, with a notice."""
+
+for value in INT_REJECTED:
+    add("propagation", f"depth={q(value)}", "numbers", True, ["depth"], {})
+for value in ("1e3", "١٢٣", "1_000", " 5"):
+    add("propagation", f"width={q(value)}", "numbers", True, ["width"], {})
+for value in ("0x10", "5.0", ""):
+    add("propagation", f"batch={q(value)}", "numbers", True, ["batch"], {})
+for value in ("-", "١", "4294967296.0"):
+    add("propagation", f"seed={q(value)}", "numbers", True, ["seed"], {})
+for value in ("1e3", "0x10", "١٢٣", " 5", "5.0", "1_000"):
+    add("geometry", f"rect_n={q(value)}", "numbers", True, ["rect_n"], {})
+for value in ("1e3", "５", "", "0x200"):
+    add("initializers", f"n_in={q(value)}", "numbers", True, ["n_in"], {})
+for value in ("1e2", "٥٠"):
+    add("experiments", f"jac_depth={q(value)}", "numbers", True, ["jac_depth"], {})
+
+# out of range: clamped to the range (propagation: depth 1–200, width 1–2048, in_width 0–2048,
+# batch 2–1024, n_seeds 1–8, seed 0–2³²−1). The defaults width 256, batch 256, depth 20 keep the
+# clamped values inside the page's compute budget.
+for name, big, small in (("depth", {"depth": "200"}, {"depth": "1"}), ("in_width", {"in_width": "2048"}, {}),
+                         ("batch", {"batch": "1024"}, {"batch": "2"}), ("n_seeds", {"n_seeds": "8"}, {})):
+    add("propagation", f"{name}=999999999", "numbers", True, [name], big)
+    add("propagation", f"{name}=-1", "numbers", True, [name], small)
+add("propagation", "width=-1", "numbers", True, ["width"], {"width": "1"})
+add("propagation", "seed=99999999999999999999999999", "numbers", True, ["seed"], {"seed": "4294967295"})
+add("propagation", "seed=-1", "numbers", True, ["seed"], {})
+# on a ladder of allowed values (geometry: angle_n 2…10000, gram_n 8…128, mp_m 100…1600; experiments:
+# jac_width 16…128, jac_depth 10…100): beyond the ends → the end rung; between rungs → the nearest in log distance
+for name, top, bottom in (("angle_n", "10000", "2"), ("gram_n", "128", "8"), ("mp_m", "1600", "100")):
+    add("geometry", f"{name}=999999999", "numbers", True, [name], {name: top})
+    add("geometry", f"{name}=-1", "numbers", True, [name], {name: bottom})
+add("geometry", "sweep_max=-1", "numbers", True, ["sweep_max"], {})
+add("geometry", "angle_n=7", "numbers", True, ["angle_n"], {"angle_n": "5"})  # |ln 7/5| = .34 < |ln 10/7| = .36
+add("geometry", "gram_n=100", "numbers", True, ["gram_n"], {"gram_n": "128"})  # |ln 128/100| = .25 < |ln 100/64| = .45
+# 1–4096; 4096×128 stays within the page's budget; 512×4096 does not (the budget halves n to 2048)
+add("geometry", "rect_m=999999999", "numbers", True, ["rect_m"], {"rect_m": "4096"})
+add("geometry", "rect_n=999999999", "numbers", True, ["rect_n"], None)
+for name in ("rect_m", "rect_n"):
+    add("geometry", f"{name}=0", "numbers", True, [name], {name: "1"})
+add("initializers", "n_in=999999999", "numbers", True, ["n_in"], {"n_in": "4096"})  # 256×4096 = 2²⁰: fits
+add("initializers", "n_in=-1", "numbers", True, ["n_in"], {"n_in": "1"})
+# n_out 4096 × n_in 512 = 2²¹ > 2²⁰ entries: the larger side is halved once, to 2048
+add("initializers", "n_out=999999999", "numbers", True, ["n_out"], {"n_out": "2048"})
+add("initializers", "n_out=0", "numbers", True, ["n_out"], {"n_out": "1"})
+# kernel 9 on conv1d: 256×512×9 > 2²⁰ → n_in (the larger side) halves to 256
+add("initializers", "layer=conv1d&kernel=999999999", "numbers", True, ["kernel"],
+    {"layer": "conv1d", "n_in": "256", "kernel": "9"})
+add("initializers", "layer=conv2d&kernel=-3", "numbers", True, ["kernel"], {"layer": "conv2d", "kernel": "1"})
+for name, top, bottom in (("jac_width", "128", "16"), ("jac_depth", "100", "10")):
+    add("experiments", f"{name}=999999999", "numbers", True, [name], {name: top})
+    add("experiments", f"{name}=-1", "numbers", True, [name], {name: bottom})
+# accepted as written: an explicit sign (%2B is '+'; a raw '+' is a space), leading zeros, -0
+add("propagation", "depth=%2B5", "numbers", False, applied={"depth": "5"})
+add("propagation", "depth=007", "numbers", False, applied={"depth": "7"})
+add("propagation", "in_width=-0", "numbers", False, applied={})
+add("propagation", "depth=+5", "numbers", True, ["depth"], {})  # '+' decodes to a space: " 5"
+add("geometry", "rect_m=0064", "numbers", False, applied={"rect_m": "64"})
+
+
+# --- floats: strict decimal grammar, finite, then the range ---------------------------------------
+
+FLOAT_REJECTED = ("nan", "NaN", "-nan", "inf", "-inf", "Infinity", "1e309", "-1e309", "1,5", ".", "--1", "1e",
+                  "e5", "0x1p3", "١.٥", "", " 0.5", "0.5 ", "1.5.2", "½", "∞")
+"""Not ``[+-]?(digits[.digits] | .digits)([eE][+-]?digits)?`` or not finite: the default, with a notice."""
+
+for value in FLOAT_REJECTED:
+    add("propagation", f"xavier_normal_gain={q(value)}", "floats", True, ["xavier_normal_gain"], {})
+for value in ("nan", "inf", "1e309", "1,5", ".", "--1", "٠٫٥", ""):
+    add("geometry", f"mp_ratio={q(value)}", "floats", True, ["mp_ratio"], {})
+add("geometry", "mp_ratio=1e308", "floats", True, ["mp_ratio"], {"mp_ratio": "4.0"})  # range 0.05–4
+add("geometry", "mp_ratio=-1", "floats", True, ["mp_ratio"], {"mp_ratio": "0.05"})
+for value in ("nan", "-inf", "1e309", "0x10"):
+    add("initializers", f"kaiming_normal_a={q(value)}", "floats", True, ["kaiming_normal_a"], {})
+add("initializers", "kaiming_normal_a=1e308", "floats", True, ["kaiming_normal_a"], {"kaiming_normal_a": "1000000.0"})
+for value in ("nan", "inf", "1,5"):
+    add("propagation", f"inputs=correlated&input_corr={q(value)}", "floats", True, ["input_corr"],
+        {"inputs": "correlated"})
+add("propagation", "inputs=correlated&input_corr=2", "floats", True, ["input_corr"],
+    {"inputs": "correlated", "input_corr": "1.0"})
+add("propagation", "inputs=correlated&input_corr=-1e308", "floats", True, ["input_corr"],
+    {"inputs": "correlated", "input_corr": "-1.0"})
+add("propagation", "bias=constant&bias_value=1e309", "floats", True, ["bias_value"], {"bias": "constant"})
+add("propagation", "bias=constant&bias_value=1000", "floats", True, ["bias_value"],
+    {"bias": "constant", "bias_value": "100.0"})
+add("propagation", "activation=elu&elu_alpha=-1", "floats", True, ["elu_alpha"],
+    {"activation": "elu", "elu_alpha": "0.0"})
+add("propagation", "scheme=normal&normal_std=-1", "floats", True, ["normal_std"],
+    {"scheme": "normal", "normal_std": "0.0"})
+# accepted: '5.', '+.5', '1E-3', an underflow to 0, -0 (the same setting as 0)
+add("propagation", "xavier_normal_gain=5.", "floats", False, applied={"xavier_normal_gain": "5.0"})
+add("propagation", "xavier_normal_gain=%2B.5", "floats", False, applied={"xavier_normal_gain": "0.5"})
+add("propagation", "xavier_normal_gain=1E-3", "floats", False, applied={"xavier_normal_gain": "0.001"})
+add("propagation", "xavier_normal_gain=1e-400", "floats", False, applied={"xavier_normal_gain": "0.0"})
+add("geometry", "mp_ratio=-0", "floats", True, ["mp_ratio"], {"mp_ratio": "0.05"})
+
+
+# --- enums: exact allow-list after strip().lower(); anything non-ASCII is rejected ----------------
+
+for value, applied in (("TANH", {}), ("RELU", {"activation": "relu"}), (" relu ", {"activation": "relu"}),
+                       ("Relu", {"activation": "relu"}), ("+gelu", {"activation": "gelu"})):
+    add("propagation", f"activation={q(value) if value[0] != '+' else value}", "enums", False, applied=applied)
+for value in ("softmax", "tаnh", "ｔａｎｈ", "relu\u200b", "re lu", "relu,tanh", "SİGMOID", "\u00a0relu", "relu;",
+              "0", "Tanh\u0301"):
+    add("propagation", f"activation={q(value)}", "enums", True, ["activation"], {})
+add("propagation", "dtype=FLOAT64", "enums", False, applied={"dtype": "float64"})
+for value in ("float16", "f32", "double"):
+    add("propagation", f"dtype={value}", "enums", True, ["dtype"], {})
+add("propagation", "inputs=Correlated", "enums", False, applied={"inputs": "correlated"})
+add("propagation", "inputs=uniform", "enums", True, ["inputs"], {})
+add("propagation", "bias=Normal", "enums", False, applied={"bias": "normal"})
+add("propagation", "bias=none", "enums", True, ["bias"], {})
+add("propagation", "hist_of=PREACT", "enums", False, applied={"hist_of": "preact"})
+add("propagation", "hist_of=weights", "enums", True, ["hist_of"], {})
+add("propagation", "scheme=Kaiming_Normal", "enums", False, applied={"scheme": "kaiming_normal"})
+for value in ("\u212aaiming_normal", "dirac", "xavier", "kaiming-normal"):  # K = KELVIN SIGN; dirac is conv-only
+    add("propagation", f"scheme={q(value)}", "enums", True, ["scheme"], {})
+add("propagation", "scheme=kaiming_normal&kaiming_normal_mode=FAN_OUT", "enums", False,
+    applied={"scheme": "kaiming_normal", "kaiming_normal_mode": "fan_out"})
+add("propagation", "scheme=kaiming_normal&kaiming_normal_mode=fan-out", "enums", True, ["kaiming_normal_mode"],
+    {"scheme": "kaiming_normal"})
+add("propagation", "compare=KAIMING_NORMAL", "enums", False, applied={"compare": "kaiming_normal"})
+add("propagation", "compare=kaiming_normal,bogus", "enums", True, ["compare", "bogus"], {"compare": "kaiming_normal"})
+add("propagation", "compare=kaiming_normal,kaiming_normal", "enums", True, ["compare"], {"compare": "kaiming_normal"})
+add("propagation", "compare=%2C%2C%2C", "enums", True, ["compare"], {})
+add("propagation", "compare=xavier_normal", "enums", True, ["compare"], {})  # the configured scheme itself
+add("propagation", "compare=kaiming_normal,orthogonal,sparse,lecun_normal", "enums", True, ["compare"],
+    {"compare": "kaiming_normal,orthogonal,sparse"})
+add("geometry", "gram_dist=Uniform", "enums", False, applied={"gram_dist": "uniform"})
+add("geometry", "gram_dist=cauchy", "enums", True, ["gram_dist"], {})
+add("geometry", "rule=FAN_IN", "enums", False, applied={"rule": "fan_in"})
+add("geometry", f"rule={q('fan in')}", "enums", True, ["rule"], {})
+add("geometry", "sweep_dists=normal,cauchy", "enums", True, ["sweep_dists"], {"sweep_dists": "normal"})
+add("geometry", "sweep_dists=cauchy", "enums", True, ["sweep_dists"], {})
+add("geometry", "mp_dist=ORTHOGONAL", "enums", False, applied={"mp_dist": "orthogonal"})
+add("geometry", f"rect_dist={q('ｎｏｒｍａｌ')}", "enums", True, ["rect_dist"], {})
+add("initializers", "layer=CONV2D&n_in=64", "enums", False, applied={"layer": "conv2d", "n_in": "64"})
+add("initializers", "layer=conv4d", "enums", True, ["layer"], {})
+add("initializers", "scheme=Orthogonal", "enums", False, applied={"scheme": "orthogonal"})
+add("initializers", "scheme=he_normal", "enums", True, ["scheme"], {})
+add("initializers", f"scheme={q('οrthogonal')}", "enums", True, ["scheme"], {})  # Greek omicron
+
+
+# --- structure: keys, repeats, sizes, encodings -----------------------------------------------------
+
+add("propagation", "depth=5&depth=7", "structure", True, ["depth", "2 times"], {"depth": "7"})
+add("propagation", "depth=5&depth=abc", "structure", True, ["depth"], {})
+add("propagation", "depth=abc&depth=5", "structure", True, ["depth", "2 times"], {"depth": "5"})
+add("propagation", "&".join(f"depth={i}" for i in range(1, 1001)), "structure", True, ["1000 times", "depth"],
+    {"depth": "200"})
+add("propagation", "bogus=1", "structure", True, ["bogus"], {})
+add("propagation", "DEPTH=5", "structure", True, ["DEPTH"], {})
+add("propagation", "depth%5B%5D=5", "structure", True, ["depth[]"], {})
+add("propagation", "depth[0]=5", "structure", True, ["depth[0]"], {})
+add("propagation", "a[b][c]=1&__proto__=1&constructor[prototype][x]=1", "structure", True,
+    ["a[b][c]", "__proto__"], {})
+add("propagation", "&".join(f"k{i}={i}" for i in range(1000)), "structure", True, ["more than 64", "k0"], {})
+add("propagation", "&".join(f"k{i}={i}" for i in range(999)) + "&depth=5", "structure", True, ["more than 64"], {})
+# Streamlit itself drops a query of more than 1000 parameters whole (a server-side log warning): the
+# app never sees it and the page opens at its defaults, without a notice.
+add("propagation", "&".join(f"k{i}={i}" for i in range(1000)) + "&depth=5", "structure", False, applied={})
+add("geometry", "&".join(f"k{i}=" for i in range(1000)), "structure", True, ["more than 64"], {})
+add("propagation", "depth=" + "9" * 100_000, "structure", True, ["depth", "longer than"], {})
+add("propagation", "activation=" + "a" * 100_000, "structure", True, ["activation", "longer than"], {})
+add("propagation", "x" * 100_000 + "=1", "structure", True, ["xxxx"], {})
+add("geometry", "seed=" + "1" * 300, "structure", True, ["seed"], {})
+add("propagation", "depth=%00", "structure", True, ["depth"], {})
+add("propagation", "depth=5%00", "structure", True, ["depth"], {})
+add("propagation", "activation=tanh%00", "structure", True, ["activation"], {})
+add("propagation", "%00=1", "structure", True, ["x00"], {})
+add("propagation", "depth=%", "structure", True, ["depth"], {})
+add("propagation", "depth=%2", "structure", True, ["depth"], {})
+add("propagation", "depth=%zz", "structure", True, ["depth"], {})
+add("propagation", "activation=%E2%82", "structure", True, ["activation"], {})  # truncated UTF-8
+add("propagation", "activation=%ff%fe", "structure", True, ["activation"], {})
+add("propagation", "%=5", "structure", True, ["%"], {})
+add("propagation", "depth", "structure", True, ["depth", "empty"], {})
+add("propagation", "=5", "structure", True, ["''"], {})
+add("propagation", "&&&depth=5&&&", "structure", False, applied={"depth": "5"})
+add("propagation", "depth=5?depth=6", "structure", True, ["depth"], {})
+add("propagation", "embed=true", "structure", False, applied={})
+add("propagation", "embed_options=dark_theme&depth=5", "structure", False, applied={"depth": "5"})
+add("propagation", "input_corr=0.9", "structure", True, ["input_corr", "only applies"], {})
+add("propagation", "kaiming_normal_mode=fan_out", "structure", True, ["kaiming_normal_mode", "only applies"], {})
+add("geometry", "depth=5", "structure", True, ["depth", "geometry"], {})  # another page's parameter
+add("initializers", "kernel=5", "structure", True, ["kernel", "only applies"], {})  # dense has no kernel
+add("experiments", "jac_width=64&jac_width=32&bogus=%00", "structure", True, ["jac_width", "bogus"],
+    {"jac_width": "32"})
+
+
+# --- budget: the most expensive allowed view of each page, and beyond ----------------------------
+
+# within every budget as given (no notice): the largest views that need no reduction
+add("propagation", "depth=200&width=256&batch=256", "budget", False)
+# 5 seeds × 200 layers = 1000 ≤ 2¹⁰ layers; 5·256·200·64 = 16.4 M ≤ 2²⁴ activations; 1.05e9 ≤ 2³² multiply–adds
+add("propagation", "depth=200&width=64&batch=256&n_seeds=5", "budget", False)
+# draws per 512² layer: normal 1 + kaiming 1 + orthogonal (2 + 512/60) + truncated 9 ≈ 21.5 → 23 layers ≤ 2²⁷
+add("propagation", "depth=23&width=512&batch=64&compare=kaiming_normal,orthogonal,trunc_normal", "budget", False)
+# beyond: every size at its maximum — the budget lowers batch, seeds, depth, width in turn, with notices
+add("propagation", "depth=200&width=2048&in_width=2048&batch=1024&n_seeds=8"
+    "&compare=kaiming_normal,orthogonal,trunc_normal", "budget", True, ["more work than one view"])
+add("propagation", "depth=200&width=2048&batch=1024&n_seeds=8&dtype=float64&scheme=orthogonal"
+    "&compare=trunc_normal,sparse,kaiming_uniform", "budget", True, ["more work than one view"])
+add("propagation", "depth=200&width=64&batch=1024&n_seeds=8&compare=kaiming_normal,orthogonal,trunc_normal",
+    "budget", True, ["more work than one view"])
+add("propagation", "depth=1&width=2048&in_width=2048&batch=1024&n_seeds=8&scheme=orthogonal", "budget", True,
+    ["more work than one view"])
+add("propagation", "depth=999999999&width=999999999&batch=999999999&n_seeds=999999999&in_width=999999999",
+    "budget", True, ["depth", "width", "more work than one view"])
+# within the budget as given: one i.i.d. sweep to 4096 with the largest angles and Gram
+add("geometry", "angle_n=10000&gram_n=128&sweep_max=4096&sweep_dists=normal", "budget", False,
+    applied={"angle_n": "10000", "gram_n": "128", "sweep_dists": "normal", "sweep_max": "4096"})
+# beyond: everything at its maximum; 1600 rows at λ ≥ 0.81 also exceed the core's eigen-work limit
+add("geometry", "angle_n=10000&gram_n=128&sweep_max=4096&sweep_dists=normal,uniform,rademacher,trunc_normal,"
+    "orthogonal&mp_m=1600&mp_ratio=1&mp_dist=orthogonal&rect_m=2048&rect_n=2048&rect_dist=orthogonal&rule=fan_avg",
+    "budget", True, ["sweep_max", "mp_m", "rect_n", "more computing than one view"])
+# 4096×4096 is 2²⁴ entries > 2²²: n drops to 2²² / 4096 = 1024, then the budget
+add("geometry", "rect_m=4096&rect_n=4096&rect_dist=orthogonal&mp_m=1600&mp_ratio=4&mp_dist=trunc_normal",
+    "budget", True, ["rect_n", "mp_m"])
+add("geometry", "sweep_max=999999999&sweep_dists=orthogonal,trunc_normal", "budget", True, ["sweep_max"])
+add("initializers", "layer=dense&n_in=4096&n_out=256&scheme=orthogonal", "budget", False,
+    applied={"n_in": "4096", "scheme": "orthogonal"})
+add("initializers", "layer=conv3d&n_in=4096&n_out=4096&kernel=9&scheme=orthogonal", "budget", True, ["n_in"])
+add("initializers", "layer=conv3d&n_in=4096&n_out=4096&kernel=9&scheme=dirac&dirac_groups=65536", "budget", True,
+    ["n_in"])
+add("initializers", "n_in=4096&n_out=256&scheme=sparse&sparse_sparsity=0.5", "budget", False,
+    applied={"n_in": "4096", "scheme": "sparse", "sparse_sparsity": "0.5"})
+add("experiments", "jac_width=128&jac_depth=100", "budget", False, applied={"jac_width": "128", "jac_depth": "100"})
+add("experiments", "jac_width=999999999&jac_depth=999999999", "budget", True, ["jac_width", "jac_depth"],
+    {"jac_width": "128", "jac_depth": "100"})
+
+
+# --- numerics: overflow, vanishing and degenerate laws (annotated, never plotted as NaN/inf) ------
+
+NUMERICS_PROPAGATION = (
+    "xavier_normal_gain=1e6",
+    "activation=linear&xavier_normal_gain=1e6&depth=200",
+    "activation=linear&xavier_normal_gain=1e6&depth=200&dtype=float64&batch=128",
+    "activation=linear&xavier_normal_gain=10&depth=200&dtype=float64&batch=128",  # float64 survives to ~layer 150
+    "activation=relu&scheme=normal&normal_std=1e6&depth=50",
+    "activation=linear&scheme=normal&normal_std=1e-300",
+    "activation=linear&scheme=normal&normal_std=1e-300&dtype=float64",
+    "activation=tanh&scheme=normal&normal_std=1e-20&depth=200&dtype=float64&batch=128",
+    "scheme=normal&normal_std=0",
+    "scheme=zeros&compare=ones,eye",
+    "activation=linear&scheme=ones&depth=200",
+    "activation=linear&scheme=constant&constant_val=1e6&depth=10&dtype=float64",
+    "activation=linear&scheme=uniform&uniform_a=-1e6&uniform_b=1e6&depth=200",
+    "scheme=uniform&uniform_a=5&uniform_b=5",
+    "activation=leaky_relu&leaky_relu_negative_slope=-100&depth=200",
+    "activation=elu&elu_alpha=100&xavier_normal_gain=1e3&depth=100",
+    "activation=sigmoid&xavier_normal_gain=1e6&depth=200",
+    "activation=gelu&xavier_normal_gain=1e6&dtype=float64&depth=200&batch=128",
+    "activation=selu&xavier_normal_gain=1e3&depth=200",
+    "activation=linear&bias=constant&bias_value=100&xavier_normal_gain=1e3&depth=200",
+    "inputs=correlated&input_corr=1&activation=relu&depth=200",
+    "inputs=correlated&input_corr=-1&activation=tanh",
+    "inputs=unit_norm&in_width=1&width=1&depth=200&batch=2",
+    "scheme=orthogonal&orthogonal_gain=-1e6&activation=linear&depth=150",
+    "scheme=kaiming_normal&kaiming_normal_a=1e6&activation=relu&depth=200",
+    "scheme=sparse&sparse_sparsity=1&sparse_std=1e6",
+)
+for query in NUMERICS_PROPAGATION:
+    add("propagation", query, "numerics", False)
+add("propagation", "bias=normal&bias_value=-100&activation=relu", "numerics", True, ["bias_value"],
+    {"activation": "relu", "bias": "normal", "bias_value": "100.0"})
+add("propagation", "scheme=uniform&uniform_a=5&uniform_b=-5", "numerics", True, ["uniform"])
+# cross-field rules of a scheme are the core's: the page shows its message, naming the argument
+add("propagation", "scheme=trunc_normal&trunc_normal_a=10&trunc_normal_b=-10", "numerics", True, ["`b`"])
+for query in ("scheme=normal&normal_std=1e6&normal_mean=-1e6",
+              "scheme=trunc_normal&trunc_normal_a=30&trunc_normal_b=31",
+              "scheme=trunc_normal&trunc_normal_a=-1e6&trunc_normal_b=-999999",
+              "scheme=uniform&uniform_a=-1e6&uniform_b=1e6",
+              "scheme=kaiming_normal&kaiming_normal_a=1e6",
+              "scheme=sparse&sparse_sparsity=1",
+              "scheme=variance_scaling&variance_scaling_scale=1e6&variance_scaling_mode=fan_geo_avg",
+              "scheme=orthogonal&orthogonal_gain=0&n_in=1&n_out=4096"):
+    add("initializers", query, "numerics", False)
+add("initializers", "scheme=uniform&uniform_a=1&uniform_b=-1", "numerics", True, ["uniform"])
+add("initializers", "scheme=trunc_normal&trunc_normal_std=0", "numerics", True, ["`std`"])
+add("initializers", "layer=conv3d&kernel=9&n_in=1&n_out=1&scheme=dirac&dirac_groups=7", "numerics", True, ["`groups`"])
+for query in ("mp_ratio=4&mp_m=100&mp_dist=rademacher", "mp_ratio=0.05&mp_m=100", "angle_n=2&seed=4294967295",
+              "rect_m=1&rect_n=4096&rule=fan_out&rect_dist=trunc_normal", "rect_m=4096&rect_n=1&rule=fan_in"):
+    add("geometry", query, "numerics", False)
+
+
+# --- injection: Markdown, images, LaTeX, HTML in every text-ish place ----------------------------
+
+EVIL = "evil.example"
+PAYLOADS = (
+    ("[x](//evil.example)", (EVIL, "](")),
+    ("![x](http://evil.example/y.png)", (EVIL, "![")),
+    ("$\\href{//evil.example}{x}$", (EVIL, "\\href")),
+    ("<img src=x onerror=alert(1)>", ("onerror", "<img")),
+    ("<script>alert(1)</script>", ("<script", "alert(1)")),
+    ("<a href=//evil.example>x</a>", (EVIL, "<a href")),
+    (":red[pwned] :material/warning:", ("pwned",)),
+    ("javascript:alert(1)", ("javascript:",)),
+    ("<https://evil.example>", (EVIL,)),
+    ("https://evil.example/x", (EVIL,)),
+    ("[x]: //evil.example", (EVIL,)),
+    ("$$\\int$$ **bold** `code`", ("\\int", "**bold**")),
+)
+"""(payload, markers): each payload's markers must never reach Markdown- or HTML-rendered output."""
+
+TEXT_PARAMS = {
+    "propagation": ("activation", "scheme", "bias", "compare", "inputs", "dtype", "hist_of", "depth", "seed",
+                    "xavier_normal_gain"),
+    "geometry": ("gram_dist", "sweep_dists", "mp_dist", "rule", "rect_dist", "mp_ratio"),
+    "initializers": ("layer", "scheme", "kaiming_normal_mode", "n_out"),
+    "experiments": ("jac_width",),
+}
+"""Every parameter whose value a link spells as text (choices, lists) plus a number of each kind."""
+
+_turn = 0
+for page, names in TEXT_PARAMS.items():
+    for name in names:
+        for _ in range(2 if page == "propagation" and name in ("activation", "compare", "scheme") else 1):
+            payload, markers = PAYLOADS[_turn % len(PAYLOADS)]
+            _turn += 1
+            add(page, f"{name}={q(payload)}", "injection", True, [name], {}, markers)
+for i, (payload, markers) in enumerate(PAYLOADS):  # as unknown keys, and as an unknown key's value
+    page = PAGES[i % len(PAGES)]
+    add(page, f"{q(payload)}=1", "injection", True, ["not a parameter"], {}, markers)
+    add(page, f"note={q(payload)}", "injection", True, ["note"], {}, markers)
+add("propagation", f"{q('[x](//evil.example)')}%5B%5D={q('<img src=x onerror=alert(1)>')}&depth=5", "injection",
+    True, ["not a parameter"], {"depth": "5"}, (EVIL, "onerror"))
+add("propagation", f"compare=kaiming_normal,{q('<script>alert(1)</script>')}", "injection", True, ["compare"],
+    {"compare": "kaiming_normal"}, ("<script",))
+add("geometry", f"sweep_dists=normal,{q('![x](http://evil.example/y.png)')}", "injection", True, ["sweep_dists"],
+    {"sweep_dists": "normal"}, (EVIL,))
