@@ -62,7 +62,12 @@ returns what it has with ``truncated=True`` and a ``reason``.
 edges ``preact_edges``/``act_edges`` (bins + 1). The range is the 0.5–99.5 % quantile range of an
 evenly strided subsample (``HIST_SUBSAMPLE`` values per layer) pooled over all layers — or the
 rails [lo, hi] for tanh/sigmoid activations — and ``preact_outside``/``act_outside`` hold the
-exact fraction of each layer's values outside it.
+exact fraction of each layer's values outside it. ``grad_hist``/``grad_edges``/``grad_outside``
+are the histograms of the back-propagated gradient ∂L/∂h (Glorot & Bengio 2010, Fig. 7) over common
+edges from the pooled 0.5–99.5 % range; each layer's counts are those of an evenly strided subsample
+of ``grad_hist_values`` values of that layer (all its values when it has fewer), at most
+``GRAD_HIST_VALUES`` per layer and ``GRAD_HIST_TOTAL`` over all layers, because the backward pass
+meets the layers before the common range is known.
 
 **Memory.** Only per-layer statistics are kept. For the backward pass the weights and
 pre-activations of a segment of layers are held (at most ``MAX_STORE_BYTES``); longer networks are
@@ -100,6 +105,9 @@ from .rng import stream
 INPUTS = ("normal", "unit_norm", "correlated")
 """Input batches :func:`propagate` can draw (module docstring)."""
 
+HISTOGRAMS = ("act", "preact", "grad")
+"""What :meth:`PropagationResult.histogram_frame` bins: activations, pre-activations, ∂L/∂h."""
+
 DEFAULT_BINS = 60
 """Histogram bins per layer unless asked otherwise."""
 
@@ -109,6 +117,12 @@ ROLE_INPUTS, ROLE_WEIGHTS, ROLE_BIASES, ROLE_PROBE = 0, 1, 2, 3
 PREFETCH_MIN_ENTRIES = 2 ** 16
 """Networks with a layer of at least this many weights draw each layer's weights one layer ahead
 on a helper thread (smaller draws take less time than handing them over)."""
+
+GRAD_HIST_VALUES = 2 ** 15
+"""At most this many values of each layer's ∂L/∂h are kept for its gradient histogram."""
+
+GRAD_HIST_TOTAL = 2 ** 22
+"""At most this many gradient values are kept over all layers (16 MiB in float32)."""
 
 HIST_QUANTILES = (0.5, 99.5)
 """Percentiles of the pooled subsample that bound the common histogram range."""
@@ -158,6 +172,10 @@ class PropagationResult:
     act_hist: np.ndarray = field(repr=False)
     act_edges: np.ndarray = field(repr=False)
     act_outside: np.ndarray = field(repr=False)
+    grad_hist: np.ndarray = field(repr=False)
+    grad_edges: np.ndarray = field(repr=False)
+    grad_outside: np.ndarray = field(repr=False)
+    grad_hist_values: int = 0
     truncated: bool = False
     reason: str | None = None
 
@@ -229,11 +247,11 @@ class PropagationResult:
     def histogram_frame(self, which: str = "act"):
         """Tidy histogram of the first repeat: ``layer, bin_lo, bin_hi, count, density`` (density
         normalised over the layer's values, including those outside the range) for ``which`` in
-        ``"act"``, ``"preact"``; layers without data are left out."""
+        ``HISTOGRAMS`` (``"grad"``: ∂L/∂h from its subsample); layers without data are left out."""
         import pandas as pd
 
-        if which not in ("act", "preact"):
-            raise one_of("which", ("act", "preact"), which)
+        if which not in HISTOGRAMS:
+            raise one_of("which", HISTOGRAMS, which)
         counts, edges = getattr(self, f"{which}_hist"), getattr(self, f"{which}_edges")
         total = counts.sum(axis=1) / np.where(np.isnan(getattr(self, f"{which}_outside")), 1.0,
                                               1.0 - getattr(self, f"{which}_outside"))
@@ -501,7 +519,9 @@ class _Run:
         self.input_corr_measured = np.full(n_seeds, np.nan)
         self.sub = {k: np.full((depth, HIST_SUBSAMPLE), np.nan) for k in ("preact", "act")}
         self.hist = {k: np.zeros((depth, bins), dtype=np.int64) for k in ("preact", "act")}
-        self.outside = {k: np.full(depth, np.nan) for k in ("preact", "act")}
+        self.outside = {k: np.full(depth, np.nan) for k in HISTOGRAMS}
+        self.grad_values = min(batch * min(net.widths), GRAD_HIST_VALUES, max(1, GRAD_HIST_TOTAL // depth))
+        self.grad_sub = np.full((depth, self.grad_values), np.nan, dtype=dtype)
         self.edges = {}
         self.binner = _Binner()
         self.scratch = _Scratch()
@@ -684,6 +704,8 @@ class _Run:
                         st["grad_ratio"][rep, i] = math.sqrt(gw[1]) / w_std
                 if rep == 0:
                     self.bin_layer(layer, pre)
+                    flat = delta.reshape(-1)
+                    self.grad_sub[i] = flat[::flat.size // self.grad_values][:self.grad_values]
                 if gd.scale < self.tiny:
                     self.faults["grad_vanished_layer"][rep] = layer
                     return
@@ -712,15 +734,28 @@ class _Run:
                 for layer in todo:
                     self.bin_layer(layer, layers[layer - start][2])
 
+    def grad_histograms(self) -> np.ndarray:
+        """Counts of repeat 0's ∂L/∂h subsamples over common edges (layers the backward pass
+        reached; the others stay zero with ``grad_outside`` NaN)."""
+        counts = np.zeros((self.net.depth, self.bins), dtype=np.int64)
+        reached = np.flatnonzero(~np.isnan(self.grad_sub[:, 0]))
+        if reached.size:
+            self.edges["grad"] = _edges(self.grad_sub[reached], self.bins, None)
+            for i in reached:
+                counts[i], self.outside["grad"][i] = self.binner(self.grad_sub[i], self.edges["grad"])
+        return counts
+
     def result(self) -> PropagationResult:
-        edges = {k: self.edges.get(k, np.linspace(-1.0, 1.0, self.bins + 1)) for k in ("preact", "act")}
+        grad_hist = self.grad_histograms()
+        edges = {k: self.edges.get(k, np.linspace(-1.0, 1.0, self.bins + 1)) for k in HISTOGRAMS}
         return PropagationResult(
             net=self.net, batch=self.batch, seed=self.seed, dtype=self.dtype.name, n_seeds=self.n_seeds,
             inputs=self.inputs, input_corr=self.input_corr, loss=LOSS, stats=self.stats, faults=self.faults,
             layers_done=self.done, input_corr_measured=self.input_corr_measured,
             preact_hist=self.hist["preact"], preact_edges=edges["preact"], preact_outside=self.outside["preact"],
             act_hist=self.hist["act"], act_edges=edges["act"], act_outside=self.outside["act"],
-            truncated=self.truncated, reason=self.reason)
+            grad_hist=grad_hist, grad_edges=edges["grad"], grad_outside=self.outside["grad"],
+            grad_hist_values=self.grad_values, truncated=self.truncated, reason=self.reason)
 
 
 def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_seeds: int = 1,
@@ -789,5 +824,5 @@ def _run_all(run: _Run, backward: bool) -> None:
         pass
 
 
-__all__ = ["propagate", "PropagationResult", "INPUTS", "STATS", "FORWARD_STATS", "BACKWARD_STATS",
+__all__ = ["propagate", "PropagationResult", "INPUTS", "HISTOGRAMS", "STATS", "FORWARD_STATS", "BACKWARD_STATS",
            "BAND_STATS", "FAULTS", "LOSS", "DEFAULT_BINS"]

@@ -188,6 +188,31 @@ def test_histograms_counts_and_outside_fraction():
     assert set(tidy.columns) == {"layer", "bin_lo", "bin_hi", "count", "density"} and len(tidy) == 4 * 25
 
 
+def test_gradient_histograms_bin_a_strided_subsample_of_dl_dh(monkeypatch):
+    net = Network.mlp(input_dim=48, widths=[40, 40, 40], activation="tanh", init="xavier_uniform")
+    # all values kept: the counts are numpy's histogram of each layer's ∂L/∂h
+    res = propagate(net, batch=30, seed=2, dtype="float64", bins=16)
+    *_, grads = _reference(net, 30, 2)
+    assert res.grad_hist_values == 30 * 40
+    pooled = np.concatenate([d.ravel() for _, d, _ in grads])
+    lo, hi = np.percentile(pooled, propagation.HIST_QUANTILES)
+    np.testing.assert_allclose(res.grad_edges[[0, -1]], [lo, hi], rtol=1e-12)
+    for i, (_, delta, _) in enumerate(grads):
+        np.testing.assert_array_equal(res.grad_hist[i], np.histogram(delta, res.grad_edges)[0])
+        assert res.grad_outside[i] == pytest.approx(np.mean((delta < lo) | (delta > hi)))
+    # a cap below the layer size keeps an evenly strided subsample of it
+    monkeypatch.setattr(propagation, "GRAD_HIST_VALUES", 100)
+    capped = propagate(net, batch=30, seed=2, dtype="float64", bins=16)
+    assert capped.grad_hist_values == 100 and (capped.grad_hist.sum(axis=1) <= 100).all()
+    delta = grads[1][1].ravel()
+    np.testing.assert_array_equal(capped.grad_hist[1],
+                                  np.histogram(delta[::delta.size // 100][:100], capped.grad_edges)[0])
+    assert len(capped.histogram_frame("grad")) == 3 * 16
+    # no backward pass, no gradient histogram
+    forward_only = propagate(net, batch=30, backward=False)
+    assert forward_only.grad_hist.sum() == 0 and np.isnan(forward_only.grad_outside).all()
+
+
 def test_relu_histogram_starts_at_zero():
     net = Network.mlp(input_dim=64, widths=[64] * 3, activation="relu")
     res = propagate(net, batch=32)
