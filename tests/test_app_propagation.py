@@ -105,6 +105,22 @@ def test_default_histogram_heatmap_is_the_cores_binned_activations(default, defa
     assert [t["name"] for t in curves["data"]] == ["layer 1", "layer 6", "layer 10", "layer 15", "layer 20"]
 
 
+def test_gradient_histograms_are_the_cores_binned_dl_dh():
+    """Glorot & Bengio's Fig. 7 view: the torch default's gradient histograms narrow towards the input."""
+    at = _open({"depth": "5", "width": "200", "batch": "64", "scheme": "torch_default", "hist_of": "grad"})
+    res = propagate(Network.mlp(200, [200] * 5, "tanh", "torch_default"), batch=64, seed=0)
+    heat = chart(at, "hist_heatmap")["data"][0]
+    values = res.grad_hist.sum(axis=1, keepdims=True) / (1 - res.grad_outside[:, None])  # incl. those outside
+    with np.errstate(divide="ignore"):
+        expected = np.where(res.grad_hist > 0, np.log10(res.grad_hist / values), np.nan)
+    z = np.array([[np.nan if v is None else v for v in row] for row in heat["z"]], dtype=float)
+    np.testing.assert_allclose(z, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(heat["x"], 0.5 * (res.grad_edges[1:] + res.grad_edges[:-1]), rtol=1e-12)
+    assert "strided subsample of 12,800" in text_of(at)  # 64 × 200 values: all of them
+    assert chart(at, "hist_layers")["config"]["toImageButtonOptions"]["filename"].startswith(
+        "propagation-hist-layers-grad-torch_default")
+
+
 def test_summary_states_network_and_regime(default):
     text = text_of(default)
     assert "20 × tanh, widths 256…256 (in 256), xavier_normal(gain=1.0)" in text

@@ -118,8 +118,8 @@ def fault_table(runs: Mapping[str, object], backward: bool = False) -> pd.DataFr
 
 
 def depth_hist_table(runs: Mapping[str, object], which: str = "act") -> pd.DataFrame:
-    """Each series' pre-binned histograms across depth (first seed; ``which`` = ``"act"`` or
-    ``"preact"``) as ``group, layer, left, right, count, density`` (density over all of the layer's
+    """Each series' pre-binned histograms across depth (first seed; ``which`` = ``"act"``,
+    ``"preact"`` or ``"grad"``) as ``group, layer, left, right, count, density`` (density over all of the layer's
     values, including those outside the common range)."""
     frames = []
     for group, res in runs.items():

@@ -77,7 +77,8 @@ PRESETS: tuple[Preset, ...] = (
         "torch_default — has variance 1/(3n): the activation histograms (Histograms across depth) narrow layer "
         "by layer towards 0, and the back-propagated gradient variance (Backward) changes from layer to layer. "
         "The “normalised” init U[±√6/√(n_in + n_out)] (xavier_uniform, blue) keeps both nearly constant "
-        "(their Figures 6 and 7; here as histograms of activations and as per-layer gradient variances).",
+        "(their Figures 6 and 7: under Histograms across depth, switch between activations and gradients "
+        "∂L/∂h).",
         depth=5, width=1000, activation="tanh", scheme="xavier_uniform", compare=("torch_default",), batch=256),
     _preset(
         "he_vs_xavier", "He vs Xavier on a 30-layer ReLU network", "propagation",

@@ -822,9 +822,9 @@ def _propagation_schema() -> PageSchema:
         _seed(),
         Param("dtype", "choice", "float32", "Precision", options=DTYPES, widget="radio",
               help="float32 overflows past 3.4e38 and underflows below 1.2e-38; float64 at 1.8e308 and 2.2e-308"),
-        Param("hist_of", "choice", "act", "Histograms of", options=("act", "preact"),
-              labels=("activations a = φ(h)", "pre-activations h"), widget="radio",
-              help="which values the histograms across depth show"),
+        Param("hist_of", "choice", "act", "Histograms of", options=("act", "preact", "grad"),
+              labels=("activations a = φ(h)", "pre-activations h", "gradients ∂L/∂h"), widget="radio",
+              help="which values the histograms across depth show (gradients: the backward probe's ∂L/∂h)"),
     ), _constrain_propagation)
 
 

@@ -282,17 +282,22 @@ def _forward(settings, runs) -> None:
                              "correlation map.")
 
 
+HIST_AXES = {"act": "activation a = φ(h)", "preact": "pre-activation h", "grad": "gradient ∂L/∂h"}
+"""x-axis title of each kind of histogram across depth (``hist_of``)."""
+
+
 def _histograms(settings, runs) -> None:
     st.header("Histograms across depth")
     which = settings["hist_of"]
     control("hist_of")
     measured = {name: res for name, (_, res, _, _) in runs.items()}
     hist = fp.depth_hist_table(measured, which)
-    what = "activation a = φ(h)" if which == "act" else "pre-activation h"
+    what = HIST_AXES[which]
     faults = fp.fault_table(measured)
     depth = settings["depth"]
     fig = fp.fig_depth_heatmap(hist, x_title=what, depth=depth, groups=list(runs), faults=faults,
                                title=f"Histogram of the {what.split(' ')[0]}s of every layer (first seed)")
+    sampled = {name: res.grad_hist_values for name, res in measured.items()} if which == "grad" else {}
     outside = {name: float(np.nanmax(getattr(res, f"{which}_outside"))) if np.isfinite(getattr(res, f"{which}_outside")).any()
                else 0.0 for name, res in measured.items()}
     note = "; ".join(f"{n}: at most {v:.1%} of a layer's values outside the range" for n, v in outside.items() if v > 0)
@@ -303,10 +308,13 @@ def _histograms(settings, runs) -> None:
             f"{', '.join(wide)}: the layers' scales differ by more than {SCALE_DECADES:g} decades, so on common "
             "bins the early layers collapse into the central bins — the variance charts show the scale.")
     chart(fig, hist, key="hist_heatmap", name=_name(settings, f"hist-{which}"),
-          caption="Each row is one layer's histogram (all batch × width values of the first seed); colour = log₁₀ "
+          caption=("Each row is one layer's histogram (" + (
+                  f"an evenly strided subsample of {min(sampled.values()):,} of the batch × width values of ∂L/∂h"
+                  if sampled else "all batch × width values") + " of the first seed); colour = log₁₀ "
                   "of the share of the layer's values in the bin; blank = no value there. Bins are common to all "
-                  "layers of a scheme: the rails for tanh/sigmoid, else the 0.5–99.5 % range of all layers."
-                  + (f" {note}" if note else ""))
+                  "layers of a scheme: the rails for tanh/sigmoid activations, else (and for gradients) the 0.5–99.5 % "
+                  "range of all layers."
+                  + (f" {note}" if note else "")))
     layers = fp.pick_layers(depth)
     fig = fp.fig_layer_histograms(hist, layers, x_title=what, groups=list(runs),
                                   title=f"Layers {', '.join(map(str, layers))}")
