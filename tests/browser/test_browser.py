@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
+SHOT_VIEWPORT = {"width": 1400, "height": 2000}
 
 
 def _query(url: str) -> dict:
@@ -32,6 +33,7 @@ def _heatmap(tab) -> np.ndarray:
 
 @pytest.mark.parametrize("entry", nav.PAGES, ids=[p.path for p in nav.PAGES])
 def test_each_page_loads_draws_and_is_screenshotted(page, entry):
+    page.set_viewport_size(SHOT_VIEWPORT)  # tall enough for the README to show charts, not only controls
     page.goto(f"{page.base}/{entry.path}")
     page.wait_for_selector(f"h1:has-text('{entry.title}')")
     wait_idle(page)
