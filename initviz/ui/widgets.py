@@ -77,4 +77,4 @@ def chart(fig: go.Figure, table: pd.DataFrame, *, key: str, name: str, caption: 
         left.caption(caption)
     right.download_button("CSV", data=lambda: table.to_csv(index=False), file_name=f"{name}.csv",
                           mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:",
-                          width="stretch", help="Download the data behind this chart (CSV)")
+                          width="stretch")

@@ -2,12 +2,20 @@
 rot: a real ``streamlit run app.py`` on 127.0.0.1, driven over its websocket like a browser tab."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from loadtest.client import Session
 from loadtest.run import PAGE, health_during, load, percentile
 from loadtest.server import serve
+
+
+def _run(coroutine):
+    """``asyncio.run`` on a thread of its own: Playwright's sync API (the browser tests of the same
+    session) keeps an event loop running on the main thread, where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +25,7 @@ def server():
 
 
 def test_two_sessions_two_reruns_are_all_served(server):
-    result = asyncio.run(load(server, 2, reruns=2, think=0.1, seed=1))
+    result = _run(load(server, 2, reruns=2, think=0.1, seed=1))
     summary = result.summary()
     assert summary["reruns"] == 4 and summary["served"] == 4 and summary["errors"] == 0
     assert all(r.charts > 0 for r in result.first_loads + result.reruns)  # each run drew the page's charts
@@ -35,14 +43,14 @@ def test_a_changed_control_reaches_the_link_and_a_bad_link_gets_a_notice(server)
         finally:
             await s.close()
 
-    first, changed, query = asyncio.run(scenario())
+    first, changed, query = _run(scenario())
     assert first.ok and first.notice  # depth=1e3 is not an integer
     assert changed.ok and not changed.notice
     assert query == "depth=7&seed=3"  # the canonical link the app wrote after the change
 
 
 def test_health_is_polled_while_a_view_runs(server):
-    figures = asyncio.run(health_during(server, PAGE, "seed=11"))
+    figures = _run(health_during(server, PAGE, "seed=11"))
     assert figures["run_ok"] and figures["polls"] >= 1 and figures["failed"] == 0
 
 
