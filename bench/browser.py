@@ -28,17 +28,13 @@ runs with the project's own settings (one BLAS thread per process, ``app.py``).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from loadtest.server import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -50,7 +46,6 @@ CONTROL = "seed"
 """The control changed for the redraw measurement (a number input every page has)."""
 CHART = "[data-testid=stPlotlyChart] .js-plotly-plot"
 APP_IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
-HEALTH_TIMEOUT_S = 60.0
 STEP_TIMEOUT_MS = 120_000
 """Longest wait for one load or one redraw before the page is reported as an error."""
 LOADS = {"quick": 2, "full": 4}
@@ -88,47 +83,6 @@ _REDRAWN = """([chart]) => {
   return true;
 }"""
 _FIRST_CHART = "([chart]) => [...document.querySelectorAll(chart)].some((e) => e._fullData)"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def serve():
-    """``streamlit run app.py`` on a free port until /_stcore/health answers ``ok``; yields the base URL."""
-    port = free_port()
-    log = tempfile.NamedTemporaryFile("w+", prefix="initviz-bench-streamlit-", suffix=".log", delete=False)
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}; log: {log.name}")
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit not healthy after {HEALTH_TIMEOUT_S:.0f} s; log: {log.name}")
-            time.sleep(0.1)  # polling interval of the health endpoint, not a wait for content
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-        os.unlink(log.name)
 
 
 def chart_frames(frames: list[bytes]) -> list[dict]:
@@ -237,7 +191,8 @@ def measure(quick: bool = False, pages=PAGES) -> dict:
     mode = "quick" if quick else "full"
     known = {p.path for p in nav.PAGES}
     out = {"pages": {}, "missing": [p for p in pages if p not in known]}
-    with serve() as base, sync_playwright() as pw:
+    with serve() as server, sync_playwright() as pw:
+        base = server.base
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         try:
             for path in (p for p in pages if p in known):

@@ -11,21 +11,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from loadtest.server import serve
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("INITVIZ_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SERVER_START_TIMEOUT = 60.0
-"""Seconds for ``/_stcore/health`` to answer ``ok``."""
 PAGE_TIMEOUT_MS = 90_000
 """Longest wait for a page's script run and first charts (two shared cores, a cold cache)."""
 VIEWPORT = {"width": 1400, "height": 1100}
@@ -37,45 +32,16 @@ def _unavailable(reason: str):
     pytest.skip(f"browser tests skipped: {reason}")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server():
-    """Base URL of a fresh ``streamlit run app.py`` (headless, no usage stats, no file watcher)."""
-    port = _free_port()
-    log = open(ROOT / ".pytest_cache" / "streamlit-browser.log", "w") if (ROOT / ".pytest_cache").is_dir() \
-        else subprocess.DEVNULL
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
+    """Base URL of a fresh ``streamlit run app.py`` (headless, no usage stats, no file watcher),
+    started by the load test's :func:`loadtest.server.serve` (its log in ``.pytest_cache``)."""
+    log = ROOT / ".pytest_cache" / "streamlit-browser.log" if (ROOT / ".pytest_cache").is_dir() else None
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not become healthy at {base} (exit code {proc.poll()})")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        if log is not subprocess.DEVNULL:
-            log.close()
+        with serve(log=log) as running:
+            yield running.base
+    except RuntimeError as err:
+        pytest.fail(f"the app did not start: {err}")
 
 
 @pytest.fixture(scope="session")
