@@ -1,10 +1,11 @@
 """The app in a real browser: every page draws, a control redraws, a link round-trips, exports work.
 
-Also saves ``docs/screenshots/<page>.png`` for the README.
+Also saves a screenshot of each page (see ``SHOTS``; the README shows ``docs/screenshots``).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,7 +19,9 @@ from initviz.ui import nav
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = ROOT / ("docs" if os.environ.get("INITVIZ_UPDATE_SCREENSHOTS") == "1" else "artifacts") / "screenshots"
+"""Where the page screenshots go: ``artifacts/`` (git-ignored) on every run, the README's
+``docs/screenshots/`` with ``INITVIZ_UPDATE_SCREENSHOTS=1 make test``."""
 SHOT_VIEWPORT = {"width": 1400, "height": 2000}
 
 
