@@ -1,5 +1,5 @@
 """Every link of the catalogue (``links_catalogue.py``, ≥ 200 malformed links) through the real app
-with AppTest: no uncaught exception, no traceback text anywhere, at most 3 s of CPU per run, a
+with AppTest: no uncaught exception, no traceback text anywhere, at most 3 s (wall clock) per run, a
 visible notice for every link that carries an invalid value (and none for a valid one), the
 canonical link the app writes back, no injected Markdown/HTML/LaTeX in any rendered element, and no
 NaN or inf in any chart.
@@ -38,7 +38,9 @@ from links_catalogue import CATALOGUE, CLASSES, PAGES, Link
 from test_app_support import APP, decode, numbers
 
 TIMEOUT = 30
-MAX_CPU_SECONDS = 3.0
+MAX_SECONDS = 3.0
+"""No link may take longer than this (issue 4), in wall-clock seconds — what the user waits. CPU time
+is recorded too but not bounded: weight sampling runs on two threads, so CPU exceeds wall time."""
 NOTICE_HEADING = "could not be used as given"
 COMPUTE_ERROR = "could not be computed"
 CATCH_ALL = "Something went wrong"
@@ -186,7 +188,7 @@ def test_link(link: Link, sessions):
     assert not at.exception, [e.value for e in at.exception]
     everything = rendered(at)
     assert not [s for _, s in everything if TRACEBACK.search(s)], "traceback text on the page"
-    assert cpu < MAX_CPU_SECONDS, f"{cpu:.2f} s of CPU (wall {wall:.2f} s)"
+    assert wall < MAX_SECONDS, f"{wall:.2f} s (CPU {cpu:.2f} s)"
 
     warnings = [w.value for w in at.warning]
     errors = [e.value for e in at.error]
@@ -218,7 +220,7 @@ def test_timing_summary():
         cpu, wall = [r["cpu"] for r in rows], [r["wall"] for r in rows]
         print(f"{cls:<11} {len(rows):>5} {statistics.median(cpu):>10.2f} {max(cpu):>8.2f} "
               f"{statistics.median(wall):>11.2f} {max(wall):>8.2f}")
-    slowest = max(RECORDS, key=lambda r: r["cpu"])
+    slowest = max(RECORDS, key=lambda r: r["wall"])
     print(f"slowest: {slowest['id']} cpu {slowest['cpu']:.2f} s wall {slowest['wall']:.2f} s; "
           f"total cpu {sum(r['cpu'] for r in RECORDS):.1f} s, wall {sum(r['wall'] for r in RECORDS):.1f} s")
-    assert max(r["cpu"] for r in RECORDS) < MAX_CPU_SECONDS
+    assert max(r["wall"] for r in RECORDS) < MAX_SECONDS
