@@ -390,17 +390,60 @@ def _mean_cosine(y: np.ndarray) -> float:
     return float(np.nanmean(cos)) if np.isfinite(cos).any() else math.nan
 
 
-def _percentiles(sorted_values: np.ndarray, qs) -> list[float]:
-    """numpy's default ("linear") percentiles of sorted values: at position q/100·(n − 1), linear
-    interpolation between its neighbours (from the nearer one, as numpy's lerp does)."""
-    n = sorted_values.size
+SELECT_SAMPLE = 2 ** 12
+"""Order statistics of more than 4× this many values are selected from a candidate subset
+(:func:`_order_statistics`), bounded by an evenly strided sample of about this many values."""
+
+
+def _order_statistics(values: np.ndarray, ranks: list[int]) -> np.ndarray:
+    """The values of 0-based ``ranks`` in the ascending order of 1-D ``values`` (no NaN), exactly.
+
+    Up to 4·SELECT_SAMPLE values: one ``np.partition``. Beyond, per tail: a strided sample of m ≈
+    SELECT_SAMPLE values, sorted, gives a bound τ whose expected rank exceeds the largest low rank
+    r by 6 binomial standard deviations (+ 8); the candidates {x ≤ τ} are then exactly the first
+    #{x ≤ τ} values of the sorted order, so if there are more than r of them their own partition
+    at r is the answer (upper ranks mirrored with {x ≥ τ}). When a sample misleads (the check
+    fails, probability < 1e-9 for any input order of i.i.d. data), the whole array is partitioned.
+    Costs two passes plus a partition of ~r values instead of a partition of all n.
+    """
+    n = values.size
+    if n <= 4 * SELECT_SAMPLE:
+        return np.partition(values, ranks)[ranks]
+    sample = np.sort(values[::n // SELECT_SAMPLE])
+    m, out = sample.size, np.empty(len(ranks), values.dtype)
+    low = [i for i, r in enumerate(ranks) if 2 * r < n]
+    for side in (low, [i for i in range(len(ranks)) if i not in low]):
+        if not side:
+            continue
+        upper = side is not low
+        extreme = max(ranks[i] + 1 if not upper else n - ranks[i] for i in side)  # values needed from the tail
+        k = min(m - 1, int(m * extreme / n + 6.0 * math.sqrt(m * extreme / n) + 8.0))
+        cand = values[values >= sample[m - 1 - k]] if upper else values[values <= sample[k]]
+        offset = n - cand.size if upper else 0  # rank of cand's smallest value
+        at = [ranks[i] - offset for i in side]
+        if not all(0 <= r < cand.size for r in at):
+            cand, at = values, [ranks[i] for i in side]
+        out[side] = np.partition(cand, at)[at]
+    return out
+
+
+def _percentiles(values: np.ndarray, qs) -> list[float]:
+    """``np.percentile(values, qs)`` (method "linear") of 1-D ``values`` without NaN, bit for bit:
+    at position h = (n − 1)·q/100, a = x_(⌊h⌋), b = x_(⌊h⌋+1) (the last value past the end),
+    t = h − ⌊h⌋, a + (b − a)·t if t < 0.5 else b − (b − a)·(1 − t), with b − a in the values'
+    dtype and the rest in float64, as numpy's lerp; the order statistics come from
+    :func:`_order_statistics` instead of numpy's partition of the whole array."""
+    n = values.size
+    pos = (n - 1) * (np.asarray(qs, dtype=np.float64) / 100.0)
+    lo = np.minimum(np.floor(pos), n - 1).astype(np.intp)
+    hi = np.minimum(lo + 1, n - 1)
+    ranks = sorted(set(lo.tolist()) | set(hi.tolist()))
+    stats = dict(zip(ranks, _order_statistics(values, ranks)))
     out = []
-    for q in qs:
-        pos = q / 100.0 * (n - 1)
-        lo = min(int(math.floor(pos)), n - 1)
-        hi = min(lo + 1, n - 1)
-        t, a, b = pos - lo, float(sorted_values[lo]), float(sorted_values[hi])
-        out.append(a + (b - a) * t if t < 0.5 else b - (b - a) * (1.0 - t))
+    for h, i, j in zip(pos.tolist(), lo.tolist(), hi.tolist()):
+        t, a, b = h - i, stats[i], stats[j]
+        d = float(b - a)  # in the values' dtype, as numpy
+        out.append(float(a) + d * t if t < 0.5 else float(b) - d * (1.0 - t))
     return out
 
 
@@ -409,7 +452,7 @@ def _sample_stats(values: np.ndarray) -> tuple[float, float, float]:
     values = values[np.isfinite(values)]
     if values.size == 0:
         return math.nan, math.nan, math.nan
-    p05, p95 = _percentiles(np.sort(values), (5, 95))
+    p05, p95 = _percentiles(values, (5, 95))
     return float(values.mean()), p05, p95
 
 
@@ -476,9 +519,9 @@ def _edges(sample: np.ndarray, bins: int, rails) -> np.ndarray:
     if rails is not None:
         lo, hi = rails
     else:
-        values = sample[np.isfinite(sample)]
-        lo, hi = (np.percentile(values, HIST_QUANTILES) if values.size else (-1.0, 1.0))
-        lo, hi = float(lo), float(hi)
+        finite = np.isfinite(sample)
+        values = sample.reshape(-1) if finite.all() else sample[finite]
+        lo, hi = _percentiles(values, HIST_QUANTILES) if values.size else (-1.0, 1.0)
         if not hi > lo:
             pad = 0.5 * max(abs(lo), 1.0)
             lo, hi = lo - pad, hi + pad
@@ -521,7 +564,8 @@ class _Run:
         self.hist = {k: np.zeros((depth, bins), dtype=np.int64) for k in ("preact", "act")}
         self.outside = {k: np.full(depth, np.nan) for k in HISTOGRAMS}
         self.grad_values = min(batch * min(net.widths), GRAD_HIST_VALUES, max(1, GRAD_HIST_TOTAL // depth))
-        self.grad_sub = np.full((depth, self.grad_values), np.nan, dtype=dtype)
+        self.grad_sub = np.empty((depth, self.grad_values), dtype=dtype)  # rows of the layers reached
+        self.grad_reached = depth  # the backward pass fills rows L−1, L−2, …, grad_reached (0-based)
         self.edges = {}
         self.binner = _Binner()
         self.scratch = _Scratch()
@@ -706,6 +750,7 @@ class _Run:
                     self.bin_layer(layer, pre)
                     flat = delta.reshape(-1)
                     self.grad_sub[i] = flat[::flat.size // self.grad_values][:self.grad_values]
+                    self.grad_reached = i
                 if gd.scale < self.tiny:
                     self.faults["grad_vanished_layer"][rep] = layer
                     return
@@ -738,9 +783,9 @@ class _Run:
         """Counts of repeat 0's ∂L/∂h subsamples over common edges (layers the backward pass
         reached; the others stay zero with ``grad_outside`` NaN)."""
         counts = np.zeros((self.net.depth, self.bins), dtype=np.int64)
-        reached = np.flatnonzero(~np.isnan(self.grad_sub[:, 0]))
-        if reached.size:
-            self.edges["grad"] = _edges(self.grad_sub[reached], self.bins, None)
+        reached = range(self.grad_reached, self.net.depth)
+        if reached:
+            self.edges["grad"] = _edges(self.grad_sub[self.grad_reached:], self.bins, None)
             for i in reached:
                 counts[i], self.outside["grad"][i] = self.binner(self.grad_sub[i], self.edges["grad"])
         return counts

@@ -167,11 +167,29 @@ def test_moments_of_constant_and_nonfinite_arrays():
     assert propagation._moments(bad, scratch) is None
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 20, 257, 512])
-def test_percentiles_equal_numpy(n):
-    values = np.sort(np.random.default_rng(n).lognormal(size=n))
-    ours = propagation._percentiles(values, (0, 5, 50, 95, 100))
-    np.testing.assert_allclose(ours, np.percentile(values, [0, 5, 50, 95, 100]), rtol=1e-14)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 2, 3, 20, 257, 512, 4 * propagation.SELECT_SAMPLE + 1, 300_001])
+def test_percentiles_equal_numpy_bit_for_bit(n, dtype):
+    """Unsorted values, beyond the size where the order statistics come from candidate subsets;
+    ties (rounded values) and a sorted input (the strided sample then sees the order)."""
+    rng = np.random.default_rng(n)
+    qs = (0, 0.5, 5, 50, 95, 99.5, 100)
+    for values in (rng.lognormal(size=n).astype(dtype), np.round(rng.standard_normal(n) * 4).astype(dtype),
+                   np.sort(rng.standard_normal(n).astype(dtype))):
+        assert propagation._percentiles(values, qs) == np.percentile(values, qs).tolist()
+
+
+def test_order_statistics_fall_back_when_the_sample_misleads():
+    """The strided sample holds the smallest values (every sampled position is below −1e6), so
+    the bound for rank 1000 has only ~50 candidates below it: the check fails and the whole array
+    is partitioned — still the exact answer; likewise mirrored for the upper ranks."""
+    n = 64 * propagation.SELECT_SAMPLE
+    values = np.random.default_rng(1).standard_normal(n)
+    step = n // propagation.SELECT_SAMPLE
+    values[::2 * step] = -1e6 - np.arange(values[::2 * step].size)
+    values[step::2 * step] = 1e6 + np.arange(values[step::2 * step].size)
+    ranks = [10, 1000, 1001, n // 2, n - 1002, n - 12]
+    np.testing.assert_array_equal(propagation._order_statistics(values, ranks), np.sort(values)[ranks])
 
 
 # --- prefetching the next layer's weights -------------------------------------------------------------
