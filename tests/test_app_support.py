@@ -2,7 +2,9 @@
 
 * :func:`decode` turns plotly ≥ 6's typed arrays (``{"dtype": "f8", "bdata": <base64>, "shape": "r, c"}``)
   back into numpy arrays, recursively.
-* :func:`chart` finds a chart in an ``AppTest`` by its widget key and returns its decoded figure JSON.
+* :func:`chart` finds a chart in an ``AppTest`` by its widget key and returns its decoded figure JSON
+  (after plotly has validated every property of it: the app builds figures unvalidated, see
+  :func:`initviz.figures.theme.figure`); :func:`figure_json` does the same for a builder's figure.
 * :func:`numbers` walks every number of a figure (to prove that none is NaN or infinite).
 * :func:`open_page` opens a page with a link's query in an ``AppTest`` and checks it ran cleanly.
 """
@@ -13,6 +15,8 @@ import json
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+
+from initviz.figures import theme
 
 APP = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 60
@@ -32,12 +36,21 @@ def decode(value):
     return value
 
 
+def figure_json(fig: go.Figure) -> dict:
+    """A builder's figure as decoded JSON, once plotly has validated every property of it."""
+    spec = json.loads(fig.to_json())
+    theme.validate(spec)
+    return decode(spec)
+
+
 def chart(at, key: str) -> dict:
     """The decoded figure ({"data": [...], "layout": {...}}) of the chart with widget key ``key``,
-    plus its plotly ``config`` under ``"config"``."""
+    validated by plotly, plus its plotly ``config`` under ``"config"``."""
     found = [c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}")]
     assert len(found) == 1, f"{len(found)} charts with key {key!r}"
-    fig = decode(json.loads(found[0].proto.spec))
+    spec = json.loads(found[0].proto.spec)
+    theme.validate(spec)
+    fig = decode(spec)
     fig["config"] = json.loads(found[0].proto.config)
     return fig
 
@@ -112,3 +125,12 @@ def test_numbers_sees_every_value_and_all_finite_catches_nan():
     fig = decode(json.loads(go.Figure(go.Scatter(x=np.array([1.0, 2.0]), y=np.array([3, np.nan]))).to_json()))
     assert sorted(v for v in numbers(fig["data"]) if v == v) == [1.0, 2.0, 3.0]
     assert not all_finite(fig)
+
+
+def test_figure_json_validates_what_the_app_builds_unvalidated():
+    bad = theme.figure([{"type": "scatter", "y": [1.0], "colour": "red"}], {"height": 300})  # built unchecked
+    with pytest.raises(ValueError, match="colour"):
+        figure_json(bad)
+    good = theme.figure([{"type": "scatter", "y": [1.0, 2.0], "line": {"color": theme.PALETTE[0]}}], {"height": 300})
+    fig = figure_json(good)
+    assert fig["layout"]["template"]["layout"]["font"]["family"] == theme.FONT and list(fig["data"][0]["y"]) == [1, 2]

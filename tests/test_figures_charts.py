@@ -1,17 +1,14 @@
 """Figure builders and the template: traces, names, legend groups, axis titles, no NaN/inf."""
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from initviz.figures import curve_table, fig_curves, fig_density, fig_heatmaps, hist_table, theme
-from test_app_support import all_finite, decode, numbers, trace
+from test_app_support import all_finite, figure_json, numbers, trace
 
 
-def as_json(fig) -> dict:
-    return decode(json.loads(fig.to_json()))
+as_json = figure_json
 
 
 def _hist(group="a", density=(0.1, 0.5, 0.4)):

@@ -11,11 +11,10 @@ import pytest
 from initviz import Network, propagate
 from initviz.figures import propagation as fp
 from initviz.jacobian import jacobian_spectrum
-from test_app_support import all_finite, decode
+from test_app_support import all_finite, figure_json
 
 
-def as_json(fig) -> dict:
-    return decode(fig.to_plotly_json())
+as_json = figure_json
 
 
 def nanreduce(fn, a):

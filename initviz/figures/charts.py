@@ -15,12 +15,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from . import theme
 
 ATOM_HEADROOM = 1.3
 """With point masses on a density chart, the y axis ends 30% above the density's peak."""
+EMPTY = pd.DataFrame()
 
 
 def _drawable(frame: pd.DataFrame, columns, *, positive: bool = False) -> np.ndarray:
@@ -35,12 +35,13 @@ def _drawable(frame: pd.DataFrame, columns, *, positive: bool = False) -> np.nda
     return ok
 
 
-def _note_dropped(fig: go.Figure, dropped: int, why: str) -> None:
-    if dropped:
-        fig.add_annotation(text=f"{dropped} value{'s' if dropped != 1 else ''} not drawn ({why})",
-                           xref="paper", yref="paper", x=1.0, y=1.0, xanchor="right", yanchor="top",
-                           showarrow=False, font=dict(size=theme.FONT_SIZE - 2),
-                           bgcolor="rgba(255,255,255,0.85)")
+def note_dropped(dropped: int, why: str) -> list[dict]:
+    """The annotation saying how many values were not drawn (none when ``dropped`` is 0)."""
+    if not dropped:
+        return []
+    return [{"text": f"{dropped} value{'s' if dropped != 1 else ''} not drawn ({why})", "xref": "paper",
+             "yref": "paper", "x": 1.0, "y": 1.0, "xanchor": "right", "yanchor": "top", "showarrow": False,
+             "font": {"size": theme.FONT_SIZE - 2}, "bgcolor": "rgba(255,255,255,0.85)"}]
 
 
 def _name(group: str, role: str, groups: list[str]) -> str:
@@ -54,24 +55,37 @@ LEGEND_CHAR_PX = 8.6
 LEGEND_SYMBOL_PX = 44
 
 
-def _legend_rows(fig: go.Figure) -> int:
+def _legend_rows(data: list[dict], legend_title: str | None = None) -> int:
     """Rows the horizontal legend above the plot needs in a half-width chart (its title counts)."""
-    names = [t.name or "" for t in fig.data if t.showlegend is not False]
+    names = [t.get("name") or "" for t in data if t.get("showlegend") is not False]
     if not names:
         return 0
     width = sum(len(n) * LEGEND_CHAR_PX + LEGEND_SYMBOL_PX for n in names)
-    return -(-int(width) // LEGEND_PLOT_PX) + (1 if fig.layout.legend.title.text else 0)
+    return -(-int(width) // LEGEND_PLOT_PX) + (1 if legend_title else 0)
 
 
-def _mark(fig: go.Figure, x: float, label: str, *, color: str, log_x: bool, dash: str, width: float,
-          where: str) -> None:
-    """A vertical line at data value ``x`` with a label (annotations on a log axis take log10(x))."""
-    fig.add_vline(x=x, line=dict(color=color, width=width, dash=dash))
-    if label:
-        fig.add_annotation(x=np.log10(x) if log_x and x > 0 else x, xref="x", yref="paper",
-                           y=1.0 if where == "top" else 0.0, yanchor="top" if where == "top" else "bottom",
-                           xanchor="left", text=label, showarrow=False, font=dict(size=theme.FONT_SIZE - 2),
-                           bgcolor="rgba(255,255,255,0.8)")
+def _mark(x: float, label: str, *, color: str, log_x: bool, dash: str, width: float,
+          where: str) -> tuple[list[dict], list[dict]]:
+    """A vertical line at data value ``x`` with a label (annotations on a log axis take log10(x)):
+    (shapes, annotations)."""
+    shapes = [theme.vline(x, {"color": color, "width": width, "dash": dash})]
+    if not label:
+        return shapes, []
+    return shapes, [{"x": np.log10(x) if log_x and x > 0 else x, "xref": "x", "yref": "paper",
+                     "y": 1.0 if where == "top" else 0.0, "yanchor": "top" if where == "top" else "bottom",
+                     "xanchor": "left", "text": label, "showarrow": False, "font": {"size": theme.FONT_SIZE - 2},
+                     "bgcolor": "rgba(255,255,255,0.8)"}]
+
+
+def by_group(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """The rows of each series (``group`` as text), in order of first appearance: one pass over
+    the table instead of one comparison per series."""
+    if frame is None or not len(frame):
+        return {}
+    names = frame["group"].astype(str)
+    if len(pd.unique(names)) == 1:  # one series: the frame itself
+        return {names.iat[0]: frame}
+    return {str(g): sub for g, sub in frame.groupby(names, sort=False)}
 
 
 def _groups(*frames: pd.DataFrame | None) -> list[str]:
@@ -79,7 +93,7 @@ def _groups(*frames: pd.DataFrame | None) -> list[str]:
     seen: dict[str, None] = {}
     for f in frames:
         if f is not None and len(f):
-            seen.update(dict.fromkeys(f["group"].astype(str)))
+            seen.update(dict.fromkeys(pd.unique(f["group"].astype(str))))
     return list(seen)
 
 
@@ -89,45 +103,51 @@ def fig_density(hist: pd.DataFrame, theory: pd.DataFrame | None = None, *, x_tit
                 exact: str = "exact", height: int = 440) -> go.Figure:
     """Pre-binned histograms (bars, ``group, left, right, density``) with exact densities
     (lines, ``group, x, density``) and point masses (``group, x, mass``, drawn as stems)."""
-    fig = go.Figure()
+    data, shapes, notes = [], [], []
     groups = _groups(hist, theory, atoms)
+    bars, lines, masses = by_group(hist), by_group(theory), by_group(atoms)
     dropped = 0
     for i, g in enumerate(groups):
         c = theme.color(i)
-        h = hist[hist["group"].astype(str) == g]
-        ok = _drawable(h, ["left", "right", "density"], positive=log_y)
-        dropped += int((~ok).sum())
-        h = h[ok]
+        h = bars.get(g, EMPTY)
         if len(h):
-            fig.add_bar(x=(0.5 * (h["left"] + h["right"])).to_numpy(), y=h["density"].to_numpy(),
-                        width=(h["right"] - h["left"]).to_numpy(), name=_name(g, sampled, groups),
-                        legendgroup=g, marker=dict(color=c, opacity=theme.BAR_OPACITY, line=dict(width=0)))
-        if theory is not None:
-            t = theory[theory["group"].astype(str) == g]
+            ok = _drawable(h, ["left", "right", "density"], positive=log_y)
+            dropped += int((~ok).sum())
+            h = h[ok]
+        if len(h):
+            left, right = h["left"].to_numpy(np.float64), h["right"].to_numpy(np.float64)
+            data.append({"type": "bar", "x": 0.5 * (left + right), "y": h["density"].to_numpy(),
+                         "width": right - left, "name": _name(g, sampled, groups), "legendgroup": g,
+                         "marker": {"color": c, "opacity": theme.BAR_OPACITY, "line": {"width": 0}}})
+        t = lines.get(g, EMPTY)
+        if len(t):
             ok = _drawable(t, ["x", "density"], positive=log_y)
             dropped += int((~ok).sum())
             t = t[ok]
-            if len(t):
-                fig.add_scatter(x=t["x"].to_numpy(), y=t["density"].to_numpy(), mode="lines",
-                                name=_name(g, exact, groups), legendgroup=g,
-                                line=dict(color=c, width=theme.LINE_WIDTH, dash=theme.THEORY_DASH))
-        if atoms is not None:
-            for _, a in atoms[atoms["group"].astype(str) == g].iterrows():
-                if not (np.isfinite(a["x"]) and np.isfinite(a["mass"])):
-                    dropped += 1
-                    continue
-                _mark(fig, float(a["x"]), f"atom: mass {a['mass']:.3g} at {a['x']:.3g}", color=c,
-                      log_x=False, dash="dot", width=theme.LINE_WIDTH, where="top")
-    _note_dropped(fig, dropped, "not finite" + (" or ≤ 0 on a log axis" if log_y else ""))
-    fig.update_layout(barmode="overlay")
+        if len(t):
+            data.append({"type": "scatter", "x": t["x"].to_numpy(), "y": t["density"].to_numpy(), "mode": "lines",
+                         "name": _name(g, exact, groups), "legendgroup": g,
+                         "line": {"color": c, "width": theme.LINE_WIDTH, "dash": theme.THEORY_DASH}})
+        atom = masses.get(g, EMPTY)
+        for x, mass in atom[["x", "mass"]].itertuples(index=False) if len(atom) else ():
+            if not (np.isfinite(x) and np.isfinite(mass)):
+                dropped += 1
+                continue
+            line, note = _mark(float(x), f"atom: mass {mass:.3g} at {x:.3g}", color=c, log_x=False, dash="dot",
+                               width=theme.LINE_WIDTH, where="top")
+            shapes += line
+            notes += note
+    notes += note_dropped(dropped, "not finite" + (" or ≤ 0 on a log axis" if log_y else ""))
+    lay = theme.layout(x_title=x_title, y_title=y_title, title=title, log_y=log_y, height=height,
+                       legend_rows=_legend_rows(data), data=data)
+    lay.update(barmode="overlay", shapes=shapes, annotations=notes)
     if atoms is not None and len(atoms) and theory is not None and not log_y:
         # a point mass makes its bin's bar arbitrarily tall: scale the axis to the density instead
         top = theory["density"].to_numpy(dtype=np.float64)
         top = top[np.isfinite(top)]
         if top.size and top.max() > 0:
-            fig.update_yaxes(range=[0.0, ATOM_HEADROOM * float(top.max())])
-    return theme.layout(fig, x_title=x_title, y_title=y_title, title=title, log_y=log_y, height=height,
-                        legend_rows=_legend_rows(fig))
+            lay["yaxis"]["range"] = [0.0, ATOM_HEADROOM * float(top.max())]
+    return theme.figure(data, lay)
 
 
 def fig_curves(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: str, y: str,
@@ -140,69 +160,87 @@ def fig_curves(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: st
     group: with several groups, one legend entry per group (its theory toggles with it) and the
     legend's title says which mark is which; with one group, the entries are ``measured`` and
     ``predicted``. ``lines=True`` joins the measured points too (per-layer curves)."""
-    fig = go.Figure()
+    return theme.figure(*curves_spec(table, theory, x=x, y=y, x_title=x_title, y_title=y_title, lo=lo, hi=hi,
+                                     title=title, log_x=log_x, log_y=log_y, measured=measured, predicted=predicted,
+                                     mark_x=mark_x, mark_label=mark_label, lines=lines, height=height))
+
+
+def curves_spec(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: str, y: str,
+                x_title: str, y_title: str, lo: str | None = None, hi: str | None = None,
+                title: str | None = None, log_x: bool = False, log_y: bool = False,
+                measured: str = "measured", predicted: str = "theory", mark_x: float | None = None,
+                mark_label: str = "", lines: bool = False, height: int = 440) -> tuple[list[dict], dict]:
+    """The (traces, layout) spec of :func:`fig_curves`, for builders that add to it."""
+    data, shapes, notes = [], [], []
     groups = _groups(table, theory)
+    points, curves = by_group(table), by_group(theory)
     multi = len(groups) > 1
     dropped = 0
     band = [c for c in (lo, hi) if c]
     for i, g in enumerate(groups):
         c = theme.color(i)
-        m = table[table["group"].astype(str) == g]
-        ok = _drawable(m, [x, y, *band], positive=log_y) & _drawable(m, [x], positive=log_x)
-        dropped += int((~ok).sum())
-        m = m[ok]
+        m = points.get(g, EMPTY)
+        if len(m):
+            ok = _drawable(m, [x, y, *band], positive=log_y) & _drawable(m, [x], positive=log_x)
+            dropped += int((~ok).sum())
+            m = m[ok]
         if len(m):
             err = None
             if lo and hi:
                 yv = m[y].to_numpy(dtype=np.float64)
-                err = dict(type="data", symmetric=False, array=np.maximum(m[hi].to_numpy(float) - yv, 0),
-                           arrayminus=np.maximum(yv - m[lo].to_numpy(float), 0), color=c, thickness=1.5)
-            fig.add_scatter(x=m[x].to_numpy(), y=m[y].to_numpy(), mode="lines+markers" if lines else "markers",
-                            name=g if multi else measured, legendgroup=g, error_y=err,
-                            marker=dict(color=c, size=theme.MARKER_SIZE, symbol="circle"),
-                            line=dict(color=c, width=1.5))
-        if theory is not None:
-            t = theory[theory["group"].astype(str) == g]
+                err = {"type": "data", "symmetric": False, "array": np.maximum(m[hi].to_numpy(float) - yv, 0),
+                       "arrayminus": np.maximum(yv - m[lo].to_numpy(float), 0), "color": c, "thickness": 1.5}
+            data.append({"type": "scatter", "x": m[x].to_numpy(), "y": m[y].to_numpy(),
+                         "mode": "lines+markers" if lines else "markers", "name": g if multi else measured,
+                         "legendgroup": g, "marker": {"color": c, "size": theme.MARKER_SIZE, "symbol": "circle"},
+                         "line": {"color": c, "width": 1.5}, **({"error_y": err} if err else {})})
+        t = curves.get(g, EMPTY)
+        if len(t):
             ok = _drawable(t, [x, y], positive=log_y) & _drawable(t, [x], positive=log_x)
             dropped += int((~ok).sum())
             t = t[ok]
-            if len(t):
-                fig.add_scatter(x=t[x].to_numpy(), y=t[y].to_numpy(), mode="lines",
-                                name=f"{g} ({predicted})" if multi else predicted, legendgroup=g,
-                                showlegend=not (multi and len(m)),
-                                line=dict(color=c, width=theme.LINE_WIDTH, dash=theme.THEORY_DASH))
-    if theory is not None and multi:
-        fig.update_layout(legend_title_text=f"markers: {measured} · lines: {predicted}")
+        if len(t):
+            data.append({"type": "scatter", "x": t[x].to_numpy(), "y": t[y].to_numpy(), "mode": "lines",
+                         "name": f"{g} ({predicted})" if multi else predicted, "legendgroup": g,
+                         "showlegend": not (multi and len(m)),
+                         "line": {"color": c, "width": theme.LINE_WIDTH, "dash": theme.THEORY_DASH}})
+    legend_title = f"markers: {measured} · lines: {predicted}" if theory is not None and multi else None
     if mark_x is not None:
-        _mark(fig, mark_x, mark_label, color=theme.INK, log_x=log_x, dash="dash", width=1.5, where="bottom")
-    _note_dropped(fig, dropped, "not finite" + (" or ≤ 0 on a log axis" if (log_x or log_y) else ""))
-    return theme.layout(fig, x_title=x_title, y_title=y_title, title=title, log_x=log_x, log_y=log_y,
-                        height=height, legend_rows=_legend_rows(fig))
+        shapes, notes = _mark(mark_x, mark_label, color=theme.INK, log_x=log_x, dash="dash", width=1.5, where="bottom")
+    notes += note_dropped(dropped, "not finite" + (" or ≤ 0 on a log axis" if (log_x or log_y) else ""))
+    lay = theme.layout(x_title=x_title, y_title=y_title, title=title, log_x=log_x, log_y=log_y, height=height,
+                       legend_rows=_legend_rows(data, legend_title), data=data)
+    if legend_title:
+        lay["legend"]["title"] = {"text": legend_title}
+    lay.update(shapes=shapes, annotations=notes)
+    return data, lay
 
 
 def fig_heatmaps(table: pd.DataFrame, *, panels: list[str] | None = None, title: str | None = None,
                  value_title: str = "value", height: int = 460) -> go.Figure:
     """Matrices side by side (long table ``panel, row, col, value``) on one shared, diverging,
     zero-centred colour scale; rows run downwards as in a printed matrix."""
-    panels = panels or list(dict.fromkeys(table["panel"].astype(str)))
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=panels, horizontal_spacing=0.08)
+    panels = panels or list(pd.unique(table["panel"].astype(str)))
+    lay = theme.panels(len(panels), 0.08, panels)
     finite = _drawable(table, ["value"])
     vmax = float(np.abs(table["value"].to_numpy(float)[finite]).max()) if finite.any() else 1.0
+    parts = {str(p): sub for p, sub in table.groupby(table["panel"].astype(str), sort=False)}
+    data = []
     for j, p in enumerate(panels, start=1):
-        sub = table[table["panel"].astype(str) == p]
-        grid = sub.pivot(index="row", columns="col", values="value").sort_index().sort_index(axis=1)
+        grid = parts[p].pivot(index="row", columns="col", values="value").sort_index().sort_index(axis=1)
         z = grid.to_numpy(dtype=np.float64)
         z = np.where(np.isfinite(z), z, None)  # a gap, never a garbage colour
-        fig.add_heatmap(z=z, x=grid.columns.to_numpy(), y=grid.index.to_numpy(), coloraxis="coloraxis",
-                        name=p, hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra>" + p + "</extra>",
-                        row=1, col=j)
-        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{j if j > 1 else ''}", constrain="domain",
-                         row=1, col=j)
-        fig.update_xaxes(constrain="domain", row=1, col=j)
-    _note_dropped(fig, int((~finite).sum()), "not finite")
-    fig.update_layout(template=theme.TEMPLATE, height=height, title_text=title,
-                      coloraxis=dict(colorscale=theme.DIVERGING, cmin=-vmax, cmax=vmax,
-                                     colorbar=dict(title=dict(text=value_title))))
-    fig.update_xaxes(title_text="column j")
-    fig.update_yaxes(title_text="row i", col=1)
-    return fig
+        xa, ya = theme.axis_ids(j)
+        data.append({"type": "heatmap", "z": z, "x": grid.columns.to_numpy(), "y": grid.index.to_numpy(),
+                     "coloraxis": "coloraxis", "name": p, "xaxis": xa, "yaxis": ya,
+                     "hovertemplate": "row %{y}, col %{x}: %{z:.4f}<extra>" + p + "</extra>"})
+        suffix = "" if j == 1 else str(j)
+        lay[f"xaxis{suffix}"].update(constrain="domain", title={"text": "column j"})
+        lay[f"yaxis{suffix}"].update(autorange="reversed", scaleanchor=xa, constrain="domain")
+    lay["yaxis"]["title"] = {"text": "row i"}
+    lay["annotations"] += note_dropped(int((~finite).sum()), "not finite")
+    lay.update(height=height, coloraxis={"colorscale": theme.DIVERGING, "cmin": -vmax, "cmax": vmax,
+                                         "colorbar": {"title": {"text": value_title}}})
+    if title:
+        lay["title"] = {"text": title}
+    return theme.figure(data, lay)

@@ -23,10 +23,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from . import theme
-from .charts import _groups, fig_curves
+from .charts import _groups, by_group, curves_spec
 
 LOG_SPAN = 10.0
 """An automatic log axis is used when the positive values span at least this factor (a decade)."""
@@ -92,6 +91,8 @@ def values_table(values: Mapping[str, np.ndarray | None], upto: Mapping[str, int
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     frames = [f for f in frames if len(f)]
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
@@ -179,28 +180,29 @@ def _colors(*frames: pd.DataFrame | None) -> dict[str, str]:
     return {g: theme.color(i) for i, g in enumerate(_groups(*frames))}
 
 
-def mark_faults(fig: go.Figure, faults: pd.DataFrame | None, colors: Mapping[str, str], *, depth: int,
-                axis: str = "x") -> None:
-    """A dotted line at each fault's layer, in its series' colour, with the label beside it; labels
-    are stacked so several faults stay readable. ``axis="y"`` draws horizontal lines (layer on y)."""
+def mark_faults(faults: pd.DataFrame | None, colors: Mapping[str, str], *, depth: int,
+                axis: str = "x") -> tuple[list[dict], list[dict]]:
+    """(shapes, annotations): a dotted line at each fault's layer, in its series' colour, with the
+    label beside it; labels are stacked so several faults stay readable. ``axis="y"`` draws
+    horizontal lines (layer on y)."""
+    shapes, notes = [], []
     if faults is None:
-        return
+        return shapes, notes
     for k, row in enumerate(faults.itertuples(index=False)):
         color = colors.get(row.group, theme.INK)
-        line = dict(color=color, width=2, dash="dot")
-        label = f"{row.group}: {row.label}"
+        line = {"color": color, "width": 2, "dash": "dot"}
+        note = {"text": f"{row.group}: {row.label}", "showarrow": False, "bgcolor": "rgba(255,255,255,0.85)",
+                "font": {"color": color, "size": theme.FONT_SIZE - 2}}
         if axis == "x":
-            fig.add_vline(x=row.layer, line=line)
+            shapes.append(theme.vline(row.layer, line))
             right = row.layer > depth / 2
-            fig.add_annotation(x=row.layer, y=1.0 - FAULT_LABEL_STEP * k, xref="x", yref="paper", text=label,
-                               showarrow=False, xanchor="right" if right else "left", yanchor="top",
-                               xshift=-4 if right else 4, font=dict(color=color, size=theme.FONT_SIZE - 2),
-                               bgcolor="rgba(255,255,255,0.85)")
+            note.update(x=row.layer, y=1.0 - FAULT_LABEL_STEP * k, xref="x", yref="paper",
+                        xanchor="right" if right else "left", yanchor="top", xshift=-4 if right else 4)
         else:
-            fig.add_hline(y=row.layer, line=line)
-            fig.add_annotation(x=0.0, y=row.layer, xref="paper", yref="y", text=label, showarrow=False,
-                               xanchor="left", yanchor="bottom", font=dict(color=color, size=theme.FONT_SIZE - 2),
-                               bgcolor="rgba(255,255,255,0.85)")
+            shapes.append(theme.hline(row.layer, line))
+            note.update(x=0.0, y=row.layer, xref="paper", yref="y", xanchor="left", yanchor="bottom")
+        notes.append(note)
+    return shapes, notes
 
 
 def fig_layers(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, y_title: str, depth: int,
@@ -219,20 +221,22 @@ def fig_layers(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, y_tit
         columns.append(theory["value"])
     bounds = _positive_range(*columns)
     use_log = bounds is not None and (log_y is True or (log_y is None and bounds[1] >= LOG_SPAN * bounds[0]))
-    fig = fig_curves(table, theory, x="layer", y="value", lo="lo" if band else None, hi="hi" if band else None,
-                     x_title="layer l", y_title=y_title, title=title, log_y=use_log, lines=True,
-                     measured=measured, predicted=predicted, height=height)
-    fig.update_xaxes(range=[0.5, depth + 0.5] if depth > 1 else [0.5, 1.5])
+    data, lay = curves_spec(table, theory, x="layer", y="value", lo="lo" if band else None,
+                            hi="hi" if band else None, x_title="layer l", y_title=y_title, title=title,
+                            log_y=use_log, lines=True, measured=measured, predicted=predicted, height=height)
+    lay["xaxis"]["range"] = [0.5, depth + 0.5] if depth > 1 else [0.5, 1.5]
     if use_log:
-        fig.update_yaxes(**log_ticks(*bounds))
+        lay["yaxis"].update(log_ticks(*bounds))
     if log_y is False:  # fractions, spreads, correlations: 0 is part of the story
-        fig.update_yaxes(rangemode="tozero")
-    mark_faults(fig, faults, _colors(table, theory), depth=depth)
-    return fig
+        lay["yaxis"]["rangemode"] = "tozero"
+    shapes, notes = mark_faults(faults, _colors(table, theory), depth=depth)
+    lay["shapes"] += shapes
+    lay["annotations"] += notes
+    return theme.figure(data, lay)
 
 
 def _panels(table: pd.DataFrame, groups: list[str] | None) -> list[str]:
-    return groups or list(dict.fromkeys(table["group"].astype(str)))
+    return groups or list(pd.unique(table["group"].astype(str)))
 
 
 def fig_depth_heatmap(hist: pd.DataFrame, *, x_title: str, depth: int, groups: list[str] | None = None,
@@ -242,48 +246,42 @@ def fig_depth_heatmap(hist: pd.DataFrame, *, x_title: str, depth: int, groups: l
     colour = log₁₀ of the share of the layer's values in the bin (density × bin width: comparable
     across panels whatever their value ranges) on one shared scale; empty bins are gaps, not a colour."""
     panels = _panels(hist, groups)
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=panels, shared_yaxes=True,
-                        horizontal_spacing=0.04 if len(panels) > 1 else 0.0)
+    lay = theme.panels(len(panels), 0.04 if len(panels) > 1 else 0.0, panels, shared_y=True)
     share = (hist["density"] * (hist["right"] - hist["left"])).to_numpy(dtype=float)
     positive = share[share > 0]
     lo, hi = (float(np.log10(positive.min())), float(np.log10(positive.max()))) if positive.size else (0.0, 1.0)
+    parts, marks = by_group(hist), by_group(faults)
+    data, shapes = [], []
     for j, g in enumerate(panels, start=1):
-        sub = hist[hist["group"].astype(str) == g]
-        if len(sub):
-            centres = np.unique(0.5 * (sub["left"].to_numpy(float) + sub["right"].to_numpy(float)))
-            grid = sub.assign(x=0.5 * (sub["left"] + sub["right"]), share=sub["density"] * (sub["right"] - sub["left"]))
-            grid = grid.pivot(index="layer", columns="x", values="share")
-            grid = grid.reindex(columns=centres).sort_index()
-            dens = grid.to_numpy(dtype=np.float64)
+        xa, ya = theme.axis_ids(j)
+        sub = parts.get(g)
+        if sub is not None:
+            x = 0.5 * (sub["left"].to_numpy(float) + sub["right"].to_numpy(float))
+            centres, col = np.unique(x, return_inverse=True)
+            layers, row = np.unique(sub["layer"].to_numpy(), return_inverse=True)
+            dens = np.full((layers.size, centres.size), np.nan)
+            dens[row, col] = (sub["density"] * (sub["right"] - sub["left"])).to_numpy(float)
             with np.errstate(divide="ignore", invalid="ignore"):
                 z = np.where(np.isfinite(dens) & (dens > 0), np.log10(dens), np.nan)
-            fig.add_heatmap(z=np.where(np.isfinite(z), z, None), x=centres, y=grid.index.to_numpy(),
-                            coloraxis="coloraxis", name=g,
-                            hovertemplate="layer %{y}, value %{x:.3g}: log₁₀ share %{z:.2f}<extra>" + g + "</extra>",
-                            row=1, col=j)
-        fig.update_xaxes(title_text=x_title if len(panels) == 1 else None, row=1, col=j)
-    if faults is not None:
-        for j, g in enumerate(panels, start=1):
-            for row in faults[faults["group"].astype(str) == g].itertuples(index=False):
-                fig.add_hline(y=row.layer, line=dict(color=theme.INK, width=2, dash="dot"), row=1, col=j,
-                              annotation_text=row.label, annotation_position="top left",
-                              annotation_font=dict(size=theme.FONT_SIZE - 3))
-    fig.update_yaxes(title_text="layer l", range=[0.5, depth + 0.5], row=1, col=1)
-    fig.update_layout(template=theme.TEMPLATE, height=height, title_text=title,
-                      coloraxis=dict(colorscale=theme.SEQUENTIAL, cmin=lo, cmax=hi,
-                                     colorbar=dict(title=dict(text="log₁₀ share<br>of the layer"))))
+            data.append({"type": "heatmap", "z": np.where(np.isfinite(z), z, None), "x": centres, "y": layers,
+                         "coloraxis": "coloraxis", "name": g, "xaxis": xa, "yaxis": ya,
+                         "hovertemplate": "layer %{y}, value %{x:.3g}: log₁₀ share %{z:.2f}<extra>" + g + "</extra>"})
+        if len(panels) == 1:
+            lay["xaxis"]["title"] = {"text": x_title}
+        for row in marks[g].itertuples(index=False) if g in marks else ():
+            shapes.append(theme.hline(row.layer, {"color": theme.INK, "width": 2, "dash": "dot"}, panel=j))
+            lay["annotations"].append({"text": row.label, "x": 0, "xref": f"{xa} domain", "y": row.layer, "yref": ya,
+                                       "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+                                       "font": {"size": theme.FONT_SIZE - 3}})
+    lay["yaxis"].update(title={"text": "layer l"}, range=[0.5, depth + 0.5])
+    lay.update(height=height, shapes=shapes,
+               coloraxis={"colorscale": theme.SEQUENTIAL, "cmin": lo, "cmax": hi,
+                          "colorbar": {"title": {"text": "log₁₀ share<br>of the layer"}}})
     if len(panels) > 1:
-        fig.add_annotation(text=x_title, xref="paper", yref="paper", x=0.5, y=0.0, yshift=-50, showarrow=False,
-                           font=dict(size=theme.AXIS_TITLE_SIZE))
-    _top_margin(fig, title, rows=1)
-    return fig
-
-
-def _top_margin(fig: go.Figure, title: str | None, rows: int) -> None:
-    """Room above subplots for the title and ``rows`` rows of legend or panel titles."""
-    fig.update_layout(margin_t=(theme.TITLE_PX if title else theme.GAP_PX) + rows * theme.LEGEND_ROW_PX)
-    if title:
-        fig.update_layout(title=dict(yref="container", y=1.0, yanchor="top", pad=dict(t=theme.GAP_PX)))
+        lay["annotations"].append({"text": x_title, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.0,
+                                   "yshift": -50, "showarrow": False, "font": {"size": theme.AXIS_TITLE_SIZE}})
+    lay.update(theme.title_layout(title, rows=1))
+    return theme.figure(data, lay)
 
 
 def fig_layer_histograms(hist: pd.DataFrame, layers: list[int], *, x_title: str, groups: list[str] | None = None,
@@ -291,25 +289,28 @@ def fig_layer_histograms(hist: pd.DataFrame, layers: list[int], *, x_title: str,
     """The histograms of a few ``layers`` as step curves (one colour per layer, one panel per
     series, shared layer legend): how the distribution of values changes with depth."""
     panels = _panels(hist, groups)
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=panels, horizontal_spacing=0.06)
-    shown: set[int] = set()
+    lay = theme.panels(len(panels), 0.06, panels)
+    parts = by_group(hist)
+    data, shown = [], set()
     for j, g in enumerate(panels, start=1):
-        sub = hist[hist["group"].astype(str) == g]
+        xa, ya = theme.axis_ids(j)
+        sub = parts.get(g)
+        by_layer = {} if sub is None else dict(tuple(sub.groupby("layer", sort=False)))
         for i, layer in enumerate(layers):
-            h = sub[sub["layer"] == layer]
-            if not len(h):
+            h = by_layer.get(layer)
+            if h is None:
                 continue
-            x = np.append(h["left"].to_numpy(float), h["right"].to_numpy(float)[-1])
-            y = np.append(h["density"].to_numpy(float), h["density"].to_numpy(float)[-1])
-            fig.add_scatter(x=x, y=y, mode="lines", line=dict(shape="hv", color=theme.color(i), width=2.5),
-                            name=f"layer {layer}", legendgroup=f"layer {layer}", showlegend=layer not in shown,
-                            row=1, col=j)
+            left, right, density = (h[c].to_numpy(float) for c in ("left", "right", "density"))
+            data.append({"type": "scatter", "x": np.append(left, right[-1]), "y": np.append(density, density[-1]),
+                         "mode": "lines", "line": {"shape": "hv", "color": theme.color(i), "width": 2.5},
+                         "name": f"layer {layer}", "legendgroup": f"layer {layer}", "showlegend": layer not in shown,
+                         "xaxis": xa, "yaxis": ya})
             shown.add(layer)
-        fig.update_xaxes(title_text=x_title, row=1, col=j)
-    fig.update_yaxes(title_text="probability density", row=1, col=1)
-    fig.update_layout(template=theme.TEMPLATE, height=height, title_text=title)
-    _top_margin(fig, title, rows=2 if len(panels) > 1 else 1)
-    return fig
+        lay[f"xaxis{'' if j == 1 else j}"]["title"] = {"text": x_title}
+    lay["yaxis"]["title"] = {"text": "probability density"}
+    lay["height"] = height
+    lay.update(theme.title_layout(title, rows=2 if len(panels) > 1 else 1))
+    return theme.figure(data, lay)
 
 
 __all__ = ["stat_table", "values_table", "fault_table", "depth_hist_table", "jacobian_table", "pick_layers", "mark_faults",

@@ -60,6 +60,8 @@ TEMPLATE = go.layout.Template(
         bargap=0.0,
     )
 )
+TEMPLATE_SPEC = TEMPLATE.to_plotly_json()
+"""The template as the plain dict a figure spec carries (validated once, here)."""
 
 
 def color(i: int) -> str:
@@ -67,35 +69,92 @@ def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
-def layout(fig: go.Figure, *, x_title: str, y_title: str, title: str | None = None,
-           log_x: bool = False, log_y: bool = False, height: int = 440, legend_rows: int = 0) -> go.Figure:
-    """Apply the template, axis titles (with units) and log axes to ``fig``; make room above the
-    plot for the title and ``legend_rows`` rows of legend. Returns ``fig``."""
-    fig.update_layout(template=TEMPLATE, title_text=title or None, xaxis_title_text=x_title,
-                      yaxis_title_text=y_title,
-                      margin_t=(TITLE_PX if title else GAP_PX) + legend_rows * LEGEND_ROW_PX,
-                      height=height + legend_rows * LEGEND_ROW_PX)
-    if title:  # the title at the very top, the legend between it and the plot
-        fig.update_layout(title=dict(yref="container", y=1.0, yanchor="top", pad=dict(t=GAP_PX)))
-    fig.update_layout(legend=dict(orientation="h", traceorder="normal", yanchor="bottom", y=1.02, xanchor="left",
-                                  x=0.0))
-    for log, axes in ((log_x, "x"), (log_y, "y")):
-        if log:
-            _log_axis(fig, axes)
-    return fig
+# --- figure specs ----------------------------------------------------------------------------------
+# Builders assemble a figure as plain dicts (traces, shapes, annotations, layout) and wrap them in
+# one ``go.Figure`` at the end, instead of re-resolving the layout on every ``update_layout``/``add_*``
+# call. Plotly's property validation of a finished spec (~2 ms a chart, the template most of it) is
+# skipped here — ``_validate=False``, the constructor's own switch, with plotly pinned in
+# requirements.txt — and done by the tests instead: ``validate`` on every builder's output and on
+# every chart every page of the app draws (tests/test_figures_*.py, tests/test_app_*.py). Together
+# this makes a chart ~40× cheaper to build, which was most of the cost of a rerun.
+
+def figure(data: list[dict], layout: dict) -> go.Figure:
+    """The figure of a spec: ``data`` (trace dicts with ``type``) and ``layout`` (the template added)."""
+    return go.Figure({"data": data, "layout": {"template": TEMPLATE_SPEC, **layout}}, _validate=False)
 
 
-def _log_axis(fig: go.Figure, axis: str) -> None:
-    """A log axis; labelled at powers of ten only when the data span more than DECADES_FOR_POWERS."""
-    values = []
-    for trace in fig.data:
-        v = getattr(trace, axis, None)
-        if v is not None:
-            v = np.asarray(v, dtype=object)
-            values.append(np.array([float(e) for e in v.ravel() if e is not None], dtype=float))
+def validate(spec: dict) -> go.Figure:
+    """The spec (a figure's ``to_dict()`` or its JSON decoded) checked by plotly: raises
+    ``ValueError`` naming the first invalid property."""
+    return go.Figure(spec)
+
+
+def title_layout(title: str | None, rows: int) -> dict:
+    """Layout entries for the title at the very top and ``rows`` rows of legend or panel titles
+    between it and the plot."""
+    out = {"margin": {"t": (TITLE_PX if title else GAP_PX) + rows * LEGEND_ROW_PX}}
+    if title:
+        out["title"] = {"text": title, "yref": "container", "y": 1.0, "yanchor": "top", "pad": {"t": GAP_PX}}
+    return out
+
+
+def layout(*, x_title: str, y_title: str, title: str | None = None, height: int = 440, legend_rows: int = 0,
+           data: list[dict] = (), log_x: bool = False, log_y: bool = False) -> dict:
+    """Layout of a single-panel chart: axis titles (with units), the title and ``legend_rows`` rows
+    of horizontal legend above the plot, and log axes labelled from the values of ``data``."""
+    out = title_layout(title, legend_rows)
+    out["height"] = height + legend_rows * LEGEND_ROW_PX
+    out["legend"] = {"orientation": "h", "traceorder": "normal", "yanchor": "bottom", "y": 1.02,
+                     "xanchor": "left", "x": 0.0}
+    for axis, log in (("x", log_x), ("y", log_y)):
+        out[f"{axis}axis"] = {"title": {"text": x_title if axis == "x" else y_title},
+                              **(log_axis(data, axis) if log else {})}
+    return out
+
+
+def log_axis(data: list[dict], axis: str) -> dict:
+    """A log axis; labelled at powers of ten only when the traces' values on ``axis`` span more than
+    DECADES_FOR_POWERS decades."""
+    values = [np.asarray(t[axis], dtype=np.float64).ravel() for t in data if t.get(axis) is not None]
     v = np.concatenate(values) if values else np.array([])
     v = v[np.isfinite(v) & (v > 0)]
-    update = fig.update_xaxes if axis == "x" else fig.update_yaxes
-    update(type="log")
+    out = {"type": "log"}
     if v.size and np.log10(v.max() / v.min()) > DECADES_FOR_POWERS:
-        update(dtick=1, minor=dict(ticks="outside", ticklen=4, showgrid=False))
+        out.update(dtick=1, minor={"ticks": "outside", "ticklen": 4, "showgrid": False})
+    return out
+
+
+def panels(count: int, spacing: float, titles: list[str], *, shared_y: bool = False) -> dict:
+    """Layout of ``count`` side-by-side panels (what ``make_subplots(rows=1, cols=count)`` makes):
+    axes ``xaxis``, ``xaxis2``, … with equal domains ``spacing`` apart, and each panel's title above
+    it. Trace ``j`` (1-based) goes on axes :func:`axis_ids` ``(j)``."""
+    width = (1.0 - spacing * (count - 1)) / count
+    out: dict = {"annotations": []}
+    for j in range(1, count + 1):
+        x, y = axis_ids(j)
+        lo = (j - 1) * (width + spacing)
+        suffix = "" if j == 1 else str(j)
+        out[f"xaxis{suffix}"] = {"anchor": y, "domain": [lo, lo + width]}
+        out[f"yaxis{suffix}"] = {"anchor": x, "domain": [0.0, 1.0],
+                                 **({"matches": "y", "showticklabels": False} if shared_y and j > 1 else {})}
+        out["annotations"].append({"text": titles[j - 1], "x": lo + width / 2, "y": 1.0, "xref": "paper",
+                                   "yref": "paper", "xanchor": "center", "yanchor": "bottom",
+                                   "showarrow": False, "font": {"size": FONT_SIZE}})
+    return out
+
+
+def axis_ids(j: int) -> tuple[str, str]:
+    """The x and y axis ids of panel ``j`` (1-based): ("x", "y"), ("x2", "y2"), …"""
+    return ("x", "y") if j == 1 else (f"x{j}", f"y{j}")
+
+
+def vline(x: float, line: dict, panel: int = 1) -> dict:
+    """A vertical line at data value ``x`` across the whole height of panel ``panel``."""
+    xref, yref = axis_ids(panel)
+    return {"type": "line", "x0": x, "x1": x, "xref": xref, "y0": 0, "y1": 1, "yref": f"{yref} domain", "line": line}
+
+
+def hline(y: float, line: dict, panel: int = 1) -> dict:
+    """A horizontal line at data value ``y`` across the whole width of panel ``panel``."""
+    xref, yref = axis_ids(panel)
+    return {"type": "line", "x0": 0, "x1": 1, "xref": f"{xref} domain", "y0": y, "y1": y, "yref": yref, "line": line}

@@ -223,7 +223,7 @@ def _layer_chart(settings, runs, *, stat: str, key: str, title: str, y_title: st
     fig = fp.fig_layers(table, prediction, y_title=y_title, depth=settings["depth"], title=title, faults=faults,
                         log_y=log_y, measured="measured" + (" (band: over seeds)" if band == "seeds" else
                                                             " (band: 5–95 % of samples, all seeds)" if band else ""))
-    chart(fig, _csv(table, prediction), key=key, name=_name(settings, key), caption=caption)
+    chart(fig, lambda: _csv(table, prediction), key=key, name=_name(settings, key), caption=caption)
 
 
 def _forward(settings, runs) -> None:
@@ -318,7 +318,7 @@ def _histograms(settings, runs) -> None:
     layers = fp.pick_layers(depth)
     fig = fp.fig_layer_histograms(hist, layers, x_title=what, groups=list(runs),
                                   title=f"Layers {', '.join(map(str, layers))}")
-    chart(fig, hist[hist["layer"].isin(layers)], key="hist_layers", name=_name(settings, f"hist-layers-{which}"))
+    chart(fig, lambda: hist[hist["layer"].isin(layers)], key="hist_layers", name=_name(settings, f"hist-layers-{which}"))
 
 
 def _decades(values: np.ndarray) -> float:

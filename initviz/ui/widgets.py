@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -66,15 +67,17 @@ def file_name(*parts) -> str:
     return re.sub(r"[^A-Za-z0-9._=-]+", "_", text)[:120]
 
 
-def chart(fig: go.Figure, table: pd.DataFrame, *, key: str, name: str, caption: str | None = None) -> None:
+def chart(fig: go.Figure, table: pd.DataFrame | Callable[[], pd.DataFrame], *, key: str, name: str,
+          caption: str | None = None) -> None:
     """Show ``fig`` (our template, not Streamlit's theme) with SVG export named ``name`` and a CSV
-    download of ``table`` (the data behind the chart, built only when the button is clicked)."""
+    download of ``table`` (the data behind the chart, or a function making it: either is turned
+    into CSV only when the button is clicked)."""
     config = {"toImageButtonOptions": {"format": "svg", "scale": EXPORT_SCALE, "filename": name},
               "displaylogo": False}
     st.plotly_chart(fig, width="stretch", theme=None, key=key, config=config)
     left, right = st.columns([4, 1], vertical_alignment="center")
     if caption:
         left.caption(caption)
-    right.download_button("CSV", data=lambda: table.to_csv(index=False), file_name=f"{name}.csv",
+    right.download_button("CSV", data=lambda: (table() if callable(table) else table).to_csv(index=False), file_name=f"{name}.csv",
                           mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:",
                           width="stretch")

@@ -33,6 +33,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from initviz.figures import theme
 from initviz.ui import links, nav
 from links_catalogue import CATALOGUE, CLASSES, PAGES, Link
 from test_app_support import APP, decode, numbers
@@ -105,13 +106,19 @@ def leaks(at, needles) -> list[tuple[str, str]]:
     return found
 
 
-def non_finite_in_charts(at) -> list[str]:
-    """Keys of the charts that hold a NaN or an infinity anywhere (data or layout)."""
+def bad_charts(at) -> list[str]:
+    """Keys of the charts that plotly rejects (the app builds them unvalidated) or that hold a NaN
+    or an infinity anywhere (data or layout), with the reason."""
     bad = []
     for c in at.get("plotly_chart"):
-        fig = decode(json.loads(c.proto.spec))
-        if not all(np.isfinite(v) for v in numbers(fig)):
-            bad.append(c.proto.id.rsplit("-", 1)[-1])
+        spec = json.loads(c.proto.spec)
+        key = c.proto.id.rsplit("-", 1)[-1]
+        try:
+            theme.validate(spec)
+        except ValueError as e:
+            bad.append(f"{key}: {str(e)[:200]}")
+        if not all(np.isfinite(v) for v in numbers(decode(spec))):
+            bad.append(f"{key}: NaN or inf")
     return bad
 
 
@@ -207,7 +214,7 @@ def test_link(link: Link, sessions):
     raw = [s for k, vs in link_params(link).items() for s in (k, *vs)]
     needles = set(link.markers) | {s for s in raw if len(s) >= 4 and SPECIAL.search(s)}
     assert not leaks(at, needles), "untrusted text reached a rendered element"
-    assert not non_finite_in_charts(at), "a chart holds NaN or inf"
+    assert not bad_charts(at)
 
 
 def test_timing_summary():
