@@ -66,8 +66,9 @@ def _run(key: str, index: int = 0):
                      n_seeds=settings["n_seeds"])
 
 
-def _open_preset(key: str):
-    return _open("propagation", PRESETS[key].query())
+def _open_preset(key: str, view: str | None = None):
+    """The preset's link opened, in ``view`` of the Propagation page when given (else the preset's own)."""
+    return _open("propagation", {**PRESETS[key].query(), **({"view": view} if view else {})})
 
 
 def test_explosion_overflows_at_layer_28_and_one_over_root_n_holds():
@@ -95,7 +96,9 @@ def test_vanishing_signal_falls_below_float32_near_layer_60():
 
 def test_glorot_bengio_standard_init_shrinks_activations_and_skews_gradients():
     at = _open_preset("glorot_bengio")
-    act, grad = chart(at, "act_var"), chart(at, "grad_var")
+    assert at.get("segmented_control")[0].value == "histograms"  # the preset opens on its histograms
+    act = chart(_open_preset("glorot_bengio", "forward"), "act_var")
+    grad = chart(_open_preset("glorot_bengio", "backward"), "grad_var")
     standard, normalised = y_of(act, "torch_default"), y_of(act, "xavier_uniform")
     assert np.all(np.diff(standard) < 0) and standard[-1] < standard[0] / 30  # ~×1/3 per layer
     assert normalised[-1] > standard[-1] * 10
@@ -134,7 +137,7 @@ def test_constant_init_keeps_units_identical_and_zeros_vanish():
     spread = chart(at, "unit_spread")
     assert list(y_of(spread, "constant(val=0.01)")) == [0.0] * 10
     assert min(y_of(spread, "xavier_normal")) > 0.5
-    grads = y_of(chart(at, "grad_spread"), "constant(val=0.01)")
+    grads = y_of(chart(_open_preset("symmetry", "backward"), "grad_spread"), "constant(val=0.01)")
     assert list(grads[:-1]) == [0.0] * 9
     zeros = _run("symmetry", 1)
     assert zeros.first_vanished_layer == 1

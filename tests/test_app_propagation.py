@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from initviz import Network, predict, propagate
-from initviz.ui import links
+from initviz.ui import links, propagation
 from test_app_support import all_finite, chart, open_page, text_of, trace
 
 FORWARD = ("preact_var", "act_var", "norm_ratio", "layer_ratio", "unit_spread")
@@ -23,13 +23,24 @@ def _open(query: dict) -> AppTest:
     return open_page("propagation", query)
 
 
+def view_of(key: str) -> str:
+    """The view that draws the chart ``key``."""
+    return "backward" if key in BACKWARD else "histograms" if key in HISTOGRAMS else "forward"
+
+
+def views_of(query: dict) -> dict:
+    """The link ``query`` opened in each view: {view: AppTest}."""
+    return {view: _open({**query, "view": view}) for view in links.PROPAGATION_VIEWS}
+
+
 def y_of(fig, name):
     return np.asarray(trace(fig, name)["y"], dtype=float)
 
 
 @pytest.fixture(scope="module")
 def default():
-    return _open({})
+    """The default link in each view: {view: AppTest}."""
+    return {view: _open({} if view == "forward" else {"view": view}) for view in links.PROPAGATION_VIEWS}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +52,8 @@ def default_run():
 
 @pytest.fixture(scope="module")
 def linked():
-    return _open(LINK)
+    """LINK in each view: {view: AppTest}."""
+    return {view: _open(LINK if view == "forward" else {**LINK, "view": view}) for view in links.PROPAGATION_VIEWS}
 
 
 @pytest.fixture(scope="module")
@@ -57,43 +69,56 @@ def linked_runs():
             for name, net in nets.items()}
 
 
-def test_the_page_opens_with_every_chart_finite_and_exportable(default):
-    keys = (*FORWARD, "saturated", *HISTOGRAMS, *BACKWARD)
+@pytest.mark.parametrize("view, keys", [("forward", (*FORWARD, "saturated")), ("histograms", HISTOGRAMS),
+                                        ("backward", BACKWARD)])
+def test_each_view_draws_its_charts_finite_and_exportable_and_only_those(default, view, keys):
+    at = default[view]
     for key in keys:
-        fig = chart(default, key)
+        fig = chart(at, key)
         assert fig["data"] and all_finite(fig), key
         opts = fig["config"]["toImageButtonOptions"]
         assert opts["format"] == "svg" and opts["scale"] >= 2
         what = {"hist_heatmap": "hist-act", "hist_layers": "hist-layers-act"}.get(key, key)
         assert opts["filename"] == f"propagation-{what}-xavier_normal-tanh-L20-n256-float32-seed0"
-    assert len(default.get("plotly_chart")) == len(keys)
-    assert len(default.get("download_button")) == len(keys)
-    assert "dead" not in [c.proto.id.rsplit("-", 1)[-1] for c in default.get("plotly_chart")]  # tanh: saturation
+    assert len(at.get("plotly_chart")) == len(keys)
+    assert len(at.get("download_button")) == len(keys)
+    assert at.get("segmented_control")[0].value == view
+    assert dict(at.query_params) == ({} if view == "forward" else {"view": view})
+
+
+def test_only_the_views_that_show_the_backward_pass_compute_it(default):
+    assert set(propagation.VIEWS) == set(links.PROPAGATION_VIEWS)
+    settings = links.parse("propagation", {})[0]
+    wanted = {(view, hist): propagation.needs_backward({**settings, "view": view, "hist_of": hist})
+              for view in links.PROPAGATION_VIEWS for hist in ("act", "preact", "grad")}
+    assert {k for k, v in wanted.items() if v} == {("backward", h) for h in ("act", "preact", "grad")} | {
+        ("histograms", "grad")}
+    assert "dead" not in [c.proto.id.rsplit("-", 1)[-1] for c in default["forward"].get("plotly_chart")]  # tanh
 
 
 def test_default_charts_are_the_cores_numbers_and_the_mean_field(default, default_run):
     _, res, pred = default_run
     for key in ("preact_var", "act_var", "grad_var", "grad_w_var"):
-        fig = chart(default, key)
+        fig = chart(default[view_of(key)], key)
         np.testing.assert_array_equal(trace(fig, "measured")["x"], np.arange(1, 21))
         # one seed: the mean over seeds is the seed's own value, bit for bit through the JSON
         np.testing.assert_array_equal(y_of(fig, "measured"), res.stats[key][0])
         np.testing.assert_allclose(y_of(fig, "mean field"), getattr(pred, key), rtol=1e-12)
-    fig = chart(default, "norm_ratio")
+    fig = chart(default["forward"], "norm_ratio")
     measured = trace(fig, "measured (band: 5–95 % of samples, all seeds)")
     np.testing.assert_array_equal(measured["y"], res.stats["norm_ratio"][0])
     np.testing.assert_allclose(measured["y"] + measured["error_y"]["array"], res.stats["norm_ratio_p95"][0], rtol=1e-12)
     np.testing.assert_allclose(measured["y"] - measured["error_y"]["arrayminus"], res.stats["norm_ratio_p05"][0],
                                rtol=1e-12)
-    fig = chart(default, "saturated")
+    fig = chart(default["forward"], "saturated")
     np.testing.assert_array_equal(y_of(fig, "measured"), res.stats["saturated"][0])
     # the variance falls from 1 to ~0.03 over 20 layers (tanh at σ_w = 1): a log axis
-    assert chart(default, "preact_var")["layout"]["yaxis"]["type"] == "log"
+    assert chart(default["forward"], "preact_var")["layout"]["yaxis"]["type"] == "log"
 
 
 def test_default_histogram_heatmap_is_the_cores_binned_activations(default, default_run):
     _, res, _ = default_run
-    fig = chart(default, "hist_heatmap")
+    fig = chart(default["histograms"], "hist_heatmap")
     heat = fig["data"][0]
     counts = res.act_hist
     with np.errstate(divide="ignore"):
@@ -101,13 +126,14 @@ def test_default_histogram_heatmap_is_the_cores_binned_activations(default, defa
     z = np.array([[np.nan if v is None else v for v in row] for row in heat["z"]], dtype=float)
     np.testing.assert_allclose(z, expected, rtol=1e-12, atol=1e-12)
     assert heat["x"][0] > -1 and heat["x"][-1] < 1  # tanh's rails bound the bins
-    curves = chart(default, "hist_layers")
+    curves = chart(default["histograms"], "hist_layers")
     assert [t["name"] for t in curves["data"]] == ["layer 1", "layer 6", "layer 10", "layer 15", "layer 20"]
 
 
 def test_gradient_histograms_are_the_cores_binned_dl_dh():
     """Glorot & Bengio's Fig. 7 view: the torch default's gradient histograms narrow towards the input."""
-    at = _open({"depth": "5", "width": "200", "batch": "64", "scheme": "torch_default", "hist_of": "grad"})
+    at = _open({"depth": "5", "width": "200", "batch": "64", "scheme": "torch_default", "hist_of": "grad",
+                "view": "histograms"})
     res = propagate(Network.mlp(200, [200] * 5, "tanh", "torch_default"), batch=64, seed=0)
     heat = chart(at, "hist_heatmap")["data"][0]
     values = res.grad_hist.sum(axis=1, keepdims=True) / (1 - res.grad_outside[:, None])  # incl. those outside
@@ -122,12 +148,13 @@ def test_gradient_histograms_are_the_cores_binned_dl_dh():
 
 
 def test_summary_states_network_and_regime(default):
-    text = text_of(default)
+    text = text_of(default["forward"])
     assert "20 × tanh, widths 256…256 (in 256), xavier_normal(gain=1.0)" in text
     assert "gradients shrink" in text  # tanh, σ_w = 1: χ = E[φ'(h)²] < 1 at q > 0
 
 
 def test_a_link_sets_every_control_and_each_scheme_is_the_core_run(linked, linked_runs):
+    linked = linked["forward"]
     assert dict(linked.query_params) == LINK  # every value differs from its default: all stay
     assert linked.slider(key="depth").value == 12 and linked.number_input(key="in_width").value == 32
     assert linked.multiselect(key="compare").value == ["xavier_normal", "torch_default"]
@@ -150,29 +177,30 @@ def test_a_link_sets_every_control_and_each_scheme_is_the_core_run(linked, linke
 
 
 def test_a_link_with_correlated_relu_inputs_draws_correlations_dead_units_and_preactivations(linked, linked_runs):
-    corr = chart(linked, "corr")
+    corr = chart(linked["forward"], "corr")
     for name, (_, res, pred) in linked_runs.items():
         np.testing.assert_allclose(y_of(corr, name), res.stats["corr"].mean(axis=0), rtol=1e-12)
         np.testing.assert_allclose(y_of(corr, f"{name} (mean field)"), pred.corr, rtol=1e-12)
-    dead = chart(linked, "dead")
+    dead = chart(linked["forward"], "dead")
     _, res, _ = linked_runs["torch_default"]
     np.testing.assert_allclose(y_of(dead, "torch_default"), res.stats["dead"].mean(axis=0), rtol=1e-12)
-    assert "saturated" not in [c.proto.id.rsplit("-", 1)[-1] for c in linked.get("plotly_chart")]
-    heat = chart(linked, "hist_heatmap")
+    assert "saturated" not in [c.proto.id.rsplit("-", 1)[-1] for c in linked["forward"].get("plotly_chart")]
+    heat = chart(linked["histograms"], "hist_heatmap")
     assert [t["name"] for t in heat["data"] if t["type"] == "heatmap"] == list(linked_runs)
     _, res, _ = linked_runs["xavier_normal"]
     np.testing.assert_allclose(heat["data"][1]["x"], 0.5 * (res.preact_edges[1:] + res.preact_edges[:-1]), rtol=1e-12)
     assert "pre-activation" in heat["layout"]["annotations"][-1]["text"]  # the shared x title
-    ratio = chart(linked, "grad_ratio")
+    ratio = chart(linked["backward"], "grad_ratio")
     net, res, pred = linked_runs["xavier_normal"]
     std = np.array([net.weight_law(layer).std for layer in range(1, 13)])
     np.testing.assert_allclose(y_of(ratio, "xavier_normal (mean field)"), np.sqrt(pred.grad_w_var) / std, rtol=1e-12)
 
 
 def test_the_link_reproduces_the_numbers_bit_for_bit(linked):
-    again = _open(dict(linked.query_params))
     for key in ("preact_var", "norm_ratio", "grad_w_var", "hist_heatmap"):
-        a, b = chart(linked, key), chart(again, key)
+        first = linked[view_of(key)]
+        again = _open(dict(first.query_params))
+        a, b = chart(first, key), chart(again, key)
         for ta, tb in zip(a["data"], b["data"]):
             for field in ("x", "y", "z"):
                 if field in ta:
@@ -181,8 +209,9 @@ def test_the_link_reproduces_the_numbers_bit_for_bit(linked):
 
 
 def test_overflow_is_marked_at_its_layer_and_nothing_past_it_is_drawn():
-    at = _open({"depth": "40", "width": "256", "activation": "linear", "scheme": "normal", "batch": "16",
-                "compare": "xavier_normal"})
+    ats = views_of({"depth": "40", "width": "256", "activation": "linear", "scheme": "normal", "batch": "16",
+                    "compare": "xavier_normal"})
+    at = ats["forward"]
     res = propagate(Network.mlp(256, [256] * 40, "linear", "normal"), batch=16, seed=0)
     fault = res.first_nonfinite_layer
     assert fault is not None
@@ -193,18 +222,19 @@ def test_overflow_is_marked_at_its_layer_and_nothing_past_it_is_drawn():
         assert max(trace(fig, "xavier_normal")["x"]) == 40
         assert [s["x0"] for s in fig["layout"]["shapes"]] == [fault]
         assert any(f"overflow (float32) at layer {fault}" in a["text"] for a in fig["layout"]["annotations"])
-    grads = chart(at, "grad_var")
+    grads = chart(ats["backward"], "grad_var")
     assert all_finite(grads) and "normal" not in [t["name"] for t in grads["data"]]
-    assert f"normal (forward stopped at layer {fault})" in text_of(at)
-    assert all_finite(chart(at, "hist_heatmap"))
+    assert f"normal (forward stopped at layer {fault})" in text_of(ats["backward"])
+    assert all_finite(chart(ats["histograms"], "hist_heatmap"))
 
 
 def test_constant_init_keeps_units_identical_and_has_no_mean_field_line():
-    at = _open({"depth": "6", "width": "32", "scheme": "constant", "constant_val": "0.02", "batch": "16"})
+    ats = views_of({"depth": "6", "width": "32", "scheme": "constant", "constant_val": "0.02", "batch": "16"})
+    at = ats["forward"]
     res = propagate(Network.mlp(32, [32] * 6, "tanh", "constant", {"val": 0.02}), batch=16, seed=0)
     fig = chart(at, "unit_spread")
     assert list(y_of(fig, "measured")) == [0.0] * 6 == list(res.stats["unit_spread"][0])
-    spread = y_of(chart(at, "grad_spread"), "measured")
+    spread = y_of(chart(ats["backward"], "grad_spread"), "measured")
     assert list(spread[:-1]) == [0.0] * 5 and spread[-1] > 0  # the output layer gets the random probe
     assert "mean field" not in [t["name"] for t in chart(at, "act_var")["data"]]
     assert "no mean-field prediction" in text_of(at)
@@ -248,6 +278,11 @@ def test_changing_a_control_redraws_with_the_new_network(default):
     res = propagate(Network.mlp(256, [256] * 7, "tanh", "xavier_normal"), batch=256, seed=0)
     np.testing.assert_array_equal(y_of(fig, "measured"), res.stats["act_var"][0])
     assert dict(at.query_params) == {"depth": "7"}
+    at.get("segmented_control")[0].set_value("backward").run()  # another view of the same network
+    assert not at.exception and dict(at.query_params) == {"depth": "7", "view": "backward"}
+    assert [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")] == list(BACKWARD)
+    np.testing.assert_array_equal(y_of(chart(at, "grad_var"), "measured"), res.stats["grad_var"][0])
+    assert at.slider(key="depth").value == 7
 
 
 BUDGET_LINKS = [

@@ -74,12 +74,12 @@ PRESETS: tuple[Preset, ...] = (
     _preset(
         "glorot_bengio", "Glorot & Bengio (2010): “standard” vs “normalised” init, 5 tanh layers", "propagation",
         "Five tanh layers of width 1000. The “standard” init U[±1/√n] — exactly PyTorch's default weight, "
-        "torch_default — has variance 1/(3n): the activation histograms (Histograms across depth) narrow layer "
-        "by layer towards 0, and the back-propagated gradient variance (Backward) changes from layer to layer. "
+        "torch_default — has variance 1/(3n): the activation histograms (this view) narrow layer by layer "
+        "towards 0, and the back-propagated gradient variance (the Backward view) changes from layer to layer. "
         "The “normalised” init U[±√6/√(n_in + n_out)] (xavier_uniform, blue) keeps both nearly constant "
-        "(their Figures 6 and 7: under Histograms across depth, switch between activations and gradients "
-        "∂L/∂h).",
-        depth=5, width=1000, activation="tanh", scheme="xavier_uniform", compare=("torch_default",), batch=256),
+        "(their Figures 6 and 7: switch the histograms between activations and gradients ∂L/∂h).",
+        depth=5, width=1000, activation="tanh", scheme="xavier_uniform", compare=("torch_default",), batch=256,
+        view="histograms"),
     _preset(
         "he_vs_xavier", "He vs Xavier on a 30-layer ReLU network", "propagation",
         "ReLU zeroes half of every pre-activation, so it halves the second moment: with Xavier's 1/n the "
@@ -100,7 +100,8 @@ PRESETS: tuple[Preset, ...] = (
         "symmetry", "Zero and constant init keep every unit identical", "propagation",
         "With every weight equal (here 0.01), every unit of a layer computes the same function of the input: "
         "the symmetry chart stays at exactly 0 at every layer. Below the output layer (whose gradient is the "
-        "random probe) every unit also receives the same gradient — the gradient symmetry chart is 0 too — so "
+        "random probe) every unit also receives the same gradient — the gradient symmetry chart of the Backward "
+        "view is 0 too — so "
         "gradient descent can never make them differ. Zeros is worse still: the signal vanishes at layer 1. "
         "A random init (xavier_normal) breaks the symmetry at once.",
         depth=10, width=256, activation="tanh", scheme="constant", constant_val=0.01,

@@ -75,7 +75,7 @@ class Param:
     when: the parameter only applies when each named parameter has one of the listed values, e.g.
         ``(("layer", ("conv",)),)``; otherwise it is left out of links and ignored in them.
     step: widget step for numbers (``None``: Streamlit's default).
-    widget: rendering hint for the UI (``"slider"``, ``"number"``, ``"select"``, ``"radio"``,
+    widget: rendering hint for the UI (``"slider"``, ``"number"``, ``"select"``, ``"radio"``, ``"segmented"``,
         ``"multiselect"``, ``"toggle"``, ``"select_slider"``); the UI picks a default per kind.
     help: one sentence shown as the widget's tooltip and in the README's link table.
     """
@@ -627,6 +627,9 @@ sampling budgets do not see: 4 schemes × 8 seeds × 200 layers of width 64 took
 BATCH_FLOOR = 32
 """A budget first shrinks the batch to this, then the seeds, then the batch again, then depth and widths."""
 PROPAGATION_INPUTS = ("normal", "unit_norm", "correlated")
+PROPAGATION_VIEWS = ("forward", "histograms", "backward")
+"""The Propagation page's views; only the one shown is computed (the backward pass only when
+the backward view or the gradient histograms need it)."""
 """``initviz.propagation.INPUTS``."""
 DTYPES = ("float32", "float64")
 
@@ -822,6 +825,9 @@ def _propagation_schema() -> PageSchema:
         _seed(),
         Param("dtype", "choice", "float32", "Precision", options=DTYPES, widget="radio",
               help="float32 overflows past 3.4e38 and underflows below 1.2e-38; float64 at 1.8e308 and 2.2e-308"),
+        Param("view", "choice", "forward", "View", options=PROPAGATION_VIEWS,
+              labels=("Forward: the signal", "Histograms across depth", "Backward: the gradients"),
+              widget="segmented", help="which part of the analysis the page computes and draws"),
         Param("hist_of", "choice", "act", "Histograms of", options=("act", "preact", "grad"),
               labels=("activations a = φ(h)", "pre-activations h", "gradients ∂L/∂h"), widget="radio",
               help="which values the histograms across depth show (gradients: the backward probe's ∂L/∂h)"),

@@ -58,10 +58,16 @@ def _theory_corr(settings: links.Settings) -> float:
 
 @st.cache_data(**CACHE, show_spinner="Propagating through the network…")
 def simulate(net: Network, batch: int, seed: int, dtype: str, n_seeds: int, inputs: str,
-             input_corr: float) -> PropagationResult:
-    """``propagate`` with the page's deadline (cached on the small, hashable configuration)."""
+             input_corr: float, backward: bool) -> PropagationResult:
+    """``propagate`` with the page's deadline (cached on the small, hashable configuration); the
+    backward pass (with the weight gradients) only when ``backward``."""
     return propagate(net, batch=batch, seed=seed, dtype=dtype, n_seeds=n_seeds, inputs=inputs,
-                     input_corr=input_corr, deadline=RUN_DEADLINE)
+                     input_corr=input_corr, backward=backward, weight_grad=backward, deadline=RUN_DEADLINE)
+
+
+def needs_backward(settings: links.Settings) -> bool:
+    """Whether the view shows anything of the backward pass: the backward view, or histograms of ∂L/∂h."""
+    return settings["view"] == "backward" or (settings["view"] == "histograms" and settings["hist_of"] == "grad")
 
 
 @st.cache_data(**CACHE, show_spinner=False)
@@ -96,7 +102,7 @@ def runs_of(settings: links.Settings) -> dict[str, tuple[Network, PropagationRes
     for i, scheme in enumerate(links.compared_schemes(settings)):
         net = network(settings, scheme, configured=i == 0)
         res = simulate(net, settings["batch"], settings["seed"], settings["dtype"], settings["n_seeds"],
-                       settings["inputs"], corr)
+                       settings["inputs"], corr, needs_backward(settings))
         pred, reason = theory(net, _theory_corr(settings), settings["batch"])
         out[series_name(settings, scheme, configured=i == 0)] = (net, res, pred, reason)
     return out
@@ -123,7 +129,8 @@ INTRO_AFTER = (
     "n·s² = 2 (He); gradients vanish when χ₁ = σ_w² E[φ′(h)²] < 1 and explode when it is > 1. "
     "**Points:** measured on sampled networks (float32 or float64); **lines:** the mean field for the same "
     "network. An overflow or a vanished signal is marked at its layer; nothing past it is drawn. "
-    "The network is configured in the sidebar.")
+    "The network is configured in the sidebar; the page computes the view chosen below (the backward "
+    "pass only for the views that show it).")
 
 
 def render(settings: links.Settings) -> None:
@@ -132,12 +139,11 @@ def render(settings: links.Settings) -> None:
     st.markdown(INTRO_AFTER)
     _controls(settings)
     control("compare")
+    control("view")
     with guard("propagation: compute"):
         runs = runs_of(settings)
         _summary(settings, runs)
-        _forward(settings, runs)
-        _histograms(settings, runs)
-        _backward(settings, runs)
+        VIEWS[settings["view"]](settings, runs)
 
 
 def _controls(settings: links.Settings) -> None:
@@ -368,4 +374,7 @@ def _backward(settings, runs) -> None:
                              "receives the same gradient, so gradient descent keeps them identical.")
 
 
-__all__ = ["render", "runs_of", "network", "series_name", "simulate", "theory", "forward_limit"]
+VIEWS = {"forward": _forward, "histograms": _histograms, "backward": _backward}
+"""What each value of the ``view`` link parameter draws (links.PROPAGATION_VIEWS)."""
+
+__all__ = ["render", "runs_of", "network", "series_name", "simulate", "theory", "forward_limit", "needs_backward"]

@@ -38,6 +38,9 @@ def control(name: str, *, container=None, label: str | None = None, disabled: bo
     if param.kind == "choice":
         if hint == "radio":
             return where.radio(text, param.options, format_func=param.label_of, horizontal=True, **common)
+        if hint == "segmented":
+            return where.segmented_control(text, param.options, format_func=param.label_of, required=True,
+                                           **common)
         return where.selectbox(text, param.options, format_func=param.label_of, **common)
     if param.kind == "multi":
         return where.multiselect(text, param.options, format_func=param.label_of, **common)

@@ -51,3 +51,13 @@ def test_changing_the_activation_redraws_with_dead_units_and_updates_the_link(pa
     assert after["measured"] != before["measured"]
     assert page.locator(".st-key-saturated").count() == 0
     assert _query(page.url) == {"activation": "relu"}
+
+
+def test_the_backward_view_draws_the_gradients_of_the_same_network_and_goes_into_the_link(page):
+    open_page(page, "propagation", "act_var")
+    page.locator(".st-key-view").get_by_text("Backward: the gradients").click()
+    page.wait_for_selector(".st-key-grad_var .js-plotly-plot .main-svg", state="attached")
+    wait_idle(page)
+    assert page.locator(".st-key-act_var").count() == 0  # only the view shown is drawn (and computed)
+    assert [t["name"] for t in chart_data(page, "grad_var")] == ["measured", "mean field"]
+    assert _query(page.url) == {"view": "backward"}

@@ -171,6 +171,8 @@ add("propagation", "inputs=Correlated", "enums", False, applied={"inputs": "corr
 add("propagation", "inputs=uniform", "enums", True, ["inputs"], {})
 add("propagation", "bias=Normal", "enums", False, applied={"bias": "normal"})
 add("propagation", "bias=none", "enums", True, ["bias"], {})
+add("propagation", "view=Backward", "enums", False, applied={"view": "backward"})
+add("propagation", "view=sideways", "enums", True, ["view"], {})
 add("propagation", "hist_of=PREACT", "enums", False, applied={"hist_of": "preact"})
 add("propagation", "hist_of=weights", "enums", True, ["hist_of"], {})
 add("propagation", "scheme=Kaiming_Normal", "enums", False, applied={"scheme": "kaiming_normal"})
@@ -257,6 +259,9 @@ add("propagation", "depth=200&width=256&batch=256", "budget", False)
 add("propagation", "depth=200&width=64&batch=256&n_seeds=5", "budget", False)
 # draws per 512² layer: normal 1 + kaiming 1 + orthogonal (2 + 512/60) + truncated 9 ≈ 21.5 → 23 layers ≤ 2²⁷
 add("propagation", "depth=23&width=512&batch=64&compare=kaiming_normal,orthogonal,trunc_normal", "budget", False)
+for query in ("depth=200&width=256&batch=256", "depth=200&width=64&batch=256&n_seeds=5",
+              "depth=23&width=512&batch=64&compare=kaiming_normal,orthogonal,trunc_normal"):
+    add("propagation", query + "&view=backward", "budget", False)  # the same, with the backward pass
 # beyond: every size at its maximum — the budget lowers batch, seeds, depth, width in turn, with notices
 add("propagation", "depth=200&width=2048&in_width=2048&batch=1024&n_seeds=8"
     "&compare=kaiming_normal,orthogonal,trunc_normal", "budget", True, ["more work than one view"])
@@ -321,8 +326,9 @@ NUMERICS_PROPAGATION = (
     "scheme=kaiming_normal&kaiming_normal_a=1e6&activation=relu&depth=200",
     "scheme=sparse&sparse_sparsity=1&sparse_std=1e6",
 )
-for query in NUMERICS_PROPAGATION:
-    add("propagation", query, "numerics", False)
+for query in NUMERICS_PROPAGATION:  # in each view: the backward pass, its charts and the gradient histograms
+    for view in ("", "&view=backward", "&view=histograms&hist_of=grad"):
+        add("propagation", query + view, "numerics", False)
 add("propagation", "bias=normal&bias_value=-100&activation=relu", "numerics", True, ["bias_value"],
     {"activation": "relu", "bias": "normal", "bias_value": "100.0"})
 add("propagation", "scheme=uniform&uniform_a=5&uniform_b=-5", "numerics", True, ["uniform"])
