@@ -21,10 +21,11 @@ at a variance rule "1/m", "1/n" or "2/(m+n)" (times gain²), or a named init sch
   contribute 1), so the Gram of the *smaller* side suffices; the diagonal part needs only the column
   norms; the off-diagonal part is the difference.
 * ‖WᵀW − I‖₂ = max(|μ_max − 1|, |μ_min − 1|, and 1 if n > m), μ the eigenvalues of the smaller
-  Gram: ``eigvalsh`` up to :data:`EIGH_MAX_DIM`, above it block Lanczos (Krylov) with full
-  reorthogonalisation, stopped when the norm changes by less than :data:`KRYLOV_RTOL` (relative).
-  Ritz values lie inside the spectrum, so this is a lower bound that converges from below; the
-  tests check it against ``eigvalsh`` (agreement to ~1e-4 relative).
+  Gram: ``eigvalsh`` up to :data:`EIGH_MAX_DIM`, above it Lanczos (Krylov) with full
+  reorthogonalisation, stopped when the error estimates of both spectral ends put ‖G − I‖₂ within
+  :data:`KRYLOV_RTOL`·μ_max of the estimate (:func:`_krylov_opnorm`). Ritz values lie inside the
+  spectrum, so this is a lower bound that converges from below; the tests check it against
+  ``eigvalsh`` (measured error ≤ 0.3·KRYLOV_RTOL·μ_max).
 * When the Gram of the smaller side would cost more than :data:`GRAM_EXACT_WORK` multiply–adds
   (square n ≳ 1290), the off-diagonal mean square is measured on the first c columns only, c(c−1)
   pairs with m·c² ≤ :data:`GRAM_EXACT_WORK` (columns are exchangeable for every law here, so this is
@@ -91,14 +92,12 @@ GRAM_EXACT_WORK = 2 ** 31
 EIGH_MAX_DIM = 256
 """Largest min(m, n) whose Gram spectrum is computed by ``eigvalsh`` in a deviation measurement."""
 
-KRYLOV_BLOCK = 8
-"""Block size of the block Lanczos iteration for the operator norm."""
+KRYLOV_MAX_STEPS = 160
+"""Most Lanczos steps (Krylov dimension) for the operator norm; the square i.i.d. sweep needs 20–50."""
 
-KRYLOV_MAX_STEPS = 48
-"""Most block Lanczos steps (Krylov dimension ≤ 8·49)."""
-
-KRYLOV_RTOL = 5e-5
-"""Block Lanczos stops when the operator-norm estimate changes by less than this (relative)."""
+KRYLOV_RTOL = 1e-4
+"""Lanczos stops when ‖G − I‖₂ can exceed its estimate by at most this times μ_max (error estimates
+of :func:`_krylov_opnorm`)."""
 
 SAMPLE_CHUNK_ENTRIES = 2 ** 18
 """Entries per row chunk when streaming W through the Gram operator (fits in cache)."""
@@ -262,38 +261,57 @@ def sample_matrix(ensemble, m: int, n: int, seed=None, dtype="float32") -> np.nd
 
 # --- the four deviations of one matrix -----------------------------------------------------------
 
-def _krylov_opnorm(apply, k: int, dtype, need_lo: bool, gen: np.random.Generator) -> tuple[float, float]:
-    """(μ_min, μ_max) Ritz estimates of a symmetric PSD operator on ℝᵏ by block Lanczos.
+def _ritz_error(theta: np.ndarray, residual: np.ndarray, i: int) -> float:
+    """Error estimate of the Ritz value θ_i: min(‖r_i‖, ‖r_i‖²/δ_i), δ_i the distance to the nearest
+    other Ritz value. Some eigenvalue lies within ‖r_i‖ of θ_i (a bound); ‖r_i‖²/δ_i is the
+    Kato–Temple bound with the Ritz gap standing in for the unknown true gap (Parlett, *The
+    Symmetric Eigenvalue Problem*, §10.6; an estimate: θ_i's neighbour interlaces the true one)."""
+    r = float(residual[i])
+    if theta.size == 1:
+        return r
+    gap = float(np.min(np.abs(np.delete(theta, i) - theta[i])))
+    return min(r, r * r / gap) if gap > 0 else r
 
-    Full reorthogonalisation (classical Gram–Schmidt, twice); Rayleigh–Ritz on the whole basis
-    after every step (the projected matrix is filled in block by block); stops when the implied
-    ‖· − I‖₂ = max(μ_max − 1, 1 − μ_min) changes by less than KRYLOV_RTOL relative, or the basis
-    would exceed k. ``need_lo=False`` ignores μ_min (it cannot matter when n > m, where the zero
-    eigenvalues already give 1). Ritz values lie inside the spectrum: the estimate is a lower bound."""
-    b = min(KRYLOV_BLOCK, k)
-    size = b * (KRYLOV_MAX_STEPS + 1)
-    basis = np.empty((k, size), dtype=dtype)
-    basis[:, :b] = np.linalg.qr(gen.standard_normal((k, b)).astype(dtype))[0]
-    projected = np.zeros((size, size))
-    previous, used = None, 0
-    for _ in range(KRYLOV_MAX_STEPS):
-        image = apply(basis[:, used:used + b])
-        vs = basis[:, :used + b]
-        block = (vs.T @ image).astype(np.float64)
-        projected[:used + b, used:used + b] = block
-        projected[used:used + b, :used + b] = block.T
-        ritz = np.linalg.eigvalsh(projected[:used + b, :used + b])
-        lo, hi = float(ritz[0]), float(ritz[-1])
-        norm = max(hi - 1.0, 1.0 - lo if need_lo else 0.0)
-        if previous is not None and abs(norm - previous) <= KRYLOV_RTOL * max(abs(norm), 1.0):
+
+def _krylov_opnorm(apply, k: int, dtype, need_lo: bool, gen: np.random.Generator) -> tuple[float, float]:
+    """(μ_min, μ_max) Ritz estimates of a symmetric PSD operator G on ℝᵏ by Lanczos.
+
+    One start vector v₀ (Gaussian from ``gen``); each step applies G to the newest basis vector
+    v_j (a matrix–vector product, which streams G — or W twice — at memory speed; an 8-column
+    block costs ~4× as much per pass, as OpenBLAS packs W for every skinny product, and did not
+    need proportionally fewer steps), orthogonalises G v_j against the whole basis V (classical
+    Gram–Schmidt, twice: full reorthogonalisation) and keeps the projections, so P = VᵀGV (float64)
+    is filled column by column — Rayleigh–Ritz on the whole basis. With P s_i = θ_i s_i, the Ritz
+    vector V s_i has residual ‖r_i‖ = β_j |s_{j,i}| (β_j = ‖next direction‖). Ritz values lie inside
+    the spectrum, θ_min ≥ μ_min ≥ 0 and θ_max ≤ μ_max, so the returned ends err inwards (lower
+    bounds of ‖G − I‖₂'s two candidates). Stops when ‖G − I‖₂ = max(μ_max − 1, 1 − μ_min) can exceed
+    its estimate by at most KRYLOV_RTOL·θ_max under the error estimates of :func:`_ritz_error`
+    (μ_min's also capped by θ_min, as G is PSD), when the Krylov space is exhausted (β = 0 or k
+    steps: then exact), or after KRYLOV_MAX_STEPS steps. ``need_lo=False`` ignores μ_min (it cannot
+    matter when n > m, where the zero eigenvalues already give 1)."""
+    steps = min(KRYLOV_MAX_STEPS, k)
+    basis = np.empty((steps, k), dtype=dtype)
+    start = gen.standard_normal(k)
+    basis[0] = start / np.linalg.norm(start)
+    projected = np.zeros((steps, steps))
+    for j in range(steps):
+        vs = basis[:j + 1]
+        image = apply(basis[j])
+        coef = vs @ image
+        image -= coef @ vs
+        projected[:j + 1, j] = projected[j, :j + 1] = coef
+        correction = vs @ image
+        image -= correction @ vs
+        beta = float(np.linalg.norm(image))
+        theta, vectors = np.linalg.eigh(projected[:j + 1, :j + 1])
+        residual = beta * np.abs(vectors[-1])
+        lo, hi = float(theta[0]), float(theta[-1])
+        norm = max(hi - 1.0, 1.0 - lo if need_lo else -math.inf)
+        bound = max(hi + _ritz_error(theta, residual, -1) - 1.0,
+                    1.0 - lo + min(_ritz_error(theta, residual, 0), lo) if need_lo else -math.inf)
+        if bound - norm <= KRYLOV_RTOL * hi or beta == 0.0 or j + 1 == steps:
             break
-        previous = norm
-        if used + 2 * b > k:
-            break
-        image -= vs @ (vs.T @ image)
-        image -= vs @ (vs.T @ image)
-        basis[:, used + b:used + 2 * b] = np.linalg.qr(image)[0]
-        used += b
+        basis[j + 1] = image / beta
     return lo, hi
 
 
@@ -312,10 +330,7 @@ def _column_norms(w: np.ndarray) -> np.ndarray:
 
 
 def _gram_operator(w: np.ndarray):
-    """X ↦ Wᵀ(W X): two BLAS products over the whole of W. (Streaming W in row chunks through
-    small products — one pass instead of two — was no faster with one BLAS thread and ~6× slower
-    in CPU time with two: 19 vs 25 ms per 8-column block at n = 4096 on one thread, 239 vs 42 ms
-    on two, where OpenBLAS synchronises its threads at every small product.)"""
+    """x ↦ Wᵀ(W x): two matrix–vector products, each one pass over W."""
 
     def apply(x):
         return w.T @ (w @ x)
@@ -328,7 +343,7 @@ def matrix_deviations(w: np.ndarray, seed=None) -> dict:
 
     Returns a dict: ``msq`` = ‖G − I‖²_F/n², ``msq_diag`` = mean_i (‖w_i‖² − 1)², ``msq_offdiag`` =
     mean_{i≠j} G_ij² (NaN when n = 1), ``opnorm`` = ‖G − I‖₂, ``gram_columns`` = columns behind the
-    off-diagonal mean (n when exact). ``seed`` feeds the Lanczos start block, used only above
+    off-diagonal mean (n when exact). ``seed`` feeds the Lanczos start vector, used only above
     :data:`EIGH_MAX_DIM`.
     """
     w = np.asarray(w)

@@ -13,6 +13,9 @@ memory. The budgets are on the work actually done:
 * memory kept for the backward pass (``MAX_STORE_BYTES``): beyond it, weights and
   pre-activations are recomputed from their seeded streams segment by segment (checkpointing).
 
+These are the defaults, for a hosted instance; a caller on their own machine passes a
+:class:`Budget` (e.g. ``Budget.local()``) to ``Network.mlp`` and ``propagate`` to lift them.
+
 CPU time on one core of the development machine (float32, OpenBLAS, forward + backward +
 histograms), at each budget: batch 2048 through 1000 gelu layers of width 16 (2^25 activations)
 0.45 s; batch 4096 through 8 relu layers of width 512 (2^33 MACs) 1.2 s; batch 64 through 256
@@ -28,6 +31,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+from dataclasses import dataclass, fields
 
 from .errors import invalid
 
@@ -98,6 +102,73 @@ MAX_BINS = 512
 
 HIST_SUBSAMPLE = 1024
 """Values per layer kept (first seed, evenly strided) to choose the common histogram range."""
+
+
+LOCAL_STORE_BYTES = 2 ** 31
+"""Most bytes kept for the backward pass under :meth:`Budget.local` (2 GiB: W2 of the bench, 200
+layers of 1024×1024 at batch 256 in float32, keeps 1000 MiB and is then never redrawn)."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The compute and memory budgets one network and one propagation are checked against.
+
+    The defaults are the module's constants — what a hosted instance enforces, and what the app
+    always uses (it never passes a budget). A Python caller on their own machine may pass a larger
+    one to :meth:`initviz.Network.mlp` (``weights``) and :func:`initviz.propagate` (the others):
+
+    * ``weights`` — Σ_l n_{l−1}·n_l of a network (``MAX_WEIGHTS``);
+    * ``activations`` — n_seeds·batch·Σ_l n_l, twice in float64 (``MAX_ACTIVATIONS``);
+    * ``macs`` — n_seeds·batch·Σ_l n_{l−1}·n_l forward multiply–adds, twice in float64 (``MAX_MACS``);
+    * ``weight_draws`` — n_seeds·Σ_l cost_l·n_{l−1}·n_l normal-draw equivalents (``MAX_WEIGHT_DRAWS``);
+    * ``store_bytes`` — weights and pre-activations kept for the backward pass before it
+      checkpoints and redraws (``MAX_STORE_BYTES``); the numbers do not depend on it.
+
+    Every field is a positive int. :meth:`local` lifts the compute budgets to what the structural
+    limits (``MAX_DEPTH``, ``MAX_WIDTH``, ``MAX_BATCH``, ``MAX_SEEDS``) allow anyway and keeps memory
+    bounded (``LOCAL_STORE_BYTES``): a run then takes as long as it takes, in at most ~2 GiB of
+    kept arrays plus a few layers' temporaries.
+    """
+
+    weights: int = MAX_WEIGHTS
+    activations: int = MAX_ACTIVATIONS
+    macs: int = MAX_MACS
+    weight_draws: int = MAX_WEIGHT_DRAWS
+    store_bytes: int = MAX_STORE_BYTES
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise invalid(f"budget.{f.name}", "be a positive int", value)
+            object.__setattr__(self, f.name, int(value))
+
+    @classmethod
+    def local(cls) -> "Budget":
+        """No hosted compute limits, bounded memory: for a caller on their own machine."""
+        weights = MAX_DEPTH * MAX_WIDTH * MAX_WIDTH
+        activations = 2 * MAX_SEEDS * MAX_BATCH * MAX_DEPTH * MAX_WIDTH
+        draws = math.ceil(weights * max(max(DRAW_COST.values()),
+                                        ORTHOGONAL_COST_BASE + ORTHOGONAL_COST_PER_DIM * MAX_WIDTH))
+        return cls(weights=weights, activations=activations, macs=2 * MAX_SEEDS * MAX_BATCH * weights,
+                   weight_draws=MAX_SEEDS * draws, store_bytes=LOCAL_STORE_BYTES)
+
+    def limit_name(self, field_name: str, constant: str) -> str:
+        """How a refusal names the limit: the module constant when it is the default, else the field."""
+        return constant if getattr(self, field_name) == getattr(DEFAULT_BUDGET, field_name) else f"budget.{field_name}"
+
+
+DEFAULT_BUDGET = Budget()
+"""The hosted defaults (the module's constants)."""
+
+
+def as_budget(budget) -> Budget:
+    """``budget`` (None: :data:`DEFAULT_BUDGET`) as a :class:`Budget`, else InitvizError."""
+    if budget is None:
+        return DEFAULT_BUDGET
+    if not isinstance(budget, Budget):
+        raise invalid("budget", "be an initviz.limits.Budget (e.g. Budget.local()) or None", type(budget).__name__)
+    return budget
 
 
 def draw_cost(kind: str, shape: tuple[int, int]) -> float:

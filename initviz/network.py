@@ -14,21 +14,23 @@ layer's shape and the scheme's parameters); the biases from one bias rule:
 A :class:`Network` is frozen and hashable — it is the cache key of the app — and equal
 descriptions compare equal: per-layer activations are stored expanded, init parameters as a
 sorted tuple of items. Sizes are bounded by :mod:`initviz.limits` (``MAX_DEPTH``, ``MAX_WIDTH``,
-``MAX_WEIGHTS``); every invalid field raises :class:`~initviz.errors.InitvizError`.
+and the weight count by ``MAX_WEIGHTS`` unless an explicit ``budget`` is passed — a construction
+argument, not a field: it is not stored, compared or serialised); every invalid field raises
+:class:`~initviz.errors.InitvizError`.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from typing import Mapping
 
 from .activations import Activation, get_activation
 from .errors import invalid, one_of
 from .initializers import SCHEMES, law
 from .laws import Law
-from .limits import MAX_DEPTH, MAX_WEIGHTS, MAX_WIDTH, check_budget, check_float, check_int
+from .limits import MAX_DEPTH, MAX_WIDTH, Budget, as_budget, check_budget, check_float, check_int
 
 BIAS_RULES = ("zeros", "constant", "normal", "scheme")
 """How biases are initialised (see the module docstring)."""
@@ -86,8 +88,10 @@ class Network:
     init_params: tuple[tuple[str, object], ...] = ()
     bias: str = "zeros"
     bias_value: float = 0.0
+    budget: InitVar[Budget | None] = None
 
-    def __post_init__(self):
+    def __post_init__(self, budget):
+        budget = as_budget(budget)
         set_ = object.__setattr__
         set_(self, "input_dim", check_int("input_dim", self.input_dim, 1, MAX_WIDTH))
         try:
@@ -99,7 +103,7 @@ class Network:
         set_(self, "widths", tuple(check_int("widths", w, 1, MAX_WIDTH) for w in widths))
         dims = (self.input_dim, *self.widths)
         check_budget("widths", f"{len(widths)} layers", sum(a * b for a, b in zip(dims, dims[1:])),
-                     MAX_WEIGHTS, "the weight count Σ n_{l-1}·n_l", "MAX_WEIGHTS")
+                     budget.weights, "the weight count Σ n_{l-1}·n_l", budget.limit_name("weights", "MAX_WEIGHTS"))
         try:
             pairs = tuple(self.activations)
         except TypeError:
@@ -122,9 +126,10 @@ class Network:
     def mlp(cls, input_dim: int = 512, widths=(512,) * 30, activation: str = "relu",
             init: str = "kaiming_normal", init_params: Mapping | None = None, bias: str = "zeros",
             bias_value: float = 0.0, *, activation_param: float | None = None,
-            layer_activations: Mapping | None = None) -> "Network":
+            layer_activations: Mapping | None = None, budget: Budget | None = None) -> "Network":
         """An MLP with one activation everywhere, except the 1-based layers named in
-        ``layer_activations`` (``{30: "linear"}`` or ``{3: ("leaky_relu", 0.2)}``).
+        ``layer_activations`` (``{30: "linear"}`` or ``{3: ("leaky_relu", 0.2)}``). ``budget``
+        (default: the hosted limits) bounds the weight count (:class:`initviz.limits.Budget`).
 
         >>> Network.mlp(input_dim=512, widths=[512] * 30, activation="relu",
         ...             init="kaiming_normal", init_params={"nonlinearity": "relu"}).depth
@@ -139,7 +144,7 @@ class Network:
         for layer, choice in dict(layer_activations or {}).items():
             index = check_int("layer_activations", layer, 1, max(depth, 1)) - 1
             per_layer[index] = _activation_pair(choice)
-        return cls(input_dim, tuple(widths), tuple(per_layer), init, init_params, bias, bias_value)
+        return cls(input_dim, tuple(widths), tuple(per_layer), init, init_params, bias, bias_value, budget)
 
     # --- structure -------------------------------------------------------------------------
     @property

@@ -70,7 +70,8 @@ of ``grad_hist_values`` values of that layer (all its values when it has fewer),
 meets the layers before the common range is known.
 
 **Memory.** Only per-layer statistics are kept. For the backward pass the weights and
-pre-activations of a segment of layers are held (at most ``MAX_STORE_BYTES``); longer networks are
+pre-activations of a segment of layers are held (at most ``MAX_STORE_BYTES``, or the ``budget``'s
+``store_bytes``); longer networks are
 checkpointed: each segment's input is kept and its weights are redrawn from their streams
 (bit-identical) when the backward pass reaches it.
 
@@ -96,9 +97,8 @@ import numpy as np
 from .activations import Activation
 from .errors import invalid, one_of
 from .laws import as_dtype
-from .limits import (HIST_SUBSAMPLE, MAX_ACTIVATIONS, MAX_BATCH, MAX_BINS, MAX_MACS, MAX_SEEDS,
-                     MAX_STORE_BYTES, MAX_WEIGHT_DRAWS, MIN_BATCH, check_budget, check_float, check_int,
-                     draw_cost)
+from .limits import (HIST_SUBSAMPLE, MAX_BATCH, MAX_BINS, MAX_SEEDS, MIN_BATCH, Budget, as_budget, check_budget,
+                     check_float, check_int, draw_cost)
 from .network import Network
 from .rng import stream
 
@@ -375,6 +375,48 @@ def _summary(x: np.ndarray, scratch: _Scratch) -> _Summary | None:
     return _Summary(mean * scale, var * scale * scale, scale, y, scratch)
 
 
+GRAM_MAX_RATIO = 1.0
+"""∂L/∂W_l's moments come from B×B Grams (:func:`_gram_moments`) when B·(n_in + n_out) ≤ this ×
+n_in·n_out: the two syrk products cost B²(n_in + n_out)/2 multiply–adds against B·n_in·n_out for
+G = δᵀa, and run ~1.4× slower per multiply–add (measured, float32, one thread: 2.2 ms instead of
+6.0 ms at B = 256, n = 1024; 4.0 instead of 2.9 at B = n = 512)."""
+
+
+def _gram_moments(d: _Summary, a: np.ndarray, a_scale: float) -> tuple[float, float, float] | None:
+    """(mean, variance, NaN) of the entries of G = δᵀa (n_out × n_in) without forming G, or None
+    when the product route must decide (:func:`_moments` of δᵀa):
+
+        Σ_ij G_ij = Σ_b (Σ_i δ_bi)(Σ_j a_bj),    Σ_ij G_ij² = ‖δᵀa‖_F² = ⟨δδᵀ, aaᵀ⟩_F,
+
+    with the B×B Grams of δ/max|δ| (``d.scaled``) and of a (or a/max|a| outside SAFE_SCALE) in the
+    run's dtype (numpy calls syrk for ``x @ x.T``), their entrywise product summed in float64 and
+    the scales restored in float64; var = Σ G²/N − (Σ G/N)², N = n_in·n_out.
+
+    None (the product route) when G could overflow in the dtype (B·max|δ|·max|a| ≥ finfo.max/2:
+    the product route then reports the fault it meets) or when mean² > ½·E[G²] (the one-pass
+    variance would lose more than a factor 2 of relative accuracy to cancellation). Rounding:
+    each Gram entry errs by ≲ γ‖x_b‖‖x_c‖ with γ ≈ n·u (u the dtype's unit roundoff), so
+    |ΔΣG²| ≲ 2γ(Σ_b ‖a_b‖‖δ_b‖)², against ΣG² ≥ Σ_b ‖a_b‖²‖δ_b‖²·(1 − cross-sample
+    cancellation); ``tests/test_fast_paths.py`` bounds the difference from the product route.
+    """
+    n_b, n_out = d.scaled.shape
+    n = n_out * a.shape[1]
+    if not d.scale or not a_scale:
+        return 0.0, 0.0, math.nan
+    if n_b * d.scale * a_scale >= float(np.finfo(a.dtype).max) / 2:
+        return None
+    y = a if SAFE_SCALE[0] <= a_scale <= SAFE_SCALE[1] else a / a.dtype.type(a_scale)
+    y_scale = 1.0 if y is a else a_scale
+    dd, aa = d.scaled @ d.scaled.T, y @ y.T
+    total = float(np.add.reduce(np.multiply(dd, aa, out=dd), axis=None, dtype=np.float64))
+    sum_g = float(np.dot(np.add.reduce(d.scaled, axis=1, dtype=np.float64), np.add.reduce(y, axis=1, dtype=np.float64)))
+    scale = d.scale * y_scale
+    mean, msq = sum_g * scale / n, total * (scale / n) * scale
+    if mean * mean > 0.5 * msq:
+        return None
+    return mean, msq - mean * mean, math.nan
+
+
 def _pair_cosines(y: np.ndarray) -> np.ndarray:
     """cos∠(y_{2k}, y_{2k+1}) for every pair of rows of a scaled array; NaN where a row is zero."""
     pairs = y.shape[0] // 2
@@ -548,7 +590,7 @@ class _Run:
     """Mutable state of one :func:`propagate` call."""
 
     def __init__(self, net, batch, seed, dtype, n_seeds, inputs, input_corr, backward, weight_grad,
-                 bins, deadline):
+                 bins, deadline, store_bytes: int = Budget().store_bytes):
         self.net, self.batch, self.seed, self.dtype = net, batch, seed, dtype
         self.n_seeds, self.inputs, self.input_corr = n_seeds, inputs, input_corr
         self.backward, self.weight_grad, self.bins = backward, weight_grad, bins
@@ -560,6 +602,8 @@ class _Run:
         self.faults = {name: np.zeros(n_seeds, dtype=np.int64) for name in FAULTS}
         self.done = np.zeros(n_seeds, dtype=np.int64)
         self.input_corr_measured = np.full(n_seeds, np.nan)
+        self.input_scale = np.zeros(n_seeds)  # max|x| of each repeat's inputs
+        self.gram = [batch * (out + fan_in) <= GRAM_MAX_RATIO * out * fan_in for out, fan_in in net.shapes]
         self.sub = {k: np.full((depth, HIST_SUBSAMPLE), np.nan) for k in ("preact", "act")}
         self.hist = {k: np.zeros((depth, bins), dtype=np.int64) for k in ("preact", "act")}
         self.outside = {k: np.full(depth, np.nan) for k in HISTOGRAMS}
@@ -571,7 +615,7 @@ class _Run:
         self.scratch = _Scratch()
         self.prefetch = None  # set by propagate for large layers
         self.truncated, self.reason = False, None
-        self.segments = self._plan_segments()
+        self.segments = self._plan_segments(store_bytes)
 
     def check_time(self, where: str):
         if self.t_end is not None and time.monotonic() > self.t_end:
@@ -579,14 +623,14 @@ class _Run:
             self.reason = f"deadline of {self.deadline:g} s reached ({where})"
             raise _Deadline
 
-    def _plan_segments(self) -> list[tuple[int, int]]:
+    def _plan_segments(self, store_bytes: int) -> list[tuple[int, int]]:
         """Consecutive layer ranges [start, stop) (1-based) whose weights and pre-activations fit
-        in MAX_STORE_BYTES together (each holds at least one layer)."""
+        in ``store_bytes`` together (each holds at least one layer)."""
         item = self.dtype.itemsize
         segments, start, used = [], 1, 0
         for layer, (out, fan_in) in enumerate(self.net.shapes, start=1):
             cost = item * (out * fan_in + self.batch * out)
-            if layer > start and used + cost > MAX_STORE_BYTES:
+            if layer > start and used + cost > store_bytes:
                 segments.append((start, layer))
                 start, used = layer, 0
             used += cost
@@ -648,6 +692,7 @@ class _Run:
         st, net = self.stats, self.net
         x = self.draw_inputs(rep)
         x_sum = _summary(x, self.scratch)
+        self.input_scale[rep] = x_sum.scale
         x_norm = x_sum.row_norms()
         self.input_corr_measured[rep] = _mean_cosine(x_sum.scaled)
         keep = self.backward or rep == 0
@@ -734,7 +779,8 @@ class _Run:
                 gw = None
                 if self.weight_grad:
                     a_prev = kept.checkpoints[start] if layer == start else net.activation(layer - 1)(layers[layer - start - 1][2])
-                    gw = _moments(delta.T @ a_prev, self.scratch)
+                    a_scale = st["max_abs"][rep, i - 1] if layer > 1 else self.input_scale[rep]
+                    gw = (self.gram[i] and _gram_moments(gd, a_prev, a_scale)) or _moments(delta.T @ a_prev, self.scratch)
                     if gw is None:
                         self.faults["grad_nonfinite_layer"][rep] = layer
                         return
@@ -805,10 +851,13 @@ class _Run:
 
 def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_seeds: int = 1,
               inputs: str = "normal", input_corr: float = 0.5, backward: bool = True, weight_grad: bool = True,
-              bins: int = DEFAULT_BINS, deadline: float | None = None) -> PropagationResult:
+              bins: int = DEFAULT_BINS, deadline: float | None = None, budget: Budget | None = None) -> PropagationResult:
     """Propagate ``n_seeds`` random batches through fresh draws of ``net``; per-layer statistics.
 
     See the module docstring for every statistic, the probe loss, faults and the deadline.
+    ``budget`` (:class:`initviz.limits.Budget`; default the hosted limits of :mod:`initviz.limits`)
+    bounds the activations, multiply–adds and weight draws of the call and the bytes kept for the
+    backward pass; a caller on their own machine may pass ``Budget.local()``.
 
     >>> import initviz as iv
     >>> net = iv.Network.mlp(input_dim=64, widths=[64] * 5, activation="relu",
@@ -832,17 +881,19 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
     bins = check_int("bins", bins, 2, MAX_BINS)
     if deadline is not None:
         deadline = check_float("deadline", deadline, 0.0)
+    budget = as_budget(budget)
     units, weights = sum(net.widths), net.n_weights
     draws = sum(draw_cost(net.weight_law(layer).kind, shape) for layer, shape in enumerate(net.shapes, start=1))
     wide = dt.itemsize // 4  # float64 arithmetic counts double
-    check_budget("batch", batch, wide * n_seeds * batch * units, MAX_ACTIVATIONS,
-                 "(float64: 2×) n_seeds·batch·Σwidths", "MAX_ACTIVATIONS")
-    check_budget("batch", batch, wide * n_seeds * batch * weights, MAX_MACS,
-                 "(float64: 2×) n_seeds·batch·Σ(n_in·n_out)", "MAX_MACS")
-    check_budget("n_seeds", n_seeds, math.ceil(n_seeds * draws), MAX_WEIGHT_DRAWS,
-                 "the sampling work n_seeds·Σ(n_in·n_out·cost)", "MAX_WEIGHT_DRAWS")
+    check_budget("batch", batch, wide * n_seeds * batch * units, budget.activations,
+                 "(float64: 2×) n_seeds·batch·Σwidths", budget.limit_name("activations", "MAX_ACTIVATIONS"))
+    check_budget("batch", batch, wide * n_seeds * batch * weights, budget.macs,
+                 "(float64: 2×) n_seeds·batch·Σ(n_in·n_out)", budget.limit_name("macs", "MAX_MACS"))
+    check_budget("n_seeds", n_seeds, math.ceil(n_seeds * draws), budget.weight_draws,
+                 "the sampling work n_seeds·Σ(n_in·n_out·cost)", budget.limit_name("weight_draws", "MAX_WEIGHT_DRAWS"))
 
-    run = _Run(net, batch, int(seed), dt, n_seeds, inputs, input_corr, backward, weight_grad, bins, deadline)
+    run = _Run(net, batch, int(seed), dt, n_seeds, inputs, input_corr, backward, weight_grad, bins, deadline,
+               budget.store_bytes)
     # overflow and NaN are detected from the values themselves, never from floating-point flags
     prefetch = max(out * fan_in for out, fan_in in net.shapes) >= PREFETCH_MIN_ENTRIES
     with np.errstate(all="ignore"), ThreadPoolExecutor(max_workers=1) if prefetch else nullcontext() as pool:

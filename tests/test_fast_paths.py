@@ -10,7 +10,7 @@ from scipy import stats
 
 from initviz import laws, propagation
 from initviz.laws import Law
-from initviz.limits import SAMPLE_CHUNK_ENTRIES
+from initviz.limits import SAMPLE_CHUNK_ENTRIES, Budget
 from initviz.rng import stream
 
 # --- histograms --------------------------------------------------------------------------------
@@ -201,11 +201,10 @@ def test_prefetched_draws_give_identical_results(checkpointed, monkeypatch):
     from initviz.network import Network
     net = Network.mlp(input_dim=256, widths=[256] * 4, activation="tanh", init="xavier_normal",
                       bias="normal", bias_value=0.1)
-    if checkpointed:  # segments of one layer: every backward segment is redrawn
-        monkeypatch.setattr(propagation, "MAX_STORE_BYTES", 1)
+    budget = Budget(store_bytes=1) if checkpointed else None  # segments of one layer: every one is redrawn
 
     def run():
-        return propagation.propagate(net, batch=6, seed=2, dtype="float32", n_seeds=2)
+        return propagation.propagate(net, batch=6, seed=2, dtype="float32", n_seeds=2, budget=budget)
 
     assert min(o * i for o, i in net.shapes) >= propagation.PREFETCH_MIN_ENTRIES
     fast = run()
@@ -218,3 +217,52 @@ def test_prefetched_draws_give_identical_results(checkpointed, monkeypatch):
     np.testing.assert_array_equal(fast.act_hist, slow.act_hist)
     np.testing.assert_array_equal(fast.preact_hist, slow.preact_hist)
     assert np.isfinite(fast.grad_w_var).all()
+
+
+# --- weight-gradient moments from B×B Grams ----------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("batch", "n_out", "n_in", "corr"), [(64, 512, 300, 0.0), (64, 512, 300, 0.99),
+                                                              (32, 256, 256, 0.9)])
+def test_gram_moments_equal_the_product_route(dtype, batch, n_out, n_in, corr):
+    """Σ G and Σ G² of G = δᵀa from ⟨δδᵀ, aaᵀ⟩ agree with the float64 product. Tolerance: Gram
+    entries err by ≲ n·u relative to ‖x_b‖‖x_c‖ (u = eps/2), and here ΣG² is within a factor ~4
+    of Σ_b ‖a_b‖²‖δ_b‖² (no cancellation to speak of), so 8·n·u bounds it (measured: ≤ 2e-8 in
+    float32, ≤ 3e-16 in float64); the product route in the run's dtype errs the same way."""
+    rng = np.random.default_rng(batch + n_out)
+    common = rng.standard_normal((1, n_in))
+    a = np.tanh(corr * common + math.sqrt(1 - corr * corr) * rng.standard_normal((batch, n_in))).astype(dtype)
+    delta = (rng.standard_normal((batch, n_out)) * 1e-3 + 2e-4).astype(dtype)
+    scratch = propagation._Scratch()
+    mean, var, _ = propagation._gram_moments(propagation._summary(delta, scratch), a, float(np.abs(a).max()))
+    g = delta.astype(np.float64).T @ a.astype(np.float64)
+    tol = 8 * max(n_in, n_out) * float(np.finfo(dtype).eps) / 2
+    assert var == pytest.approx(g.var(), rel=tol)
+    assert mean == pytest.approx(g.mean(), rel=tol, abs=tol * math.sqrt(g.var()))
+
+
+def test_gram_moments_defer_to_the_product_route_on_overflow_or_cancellation():
+    scratch = propagation._Scratch()
+    a = np.ones((4, 8), np.float32)
+    huge = propagation._summary(np.full((4, 8), 1e37, np.float32), scratch)
+    assert propagation._gram_moments(huge, a, 1.0) is None  # B·max|δ|·max|a| ≥ float32 max / 2
+    offset = propagation._summary((1.0 + 1e-3 * np.random.default_rng(0).standard_normal((4, 8))).astype(np.float32),
+                                  scratch)
+    assert propagation._gram_moments(offset, a, 1.0) is None  # mean² > E[G²]/2
+
+
+def test_propagate_with_gram_route_equals_the_product_route(monkeypatch):
+    """A network where every layer takes the Gram route (B·(n_in + n_out) ≤ n_in·n_out) gives the
+    product route's grad_w_var to float32 rounding (rel 1e-5, see above: 8·n·u ≈ 1.5e-4 bounds it,
+    measured ≤ 1e-6), and every other statistic unchanged."""
+    from initviz.network import Network
+    net = Network.mlp(input_dim=256, widths=[256, 200, 256], activation="tanh", init="xavier_normal")
+    assert all(propagation.GRAM_MAX_RATIO * o * i >= 40 * (o + i) for o, i in net.shapes)
+    gram = propagation.propagate(net, batch=40, seed=3, n_seeds=2)
+    monkeypatch.setattr(propagation, "GRAM_MAX_RATIO", 0.0)
+    product = propagation.propagate(net, batch=40, seed=3, n_seeds=2)
+    for name in propagation.STATS:
+        if name in ("grad_w_var", "grad_ratio"):
+            np.testing.assert_allclose(gram.stats[name], product.stats[name], rtol=1e-5, err_msg=name)
+        else:
+            np.testing.assert_array_equal(gram.stats[name], product.stats[name], err_msg=name)

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import initviz as iv
-from initviz import InitvizError, propagation
+from initviz import InitvizError, limits, propagation
+from initviz.limits import Budget
 from initviz.network import Network
 from initviz.propagation import BACKWARD_STATS, FORWARD_STATS, propagate
 from initviz.rng import stream
@@ -126,15 +127,15 @@ def test_streams_adding_a_layer_keeps_earlier_layers_and_inputs_are_shared():
                                   propagate(short, batch=16, seed=7).grad_var)
 
 
-def test_checkpointed_backward_equals_stored_backward(monkeypatch):
+def test_checkpointed_backward_equals_stored_backward():
     net = Network.mlp(input_dim=48, widths=[48] * 9, activation="gelu", init="orthogonal", bias="normal",
                       bias_value=0.1)
     full = propagate(net, batch=24, seed=1, n_seeds=2)
     per_layer = 4 * (48 * 48 + 24 * 48)
-    monkeypatch.setattr(propagation, "MAX_STORE_BYTES", 2 * per_layer)  # segments of 2 layers
-    run = propagation._Run(net, 24, 1, np.dtype("float32"), 2, "normal", 0.5, True, True, 60, None)
+    budget = Budget(store_bytes=2 * per_layer)  # segments of 2 layers
+    run = propagation._Run(net, 24, 1, np.dtype("float32"), 2, "normal", 0.5, True, True, 60, None, budget.store_bytes)
     assert len(run.segments) == 5
-    chunked = propagate(net, batch=24, seed=1, n_seeds=2)
+    chunked = propagate(net, batch=24, seed=1, n_seeds=2, budget=budget)
     for name in FORWARD_STATS + BACKWARD_STATS:
         np.testing.assert_array_equal(full.stats[name], chunked.stats[name], err_msg=name)
     np.testing.assert_array_equal(full.act_hist, chunked.act_hist)
@@ -290,3 +291,29 @@ def test_backward_overflow_is_a_result():
     assert res.first_nonfinite_layer is None and np.isfinite(res.act_var).all()
     assert res.first_grad_nonfinite_layer == 123
     assert np.isnan(res.grad_var).all() and res.to_frame()["grad_w_var"].isna().all()
+
+
+def test_an_explicit_budget_lifts_the_hosted_limits_and_names_itself():
+    """The defaults are the hosted constants; a caller's Budget replaces them (the refusal then
+    names the field); Budget.local() accepts W2 of the bench (200 × 1024², beyond MAX_WEIGHTS) and
+    does not change what a network is (not a field: equal, same hash)."""
+    wide = dict(input_dim=1024, widths=[1024] * 200, activation="tanh", init="xavier_normal")
+    with pytest.raises(InitvizError, match="MAX_WEIGHTS"):
+        Network.mlp(**wide)
+    net = Network.mlp(**wide, budget=Budget.local())
+    assert net == Network.mlp(**wide, budget=Budget(weights=net.n_weights)) and "budget" not in net.to_dict()
+    small = Network.mlp(input_dim=32, widths=[32] * 3, activation="relu", init="kaiming_normal")
+    assert hash(small) == hash(Network.mlp(input_dim=32, widths=[32] * 3, activation="relu", init="kaiming_normal",
+                                           budget=Budget.local()))
+    with pytest.raises(InitvizError, match=r"budget\.macs = 1,000"):
+        propagate(small, batch=64, budget=Budget(macs=1000))
+    with pytest.raises(InitvizError, match=r"budget\.weights"):
+        Network.mlp(input_dim=32, widths=[32] * 3, budget=Budget(weights=100))
+    local = Budget.local()
+    assert local.store_bytes == limits.LOCAL_STORE_BYTES and local.macs >= 2 * 32 * 4096 * net.n_weights
+    assert Budget() == limits.DEFAULT_BUDGET and Budget().macs == limits.MAX_MACS
+    for bad in (0, -1, 1.5, True, "1"):
+        with pytest.raises(InitvizError, match="budget.activations"):
+            Budget(activations=bad)
+    with pytest.raises(InitvizError, match="budget"):
+        propagate(small, budget={"macs": 10 ** 12})

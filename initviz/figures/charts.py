@@ -82,9 +82,9 @@ def by_group(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     the table instead of one comparison per series."""
     if frame is None or not len(frame):
         return {}
-    names = frame["group"].astype(str)
-    if len(pd.unique(names)) == 1:  # one series: the frame itself
-        return {names.iat[0]: frame}
+    names = [str(g) for g in frame["group"].tolist()]
+    if names.count(names[0]) == len(names):  # one series: the frame itself
+        return {names[0]: frame}
     return {str(g): sub for g, sub in frame.groupby(names, sort=False)}
 
 
@@ -93,7 +93,7 @@ def _groups(*frames: pd.DataFrame | None) -> list[str]:
     seen: dict[str, None] = {}
     for f in frames:
         if f is not None and len(f):
-            seen.update(dict.fromkeys(pd.unique(f["group"].astype(str))))
+            seen.update(dict.fromkeys(str(g) for g in f["group"].tolist()))
     return list(seen)
 
 

@@ -60,33 +60,41 @@ def stat_table(runs: Mapping[str, object], stat: str, band: str | None = None) -
     min over seeds of its 5th percentile and the max of its 95th (``<stat>_p05``/``_p95``: the band
     covers samples and seeds). Layers with any non-finite number are left out.
     """
-    frames = []
+    parts = {}
     for group, res in runs.items():
         values = res.stats[stat]
-        columns = {"value": _over_seeds(values, "mean")}
+        columns = {"layer": np.arange(1, values.shape[1] + 1), "value": _over_seeds(values, "mean")}
         if band == "seeds":
             columns["lo"], columns["hi"] = _over_seeds(values, "min"), _over_seeds(values, "max")
         elif band == "samples":
             columns["lo"] = _over_seeds(res.stats[f"{stat}_p05"], "min")
             columns["hi"] = _over_seeds(res.stats[f"{stat}_p95"], "max")
-        frame = pd.DataFrame({"group": group, "layer": np.arange(1, values.shape[1] + 1), **columns})
-        frames.append(frame[np.isfinite(frame[list(columns)].to_numpy(dtype=float)).all(axis=1)])
-    return _concat(frames, ["group", "layer", "value", *(["lo", "hi"] if band else [])])
+        keep = np.isfinite(np.stack([v for k, v in columns.items() if k != "layer"])).all(axis=0)
+        parts[group] = {k: v[keep] for k, v in columns.items()}
+    return _long(parts, ["layer", "value", *(["lo", "hi"] if band else [])])
 
 
 def values_table(values: Mapping[str, np.ndarray | None], upto: Mapping[str, int] | None = None) -> pd.DataFrame:
     """Per-layer values (e.g. a mean-field prediction) as ``group, layer, value``: layers 1..``upto[group]``
     (all when not given), finite values only; a series whose values are None is left out."""
-    frames = []
+    parts = {}
     for group, v in values.items():
         if v is None:
             continue
         v = np.asarray(v, dtype=np.float64)
         last = len(v) if upto is None else min(len(v), upto.get(group, len(v)))
-        layer = np.arange(1, last + 1)
         keep = np.isfinite(v[:last])
-        frames.append(pd.DataFrame({"group": group, "layer": layer[keep], "value": v[:last][keep]}))
-    return _concat(frames, ["group", "layer", "value"])
+        parts[group] = {"layer": np.arange(1, last + 1)[keep], "value": v[:last][keep]}
+    return _long(parts, ["layer", "value"])
+
+
+def _long(parts: Mapping[str, Mapping[str, np.ndarray]], columns: list[str]) -> pd.DataFrame:
+    """The tidy frame ``group, *columns`` of per-series column arrays, made in one go."""
+    sizes = [len(cols[columns[0]]) for cols in parts.values()]
+    data = {"group": np.repeat(np.array(list(parts), dtype=object), sizes) if parts else np.array([], dtype=object)}
+    for c in columns:
+        data[c] = np.concatenate([cols[c] for cols in parts.values()]) if parts else np.array([])
+    return pd.DataFrame(data)
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

@@ -5,6 +5,7 @@ for the very same network; up to four init schemes on shared axes, same seed and
 from __future__ import annotations
 
 import math
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -95,9 +96,28 @@ def regime(net: Network, pred: mf.Prediction) -> str:
     return f"{head}: q^L = {q:.4g}, gradient factor per layer χ = σ_w² E[φ′(h)²] = {chi:.4g} ({trend})."
 
 
-def runs_of(settings: links.Settings) -> dict[str, tuple[Network, PropagationResult, mf.Prediction | None, str | None]]:
-    """Every run of the view by legend name: (network, measurement, prediction, why no prediction)."""
-    out = {}
+class Runs(dict):
+    """Every run of a view by legend name → (network, measurement, prediction, why no prediction),
+    with the tables all charts of the view share, made once per script run."""
+
+    @cached_property
+    def measured(self) -> dict[str, PropagationResult]:
+        return {name: res for name, (_, res, _, _) in self.items()}
+
+    @cached_property
+    def faults(self) -> pd.DataFrame:
+        """Forward faults and deadline stops (``fp.fault_table``)."""
+        return fp.fault_table(self.measured)
+
+    @cached_property
+    def all_faults(self) -> pd.DataFrame:
+        """Forward and backward faults and deadline stops."""
+        return fp.fault_table(self.measured, backward=True)
+
+
+def runs_of(settings: links.Settings) -> Runs:
+    """Every run of the view (see :class:`Runs`)."""
+    out = Runs()
     corr = settings["input_corr"]
     for i, scheme in enumerate(links.compared_schemes(settings)):
         net = network(settings, scheme, configured=i == 0)
@@ -187,8 +207,9 @@ def _summary(settings, runs) -> None:
             lines.append(f"{name} — {regime(net, pred)}")
         else:
             lines.append(f"{name} — no mean-field prediction: {reason}.")
-        for row in fp.fault_table({name: res}, backward=True).itertuples(index=False):
-            lines.append(f"{name} — {row.label}.")
+        faults = runs.all_faults
+        for label in faults.loc[faults["group"] == name, "label"]:
+            lines.append(f"{name} — {label}.")
         if res.truncated:
             lines.append(f"{name} — partial result: {res.reason}.")
     st.caption("  \n".join(lines))
@@ -196,8 +217,7 @@ def _summary(settings, runs) -> None:
 
 def _tables(runs, stat: str, band: str | None, theory_of=None, backward: bool = False):
     """Measured table, theory table (``theory_of(net, pred) -> per-layer array``) and faults."""
-    measured = {name: res for name, (_, res, _, _) in runs.items()}
-    table = fp.stat_table(measured, stat, band)
+    table = fp.stat_table(runs.measured, stat, band)
     prediction = None
     if theory_of is not None:
         values, upto = {}, {}
@@ -206,7 +226,7 @@ def _tables(runs, stat: str, band: str | None, theory_of=None, backward: bool = 
             values[name] = theory_of(net, pred) if pred is not None and has_data else None
             upto[name] = res.depth if backward else forward_limit(res)
         prediction = fp.values_table(values, upto)
-    return table, prediction, fp.fault_table(measured, backward=backward)
+    return table, prediction, runs.all_faults if backward else runs.faults
 
 
 def _name(settings, what: str) -> str:
@@ -296,10 +316,10 @@ def _histograms(settings, runs) -> None:
     st.header("Histograms across depth")
     which = settings["hist_of"]
     control("hist_of")
-    measured = {name: res for name, (_, res, _, _) in runs.items()}
+    measured = runs.measured
     hist = fp.depth_hist_table(measured, which)
     what = HIST_AXES[which]
-    faults = fp.fault_table(measured)
+    faults = runs.faults
     depth = settings["depth"]
     fig = fp.fig_depth_heatmap(hist, x_title=what, depth=depth, groups=list(runs), faults=faults,
                                title=f"Histogram of the {what.split(' ')[0]}s of every layer (first seed)")
@@ -377,4 +397,4 @@ def _backward(settings, runs) -> None:
 VIEWS = {"forward": _forward, "histograms": _histograms, "backward": _backward}
 """What each value of the ``view`` link parameter draws (links.PROPAGATION_VIEWS)."""
 
-__all__ = ["render", "runs_of", "network", "series_name", "simulate", "theory", "forward_limit", "needs_backward"]
+__all__ = ["render", "Runs", "runs_of", "network", "series_name", "simulate", "theory", "forward_limit", "needs_backward"]
