@@ -143,11 +143,16 @@ def _one_blas_thread(fn):
 
 def propagation_call(w: Workload):
     """(``propagate`` on ``w`` with its network built inside, None) — or (None, initviz's refusal).
-    The check runs the call once (initviz checks its limits before any work)."""
+    A workload marked ``local_budget`` (W2) passes ``budget=Budget.local()`` to both calls, as a
+    Python user on their own machine may; the hosted defaults refuse it. The check runs the call
+    once (initviz checks its limits before any work)."""
     import initviz as iv
+    from initviz.limits import Budget
+
+    budget = Budget.local() if w.local_budget else None
 
     def call():
-        return iv.propagate(iv.Network.mlp(**w.network_kwargs()), **w.propagate_kwargs())
+        return iv.propagate(iv.Network.mlp(**w.network_kwargs(), budget=budget), **w.propagate_kwargs(), budget=budget)
     try:
         call()
     except iv.InitvizError as exc:

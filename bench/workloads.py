@@ -47,6 +47,7 @@ class Workload:
     dtype: str = "float32"
     backward: bool = True
     weight_grad: bool = True
+    local_budget: bool = False
     note: str = ""
 
     @property
@@ -84,13 +85,16 @@ class Workload:
         params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.init_params)
         grads = ("forward + backward" + (" with weight gradients" if self.weight_grad else "")) if self.backward \
             else "forward only"
+        budget = "; initviz with an explicit budget=Budget.local() (beyond the hosted limits)" if self.local_budget else ""
         return (f"depth {self.depth}, width {self.width}, batch {self.batch}, {self.activation}, "
-                f"{self.init}({params}), {self.dtype}, {grads}")
+                f"{self.init}({params}), {self.dtype}, {grads}{budget}")
 
 
 WORKLOADS: dict[str, Workload] = {w.name: w for w in (
     Workload("W1", depth=50, width=512, batch=512, note="the issue's reference case"),
-    Workload("W2", depth=200, width=1024, batch=256, note="deep and wide"),
+    Workload("W2", depth=200, width=1024, batch=256, local_budget=True,
+             note="deep and wide: beyond a hosted instance's limits, so initviz is called as a Python user on "
+                  "their own machine would, with initviz.limits.Budget.local()"),
     Workload("W3", depth=10, width=128, batch=256, note="the interactive case"),
 )}
 """W1–W3 of issue 5."""
