@@ -338,6 +338,18 @@ def _gram_operator(w: np.ndarray):
     return apply
 
 
+def _square_sums(gram: np.ndarray) -> tuple[float, float]:
+    """(Σ_{i≠j} G_ij², Σ_i (G_ii − 1)²) of a k×k Gram matrix, products and sums in float64
+    (``einsum`` casts in buffers: no float64 copy). The off-diagonal entries are summed directly —
+    the flat array after G_00 is k − 1 rows of k + 1, each k off-diagonal entries then the next
+    diagonal one — so an orthogonal W's zero deviation stays at its rounding floor, where
+    ‖G‖²_F − Σ G_ii² would cancel to ±k·1e-16."""
+    k = gram.shape[0]
+    off = gram.reshape(-1)[1:].reshape(k - 1, k + 1)[:, :k]
+    diag = np.diagonal(gram).astype(np.float64)
+    return float(np.einsum("ij,ij->", off, off, dtype=np.float64)), float(np.sum(np.square(diag - 1.0)))
+
+
 def matrix_deviations(w: np.ndarray, seed=None) -> dict:
     """The deviations of G = WᵀW from I for one matrix (see :data:`STATS` and the module docstring).
 
@@ -357,16 +369,14 @@ def matrix_deviations(w: np.ndarray, seed=None) -> dict:
     gram = None
     if exact:
         gram = w.T @ w if m >= n else w @ w.T
-        g64 = gram.astype(np.float64)
-        g64[np.diag_indices(k)] -= 1.0
-        fro2 = float(np.sum(np.square(g64))) + (n - m if m < n else 0)
+        off_sum, diag_dev = _square_sums(gram)
+        fro2 = off_sum + diag_dev + (n - m if m < n else 0)
         columns = n
         offdiag = (fro2 - diag_sum) / (n * (n - 1)) if n > 1 else math.nan
     else:
         columns = max(2, int(math.isqrt(GRAM_EXACT_WORK // m)))
         block = w[:, :columns]
-        g64 = (block.T @ block).astype(np.float64)
-        offdiag = float(np.sum(np.square(g64)) - np.sum(np.square(np.diagonal(g64)))) / (columns * (columns - 1))
+        offdiag = _square_sums(block.T @ block)[0] / (columns * (columns - 1))
         fro2 = diag_sum + n * (n - 1) * offdiag
     if gram is not None and k <= EIGH_MAX_DIM:
         eig = np.linalg.eigvalsh(gram.astype(np.float64))
