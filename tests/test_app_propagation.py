@@ -307,3 +307,13 @@ def test_the_budget_keeps_every_run_within_the_cores_limits(query):
         res = propagate(net, batch=settings["batch"], n_seeds=settings["n_seeds"], dtype=settings["dtype"],
                         deadline=0.0)
         assert res.truncated  # it passed validation and stopped at the deadline
+
+
+def test_a_view_past_its_deadline_shows_the_partial_result_marked_and_says_so(monkeypatch):
+    assert propagation.RUN_DEADLINE * (1 + links.MAX_COMPARED) <= propagation.VIEW_DEADLINE
+    monkeypatch.setattr(propagation, "RUN_DEADLINE", 0.0)  # every run stops at its first check
+    at = _open({"seed": "987654", "depth": "30", "view": "backward"})  # a seed no other test caches
+    text = text_of(at)
+    assert "partial result" in text and "deadline" in text
+    fig = chart(at, "grad_var")
+    assert all_finite(fig) and any("time limit" in a["text"] for a in fig["layout"]["annotations"])

@@ -23,8 +23,10 @@ from .widgets import chart, control, file_name
 
 CACHE = dict(max_entries=48, max_size=128 * 2 ** 20)
 """Propagation results are per-layer statistics and pre-binned histograms: ~100 kB each."""
-RUN_DEADLINE = 20.0
-"""Seconds one propagation may take before it returns what it has (the budget keeps it ~2 s)."""
+VIEW_DEADLINE = 20.0
+"""Seconds the propagations of one view may take together (the compute budget keeps them ~2 s)."""
+RUN_DEADLINE = VIEW_DEADLINE / (1 + links.MAX_COMPARED)
+"""Seconds one of the view's runs may take before it returns what it has: its share of VIEW_DEADLINE."""
 HALF = 2
 """Charts per row."""
 SCALE_DECADES = 3.0
