@@ -51,8 +51,9 @@ number (``finfo.tiny``: every entry zero or subnormal; the inputs never are); 0 
 Forward statistics stop there (a vanished layer keeps its own statistics, a non-finite one does
 not), and the backward pass, which needs a^L, is skipped. Backward faults are recorded the same
 way, counting down from L (``grad_nonfinite_layer``, ``grad_vanished_layer``). Statistics are
-float64 and computed after scaling by max|·|, so float32 data near 3.4e38 never overflow in the
-statistic itself (in float64 runs, a second moment of values beyond ~1e154 exceeds float64 and is
+float64 and computed after scaling by max|·| (on the values themselves when max|·| is within
+``NO_COPY_SCALE`` or ``SAFE_SCALE``: the same to rounding), so float32 data near 3.4e38 never
+overflow in the statistic itself (in float64 runs, a second moment of values beyond ~1e154 exceeds float64 and is
 reported as +inf, never NaN). No floating-point flags are consulted.
 
 **Deadline.** ``deadline`` seconds after the call starts, checked between layers, the run stops and
@@ -71,16 +72,18 @@ meets the layers before the common range is known.
 
 **Memory.** Only per-layer statistics are kept. For the backward pass the weights and
 pre-activations of a segment of layers are held (at most ``MAX_STORE_BYTES``, or the ``budget``'s
-``store_bytes``); longer networks are
-checkpointed: each segment's input is kept and its weights are redrawn from their streams
-(bit-identical) when the backward pass reaches it.
+``store_bytes``); longer networks are checkpointed: each segment's input is kept and its weights
+are redrawn from their streams (bit-identical) when the backward pass reaches it.
 
 **Speed** (the numbers are those of the plain computation; ``tests/test_fast_paths.py`` checks
 each route against it). Everything stays in the run's dtype (float32 by default) except the
 float64 scalars of the statistics. Weights are drawn one layer ahead on a helper thread
 (``PREFETCH_MIN_ENTRIES``), each draw in chunks on two threads (:mod:`initviz.laws`); variances
 come from two pairwise passes into reused buffers, without a scaled copy when max|x| is moderate;
-histograms are exact bincounts (:class:`_Binner`); percentiles come from one sort.
+histograms are exact bincounts (:class:`_Binner`); percentiles are numpy's, bit for bit, from
+candidate subsets rather than a partition of everything (:func:`_order_statistics`); the variance
+of ∂L/∂W_l comes from B×B Grams instead of the n_out×n_in product when B is small against the
+widths (:func:`_gram_moments`, ``GRAM_MAX_RATIO``).
 """
 
 from __future__ import annotations
@@ -332,24 +335,32 @@ def _moments(x: np.ndarray, scratch: _Scratch) -> tuple[float, float, float] | N
     return mean * s, var * s * s, scale
 
 
+NO_COPY_SCALE = (2.0 ** -4, 2.0 ** 4)
+"""max|x| range in which :func:`_summary` works on x itself rather than on a copy x/max|x|: every
+square stays below 2^8·4096 and a value's square underflows only when it is 2^59 (~6e17) times
+smaller than max|x| (scaled: 2^63), so the numbers agree with the scaled ones to rounding."""
+
+
 @dataclass(frozen=True)
 class _Summary:
-    """An array's mean and variance (floats), s = max|x| and the scaled copy x/s (x when s = 0).
+    """An array's mean and variance (floats), s = max|x|, and y = x/u with u = s, or u = 1 when s
+    is in NO_COPY_SCALE (no copy; also when s = 0).
 
-    Everything downstream works on x/s ∈ [−1, 1], so squares never overflow in the dtype; norms
-    and variances are scaled back in float64 (float32 data near 3.4e38 have variances ~1e77)."""
+    Everything downstream works on y, |y| ≤ 16, so squares never overflow in the dtype; norms
+    and variances are scaled back by u in float64 (float32 data near 3.4e38 have variances ~1e77)."""
 
     mean: float
     var: float
     scale: float
     scaled: np.ndarray
+    unit: float
     scratch: _Scratch = field(repr=False)
 
     def row_norms(self) -> np.ndarray:
-        """Euclidean norm of each row (float64). A row 1e19 times smaller than the largest one
+        """Euclidean norm of each row (float64). A row ~6e17 times smaller than the largest one
         underflows to 0 in float32; nothing else loses precision."""
         y = self.scaled
-        return self.scale * np.sqrt(np.einsum("ij,ij->i", y, y).astype(np.float64)) if self.scale else \
+        return self.unit * np.sqrt(np.einsum("ij,ij->i", y, y).astype(np.float64)) if self.scale else \
             np.zeros(y.shape[0])
 
     def spread(self) -> float:
@@ -359,7 +370,7 @@ class _Summary:
             return 0.0
         y = self.scaled
         d = np.subtract(y, y[:, :1], out=self.scratch.get(y.shape, y.dtype))
-        return max(float(d.max()), -float(d.min()))
+        return max(float(d.max()), -float(d.min())) * (self.unit / self.scale)
 
 
 def _summary(x: np.ndarray, scratch: _Scratch) -> _Summary | None:
@@ -369,10 +380,11 @@ def _summary(x: np.ndarray, scratch: _Scratch) -> _Summary | None:
         return None
     scale = max(hi, -lo)
     if scale == 0.0:
-        return _Summary(0.0, 0.0, 0.0, x, scratch)
-    y = x / x.dtype.type(scale)
+        return _Summary(0.0, 0.0, 0.0, x, 1.0, scratch)
+    unit = 1.0 if NO_COPY_SCALE[0] <= scale <= NO_COPY_SCALE[1] else scale
+    y = x if unit == 1.0 else x / x.dtype.type(unit)
     mean, var = _centred_moments(y, scratch)
-    return _Summary(mean * scale, var * scale * scale, scale, y, scratch)
+    return _Summary(mean * unit, var * unit * unit, scale, y, unit, scratch)
 
 
 GRAM_MAX_RATIO = 1.0
@@ -388,14 +400,15 @@ def _gram_moments(d: _Summary, a: np.ndarray, a_scale: float) -> tuple[float, fl
 
         Σ_ij G_ij = Σ_b (Σ_i δ_bi)(Σ_j a_bj),    Σ_ij G_ij² = ‖δᵀa‖_F² = ⟨δδᵀ, aaᵀ⟩_F,
 
-    with the B×B Grams of δ/max|δ| (``d.scaled``) and of a (or a/max|a| outside SAFE_SCALE) in the
-    run's dtype (numpy calls syrk for ``x @ x.T``), their entrywise product summed in float64 and
-    the scales restored in float64; var = Σ G²/N − (Σ G/N)², N = n_in·n_out.
+    with the B×B Grams of ``d.scaled`` (δ or δ/max|δ|, :class:`_Summary`) and of a (a/max|a|
+    outside SAFE_SCALE) in the run's dtype (numpy calls syrk for ``x @ x.T``), their entrywise
+    product summed in float64 and the scales restored in float64; var = Σ G²/N − (Σ G/N)²,
+    N = n_in·n_out.
 
     None (the product route) when G could overflow in the dtype (B·max|δ|·max|a| ≥ finfo.max/2:
     the product route then reports the fault it meets) or when mean² > ½·E[G²] (the one-pass
     variance would lose more than a factor 2 of relative accuracy to cancellation). Rounding:
-    each Gram entry errs by ≲ γ‖x_b‖‖x_c‖ with γ ≈ n·u (u the dtype's unit roundoff), so
+    each Gram entry errs by ≲ γ‖x_b‖‖x_c‖ with γ ≈ n·ε/2 (ε the dtype's eps), so
     |ΔΣG²| ≲ 2γ(Σ_b ‖a_b‖‖δ_b‖)², against ΣG² ≥ Σ_b ‖a_b‖²‖δ_b‖²·(1 − cross-sample
     cancellation); ``tests/test_fast_paths.py`` bounds the difference from the product route.
     """
@@ -410,7 +423,7 @@ def _gram_moments(d: _Summary, a: np.ndarray, a_scale: float) -> tuple[float, fl
     dd, aa = d.scaled @ d.scaled.T, y @ y.T
     total = float(np.add.reduce(np.multiply(dd, aa, out=dd), axis=None, dtype=np.float64))
     sum_g = float(np.dot(np.add.reduce(d.scaled, axis=1, dtype=np.float64), np.add.reduce(y, axis=1, dtype=np.float64)))
-    scale = d.scale * y_scale
+    scale = d.unit * y_scale
     mean, msq = sum_g * scale / n, total * (scale / n) * scale
     if mean * mean > 0.5 * msq:
         return None
@@ -706,7 +719,8 @@ class _Run:
                 kept.checkpoints[layer], kept.start, kept.store = a_prev, layer, []
             w_mom = _moments(W, self.scratch)
             pre = a_prev @ W.T
-            z_sum = _summary(pre, self.scratch)  # W a^{l−1}, before the bias
+            z_sum = _summary(pre, self.scratch)  # W a^{l−1}, before the bias (its rows: pre may be it)
+            z_norm = z_sum.row_norms() if z_sum is not None else None
             if b is not None:
                 pre += b
             pre_sum = _summary(pre, self.scratch) if b is not None else z_sum
@@ -722,7 +736,7 @@ class _Run:
             st["act_mean"][rep, i], st["act_var"][rep, i], st["max_abs"][rep, i] = a_sum.mean, a_sum.var, a_sum.scale
             norm = a_sum.row_norms()
             ratio = norm / x_norm
-            layer_gain = np.where(prev_norm > 0, z_sum.row_norms() / np.where(prev_norm > 0, prev_norm, 1.0), np.nan)
+            layer_gain = np.where(prev_norm > 0, z_norm / np.where(prev_norm > 0, prev_norm, 1.0), np.nan)
             (st["norm_ratio"][rep, i], st["norm_ratio_p05"][rep, i], st["norm_ratio_p95"][rep, i]) = _sample_stats(ratio)
             (st["layer_ratio"][rep, i], st["layer_ratio_p05"][rep, i], st["layer_ratio_p95"][rep, i]) = _sample_stats(layer_gain)
             msq = np.square(ratio) * (net.input_dim / net.widths[i])

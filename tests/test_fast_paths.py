@@ -156,6 +156,26 @@ def test_moments_equal_the_scaled_summary_and_numpy(dtype, magnitude):
     assert mean == pytest.approx(x64.mean(), rel=rel, abs=rel * float(np.sqrt(x64.var())))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("magnitude", [1e-12, 0.1, 1.0, 10.0, 1e5, 1e30])
+def test_summary_with_and_without_a_scaled_copy_equals_numpy(dtype, magnitude):
+    """Inside NO_COPY_SCALE the summary works on x itself, outside on x/max|x|: mean, variance, row
+    norms and spread agree with float64 numpy either way. Tolerance as above (50·eps·16; row norms
+    sum 256 terms: 16·eps)."""
+    rng = np.random.default_rng(5)
+    x = ((rng.standard_normal((256, 256)) + 0.3) * magnitude).astype(dtype)
+    summary = propagation._summary(x, propagation._Scratch())
+    x64 = x.astype(np.float64)
+    inside = propagation.NO_COPY_SCALE[0] <= summary.scale <= propagation.NO_COPY_SCALE[1]
+    assert (summary.scaled is x) == inside
+    eps = float(np.finfo(dtype).eps)
+    assert summary.var == pytest.approx(x64.var(), rel=50 * eps * 16)
+    assert summary.mean == pytest.approx(x64.mean(), rel=50 * eps * 16)
+    np.testing.assert_allclose(summary.row_norms(), np.linalg.norm(x64, axis=1), rtol=16 * eps)
+    spread = np.abs(x64 - x64[:, :1]).max() / np.abs(x64).max()
+    assert summary.spread() == pytest.approx(spread, rel=4 * eps)
+
+
 def test_moments_of_constant_and_nonfinite_arrays():
     scratch = propagation._Scratch()
     assert propagation._moments(np.full((8, 8), 0.1, np.float32), scratch) == (np.float32(0.1), 0.0, np.float32(0.1))
