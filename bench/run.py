@@ -11,11 +11,12 @@ call of each per round, so that on a shared machine every side sees the same loa
    interpreter, else ``python3`` on the PATH; when none has torch the bench says so and goes on;
 
 then the machine's limits at the workload's shapes and its physical floor (:mod:`bench.limits`).
-Then the geometry sweep (``initviz.geometry.gram_sweep`` per distribution, n = 8 … 4096, against
-the notebook's sweep and the floor), the default Propagation page's computation (its link
-schema's defaults) with one BLAS thread as in the app, and the browser figures
-(:mod:`bench.browser`). Every figure is the median of k timed calls after a warm-up
-(:mod:`bench.timing`). A size initviz refuses (its explicit limits) is reported as refused.
+Then the geometry sweep (``initviz.geometry.gram_sweep`` per i.i.d. distribution, n = 8 … 4096,
+against the notebook's sweep and the floor; Haar orthogonal timed apart, outside the target), the
+default Propagation page's computation (its link schema's defaults) with one BLAS thread as in the
+app, and the browser figures (:mod:`bench.browser`). Every figure is the median of k timed calls
+after a warm-up (:mod:`bench.timing`). A size initviz refuses (its explicit limits) is reported as
+refused.
 
 It prints absolute times, the ratios of issue 5 with PASS/FAIL per target, and writes everything
 to ``bench/results/latest.json`` and a Markdown summary for BENCHMARKS.md to
@@ -160,13 +161,13 @@ def propagation_call(w: Workload):
     return call, None
 
 
-def sweep_calls(sweep: GeometrySweep) -> dict:
-    """Per distribution: ``gram_sweep`` to the largest n initviz accepts, with that n and the
-    refusal of the larger sizes (if any)."""
+def sweep_calls(sweep: GeometrySweep, kinds: tuple[str, ...]) -> dict:
+    """Per distribution of ``kinds``: ``gram_sweep`` to the largest n initviz accepts, with that n
+    and the refusal of the larger sizes (if any)."""
     from initviz import InitvizError, geometry
 
     out = {}
-    for kind in sweep.kinds:
+    for kind in kinds:
         dims, refusal = sweep.dims, None
         while dims:
             def call(dims=dims, kind=kind):
@@ -204,16 +205,24 @@ def run_workload(w: Workload, worker: TorchWorker | None, repeats: int, budget: 
     return entry
 
 
+def _timed_kinds(calls: dict, timed: dict) -> dict:
+    return {kind: {**{k: v for k, v in c.items() if k != "call"}, **timed.get(kind, {})} for kind, c in calls.items()}
+
+
 def run_geometry(sweep: GeometrySweep, worker: TorchWorker | None, repeats: int, budget: float) -> dict:
-    """initviz's sweep per distribution and the notebook's whole sweep in alternation, the floor."""
-    calls = sweep_calls(sweep)
+    """initviz's sweep per distribution and the notebook's whole sweep in alternation, the floor;
+    then the extra distributions (orthogonal) alone, outside the target."""
+    calls, extras = sweep_calls(sweep, sweep.kinds), sweep_calls(sweep, sweep.extra_kinds)
     fns = {kind: c["call"] for kind, c in calls.items() if c["call"] is not None}
     torch_fns = {} if worker is None else {"torch": lambda: worker.call("run", sweep.name)}
     timed, failed = measure(fns, torch_fns, repeats, budget)
-    kinds = {kind: {**{k: v for k, v in c.items() if k != "call"}, **timed.get(kind, {})} for kind, c in calls.items()}
+    extra_fns = {kind: c["call"] for kind, c in extras.items() if c["call"] is not None}
+    extra_timed = measure(extra_fns, {}, repeats, budget)[0] if extra_fns else {}
+    kinds = _timed_kinds(calls, timed)
     complete = all("median" in k and not k["partial"] for k in kinds.values())
     total = sum(k["median"] for k in kinds.values() if "median" in k)
-    return {"initviz": {"kinds": kinds, "median": total, "complete": complete},
+    return {"initviz": {"kinds": kinds, "extra": _timed_kinds(extras, extra_timed), "median": total,
+                        "complete": complete},
             "torch": failed.get("torch") or timed.get("torch") or {"absent": True},
             "limits": limits.geometry_limits(sweep, repeats)}
 
@@ -404,6 +413,12 @@ def _table_row(name: str, entry: dict, what: str) -> str:
             f"{(f'{speed:.2f}×' if speed else '—'):>10}{(f'{over:.2f}×' if over else '—'):>9}  {what}")
 
 
+def _kind_times(kinds: dict) -> str:
+    """``normal 0.3 s, …`` — with the largest n when initviz refused the larger sizes."""
+    return ", ".join(f"{k} {_fmt_s(v['median'])}" + (f" (to n = {v['largest_n']} only)" if v["partial"] else "")
+                     if "median" in v else f"{k} refused" for k, v in kinds.items())
+
+
 def report(results: dict) -> str:
     """The printed summary: machine, absolute times, then the targets with PASS/FAIL."""
     m = results["machine"]
@@ -431,9 +446,9 @@ def report(results: dict) -> str:
     if "G" in results:
         g = results["G"]
         lines.append(_table_row("G", g, GEOMETRY.describe()))
-        parts = [f"{k} {_fmt_s(v['median'])}" + (f" (to n = {v['largest_n']} only)" if v["partial"] else "")
-                 if "median" in v else f"{k} refused" for k, v in g["initviz"]["kinds"].items()]
-        lines.append(f"{'':<9}initviz per distribution: {', '.join(parts)}")
+        lines.append(f"{'':<9}initviz per distribution: {_kind_times(g['initviz']['kinds'])}")
+        if g["initviz"].get("extra"):
+            lines.append(f"{'':<9}apart, not in the target: {_kind_times(g['initviz']['extra'])}")
     if "page" in results:
         p = results["page"]
         lines.append(f"{'page':<9}{_fmt_s(p['default_threads']):>11}{_fmt_s(p['median']):>11}{'':>11}{'':>11}"
@@ -488,6 +503,10 @@ def markdown(results: dict, command: str) -> str:
     if "page" in results:
         p = results["page"]
         out.append(f"| page | {_fmt_s(p['default_threads'])} | {_fmt_s(p['median'])} | | | | |")
+    if "G" in results:
+        geo = results["G"]["initviz"]
+        out += ["", f"G per distribution: {_kind_times(geo['kinds'])}"
+                + (f"; apart, not in the target: {_kind_times(geo['extra'])}" if geo.get("extra") else "") + "."]
     browser = results.get("browser", {})
     if browser.get("pages"):
         out += ["", "| page (Chromium) | app shell | first chart, cold | first chart, warm | redraw after a control "

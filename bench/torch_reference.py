@@ -16,10 +16,12 @@ variances of ∂L/∂h^l, ∂L/∂a^l and ∂L/∂W_l — the statistics initviz
 initialise the model (``nn.Linear``'s constructor first draws its own default init, as it does in
 every notebook), draw x and g, forward, backward, statistics. float32, torch's default threads.
 
-Geometry (:func:`gram_sweep`): for each distribution and n, the same number of matrices as initviz
-draws; W (n×n, variance 1/n) from ``nn.init.normal_``/``uniform_``/``orthogonal_`` or ±1/√n signs;
-G = W.T @ W, D = G − I; the mean of D² over all entries, over the diagonal and off it, and
-‖G − I‖₂ = max|eigvalsh(G) − 1|.
+Geometry (:func:`gram_sweep`): for each i.i.d. distribution and n, the same number of matrices as
+initviz draws; W (n×n, realised entry variance 1/n) from ``nn.init.normal_``/``uniform_``, ±1/√n
+signs, or ``nn.init.trunc_normal_`` with parent std σ and cut points ±2σ rescaled so that the
+truncated law has variance 1/n (:meth:`bench.workloads.GeometrySweep.trunc_normal_std`, initviz's
+``law_with_variance("trunc_normal", 1/n)``); G = W.T @ W, D = G − I; the mean of D² over all
+entries, over the diagonal and off it, and ‖G − I‖₂ = max|eigvalsh(G) − 1|.
 
 Command line::
 
@@ -117,8 +119,8 @@ def notebook_run(w: Workload) -> list[dict]:
 
 # --- the notebook: geometry --------------------------------------------------------------------
 
-def sample_square(kind: str, n: int) -> torch.Tensor:
-    """An n×n W with entry variance 1/n (orthogonal: Haar, WᵀW = I)."""
+def sample_square(kind: str, n: int, sweep: GeometrySweep = GEOMETRY) -> torch.Tensor:
+    """An n×n W with i.i.d. entries of realised variance 1/n."""
     w = torch.empty(n, n)
     std = 1.0 / math.sqrt(n)
     if kind == "normal":
@@ -127,9 +129,10 @@ def sample_square(kind: str, n: int) -> torch.Tensor:
         return nn.init.uniform_(w, -math.sqrt(3.0) * std, math.sqrt(3.0) * std)
     if kind == "rademacher":
         return (torch.randint(0, 2, (n, n)) * 2 - 1).float() * std
-    if kind == "orthogonal":
-        return nn.init.orthogonal_(w)
-    raise ValueError(f"kind must be one of normal, uniform, rademacher, orthogonal; got {kind!r}")
+    if kind == "trunc_normal":
+        sigma = sweep.trunc_normal_std(n)
+        return nn.init.trunc_normal_(w, 0.0, sigma, -sweep.trunc_cut * sigma, sweep.trunc_cut * sigma)
+    raise ValueError(f"kind must be one of normal, uniform, rademacher, trunc_normal; got {kind!r}")
 
 
 def gram_sweep(sweep: GeometrySweep) -> list[dict]:
@@ -139,7 +142,7 @@ def gram_sweep(sweep: GeometrySweep) -> list[dict]:
         for n in sweep.dims:
             values = []
             for _ in range(sweep.repeats(n)):
-                w = sample_square(kind, n)
+                w = sample_square(kind, n, sweep)
                 g = w.T @ w
                 d = g - torch.eye(n)
                 d2 = d.square()
