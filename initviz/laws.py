@@ -322,6 +322,27 @@ class Law:
             return self.haar_dim >= 2
         return self.zero_fraction == 0.0
 
+    def mixture(self) -> tuple[float, list[tuple[float, float]]]:
+        """The law as ``weight · (a density) + Σ mass · δ_x``: ``(weight, [(x, mass), …])``, weight and
+        masses summing to 1.
+
+        The density of the continuous part is ``weight · pdf`` of the zero-free law (sparse: a normal
+        with a point mass ⌈sparsity·rows⌉/rows at 0); Rademacher (and a 1-dimensional Haar vector) is
+        ±s with ½ each; constant, eye and dirac are the value with its fraction and 0 with the rest;
+        a zero scale is a single atom.
+        """
+        if self.is_continuous:
+            return 1.0, []
+        lo, hi = self.support
+        if lo == hi:
+            return 0.0, [(lo, 1.0)]
+        if self.kind in ("rademacher", "orthogonal"):
+            return 0.0, [(lo, 0.5), (hi, 0.5)]
+        zero = self.zero_fraction
+        if self.kind == "sparse":
+            return 1.0 - zero, [(0.0, zero)]
+        return 0.0, [(self.scale, 1.0 - zero), (0.0, zero)]
+
     # --- density and distribution function ----------------------------------------------------
     def _standardise(self, x):
         if not self.is_continuous:

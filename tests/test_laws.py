@@ -310,3 +310,22 @@ def test_sampling_errors():
         Law("normal").sample((3,), dtype="float16")
     with pytest.raises(InitvizError, match="`rng`"):
         Law("normal").sample((3,), rng=-1)
+
+
+MIXTURE_LAWS = {**RANDOM_LAWS, "eye": Law("eye", shape=(5, 8)), "dirac": Law("dirac", shape=(4, 2, 3, 3), groups=2),
+                "constant": Law("constant", scale=0.3, shape=(2, 3)), "zero_scale": Law("normal", scale=0.0),
+                "haar_1d": Law("orthogonal", scale=0.5, shape=(1, 1))}
+
+
+@pytest.mark.parametrize("name", MIXTURE_LAWS)
+def test_mixture_splits_the_law_into_density_and_atoms_with_its_moments(name):
+    law = MIXTURE_LAWS[name]
+    weight, atoms = law.mixture()
+    assert weight + sum(m for _, m in atoms) == pytest.approx(1.0, abs=1e-15)
+    assert (weight == 1.0) == law.is_continuous and all(m > 0 for _, m in atoms)
+    if name == "sparse":  # a point mass ⌈0.3·40⌉/40 = 0.3 at 0 beside the normal part (mean 0)
+        assert atoms == [(0.0, pytest.approx(0.3))] and weight == pytest.approx(0.7)
+    if weight == 0.0:  # atoms only: they carry the law's mean and variance exactly
+        mean = sum(x * m for x, m in atoms)
+        assert mean == pytest.approx(law.mean, abs=1e-15)
+        assert sum((x - mean) ** 2 * m for x, m in atoms) == pytest.approx(law.var, abs=1e-15)

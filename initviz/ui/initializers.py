@@ -49,26 +49,6 @@ def _display(table: pd.DataFrame) -> pd.DataFrame:
     return shown.fillna("").rename(columns=TABLE_COLUMNS)
 
 
-def law_parts(w: Law) -> tuple[float, list[tuple[float, float]]]:
-    """Split a law into its density part and its point masses: ``(continuous weight, [(x, mass)])``.
-
-    The density of the continuous part is ``weight · pdf`` of the zero-free law (sparse: a normal
-    with a point mass ⌈sparsity·rows⌉/rows at 0; Rademacher: ±s with ½ each; constant, eye and
-    dirac: the value with its fraction and 0 with the rest; a zero scale: a single atom).
-    """
-    if w.is_continuous:
-        return 1.0, []
-    lo, hi = w.support
-    if lo == hi:
-        return 0.0, [(lo, 1.0)]
-    if w.kind in ("rademacher", "orthogonal"):
-        return 0.0, [(lo, 0.5), (hi, 0.5)]
-    zero = w.zero_fraction
-    if w.kind == "sparse":
-        return 1.0 - zero, [(0.0, zero)]
-    return 0.0, [(w.scale, 1.0 - zero), (0.0, zero)]
-
-
 def _plot_range(w: Law) -> tuple[float, float]:
     lo, hi = w.support
     if math.isfinite(lo) and math.isfinite(hi) and lo < hi:
@@ -112,7 +92,7 @@ def weight_histogram(scheme: str, params: tuple, shape: tuple[int, ...], seed: i
 
 
 def _theory(scheme: str, w: Law) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    weight, atoms = law_parts(w)
+    weight, atoms = w.mixture()
     curve = None
     if weight > 0:
         lo, hi = _plot_range(w)
