@@ -19,6 +19,7 @@ from .activations import ACTIVATIONS, Activation, get_activation
 from .meanfield import (Prediction, chi1, correlation_map, fixed_point, hanin_rolnick_spread, mean_field_applies,
                         predict, qmap)
 from .network import BIAS_RULES, Network
+from .limits import Budget
 from .propagation import INPUTS, PropagationResult, propagate
 
 # --- geometry of random matrices and theory (initviz.geometry, .randmat, .jacobian)
