@@ -330,25 +330,27 @@ def _column_norms(w: np.ndarray) -> np.ndarray:
     return out
 
 
-def _gram_operator(w: np.ndarray):
-    """x ↦ Wᵀ(W x): two matrix–vector products, each one pass over W."""
+def _gram_operator(w: np.ndarray, s2: float, gram: np.ndarray | None = None):
+    """x ↦ s²·WᵀW x: with the formed Gram one matrix–vector product, else two, each one pass over W."""
 
     def apply(x):
-        return w.T @ (w @ x)
+        out = gram @ x if gram is not None else w.T @ (w @ x)
+        out *= s2
+        return out
 
     return apply
 
 
-def _square_sums(gram: np.ndarray) -> tuple[float, float]:
-    """(Σ_{i≠j} G_ij², Σ_i (G_ii − 1)²) of a k×k Gram matrix, products and sums in float64
+def _square_sums(gram: np.ndarray, s2: float) -> tuple[float, float]:
+    """(Σ_{i≠j} G_ij², Σ_i (G_ii − 1)²) for G = s²·``gram`` (k×k), products and sums in float64
     (``einsum`` casts in buffers: no float64 copy). The off-diagonal entries are summed directly —
     the flat array after G_00 is k − 1 rows of k + 1, each k off-diagonal entries then the next
     diagonal one — so an orthogonal W's zero deviation stays at its rounding floor, where
     ‖G‖²_F − Σ G_ii² would cancel to ±k·1e-16."""
     k = gram.shape[0]
     off = gram.reshape(-1)[1:].reshape(k - 1, k + 1)[:, :k]
-    diag = np.diagonal(gram).astype(np.float64)
-    return float(np.einsum("ij,ij->", off, off, dtype=np.float64)), float(np.sum(np.square(diag - 1.0)))
+    diag = s2 * np.diagonal(gram).astype(np.float64)
+    return s2 * s2 * float(np.einsum("ij,ij->", off, off, dtype=np.float64)), float(np.sum(np.square(diag - 1.0)))
 
 
 def matrix_deviations(w: np.ndarray, seed=None) -> dict:
@@ -362,30 +364,37 @@ def matrix_deviations(w: np.ndarray, seed=None) -> dict:
     w = np.asarray(w)
     if w.ndim != 2 or w.dtype.name not in ("float32", "float64") or not np.all(np.isfinite(w)):
         raise invalid("w", "be a finite 2-D float32/float64 array", getattr(w, "shape", w))
+    return _deviations(w, 1.0, as_generator(seed))
+
+
+def _deviations(w: np.ndarray, scale: float, gen: np.random.Generator) -> dict:
+    """:func:`matrix_deviations` of s·W (s = ``scale``) without forming it: the products are of W
+    (which may be a strided block of a sweep's unscaled base) and every result is scaled by s² (s⁴
+    for squares) in float64. Equal to the deviations of the rounded s·W up to that rounding
+    (relative ~1e-7 in float32)."""
+    s2 = float(scale) ** 2
     m, n = w.shape
     k = min(m, n)
-    colsq = _column_norms(w)
+    colsq = s2 * _column_norms(w)
     diag_sum = float(np.sum(np.square(colsq - 1.0)))
     exact = k * k * max(m, n) <= GRAM_EXACT_WORK
     gram = None
     if exact:
         gram = w.T @ w if m >= n else w @ w.T
-        off_sum, diag_dev = _square_sums(gram)
+        off_sum, diag_dev = _square_sums(gram, s2)
         fro2 = off_sum + diag_dev + (n - m if m < n else 0)
         columns = n
         offdiag = (fro2 - diag_sum) / (n * (n - 1)) if n > 1 else math.nan
     else:
         columns = max(2, int(math.isqrt(GRAM_EXACT_WORK // m)))
         block = w[:, :columns]
-        offdiag = _square_sums(block.T @ block)[0] / (columns * (columns - 1))
+        offdiag = _square_sums(block.T @ block, s2)[0] / (columns * (columns - 1))
         fro2 = diag_sum + n * (n - 1) * offdiag
     if gram is not None and k <= EIGH_MAX_DIM:
-        eig = np.linalg.eigvalsh(gram.astype(np.float64))
+        eig = s2 * np.linalg.eigvalsh(gram.astype(np.float64))
         lo, hi = float(eig[0]), float(eig[-1])
-    elif gram is not None:
-        lo, hi = _krylov_opnorm(lambda x: gram @ x, k, w.dtype, m >= n, as_generator(seed))
     else:
-        lo, hi = _krylov_opnorm(_gram_operator(w), n, w.dtype, m >= n, as_generator(seed))
+        lo, hi = _krylov_opnorm(_gram_operator(w, s2, gram), k if gram is not None else n, w.dtype, m >= n, gen)
     opnorm = max(abs(hi - 1.0), abs(lo - 1.0) if m >= n else 1.0)
     return {"msq": fro2 / (n * n), "msq_diag": diag_sum / n, "msq_offdiag": offdiag, "opnorm": opnorm,
             "gram_columns": columns}
@@ -628,13 +637,12 @@ def gram_sweep(dims=tuple(2 ** k for k in range(3, 13)), ensembles=DEFAULT_KINDS
             law = ens.law(m, n)
             rows = []
             for top, left in _block_grid(big_m, big_n, m, n, r):
-                if base is not None:
-                    w = law.transform(base[top:top + m, left:left + n])
-                elif law.kind in IID_KINDS:
-                    w = law.transform(_iid_base(law, m, n, fresh_gen, dt))
+                if law.kind in IID_KINDS:  # s·block is never formed when loc = 0 (always, at mean 0)
+                    block = base[top:top + m, left:left + n] if base is not None else _iid_base(law, m, n, fresh_gen, dt)
+                    w, scale = (block, law.scale) if law.loc == 0.0 else (law.transform(block), 1.0)
                 else:
-                    w = law.sample((m, n), fresh_gen, dt)
-                rows.append(matrix_deviations(w, lanczos_gen))
+                    w, scale = law.sample((m, n), fresh_gen, dt), 1.0
+                rows.append(_deviations(w, scale, lanczos_gen))
             theory = theory_deviation(law, m, n)
             limit, finite = theory_opnorm(law, m, n)
             for key, value in (("ensemble", ens.label), ("kind", law.kind), ("rule", "scheme" if ens.scheme else ens.rule),

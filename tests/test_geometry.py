@@ -96,6 +96,32 @@ def test_float32_agrees_with_float64():
         assert lo[key] == pytest.approx(hi[key], rel=1e-5), key
 
 
+@pytest.mark.parametrize("kind", G.IID_KINDS)
+@pytest.mark.parametrize("m,n,routes", [(300, 200, "eigvalsh"), (320, 300, "gram lanczos"), (300, 260, "w lanczos"),
+                                         (200, 300, "w lanczos")])
+def test_unscaled_blocks_equal_the_scaled_matrix(monkeypatch, kind, m, n, routes):
+    # a sweep measures s·B from a strided block B of its unscaled base, scaling results in float64.
+    # Tolerance: column norms and Gram entries are float32 sums of m products, relative error
+    # ≤ γ_m ≈ m·2⁻²⁴ on either side (rounding s·B adds 2·2⁻²⁴); squares move by 2γ_m, and
+    # (G_ii − 1)² by 2γ_m·G_ii/|G_ii − 1| ≈ 8.7γ_m at G_ii ≈ 1.3: rel 10·m·2⁻²⁴ (Rademacher's unscaled
+    # sums are exact, so the scaled side carries it all). Lanczos may stop a step apart on the two:
+    # both lie within KRYLOV_RTOL·μ_max below ‖G − I‖₂.
+    if routes == "w lanczos":
+        monkeypatch.setattr(G, "GRAM_EXACT_WORK", 40 * 40 * max(m, n))
+    law = law_with_variance(kind, 1.3 / m)
+    base = law.base((2 * m, 2 * n), np.random.default_rng(7), "float32")
+    block = base[m:, n:]
+    got = G._deviations(block, law.scale, np.random.default_rng(1))
+    want = G.matrix_deviations(law.transform(block), seed=np.random.default_rng(1))
+    assert got["gram_columns"] == want["gram_columns"]
+    for key in ("msq", "msq_diag", "msq_offdiag"):
+        assert got[key] == pytest.approx(want[key], rel=10 * m * 2.0 ** -24), key
+    if routes == "eigvalsh":
+        assert got["opnorm"] == pytest.approx(want["opnorm"], rel=10 * m * 2.0 ** -24)
+    else:  # μ_max ≤ 1 + ‖G − I‖₂
+        assert got["opnorm"] == pytest.approx(want["opnorm"], abs=G.KRYLOV_RTOL * (1 + want["opnorm"]))
+
+
 def test_orthogonal_matrices_are_exact():
     for m, n, gain in ((40, 30, 1.0), (40, 30, 1.5), (30, 40, 1.2)):
         law = law_with_variance("orthogonal", gain ** 2 / max(m, n), shape=(m, n))
