@@ -59,7 +59,8 @@ reported as +inf, never NaN). No floating-point flags are consulted.
 **Deadline.** ``deadline`` seconds after the call starts, checked between layers, the run stops and
 returns what it has with ``truncated=True`` and a ``reason``.
 
-**Histograms** (first repeat only): ``preact_hist``/``act_hist`` (L, bins) counts over common
+**Histograms** (first repeat only), of the kinds in ``histograms`` (default all of
+:data:`HISTOGRAMS`; ``()`` for none): ``preact_hist``/``act_hist`` (L, bins) counts over common
 edges ``preact_edges``/``act_edges`` (bins + 1). The range is the 0.5–99.5 % quantile range of an
 evenly strided subsample (``HIST_SUBSAMPLE`` values per layer) pooled over all layers — or the
 rails [lo, hi] for tanh/sigmoid activations — and ``preact_outside``/``act_outside`` hold the
@@ -68,7 +69,14 @@ are the histograms of the back-propagated gradient ∂L/∂h (Glorot & Bengio 20
 edges from the pooled 0.5–99.5 % range; each layer's counts are those of an evenly strided subsample
 of ``grad_hist_values`` values of that layer (all its values when it has fewer), at most
 ``GRAD_HIST_VALUES`` per layer and ``GRAD_HIST_TOTAL`` over all layers, because the backward pass
-meets the layers before the common range is known.
+meets the layers before the common range is known. A kind that is asked for is always there in
+full shape, layers without data having zero counts and NaN outside — so ``"grad"`` with
+``backward=False`` (no layer reached; not an error, since the default asks for every kind) gives
+zero counts, NaN ``grad_outside`` and placeholder edges [−1, 1]. A kind that is not asked for is
+**absent**: its ``*_hist``, ``*_edges`` and ``*_outside`` are None (``grad_hist_values`` 0),
+:meth:`PropagationResult.histogram_frame` refuses it with an :class:`~initviz.errors.InitvizError`,
+and the run does no work for it (no subsample, no edges, no binning, no buffers; without
+activation or pre-activation histograms the forward pass keeps nothing for them).
 
 **Memory.** Only per-layer statistics are kept. For the backward pass the weights and
 pre-activations of a segment of layers are held (at most ``MAX_STORE_BYTES``, or the ``budget``'s
@@ -154,7 +162,8 @@ class PropagationResult:
 
     Per-layer statistics are (n_seeds, L) float64 arrays with NaN = absent, in ``stats`` and as
     attributes (``res.preact_var``); faults are (n_seeds,) int arrays with 0 = never, in ``faults``
-    and as attributes (``res.nonfinite_layer``); histograms describe the first repeat.
+    and as attributes (``res.nonfinite_layer``); histograms describe the first repeat, for the kinds
+    in ``histograms`` (the others' arrays are None).
     """
 
     net: Network
@@ -169,16 +178,17 @@ class PropagationResult:
     faults: dict = field(repr=False)
     layers_done: np.ndarray = field(repr=False)
     input_corr_measured: np.ndarray = field(repr=False)
-    preact_hist: np.ndarray = field(repr=False)
-    preact_edges: np.ndarray = field(repr=False)
-    preact_outside: np.ndarray = field(repr=False)
-    act_hist: np.ndarray = field(repr=False)
-    act_edges: np.ndarray = field(repr=False)
-    act_outside: np.ndarray = field(repr=False)
-    grad_hist: np.ndarray = field(repr=False)
-    grad_edges: np.ndarray = field(repr=False)
-    grad_outside: np.ndarray = field(repr=False)
+    preact_hist: np.ndarray | None = field(repr=False)
+    preact_edges: np.ndarray | None = field(repr=False)
+    preact_outside: np.ndarray | None = field(repr=False)
+    act_hist: np.ndarray | None = field(repr=False)
+    act_edges: np.ndarray | None = field(repr=False)
+    act_outside: np.ndarray | None = field(repr=False)
+    grad_hist: np.ndarray | None = field(repr=False)
+    grad_edges: np.ndarray | None = field(repr=False)
+    grad_outside: np.ndarray | None = field(repr=False)
     grad_hist_values: int = 0
+    histograms: tuple = HISTOGRAMS
     truncated: bool = False
     reason: str | None = None
 
@@ -250,11 +260,15 @@ class PropagationResult:
     def histogram_frame(self, which: str = "act"):
         """Tidy histogram of the first repeat: ``layer, bin_lo, bin_hi, count, density`` (density
         normalised over the layer's values, including those outside the range) for ``which`` in
-        ``HISTOGRAMS`` (``"grad"``: ∂L/∂h from its subsample); layers without data are left out."""
+        ``HISTOGRAMS`` (``"grad"``: ∂L/∂h from its subsample); layers without data are left out. A
+        kind the run did not bin (``propagate(..., histograms=...)``) raises InitvizError."""
         import pandas as pd
 
         if which not in HISTOGRAMS:
             raise one_of("which", HISTOGRAMS, which)
+        if which not in self.histograms:
+            raise invalid("which", "be a kind this run binned (" + (", ".join(self.histograms) or "none")
+                          + "; propagate's `histograms` argument chooses them)", which)
         counts, edges = getattr(self, f"{which}_hist"), getattr(self, f"{which}_edges")
         total = counts.sum(axis=1) / np.where(np.isnan(getattr(self, f"{which}_outside")), 1.0,
                                               1.0 - getattr(self, f"{which}_outside"))
@@ -603,7 +617,7 @@ class _Run:
     """Mutable state of one :func:`propagate` call."""
 
     def __init__(self, net, batch, seed, dtype, n_seeds, inputs, input_corr, backward, weight_grad,
-                 bins, deadline, store_bytes: int = Budget().store_bytes):
+                 bins, deadline, store_bytes: int = Budget().store_bytes, histograms: tuple = HISTOGRAMS):
         self.net, self.batch, self.seed, self.dtype = net, batch, seed, dtype
         self.n_seeds, self.inputs, self.input_corr = n_seeds, inputs, input_corr
         self.backward, self.weight_grad, self.bins = backward, weight_grad, bins
@@ -617,11 +631,16 @@ class _Run:
         self.input_corr_measured = np.full(n_seeds, np.nan)
         self.input_scale = np.zeros(n_seeds)  # max|x| of each repeat's inputs
         self.gram = [batch * (out + fan_in) <= GRAM_MAX_RATIO * out * fan_in for out, fan_in in net.shapes]
-        self.sub = {k: np.full((depth, HIST_SUBSAMPLE), np.nan) for k in ("preact", "act")}
-        self.hist = {k: np.zeros((depth, bins), dtype=np.int64) for k in ("preact", "act")}
-        self.outside = {k: np.full(depth, np.nan) for k in HISTOGRAMS}
-        self.grad_values = min(batch * min(net.widths), GRAD_HIST_VALUES, max(1, GRAD_HIST_TOTAL // depth))
-        self.grad_sub = np.empty((depth, self.grad_values), dtype=dtype)  # rows of the layers reached
+        self.kinds = histograms
+        forward_kinds = [k for k in histograms if k != "grad"]  # binned from the forward values
+        self.sub = {k: np.full((depth, HIST_SUBSAMPLE), np.nan) for k in forward_kinds}
+        self.hist = {k: np.zeros((depth, bins), dtype=np.int64) for k in forward_kinds}
+        self.outside = {k: np.full(depth, np.nan) for k in histograms}
+        binned_grad = "grad" in histograms
+        self.grad_values = min(batch * min(net.widths), GRAD_HIST_VALUES, max(1, GRAD_HIST_TOTAL // depth)) \
+            if binned_grad else 0
+        # rows of the layers the backward pass reaches
+        self.grad_sub = np.empty((depth, self.grad_values), dtype=dtype) if binned_grad and backward else None
         self.grad_reached = depth  # the backward pass fills rows L−1, L−2, …, grad_reached (0-based)
         self.edges = {}
         self.binner = _Binner()
@@ -708,7 +727,7 @@ class _Run:
         self.input_scale[rep] = x_sum.scale
         x_norm = x_sum.row_norms()
         self.input_corr_measured[rep] = _mean_cosine(x_sum.scaled)
-        keep = self.backward or rep == 0
+        keep = self.backward or (rep == 0 and bool(self.hist))
         kept = _Kept({}, 0, [])
         a_prev, prev_norm = x, x_norm
         seg_starts = {start for start, _ in self.segments}
@@ -749,7 +768,7 @@ class _Run:
                 st["dead"][rep, i] = 1.0 - float((a != 0).any(axis=0).mean())
             st["corr"][rep, i] = _mean_cosine(pre_sum.scaled)
             st["unit_spread"][rep, i] = a_sum.spread()
-            if rep == 0:
+            if rep == 0 and self.sub:
                 self.subsample(i, pre, a)
             if keep:
                 kept.store.append((W, b, pre))
@@ -760,8 +779,8 @@ class _Run:
         return kept
 
     def subsample(self, i: int, pre: np.ndarray, a: np.ndarray):
-        for key, values in (("preact", pre), ("act", a)):
-            flat = values.ravel()
+        for key in self.sub:
+            flat = (pre if key == "preact" else a).ravel()
             step = max(1, flat.size // HIST_SUBSAMPLE)
             picked = flat[::step][:HIST_SUBSAMPLE]
             self.sub[key][i, :picked.size] = picked
@@ -808,8 +827,9 @@ class _Run:
                         st["grad_ratio"][rep, i] = math.sqrt(gw[1]) / w_std
                 if rep == 0:
                     self.bin_layer(layer, pre)
-                    flat = delta.reshape(-1)
-                    self.grad_sub[i] = flat[::flat.size // self.grad_values][:self.grad_values]
+                    if self.grad_sub is not None:
+                        flat = delta.reshape(-1)
+                        self.grad_sub[i] = flat[::flat.size // self.grad_values][:self.grad_values]
                     self.grad_reached = i
                 if gd.scale < self.tiny:
                     self.faults["grad_vanished_layer"][rep] = layer
@@ -821,17 +841,24 @@ class _Run:
     def choose_edges(self):
         """Common edges from repeat 0's subsample (or the rails), once its forward pass is done."""
         done = int(self.done[0])
-        rails = {self.net.activation(layer).rails for layer in range(1, done + 1)}
-        self.edges["preact"] = _edges(self.sub["preact"][:done], self.bins, None)
-        self.edges["act"] = _edges(self.sub["act"][:done], self.bins, rails.pop() if len(rails) == 1 else None)
+        if "preact" in self.sub:
+            self.edges["preact"] = _edges(self.sub["preact"][:done], self.bins, None)
+        if "act" in self.sub:
+            rails = {self.net.activation(layer).rails for layer in range(1, done + 1)}
+            self.edges["act"] = _edges(self.sub["act"][:done], self.bins, rails.pop() if len(rails) == 1 else None)
 
     def bin_layer(self, layer: int, pre: np.ndarray):
-        for key, values in (("preact", pre), ("act", self.net.activation(layer)(pre))):
+        """Bin layer ``layer`` of repeat 0 for the asked forward kinds (from its pre-activation)."""
+        for key in self.hist:
+            values = pre if key == "preact" else self.net.activation(layer)(pre)
             self.hist[key][layer - 1], self.outside[key][layer - 1] = self.binner(values, self.edges[key])
 
     def histograms(self, kept: "_Kept"):
         """Bin the layers of repeat 0 the backward pass did not reach (all, without backward)."""
-        missing = [layer for layer in range(1, int(self.done[0]) + 1) if np.isnan(self.outside["act"][layer - 1])]
+        if not self.hist:
+            return
+        first = self.outside[next(iter(self.hist))]
+        missing = [layer for layer in range(1, int(self.done[0]) + 1) if np.isnan(first[layer - 1])]
         for start, stop in self.segments:
             todo = [layer for layer in missing if start <= layer < stop]
             if todo:
@@ -839,9 +866,11 @@ class _Run:
                 for layer in todo:
                     self.bin_layer(layer, layers[layer - start][2])
 
-    def grad_histograms(self) -> np.ndarray:
+    def grad_histograms(self) -> np.ndarray | None:
         """Counts of repeat 0's ∂L/∂h subsamples over common edges (layers the backward pass
-        reached; the others stay zero with ``grad_outside`` NaN)."""
+        reached; the others stay zero with ``grad_outside`` NaN); None when not asked for."""
+        if "grad" not in self.kinds:
+            return None
         counts = np.zeros((self.net.depth, self.bins), dtype=np.int64)
         reached = range(self.grad_reached, self.net.depth)
         if reached:
@@ -852,26 +881,29 @@ class _Run:
 
     def result(self) -> PropagationResult:
         grad_hist = self.grad_histograms()
-        edges = {k: self.edges.get(k, np.linspace(-1.0, 1.0, self.bins + 1)) for k in HISTOGRAMS}
+        edges = {k: self.edges.get(k, np.linspace(-1.0, 1.0, self.bins + 1)) for k in self.kinds}
+        hist = {**self.hist, "grad": grad_hist}
         return PropagationResult(
             net=self.net, batch=self.batch, seed=self.seed, dtype=self.dtype.name, n_seeds=self.n_seeds,
             inputs=self.inputs, input_corr=self.input_corr, loss=LOSS, stats=self.stats, faults=self.faults,
             layers_done=self.done, input_corr_measured=self.input_corr_measured,
-            preact_hist=self.hist["preact"], preact_edges=edges["preact"], preact_outside=self.outside["preact"],
-            act_hist=self.hist["act"], act_edges=edges["act"], act_outside=self.outside["act"],
-            grad_hist=grad_hist, grad_edges=edges["grad"], grad_outside=self.outside["grad"],
-            grad_hist_values=self.grad_values, truncated=self.truncated, reason=self.reason)
+            **{f"{k}_{part}": arrays.get(k) for k in HISTOGRAMS
+               for part, arrays in (("hist", hist), ("edges", edges), ("outside", self.outside))},
+            grad_hist_values=self.grad_values, histograms=self.kinds, truncated=self.truncated, reason=self.reason)
 
 
 def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_seeds: int = 1,
               inputs: str = "normal", input_corr: float = 0.5, backward: bool = True, weight_grad: bool = True,
-              bins: int = DEFAULT_BINS, deadline: float | None = None, budget: Budget | None = None) -> PropagationResult:
+              bins: int = DEFAULT_BINS, deadline: float | None = None, budget: Budget | None = None,
+              histograms=HISTOGRAMS) -> PropagationResult:
     """Propagate ``n_seeds`` random batches through fresh draws of ``net``; per-layer statistics.
 
     See the module docstring for every statistic, the probe loss, faults and the deadline.
     ``budget`` (:class:`initviz.limits.Budget`; default the hosted limits of :mod:`initviz.limits`)
     bounds the activations, multiply–adds and weight draws of the call and the bytes kept for the
-    backward pass; a caller on their own machine may pass ``Budget.local()``.
+    backward pass; a caller on their own machine may pass ``Budget.local()``. ``histograms``: the
+    kinds of :data:`HISTOGRAMS` to bin (a tuple, list or set; ``()`` for none; "Histograms" in the
+    module docstring for what an unasked kind looks like).
 
     >>> import initviz as iv
     >>> net = iv.Network.mlp(input_dim=64, widths=[64] * 5, activation="relu",
@@ -893,6 +925,7 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
         if not isinstance(flag, bool):
             raise invalid(name, "be True or False", flag)
     bins = check_int("bins", bins, 2, MAX_BINS)
+    histograms = _histogram_kinds(histograms)
     if deadline is not None:
         deadline = check_float("deadline", deadline, 0.0)
     budget = as_budget(budget)
@@ -907,13 +940,22 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
                  "the sampling work n_seeds·Σ(n_in·n_out·cost)", budget.limit_name("weight_draws", "MAX_WEIGHT_DRAWS"))
 
     run = _Run(net, batch, int(seed), dt, n_seeds, inputs, input_corr, backward, weight_grad, bins, deadline,
-               budget.store_bytes)
+               budget.store_bytes, histograms)
     # overflow and NaN are detected from the values themselves, never from floating-point flags
     prefetch = max(out * fan_in for out, fan_in in net.shapes) >= PREFETCH_MIN_ENTRIES
     with np.errstate(all="ignore"), ThreadPoolExecutor(max_workers=1) if prefetch else nullcontext() as pool:
         run.prefetch = pool
         _run_all(run, backward)
     return run.result()
+
+
+def _histogram_kinds(histograms) -> tuple[str, ...]:
+    """The asked kinds in :data:`HISTOGRAMS` order (repeats merged), or InitvizError."""
+    rule = "be a tuple of kinds from " + ", ".join(HISTOGRAMS) + " (() for none)"
+    if not isinstance(histograms, (tuple, list, set, frozenset)) \
+            or not all(isinstance(k, str) and k in HISTOGRAMS for k in histograms):
+        raise invalid("histograms", rule, histograms)
+    return tuple(k for k in HISTOGRAMS if k in histograms)
 
 
 def _run_all(run: _Run, backward: bool) -> None:

@@ -214,6 +214,58 @@ def test_gradient_histograms_bin_a_strided_subsample_of_dl_dh(monkeypatch):
     assert forward_only.grad_hist.sum() == 0 and np.isnan(forward_only.grad_outside).all()
 
 
+HIST_FIELDS = [f"{kind}_{part}" for kind in propagation.HISTOGRAMS for part in ("hist", "edges", "outside")]
+
+
+@pytest.mark.parametrize("checkpointed", [False, True])
+@pytest.mark.parametrize("kinds", [(), ("act",), ("preact",), ("grad",), ["grad", "act"], {"preact", "act"},
+                                   ("act", "act", "preact", "grad")])
+def test_histogram_subsets_equal_the_full_run(kinds, checkpointed):
+    """Asked kinds: the full run's arrays bit for bit; unasked: None and refused by histogram_frame;
+    every statistic, fault and count identical."""
+    net = Network.mlp(input_dim=48, widths=[48] * 7, activation="tanh", init="xavier_normal", bias="normal",
+                      bias_value=0.1)
+    budget = Budget(store_bytes=2 * 4 * (48 * 48 + 24 * 48)) if checkpointed else None  # segments of 2 layers
+    full = propagate(net, batch=24, seed=5, n_seeds=2, budget=budget)
+    part = propagate(net, batch=24, seed=5, n_seeds=2, budget=budget, histograms=kinds)
+    assert part.histograms == tuple(k for k in propagation.HISTOGRAMS if k in kinds)
+    for name in propagation.STATS:
+        np.testing.assert_array_equal(full.stats[name], part.stats[name], err_msg=name)
+    for name in propagation.FAULTS:
+        np.testing.assert_array_equal(full.faults[name], part.faults[name], err_msg=name)
+    np.testing.assert_array_equal(full.layers_done, part.layers_done)
+    np.testing.assert_array_equal(full.input_corr_measured, part.input_corr_measured)
+    for name in HIST_FIELDS:
+        if name.split("_")[0] in kinds:
+            np.testing.assert_array_equal(getattr(full, name), getattr(part, name), err_msg=name)
+        else:
+            assert getattr(part, name) is None, name
+    for kind in propagation.HISTOGRAMS:
+        if kind in kinds:
+            pd.testing.assert_frame_equal(full.histogram_frame(kind), part.histogram_frame(kind))
+        else:
+            with pytest.raises(InitvizError, match="be a kind this run binned"):
+                part.histogram_frame(kind)
+    assert part.grad_hist_values == (full.grad_hist_values if "grad" in kinds else 0)
+    pickle.loads(pickle.dumps(part))
+
+
+def test_gradient_histogram_without_backward_has_no_layer_reached():
+    """``"grad"`` with backward=False is no error (the default asks for it): zero counts, NaN outside."""
+    net = Network.mlp(input_dim=32, widths=[32] * 3, activation="tanh")
+    res = propagate(net, batch=16, backward=False, histograms=("grad",))
+    assert res.grad_hist.shape == (3, propagation.DEFAULT_BINS) and res.grad_hist.sum() == 0
+    assert np.isnan(res.grad_outside).all() and res.act_hist is None and res.preact_edges is None
+    assert res.histogram_frame("grad").empty
+
+
+@pytest.mark.parametrize("value", ["act", ("activations",), ("act", 1), None, 3, {"act": 1}.keys()])
+def test_histogram_kinds_are_validated(value):
+    net = Network.mlp(input_dim=16, widths=[16] * 2)
+    with pytest.raises(InitvizError, match="Argument `histograms` must be a tuple of kinds from act, preact, grad"):
+        propagate(net, batch=8, histograms=value)
+
+
 def test_relu_histogram_starts_at_zero():
     net = Network.mlp(input_dim=64, widths=[64] * 3, activation="relu")
     res = propagate(net, batch=32)
