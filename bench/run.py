@@ -3,8 +3,8 @@
 For each propagation workload (W1–W3, :mod:`bench.workloads`) it times, **in alternation** (one
 call of each per round, so that on a shared machine every side sees the same load):
 
-1. ``initviz.propagate(Network.mlp(...), batch, seed, dtype, backward=True, weight_grad=True)`` —
-   network construction included — with numpy's default BLAS threads (the figure the targets
+1. ``initviz.propagate(Network.mlp(...), batch, seed, dtype, backward=True, weight_grad=True,
+   histograms=())`` (the notebook bins no histograms) — network construction included — with numpy's default BLAS threads (the figure the targets
    use) and with one BLAS thread (what ``app.py`` sets for the app);
 2. the PyTorch notebook (:mod:`bench.torch_reference`), whole runs and model building alone, in a
    worker process run by an interpreter that has torch: ``$INITVIZ_TORCH_PYTHON``, else this
@@ -13,8 +13,8 @@ call of each per round, so that on a shared machine every side sees the same loa
 then the machine's limits at the workload's shapes and its physical floor (:mod:`bench.limits`).
 Then the geometry sweep (``initviz.geometry.gram_sweep`` per i.i.d. distribution, n = 8 … 4096,
 against the notebook's sweep and the floor; Haar orthogonal timed apart, outside the target), the
-default Propagation page's computation (its link schema's defaults) with one BLAS thread as in the
-app, and the browser figures (:mod:`bench.browser`). Every figure is the median of k timed calls
+default Propagation page's computation (its link schema's defaults: the forward view, so forward
+statistics without histograms plus the mean-field prediction) with one BLAS thread as in the app, and the browser figures (:mod:`bench.browser`). Every figure is the median of k timed calls
 after a warm-up (:mod:`bench.timing`). A size initviz refuses (its explicit limits) is reported as
 refused.
 
@@ -227,14 +227,24 @@ def run_geometry(sweep: GeometrySweep, worker: TorchWorker | None, repeats: int,
             "limits": limits.geometry_limits(sweep, repeats)}
 
 
+PAGE_VIEW = "forward"
+"""The Propagation page's default view, the one ``page`` measures: forward statistics only (no
+backward pass, no weight gradients, no histograms) beside the mean-field prediction."""
+
+
 def page_calls() -> tuple[list[tuple[dict, dict, dict]], str]:
     """``(Network.mlp kwargs, propagate kwargs, meanfield.predict kwargs)`` of every run the default
     Propagation page makes — one per compared scheme, as ``initviz.ui.propagation.runs_of`` does —
-    read from its link schema's defaults (``initviz.ui.links``), and a description. Figures and
-    tables are not included: this is the page's computation."""
+    read from its link schema's defaults (``initviz.ui.links``), and a description. The default view
+    is :data:`PAGE_VIEW` (checked: another default view fails loudly rather than timing the wrong
+    work), so ``propagate`` runs with ``backward=False, weight_grad=False, histograms=()``. Figures
+    and tables are not included: this is the page's computation."""
     from initviz.ui import links
 
     s, _ = links.constrain("propagation", links.SCHEMAS["propagation"].defaults())
+    if s["view"] != PAGE_VIEW:
+        raise RuntimeError(f"the Propagation page's default view is now {s['view']!r}, not {PAGE_VIEW!r}: "
+                           "update bench.run.page_calls to what that view computes")
     calls = []
     for i, scheme in enumerate(links.compared_schemes(s)):
         net = dict(input_dim=links.input_width(s), widths=[s["width"]] * s["depth"], activation=s["activation"],
@@ -242,12 +252,13 @@ def page_calls() -> tuple[list[tuple[dict, dict, dict]], str]:
                    init_params=links.scheme_settings(s, scheme) if i == 0 else None, bias=s["bias"],
                    bias_value=s["bias_value"])
         run = dict(batch=s["batch"], seed=s["seed"], dtype=s["dtype"], n_seeds=s["n_seeds"], inputs=s["inputs"],
-                   input_corr=s["input_corr"])
+                   input_corr=s["input_corr"], backward=False, weight_grad=False, histograms=())
         theory = dict(input_corr=s["input_corr"] if s["inputs"] == "correlated" else 0.0, batch=s["batch"])
         calls.append((net, run, theory))
     what = (f"the Propagation page's link defaults: depth {s['depth']}, width {s['width']}, {s['activation']}, "
             f"{' + '.join(links.compared_schemes(s))}, batch {s['batch']}, {s['n_seeds']} seed(s), {s['dtype']}; "
-            "propagate (backward, weight gradients) + mean-field prediction")
+            f"the {PAGE_VIEW} view: propagate (forward statistics; no backward pass, no histograms) "
+            "+ mean-field prediction")
     return calls, what
 
 

@@ -6,6 +6,8 @@ layout (n_out, n_in); float32 (torch's default dtype and initviz's interactive d
 sample every weight and a batch x ~ N(0, I), forward with per-layer statistics (pre-activation and
 activation mean and variance, norm ratios ‖a^l‖/‖x‖), then backward for the probe loss
 L = Σ_b ⟨g_b, a^L_b⟩, g ~ N(0, I), with per-layer gradient variances (∂L/∂h^l and ∂L/∂W_l).
+The notebook bins no histograms, so initviz is called with ``histograms=()`` (``propagate``
+skips every histogram: no subsample, no edges, no binning) — the same computation on both sides.
 
 Work of one run, in multiply–adds (MACs; flops = 2·MACs):
 
@@ -50,6 +52,7 @@ class Workload:
     dtype: str = "float32"
     backward: bool = True
     weight_grad: bool = True
+    histograms: tuple = ()
     local_budget: bool = False
     note: str = ""
 
@@ -82,15 +85,17 @@ class Workload:
     def propagate_kwargs(self) -> dict:
         """Keyword arguments of ``initviz.propagate`` (besides the network)."""
         return dict(batch=self.batch, seed=SEED, dtype=self.dtype, backward=self.backward,
-                    weight_grad=self.weight_grad)
+                    weight_grad=self.weight_grad, histograms=self.histograms)
 
     def describe(self) -> str:
         params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.init_params)
         grads = ("forward + backward" + (" with weight gradients" if self.weight_grad else "")) if self.backward \
             else "forward only"
+        hists = f"histograms of {', '.join(self.histograms)}" if self.histograms else \
+            "no histograms (as the notebook; initviz: histograms=())"
         budget = "; initviz with an explicit budget=Budget.local() (beyond the hosted limits)" if self.local_budget else ""
         return (f"depth {self.depth}, width {self.width}, batch {self.batch}, {self.activation}, "
-                f"{self.init}({params}), {self.dtype}, {grads}{budget}")
+                f"{self.init}({params}), {self.dtype}, {grads}, {hists}{budget}")
 
 
 WORKLOADS: dict[str, Workload] = {w.name: w for w in (
