@@ -90,7 +90,7 @@ MAX_SWEEP_POINTS = 64
 GRAM_EXACT_WORK = 2 ** 31
 """Largest min(m,n)²·max(m,n) for which the full smaller Gram is formed (~0.04 s in float32)."""
 
-EIGH_MAX_DIM = 256
+EIGH_MAX_DIM = 128
 """Largest min(m, n) whose Gram spectrum is computed by ``eigvalsh`` in a deviation measurement."""
 
 KRYLOV_MAX_STEPS = 160
