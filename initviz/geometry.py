@@ -40,10 +40,14 @@ float32 is the default for matrices: the Gram is accumulated by BLAS in float32 
 (:func:`initviz.rng.as_generator`); independent streams are spawned from it
 (``Generator.spawn``), never global state. i.i.d. laws are drawn by :meth:`initviz.laws.Law.base`
 in cache-sized chunks from spawned child streams, on two threads
-(:data:`initviz.limits.SAMPLE_CHUNK_ENTRIES`). A sweep draws one base matrix per ensemble at the largest size and cuts every smaller
-size from it: the repeats at one n are *disjoint* blocks (independent), different n overlap (common
-random numbers, so the curves are smooth); orthogonal and sparse laws, which are not i.i.d., are
-drawn afresh for every block.
+(:data:`initviz.limits.SAMPLE_CHUNK_ENTRIES`). A sweep draws one base matrix B per ensemble at
+the largest size and cuts every smaller size from it: the repeats at one n are *disjoint* blocks
+(independent), different n overlap (common random numbers, so the curves are smooth); orthogonal
+and sparse laws, which are not i.i.d., are drawn afresh for every block. Each point's matrices
+have exactly the law of independent draws at that size — a block of an i.i.d. array is i.i.d.,
+and the size's own scale s(m, n) multiplies the block's statistics (s·B is never formed) — so
+every point, mean and band is exact in law; what sharing changes is the joint law *across* n:
+neighbouring points are positively correlated, so a curve's wiggles are not independent errors.
 """
 
 from __future__ import annotations
