@@ -335,7 +335,9 @@ def _column_norms(w: np.ndarray) -> np.ndarray:
 
 
 def _gram_operator(w: np.ndarray, s2: float, gram: np.ndarray | None = None):
-    """x ↦ s²·WᵀW x: with the formed Gram one matrix–vector product, else two, each one pass over W."""
+    """x ↦ s²·WᵀW x: with the formed Gram one matrix–vector product, else two, each one pass over W.
+    (Streaming W in row chunks through both products — one pass — saved 12–15 % of a 4096×4096
+    Lanczos run with one BLAS thread and nothing or worse with two, depending on the chunk size.)"""
 
     def apply(x):
         out = gram @ x if gram is not None else w.T @ (w @ x)
