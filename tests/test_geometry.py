@@ -209,6 +209,19 @@ def test_sweep_handles_schemes_orthogonal_and_wide_shapes():
     assert (f[f.rule == "scheme"].kind == "normal").all()
 
 
+@pytest.mark.parametrize("n", [8, 1000, 4096])
+def test_bench_notebook_draws_initviz_truncated_normal(n):
+    # bench/torch_reference.py calls nn.init.trunc_normal_(std=σ, a=−2σ, b=2σ) with σ from the
+    # workload; it must be the law the Geometry page sweeps (realised variance 1/n)
+    from bench.workloads import GEOMETRY
+    law = law_with_variance("trunc_normal", 1 / n)
+    sigma = GEOMETRY.trunc_normal_std(n)
+    assert sigma == pytest.approx(law.scale, rel=1e-12)
+    assert (-GEOMETRY.trunc_cut * sigma, GEOMETRY.trunc_cut * sigma) == pytest.approx((law.a, law.b), rel=1e-12)
+    assert law.var == pytest.approx(1 / n, rel=1e-12)
+    assert "trunc_normal" in GEOMETRY.kinds and "orthogonal" not in GEOMETRY.kinds
+
+
 def test_sweep_budgets():
     with pytest.raises(InitvizError, match="dims"):
         G.gram_sweep(dims=tuple(range(2, 80)))
