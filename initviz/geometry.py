@@ -105,7 +105,7 @@ KRYLOV_RTOL = 1e-4
 of :func:`_krylov_opnorm`)."""
 
 SAMPLE_CHUNK_ENTRIES = 2 ** 18
-"""Entries per row chunk when streaming W through the Gram operator (fits in cache)."""
+"""Entries per row chunk of W when summing its column norms (fits in cache)."""
 
 SWEEP_REPEAT_ENTRIES = 2 ** 21
 """A sweep uses repeats(n) = clip(SWEEP_REPEAT_ENTRIES // (m·n), 1, repeats): fewer repeats where
@@ -376,8 +376,9 @@ def matrix_deviations(w: np.ndarray, seed=None) -> dict:
 def _deviations(w: np.ndarray, scale: float, gen: np.random.Generator) -> dict:
     """:func:`matrix_deviations` of s·W (s = ``scale``) without forming it: the products are of W
     (which may be a strided block of a sweep's unscaled base) and every result is scaled by s² (s⁴
-    for squares) in float64. Equal to the deviations of the rounded s·W up to that rounding
-    (relative ~1e-7 in float32)."""
+    for squares) in float64. Equal to the deviations of the rounded s·W up to rounding: each entry
+    of s·W rounds by 2⁻²⁴ relative in float32, and both sides sum m float32 products per column norm
+    and Gram entry (≤ m·2⁻²⁴ relative, ~√m·2⁻²⁴ typically)."""
     s2 = float(scale) ** 2
     m, n = w.shape
     k = min(m, n)
