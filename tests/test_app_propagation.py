@@ -86,6 +86,24 @@ def test_each_view_draws_its_charts_finite_and_exportable_and_only_those(default
     assert dict(at.query_params) == ({} if view == "forward" else {"view": view})
 
 
+@pytest.mark.parametrize("view, hist_of, backward, kinds", [
+    ("forward", "act", False, ()), ("histograms", "preact", False, ("preact",)), ("histograms", "grad", True, ("grad",)),
+    ("backward", "act", True, ())])
+def test_a_view_asks_the_core_for_what_it_draws_and_nothing_more(monkeypatch, view, hist_of, backward, kinds):
+    calls = []
+
+    def recording(*args, **kwargs):
+        if kwargs["seed"] == seed:  # not the default page the app test opens first
+            calls.append((kwargs["backward"], kwargs["weight_grad"], kwargs["histograms"]))
+        return propagate(*args, **kwargs)
+
+    monkeypatch.setattr(propagation, "propagate", recording)
+    seed = 123457 + len(view) + len(hist_of)  # seeds no other test caches
+    at = _open({"view": view, "hist_of": hist_of, "seed": str(seed), "depth": "6", "width": "32"})
+    assert calls == [(backward, backward, kinds)]
+    assert len(at.get("plotly_chart")) > 0
+
+
 def test_only_the_views_that_show_the_backward_pass_compute_it(default):
     assert set(propagation.VIEWS) == set(links.PROPAGATION_VIEWS)
     settings = links.parse("propagation", {})[0]

@@ -61,16 +61,22 @@ def _theory_corr(settings: links.Settings) -> float:
 
 @st.cache_data(**CACHE, show_spinner="Propagating through the network…")
 def simulate(net: Network, batch: int, seed: int, dtype: str, n_seeds: int, inputs: str,
-             input_corr: float, backward: bool) -> PropagationResult:
+             input_corr: float, backward: bool, histograms: tuple[str, ...]) -> PropagationResult:
     """``propagate`` with the page's deadline (cached on the small, hashable configuration); the
-    backward pass (with the weight gradients) only when ``backward``."""
+    backward pass (with the weight gradients) only when ``backward``, the ``histograms`` kinds only."""
     return propagate(net, batch=batch, seed=seed, dtype=dtype, n_seeds=n_seeds, inputs=inputs,
-                     input_corr=input_corr, backward=backward, weight_grad=backward, deadline=RUN_DEADLINE)
+                     input_corr=input_corr, backward=backward, weight_grad=backward, histograms=histograms,
+                     deadline=RUN_DEADLINE)
 
 
 def needs_backward(settings: links.Settings) -> bool:
     """Whether the view shows anything of the backward pass: the backward view, or histograms of ∂L/∂h."""
     return settings["view"] == "backward" or (settings["view"] == "histograms" and settings["hist_of"] == "grad")
+
+
+def histogram_kinds(settings: links.Settings) -> tuple[str, ...]:
+    """The histograms the view draws: the chosen kind in the histograms view, none elsewhere."""
+    return (settings["hist_of"],) if settings["view"] == "histograms" else ()
 
 
 @st.cache_data(**CACHE, show_spinner=False)
@@ -124,7 +130,7 @@ def runs_of(settings: links.Settings) -> Runs:
     for i, scheme in enumerate(links.compared_schemes(settings)):
         net = network(settings, scheme, configured=i == 0)
         res = simulate(net, settings["batch"], settings["seed"], settings["dtype"], settings["n_seeds"],
-                       settings["inputs"], corr, needs_backward(settings))
+                       settings["inputs"], corr, needs_backward(settings), histogram_kinds(settings))
         pred, reason = theory(net, _theory_corr(settings), settings["batch"])
         out[series_name(settings, scheme, configured=i == 0)] = (net, res, pred, reason)
     return out
