@@ -88,10 +88,8 @@ each route against it). Everything stays in the run's dtype (float32 by default)
 float64 scalars of the statistics. Weights are drawn one layer ahead on a helper thread
 (``PREFETCH_MIN_ENTRIES``), each draw in chunks on two threads (:mod:`initviz.laws`); variances
 come from two pairwise passes into reused buffers, without a scaled copy when max|x| is moderate;
-large layers share their statistics' passes between two threads, each pass whole on one thread,
-so the numbers are bit for bit those of one thread (``SPLIT_MIN_ENTRIES``); histograms are exact
-bincounts (:class:`_Binner`); percentiles are numpy's, bit for bit, from candidate subsets rather
-than a partition of everything (:func:`_order_statistics`); the variance
+histograms are exact bincounts (:class:`_Binner`); percentiles are numpy's, bit for bit, from
+candidate subsets rather than a partition of everything (:func:`_order_statistics`); the variance
 of ∂L/∂W_l comes from B×B Grams instead of the n_out×n_in product when B is small against the
 widths (:func:`_gram_moments`, ``GRAM_MAX_RATIO``).
 """
@@ -615,18 +613,6 @@ class _Deadline(Exception):
     """Raised between layers when the deadline has passed."""
 
 
-SPLIT_MIN_ENTRIES = 2 ** 17
-"""Layers with at least this many outputs (B·n_l) compute their statistics in two threads: the
-caller and one stats helper each take about half of the layer's elementwise passes
-(:meth:`_Run.beside`: forward, the helper has W_l's moments and the summaries, row norms and pair
-cosines of W_l a^{l−1} and h^l, the caller φ(h^l) and everything of a^l; backward, the helper has
-∂L/∂a^l's moments and a^{l−1}, the caller φ′(h^l), ∂L/∂h^l and its summary). Measured on the 2-core
-development VM, interleaved, one BLAS thread: 2^18 outputs (W1, B = n = 512) 839 → 723 ms per run
-while the second core was free, unchanged within noise while other jobs held it; 2^16 (the app's
-default view, 256×256) 31.5 → 36.6 ms and 2^15 (W3) 10.7 → 12.3 ms at best — a hand-off costs
-20–80 µs and the two threads contend for the GIL between their short passes."""
-
-
 class _Run:
     """Mutable state of one :func:`propagate` call."""
 
@@ -658,10 +644,8 @@ class _Run:
         self.grad_reached = depth  # the backward pass fills rows L−1, L−2, …, grad_reached (0-based)
         self.edges = {}
         self.binner = _Binner()
-        self.scratch, self.side_scratch = _Scratch(), _Scratch()  # the caller's and the stats helper's
+        self.scratch = _Scratch()
         self.prefetch = None  # set by propagate for large layers
-        self.split = [batch * out >= SPLIT_MIN_ENTRIES for out, _ in net.shapes]
-        self.helper = None  # set by propagate when a layer is split
         self.truncated, self.reason = False, None
         self.segments = self._plan_segments(store_bytes)
 
@@ -684,15 +668,6 @@ class _Run:
             used += cost
         segments.append((start, self.net.depth + 1))
         return segments
-
-    def beside(self, i: int, task):
-        """Start ``task()`` beside the caller — on the stats helper thread when layer ``i + 1`` is
-        split (:data:`SPLIT_MIN_ENTRIES`), else later on the caller's — and return the function
-        that waits for its result. Either way the same functions of the same arrays: the numbers do
-        not depend on the threads."""
-        if self.helper is None or not self.split[i]:
-            return task
-        return self.helper.submit(_quietly, task).result
 
     # randomness
     def draw(self, rep: int, layer: int):
@@ -761,31 +736,24 @@ class _Run:
             i = layer - 1
             if layer in seg_starts:
                 kept.checkpoints[layer], kept.start, kept.store = a_prev, layer, []
-            z = a_prev @ W.T  # W a^{l−1}, before the bias
-            pre = z if b is None else z + b
-
-            def side(W=W, z=z, pre=pre):
-                """W's moments and everything of z and h^l (the stats helper's share)."""
-                z_sum = _summary(z, self.side_scratch)
-                pre_sum = z_sum if pre is z else _summary(pre, self.side_scratch)
-                return (_moments(W, self.side_scratch), z_sum, z_sum.row_norms() if z_sum is not None else None,
-                        pre_sum, _mean_cosine(pre_sum.scaled) if pre_sum is not None else math.nan)
-            side = self.beside(i, side)
+            w_mom = _moments(W, self.scratch)
+            pre = a_prev @ W.T
+            z_sum = _summary(pre, self.scratch)  # W a^{l−1}, before the bias (its rows: pre may be it)
+            z_norm = z_sum.row_norms() if z_sum is not None else None
+            if b is not None:
+                pre += b
+            pre_sum = _summary(pre, self.scratch) if b is not None else z_sum
             act = net.activation(layer)
-            a = act(pre)  # also when h^l is not finite: then discarded as a fault
-            a_sum = _summary(a, self.scratch)
-            if a_sum is not None:
-                norm, spread = a_sum.row_norms(), a_sum.spread()
-                saturated = float(act.saturated(a).mean()) if act.rails is not None else math.nan
-                dead = 1.0 - float((a != 0).any(axis=0).mean()) if act.has_dead_units else math.nan
-            w_mom, z_sum, z_norm, pre_sum, corr = side()
-            if a_sum is None or pre_sum is None or z_sum is None or w_mom is None:
+            a = act(pre) if pre_sum is not None else None
+            a_sum = _summary(a, self.scratch) if a is not None else None
+            if a_sum is None or z_sum is None or w_mom is None:
                 self.faults["nonfinite_layer"][rep] = layer
                 return kept
             self.done[rep] = layer
             st["weight_std"][rep, i] = math.sqrt(w_mom[1])
             st["preact_mean"][rep, i], st["preact_var"][rep, i] = pre_sum.mean, pre_sum.var
             st["act_mean"][rep, i], st["act_var"][rep, i], st["max_abs"][rep, i] = a_sum.mean, a_sum.var, a_sum.scale
+            norm = a_sum.row_norms()
             ratio = norm / x_norm
             layer_gain = np.where(prev_norm > 0, z_norm / np.where(prev_norm > 0, prev_norm, 1.0), np.nan)
             (st["norm_ratio"][rep, i], st["norm_ratio_p05"][rep, i], st["norm_ratio_p95"][rep, i]) = _sample_stats(ratio)
@@ -794,9 +762,12 @@ class _Run:
             finite = bool(np.isfinite(msq).all())  # float64 beyond ~1e154: the square itself is +inf
             st["msq_ratio"][rep, i] = float(msq.mean())
             st["msq_ratio_var"][rep, i] = float(msq.var()) if finite else math.inf
-            st["saturated"][rep, i], st["dead"][rep, i] = saturated, dead  # NaN = absent for this activation
-            st["corr"][rep, i] = corr
-            st["unit_spread"][rep, i] = spread
+            if act.rails is not None:
+                st["saturated"][rep, i] = float(act.saturated(a).mean())
+            if act.has_dead_units:
+                st["dead"][rep, i] = 1.0 - float((a != 0).any(axis=0).mean())
+            st["corr"][rep, i] = _mean_cosine(pre_sum.scaled)
+            st["unit_spread"][rep, i] = a_sum.spread()
             if rep == 0 and self.sub:
                 self.subsample(i, pre, a)
             if keep:
@@ -832,24 +803,15 @@ class _Run:
                 i = layer - 1
                 W, _, pre = layers[layer - start]
                 act = net.activation(layer)
-
-                def side(grad_a=grad_a, layer=layer):
-                    """∂L/∂a^l's moments and a^{l−1} for ∂L/∂W_l (the stats helper's share)."""
-                    a_prev = None
-                    if self.weight_grad:
-                        a_prev = kept.checkpoints[start] if layer == start else \
-                            net.activation(layer - 1)(layers[layer - start - 1][2])
-                    return _moments(grad_a, self.side_scratch), a_prev
-                side = self.beside(i, side)
+                ga = _moments(grad_a, self.scratch)
                 delta = grad_a * act.derivative(pre)
-                gd = _summary(delta, self.scratch)
-                spread = gd.spread() if gd is not None else None
-                ga, a_prev = side()
-                if ga is None or gd is None:
+                gd = _summary(delta, self.scratch) if ga is not None else None
+                if gd is None:
                     self.faults["grad_nonfinite_layer"][rep] = layer
                     return
                 gw = None
                 if self.weight_grad:
+                    a_prev = kept.checkpoints[start] if layer == start else net.activation(layer - 1)(layers[layer - start - 1][2])
                     a_scale = st["max_abs"][rep, i - 1] if layer > 1 else self.input_scale[rep]
                     gw = (self.gram[i] and _gram_moments(gd, a_prev, a_scale)) or _moments(delta.T @ a_prev, self.scratch)
                     if gw is None:
@@ -857,7 +819,7 @@ class _Run:
                         return
                 st["grad_act_var"][rep, i] = ga[1]
                 st["grad_var"][rep, i] = gd.var
-                st["grad_spread"][rep, i] = spread
+                st["grad_spread"][rep, i] = gd.spread()
                 if gw is not None:
                     st["grad_w_var"][rep, i] = gw[1]
                     w_std = st["weight_std"][rep, i]
@@ -981,18 +943,10 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
                budget.store_bytes, histograms)
     # overflow and NaN are detected from the values themselves, never from floating-point flags
     prefetch = max(out * fan_in for out, fan_in in net.shapes) >= PREFETCH_MIN_ENTRIES
-    workers = int(prefetch) + int(any(run.split))  # at most one draw and one statistics task at a time
-    with np.errstate(all="ignore"), ThreadPoolExecutor(max_workers=workers) if workers else nullcontext() as pool:
-        run.prefetch = pool if prefetch else None
-        run.helper = pool if any(run.split) else None
+    with np.errstate(all="ignore"), ThreadPoolExecutor(max_workers=1) if prefetch else nullcontext() as pool:
+        run.prefetch = pool
         _run_all(run, backward)
     return run.result()
-
-
-def _quietly(task):
-    """``task()`` with numpy's floating-point warnings off (its error state is per thread)."""
-    with np.errstate(all="ignore"):
-        return task()
 
 
 def _histogram_kinds(histograms) -> tuple[str, ...]:
