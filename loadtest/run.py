@@ -3,9 +3,11 @@
 Starts ``streamlit run app.py`` on 127.0.0.1 (a free port, the project's own settings), then:
 
 (a) **load** — ``--sessions`` (20) tabs on the default page, each, after a think time drawn
-    uniformly from [0.5, 1.5]·``--think`` s (mean 1 s), changes one control to a new value (depth
-    2–60, width 64/128/256, a random seed or another activation; most changes are new
-    configurations, so the page computes) and waits for the rerun, for ``--duration`` s. Reported:
+    uniformly from [0.5, 1.5]·``--think`` s (mean 1 s), changes one control to a new value and waits
+    for the rerun, for ``--duration`` s, once per ``--scenario``: ``sliders`` — users moving the
+    depth slider (2–60) or the width (64/128/256) of the default view, the issue's scenario, whose
+    configurations the users share through the app's cache; ``new`` — also a random seed or another
+    activation, so that almost every change is a configuration nobody computed yet. Reported:
     rerun latency (send → ``script_finished``) p50/p95/max, errors (exceptions, error boxes, closed
     sockets, tracebacks in the server log) and the fraction of reruns served (finished without
     error within ``RERUN_TIMEOUT_S``). Targets: p95 < 0.5 s, 0 errors, ≥ 95 % served.
@@ -32,7 +34,6 @@ import json
 import os
 import platform
 import random
-import statistics
 import threading
 import time
 from dataclasses import dataclass, field
@@ -64,9 +65,16 @@ HEAVIEST = (
 """Everything at its maximum, wide and narrow: each page's budget lowers it to its most expensive allowed view."""
 
 
-def change_for(session: Session, rng: random.Random) -> tuple[str, object]:
-    """One control change a user might make on the Propagation page."""
-    key = rng.choice(("depth", "depth", "seed", "width", "activation"))
+def change_for(session: Session, rng: random.Random, scenario: str = "new") -> tuple[str, object]:
+    """One control change a user might make on the Propagation page.
+
+    ``"sliders"`` (the issue's "users moving a slider"): the depth slider (2–60) or the width (64,
+    128, 256), everything else at its default — 177 configurations, which the users share through
+    the app's cache. ``"new"``: also a new random seed or another activation, so that almost every
+    change is a configuration nobody computed yet (the cost of exploring, not of watching).
+    """
+    key = rng.choice(("depth", "depth", "width") if scenario == "sliders" else
+                     ("depth", "depth", "seed", "width", "activation"))
     if key == "depth":
         return key, rng.randint(2, 60)
     if key == "seed":
@@ -74,6 +82,9 @@ def change_for(session: Session, rng: random.Random) -> tuple[str, object]:
     if key == "width":
         return key, rng.choice((64, 128, 256))
     return key, rng.choice(list(session.widgets["activation"][1].options))
+
+
+SCENARIOS = ("sliders", "new")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -90,6 +101,7 @@ def percentile(values: list[float], q: float) -> float:
 @dataclass
 class LoadResult:
     sessions: int
+    scenario: str
     first_loads: list[Run] = field(default_factory=list)
     reruns: list[Run] = field(default_factory=list)
 
@@ -98,7 +110,7 @@ class LoadResult:
         seconds = [r.seconds for r in served]
         errors = [r for r in self.first_loads + self.reruns
                   if r.status in ("closed", "compile_error") or r.exceptions or r.errors]
-        return {"sessions": self.sessions, "reruns": len(self.reruns), "served": len(served),
+        return {"sessions": self.sessions, "scenario": self.scenario, "reruns": len(self.reruns), "served": len(served),
                 "served_fraction": len(served) / len(self.reruns) if self.reruns else float("nan"),
                 "errors": len(errors), "timeouts": sum(r.status == "timeout" for r in self.reruns),
                 "p50_s": percentile(seconds, 0.5), "p95_s": percentile(seconds, 0.95),
@@ -109,9 +121,10 @@ class LoadResult:
 
 
 async def load(server: Server, sessions: int, *, duration: float | None = None, reruns: int | None = None,
-               think: float = 1.0, seed: int = 0) -> LoadResult:
-    """``sessions`` tabs changing controls until ``duration`` s have passed or each made ``reruns``."""
-    result = LoadResult(sessions)
+               think: float = 1.0, seed: int = 0, scenario: str = "new") -> LoadResult:
+    """``sessions`` tabs changing controls (:func:`change_for` ``scenario``) until ``duration`` s have
+    passed or each made ``reruns``."""
+    result = LoadResult(sessions, scenario)
     end = None if duration is None else time.monotonic() + duration
 
     async def tab(i: int) -> None:
@@ -123,7 +136,7 @@ async def load(server: Server, sessions: int, *, duration: float | None = None, 
             done = 0
             while (reruns is None or done < reruns) and (end is None or time.monotonic() < end):
                 await asyncio.sleep(rng.uniform(*THINK_SPREAD) * think)
-                key, value = change_for(s, rng)
+                key, value = change_for(s, rng, scenario)
                 result.reruns.append(await s.change(key, value, timeout=RERUN_TIMEOUT_S))
                 done += 1
         finally:
@@ -209,9 +222,9 @@ def report(figures: dict) -> str:
     def mark(ok: bool) -> str:
         return "ok" if ok else "MISSED"
 
-    if "load" in figures:
-        a = figures["load"]
-        lines.append(f"(a) load: {a['sessions']} sessions, {a['reruns']} reruns in {figures['args']['duration']:.0f} s: "
+    for a in figures.get("load", []):
+        lines.append(f"(a) load, {a['scenario']}: {a['sessions']} sessions, {a['reruns']} reruns in "
+                     f"{figures['args']['duration']:.0f} s: "
                      f"p50 {a['p50_s']:.3f} s, p95 {a['p95_s']:.3f} s [{mark(a['p95_s'] < TARGET_P95_S)} < 0.5 s], "
                      f"max {a['max_s']:.3f} s; served {a['served_fraction']:.1%} "
                      f"[{mark(a['served_fraction'] >= TARGET_SERVED)} >= 95 %]; errors {a['errors']} "
@@ -239,7 +252,8 @@ async def main_async(args) -> dict:
         warm = await load(server, 1, reruns=2, think=0.0)  # compile, import, first caches
         figures["warmup_s"] = [r.seconds for r in warm.first_loads + warm.reruns]
         if "load" in only:
-            figures["load"] = (await load(server, args.sessions, duration=args.duration, think=args.think)).summary()
+            figures["load"] = [(await load(server, args.sessions, duration=args.duration, think=args.think,
+                                           scenario=scenario)).summary() for scenario in args.scenario.split(",")]
         if "soak" in only:
             figures["soak"] = await soak(server, args.soak, args.soak_sessions, args.soak_max_seconds)
         if "health" in only:
@@ -256,6 +270,8 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
     parser.add_argument("--think", type=float, default=1.0, help="mean think time, seconds")
+    parser.add_argument("--scenario", default=",".join(SCENARIOS), help="the load's kinds of change, in order: "
+                        "sliders (depth and width, shared configurations), new (also seeds and activations)")
     parser.add_argument("--soak", type=int, default=1000, help="distinct configurations")
     parser.add_argument("--soak-sessions", type=int, default=2)
     parser.add_argument("--soak-max-seconds", type=float, default=1200.0)

@@ -82,10 +82,10 @@ def by_group(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     the table instead of one comparison per series."""
     if frame is None or not len(frame):
         return {}
-    names = [str(g) for g in frame["group"].tolist()]
-    if names.count(names[0]) == len(names):  # one series: the frame itself
-        return {names[0]: frame}
-    return {str(g): sub for g, sub in frame.groupby(names, sort=False)}
+    names = frame["group"].unique()  # (pandas' own unique: no per-row Python strings)
+    if len(names) == 1:  # one series: the frame itself
+        return {str(names[0]): frame}
+    return {str(g): sub for g, sub in frame.groupby("group", sort=False)}
 
 
 def _groups(*frames: pd.DataFrame | None) -> list[str]:
@@ -93,7 +93,7 @@ def _groups(*frames: pd.DataFrame | None) -> list[str]:
     seen: dict[str, None] = {}
     for f in frames:
         if f is not None and len(f):
-            seen.update(dict.fromkeys(str(g) for g in f["group"].tolist()))
+            seen.update(dict.fromkeys(str(g) for g in f["group"].unique()))
     return list(seen)
 
 

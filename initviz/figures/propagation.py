@@ -91,10 +91,17 @@ def values_table(values: Mapping[str, np.ndarray | None], upto: Mapping[str, int
 def _long(parts: Mapping[str, Mapping[str, np.ndarray]], columns: list[str]) -> pd.DataFrame:
     """The tidy frame ``group, *columns`` of per-series column arrays, made in one go."""
     sizes = [len(cols[columns[0]]) for cols in parts.values()]
-    data = {"group": np.repeat(np.array(list(parts), dtype=object), sizes) if parts else np.array([], dtype=object)}
+    data = {"group": text_column(np.repeat(np.array(list(parts), dtype=object), sizes))}
     for c in columns:
         data[c] = np.concatenate([cols[c] for cols in parts.values()]) if parts else np.array([])
     return pd.DataFrame(data)
+
+
+def text_column(values: np.ndarray) -> pd.Series:
+    """Series names as an object column, not pandas' default Arrow strings: the figure builders
+    group by it on every rerun, and each Arrow call releases the GIL — which a thread then waits
+    to get back behind every other session's script (the app serves all sessions in one process)."""
+    return pd.Series(values, dtype=object)
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
@@ -123,7 +130,8 @@ def fault_table(runs: Mapping[str, object], backward: bool = False) -> pd.DataFr
             done = int(res.layers_done.min())
             rows.append({"group": group, "layer": max(done, 1), "kind": "deadline",
                          "label": f"stopped after layer {done} (time limit)"})
-    return pd.DataFrame(rows, columns=["group", "layer", "kind", "label"])
+    frame = pd.DataFrame(rows, columns=["group", "layer", "kind", "label"])
+    return frame.assign(group=text_column(frame["group"].to_numpy(dtype=object)))
 
 
 def depth_hist_table(runs: Mapping[str, object], which: str = "act") -> pd.DataFrame:
@@ -133,7 +141,7 @@ def depth_hist_table(runs: Mapping[str, object], which: str = "act") -> pd.DataF
     frames = []
     for group, res in runs.items():
         frame = res.histogram_frame(which).rename(columns={"bin_lo": "left", "bin_hi": "right"})
-        frame.insert(0, "group", group)
+        frame.insert(0, "group", text_column(np.full(len(frame), group, dtype=object)))
         frames.append(frame[np.isfinite(frame[["left", "right", "density"]].to_numpy(dtype=float)).all(axis=1)])
     return _concat(frames, ["group", "layer", "left", "right", "count", "density"])
 
