@@ -8,34 +8,62 @@ import pytest
 import initviz.geometry as geo
 from initviz import randmat
 from initviz.ui import geometry as page
+from initviz.ui import links
 from test_app_support import all_finite, chart, open_page, trace
 
-CHARTS = ("angle_hist", "angle_spread", "gram_heatmap", "sweep_msq", "sweep_opnorm", "mp_hist", "norm_hist")
+STEP_CHARTS = {"vectors": ("angle_hist", "angle_spread"), "gram": ("gram_heatmap",),
+               "sweep": ("sweep_msq", "sweep_opnorm"), "spectrum": ("mp_hist",), "rectangular": ("norm_hist",)}
+"""The charts each step of the page draws (and only those)."""
+CHARTS = tuple(key for keys in STEP_CHARTS.values() for key in keys)
+STEP_OF = {key: step for step, keys in STEP_CHARTS.items() for key in keys}
 DEG = 180 / math.pi
 LINK = {"angle_n": "1000", "gram_n": "16", "gram_dist": "uniform", "sweep_dists": "normal,orthogonal",
         "sweep_max": "512", "mp_ratio": "2.0", "mp_m": "200", "mp_dist": "normal", "rect_m": "300",
         "rect_n": "100", "rule": "fan_avg", "rect_dist": "rademacher", "seed": "7"}
 
 
-@pytest.fixture(scope="module")
-def default():
-    return open_page("geometry", {})
+def _steps(query: dict) -> dict:
+    """The link ``query`` opened at each step: {step: AppTest}."""
+    return {step: open_page("geometry", query if step == "vectors" else {**query, "step": step})
+            for step in links.GEOMETRY_STEPS}
 
 
 @pytest.fixture(scope="module")
-def linked():
-    return open_page("geometry", LINK)
+def default_steps():
+    return _steps({})
 
 
-def test_every_chart_is_drawn_finite_and_exports_svg_with_a_descriptive_name(default):
-    for key in CHARTS:
-        fig = chart(default, key)
+@pytest.fixture(scope="module")
+def default(default_steps):
+    return default_steps["vectors"]
+
+
+@pytest.fixture(scope="module")
+def linked_steps():
+    return _steps(LINK)
+
+
+@pytest.fixture(scope="module")
+def linked(linked_steps):
+    """The LINK view of the step that draws a chart: ``linked[key]``."""
+    return {key: linked_steps[STEP_OF[key]] for key in CHARTS}
+
+
+@pytest.mark.parametrize("step", links.GEOMETRY_STEPS)
+def test_each_step_draws_its_charts_finite_and_exports_svg_with_a_descriptive_name(default_steps, step):
+    at = default_steps[step]
+    assert set(page.STEPS) == set(links.GEOMETRY_STEPS) == set(STEP_CHARTS)
+    for key in STEP_CHARTS[step]:
+        fig = chart(at, key)
         assert fig["data"] and all_finite(fig), key
         opts = fig["config"]["toImageButtonOptions"]
         assert opts["format"] == "svg" and opts["scale"] >= 2 and opts["filename"].startswith("geometry-")
         assert fig["config"]["displaylogo"] is False
         assert fig["layout"]["xaxis"]["title"]["text"] and fig["layout"]["yaxis"]["title"]["text"]
-    assert len(default.get("download_button")) == len(CHARTS)
+    assert [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")] == list(STEP_CHARTS[step])
+    assert len(at.get("download_button")) == len(STEP_CHARTS[step])
+    assert at.get("segmented_control")[0].value == step
+    assert dict(at.query_params) == ({} if step == "vectors" else {"step": step})
 
 
 def test_angle_histogram_is_the_cores_sample_with_the_exact_density(default):
@@ -64,14 +92,14 @@ def test_spread_points_shrink_like_the_exact_std(default):
 
 
 def test_gram_heatmap_is_the_cores_w_transpose_w_beside_the_identity(linked):
-    fig = chart(linked, "gram_heatmap")
+    fig = chart(linked["gram_heatmap"], "gram_heatmap")
     g, eye = (t["z"] for t in fig["data"] if t["type"] == "heatmap")
     np.testing.assert_array_equal(np.asarray(g, dtype=float), geo.gram_matrix(16, 16, "uniform", seed=7))
     np.testing.assert_array_equal(np.asarray(eye, dtype=float), np.eye(16))
 
 
 def test_sweep_reflects_the_link_and_matches_the_core(linked):
-    msq = chart(linked, "sweep_msq")
+    msq = chart(linked["sweep_msq"], "sweep_msq")
     normal = trace(msq, "normal")
     ref = geo.gram_sweep(dims=(8, 16, 32, 64, 128, 256, 512), ensembles=("normal",), repeats=page.SWEEP_REPEATS,
                          seed=7).to_frame()
@@ -81,14 +109,14 @@ def test_sweep_reflects_the_link_and_matches_the_core(linked):
     theory = trace(msq, "normal (theory)")
     n = theory["x"].astype(float)
     np.testing.assert_allclose(theory["y"], (n + 1.0) / n ** 2, rtol=1e-12)
-    opnorm = chart(linked, "sweep_opnorm")
+    opnorm = chart(linked["sweep_opnorm"], "sweep_opnorm")
     orth = trace(opnorm, "orthogonal")
     assert max(orth["x"]) == 512 and np.all(np.abs(orth["y"]) < 1e-5)  # float32 rounding only
     assert {t["name"] for t in opnorm["data"]} == {"normal", "normal (theory)", "orthogonal", "orthogonal (theory)"}
 
 
 def test_marchenko_pastur_with_its_atom_for_a_wide_matrix(linked):
-    fig = chart(linked, "mp_hist")
+    fig = chart(linked["mp_hist"], "mp_hist")
     atoms = [a["text"] for a in fig["layout"]["annotations"] if a["text"].startswith("atom")]
     assert atoms == ["atom: mass 0.5 at 0"]  # 1 − 1/λ with λ = 400/200
     line = trace(fig, "Marchenko–Pastur")
@@ -103,7 +131,7 @@ def test_marchenko_pastur_with_its_atom_for_a_wide_matrix(linked):
 
 
 def test_norm_ratio_histogram_for_the_chosen_rule(linked):
-    fig = chart(linked, "norm_hist")
+    fig = chart(linked["norm_hist"], "norm_hist")
     ref = geo.norm_ratios(300, 100, geo.Ensemble("rademacher", rule="2/(m+n)"), samples=page.NORM_SAMPLES, seed=7)
     hist = ref.histogram(bins=page.BINS)
     np.testing.assert_array_equal(trace(fig, "sampled")["y"], hist.counts / (hist.total * np.diff(hist.edges)))
@@ -115,10 +143,11 @@ def test_norm_ratio_histogram_for_the_chosen_rule(linked):
 
 def test_link_round_trips_and_reproduces_the_numbers_bit_for_bit(linked):
     canonical = {k: v for k, v in LINK.items() if k != "mp_dist"}  # normal is the default: left out
-    assert dict(linked.query_params) == canonical
-    again = open_page("geometry", dict(linked.query_params))
+    assert dict(linked["angle_hist"].query_params) == canonical
     for key in CHARTS:
-        a, b = chart(linked, key), chart(again, key)
+        first = linked[key]
+        again = open_page("geometry", dict(first.query_params))
+        a, b = chart(first, key), chart(again, key)
         for ta, tb in zip(a["data"], b["data"]):
             for field in ("x", "y", "z"):
                 if field in ta:

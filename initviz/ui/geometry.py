@@ -149,17 +149,12 @@ def render(settings: links.Settings) -> None:
         "almost orthogonal — so a random matrix with entry variance 1/m is *almost* orthogonal: entry by "
         "entry (WᵀW ≈ I) and vector by vector (‖Wx‖ ≈ ‖x‖), for any entry distribution, closer as n grows. "
         "But not as an operator: its singular values spread (Marchenko–Pastur). Five steps, each with the "
-        "exact theory over the Monte-Carlo measurement. W is m×n (m = fan_out rows, n = fan_in columns).")
-    with guard("geometry: angles"):
-        _angles(settings, seed)
-    with guard("geometry: gram"):
-        _gram(settings, seed)
-    with guard("geometry: sweep"):
-        _sweep(settings, seed)
-    with guard("geometry: spectrum"):
-        _spectrum(settings, seed)
-    with guard("geometry: rectangular"):
-        _rectangular(settings, seed)
+        "exact theory over the Monte-Carlo measurement; the page computes the step chosen below. "
+        "W is m×n (m = fan_out rows, n = fan_in columns).")
+    control("step")
+    step = settings["step"]
+    with guard(f"geometry: {step}"):
+        STEPS[step](settings, seed)
 
 
 def _angles(settings, seed) -> None:
@@ -293,3 +288,7 @@ def _rectangular(settings, seed) -> None:
                                                      settings["rule"], f"seed{seed}"),
           caption=f"E R: measured {row['r_mean']:.4g}, theory {row['theory_r_mean']:.4g}; "
                   f"Var R: measured {row['r_var']:.3g}, theory {row['theory_r_var']:.3g}.{note}")
+
+
+STEPS = {"vectors": _angles, "gram": _gram, "sweep": _sweep, "spectrum": _spectrum, "rectangular": _rectangular}
+"""What each value of the ``step`` link parameter draws (links.GEOMETRY_STEPS)."""

@@ -574,8 +574,16 @@ def _dist(name: str, default: str, label: str) -> Param:
                  help="entry distribution; every one is scaled to the same variance")
 
 
+GEOMETRY_STEPS = ("vectors", "gram", "sweep", "spectrum", "rectangular")
+"""The Geometry page's steps, in the order of the argument; the page computes only the one shown."""
+
+
 def _geometry_schema() -> PageSchema:
     return PageSchema("geometry", (
+        Param("step", "choice", "vectors", "Step", options=GEOMETRY_STEPS,
+              labels=("1 · Random vectors", "2 · WᵀW ≈ I", "3 · Entrywise, not as an operator",
+                      "4 · Marchenko–Pastur", "5 · Rectangular W"),
+              widget="segmented", help="which step of the argument the page computes and draws"),
         Param("angle_n", "int", 100, "Dimension n", options=ANGLE_DIMS,
               help="dimension of the two random vectors"),
         Param("gram_n", "int", 32, "Matrix size n", options=GRAM_SIZES, help="W is n×n with variance 1/n"),

@@ -60,7 +60,7 @@ def test_the_bare_url_opens_the_default_page_at_its_own_path_keeping_the_query(p
 
 
 def test_settings_come_back_after_visiting_another_page(page):
-    open_page(page, "geometry?gram_dist=uniform", "gram_heatmap")
+    open_page(page, "geometry?step=gram&gram_dist=uniform", "gram_heatmap")
     page.locator("[data-testid=stSidebarNav] a[href$='/initializers']").click()
     page.wait_for_selector("h1:has-text('Initializers')")
     wait_idle(page)
@@ -68,13 +68,18 @@ def test_settings_come_back_after_visiting_another_page(page):
     page.locator("[data-testid=stSidebarNav] a[href$='/geometry']").click()
     page.wait_for_selector("h1:has-text('Geometry')")
     page.wait_for_function("() => new URLSearchParams(location.search).get('gram_dist') === 'uniform'")
+    assert _query(page.url)["step"] == "gram"  # the step the page was left at
     dist = page.locator(".st-key-gram_dist input")
     dist.wait_for(state="visible")
     assert dist.input_value() == "Uniform"
 
 
 def test_a_control_change_redraws_the_chart_with_new_data(page):
-    open_page(page, "geometry", "gram_heatmap")
+    open_page(page, "geometry", "angle_hist")  # step 1; step 2 is a click away
+    page.locator(".st-key-step").get_by_text("2 · WᵀW ≈ I").click()
+    page.wait_for_selector(".st-key-gram_heatmap .js-plotly-plot .main-svg", state="attached")
+    wait_idle(page)
+    assert page.locator(".st-key-angle_hist").count() == 0  # only the step shown is drawn (and computed)
     before = _heatmap(page)
     choose(page, "gram_dist", "Rademacher ±s")
     # wait for the new figure, not for "a chart": with ±1/√n entries every column has norm exactly 1
@@ -86,12 +91,12 @@ def test_a_control_change_redraws_the_chart_with_new_data(page):
     after = _heatmap(page)
     assert not np.array_equal(before, after)
     np.testing.assert_allclose(np.diag(after), 1.0, atol=1e-6)
-    assert _query(page.url).get("gram_dist") == "rademacher"
+    assert _query(page.url) == {"step": "gram", "gram_dist": "rademacher"}
 
 
 def test_a_link_round_trips_controls_and_numbers(page, browser):
-    open_page(page, "geometry?gram_dist=UNIFORM&gram_n=16&seed=3&bogus=1", "gram_heatmap")
-    assert _query(page.url) == {"gram_n": "16", "gram_dist": "uniform", "seed": "3"}
+    open_page(page, "geometry?step=Gram&gram_dist=UNIFORM&gram_n=16&seed=3&bogus=1", "gram_heatmap")
+    assert _query(page.url) == {"step": "gram", "gram_n": "16", "gram_dist": "uniform", "seed": "3"}
     dist = page.locator(".st-key-gram_dist input")
     dist.wait_for(state="visible")
     assert dist.input_value() == "Uniform"

@@ -396,3 +396,16 @@ add("propagation", f"compare=kaiming_normal,{q('<script>alert(1)</script>')}", "
     {"compare": "kaiming_normal"}, ("<script",))
 add("geometry", f"sweep_dists=normal,{q('![x](http://evil.example/y.png)')}", "injection", True, ["sweep_dists"],
     {"sweep_dists": "normal"}, (EVIL,))
+
+
+# --- every Geometry link also at the steps that compute what it sets ---------------------------------
+# (the page computes only the step shown: without these, links setting e.g. mp_* would only be parsed)
+
+STEP_OF_PREFIX = {"angle_": "vectors", "gram_": "gram", "sweep_": "sweep", "mp_": "spectrum", "rect_": "rectangular",
+                  "rule=": "rectangular"}
+for link in [link for link in CATALOGUE if link.page == "geometry"]:
+    steps = {step for prefix, step in STEP_OF_PREFIX.items() if prefix in link.query} - {"vectors"}
+    for step in sorted(steps):
+        applied = None if link.applied is None else {**link.applied, "step": step}
+        CATALOGUE.append(Link("geometry", f"{link.query}&step={step}", link.cls, link.invalid, link.names, applied,
+                              link.markers))
