@@ -29,8 +29,10 @@ def test_bare_url_opens_the_default_page_with_defaults_and_a_clean_url():
 
 
 def test_a_link_sets_the_controls_and_the_url_keeps_only_canonical_non_defaults():
-    at = open_page("geometry", {"gram_dist": " Uniform ", "seed": "0", "angle_n": "1000"})
+    at = open_page("geometry", {"step": "gram", "gram_dist": " Uniform ", "seed": "0", "angle_n": "1000"})
     assert at.selectbox(key="gram_dist").value == "uniform"
+    assert dict(at.query_params) == {"step": "gram", "angle_n": "1000", "gram_dist": "uniform"}
+    at.get("segmented_control")[0].set_value("vectors").run()  # the other step's control kept the link's value
     assert at.select_slider(key="angle_n").value == 1000
     assert dict(at.query_params) == {"angle_n": "1000", "gram_dist": "uniform"}
     assert "could not be used" not in text_of(at)
@@ -38,7 +40,8 @@ def test_a_link_sets_the_controls_and_the_url_keeps_only_canonical_non_defaults(
 
 def test_invalid_link_shows_what_was_used_instead_as_plain_text():
     evil = "[click](https://evil.example)"
-    at = open_page("geometry", {"seed": "1e3", "gram_n": "100", "gram_dist": evil, "bogus": "1", "mp_ratio": "nan"})
+    at = open_page("geometry", {"step": "gram", "seed": "1e3", "gram_n": "100", "gram_dist": evil, "bogus": "1",
+                                "mp_ratio": "nan"})
     notices = [t.value for t in at.text]
     joined = "\n".join(notices)
     assert "seed: '1e3' is not an integer — using the default 0." in joined
@@ -49,7 +52,7 @@ def test_invalid_link_shows_what_was_used_instead_as_plain_text():
     assert any("could not be used as given" in w.value for w in at.warning)
     assert not any(evil in m.value for m in at.markdown)  # untrusted text is never rendered as Markdown
     assert at.select_slider(key="gram_n").value == 128
-    assert dict(at.query_params) == {"gram_n": "128"}
+    assert dict(at.query_params) == {"step": "gram", "gram_n": "128"}
 
 
 def test_notices_go_once_the_user_changes_a_control():
@@ -61,24 +64,27 @@ def test_notices_go_once_the_user_changes_a_control():
 
 
 def test_controls_write_the_canonical_link_and_survive_page_switches():
-    at = open_page("geometry", {})
+    at = open_page("geometry", {"step": "spectrum"})
     at.selectbox(key="mp_dist").set_value("rademacher").run()
     at.slider(key="mp_ratio").set_value(0.5).run()
-    assert dict(at.query_params) == {"mp_ratio": "0.5", "mp_dist": "rademacher"}
+    assert dict(at.query_params) == {"step": "spectrum", "mp_ratio": "0.5", "mp_dist": "rademacher"}
     at.switch_page(INITIALIZERS).run()
     at.selectbox(key="scheme").set_value("orthogonal").run()
     assert dict(at.query_params) == {"scheme": "orthogonal"}
     at.query_params.clear()  # the browser clears the query on a navigation click
     at.switch_page(GEOMETRY).run()
     assert at.selectbox(key="mp_dist").value == "rademacher" and at.slider(key="mp_ratio").value == 0.5
-    assert dict(at.query_params) == {"mp_ratio": "0.5", "mp_dist": "rademacher"}
+    assert dict(at.query_params) == {"step": "spectrum", "mp_ratio": "0.5", "mp_dist": "rademacher"}
 
 
 def test_reset_restores_the_defaults():
-    at = open_page("geometry", {"seed": "9", "rule": "fan_avg"})
+    at = open_page("geometry", {"step": "rectangular", "seed": "9", "rule": "fan_avg"})
+    assert at.radio(key="rule").value == "fan_avg"
     at.button(key="reset_page").click().run()
-    assert at.number_input(key="seed").value == 0 and at.radio(key="rule").value == "fan_out"
+    assert at.number_input(key="seed").value == 0 and at.get("segmented_control")[0].value == "vectors"
     assert dict(at.query_params) == {}
+    at.get("segmented_control")[0].set_value("rectangular").run()
+    assert at.radio(key="rule").value == "fan_out"
 
 
 def test_the_link_box_shows_the_page_path_and_canonical_query():
