@@ -272,7 +272,7 @@ def test_invalid_link_shows_a_notice_and_what_was_used():
     used = links.parse("propagation", query)[0]["depth"]
     assert 1 < used < 20 and links.propagation_cost({**links.parse("propagation", query)[0], "depth": used + 1})[
         "page_draws"] > links.PAGE_MAX_DRAWS
-    assert f"depth: 20 with these settings is more work than one view may ask" in notice
+    assert "depth: 20 with these settings is more work than one view may ask" in notice
     assert chart(at, "act_var")["layout"]["xaxis"]["range"] == [0.5, used + 0.5]
 
 

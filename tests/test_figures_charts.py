@@ -147,3 +147,9 @@ def test_template_is_colour_blind_safe_and_readable():
     assert tpl["font"]["size"] >= 14 and tpl["xaxis"]["title"]["font"]["size"] >= 16
     assert [c.upper() for c in tpl["colorway"]] == [c.upper() for c in theme.PALETTE]
     assert list(numbers(fig["data"]))  # the figure carries its data
+
+
+def test_table_builders_keep_series_names_as_object_columns():
+    """Not pandas' Arrow strings, whose every call releases the GIL (tables.text_column)."""
+    assert hist_table([0.1, 0.2], group="a", bins=2)["group"].dtype == object
+    assert curve_table([0.0, 1.0], [1.0, 2.0], group="a")["group"].dtype == object

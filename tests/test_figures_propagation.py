@@ -206,3 +206,10 @@ def test_log_ticks_label_plain_values_never_bare_mantissas():
     assert fp.log_ticks(1.0, 1e80)["dtick"] == 10  # 80 decades: one label every 10, at most 8 labels
     assert fp.log_ticks(1e-9, 1.0)["dtick"] == 2
     assert "tickvals" not in fp.log_ticks(1e-9, 1.0)
+
+
+def test_per_layer_tables_keep_series_names_as_object_columns(tanh_runs, explosion):
+    """Not pandas' Arrow strings, whose every call releases the GIL (tables.text_column)."""
+    tables = [fp.stat_table(tanh_runs, "act_var", "seeds"), fp.values_table({"a": np.ones(3)}),
+              fp.fault_table(explosion), fp.depth_hist_table(tanh_runs, "act")]
+    assert [t["group"].dtype for t in tables] == [object] * 4 and all(len(t) for t in tables)

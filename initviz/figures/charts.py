@@ -77,15 +77,15 @@ def _mark(x: float, label: str, *, color: str, log_x: bool, dash: str, width: fl
                      "bgcolor": "rgba(255,255,255,0.8)"}]
 
 
-def by_group(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
-    """The rows of each series (``group`` as text), in order of first appearance: one pass over
-    the table instead of one comparison per series."""
+def by_group(frame: pd.DataFrame | None, column: str = "group") -> dict[str, pd.DataFrame]:
+    """The rows of each value of ``column`` (the series, as text), in order of first appearance:
+    one pass over the table instead of one comparison per series."""
     if frame is None or not len(frame):
         return {}
-    names = frame["group"].unique()  # (pandas' own unique: no per-row Python strings)
+    names = frame[column].unique()  # (pandas' own unique: no per-row Python strings)
     if len(names) == 1:  # one series: the frame itself
         return {str(names[0]): frame}
-    return {str(g): sub for g, sub in frame.groupby("group", sort=False)}
+    return {str(g): sub for g, sub in frame.groupby(column, sort=False)}
 
 
 def _groups(*frames: pd.DataFrame | None) -> list[str]:
@@ -220,11 +220,11 @@ def fig_heatmaps(table: pd.DataFrame, *, panels: list[str] | None = None, title:
                  value_title: str = "value", height: int = 460) -> go.Figure:
     """Matrices side by side (long table ``panel, row, col, value``) on one shared, diverging,
     zero-centred colour scale; rows run downwards as in a printed matrix."""
-    panels = panels or list(pd.unique(table["panel"].astype(str)))
+    parts = by_group(table, "panel")
+    panels = panels or list(parts)
     lay = theme.panels(len(panels), 0.08, panels)
     finite = _drawable(table, ["value"])
     vmax = float(np.abs(table["value"].to_numpy(float)[finite]).max()) if finite.any() else 1.0
-    parts = {str(p): sub for p, sub in table.groupby(table["panel"].astype(str), sort=False)}
     data = []
     for j, p in enumerate(panels, start=1):
         grid = parts[p].pivot(index="row", columns="col", values="value").sort_index().sort_index(axis=1)

@@ -26,6 +26,7 @@ import plotly.graph_objects as go
 
 from . import theme
 from .charts import _groups, by_group, curves_spec
+from .tables import text_column
 
 LOG_SPAN = 10.0
 """An automatic log axis is used when the positive values span at least this factor (a decade)."""
@@ -95,13 +96,6 @@ def _long(parts: Mapping[str, Mapping[str, np.ndarray]], columns: list[str]) -> 
     for c in columns:
         data[c] = np.concatenate([cols[c] for cols in parts.values()]) if parts else np.array([])
     return pd.DataFrame(data)
-
-
-def text_column(values: np.ndarray) -> pd.Series:
-    """Series names as an object column, not pandas' default Arrow strings: the figure builders
-    group by it on every rerun, and each Arrow call releases the GIL — which a thread then waits
-    to get back behind every other session's script (the app serves all sessions in one process)."""
-    return pd.Series(values, dtype=object)
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
@@ -252,7 +246,7 @@ def fig_layers(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, y_tit
 
 
 def _panels(table: pd.DataFrame, groups: list[str] | None) -> list[str]:
-    return groups or list(pd.unique(table["group"].astype(str)))
+    return groups or _groups(table)
 
 
 def fig_depth_heatmap(hist: pd.DataFrame, *, x_title: str, depth: int, groups: list[str] | None = None,

@@ -3,6 +3,7 @@
 The browser only ever receives these (bin edges and densities, a few hundred numbers per series),
 never raw samples. Column conventions, shared by every builder in :mod:`initviz.figures`:
 
+* ``group`` (the series) is always an object column (:func:`text_column`);
 * histogram: ``group, left, right, count, density`` — density = count / (N · width), where N counts
   every finite sample (so the bars integrate to the fraction of samples inside the range);
 * curve: ``group, x, density`` (a theory density) or ``group, <x>, <y>[, lo, hi]`` (a measured line
@@ -16,6 +17,13 @@ import numpy as np
 import pandas as pd
 
 DEFAULT_BINS = 60
+
+
+def text_column(values) -> pd.Series:
+    """Series names as an object column, not pandas' default Arrow strings: the figure builders
+    group by it on every rerun, and each Arrow call releases the GIL — which a thread then waits
+    to get back behind every other session's script (the app serves all sessions in one process)."""
+    return pd.Series(np.asarray(values, dtype=object), dtype=object)
 
 
 def hist_table(samples, *, group: str, bins: int = DEFAULT_BINS, range: tuple[float, float] | None = None,
@@ -35,7 +43,7 @@ def hist_table(samples, *, group: str, bins: int = DEFAULT_BINS, range: tuple[fl
     counts, edges = np.histogram(x, bins=bins, range=range)
     width = np.diff(edges)
     density = counts / (max(x.size, 1) * width)
-    frame = pd.DataFrame({"group": group, "left": edges[:-1], "right": edges[1:],
+    frame = pd.DataFrame({"group": text_column([group] * bins), "left": edges[:-1], "right": edges[1:],
                           "count": counts, "density": density})
     frame.attrs.update(n=int(x.size), nonfinite=int((~finite).sum()), outside=int(x.size - counts.sum()))
     return frame
@@ -43,5 +51,5 @@ def hist_table(samples, *, group: str, bins: int = DEFAULT_BINS, range: tuple[fl
 
 def curve_table(x, y, *, group: str, x_name: str = "x", y_name: str = "density") -> pd.DataFrame:
     """A theory curve as a tidy table."""
-    return pd.DataFrame({"group": group, x_name: np.asarray(x, dtype=np.float64),
-                         y_name: np.asarray(y, dtype=np.float64)})
+    x = np.asarray(x, dtype=np.float64)
+    return pd.DataFrame({"group": text_column([group] * x.size), x_name: x, y_name: np.asarray(y, dtype=np.float64)})
