@@ -23,16 +23,38 @@ ATOM_HEADROOM = 1.3
 EMPTY = pd.DataFrame()
 
 
-def _drawable(frame: pd.DataFrame, columns, *, positive: bool = False) -> np.ndarray:
-    """Mask of rows whose ``columns`` are all finite (and > 0 when ``positive``)."""
-    ok = np.ones(len(frame), dtype=bool)
+def _drawable(frame: pd.DataFrame | dict[str, np.ndarray], columns, *, positive: bool = False) -> np.ndarray:
+    """Mask of rows whose ``columns`` (of a frame, or of :func:`columns_by_group`'s arrays) are all
+    finite (and > 0 when ``positive``)."""
+    ok = np.ones(len(frame[columns[0]]) if columns else len(frame), dtype=bool)
     for c in columns:
-        v = frame[c].to_numpy(dtype=np.float64, na_value=np.nan)
+        v = _numbers(frame[c])
         ok &= np.isfinite(v)
         if positive:
             with np.errstate(invalid="ignore"):
                 ok &= v > 0
     return ok
+
+
+def _numbers(values: pd.Series | np.ndarray) -> np.ndarray:
+    """A numeric column as a numpy array: its own dtype when numeric, else float64 (missing → NaN)."""
+    v = values.to_numpy() if isinstance(values, pd.Series) else values
+    if v.dtype.kind in "biuf":
+        return v
+    return (values.to_numpy(dtype=np.float64, na_value=np.nan) if isinstance(values, pd.Series)
+            else v.astype(np.float64))
+
+
+def columns_by_group(frame: pd.DataFrame | None, columns: list[str], column: str = "group") -> dict[str, dict[str, np.ndarray]]:
+    """Each series' ``columns`` as numpy arrays (rows in table order), series in order of first
+    appearance: the table is read once, and each series is a numpy selection, not a sub-frame."""
+    if frame is None or not len(frame):
+        return {}
+    cols = {c: _numbers(frame[c]) for c in columns}
+    names, first, codes = np.unique(frame[column].to_numpy(dtype=object), return_index=True, return_inverse=True)
+    if len(names) == 1:
+        return {str(names[0]): cols}
+    return {str(names[k]): {c: v[codes == k] for c, v in cols.items()} for k in np.argsort(first)}
 
 
 def note_dropped(dropped: int, why: str) -> list[dict]:
@@ -165,6 +187,24 @@ def fig_curves(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: st
                                      mark_x=mark_x, mark_label=mark_label, lines=lines, height=height))
 
 
+class _Kept(dict):
+    """A series' columns restricted to its drawable rows; ``rows`` drawn, ``dropped`` not."""
+    rows: int = 0
+    dropped: int = 0
+
+
+def _kept(cols: dict[str, np.ndarray] | None, columns: list[str], *, log_x: bool, log_y: bool) -> _Kept:
+    """The rows of a series whose ``columns`` are finite, and positive on a log axis (the first of
+    ``columns`` is x, the others are on y)."""
+    out = _Kept()
+    if not cols:
+        return out
+    ok = _drawable(cols, columns[1:], positive=log_y) & _drawable(cols, columns[:1], positive=log_x)
+    out.update((c, v[ok]) for c, v in cols.items())
+    out.rows, out.dropped = int(ok.sum()), int(ok.size - ok.sum())
+    return out
+
+
 def curves_spec(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: str, y: str,
                 x_title: str, y_title: str, lo: str | None = None, hi: str | None = None,
                 title: str | None = None, log_x: bool = False, log_y: bool = False,
@@ -173,34 +213,28 @@ def curves_spec(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: s
     """The (traces, layout) spec of :func:`fig_curves`, for builders that add to it."""
     data, shapes, notes = [], [], []
     groups = _groups(table, theory)
-    points, curves = by_group(table), by_group(theory)
+    band = [c for c in (lo, hi) if c]
+    points, curves = columns_by_group(table, [x, y, *band]), columns_by_group(theory, [x, y])
     multi = len(groups) > 1
     dropped = 0
-    band = [c for c in (lo, hi) if c]
     for i, g in enumerate(groups):
         c = theme.color(i)
-        m = points.get(g, EMPTY)
-        if len(m):
-            ok = _drawable(m, [x, y, *band], positive=log_y) & _drawable(m, [x], positive=log_x)
-            dropped += int((~ok).sum())
-            m = m[ok]
-        if len(m):
+        m = _kept(points.get(g), [x, y, *band], log_x=log_x, log_y=log_y)
+        dropped += m.dropped
+        if m.rows:
             err = None
             if lo and hi:
-                yv = m[y].to_numpy(dtype=np.float64)
-                err = {"type": "data", "symmetric": False, "array": np.maximum(m[hi].to_numpy(float) - yv, 0),
-                       "arrayminus": np.maximum(yv - m[lo].to_numpy(float), 0), "color": c, "thickness": 1.5}
-            data.append({"type": "scatter", "x": m[x].to_numpy(), "y": m[y].to_numpy(),
+                yv = m[y].astype(np.float64)
+                err = {"type": "data", "symmetric": False, "array": np.maximum(m[hi] - yv, 0),
+                       "arrayminus": np.maximum(yv - m[lo], 0), "color": c, "thickness": 1.5}
+            data.append({"type": "scatter", "x": m[x], "y": m[y],
                          "mode": "lines+markers" if lines else "markers", "name": g if multi else measured,
                          "legendgroup": g, "marker": {"color": c, "size": theme.MARKER_SIZE, "symbol": "circle"},
                          "line": {"color": c, "width": 1.5}, **({"error_y": err} if err else {})})
-        t = curves.get(g, EMPTY)
-        if len(t):
-            ok = _drawable(t, [x, y], positive=log_y) & _drawable(t, [x], positive=log_x)
-            dropped += int((~ok).sum())
-            t = t[ok]
-        if len(t):
-            data.append({"type": "scatter", "x": t[x].to_numpy(), "y": t[y].to_numpy(), "mode": "lines",
+        t = _kept(curves.get(g), [x, y], log_x=log_x, log_y=log_y)
+        dropped += t.dropped
+        if t.rows:
+            data.append({"type": "scatter", "x": t[x], "y": t[y], "mode": "lines",
                          "name": f"{g} ({predicted})" if multi else predicted, "legendgroup": g,
                          "showlegend": not (multi and len(m)),
                          "line": {"color": c, "width": theme.LINE_WIDTH, "dash": theme.THEORY_DASH}})

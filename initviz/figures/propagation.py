@@ -198,19 +198,19 @@ def mark_faults(faults: pd.DataFrame | None, colors: Mapping[str, str], *, depth
     shapes, notes = [], []
     if faults is None:
         return shapes, notes
-    for k, row in enumerate(faults.itertuples(index=False)):
-        color = colors.get(row.group, theme.INK)
+    for k, (group, layer, label) in enumerate(zip(faults["group"], faults["layer"], faults["label"])):
+        color = colors.get(group, theme.INK)
         line = {"color": color, "width": 2, "dash": "dot"}
-        note = {"text": f"{row.group}: {row.label}", "showarrow": False, "bgcolor": "rgba(255,255,255,0.85)",
+        note = {"text": f"{group}: {label}", "showarrow": False, "bgcolor": "rgba(255,255,255,0.85)",
                 "font": {"color": color, "size": theme.FONT_SIZE - 2}}
         if axis == "x":
-            shapes.append(theme.vline(row.layer, line))
-            right = row.layer > depth / 2
-            note.update(x=row.layer, y=1.0 - FAULT_LABEL_STEP * k, xref="x", yref="paper",
+            shapes.append(theme.vline(layer, line))
+            right = layer > depth / 2
+            note.update(x=layer, y=1.0 - FAULT_LABEL_STEP * k, xref="x", yref="paper",
                         xanchor="right" if right else "left", yanchor="top", xshift=-4 if right else 4)
         else:
-            shapes.append(theme.hline(row.layer, line))
-            note.update(x=0.0, y=row.layer, xref="paper", yref="y", xanchor="left", yanchor="bottom")
+            shapes.append(theme.hline(layer, line))
+            note.update(x=0.0, y=layer, xref="paper", yref="y", xanchor="left", yanchor="bottom")
         notes.append(note)
     return shapes, notes
 
