@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from initviz import Network, predict, propagate
-from initviz.ui import links, propagation
+from initviz.ui import links, propagation, widgets, workers
 from test_app_support import all_finite, chart, open_page, text_of, trace
 
 FORWARD = ("preact_var", "act_var", "norm_ratio", "layer_ratio", "unit_spread")
@@ -91,13 +91,14 @@ def test_each_view_draws_its_charts_finite_and_exportable_and_only_those(default
     ("backward", "act", True, ())])
 def test_a_view_asks_the_core_for_what_it_draws_and_nothing_more(monkeypatch, view, hist_of, backward, kinds):
     calls = []
+    run = workers.run
 
-    def recording(*args, **kwargs):
-        if kwargs["seed"] == seed:  # not the default page the app test opens first
+    def recording(fn, *args, **kwargs):  # what the page sends to the worker processes
+        if fn is propagate and kwargs["seed"] == seed:  # not the default page the app test opens first
             calls.append((kwargs["backward"], kwargs["weight_grad"], kwargs["histograms"]))
-        return propagate(*args, **kwargs)
+        return run(fn, *args, **kwargs)
 
-    monkeypatch.setattr(propagation, "propagate", recording)
+    monkeypatch.setattr(workers, "run", recording)
     seed = 123457 + len(view) + len(hist_of)  # seeds no other test caches
     at = _open({"view": view, "hist_of": hist_of, "seed": str(seed), "depth": "6", "width": "32"})
     assert calls == [(backward, backward, kinds)]
@@ -335,3 +336,54 @@ def test_a_view_past_its_deadline_shows_the_partial_result_marked_and_says_so(mo
     assert "partial result" in text and "deadline" in text
     fig = chart(at, "grad_var")
     assert all_finite(fig) and any("time limit" in a["text"] for a in fig["layout"]["annotations"])
+
+
+def _spec(at, key: str) -> str:
+    """The JSON the browser gets for chart ``key``."""
+    return next(c.proto.spec for c in at.get("plotly_chart") if c.proto.id.endswith(f"-{key}"))
+
+
+def _counting(monkeypatch, depth: int) -> list:
+    """The layer charts the page builds (``fig_layers`` calls) for networks of ``depth`` layers."""
+    built = []
+    build = propagation.fp.fig_layers
+
+    def counting(*args, **kwargs):
+        if kwargs["depth"] == depth:
+            built.append(kwargs["title"])
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(propagation.fp, "fig_layers", counting)
+    return built
+
+
+def test_a_view_shown_again_draws_its_stored_charts_which_equal_fresh_ones(monkeypatch):
+    built = _counting(monkeypatch, depth=7)
+    link = {"seed": "771177", "depth": "7", "width": "24"}  # a seed no other test caches
+    first = _open(link)
+    keys = FORWARD + ("saturated",)  # tanh
+    assert len(built) == len(keys)
+    again = _open(link)  # another session, the same view
+    assert len(built) == len(keys)  # nothing rebuilt
+    widgets._built.clear()
+    fresh = _open(link)  # built again from the (cached) results
+    assert len(built) == 2 * len(keys)
+    for key in keys:
+        chart(first, key)  # valid
+        assert _spec(again, key) == _spec(first, key) == _spec(fresh, key)
+    _open({**link, "seed": "771179"})  # another view: its own charts
+    assert len(built) == 3 * len(keys)
+
+
+def test_a_view_cut_short_by_its_deadline_is_not_stored(monkeypatch):
+    monkeypatch.setattr(propagation, "RUN_DEADLINE", 0.0)  # every run stops at its first check
+    built = _counting(monkeypatch, depth=7)
+    calls = []
+    run = workers.run
+    monkeypatch.setattr(workers, "run", lambda fn, *a, **k: calls.append(fn) or run(fn, *a, **k))
+    link = {"seed": "771178", "depth": "7", "width": "24"}  # a seed no other test caches
+    at = _open(link)
+    assert "partial result" in text_of(at)
+    _open(link)
+    assert len(built) == 2 * (len(FORWARD) + 1)  # drawn again: the charts were not kept
+    assert calls.count(propagate) >= 2  # nor the results: computed again (each time, the default view too)

@@ -36,6 +36,7 @@ _STORE = "initviz:settings"    # path -> settings the page had last
 _WRITTEN = "initviz:written"   # the query (dict[str, list[str]]) the app last put in the URL
 _NOTICES = "initviz:notices"   # path -> (notices from the link, canonical query right after parsing)
 _PAGE = "initviz:page"         # path of the page of the previous run
+_VIEW = "initviz:view"         # (path, canonical query) of this run: what every chart of the run shows
 
 
 def _raw_query() -> dict[str, list[str]]:
@@ -92,6 +93,7 @@ def sync_settings(path: str) -> tuple[links.Settings, list[links.Notice]]:
     if raw != target:
         st.query_params.from_dict(query)
     state[_WRITTEN] = target
+    state[_VIEW] = (path, tuple(query.items()))
     notices, at = link_notices.get(path, ([], None))
     shown = notices if at == query else []
     return settings, shown + transient

@@ -5,7 +5,7 @@ for the very same network; up to four init schemes on shared axes, same seed and
 from __future__ import annotations
 
 import math
-from functools import cached_property
+from functools import cache, cached_property, partial
 
 import numpy as np
 import pandas as pd
@@ -17,12 +17,15 @@ from ..figures import propagation as fp
 from ..initializers import SCHEMES
 from ..network import Network
 from ..propagation import PropagationResult, propagate
-from . import links
+from . import links, workers
 from .frame import guard
 from .widgets import chart, control, file_name
 
-CACHE = dict(max_entries=48, max_size=128 * 2 ** 20)
-"""Propagation results are per-layer statistics and pre-binned histograms: ~100 kB each."""
+CACHE = dict(max_entries=1024, max_size=128 * 2 ** 20)
+"""Propagation results and predictions are per-layer statistics and pre-binned histograms: 5–15 kB
+for the forward view at the defaults, ~140 kB for 200 layers of histograms. Bounded in bytes first;
+the entries allow every configuration of a slider sweep to stay (20 users moving the depth and
+width sliders visit ~180)."""
 VIEW_DEADLINE = 20.0
 """Seconds the propagations of one view may take together (the compute budget keeps them ~2 s)."""
 RUN_DEADLINE = VIEW_DEADLINE / (1 + links.MAX_COMPARED)
@@ -62,11 +65,12 @@ def _theory_corr(settings: links.Settings) -> float:
 @st.cache_data(**CACHE, show_spinner="Propagating through the network…")
 def simulate(net: Network, batch: int, seed: int, dtype: str, n_seeds: int, inputs: str,
              input_corr: float, backward: bool, histograms: tuple[str, ...]) -> PropagationResult:
-    """``propagate`` with the page's deadline (cached on the small, hashable configuration); the
-    backward pass (with the weight gradients) only when ``backward``, the ``histograms`` kinds only."""
-    return propagate(net, batch=batch, seed=seed, dtype=dtype, n_seeds=n_seeds, inputs=inputs,
-                     input_corr=input_corr, backward=backward, weight_grad=backward, histograms=histograms,
-                     deadline=RUN_DEADLINE)
+    """``propagate`` with the page's deadline, in a worker process (cached on the small, hashable
+    configuration); the backward pass (with the weight gradients) only when ``backward``, the
+    ``histograms`` kinds only."""
+    return workers.run(propagate, net, batch=batch, seed=seed, dtype=dtype, n_seeds=n_seeds, inputs=inputs,
+                       input_corr=input_corr, backward=backward, weight_grad=backward, histograms=histograms,
+                       deadline=RUN_DEADLINE)
 
 
 def needs_backward(settings: links.Settings) -> bool:
@@ -85,7 +89,7 @@ def theory(net: Network, input_corr: float, batch: int) -> tuple[mf.Prediction |
     reason = mf.mean_field_applies(net)
     if reason is not None:
         return None, reason
-    return mf.predict(net, input_corr=input_corr, batch=batch), None
+    return workers.run(mf.predict, net, input_corr=input_corr, batch=batch), None
 
 
 def regime(net: Network, pred: mf.Prediction) -> str:
@@ -113,6 +117,11 @@ class Runs(dict):
         return {name: res for name, (_, res, _, _) in self.items()}
 
     @cached_property
+    def complete(self) -> bool:
+        """No run was cut short by its deadline: the view is a function of its settings alone."""
+        return not any(res.truncated for res in self.measured.values())
+
+    @cached_property
     def faults(self) -> pd.DataFrame:
         """Forward faults and deadline stops (``fp.fault_table``)."""
         return fp.fault_table(self.measured)
@@ -129,8 +138,11 @@ def runs_of(settings: links.Settings) -> Runs:
     corr = settings["input_corr"]
     for i, scheme in enumerate(links.compared_schemes(settings)):
         net = network(settings, scheme, configured=i == 0)
-        res = simulate(net, settings["batch"], settings["seed"], settings["dtype"], settings["n_seeds"],
-                       settings["inputs"], corr, needs_backward(settings), histogram_kinds(settings))
+        args = (net, settings["batch"], settings["seed"], settings["dtype"], settings["n_seeds"], settings["inputs"],
+                corr, needs_backward(settings), histogram_kinds(settings))
+        res = simulate(*args)
+        if res.truncated:  # cut short by the deadline (a busy server, say): shown this once, not kept
+            simulate.clear(*args)
         pred, reason = theory(net, _theory_corr(settings), settings["batch"])
         out[series_name(settings, scheme, configured=i == 0)] = (net, res, pred, reason)
     return out
@@ -253,11 +265,16 @@ def _layer_chart(settings, runs, *, stat: str, key: str, title: str, y_title: st
                  theory_of=None, backward: bool = False, log_y: bool | None = None, caption: str | None = None) -> None:
     if band == "seeds" and settings["n_seeds"] == 1:
         band = None
-    table, prediction, faults = _tables(runs, stat, band, theory_of, backward)
-    fig = fp.fig_layers(table, prediction, y_title=y_title, depth=settings["depth"], title=title, faults=faults,
-                        log_y=log_y, measured="measured" + (" (band: over seeds)" if band == "seeds" else
-                                                            " (band: 5–95 % of samples, all seeds)" if band else ""))
-    chart(fig, lambda: _csv(table, prediction), key=key, name=_name(settings, key), caption=caption)
+    measured = "measured" + (" (band: over seeds)" if band == "seeds" else
+                             " (band: 5–95 % of samples, all seeds)" if band else "")
+
+    def build():
+        table, prediction, faults = _tables(runs, stat, band, theory_of, backward)
+        return fp.fig_layers(table, prediction, y_title=y_title, depth=settings["depth"], title=title,
+                             faults=faults, log_y=log_y, measured=measured)
+
+    chart(build, lambda: _csv(*_tables(runs, stat, band, theory_of, backward)[:2]), key=key,
+          name=_name(settings, key), caption=caption, reuse=runs.complete)
 
 
 def _forward(settings, runs) -> None:
@@ -325,12 +342,11 @@ def _histograms(settings, runs) -> None:
     which = settings["hist_of"]
     control("hist_of")
     measured = runs.measured
-    hist = fp.depth_hist_table(measured, which)
+    hist = cache(lambda: fp.depth_hist_table(measured, which))
     what = HIST_AXES[which]
-    faults = runs.faults
     depth = settings["depth"]
-    fig = fp.fig_depth_heatmap(hist, x_title=what, depth=depth, groups=list(runs), faults=faults,
-                               title=f"Histogram of the {what.split(' ')[0]}s of every layer (first seed)")
+    heatmap = partial(fp.fig_depth_heatmap, x_title=what, depth=depth, groups=list(runs),
+                      title=f"Histogram of the {what.split(' ')[0]}s of every layer (first seed)")
     sampled = {name: res.grad_hist_values for name, res in measured.items()} if which == "grad" else {}
     outside = {name: float(np.nanmax(getattr(res, f"{which}_outside"))) if np.isfinite(getattr(res, f"{which}_outside")).any()
                else 0.0 for name, res in measured.items()}
@@ -341,7 +357,8 @@ def _histograms(settings, runs) -> None:
         note += (" " if note else "") + (
             f"{', '.join(wide)}: the layers' scales differ by more than {SCALE_DECADES:g} decades, so on common "
             "bins the early layers collapse into the central bins — the variance charts show the scale.")
-    chart(fig, hist, key="hist_heatmap", name=_name(settings, f"hist-{which}"),
+    chart(lambda: heatmap(hist(), faults=runs.faults), hist, key="hist_heatmap", name=_name(settings, f"hist-{which}"),
+          reuse=runs.complete,
           caption=("Each row is one layer's histogram (" + (
                   f"an evenly strided subsample of {min(sampled.values()):,} of the batch × width values of ∂L/∂h"
                   if sampled else "all batch × width values") + " of the first seed); colour = log₁₀ "
@@ -350,9 +367,10 @@ def _histograms(settings, runs) -> None:
                   "range of all layers."
                   + (f" {note}" if note else "")))
     layers = fp.pick_layers(depth)
-    fig = fp.fig_layer_histograms(hist, layers, x_title=what, groups=list(runs),
-                                  title=f"Layers {', '.join(map(str, layers))}")
-    chart(fig, lambda: hist[hist["layer"].isin(layers)], key="hist_layers", name=_name(settings, f"hist-layers-{which}"))
+    chart(lambda: fp.fig_layer_histograms(hist(), layers, x_title=what, groups=list(runs),
+                                          title=f"Layers {', '.join(map(str, layers))}"),
+          lambda: hist()[hist()["layer"].isin(layers)], key="hist_layers",
+          name=_name(settings, f"hist-layers-{which}"), reuse=runs.complete)
 
 
 def _decades(values: np.ndarray) -> float:

@@ -4,7 +4,11 @@
   parameter's URL name (so tests find it as ``.st-key-<name>`` or ``at.<kind>(key=name)``); its
   value comes from ``st.session_state``, seeded by :mod:`initviz.ui.frame` — never pass a value.
 * :func:`chart` shows a figure with the app's export settings (SVG at 3×, a descriptive file
-  name, no plotly logo) and offers the chart's data as CSV, generated only when clicked.
+  name, no plotly logo) and offers the chart's data as CSV, generated only when clicked. Given a
+  function that builds the figure instead, it builds it once per view (the page and its canonical
+  link, which determine every chart on it) and chart key, for every session: a rerun that comes
+  back to a view (a slider moved back and forth, twenty users on the same defaults) draws the
+  stored chart instead of making its tables and spec again.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from . import links
 
 EXPORT_SCALE = 3
 """Modebar image export: SVG, and 3× for any raster the browser makes of it."""
+FIGURES = dict(max_entries=4096, max_size=48 * 2 ** 20)
+"""Charts kept built, across sessions (plotly's dict form: 3–30 kB each; 4–6 per view)."""
 
 
 def current_page() -> str:
@@ -70,11 +76,25 @@ def file_name(*parts) -> str:
     return re.sub(r"[^A-Za-z0-9._=-]+", "_", text)[:120]
 
 
-def chart(fig: go.Figure, table: pd.DataFrame | Callable[[], pd.DataFrame], *, key: str, name: str,
-          caption: str | None = None) -> None:
+@st.cache_data(**FIGURES, show_spinner=False)
+def _built(view: tuple, key: str, _build: Callable[[], go.Figure]) -> dict:
+    """Chart ``key`` of ``view`` ((page, canonical query), set by the frame on each run) in plotly's
+    dict form (arrays already base64-typed), built by ``_build`` the first time only."""
+    return _build().to_dict()
+
+
+def chart(fig: go.Figure | Callable[[], go.Figure], table: pd.DataFrame | Callable[[], pd.DataFrame], *,
+          key: str, name: str, caption: str | None = None, reuse: bool = True) -> None:
     """Show ``fig`` (our template, not Streamlit's theme) with SVG export named ``name`` and a CSV
     download of ``table`` (the data behind the chart, or a function making it: either is turned
-    into CSV only when the button is clicked)."""
+    into CSV only when the button is clicked).
+
+    ``fig`` may be a function building the figure from what this view's settings determine: it is
+    then called only the first time this view (page and canonical link) shows chart ``key``, and the
+    stored chart is drawn after that. ``reuse=False`` builds it every time (for a result that is not
+    a function of the settings alone, e.g. one cut short by a deadline)."""
+    if callable(fig):
+        fig = go.Figure(_built(st.session_state["initviz:view"], key, fig), _validate=False) if reuse else fig()
     config = {"toImageButtonOptions": {"format": "svg", "scale": EXPORT_SCALE, "filename": name},
               "displaylogo": False}
     st.plotly_chart(fig, width="stretch", theme=None, key=key, config=config)

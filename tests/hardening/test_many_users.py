@@ -59,7 +59,7 @@ def test_resource_caches_hold_one_object_each():
 
 
 def test_the_app_limits_blas_to_one_thread():
-    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "initviz" / "ui" / "main.py").read_text(encoding="utf-8"))
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "threadpool_limits"]
     assert calls and all(any(kw.arg == "limits" and getattr(kw.value, "value", None) == 1 for kw in c.keywords)
                          for c in calls)

@@ -1,0 +1,42 @@
+"""The app's frame on every run: page config, the process settings, the navigation, the sidebar's
+common text. ``app.py`` calls :func:`main`."""
+
+from __future__ import annotations
+
+import gc
+
+import streamlit as st
+from threadpoolctl import threadpool_limits
+
+from . import nav, workers
+
+
+@st.cache_resource
+def _tune_process():
+    """Once per server process. One BLAS thread per computation: sessions already run in parallel
+    threads, and many threads per product made 20 sessions ~20× slower at the 95th percentile
+    (PLATFORM.md). The objects alive after the first run (the imported libraries) frozen out of the
+    garbage collector: a full collection holds the GIL — every session waits — and scanned them
+    all, 100–130 ms every ~2.5 s under 20 sessions (BENCHMARKS.md, "Load and soak"). The worker
+    processes of the heavy computations started (:mod:`.workers`)."""
+    gc.freeze()
+    workers.start()
+    return threadpool_limits(limits=1)
+
+
+def _home(pages: dict) -> None:
+    """The bare URL opens the default page at its own path, keeping the link's query."""
+    st.switch_page(pages[nav.DEFAULT_PAGE], query_params={k: st.query_params.get_all(k) for k in st.query_params})
+
+
+def main() -> None:
+    st.set_page_config(page_title="initviz — what weight initialization does", page_icon=":material/grain:",
+                       layout="wide", initial_sidebar_state="expanded")
+    st.set_option("client.showErrorDetails", "none")
+    _tune_process()
+    pages = {e.path: st.Page(e.script, title=e.title, icon=e.icon, url_path=e.path) for e in nav.PAGES}
+    home = st.Page(lambda: _home(pages), title="initviz", url_path="home", default=True, visibility="hidden")
+    current = st.navigation([home, *pages.values()], position="sidebar")
+    with st.sidebar:
+        st.caption("**initviz** — see what weight initialization does to a neural network.")
+    current.run()

@@ -1,0 +1,86 @@
+"""Heavy computations in worker processes, off the server's GIL.
+
+One Streamlit process serves every session, and its Python — the scripts of all sessions, their
+charts, the websocket — runs one thread at a time under the GIL. A propagation's per-layer
+statistics are hundreds of small numpy calls that hold it: a 100-ms propagation stalled every
+other session's rerun for 100 ms, and the server used one core of two however many users came
+(measured: 108 % CPU under 20 sessions, the rest idle). :func:`run` sends such a call to a small
+pool of worker processes; the script's thread waits without the GIL, so the other sessions' reruns
+go on, and the computation uses a core of its own. What crosses the process boundary is small:
+the call's arguments (a :class:`~initviz.Network` is a few hundred bytes) and its result (per-layer
+statistics, ~100 kB), both pickled.
+
+Workers are started with ``spawn`` (a clean interpreter: forking a threaded server is unsafe),
+once (:func:`start`, when the app first runs), each with one BLAS thread (as the server's sessions). A worker is replaced
+after ``TASKS_PER_WORKER`` calls, so nothing a worker holds can grow without bound. A pool whose
+worker died (e.g. killed by the host for memory) is replaced, and the call reports it as an
+:class:`~initviz.errors.InitvizError` — a plain message, not a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+from ..errors import InitvizError
+
+WORKERS = max(1, min(4, os.cpu_count() or 1))
+"""Worker processes: one per core, at most 4 (each holds its own numpy, ~60 MB resident)."""
+TASKS_PER_WORKER = 200
+"""Calls a worker serves before it is replaced by a fresh one."""
+RESULT_TIMEOUT = 120.0
+"""Seconds a call may take at most (the computations' own deadlines stop them long before)."""
+
+T = TypeVar("T")
+_LOCK = threading.Lock()
+_POOL: list[ProcessPoolExecutor] = []
+
+
+def _start_worker() -> None:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)  # one BLAS thread per worker, as the server's sessions
+    importlib.import_module("initviz")  # imported once here, not on the first call
+
+
+def _pool() -> ProcessPoolExecutor:
+    with _LOCK:
+        if not _POOL:
+            _POOL.append(ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_start_worker, max_tasks_per_child=TASKS_PER_WORKER))
+        return _POOL[0]
+
+
+def start() -> None:
+    """Start every worker now (each imports numpy and initviz, ~0.5 s), not at the first calls."""
+    pool = _pool()
+    for future in [pool.submit(os.getpid) for _ in range(WORKERS)]:
+        future.result(timeout=RESULT_TIMEOUT)
+
+
+def _replace(broken: ProcessPoolExecutor) -> None:
+    with _LOCK:
+        if _POOL and _POOL[0] is broken:
+            _POOL.clear()
+    broken.shutdown(wait=False, cancel_futures=True)
+
+
+def run(fn: Callable[..., T], *args, **kwargs) -> T:
+    """``fn(*args, **kwargs)`` in a worker process (``fn`` a module-level function, arguments and
+    result picklable); its exceptions are raised here as they were raised there."""
+    pool = _pool()
+    try:
+        return pool.submit(fn, *args, **kwargs).result(timeout=RESULT_TIMEOUT)
+    except BrokenProcessPool:
+        _replace(pool)
+        raise InitvizError("the worker process computing this stopped (the host may have run out of memory); "
+                           "smaller settings may work") from None
+
+
+__all__ = ["run", "start", "WORKERS", "TASKS_PER_WORKER", "RESULT_TIMEOUT"]

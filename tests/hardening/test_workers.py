@@ -1,0 +1,77 @@
+"""Heavy computations in worker processes (initviz.ui.workers): the same numbers as in the server's
+own process, errors carried back, a dead worker replaced, and app.py inert as a worker's main module."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from initviz import Network, predict, propagate
+from initviz.errors import InitvizError
+from initviz.ui import workers
+from test_app_support import APP, chart, open_page
+
+NET = Network.mlp(input_dim=48, widths=(48,) * 5, activation="tanh", init="xavier_normal")
+
+
+def _fails(width: int):
+    return Network.mlp(input_dim=8, widths=(width,), activation="tanh", init="xavier_normal")
+
+
+def _die() -> None:
+    os._exit(3)  # what the host's out-of-memory killer does to a worker
+
+
+def test_a_worker_computes_what_the_server_would():
+    here = propagate(NET, batch=32, seed=5, backward=True)
+    there = workers.run(propagate, NET, batch=32, seed=5, backward=True)
+    assert there.stats.keys() == here.stats.keys()
+    for name, values in here.stats.items():
+        np.testing.assert_array_equal(there.stats[name], values, err_msg=name)
+    theory, theory_there = predict(NET, batch=32), workers.run(predict, NET, batch=32)
+    for name, values in vars(theory).items():
+        np.testing.assert_array_equal(getattr(theory_there, name), values, err_msg=name)
+
+
+def test_workers_are_other_processes_with_one_blas_thread():
+    pids = {workers.run(os.getpid) for _ in range(4 * workers.WORKERS)}
+    assert os.getpid() not in pids and 1 <= len(pids) <= workers.WORKERS
+    from threadpoolctl import threadpool_info
+
+    infos = workers.run(threadpool_info)
+    assert infos and all(info["num_threads"] == 1 for info in infos if info["user_api"] == "blas")
+
+
+def test_an_error_in_a_worker_is_raised_here_with_its_message():
+    with pytest.raises(InitvizError, match="width"):
+        workers.run(_fails, 0)
+
+
+def test_a_dead_worker_gives_a_plain_message_and_the_next_call_works():
+    with pytest.raises(InitvizError, match="worker process .* stopped"):
+        workers.run(_die)
+    assert workers.run(os.getpid) != os.getpid()
+
+
+def test_app_py_is_inert_as_a_workers_main_module():
+    """spawn runs the main module of the server — Streamlit's app.py — as "__mp_main__" in every worker."""
+    code = ("import runpy, sys; runpy.run_path(sys.argv[1], run_name='__mp_main__'); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('streamlit', 'initviz', 'plotly')))")
+    out = subprocess.run([sys.executable, "-c", code, APP], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_page_sends_its_computations_to_the_workers(monkeypatch):
+    sent = []
+    run = workers.run
+
+    def recording(fn, *args, **kwargs):
+        sent.append(fn)
+        return run(fn, *args, **kwargs)
+
+    monkeypatch.setattr(workers, "run", recording)
+    at = open_page("propagation", {"seed": "424243", "depth": "4", "width": "16"})  # a seed no other test caches
+    assert propagate in sent and predict in sent
+    assert chart(at, "preact_var")["data"]
