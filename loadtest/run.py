@@ -233,7 +233,7 @@ def report(figures: dict) -> str:
     if "soak" in figures:
         b = figures["soak"]
         lines.append(f"(b) soak: {b['configurations']} distinct configurations in {b['seconds']:.0f} s "
-                     f"({b['failed']} failed): RSS {b['rss_before_mb']:.0f} MB warm -> {b['rss_after_mb']:.0f} MB "
+                     f"({b['failed']} failed): RSS (server + workers) {b['rss_before_mb']:.0f} MB warm -> {b['rss_after_mb']:.0f} MB "
                      f"(peak {b['rss_peak_mb']:.0f} MB), growth {b['growth_mb']:+.0f} MB "
                      f"[{mark(b['growth_mb'] < TARGET_RSS_MB)} < 100 MB]")
     for c in figures.get("health", []):
@@ -241,7 +241,8 @@ def report(figures: dict) -> str:
                      f"{', with budget notice' if c['notice'] else ''}): {c['polls']} polls, p50 {c['p50_s'] * 1e3:.0f} ms, "
                      f"p95 {c['p95_s'] * 1e3:.0f} ms, max {c['max_s'] * 1e3:.0f} ms, failed {c['failed']} "
                      f"[{mark(c['max_s'] < TARGET_HEALTH_S and not c['failed'])} < 100 ms]")
-    lines.append(f"server log: {figures['tracebacks']} tracebacks; server RSS at the end {figures['rss_end_mb']:.0f} MB")
+    lines.append(f"server log: {figures['tracebacks']} tracebacks; RSS of the server and its workers at the end "
+                 f"{figures['rss_end_mb']:.0f} MB")
     return "\n".join(lines)
 
 

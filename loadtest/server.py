@@ -58,14 +58,41 @@ class Server:
         return time.perf_counter() - start, ok
 
     def rss_bytes(self) -> int:
-        """Resident memory of the server process (``VmRSS`` of /proc/<pid>/status)."""
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-        raise RuntimeError("no VmRSS in /proc status")
+        """Resident memory of the server and of every process it started (its compute workers):
+        the sum of their ``VmRSS`` (/proc/<pid>/status)."""
+        return sum(_rss(pid) for pid in _family(self.proc.pid))
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+def _status(pid: int) -> dict[str, str]:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:  # gone meanwhile
+        return {}
+    return dict(line.split(":", 1) for line in lines if ":" in line)
+
+
+def _rss(pid: int) -> int:
+    value = _status(pid).get("VmRSS")
+    return int(value.split()[0]) * 1024 if value else 0
+
+
+def _family(root: int) -> list[int]:
+    """``root`` and all its descendants (from each process's ``PPid``)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            parent = _status(int(entry.name)).get("PPid")
+            if parent:
+                children.setdefault(int(parent), []).append(int(entry.name))
+    family, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        family.append(pid)
+        todo += children.get(pid, [])
+    return family
 
 
 @contextlib.contextmanager

@@ -11,9 +11,12 @@ the call's arguments (a :class:`~initviz.Network` is a few hundred bytes) and it
 statistics, ~100 kB), both pickled.
 
 Workers are started with ``spawn`` (a clean interpreter: forking a threaded server is unsafe),
-once (:func:`start`, when the app first runs), each with one BLAS thread (as the server's sessions). A worker is replaced
-after ``TASKS_PER_WORKER`` calls, so nothing a worker holds can grow without bound. A pool whose
-worker died (e.g. killed by the host for memory) is replaced, and the call reports it as an
+once (:func:`start`, when the app first runs), each with one BLAS thread (as the server's
+sessions). They keep nothing between calls (the caches are the server's, bounded), so they live as
+long as the server (``max_tasks_per_child`` was tried for periodic replacement: under load, on
+Python 3.11, the pool stopped replacing its retired workers and every call waited). A pool whose
+worker died (e.g. killed by the host for memory), or that did not answer within
+``RESULT_TIMEOUT``, is replaced, and the call reports it as an
 :class:`~initviz.errors.InitvizError` — a plain message, not a traceback.
 """
 
@@ -32,10 +35,9 @@ from ..errors import InitvizError
 
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 """Worker processes: one per core, at most 4 (each holds its own numpy, ~60 MB resident)."""
-TASKS_PER_WORKER = 200
-"""Calls a worker serves before it is replaced by a fresh one."""
-RESULT_TIMEOUT = 120.0
-"""Seconds a call may take at most (the computations' own deadlines stop them long before)."""
+RESULT_TIMEOUT = 60.0
+"""Seconds a call may take at most (the computations' own deadlines stop them long before: a
+propagation of the app gets at most 5 s)."""
 
 T = TypeVar("T")
 _LOCK = threading.Lock()
@@ -53,7 +55,7 @@ def _pool() -> ProcessPoolExecutor:
     with _LOCK:
         if not _POOL:
             _POOL.append(ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_start_worker, max_tasks_per_child=TASKS_PER_WORKER))
+                                             initializer=_start_worker))
         return _POOL[0]
 
 
@@ -81,6 +83,10 @@ def run(fn: Callable[..., T], *args, **kwargs) -> T:
         _replace(pool)
         raise InitvizError("the worker process computing this stopped (the host may have run out of memory); "
                            "smaller settings may work") from None
+    except TimeoutError:
+        _replace(pool)
+        raise InitvizError(f"the computation did not finish within {RESULT_TIMEOUT:g} s; "
+                           "smaller settings may work") from None
 
 
-__all__ = ["run", "start", "WORKERS", "TASKS_PER_WORKER", "RESULT_TIMEOUT"]
+__all__ = ["run", "start", "WORKERS", "RESULT_TIMEOUT"]

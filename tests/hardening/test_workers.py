@@ -4,6 +4,7 @@ own process, errors carried back, a dead worker replaced, and app.py inert as a 
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -75,3 +76,11 @@ def test_the_page_sends_its_computations_to_the_workers(monkeypatch):
     at = open_page("propagation", {"seed": "424243", "depth": "4", "width": "16"})  # a seed no other test caches
     assert propagate in sent and predict in sent
     assert chart(at, "preact_var")["data"]
+
+
+def test_a_call_past_the_timeout_gives_a_plain_message_and_a_fresh_pool(monkeypatch):
+    monkeypatch.setattr(workers, "RESULT_TIMEOUT", 0.2)
+    with pytest.raises(InitvizError, match="did not finish within 0.2 s"):
+        workers.run(time.sleep, 5)
+    monkeypatch.undo()
+    assert workers.run(os.getpid) != os.getpid()
