@@ -21,6 +21,12 @@ the standard-normal sampling rate in its dtype. Elementwise work (the activation
 the statistics) and input/probe draws are left out: the floor is what no implementation on this
 machine can beat without fewer products or faster sampling (e.g. parallel streams).
 
+**Bare numpy** (:func:`bare_numpy`), timed with the workloads: the same run with no statistics at
+all — draw every weight (numpy's ``standard_normal``, one stream), the products, the activation and
+its derivative, in plain numpy. Unlike the floor it is an implementation, so it includes the
+elementwise work; a target time below it cannot be met by anything built on numpy's sampler and
+BLAS, whatever it computes besides.
+
 For the geometry sweep (r(n) matrices of size n per distribution)::
 
     floor = Σ_kinds Σ_n r(n)·n² / normal_rate  +  Σ_n r(n)·(8/3)n³ / peak_sq   (orthogonal only)
@@ -91,6 +97,33 @@ def rng_rates(n_entries: int, dtype: str, repeats: int) -> dict:
         out[f"{name}_chunked"] = chunks * CHUNK_ENTRIES / chunked
         out[name] = max(out[f"{name}_whole"], out[f"{name}_chunked"])
     return {"dtype": dtype, "entries": n_entries, **out}
+
+
+def bare_numpy(w: Workload):
+    """A call running ``w`` in plain numpy with no statistics (module docstring): tanh MLP, weights
+    N(0, gain²·2/(n+n)), x ~ N(0, I); backward for L = Σ⟨g, a^L⟩ with ∂L/∂W_l = δᵀa when
+    ``w.weight_grad``. Returns the last ∂L/∂a (so nothing is optimised away)."""
+    if w.activation != "tanh" or w.init != "xavier_normal":
+        raise ValueError(f"bare_numpy models tanh + xavier_normal workloads, not {w.activation} + {w.init}")
+    dt, n, b = np.dtype(w.dtype), w.width, w.batch
+    std = dt.type(dict(w.init_params)["gain"] * np.sqrt(2.0 / (n + n)))
+
+    def call():
+        gen = np.random.default_rng(0)
+        weights = [gen.standard_normal((n, n), dtype=dt) * std for _ in range(w.depth)]
+        acts = [gen.standard_normal((b, n), dtype=dt)]
+        for weight in weights:
+            acts.append(np.tanh(acts[-1] @ weight.T))
+        grad = gen.standard_normal((b, n), dtype=dt)
+        if not w.backward:
+            return acts[-1]
+        for layer in range(w.depth - 1, -1, -1):
+            delta = grad * (1 - acts[layer + 1] * acts[layer + 1])
+            if w.weight_grad:
+                delta.T @ acts[layer]
+            grad = delta @ weights[layer]
+        return grad
+    return call
 
 
 def workload_limits(w: Workload, repeats: int) -> dict:

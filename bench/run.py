@@ -193,6 +193,7 @@ def run_workload(w: Workload, worker: TorchWorker | None, repeats: int, budget: 
     fns = {} if call is None else {"initviz": call}
     if call is not None and one_thread_too:
         fns["initviz_1thread"] = _one_blas_thread(call)
+    fns["numpy_bare"] = limits.bare_numpy(w)
     torch_fns = {} if worker is None else {"torch": lambda: worker.call("run", w.name),
                                            "torch_build": lambda: worker.call("build", w.name)}
     timed, failed = measure(fns, torch_fns, repeats, budget)
@@ -349,6 +350,11 @@ def verdicts(results: dict) -> list[dict]:
         note = (entry["initviz"].get("refused") or entry["torch"].get("error")
                 or ("torch absent" if entry["torch"].get("absent") else ""))
         speedup = _ratio(entry["torch"].get("median"), entry["initviz"].get("median"))
+        torch_s, bare_s = entry["torch"].get("median"), entry.get("numpy_bare", {}).get("median")
+        if torch_s and bare_s and not note:
+            needed = torch_s / TARGETS[key]
+            note = (f"needs ≤ {_fmt_s(needed).strip()}; numpy with no statistics at all takes {_fmt_s(bare_s).strip()}"
+                    + (" — out of reach of numpy on this machine" if bare_s > needed else ""))
         if "refused" in entry["initviz"]:
             rows.append({"target": f"{name} speed-up vs notebook", "value": None, "bound": TARGETS[key],
                          "status": "FAIL", "note": "initviz refuses: " + note, "unit": "×"})
@@ -451,9 +457,11 @@ def report(results: dict) -> str:
         lines.append(_table_row(name, entry, what))
         lim = entry["limits"]
         build = entry.get("torch_build", {}).get("median")
+        bare = entry.get("numpy_bare", {}).get("median")
         lines.append(f"{'':<9}floor = GEMM {_fmt_s(lim['gemm_s'])} (peak {lim['peak_gflops']:.1f} GFLOP/s at its "
                      f"shapes) + sampling {_fmt_s(lim['sample_s'])} ({lim['rng']['normal'] / 1e6:.0f} M normals/s)"
-                     + (f"; notebook build+init {_fmt_s(build)}" if build else ""))
+                     + (f"; notebook build+init {_fmt_s(build)}" if build else "")
+                     + (f"; bare numpy (no statistics) {_fmt_s(bare)}" if bare else ""))
     if "G" in results:
         g = results["G"]
         lines.append(_table_row("G", g, GEOMETRY.describe()))
@@ -499,8 +507,8 @@ def markdown(results: dict, command: str) -> str:
     for row in results.get("peaks", []):
         out.append(f"- limits, {row['dtype']}: GEMM {limits.SQUARE_N}² {row['square_gflops']:.1f} GFLOP/s; RNG "
                    f"standard_normal {row['normal'] / 1e6:.0f} M/s, uniform {row['uniform'] / 1e6:.0f} M/s")
-    out += ["", "| workload | initviz | initviz, 1 BLAS thread | notebook (torch) | floor | speed-up | initviz / floor |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
+    out += ["", "| workload | initviz | initviz, 1 BLAS thread | notebook (torch) | numpy, no statistics | floor | "
+            "speed-up | initviz / floor |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     rows = [(name, e) for name, e in results.get("workloads", {}).items()]
     if "G" in results:
         rows.append(("G", results["G"]))
@@ -509,11 +517,12 @@ def markdown(results: dict, command: str) -> str:
         one = e.get("initviz_1thread", {}).get("median")
         speed, over = _ratio(torch_, ours), _ratio(ours, floor)
         ours_text = "refused" if "refused" in e["initviz"] else _fmt_s(ours)
-        out.append(f"| {name} | {ours_text} | {_fmt_s(one)} | {_fmt_s(torch_)} | {_fmt_s(floor)} | "
-                   f"{f'{speed:.2f}×' if speed else '—'} | {f'{over:.2f}×' if over else '—'} |")
+        bare = e.get("numpy_bare", {}).get("median")
+        out.append(f"| {name} | {ours_text} | {_fmt_s(one)} | {_fmt_s(torch_)} | {_fmt_s(bare) if bare else '—'} | "
+                   f"{_fmt_s(floor)} | {f'{speed:.2f}×' if speed else '—'} | {f'{over:.2f}×' if over else '—'} |")
     if "page" in results:
         p = results["page"]
-        out.append(f"| page | {_fmt_s(p['default_threads'])} | {_fmt_s(p['median'])} | | | | |")
+        out.append(f"| page | {_fmt_s(p['default_threads'])} | {_fmt_s(p['median'])} | | | | | |")
     if "G" in results:
         geo = results["G"]["initviz"]
         out += ["", f"G per distribution: {_kind_times(geo['kinds'])}"

@@ -116,3 +116,17 @@ def test_geometry_repeats_are_initviz_sweep_repeats():
     dims = (8, 256, 512, 1024)
     sweep = geometry.gram_sweep(dims=dims, ensembles=("normal",), repeats=GEOMETRY.max_repeats, seed=0)
     assert list(sweep.data["repeats"]) == [GEOMETRY.repeats(n) for n in dims] == [8, 8, 8, 2]
+
+
+def test_bare_numpy_runs_the_workloads_products_and_nothing_else():
+    from dataclasses import replace
+
+    from bench.limits import bare_numpy
+    small = replace(WORKLOADS["W3"], depth=3, width=8, batch=4)
+    # forward only: a tanh output of the batch's shape; with backward: ∂L/∂a¹ of that shape, finite
+    out = bare_numpy(replace(small, backward=False))()
+    assert out.shape == (4, 8) and out.dtype == np.float32 and np.all(np.abs(out) <= 1)
+    grad = bare_numpy(small)()
+    assert grad.shape == (4, 8) and np.all(np.isfinite(grad)) and np.any(grad != 0)
+    with pytest.raises(ValueError, match="tanh"):
+        bare_numpy(replace(small, activation="relu"))
