@@ -216,6 +216,14 @@ class Activation:
         out = np.asarray(out)
         return (out <= lo + tol) | (out >= hi - tol)
 
+    def saturated_fraction(self, out) -> float:
+        """The fraction of outputs :meth:`saturated`: the two rails' counts (the tolerance band of one
+        rail never reaches the other) over the size — the mean of the mask, without forming it."""
+        lo, hi = self.rails
+        tol = SATURATION_TOL * (hi - lo)
+        out = np.asarray(out)
+        return (np.count_nonzero(out <= lo + tol) + np.count_nonzero(out >= hi - tol)) / out.size
+
     @property
     def has_dead_units(self) -> bool:
         """True when φ is exactly 0 on a half-line (relu; leaky_relu/elu with parameter 0)."""

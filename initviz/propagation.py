@@ -454,9 +454,12 @@ def _pair_cosines(y: np.ndarray) -> np.ndarray:
 
 
 def _mean_cosine(y: np.ndarray) -> float:
-    """Mean over the row pairs of their cosine (pairs with a zero row skipped; NaN if none)."""
+    """Mean over the row pairs of their cosine (pairs with a zero row skipped; NaN if none): numpy's
+    ``nanmean`` (the pairwise sum with the NaNs as zeros, over their count) without its Python layer."""
     cos = _pair_cosines(y)
-    return float(np.nanmean(cos)) if np.isfinite(cos).any() else math.nan
+    skipped = np.isnan(cos)
+    count = cos.size - np.count_nonzero(skipped)
+    return float(np.add.reduce(np.where(skipped, 0.0, cos))) / count if count else math.nan
 
 
 SELECT_SAMPLE = 2 ** 12
@@ -518,11 +521,13 @@ def _percentiles(values: np.ndarray, qs) -> list[float]:
 
 def _sample_stats(values: np.ndarray) -> tuple[float, float, float]:
     """(mean, 5th, 95th percentile) of the finite values, NaNs if none."""
-    values = values[np.isfinite(values)]
+    finite = np.isfinite(values)
+    if not finite.all():
+        values = values[finite]
     if values.size == 0:
         return math.nan, math.nan, math.nan
     p05, p95 = _percentiles(values, (5, 95))
-    return float(values.mean()), p05, p95
+    return float(np.add.reduce(values)) / values.size, p05, p95  # mean(), without its Python layer
 
 
 class _Binner:
@@ -763,7 +768,7 @@ class _Run:
             st["msq_ratio"][rep, i] = float(msq.mean())
             st["msq_ratio_var"][rep, i] = float(msq.var()) if finite else math.inf
             if act.rails is not None:
-                st["saturated"][rep, i] = float(act.saturated(a).mean())
+                st["saturated"][rep, i] = act.saturated_fraction(a)
             if act.has_dead_units:
                 st["dead"][rep, i] = 1.0 - float((a != 0).any(axis=0).mean())
             st["corr"][rep, i] = _mean_cosine(pre_sum.scaled)

@@ -87,6 +87,8 @@ def test_saturation_thresholds_and_tanh_sigmoid_agree():
     x = np.linspace(-6, 6, 2401)
     x = x[np.abs(np.abs(np.tanh(x)) - (1 - 2 * SATURATION_TOL)) > 1e-9]
     assert np.array_equal(tanh.saturated(tanh(x)), sig.saturated(sig(2 * x)))
+    for act, out in ((tanh, tanh(x)), (sig, sig(2 * x))):
+        assert act.saturated_fraction(out) == act.saturated(out).mean()  # exactly: the same count
     assert get_activation("relu").rails is None and get_activation("elu").rails is None
 
 

@@ -199,6 +199,24 @@ def test_percentiles_equal_numpy_bit_for_bit(n, dtype):
         assert propagation._percentiles(values, qs) == np.percentile(values, qs).tolist()
 
 
+@pytest.mark.parametrize("n", [1, 2, 257, 4096])
+def test_sample_stats_and_mean_cosine_equal_numpy_bit_for_bit(n):
+    """The per-layer summaries without numpy's Python layers: the same numbers as mean/percentile of
+    the finite values and nanmean of the pair cosines, with non-finite values and zero rows mixed in."""
+    rng = np.random.default_rng(n)
+    values = rng.lognormal(size=n)
+    values[::7] = np.resize([np.nan, np.inf, -np.inf], values[::7].size)
+    finite = values[np.isfinite(values)]
+    expected = (np.mean(finite), *np.percentile(finite, (5, 95))) if finite.size else (np.nan,) * 3
+    np.testing.assert_array_equal(propagation._sample_stats(values), expected)
+    y = rng.standard_normal((2 * n + 1, 33)).astype(np.float32)
+    y[2::5] = 0.0  # zero rows: their pairs are skipped
+    cos = propagation._pair_cosines(y)
+    assert np.isnan(cos).any() or n < 3
+    np.testing.assert_array_equal(propagation._mean_cosine(y), np.nanmean(cos))
+    assert np.isnan(propagation._mean_cosine(np.zeros((4, 3), dtype=np.float32)))
+
+
 def test_order_statistics_fall_back_when_the_sample_misleads():
     """The strided sample holds the smallest values (every sampled position is below −1e6), so
     the bound for rank 1000 has only ~50 candidates below it: the check fails and the whole array
