@@ -65,6 +65,22 @@ def test_lanczos_and_column_block_routes(monkeypatch, m, n, gain):
     assert want["opnorm"] - G.KRYLOV_RTOL * mu_max <= got["opnorm"] <= want["opnorm"] * (1 + 1e-12)
 
 
+def test_sweep_points_stop_lanczos_at_the_sweep_tolerance(monkeypatch):
+    # a sweep's points are Monte-Carlo means: Lanczos stops at SWEEP_KRYLOV_RTOL there, at
+    # KRYLOV_RTOL for a single matrix; each result errs from below by at most its tolerance·μ_max
+    asked = []
+    krylov = G._krylov_opnorm
+    monkeypatch.setattr(G, "_krylov_opnorm", lambda *args: asked.append(args[-1]) or krylov(*args))
+    G.gram_sweep(dims=(200,), ensembles=("normal",), repeats=1, seed=0)
+    assert asked == [G.SWEEP_KRYLOV_RTOL] and G.KRYLOV_RTOL < G.SWEEP_KRYLOV_RTOL
+    w = np.random.default_rng(3).standard_normal((300, 300)) / math.sqrt(300)
+    G.matrix_deviations(w, seed=1)
+    assert asked[-1] == G.KRYLOV_RTOL
+    want, mu_max = direct(w)["opnorm"], np.linalg.eigvalsh(w.T @ w)[-1]
+    got = G._deviations(w, 1.0, np.random.default_rng(1), G.SWEEP_KRYLOV_RTOL)["opnorm"]
+    assert want - G.SWEEP_KRYLOV_RTOL * mu_max <= got <= want * (1 + 1e-12)
+
+
 @pytest.mark.parametrize("kind", ["normal", "rademacher"])
 def test_lanczos_on_float32_w_beyond_the_exact_gram(kind):
     # n = 1300 > GRAM_EXACT_WORK^(1/3): Lanczos on x ↦ Wᵀ(Wx), float32 W and vectors. Tolerance:
