@@ -24,8 +24,9 @@ machine can beat without fewer products or faster sampling (e.g. parallel stream
 **Bare numpy** (:func:`bare_numpy`), timed with the workloads: the same run with no statistics at
 all — draw every weight (numpy's ``standard_normal``, one stream), the products, the activation and
 its derivative, in plain numpy. Unlike the floor it is an implementation, so it includes the
-elementwise work; a target time below it cannot be met by anything built on numpy's sampler and
-BLAS, whatever it computes besides.
+elementwise work; it draws with one stream, as the floor counts, where initviz draws large layers
+on two threads while the products run — so initviz can beat it on a wide network, and neither it
+nor the floor is a bound for an implementation that overlaps sampling with the products.
 
 For the geometry sweep (r(n) matrices of size n per distribution)::
 
