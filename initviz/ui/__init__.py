@@ -10,7 +10,10 @@ Layout
   (URL → settings → widgets → URL), the notices for what a link asked but could not get, the
   error catch-all (:func:`.frame.guard`), the "Copy link" box.
 * :mod:`.widgets` — :func:`.widgets.control` (the widget of a link parameter; key = URL name) and
-  :func:`.widgets.chart` (a figure with SVG export and a CSV download of its table).
+  :func:`.widgets.chart` (a figure with SVG export and a CSV download of its table; a builder's
+  figure is kept per view and chart for every session).
+* :mod:`.workers` — heavy computations in worker processes (``workers.run``), off the server's GIL.
+* :mod:`.main` — the frame of every run (page config, process settings, navigation); ``app.py`` calls it.
 * One module per page with ``render(settings)``; page scripts in ``pages/`` are two lines.
 
 How to add a page (e.g. ``propagation``)
@@ -26,8 +29,13 @@ How to add a page (e.g. ``propagation``)
    ``control("<name>")`` (never pass a value: the frame seeds it), read values from ``settings``
    (already validated), compute through functions decorated with
    ``st.cache_data(max_entries=..., max_size=...)`` taking small hashable arguments (a frozen config,
-   ints, strings — never arrays), build figures with :mod:`initviz.figures` and show each with
-   ``chart(fig, table, key=..., name=file_name("propagation", scheme, f"depth{d}", ...))``.
+   ints, strings — never arrays; a heavy computation inside one goes through
+   ``workers.run(fn, ...)``, which runs it in a worker process, off the server's GIL), build figures
+   with :mod:`initviz.figures` and show each with
+   ``chart(lambda: fig_..., table, key=..., name=file_name("propagation", scheme, f"depth{d}", ...))``:
+   given a builder, ``chart`` builds the figure once per view (page and canonical link) and chart
+   key and reuses it for every session (``reuse=False`` for a result that is not a function of the
+   settings alone, e.g. one cut short by a deadline); a built figure is shown as it is.
    Wrap independent sections in ``with guard("propagation: <section>"):`` so one failure does not
    blank the page. The frame already draws the page title and the notices.
 3. Page script ``initviz/ui/pages/propagation.py``::
