@@ -12,8 +12,8 @@ Starts ``streamlit run app.py`` on 127.0.0.1 (a free port, the project's own set
     sockets, tracebacks in the server log) and the fraction of reruns served (finished without
     error within ``RERUN_TIMEOUT_S``). Targets: p95 < 0.5 s, 0 errors, ≥ 95 % served.
 (b) **soak** — ``--soak`` (1000) distinct configurations of the default page (seed = 0, 1, …),
-    driven by ``--soak-sessions`` tabs; the server's resident memory before (warm: after the load
-    phase) and after. Target: growth < 100 MB.
+    driven by ``--soak-sessions`` tabs; the resident memory of the server and its worker processes
+    before (warm: after the load phase) and after. Target: growth < 100 MB.
 (c) **health** — the heaviest allowed view of each page (the budget reduces an everything-at-maximum
     link) opened on a cold cache while ``/_stcore/health`` is polled every ``HEALTH_POLL_S``.
     Target: every answer ``ok`` in < 100 ms.
