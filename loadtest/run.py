@@ -14,6 +14,9 @@ Starts ``streamlit run app.py`` on 127.0.0.1 (a free port, the project's own set
 (b) **soak** — ``--soak`` (1000) distinct configurations of the default page (seed = 0, 1, …),
     driven by ``--soak-sessions`` tabs; the resident memory of the server and its worker processes
     before (warm: after the load phase) and after. Target: growth < 100 MB.
+(d) **cost** — one tab alone (before the load): ``--cost-reruns`` reruns back and forth between two
+    views it has drawn (their results and charts cached) and as many new seeds (computed and drawn
+    anew); per rerun, the CPU time of the server and its workers (/proc) and the latency.
 (c) **health** — the heaviest allowed view of each page (the budget reduces an everything-at-maximum
     link) opened on a cold cache while ``/_stcore/health`` is polled every ``HEALTH_POLL_S``.
     Target: every answer ``ok`` in < 100 ms.
@@ -23,7 +26,7 @@ Everything is bounded: every rerun by ``RERUN_TIMEOUT_S``, the load by ``--durat
 ``--json`` also writes them. A benchmark, not a unit test (``tests/hardening/test_loadtest_smoke.py``
 keeps the client from rotting).
 
-    python -m loadtest.run [--sessions 20] [--duration 60] [--soak 1000] [--only load,soak,health] [--json out.json]
+    python -m loadtest.run [--sessions 20] [--duration 60] [--soak 1000] [--only cost,load,soak,health] [--json out.json]
 """
 
 from __future__ import annotations
@@ -198,6 +201,27 @@ async def health_during(server: Server, page: str, query: str) -> dict:
             "p95_s": percentile(seconds, 0.95), "max_s": max(seconds, default=float("nan"))}
 
 
+async def rerun_cost(server: Server, reruns: int) -> dict:
+    """Server CPU (server + workers) and latency per rerun of one tab: cached views, then new seeds."""
+    s = await Session.connect(server.stream_url)
+    out = {}
+    try:
+        await s.load(PAGE, timeout=LOAD_TIMEOUT_S)
+        for depth in (20, 21):  # draw both views once
+            await s.change("depth", depth, timeout=RERUN_TIMEOUT_S)
+        for kind in ("cached", "new"):
+            cpu, runs = server.cpu_seconds(), []
+            for i in range(reruns):
+                key, value = ("depth", 20 + i % 2) if kind == "cached" else ("seed", 10 ** 6 + i)
+                runs.append(await s.change(key, value, timeout=RERUN_TIMEOUT_S))
+            seconds = [r.seconds for r in runs]
+            out[kind] = {"reruns": reruns, "cpu_ms": 1e3 * (server.cpu_seconds() - cpu) / reruns,
+                         "p50_s": percentile(seconds, 0.5), "failed": sum(not r.ok for r in runs)}
+    finally:
+        await s.close()
+    return out
+
+
 def machine() -> dict:
     model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                   if line.startswith("model name")), platform.processor())
@@ -241,6 +265,10 @@ def report(figures: dict) -> str:
                      f"{', with budget notice' if c['notice'] else ''}): {c['polls']} polls, p50 {c['p50_s'] * 1e3:.0f} ms, "
                      f"p95 {c['p95_s'] * 1e3:.0f} ms, max {c['max_s'] * 1e3:.0f} ms, failed {c['failed']} "
                      f"[{mark(c['max_s'] < TARGET_HEALTH_S and not c['failed'])} < 100 ms]")
+    for kind, d in figures.get("cost", {}).items():
+        lines.append(f"(d) cost of a rerun, one tab, {kind} view: CPU of the server and its workers "
+                     f"{d['cpu_ms']:.1f} ms per rerun, latency p50 {d['p50_s'] * 1e3:.0f} ms "
+                     f"({d['reruns']} reruns, {d['failed']} failed)")
     lines.append(f"server log: {figures['tracebacks']} tracebacks; RSS of the server and its workers at the end "
                  f"{figures['rss_end_mb']:.0f} MB")
     return "\n".join(lines)
@@ -252,6 +280,8 @@ async def main_async(args) -> dict:
     with serve(flags=tuple(args.flag)) as server:
         warm = await load(server, 1, reruns=2, think=0.0)  # compile, import, first caches
         figures["warmup_s"] = [r.seconds for r in warm.first_loads + warm.reruns]
+        if "cost" in only:
+            figures["cost"] = await rerun_cost(server, args.cost_reruns)
         if "load" in only:
             figures["load"] = [(await load(server, args.sessions, duration=args.duration, think=args.think,
                                            scenario=scenario)).summary() for scenario in args.scenario.split(",")]
@@ -276,7 +306,8 @@ def main() -> None:
     parser.add_argument("--soak", type=int, default=1000, help="distinct configurations")
     parser.add_argument("--soak-sessions", type=int, default=2)
     parser.add_argument("--soak-max-seconds", type=float, default=1200.0)
-    parser.add_argument("--only", default="load,soak,health")
+    parser.add_argument("--cost-reruns", type=int, default=60, help="reruns of each kind in the cost phase")
+    parser.add_argument("--only", default="cost,load,soak,health")
     parser.add_argument("--flag", action="append", default=[], help="a streamlit run option for the server, "
                         "e.g. --flag=--runner.postScriptGC=true (repeatable)")
     parser.add_argument("--json", type=Path, help="also write the figures here")

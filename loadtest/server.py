@@ -9,6 +9,7 @@ the resident memory) and its log (for tracebacks the server wrote). The server i
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -62,6 +63,10 @@ class Server:
         the sum of their ``VmRSS`` (/proc/<pid>/status)."""
         return sum(_rss(pid) for pid in _family(self.proc.pid))
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server and every process it started."""
+        return sum(_cpu(pid) for pid in _family(self.proc.pid))
+
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
@@ -77,6 +82,14 @@ def _status(pid: int) -> dict[str, str]:
 def _rss(pid: int) -> int:
     value = _status(pid).get("VmRSS")
     return int(value.split()[0]) * 1024 if value else 0
+
+
+def _cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # gone meanwhile
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _family(root: int) -> list[int]:

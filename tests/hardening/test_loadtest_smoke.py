@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from loadtest.client import Session
-from loadtest.run import PAGE, health_during, load, percentile
-from loadtest.server import serve
+from loadtest.run import PAGE, health_during, load, percentile, rerun_cost
+from loadtest.server import _family, serve
 
 
 def _run(coroutine):
@@ -52,6 +52,15 @@ def test_a_changed_control_reaches_the_link_and_a_bad_link_gets_a_notice(server)
 def test_health_is_polled_while_a_view_runs(server):
     figures = _run(health_during(server, PAGE, "seed=11"))
     assert figures["run_ok"] and figures["polls"] >= 1 and figures["failed"] == 0
+
+
+def test_the_cost_of_a_rerun_counts_the_workers_cpu(server):
+    cost = _run(rerun_cost(server, 4))
+    assert set(cost) == {"cached", "new"} and all(c["failed"] == 0 for c in cost.values())
+    # a new seed is computed (in a worker) and drawn anew; a cached view is neither (CPU time comes in
+    # 10-ms ticks: four reruns of each kind are ≥ 100 ms of it)
+    assert 0 < cost["cached"]["cpu_ms"] < cost["new"]["cpu_ms"]
+    assert len(_family(server.proc.pid)) > 1  # the workers are counted with the server
 
 
 def test_percentile_interpolates_between_order_statistics():
