@@ -83,6 +83,19 @@ def _built(view: tuple, key: str, _build: Callable[[], go.Figure]) -> dict:
     return _build().to_dict()
 
 
+class _Stored(go.Figure):
+    """A stored chart (plotly's dict form, :func:`_built`) handed to ``st.plotly_chart`` as it is.
+    ``st.plotly_chart`` asks a figure for ``to_dict()`` and serialises that; rebuilding a Figure from
+    the dict first (deep copies, one object per trace and axis) and copying it again was a third of
+    a stored chart's cost. Only ``to_dict`` is meant to be used: the Figure machinery is not set up."""
+
+    def __init__(self, spec: dict):  # noqa: not calling go.Figure.__init__ is the point
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+
 def chart(fig: go.Figure | Callable[[], go.Figure], table: pd.DataFrame | Callable[[], pd.DataFrame], *,
           key: str, name: str, caption: str | None = None, reuse: bool = True) -> None:
     """Show ``fig`` (our template, not Streamlit's theme) with SVG export named ``name`` and a CSV
@@ -94,7 +107,7 @@ def chart(fig: go.Figure | Callable[[], go.Figure], table: pd.DataFrame | Callab
     stored chart is drawn after that. ``reuse=False`` builds it every time (for a result that is not
     a function of the settings alone, e.g. one cut short by a deadline)."""
     if callable(fig):
-        fig = go.Figure(_built(st.session_state["initviz:view"], key, fig), _validate=False) if reuse else fig()
+        fig = _Stored(_built(st.session_state["initviz:view"], key, fig)) if reuse else fig()
     config = {"toImageButtonOptions": {"format": "svg", "scale": EXPORT_SCALE, "filename": name},
               "displaylogo": False}
     st.plotly_chart(fig, width="stretch", theme=None, key=key, config=config)
