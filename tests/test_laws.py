@@ -5,6 +5,7 @@ Statistical checks use fixed seeds. Tolerances: 5 standard errors, SE stated at 
 KS tests pass at p > 1e-3 (P_MIN)."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -130,6 +131,20 @@ def test_trunc_normal_moments_far_tails(alpha, beta):
     assert law.mean == pytest.approx(m, rel=1e-11, abs=1e-15)
     assert law.var == pytest.approx(v, rel=1e-9)
     assert law.kurtosis == pytest.approx(k, rel=1e-8)
+
+
+def test_trunc_normal_pdf_of_a_far_tail_support_is_silent_and_normalised():
+    # support [40, 41] in units of the parent std: at z near 0, φ(z)/mass = e^(800 − z²/2) overflows,
+    # and is not used (no RuntimeWarning); on the support the density integrates to 1 (its mass lies
+    # within ~1/α = 0.025 of α: the grid resolves it, trapezoid error ~1e-8)
+    law = Law("trunc_normal", a=40.0, b=41.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        outside = law.pdf(np.array([0.0, -3.0, 39.0, 42.0]))
+        x = np.linspace(40.0, 41.0, 100001)
+        inside = law.pdf(x)
+    assert np.array_equal(outside, np.zeros(4))
+    assert np.trapezoid(inside, x) == pytest.approx(1.0, rel=1e-6)
 
 
 def scipy_reference(law):
