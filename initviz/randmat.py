@@ -344,9 +344,17 @@ def norm_ratio_cdf(r, m: int, n: int, law) -> np.ndarray:
 
 def norm_pdf(t, m: int, n: int, law) -> np.ndarray:
     """Density of √R = ‖Wx‖/‖x‖ from :func:`norm_ratio_pdf`: f_√R(t) = 2t·f_R(t²)
-    (Gaussian W: s·χ_m)."""
+    (Gaussian W: s·χ_m). At t = 0 it is the limit: 0 for m ≥ 2; for m = 1, where f_R(r) ≈ K·r^(−1/2)/√c
+    with R = c·X, it is 2K/√c — K = 1/√(2π) for χ²₁ (the half-normal's √(2/(πc))), 1/B(½, (n−1)/2)
+    for Beta(½, (n−1)/2)."""
     t = np.asarray(t, dtype=float)
-    return np.where(t >= 0, 2.0 * t * norm_ratio_pdf(np.square(t), m, n, law), 0.0)
+    with np.errstate(invalid="ignore"):  # 0·∞ at t = 0 when m = 1: replaced by the limit
+        out = np.where(t > 0, 2.0 * t * norm_ratio_pdf(np.square(t), m, n, law), 0.0)
+    if m == 1:
+        _, c = _norm_ratio_law(m, n, law)
+        k = 1.0 / math.sqrt(2.0 * math.pi) if law.kind == "normal" else math.exp(-special.betaln(0.5, (n - 1) / 2))
+        out = np.where(t == 0, 2.0 * k / math.sqrt(c), out)
+    return out
 
 
 # --- 4. Marchenko–Pastur and the operator norm ---------------------------------------------------

@@ -6,6 +6,7 @@ from the sample itself, stated at the call. Expected values are recomputed here 
 """
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -194,6 +195,20 @@ def test_gaussian_norm_ratio_is_scaled_chi_square():
     np.testing.assert_allclose(R.norm_pdf(t, m, n, law), stats.chi.pdf(t / math.sqrt(s2), m) / math.sqrt(s2))
     val, _ = integrate.quad(lambda v: float(R.norm_ratio_pdf(v, m, n, law)), 0, np.inf)
     assert val == pytest.approx(1.0, abs=1e-8)
+
+
+@pytest.mark.parametrize("kind, n", [("normal", 9), ("orthogonal", 2), ("orthogonal", 7)])
+def test_norm_pdf_at_zero_is_its_limit(kind, n):
+    # one output (m = 1): ‖Wx‖/‖x‖ is |N(0, s²)| or g·|a Beta(½, (n−1)/2) root|, whose density at 0 is
+    # finite and positive — not 2·0·f_R(0) = 0·∞; with m ≥ 2 it is 0
+    law = law_with_variance(kind, 0.3, shape=(1, n) if kind == "orthogonal" else None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        at_zero, near_zero = R.norm_pdf(np.array([0.0, 1e-9]), 1, n, law)
+        assert R.norm_pdf(np.array([0.0]), 2, n + 1, law_with_variance("normal", 0.3))[0] == 0.0
+    assert np.isfinite(at_zero) and at_zero > 0 and near_zero == pytest.approx(at_zero, rel=1e-6)
+    if kind == "normal":
+        assert at_zero == pytest.approx(stats.chi.pdf(0.0, 1) / math.sqrt(0.3), rel=1e-12)
 
 
 def test_orthogonal_norm_ratio_is_exact_or_beta():
