@@ -84,6 +84,15 @@ def _points():
                          "lo": [0.08, 0.009, 0.15, 0.018], "hi": [0.13, 0.012, 0.3, 0.021]})
 
 
+def test_a_theory_whose_points_were_all_dropped_keeps_the_series_legend_entry():
+    points = _points().assign(y=[0.1, 0.01, np.nan, -1.0])  # b: nothing drawable on a log axis
+    theory = pd.DataFrame({"group": ["a", "b"], "n": [10, 10], "y": [0.1, 0.2]})
+    fig = as_json(fig_curves(points, theory, x="n", y="y", x_title="n", y_title="y", log_y=True))
+    assert [t["name"] for t in fig["data"]] == ["a", "a (theory)", "b (theory)"]
+    assert trace(fig, "a (theory)")["showlegend"] is False and trace(fig, "b (theory)")["showlegend"] is True
+    assert any("2 values not drawn" in a["text"] for a in fig["layout"]["annotations"])
+
+
 def test_curves_band_is_asymmetric_error_bars_and_theory_shares_the_group():
     theory = pd.DataFrame({"group": ["a", "a", "b", "b"], "n": [10, 100, 10, 100], "y": [0.1, 0.01, 0.2, 0.02]})
     fig = as_json(fig_curves(_points(), theory, x="n", y="y", lo="lo", hi="hi", x_title="dimension n",

@@ -26,7 +26,7 @@ EMPTY = pd.DataFrame()
 def _drawable(frame: pd.DataFrame | dict[str, np.ndarray], columns, *, positive: bool = False) -> np.ndarray:
     """Mask of rows whose ``columns`` (of a frame, or of :func:`columns_by_group`'s arrays) are all
     finite (and > 0 when ``positive``)."""
-    ok = np.ones(len(frame[columns[0]]) if columns else len(frame), dtype=bool)
+    ok = np.ones(len(frame[columns[0]]), dtype=bool)
     for c in columns:
         v = _numbers(frame[c])
         ok &= np.isfinite(v)
@@ -187,22 +187,14 @@ def fig_curves(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: st
                                      mark_x=mark_x, mark_label=mark_label, lines=lines, height=height))
 
 
-class _Kept(dict):
-    """A series' columns restricted to its drawable rows; ``rows`` drawn, ``dropped`` not."""
-    rows: int = 0
-    dropped: int = 0
-
-
-def _kept(cols: dict[str, np.ndarray] | None, columns: list[str], *, log_x: bool, log_y: bool) -> _Kept:
-    """The rows of a series whose ``columns`` are finite, and positive on a log axis (the first of
-    ``columns`` is x, the others are on y)."""
-    out = _Kept()
+def _kept(cols: dict[str, np.ndarray] | None, columns: list[str], *, log_x: bool,
+          log_y: bool) -> tuple[dict[str, np.ndarray], int]:
+    """(the series' columns on its drawable rows — finite, and positive on a log axis; the first of
+    ``columns`` is x, the others are on y — and how many rows were dropped); ({}, 0) for no series."""
     if not cols:
-        return out
+        return {}, 0
     ok = _drawable(cols, columns[1:], positive=log_y) & _drawable(cols, columns[:1], positive=log_x)
-    out.update((c, v[ok]) for c, v in cols.items())
-    out.rows, out.dropped = int(ok.sum()), int(ok.size - ok.sum())
-    return out
+    return ({c: v[ok] for c, v in cols.items()} if ok.any() else {}), int(ok.size - np.count_nonzero(ok))
 
 
 def curves_spec(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: str, y: str,
@@ -219,9 +211,9 @@ def curves_spec(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: s
     dropped = 0
     for i, g in enumerate(groups):
         c = theme.color(i)
-        m = _kept(points.get(g), [x, y, *band], log_x=log_x, log_y=log_y)
-        dropped += m.dropped
-        if m.rows:
+        m, lost = _kept(points.get(g), [x, y, *band], log_x=log_x, log_y=log_y)
+        dropped += lost
+        if m:
             err = None
             if lo and hi:
                 yv = m[y].astype(np.float64)
@@ -231,12 +223,12 @@ def curves_spec(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: s
                          "mode": "lines+markers" if lines else "markers", "name": g if multi else measured,
                          "legendgroup": g, "marker": {"color": c, "size": theme.MARKER_SIZE, "symbol": "circle"},
                          "line": {"color": c, "width": 1.5}, **({"error_y": err} if err else {})})
-        t = _kept(curves.get(g), [x, y], log_x=log_x, log_y=log_y)
-        dropped += t.dropped
-        if t.rows:
+        t, lost = _kept(curves.get(g), [x, y], log_x=log_x, log_y=log_y)
+        dropped += lost
+        if t:
             data.append({"type": "scatter", "x": t[x], "y": t[y], "mode": "lines",
                          "name": f"{g} ({predicted})" if multi else predicted, "legendgroup": g,
-                         "showlegend": not (multi and len(m)),
+                         "showlegend": not (multi and m),  # the measured trace, if drawn, carries the entry
                          "line": {"color": c, "width": theme.LINE_WIDTH, "dash": theme.THEORY_DASH}})
     legend_title = f"markers: {measured} · lines: {predicted}" if theory is not None and multi else None
     if mark_x is not None:
