@@ -211,18 +211,22 @@ class Activation:
         """Mask of outputs φ(x) within ``SATURATION_TOL``·(hi − lo) of a rail.
 
         Only defined for saturating activations (``rails`` not None)."""
-        lo, hi = self.rails
-        tol = SATURATION_TOL * (hi - lo)
+        low, high = self._saturation_bounds()
         out = np.asarray(out)
-        return (out <= lo + tol) | (out >= hi - tol)
+        return (out <= low) | (out >= high)
 
     def saturated_fraction(self, out) -> float:
         """The fraction of outputs :meth:`saturated`: the two rails' counts (the tolerance band of one
         rail never reaches the other) over the size — the mean of the mask, without forming it."""
+        low, high = self._saturation_bounds()
+        out = np.asarray(out)
+        return (np.count_nonzero(out <= low) + np.count_nonzero(out >= high)) / out.size
+
+    def _saturation_bounds(self) -> tuple[float, float]:
+        """Outputs at or below the first, or at or above the second, are saturated."""
         lo, hi = self.rails
         tol = SATURATION_TOL * (hi - lo)
-        out = np.asarray(out)
-        return (np.count_nonzero(out <= lo + tol) + np.count_nonzero(out >= hi - tol)) / out.size
+        return lo + tol, hi - tol
 
     @property
     def has_dead_units(self) -> bool:
