@@ -35,8 +35,8 @@ LOG = logging.getLogger("initviz.ui")
 _STORE = "initviz:settings"    # path -> settings the page had last
 _WRITTEN = "initviz:written"   # the query (dict[str, list[str]]) the app last put in the URL
 _NOTICES = "initviz:notices"   # path -> (notices from the link, canonical query right after parsing)
-_PAGE = "initviz:page"         # path of the page of the previous run
-_VIEW = "initviz:view"         # (path, canonical query) of this run: what every chart of the run shows
+PAGE_KEY = "initviz:page"      # path of the page of the previous run (widgets.current_page reads it)
+VIEW_KEY = "initviz:view"      # (path, canonical query) of this run: what every chart of it shows (widgets.chart)
 
 
 def _raw_query() -> dict[str, list[str]]:
@@ -80,20 +80,20 @@ def sync_settings(path: str) -> tuple[links.Settings, list[links.Notice]]:
     if new_link or path not in store:
         settings, notices = links.parse(path, raw if new_link else {})
         link_notices[path] = (notices, links.canonical(path, settings))
-    elif state.get(_PAGE) != path:
+    elif state.get(PAGE_KEY) != path:
         settings = store[path]
     else:
         settings, transient = _from_widgets(schema, store[path])
     for p in schema.params:
         state[p.name] = _to_widget(p, settings[p.name])
     store[path] = settings
-    state[_PAGE] = path
+    state[PAGE_KEY] = path
     query = links.canonical(path, settings)
     target = {k: [v] for k, v in query.items()}
     if raw != target:
         st.query_params.from_dict(query)
     state[_WRITTEN] = target
-    state[_VIEW] = (path, tuple(query.items()))
+    state[VIEW_KEY] = (path, tuple(query.items()))
     notices, at = link_notices.get(path, ([], None))
     shown = notices if at == query else []
     return settings, shown + transient
@@ -103,7 +103,7 @@ def goto(path: str, settings: links.Settings) -> None:
     """Open page ``path`` with ``settings`` (e.g. an Experiments preset); does not return."""
     settings = links.validate(path, settings)
     st.session_state.setdefault(_STORE, {})[path] = settings
-    st.session_state[_PAGE] = None
+    st.session_state[PAGE_KEY] = None
     st.switch_page(nav.entry(path).script, query_params=links.canonical(path, settings))
 
 

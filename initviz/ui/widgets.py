@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from . import links
+from .frame import PAGE_KEY, VIEW_KEY
 
 EXPORT_SCALE = 3
 """Modebar image export: SVG, and 3× for any raster the browser makes of it."""
@@ -29,7 +30,7 @@ FIGURES = dict(max_entries=4096, max_size=48 * 2 ** 20)
 
 
 def current_page() -> str:
-    return st.session_state["initviz:page"]
+    return st.session_state[PAGE_KEY]
 
 
 def control(name: str, *, container=None, label: str | None = None, disabled: bool = False):
@@ -107,7 +108,7 @@ def chart(fig: go.Figure | Callable[[], go.Figure], table: pd.DataFrame | Callab
     stored chart is drawn after that. ``reuse=False`` builds it every time (for a result that is not
     a function of the settings alone, e.g. one cut short by a deadline)."""
     if callable(fig):
-        fig = _Stored(_built(st.session_state["initviz:view"], key, fig)) if reuse else fig()
+        fig = _Stored(_built(st.session_state[VIEW_KEY], key, fig)) if reuse else fig()
     config = {"toImageButtonOptions": {"format": "svg", "scale": EXPORT_SCALE, "filename": name},
               "displaylogo": False}
     st.plotly_chart(fig, width="stretch", theme=None, key=key, config=config)
