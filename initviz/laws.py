@@ -309,6 +309,13 @@ class Law:
         return -math.inf, math.inf
 
     @property
+    def constant_value(self) -> float | None:
+        """The value of every entry when the law is a single point (constant, zeros, ones, a zero
+        std or gain, sparsity 1), else None: the tensor is then that value everywhere, exactly."""
+        lo, hi = self.support
+        return lo if lo == hi else None
+
+    @property
     def is_random(self) -> bool:
         """False for the deterministic tensors (constant, eye, dirac)."""
         return self.kind not in _DETERMINISTIC

@@ -31,7 +31,13 @@ deadline, or undefined for the layer — never a computed NaN):
 * ``corr`` — mean over the pairs of the cosine ⟨h_a, h_b⟩/(‖h_a‖‖h_b‖) of pre-activations (the
   mean-field c^l); ``input_corr_measured`` (n_seeds,) is the same at the input;
 * ``unit_spread`` — symmetry: max over samples b and units i of |a_{b,i} − a_{b,1}|/max|a^l|, exactly
-  0 when every unit of the layer computes the same value (constant init), of order 1 otherwise;
+  0 when every unit of the layer computes the same value (constant init), of order 1 otherwise. A
+  layer whose weights are all equal (:attr:`~initviz.laws.Law.constant_value`: constant, zeros,
+  ones, a zero std or gain) computes a^{l−1}W_lᵀ as one sum per sample, Σ_j c·a_j, given to every
+  unit (and ∂L/∂a^{l−1} = δW_l as Σ_i c·δ_i given to every input), so equal units are equal by
+  construction on any BLAS and thread count: a GEMM promises no common rounding across output
+  columns, and its tile edges and FMA order differ between kernels (OpenBLAS Haswell, SkylakeX,
+  MKL, Accelerate);
 * ``weight_std`` — std of the sampled W_l entries; ``max_abs`` — max |a^l|.
 
 **Backward** (``backward=True``), for the stated probe loss L = Σ_b ⟨g_b, a^L_b⟩ with
@@ -614,6 +620,17 @@ class _Kept:
     store: list
 
 
+def _times_transpose(x: np.ndarray, W: np.ndarray, c) -> np.ndarray:
+    """x Wᵀ for a (B, n) batch ``x`` and W of shape (m, n); when every entry of W is ``c`` (not
+    None), the row sums Σ_j c·x_bj repeated over the m outputs — one value per sample by
+    construction, where a GEMM may round the m columns differently. ``x @ W`` is
+    ``_times_transpose(x, W.T, c)``."""
+    if c is None:
+        return x @ W.T
+    sums = np.add.reduce(x * x.dtype.type(c), axis=1)
+    return np.repeat(sums[:, None], W.shape[0], axis=1)
+
+
 class _Deadline(Exception):
     """Raised between layers when the deadline has passed."""
 
@@ -636,6 +653,7 @@ class _Run:
         self.input_corr_measured = np.full(n_seeds, np.nan)
         self.input_scale = np.zeros(n_seeds)  # max|x| of each repeat's inputs
         self.gram = [batch * (out + fan_in) <= GRAM_MAX_RATIO * out * fan_in for out, fan_in in net.shapes]
+        self.constant = [net.weight_law(layer).constant_value for layer in range(1, depth + 1)]
         self.kinds = histograms
         forward_kinds = [k for k in histograms if k != "grad"]  # binned from the forward values
         self.sub = {k: np.full((depth, HIST_SUBSAMPLE), np.nan) for k in forward_kinds}
@@ -715,7 +733,7 @@ class _Run:
         out, a = [], a_in
         for layer, (W, b) in zip(range(start, stop), self.draws(rep, start, stop)):
             self.check_time(f"recomputing layer {layer}")
-            pre = a @ W.T
+            pre = _times_transpose(a, W, self.constant[layer - 1])
             if b is not None:
                 pre += b
             out.append((W, b, pre))
@@ -742,7 +760,7 @@ class _Run:
             if layer in seg_starts:
                 kept.checkpoints[layer], kept.start, kept.store = a_prev, layer, []
             w_mom = _moments(W, self.scratch)
-            pre = a_prev @ W.T
+            pre = _times_transpose(a_prev, W, self.constant[i])
             z_sum = _summary(pre, self.scratch)  # W a^{l−1}, before the bias (its rows: pre may be it)
             z_norm = z_sum.row_norms() if z_sum is not None else None
             if b is not None:
@@ -840,7 +858,7 @@ class _Run:
                     self.faults["grad_vanished_layer"][rep] = layer
                     return
                 if layer > 1:  # ∂L/∂x is not needed
-                    grad_a = delta @ W
+                    grad_a = _times_transpose(delta, W.T, self.constant[i])
 
     # histograms of repeat 0
     def choose_edges(self):

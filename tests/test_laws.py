@@ -344,3 +344,16 @@ def test_mixture_splits_the_law_into_density_and_atoms_with_its_moments(name):
         mean = sum(x * m for x, m in atoms)
         assert mean == pytest.approx(law.mean, abs=1e-15)
         assert sum((x - mean) ** 2 * m for x, m in atoms) == pytest.approx(law.var, abs=1e-15)
+
+
+@pytest.mark.parametrize("law,value", [
+    (Law("constant", scale=0.25), 0.25), (Law("normal", loc=0.5, scale=0.0), 0.5), (Law("uniform", scale=0.0), 0.0),
+    (Law("orthogonal", scale=0.0, shape=(4, 3)), 0.0), (Law("sparse", sparsity=1.0, shape=(5, 3)), 0.0),
+    (Law("eye", scale=2.0, shape=(1, 1)), 2.0),
+    (Law("normal"), None), (Law("eye", shape=(3, 3)), None), (Law("rademacher", scale=0.1), None),
+    (Law("trunc_normal", a=-1, b=1), None), (Law("sparse", sparsity=0.5, shape=(4, 3)), None)])
+def test_constant_value_is_the_single_point_of_a_degenerate_law(law, value):
+    assert law.constant_value == value
+    if value is not None:  # and the tensor is that value everywhere, exactly
+        shape = law.shape or (6, 5)
+        assert np.all(law.sample(shape, 0, "float32") == np.float32(value))

@@ -364,3 +364,38 @@ def test_an_explicit_budget_lifts_the_hosted_limits_and_names_itself():
             Budget(activations=bad)
     with pytest.raises(InitvizError, match="budget"):
         propagate(small, budget={"macs": 10 ** 12})
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("init,params", [("constant", {"val": 0.05}), ("normal", {"mean": 0.04, "std": 0.0}),
+                                         ("uniform", {"a": 0.03, "b": 0.03})])
+def test_equal_weights_give_equal_units_by_construction(init, params, dtype):
+    # every entry of W equal: a Law with a single point, computed as one sum per sample given to
+    # every unit, so the symmetry is exact on any BLAS kernel and thread count (a GEMM promises
+    # no common rounding across its output columns)
+    net = Network.mlp(input_dim=48, widths=[40] * 5, activation="tanh", init=init, init_params=params,
+                      bias="constant", bias_value=0.1)
+    assert all(net.weight_law(layer).constant_value is not None for layer in range(1, 6))
+    res = propagate(net, batch=12, dtype=dtype)
+    assert np.all(res.unit_spread == 0.0)
+    assert np.all(res.grad_spread[0, :-1] == 0.0) and res.grad_spread[0, -1] > 0
+    if dtype == "float64":  # the same numbers as x @ Wᵀ to rounding: a length-48 dot product errs by
+        # ≤ γ₄₈·Σ|c·x_j| (γ_n = n·u/(1 − n·u), u = 2^-53), ~1e-14 relative here; 1e-10 leaves room
+        _, acts, pres, _, grads = _reference(net, 12, 0)
+        for i in range(net.depth):
+            assert res.preact_var[0, i] == pytest.approx(pres[i][0].var(), rel=1e-10)
+            assert res.act_var[0, i] == pytest.approx(acts[i].var(), rel=1e-10)
+            assert res.grad_var[0, i] == pytest.approx(grads[i][1].var(), rel=1e-10)
+
+
+def test_times_transpose_of_equal_weights_is_one_value_per_sample():
+    x = stream(0, 0, 0, 0).standard_normal((16, 300))
+    W = np.full((70, 300), 0.3)
+    y = propagation._times_transpose(x, W, 0.3)
+    assert y.shape == (16, 70) and np.all(y == y[:, :1])
+    # against the GEMM: |error| ≤ 2·γ₃₀₀·Σ_j|0.3·x_j| (both roundings), γ_n = n·u/(1 − n·u), u = 2^-53
+    bound = 2 * 300 * 2.0 ** -53 / (1 - 300 * 2.0 ** -53) * np.abs(0.3 * x).sum(axis=1)
+    assert np.all(np.abs(y - x @ W.T) <= bound[:, None])
+    g = propagation._times_transpose(y, W.T, 0.3)  # δ·W: one value per input
+    assert g.shape == (16, 300) and np.all(g == g[:, :1])
+    assert np.array_equal(propagation._times_transpose(x, W, None), x @ W.T)  # the same BLAS call: by construction
