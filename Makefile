@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+# The app's limits (README "Limits"): on your own machine none but the structural ones; a host
+# running `streamlit run app.py` gets the hosted limits unless it sets INITVIZ_LIMITS=local.
+INITVIZ_LIMITS ?= local
 
-.PHONY: run test bench loadtest clean
+.PHONY: run test test-core bench loadtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +22,16 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@
 
 run: $(VENV)/.run-deps
-	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
+	INITVIZ_LIMITS=$(INITVIZ_LIMITS) $(BIN)/python -m streamlit run app.py --server.port $(PORT)
 
 test: $(VENV)/.dev-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The numeric core without the app, browser and hardening tests, plus the app's symmetry views: what
+# .ci/run repeats under other BLAS kernels and thread counts (OPENBLAS_CORETYPE=..., issue 10).
+CORE_TESTS = tests --ignore=tests/browser --ignore=tests/hardening -k "not test_app_ or test_app_support or constant_init"
+test-core: $(VENV)/.dev-deps
+	$(BIN)/python -m pytest $(CORE_TESTS) $(PYTEST_ARGS)
 
 # Benchmarks (issue 5; see BENCHMARKS.md): BENCH_ARGS="--quick --only W1,G --no-browser" for a subset.
 bench: $(VENV)/.dev-deps

@@ -13,8 +13,11 @@ memory. The budgets are on the work actually done:
 * memory kept for the backward pass (``MAX_STORE_BYTES``): beyond it, weights and
   pre-activations are recomputed from their seeded streams segment by segment (checkpointing).
 
-These are the defaults, for a hosted instance; a caller on their own machine passes a
-:class:`Budget` (e.g. ``Budget.local()``) to ``Network.mlp`` and ``propagate`` to lift them.
+These constants are the budget of a hosted instance (:meth:`Budget.hosted`), which the app passes
+to the core when it serves the public (``INITVIZ_LIMITS=hosted``, see ``initviz.ui.deployment``).
+A Python caller gets :meth:`Budget.local` by default: no compute budget beyond the structural limits
+(``MAX_DEPTH``, ``MAX_WIDTH``, ``MAX_BATCH``, ``MAX_SEEDS``) and bounded memory; passing
+``budget=Budget.hosted()`` to ``Network.mlp`` and ``propagate`` applies the hosted limits.
 
 CPU time on one core of the development machine (float32, OpenBLAS, forward + backward +
 histograms), at each budget: batch 2048 through 1000 gelu layers of width 16 (2^25 activations)
@@ -113,9 +116,10 @@ layers of 1024×1024 at batch 256 in float32, keeps 1000 MiB and is then never r
 class Budget:
     """The compute and memory budgets one network and one propagation are checked against.
 
-    The defaults are the module's constants — what a hosted instance enforces, and what the app
-    always uses (it never passes a budget). A Python caller on their own machine may pass a larger
-    one to :meth:`initviz.Network.mlp` (``weights``) and :func:`initviz.propagate` (the others):
+    The field defaults are the module's constants — what a hosted instance enforces
+    (:meth:`hosted`); a field given replaces that one limit. :meth:`initviz.Network.mlp`
+    (``weights``) and :func:`initviz.propagate` (the others) take one as ``budget``; without it they
+    use :meth:`local`, for a caller on their own machine:
 
     * ``weights`` — Σ_l n_{l−1}·n_l of a network (``MAX_WEIGHTS``);
     * ``activations`` — n_seeds·batch·Σ_l n_l, twice in float64 (``MAX_ACTIVATIONS``);
@@ -144,6 +148,12 @@ class Budget:
             object.__setattr__(self, f.name, int(value))
 
     @classmethod
+    def hosted(cls) -> "Budget":
+        """The limits of a public instance: the module's constants (what the app passes when
+        ``INITVIZ_LIMITS`` is ``hosted``, its default)."""
+        return cls()
+
+    @classmethod
     def local(cls) -> "Budget":
         """No hosted compute limits, bounded memory: for a caller on their own machine."""
         weights = MAX_DEPTH * MAX_WIDTH * MAX_WIDTH
@@ -155,15 +165,18 @@ class Budget:
 
     def limit_name(self, field_name: str, constant: str) -> str:
         """How a refusal names the limit: the module constant when it is the default, else the field."""
-        return constant if getattr(self, field_name) == getattr(DEFAULT_BUDGET, field_name) else f"budget.{field_name}"
+        return constant if getattr(self, field_name) == getattr(HOSTED_BUDGET, field_name) else f"budget.{field_name}"
 
 
-DEFAULT_BUDGET = Budget()
-"""The hosted defaults (the module's constants)."""
+HOSTED_BUDGET = Budget.hosted()
+"""The limits of a public instance (the module's constants)."""
+
+DEFAULT_BUDGET = Budget.local()
+"""What the core applies when no ``budget`` is passed: a Python caller on their own machine."""
 
 
 def as_budget(budget) -> Budget:
-    """``budget`` (None: :data:`DEFAULT_BUDGET`) as a :class:`Budget`, else InitvizError."""
+    """``budget`` (None: :data:`DEFAULT_BUDGET`, the local budget) as a :class:`Budget`, else InitvizError."""
     if budget is None:
         return DEFAULT_BUDGET
     if not isinstance(budget, Budget):

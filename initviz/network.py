@@ -14,8 +14,9 @@ layer's shape and the scheme's parameters); the biases from one bias rule:
 A :class:`Network` is frozen and hashable — it is the cache key of the app — and equal
 descriptions compare equal: per-layer activations are stored expanded, init parameters as a
 sorted tuple of items. Sizes are bounded by :mod:`initviz.limits` (``MAX_DEPTH``, ``MAX_WIDTH``,
-and the weight count by ``MAX_WEIGHTS`` unless an explicit ``budget`` is passed — a construction
-argument, not a field: it is not stored, compared or serialised); every invalid field raises
+and the weight count by the ``budget``'s ``weights``: by default the local budget, ``MAX_WEIGHTS``
+with ``budget=Budget.hosted()`` — a construction argument, not a field: it is not stored, compared
+or serialised); every invalid field raises
 :class:`~initviz.errors.InitvizError`.
 """
 
@@ -129,7 +130,8 @@ class Network:
             layer_activations: Mapping | None = None, budget: Budget | None = None) -> "Network":
         """An MLP with one activation everywhere, except the 1-based layers named in
         ``layer_activations`` (``{30: "linear"}`` or ``{3: ("leaky_relu", 0.2)}``). ``budget``
-        (default: the hosted limits) bounds the weight count (:class:`initviz.limits.Budget`).
+        (:class:`initviz.limits.Budget`; default ``Budget.local()``, the app passes ``Budget.hosted()``
+        on a public instance) bounds the weight count.
 
         >>> Network.mlp(input_dim=512, widths=[512] * 30, activation="relu",
         ...             init="kaiming_normal", init_params={"nonlinearity": "relu"}).depth

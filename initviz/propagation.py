@@ -922,9 +922,10 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
     """Propagate ``n_seeds`` random batches through fresh draws of ``net``; per-layer statistics.
 
     See the module docstring for every statistic, the probe loss, faults and the deadline.
-    ``budget`` (:class:`initviz.limits.Budget`; default the hosted limits of :mod:`initviz.limits`)
-    bounds the activations, multiply–adds and weight draws of the call and the bytes kept for the
-    backward pass; a caller on their own machine may pass ``Budget.local()``. ``histograms``: the
+    ``budget`` (:class:`initviz.limits.Budget`; default ``Budget.local()``: the structural limits
+    only, and at most 2 GiB kept for the backward pass) bounds the activations, multiply–adds and
+    weight draws of the call and the bytes kept for the backward pass; a public instance passes
+    ``Budget.hosted()``. ``histograms``: the
     kinds of :data:`HISTOGRAMS` to bin (a tuple, list or set; ``()`` for none; "Histograms" in the
     module docstring for what an unasked kind looks like).
 

@@ -6,7 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from initviz import Network, predict, propagate
-from initviz.ui import links, propagation, widgets, workers
+from initviz.limits import Budget
+from initviz.ui import deployment, links, propagation, widgets, workers
 from test_app_support import all_finite, chart, open_page, text_of, trace
 
 FORWARD = ("preact_var", "act_var", "norm_ratio", "layer_ratio", "unit_spread")
@@ -324,13 +325,13 @@ def test_the_budget_keeps_every_run_within_the_cores_limits(query):
     for i, scheme in enumerate(links.compared_schemes(settings)):
         net = page.network(settings, scheme, configured=i == 0)
         res = propagate(net, batch=settings["batch"], n_seeds=settings["n_seeds"], dtype=settings["dtype"],
-                        deadline=0.0)
+                        deadline=0.0, budget=Budget.hosted())
         assert res.truncated  # it passed validation and stopped at the deadline
 
 
 def test_a_view_past_its_deadline_shows_the_partial_result_marked_and_says_so(monkeypatch):
-    assert propagation.RUN_DEADLINE * (1 + links.MAX_COMPARED) <= propagation.VIEW_DEADLINE
-    monkeypatch.setattr(propagation, "RUN_DEADLINE", 0.0)  # every run stops at its first check
+    assert propagation.run_deadline() * (1 + links.MAX_COMPARED) == deployment.HOSTED.view_deadline
+    monkeypatch.setattr(propagation, "run_deadline", lambda: 0.0)  # every run stops at its first check
     at = _open({"seed": "987654", "depth": "30", "view": "backward"})  # a seed no other test caches
     text = text_of(at)
     assert "partial result" in text and "deadline" in text
@@ -376,7 +377,7 @@ def test_a_view_shown_again_draws_its_stored_charts_which_equal_fresh_ones(monke
 
 
 def test_a_view_cut_short_by_its_deadline_is_not_stored(monkeypatch):
-    monkeypatch.setattr(propagation, "RUN_DEADLINE", 0.0)  # every run stops at its first check
+    monkeypatch.setattr(propagation, "run_deadline", lambda: 0.0)  # every run stops at its first check
     built = _counting(monkeypatch, depth=7)
     calls = []
     run = workers.run

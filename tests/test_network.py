@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 from initviz import InitvizError
-from initviz.limits import MAX_DEPTH, MAX_WEIGHTS, MAX_WIDTH
+from initviz.limits import MAX_DEPTH, MAX_WEIGHTS, MAX_WIDTH, Budget
 from initviz.network import Network
 
 
@@ -70,10 +70,11 @@ def test_bias_rules():
 def test_depth_500_and_the_limits():
     assert MAX_DEPTH >= 500
     assert Network.mlp(input_dim=64, widths=[64] * 500).depth == 500
-    width = int(math.isqrt(MAX_WEIGHTS // 10)) + 1  # ten square layers just over the weight budget
+    width = int(math.isqrt(MAX_WEIGHTS // 10)) + 1  # ten square layers just over the hosted weight budget
     if width <= MAX_WIDTH:
         with pytest.raises(InitvizError, match="MAX_WEIGHTS"):
-            Network.mlp(input_dim=width, widths=[width] * 10)
+            Network.mlp(input_dim=width, widths=[width] * 10, budget=Budget.hosted())
+        assert Network.mlp(input_dim=width, widths=[width] * 10).n_weights > MAX_WEIGHTS  # the local default
 
 
 @pytest.mark.parametrize("kwargs,fragment", [

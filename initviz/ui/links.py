@@ -23,6 +23,7 @@ parameter (the last value wins), an over-long value or too many parameters (igno
 Streamlit's own ``embed`` and ``embed_options`` are passed over silently.
 
 This module is pure (no Streamlit import) so it can be tested, fuzzed and documented on its own.
+The compute budgets of the pages apply on a hosted instance only (:mod:`.deployment`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ..errors import invalid, one_of
+from . import deployment
 
 MAX_FIELDS = 64
 """At most this many distinct parameters are read from one link; the rest are ignored."""
@@ -543,8 +545,9 @@ def _smaller(settings: Settings, name: str) -> bool:
 
 def _constrain_geometry(settings: Settings) -> tuple[Settings, list[Notice]]:
     """The rectangular matrix's size (:func:`_constrain_rect`); the spectrum within the core's
-    ``geometry.SPECTRUM_MAX_WORK`` (min(m, n)³, by fewer rows at the same λ); and the view's
-    compute budget :data:`GEOMETRY_MAX_SECONDS`, met by shrinking the costliest step first."""
+    ``geometry.SPECTRUM_MAX_WORK`` (min(m, n)³, by fewer rows at the same λ); and, on a hosted
+    instance (:mod:`.deployment`), the view's compute budget :data:`GEOMETRY_MAX_SECONDS`, met by
+    shrinking the costliest step first."""
     from ..geometry import SPECTRUM_MAX_WORK
 
     settings, notices = _constrain_rect(settings)
@@ -555,7 +558,7 @@ def _constrain_geometry(settings: Settings) -> tuple[Settings, list[Notice]]:
         notices.append(Notice("mp_m", f"{asked['mp_m']} rows at λ = {settings['mp_ratio']:g} make min(m, n)³ more "
                               f"than {SPECTRUM_MAX_WORK:,}", f"using m={settings['mp_m']}"))
         asked["mp_m"] = settings["mp_m"]
-    steps = geometry_seconds(settings)
+    steps = geometry_seconds(settings) if deployment.current().page_budgets else {}
     while sum(steps.values()) > GEOMETRY_MAX_SECONDS and steps:
         name = max(steps, key=steps.get)
         if _smaller(settings, name):
@@ -760,9 +763,10 @@ _BUDGET_STEPS = (("batch", BATCH_FLOOR), ("n_seeds", 1), ("batch", 2), ("depth",
 
 def _constrain_propagation(settings: Settings) -> tuple[Settings, list[Notice]]:
     """Cross-field rules of the Propagation page: a normal bias's std is |value|; at most
-    :data:`MAX_COMPARED` comparisons, none equal to the configured scheme; and the compute budget
-    (:data:`PAGE_MAX_MACS`, :data:`PAGE_MAX_DRAWS` and the core's per-run limits), met by lowering
-    the parameters of :data:`_BUDGET_STEPS` in turn, each to the largest value that fits."""
+    :data:`MAX_COMPARED` comparisons, none equal to the configured scheme; and, on a hosted instance
+    (:mod:`.deployment`), the compute budget (:data:`PAGE_MAX_MACS`, :data:`PAGE_MAX_DRAWS` and the
+    core's per-run hosted limits), met by lowering the parameters of :data:`_BUDGET_STEPS` in turn,
+    each to the largest value that fits."""
     notices = []
     if settings["bias"] == "normal" and settings["bias_value"] < 0:
         settings["bias_value"] = -settings["bias_value"]
@@ -775,7 +779,7 @@ def _constrain_propagation(settings: Settings) -> tuple[Settings, list[Notice]]:
         notices.append(Notice("compare", f"at most {MAX_COMPARED} schemes other than the configured "
                               f"{settings['scheme']}", f"using {format_value(_COMPARE_PARAM, kept) or 'none'}"))
     asked = dict(settings)
-    for name, floor in _BUDGET_STEPS:
+    for name, floor in _BUDGET_STEPS if deployment.current().page_budgets else ():
         if _excess(settings) > 1:
             settings[name] = _largest_fitting(settings, name, floor)
     for name in dict.fromkeys(n for n, _ in _BUDGET_STEPS):

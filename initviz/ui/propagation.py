@@ -15,9 +15,10 @@ from .. import meanfield as mf
 from ..activations import get_activation
 from ..figures import propagation as fp
 from ..initializers import SCHEMES
+from ..limits import Budget
 from ..network import Network
 from ..propagation import PropagationResult, propagate
-from . import links, workers
+from . import deployment, links, workers
 from .frame import guard
 from .widgets import chart, control, file_name
 
@@ -26,10 +27,6 @@ CACHE = dict(max_entries=1024, max_size=128 * 2 ** 20)
 for the forward view at the defaults, ~140 kB for 200 layers of histograms. Bounded in bytes first;
 the entries allow every configuration of a slider sweep to stay (20 users moving the depth and
 width sliders visit ~180)."""
-VIEW_DEADLINE = 20.0
-"""Seconds the propagations of one view may take together (the compute budget keeps them ~2 s)."""
-RUN_DEADLINE = VIEW_DEADLINE / (1 + links.MAX_COMPARED)
-"""Seconds one of the view's runs may take before it returns what it has: its share of VIEW_DEADLINE."""
 HALF = 2
 """Charts per row."""
 SCALE_DECADES = 3.0
@@ -50,12 +47,19 @@ def series_name(settings: links.Settings, scheme: str, configured: bool) -> str:
 
 
 def network(settings: links.Settings, scheme: str, configured: bool) -> Network:
-    """The MLP of a view for one scheme (its configured parameters, or its defaults)."""
+    """The MLP of a view for one scheme (its configured parameters, or its defaults), within the
+    deployment's budget (:mod:`.deployment`)."""
     width = settings["width"]
     return Network.mlp(input_dim=links.input_width(settings), widths=(width,) * settings["depth"],
                        activation=settings["activation"], activation_param=links.activation_param(settings),
                        init=scheme, init_params=links.scheme_settings(settings, scheme) if configured else None,
-                       bias=settings["bias"], bias_value=settings["bias_value"])
+                       bias=settings["bias"], bias_value=settings["bias_value"], budget=deployment.current().budget)
+
+
+def run_deadline() -> float:
+    """Seconds one of a view's up to 1 + ``links.MAX_COMPARED`` runs may take before it returns what
+    it has: its share of the deployment's view deadline (hosted: 20 s for the view, 5 s a run)."""
+    return deployment.current().view_deadline / (1 + links.MAX_COMPARED)
 
 
 def _theory_corr(settings: links.Settings) -> float:
@@ -64,13 +68,15 @@ def _theory_corr(settings: links.Settings) -> float:
 
 @st.cache_data(**CACHE, show_spinner="Propagating through the network…")
 def simulate(net: Network, batch: int, seed: int, dtype: str, n_seeds: int, inputs: str,
-             input_corr: float, backward: bool, histograms: tuple[str, ...]) -> PropagationResult:
-    """``propagate`` with the page's deadline, in a worker process (cached on the small, hashable
-    configuration); the backward pass (with the weight gradients) only when ``backward``, the
-    ``histograms`` kinds only."""
+             input_corr: float, backward: bool, histograms: tuple[str, ...], deadline: float,
+             budget: Budget) -> PropagationResult:
+    """``propagate`` within ``deadline`` seconds and ``budget``, in a worker process (cached on the
+    small, hashable configuration); the backward pass (with the weight gradients) only when
+    ``backward``, the ``histograms`` kinds only."""
+    grace = deployment.current().worker_grace
     return workers.run(propagate, net, batch=batch, seed=seed, dtype=dtype, n_seeds=n_seeds, inputs=inputs,
                        input_corr=input_corr, backward=backward, weight_grad=backward, histograms=histograms,
-                       deadline=RUN_DEADLINE)
+                       deadline=deadline, budget=budget, timeout=max(workers.RESULT_TIMEOUT, deadline + grace))
 
 
 def needs_backward(settings: links.Settings) -> bool:
@@ -139,7 +145,7 @@ def runs_of(settings: links.Settings) -> Runs:
     for i, scheme in enumerate(links.compared_schemes(settings)):
         net = network(settings, scheme, configured=i == 0)
         args = (net, settings["batch"], settings["seed"], settings["dtype"], settings["n_seeds"], settings["inputs"],
-                corr, needs_backward(settings), histogram_kinds(settings))
+                corr, needs_backward(settings), histogram_kinds(settings), run_deadline(), deployment.current().budget)
         res = simulate(*args)
         if res.truncated:  # cut short by the deadline (a busy server, say): shown this once, not kept
             simulate.clear(*args)

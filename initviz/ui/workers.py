@@ -36,8 +36,9 @@ from ..errors import InitvizError
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 """Worker processes: one per core, at most 4 (each holds its own numpy, ~60 MB resident)."""
 RESULT_TIMEOUT = 60.0
-"""Seconds a call may take at most (the computations' own deadlines stop them long before: a
-propagation of the app gets at most 5 s)."""
+"""Seconds a call may take by default (the computations' own deadlines stop them long before: a
+propagation of a hosted instance gets at most 5 s); a caller with a longer deadline passes
+``timeout``."""
 
 T = TypeVar("T")
 _LOCK = threading.Lock()
@@ -73,19 +74,20 @@ def _replace(broken: ProcessPoolExecutor) -> None:
     broken.shutdown(wait=False, cancel_futures=True)
 
 
-def run(fn: Callable[..., T], *args, **kwargs) -> T:
+def run(fn: Callable[..., T], *args, timeout: float = RESULT_TIMEOUT, **kwargs) -> T:
     """``fn(*args, **kwargs)`` in a worker process (``fn`` a module-level function, arguments and
-    result picklable); its exceptions are raised here as they were raised there."""
+    result picklable), abandoned after ``timeout`` seconds; its exceptions are raised here as they
+    were raised there."""
     pool = _pool()
     try:
-        return pool.submit(fn, *args, **kwargs).result(timeout=RESULT_TIMEOUT)
+        return pool.submit(fn, *args, **kwargs).result(timeout=timeout)
     except BrokenProcessPool:
         _replace(pool)
         raise InitvizError("the worker process computing this stopped (the host may have run out of memory); "
                            "smaller settings may work") from None
     except TimeoutError:
         _replace(pool)
-        raise InitvizError(f"the computation did not finish within {RESULT_TIMEOUT:g} s; "
+        raise InitvizError(f"the computation did not finish within {timeout:g} s; "
                            "smaller settings may work") from None
 
 

@@ -1,6 +1,7 @@
 """The compute budget lives in the core, not only in the UI (issue 4): every request that would
-ask for more than a named limit is refused *before* any work (in well under a second, whatever
-it asked), and a propagation past its deadline returns what it has, with a message."""
+ask for more than a named limit of the hosted budget (what the app passes on a public instance) is
+refused *before* any work (in well under a second, whatever it asked), and a propagation past its
+deadline returns what it has, with a message."""
 
 import math
 import time
@@ -13,6 +14,8 @@ from initviz import limits
 from initviz.errors import InitvizError
 from initviz.network import Network
 from initviz.propagation import propagate
+
+HOSTED = limits.Budget.hosted()
 
 REFUSE_S = 0.5
 """A refused request must not have started computing: far below one layer of the work it asked for."""
@@ -27,7 +30,8 @@ def _refused(call) -> str:
 
 
 def test_network_size_is_bounded_by_the_weight_budget():
-    message = _refused(lambda: Network.mlp(input_dim=4096, widths=(4096,) * 20, activation="relu", init="xavier_normal"))
+    message = _refused(lambda: Network.mlp(input_dim=4096, widths=(4096,) * 20, activation="relu", init="xavier_normal",
+                                            budget=HOSTED))
     assert "MAX_WEIGHTS" in message  # 20·4096² = 3.4e8 > 2^27
 
 
@@ -37,13 +41,13 @@ def test_network_size_is_bounded_by_the_weight_budget():
 ])
 def test_propagate_refuses_a_request_beyond_its_budget_before_computing(width, depth, kwargs, limit):
     net = Network.mlp(input_dim=width, widths=(width,) * depth, activation="tanh", init="xavier_normal")
-    assert limit in _refused(lambda: propagate(net, **kwargs))
+    assert limit in _refused(lambda: propagate(net, **kwargs, budget=HOSTED))
 
 
 def test_propagate_refuses_orthogonal_sampling_beyond_the_draw_budget():
     # one orthogonal 4096×4096 layer costs 4096²·(2 + 4096/60) ≈ 1.2e9 normal draws > MAX_WEIGHT_DRAWS = 2^26
     net = Network.mlp(input_dim=4096, widths=(4096,), activation="linear", init="orthogonal")
-    assert "MAX_WEIGHT_DRAWS" in _refused(lambda: propagate(net, batch=2))
+    assert "MAX_WEIGHT_DRAWS" in _refused(lambda: propagate(net, batch=2, budget=HOSTED))
 
 
 def test_past_the_deadline_propagate_returns_partial_results_with_a_message():
