@@ -22,6 +22,10 @@ from .network import BIAS_RULES, Network
 from .limits import Budget
 from .propagation import INPUTS, PropagationResult, propagate
 
+# --- training: tasks, torch-exact optimizers, train() (initviz.tasks, .optimizers, .losses, .training)
+from . import losses, optimizers, tasks
+from .training import TrainingResult, train
+
 # --- geometry of random matrices and theory (initviz.geometry, .randmat, .jacobian)
 from . import geometry, jacobian, randmat
 from .geometry import (Ensemble, gram_deviations, gram_matrix, gram_spectrum, gram_sweep, matrix_deviations,

@@ -1,0 +1,155 @@
+"""torch.optim's SGD, Adam and AdamW, step for step, on numpy arrays.
+
+Each optimizer updates a list of parameter arrays in place from their gradients, with the
+arithmetic of torch 2.13's single-tensor implementation (what CPU tensors use), so the same
+parameters and gradients give the same new parameters to rounding (``tests/test_optimizers.py``
+against a fixture written by ``scripts/make_torch_training_fixture.py`` with real torch, float64,
+1e-9 relative). For a parameter p with gradient g at step t = 1, 2, …:
+
+**SGD** (``torch.optim.SGD``; momentum μ, dampening τ, weight decay λ, learning rate η)::
+
+    g ← g + λ·p                                   (weight decay, before momentum)
+    b ← g                       at the first step
+    b ← μ·b + (1 − τ)·g         afterwards         (momentum buffer, when μ ≠ 0)
+    d ← g + μ·b if nesterov else b                 (d = g without momentum)
+    p ← p − η·d
+
+**Adam** (``torch.optim.Adam``; β₁, β₂, ε, L2 weight decay λ)::
+
+    g ← g + λ·p
+    m ← m + (1 − β₁)·(g − m)                       (torch's lerp; m = 0 at t = 0)
+    v ← β₂·v + (1 − β₂)·g²
+    p ← p − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+
+**AdamW** (``torch.optim.AdamW``): decoupled decay p ← p·(1 − η·λ) first, then the Adam step
+without the L2 term (torch's default λ = 0.01 for AdamW, 0 for Adam).
+
+``maximize``, ``amsgrad`` and per-group options are not offered; invalid hyper-parameters are
+refused with torch's rules (lr ≥ 0, momentum ≥ 0, Nesterov needs momentum > 0 and no dampening,
+0 ≤ β < 1, ε ≥ 0, weight decay ≥ 0).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import invalid, one_of
+from .limits import check_float
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+"""Optimizer names :func:`make_optimizer` accepts."""
+
+
+def _lerp(start: np.ndarray, end: np.ndarray, weight: float) -> None:
+    """start ← torch.lerp(start, end, weight), in place: start + w·(end − start) for w < 0.5, else
+    end − (end − start)·(1 − w) (torch's two-sided formula, exact at both ends)."""
+    diff = end - start
+    if weight < 0.5:
+        start += weight * diff
+    else:
+        np.subtract(end, diff * (1.0 - weight), out=start)
+
+
+@dataclass
+class SGD:
+    """``torch.optim.SGD(params, lr, momentum, dampening, weight_decay, nesterov)`` (module docstring)."""
+
+    lr: float = 1e-3
+    momentum: float = 0.0
+    dampening: float = 0.0
+    weight_decay: float = 0.0
+    nesterov: bool = False
+    buffers: list = field(default_factory=list, repr=False)
+
+    def __post_init__(self):
+        self.lr = check_float("lr", self.lr, 0.0)
+        self.momentum = check_float("momentum", self.momentum, 0.0)
+        self.dampening = check_float("dampening", self.dampening)
+        self.weight_decay = check_float("weight_decay", self.weight_decay, 0.0)
+        if not isinstance(self.nesterov, bool):
+            raise invalid("nesterov", "be True or False", self.nesterov)
+        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
+            raise invalid("nesterov", "come with momentum > 0 and dampening = 0 (torch's rule)", self.nesterov)
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """One update of every parameter, in place (``grads`` are left unchanged)."""
+        if not self.buffers:
+            self.buffers = [None] * len(params)
+        for i, (p, g) in enumerate(zip(params, grads)):
+            d = g + p.dtype.type(self.weight_decay) * p if self.weight_decay else g
+            if self.momentum:
+                buf = self.buffers[i]
+                if buf is None:
+                    buf = self.buffers[i] = d.copy()
+                else:
+                    buf *= p.dtype.type(self.momentum)
+                    buf += p.dtype.type(1.0 - self.dampening) * d
+                d = d + p.dtype.type(self.momentum) * buf if self.nesterov else buf
+            p -= p.dtype.type(self.lr) * d
+
+
+@dataclass
+class Adam:
+    """``torch.optim.Adam(params, lr, betas, eps, weight_decay)``; ``decoupled=True`` is
+    ``torch.optim.AdamW`` (module docstring)."""
+
+    lr: float = 1e-3
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    decoupled: bool = False
+    t: int = 0
+    moments: list = field(default_factory=list, repr=False)
+
+    def __post_init__(self):
+        self.lr = check_float("lr", self.lr, 0.0)
+        try:
+            b1, b2 = self.betas
+        except (TypeError, ValueError):
+            raise invalid("betas", "be a pair (beta1, beta2)", self.betas) from None
+        self.betas = (check_float("betas[0]", b1, 0.0, math.nextafter(1.0, 0.0)),
+                      check_float("betas[1]", b2, 0.0, math.nextafter(1.0, 0.0)))
+        self.eps = check_float("eps", self.eps, 0.0)
+        self.weight_decay = check_float("weight_decay", self.weight_decay, 0.0)
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """One update of every parameter, in place (``grads`` are left unchanged)."""
+        if not self.moments:
+            self.moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
+        self.t += 1
+        b1, b2 = self.betas
+        step_size = self.lr / (1.0 - b1 ** self.t)
+        correction2_sqrt = math.sqrt(1.0 - b2 ** self.t)
+        for p, g, (m, v) in zip(params, grads, self.moments):
+            one = p.dtype.type
+            if self.weight_decay and self.decoupled:
+                p *= one(1.0 - self.lr * self.weight_decay)
+            elif self.weight_decay:
+                g = g + one(self.weight_decay) * p
+            _lerp(m, g, 1.0 - b1)
+            v *= one(b2)
+            v += one(1.0 - b2) * (g * g)
+            denom = np.sqrt(v) / one(correction2_sqrt)
+            denom += one(self.eps)
+            p -= one(step_size) * (m / denom)
+
+
+def make_optimizer(name: str, lr: float, momentum: float = 0.0, weight_decay: float | None = None,
+                   **options) -> SGD | Adam:
+    """A fresh optimizer by name (:data:`OPTIMIZERS`) with torch's defaults: ``weight_decay`` None
+    means 0 for SGD and Adam, 0.01 for AdamW; ``options`` are the class's other fields
+    (``dampening``, ``nesterov`` for SGD; ``betas``, ``eps`` for Adam/AdamW)."""
+    if name not in OPTIMIZERS:
+        raise one_of("optimizer", OPTIMIZERS, name)
+    if name == "sgd":
+        return SGD(lr=lr, momentum=momentum, weight_decay=weight_decay or 0.0, **options)
+    if momentum:
+        raise invalid("momentum", f"be 0 for {name} (its momentum is betas[0])", momentum)
+    decay = (0.01 if name == "adamw" else 0.0) if weight_decay is None else weight_decay
+    return Adam(lr=lr, weight_decay=decay, decoupled=name == "adamw", **options)
+
+
+__all__ = ["SGD", "Adam", "OPTIMIZERS", "make_optimizer"]

@@ -1,0 +1,297 @@
+"""Does this initialization train? Mini-batch training of an initviz :class:`~initviz.Network` on a
+:class:`~initviz.tasks.Task`, with per-step losses and per-layer early-training diagnostics.
+
+**The network.** The same description propagation uses: layer l computes h^l = a^{l−1}W_lᵀ + b_l,
+a^l = φ_l(h^l), and the network's output a^L is what the loss sees (the logits for cross-entropy:
+give the last layer a linear activation, ``layer_activations={L: "linear"}``). Repeat r starts from
+the weights propagation draws for the same seed — W_l from ``stream(seed, r, ROLE_WEIGHTS, l)``,
+b_l from ``stream(seed, r, ROLE_BIASES, l)`` (zero when the bias rule gives none) — so the network
+trained is the network measured on the Propagation page. Biases are trained parameters unless
+``biases=False`` (then every b_l stays 0, like ``nn.Linear(bias=False)``).
+
+**The data.** Epoch e of repeat r visits the training set in the order
+``stream(seed, r, ROLE_DATA, e).permutation(N)``; step t takes the next ``batch`` indices and a new
+epoch starts when fewer than ``batch`` are left (torch's ``DataLoader(shuffle=True,
+drop_last=True)``): the data order is part of the seed.
+
+**A step** (t = 0 … steps − 1): forward on the batch, the loss (:mod:`initviz.losses`: mean over the
+batch as torch's losses), the backward pass ∂L/∂W_l = δ_lᵀa^{l−1}, ∂L/∂b_l = Σ_b δ_l, δ_l =
+∂L/∂h^l, then one optimizer update (:mod:`initviz.optimizers`, torch's semantics).
+``train_loss[r, t]`` is the batch loss before update t (what a torch loop prints); the test loss
+and accuracy (classification) are measured on the whole test set at the logged steps and after the
+last update (``step = steps``).
+
+**Diagnostics** at the logged steps (every ``log_every`` steps, and the last), per layer, on the
+step's batch before its update: ``weight_std`` std(W_l); ``grad_std`` std(∂L/∂W_l); ``update_ratio``
+‖ΔW_l‖/‖W_l‖ of the update that follows (every optimizer); ``update_data`` log₁₀(lr·std(∂L/∂W_l)/
+std(W_l)) (Karpathy's update:data ratio for SGD; ≈ −3 is the usual guide); ``act_var`` Var(a^l);
+``saturated`` (tanh, sigmoid: the fraction within 1 % of a rail) and ``dead`` (relu-like: units
+zero on the whole batch), as :mod:`initviz.activations` defines them; ``distinct_units``, the number
+of units of the layer that differ on the batch — units whose outputs agree on every sample to within
+√ε·max|a^l| (ε the dtype's machine epsilon) count as one: rounding makes a GEMM's columns differ by
+a few ε per operation, and a few thousand updates stay far below √ε, while units that a random init
+made different differ by O(max|a^l|). Zero or constant init keeps ``distinct_units`` = 1 for the
+whole run (the symmetry gradient descent never breaks).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import invalid
+from .laws import as_dtype
+from .limits import MAX_BATCH, MAX_SEEDS, check_float, check_int
+from .losses import accuracy, loss_function
+from .network import Network
+from .optimizers import make_optimizer
+from .propagation import ROLE_BIASES, ROLE_WEIGHTS
+from .rng import stream
+from .tasks import Task
+
+ROLE_DATA = 4
+"""Stream role of the data order: ``stream(seed, repeat, ROLE_DATA, epoch)``."""
+
+MAX_STEPS = 100_000
+"""Most optimizer steps in one call."""
+
+LAYER_STATS = ("weight_std", "grad_std", "update_ratio", "update_data", "act_var", "saturated", "dead",
+               "distinct_units")
+"""Per-layer diagnostics at the logged steps (module docstring)."""
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingResult:
+    """What :func:`train` measured. ``train_loss`` (n_seeds, steps) and ``test_loss``,
+    ``test_accuracy`` (n_seeds, steps + 1; NaN where not logged or not a classification task);
+    ``logged`` the step numbers of the diagnostics; ``layers[name]`` (n_seeds, len(logged), L);
+    ``params`` each repeat's final [(W_l, b_l), …]; NaN = absent (past a non-finite loss or the
+    deadline)."""
+
+    net: Network
+    task: str
+    optimizer: str
+    lr: float
+    steps: int
+    batch: int
+    seed: int
+    dtype: str
+    n_seeds: int
+    baseline: float
+    chance: float
+    train_loss: np.ndarray = field(repr=False)
+    test_loss: np.ndarray = field(repr=False)
+    test_accuracy: np.ndarray = field(repr=False)
+    logged: np.ndarray = field(repr=False)
+    layers: dict = field(repr=False)
+    params: list = field(repr=False)
+    truncated: bool = False
+    reason: str | None = None
+
+    def to_frame(self):
+        """pandas DataFrame, one row per (seed, step) for step 0 … steps: ``seed, step, train_loss,
+        test_loss, test_accuracy`` (train_loss NaN at step = steps: no batch is drawn after the last update)."""
+        import pandas as pd
+
+        n, steps = self.n_seeds, self.steps
+        train = np.concatenate([self.train_loss, np.full((n, 1), np.nan)], axis=1)
+        return pd.DataFrame({"seed": np.repeat(np.arange(n), steps + 1), "step": np.tile(np.arange(steps + 1), n),
+                             "train_loss": train.ravel(), "test_loss": self.test_loss.ravel(),
+                             "test_accuracy": self.test_accuracy.ravel()})
+
+    def layer_frame(self):
+        """pandas DataFrame, one row per (seed, logged step, layer) with every :data:`LAYER_STATS`."""
+        import pandas as pd
+
+        n, k, depth = self.layers["weight_std"].shape
+        return pd.DataFrame({"seed": np.repeat(np.arange(n), k * depth),
+                             "step": np.tile(np.repeat(self.logged, depth), n),
+                             "layer": np.tile(np.arange(1, depth + 1), n * k),
+                             **{name: self.layers[name].ravel() for name in LAYER_STATS}})
+
+
+def _initial_params(net: Network, seed: int, rep: int, dt: np.dtype, biases: bool = True) -> list[list[np.ndarray]]:
+    """[W_l, b_l] of repeat ``rep``: propagation's draws for the same seed (b_l zero without a bias
+    law, or without ``biases``)."""
+    params = []
+    for layer, shape in enumerate(net.shapes, start=1):
+        W = net.weight_law(layer).sample(shape, stream(seed, rep, ROLE_WEIGHTS, layer), dt)
+        law = net.bias_law(layer) if biases else None
+        b = np.zeros(shape[0], dt) if law is None else law.sample((shape[0],), stream(seed, rep, ROLE_BIASES, layer), dt)
+        params.append([W, b])
+    return params
+
+
+def _forward(net: Network, params, x: np.ndarray) -> tuple[list, list]:
+    """Pre-activations h^1..h^L and activations a^0..a^L of a batch."""
+    pres, acts = [], [x]
+    for layer, (W, b) in enumerate(params, start=1):
+        h = acts[-1] @ W.T
+        h += b
+        pres.append(h)
+        acts.append(net.activation(layer)(h))
+    return pres, acts
+
+
+def _backward(net: Network, params, pres, acts, grad_out: np.ndarray) -> list[list[np.ndarray]]:
+    """[∂L/∂W_l, ∂L/∂b_l] for every layer from ∂L/∂a^L."""
+    grads, g = [None] * len(params), grad_out
+    for layer in range(len(params), 0, -1):
+        delta = g * net.activation(layer).derivative(pres[layer - 1])
+        grads[layer - 1] = [delta.T @ acts[layer - 1], delta.sum(axis=0)]
+        if layer > 1:
+            g = delta @ params[layer - 1][0]
+    return grads
+
+
+def distinct_units(a: np.ndarray) -> int:
+    """Units (columns of a batch of outputs) that differ by more than √ε·max|a| on some sample
+    (module docstring): 1 when every unit computes the same function of the input."""
+    scale = float(np.abs(a).max()) if a.size else 0.0
+    if scale == 0.0 or not math.isfinite(scale):
+        return 1 if scale == 0.0 else 0
+    tol = math.sqrt(float(np.finfo(a.dtype).eps)) * scale
+    if float(np.abs(a - a[:, :1]).max()) <= tol:
+        return 1
+    keys = np.round(a.astype(np.float64) / tol)
+    return int(np.unique(keys, axis=1).shape[1])
+
+
+def _diagnose(net, params, grads, acts, stats: dict, rep: int, k: int, lr: float) -> None:
+    """The per-layer diagnostics of one logged step, before its update (module docstring)."""
+    for i, ((W, _), (gW, _)) in enumerate(zip(params, grads)):
+        a, act = acts[i + 1], net.activation(i + 1)
+        w_std, g_std = float(W.std(dtype=np.float64)), float(gW.std(dtype=np.float64))
+        stats["weight_std"][rep, k, i], stats["grad_std"][rep, k, i] = w_std, g_std
+        if w_std > 0 and g_std > 0:
+            stats["update_data"][rep, k, i] = math.log10(lr * g_std / w_std)
+        stats["act_var"][rep, k, i] = float(a.var(dtype=np.float64))
+        if act.rails is not None:
+            stats["saturated"][rep, k, i] = act.saturated_fraction(a)
+        if act.has_dead_units:
+            stats["dead"][rep, k, i] = 1.0 - float((a != 0).any(axis=0).mean())
+        stats["distinct_units"][rep, k, i] = distinct_units(a)
+
+
+def _check(net, task, steps, batch, n_seeds, log_every, seed):
+    if not isinstance(net, Network):
+        raise invalid("net", "be an initviz Network (see Network.mlp)", type(net).__name__)
+    if not isinstance(task, Task):
+        raise invalid("task", "be an initviz.tasks.Task (see initviz.tasks.get_task)", type(task).__name__)
+    if net.input_dim != task.in_dim:
+        raise invalid("net", f"take the task's {task.in_dim} inputs (input_dim)", net.input_dim)
+    if net.widths[-1] != task.out_dim:
+        raise invalid("net", f"end in the task's {task.out_dim} outputs (last width)", net.widths[-1])
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise invalid("seed", "be a non-negative int", seed)
+    steps = check_int("steps", steps, 1, MAX_STEPS)
+    batch = check_int("batch", batch, 1, min(MAX_BATCH, task.x_train.shape[0]))
+    return steps, batch, check_int("n_seeds", n_seeds, 1, MAX_SEEDS), check_int("log_every", log_every, 1, steps)
+
+
+def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, momentum: float = 0.0,
+          weight_decay: float | None = None, steps: int = 100, batch: int = 64, seed: int = 0, dtype="float32",
+          n_seeds: int = 1, log_every: int = 1, biases: bool = True, optimizer_options: dict | None = None,
+          deadline: float | None = None) -> TrainingResult:
+    """Train ``n_seeds`` fresh draws of ``net`` on ``task`` for ``steps`` optimizer steps (module
+    docstring). ``optimizer`` is one of :data:`initviz.optimizers.OPTIMIZERS` with torch's defaults
+    (``weight_decay`` None: 0, AdamW 0.01); ``optimizer_options`` its other arguments (``nesterov``,
+    ``dampening``, ``betas``, ``eps``); ``deadline`` seconds, checked between steps, returns what
+    was done with ``truncated=True``.
+
+    >>> import initviz as iv
+    >>> task = iv.tasks.get_task("spirals", n=200)
+    >>> net = iv.Network.mlp(2, [16, 2], "tanh", "xavier_normal", layer_activations={2: "linear"})
+    >>> iv.train(net, task, steps=5, batch=20).train_loss.shape
+    (1, 5)
+    """
+    steps, batch, n_seeds, log_every = _check(net, task, steps, batch, n_seeds, log_every, seed)
+    dt = as_dtype(dtype)
+    lr = check_float("lr", lr, 0.0)
+    if not isinstance(biases, bool):
+        raise invalid("biases", "be True or False", biases)
+    if deadline is not None:
+        deadline = check_float("deadline", deadline, 0.0)
+    make_optimizer(optimizer, lr, momentum, weight_decay, **(optimizer_options or {}))  # validate once, early
+    logged = np.array(sorted(set(range(0, steps, log_every)) | {steps - 1}))
+    run = _Training(net, task, dt, steps, batch, seed, n_seeds, logged)
+    t_end = None if deadline is None else time.monotonic() + deadline
+    for rep in range(n_seeds):
+        opt = make_optimizer(optimizer, lr, momentum, weight_decay, **(optimizer_options or {}))
+        if not run.repeat(rep, opt, lr, biases, t_end):
+            break
+    return TrainingResult(net=net, task=task.name, optimizer=optimizer, lr=lr, steps=steps, batch=batch, seed=seed,
+                          dtype=dt.name, n_seeds=n_seeds, baseline=task.baseline, chance=task.chance,
+                          train_loss=run.train_loss, test_loss=run.test_loss, test_accuracy=run.test_accuracy,
+                          logged=logged, layers=run.stats, params=run.params, truncated=run.truncated,
+                          reason=run.reason)
+
+
+class _Training:
+    """The state of one :func:`train` call: the task's arrays in the run's dtype and the records."""
+
+    def __init__(self, net, task, dt, steps, batch, seed, n_seeds, logged):
+        self.net, self.task, self.dt, self.steps, self.batch, self.seed = net, task, dt, steps, batch, seed
+        self.loss = loss_function(task.loss)
+        self.classify = task.loss == "cross_entropy"
+        self.x, self.x_test = task.x_train.astype(dt), task.x_test.astype(dt)
+        self.y, self.y_test = (task.y_train, task.y_test) if self.classify else \
+            (task.y_train.astype(dt), task.y_test.astype(dt))
+        self.logged = {int(s): k for k, s in enumerate(logged)}
+        self.train_loss = np.full((n_seeds, steps), np.nan)
+        self.test_loss = np.full((n_seeds, steps + 1), np.nan)
+        self.test_accuracy = np.full((n_seeds, steps + 1), np.nan)
+        self.stats = {name: np.full((n_seeds, len(logged), net.depth), np.nan) for name in LAYER_STATS}
+        self.params, self.truncated, self.reason = [], False, None
+
+    def batches(self, rep: int):
+        """Index arrays of the steps of repeat ``rep``: epochs of a seeded permutation, drop_last."""
+        n, epoch = self.x.shape[0], 0
+        while True:
+            order = stream(self.seed, rep, ROLE_DATA, epoch).permutation(n)
+            for start in range(0, n - self.batch + 1, self.batch):
+                yield order[start:start + self.batch]
+            epoch += 1
+
+    def evaluate(self, rep: int, t: int, params) -> None:
+        z = _forward(self.net, params, self.x_test)[1][-1]
+        self.test_loss[rep, t] = self.loss(z, self.y_test)[0]
+        if self.classify:
+            self.test_accuracy[rep, t] = accuracy(z, self.y_test)
+
+    def repeat(self, rep: int, opt, lr: float, biases: bool, t_end) -> bool:
+        """Train repeat ``rep``; False when the deadline stopped it."""
+        params = _initial_params(self.net, self.seed, rep, self.dt, biases)
+        flat = [p for pair in params for p in (pair if biases else pair[:1])]
+        for t, idx in zip(range(self.steps), self.batches(rep)):
+            if t_end is not None and time.monotonic() > t_end:
+                self.truncated, self.reason = True, f"deadline reached at repeat {rep}, step {t}"
+                self.params.append(params)
+                return False
+            pres, acts = _forward(self.net, params, self.x[idx])
+            loss, grad_out = self.loss(acts[-1], self.y[idx])
+            self.train_loss[rep, t] = loss
+            if not math.isfinite(loss):
+                break
+            grads = _backward(self.net, params, pres, acts, grad_out)
+            k = self.logged.get(t)
+            if k is not None:
+                self.evaluate(rep, t, params)
+                _diagnose(self.net, params, grads, acts, self.stats, rep, k, lr)
+                before = [W.copy() for W, _ in params]
+            opt.step(flat, [g for pair in grads for g in (pair if biases else pair[:1])])
+            if k is not None:
+                for i, (W0, (W, _)) in enumerate(zip(before, params)):
+                    norm = float(np.linalg.norm(W0))
+                    if norm > 0:
+                        self.stats["update_ratio"][rep, k, i] = float(np.linalg.norm(W - W0)) / norm
+        else:
+            self.evaluate(rep, self.steps, params)
+        self.params.append(params)
+        return True
+
+
+__all__ = ["train", "TrainingResult", "LAYER_STATS", "ROLE_DATA", "distinct_units"]
