@@ -14,7 +14,27 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 os.environ["INITVIZ_LIMITS"] = "hosted"
 
+import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402  (after the BLAS environment is set)
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
+
+
+
+def _blas_threads() -> list[int]:
+    return [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
+
+
+@pytest.fixture(autouse=True)
+def _blas_threads_as_asked():
+    """The BLAS thread count stays the one the run asked for (OPENBLAS_NUM_THREADS): the app's
+    process tuning (``initviz.ui.main._tune_process``, run by any AppTest) limits the whole process
+    to one thread and never lifts it, which would make a "two threads" run a one-thread run for
+    every test after the first page."""
+    asked = _blas_threads()
+    yield
+    if _blas_threads() != asked and asked:
+        threadpool_limits(limits=asked[0], user_api="blas")
+
 
 settings.register_profile("initviz", derandomize=True, deadline=None, print_blob=True)
 settings.load_profile("initviz")
