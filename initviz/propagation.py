@@ -915,6 +915,44 @@ class _Run:
             grad_hist_values=self.grad_values, histograms=self.kinds, truncated=self.truncated, reason=self.reason)
 
 
+@dataclass(frozen=True)
+class Cost:
+    """The work of one :func:`propagate` call, as its :class:`~initviz.limits.Budget` counts it.
+
+    * ``weights`` — Σ_l n_{l−1}·n_l, the network's weight entries (``Budget.weights``);
+    * ``activations`` — wide·n_seeds·batch·Σ_l n_l activation entries (``Budget.activations``);
+    * ``macs`` — wide·n_seeds·batch·Σ_l n_{l−1}·n_l forward multiply–adds (``Budget.macs``);
+    * ``weight_draws`` — n_seeds·Σ_l :func:`~initviz.limits.draw_cost` (kind_l, shape_l), the
+      sampling work in normal-draw equivalents (a float; the budget compares its ceiling);
+
+    wide = 2 in float64, 1 in float32 (float64 arithmetic counts double).
+    """
+
+    weights: int
+    activations: int
+    macs: int
+    weight_draws: float
+
+
+def cost(net: Network, batch: int = 256, n_seeds: int = 1, dtype="float32") -> Cost:
+    """What :func:`propagate` with these arguments would cost (:class:`Cost`), without running it.
+
+    >>> import initviz as iv
+    >>> net = iv.Network.mlp(input_dim=64, widths=[64] * 5)
+    >>> cost(net, batch=32).macs == 32 * 5 * 64 * 64
+    True
+    """
+    if not isinstance(net, Network):
+        raise invalid("net", "be an initviz Network (see Network.mlp)", type(net).__name__)
+    batch = check_int("batch", batch, MIN_BATCH, MAX_BATCH)
+    wide = as_dtype(dtype).itemsize // 4  # float64 arithmetic counts double
+    n_seeds = check_int("n_seeds", n_seeds, 1, MAX_SEEDS)
+    weights = net.n_weights
+    draws = sum(draw_cost(net.weight_law(layer).kind, shape) for layer, shape in enumerate(net.shapes, start=1))
+    return Cost(weights=weights, activations=wide * n_seeds * batch * sum(net.widths),
+                macs=wide * n_seeds * batch * weights, weight_draws=n_seeds * draws)
+
+
 def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_seeds: int = 1,
               inputs: str = "normal", input_corr: float = 0.5, backward: bool = True, weight_grad: bool = True,
               bins: int = DEFAULT_BINS, deadline: float | None = None, budget: Budget | None = None,
@@ -953,14 +991,12 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
     if deadline is not None:
         deadline = check_float("deadline", deadline, 0.0)
     budget = as_budget(budget)
-    units, weights = sum(net.widths), net.n_weights
-    draws = sum(draw_cost(net.weight_law(layer).kind, shape) for layer, shape in enumerate(net.shapes, start=1))
-    wide = dt.itemsize // 4  # float64 arithmetic counts double
-    check_budget("batch", batch, wide * n_seeds * batch * units, budget.activations,
+    work = cost(net, batch, n_seeds, dt)
+    check_budget("batch", batch, work.activations, budget.activations,
                  "(float64: 2×) n_seeds·batch·Σwidths", budget.limit_name("activations", "MAX_ACTIVATIONS"))
-    check_budget("batch", batch, wide * n_seeds * batch * weights, budget.macs,
+    check_budget("batch", batch, work.macs, budget.macs,
                  "(float64: 2×) n_seeds·batch·Σ(n_in·n_out)", budget.limit_name("macs", "MAX_MACS"))
-    check_budget("n_seeds", n_seeds, math.ceil(n_seeds * draws), budget.weight_draws,
+    check_budget("n_seeds", n_seeds, math.ceil(work.weight_draws), budget.weight_draws,
                  "the sampling work n_seeds·Σ(n_in·n_out·cost)", budget.limit_name("weight_draws", "MAX_WEIGHT_DRAWS"))
 
     run = _Run(net, batch, int(seed), dt, n_seeds, inputs, input_corr, backward, weight_grad, bins, deadline,
@@ -1000,5 +1036,5 @@ def _run_all(run: _Run, backward: bool) -> None:
         pass
 
 
-__all__ = ["propagate", "PropagationResult", "INPUTS", "HISTOGRAMS", "STATS", "FORWARD_STATS", "BACKWARD_STATS",
+__all__ = ["propagate", "PropagationResult", "cost", "Cost", "INPUTS", "HISTOGRAMS", "STATS", "FORWARD_STATS", "BACKWARD_STATS",
            "BAND_STATS", "FAULTS", "LOSS", "DEFAULT_BINS"]

@@ -302,3 +302,30 @@ def test_input_checks():
         G.gram_spectrum(2048, 2048, repeats=2)
     with pytest.raises(InitvizError, match="samples"):
         G.norm_ratios(10, 10, samples=5)
+
+
+def test_modelled_seconds_follow_their_formulas():
+    # the formulas written out: i.i.d. sweeps by table, orthogonal ones by table at min(top, 1024)
+    iid = {256: 0.1, 512: 0.25, 1024: 0.4, 2048: 0.6, 4096: 2.0}
+    ortho = {256: 0.2, 512: 0.55, 1024: 1.15}
+    assert G.ORTHOGONAL_SWEEP_MAX == 1024 and G.SPECTRUM_EIGENVALUES == 4000
+    for top in iid:
+        want = 2 * iid[top] + ortho[min(top, 1024)]
+        assert G.sweep_seconds(top, ("normal", "orthogonal", "uniform")) == pytest.approx(want, rel=1e-15)
+    # the orthogonal sweep stops at ORTHOGONAL_SWEEP_MAX: asking for more costs no more
+    assert G.sweep_seconds(4096, ("orthogonal",)) == G.sweep_seconds(G.ORTHOGONAL_SWEEP_MAX, ("orthogonal",))
+    assert G.sweep_seconds(512, ()) == 0
+    for m, n in ((100, 400), (800, 200), (1600, 1600), (7, 3)):
+        repeats = -(-4000 // n)
+        eig = repeats * min(m, n) ** 3 * 2.5e-10
+        qr = repeats * max(m, n) * min(m, n) ** 2 * 1e-9
+        assert G.spectrum_seconds(m, n, "normal") == pytest.approx(eig, rel=1e-15)
+        assert G.spectrum_seconds(m, n, "orthogonal") == pytest.approx(eig + qr, rel=1e-15)
+        rect = m * n * 1e-6
+        assert G.norm_ratio_seconds(m, n, "trunc_normal") == pytest.approx(rect, rel=1e-15)
+        assert G.norm_ratio_seconds(m, n, "orthogonal") == pytest.approx(
+            rect + 16 * max(m, n) * min(m, n) ** 2 * 1e-9, rel=1e-15)
+    with pytest.raises(InitvizError, match="sweep_max"):
+        G.sweep_seconds(300, ("normal",))
+    with pytest.raises(InitvizError, match="ensemble"):
+        G.spectrum_seconds(10, 10, "kaiming_normal")

@@ -343,6 +343,34 @@ def test_budgets_weight_the_real_work():
         propagate(net, batch=batch, dtype="float64", budget=Budget.hosted())
 
 
+def test_cost_is_what_the_budget_counts():
+    # the widths 40, 30, 20 from 50 inputs, written out: Σ n_l = 90, Σ n_{l-1}·n_l = 2000 + 1200 + 600
+    net = Network.mlp(input_dim=50, widths=[40, 30, 20], init="trunc_normal")
+    c = propagation.cost(net, batch=16, n_seeds=3, dtype="float64")
+    assert isinstance(c, propagation.Cost) and "cost" in propagation.__all__ and "Cost" in propagation.__all__
+    assert (c.weights, c.activations, c.macs) == (3800, 2 * 3 * 16 * 90, 2 * 3 * 16 * 3800)
+    assert c.weight_draws == pytest.approx(3 * 3800 * limits.DRAW_COST["trunc_normal"])
+    assert propagation.cost(net, batch=16, n_seeds=3).macs == 3 * 16 * 3800  # float32 counts once
+    ortho = Network.mlp(input_dim=512, widths=[512] * 30, init="orthogonal")
+    assert propagation.cost(ortho, batch=2).weight_draws == pytest.approx(30 * 512 * 512 * (2 + 512 / 60))
+    # propagate refuses exactly past the cost: a budget equal to the cost runs, one below it does not
+    small = Network.mlp(input_dim=8, widths=[8] * 2)
+    c = propagation.cost(small, batch=4)
+    propagate(small, batch=4, budget=Budget(activations=c.activations, macs=c.macs,
+                                            weight_draws=math.ceil(c.weight_draws)))
+    for field in ("activations", "macs"):
+        with pytest.raises(InitvizError, match=f"budget.{field}"):
+            propagate(small, batch=4, budget=Budget(**{field: getattr(c, field) - 1}))
+    with pytest.raises(InitvizError, match="budget.weight_draws"):
+        propagate(small, batch=4, budget=Budget(weight_draws=math.ceil(c.weight_draws) - 1))
+    for kwargs, fragment in ((dict(batch=1), "`batch`"), (dict(n_seeds=0), "`n_seeds`"),
+                             (dict(dtype="float16"), "`dtype`")):
+        with pytest.raises(InitvizError, match=fragment):
+            propagation.cost(small, **kwargs)
+    with pytest.raises(InitvizError, match="`net`"):
+        propagation.cost("net")
+
+
 def test_backward_overflow_is_a_result():
     # Linear, W ~ N(0, 0.25²), width 64: every layer multiplies entries by √64·0.25 = 2, so
     # a^123 has std 2^123 ≈ 1e37 (its max ≈ 5e37 stays finite). ∂L/∂h^l has std 2^(123−l) and
