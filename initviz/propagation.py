@@ -3,9 +3,9 @@
 **Forward.** For each repeat r = 0..n_seeds−1 a batch of B inputs x (rows) goes through the
 :class:`~initviz.network.Network`: h^l = a^{l−1} W_lᵀ + b_l (torch layout, W_l of shape
 (n_l, n_{l−1})), a^l = φ_l(h^l), a⁰ = x. Randomness comes from :func:`initviz.rng.stream`
-``(seed, r, role, layer)`` with role 0 inputs, 1 weights, 2 biases, 3 the output probe: adding a
-layer leaves the earlier weights unchanged, and two networks run with the same seed see the same
-inputs (and, for schemes of the same base distribution, proportional weights).
+``(seed, r, role, layer)`` with the roles of :mod:`initviz.rng` (0 inputs, 1 weights, 2 biases,
+3 the output probe): adding a layer leaves the earlier weights unchanged, and two networks run with
+the same seed see the same inputs (and, for schemes of the same base distribution, proportional weights).
 
 Inputs (``inputs``): ``"normal"`` — i.i.d. N(0, 1) entries, shape (B, n_0); ``"unit_norm"`` —
 the same rows rescaled onto the sphere of radius √n_0, so every coordinate still has mean square 1
@@ -117,7 +117,7 @@ from .laws import as_dtype
 from .limits import (HIST_SUBSAMPLE, MAX_BATCH, MAX_BINS, MAX_SEEDS, MIN_BATCH, Budget, as_budget, check_budget,
                      check_float, check_int, draw_cost)
 from .network import Network
-from .rng import stream
+from .rng import ROLE_BIASES, ROLE_INPUTS, ROLE_PROBE, ROLE_WEIGHTS, stream
 
 INPUTS = ("normal", "unit_norm", "correlated")
 """Input batches :func:`propagate` can draw (module docstring)."""
@@ -127,9 +127,6 @@ HISTOGRAMS = ("act", "preact", "grad")
 
 DEFAULT_BINS = 60
 """Histogram bins per layer unless asked otherwise."""
-
-ROLE_INPUTS, ROLE_WEIGHTS, ROLE_BIASES, ROLE_PROBE = 0, 1, 2, 3
-"""Stream roles: ``stream(seed, repeat, role, layer)``."""
 
 PREFETCH_MIN_ENTRIES = 2 ** 16
 """Networks with a layer of at least this many weights draw each layer's weights one layer ahead
