@@ -10,6 +10,8 @@ import pytest
 
 import initviz as iv
 from initviz import InitvizError, limits, propagation
+from initviz.engine import histograms
+from initviz.engine.run import Run, times_transpose
 from initviz.limits import Budget
 from initviz.network import Network
 from initviz.propagation import BACKWARD_STATS, FORWARD_STATS, propagate
@@ -147,7 +149,7 @@ def test_checkpointed_backward_equals_stored_backward():
     full = propagate(net, batch=24, seed=1, n_seeds=2)
     per_layer = 4 * (48 * 48 + 24 * 48)
     budget = Budget(store_bytes=2 * per_layer)  # segments of 2 layers
-    run = propagation._Run(net, 24, 1, np.dtype("float32"), 2, "normal", 0.5, True, True, 60, None, budget.store_bytes)
+    run = Run(net, 24, 1, np.dtype("float32"), 2, "normal", 0.5, True, True, 60, None, budget.store_bytes)
     assert len(run.segments) == 5
     chunked = propagate(net, batch=24, seed=1, n_seeds=2, budget=budget)
     for name in FORWARD_STATS + BACKWARD_STATS:
@@ -216,7 +218,7 @@ def test_gradient_histograms_bin_a_strided_subsample_of_dl_dh(monkeypatch):
         np.testing.assert_array_equal(res.grad_hist[i], np.histogram(delta, res.grad_edges)[0])
         assert res.grad_outside[i] == pytest.approx(np.mean((delta < lo) | (delta > hi)))
     # a cap below the layer size keeps an evenly strided subsample of it
-    monkeypatch.setattr(propagation, "GRAD_HIST_VALUES", 100)
+    monkeypatch.setattr(histograms, "GRAD_HIST_VALUES", 100)
     capped = propagate(net, batch=30, seed=2, dtype="float64", bins=16)
     assert capped.grad_hist_values == 100 and (capped.grad_hist.sum(axis=1) <= 100).all()
     delta = grads[1][1].ravel()
@@ -437,14 +439,14 @@ def test_equal_weights_give_equal_units_by_construction(init, params, dtype):
 def test_times_transpose_of_equal_weights_is_one_value_per_sample():
     x = stream(0, 0, 0, 0).standard_normal((16, 300))
     W = np.full((70, 300), 0.3)
-    y = propagation._times_transpose(x, W, 0.3)
+    y = times_transpose(x, W, 0.3)
     assert y.shape == (16, 70) and np.all(y == y[:, :1])
     # against the GEMM: |error| ≤ 2·γ₃₀₀·Σ_j|0.3·x_j| (both roundings), γ_n = n·u/(1 − n·u), u = 2^-53
     bound = 2 * 300 * 2.0 ** -53 / (1 - 300 * 2.0 ** -53) * np.abs(0.3 * x).sum(axis=1)
     assert np.all(np.abs(y - x @ W.T) <= bound[:, None])
-    g = propagation._times_transpose(y, W.T, 0.3)  # δ·W: one value per input
+    g = times_transpose(y, W.T, 0.3)  # δ·W: one value per input
     assert g.shape == (16, 300) and np.all(g == g[:, :1])
-    assert np.array_equal(propagation._times_transpose(x, W, None), x @ W.T)  # the same BLAS call: by construction
+    assert np.array_equal(times_transpose(x, W, None), x @ W.T)  # the same BLAS call: by construction
 
 
 def test_a_notebook_sized_network_runs_without_a_budget_argument():
