@@ -221,6 +221,16 @@ class PropagationResult:
         """The 1-based layer where the gradient fell below tiny (first reached), or None."""
         return self._first("grad_vanished_layer")
 
+    def over_seeds(self, name: str, how: str = "mean") -> np.ndarray:
+        """Per layer (an (L,) float64 array), the mean, min or max (``how``, :data:`SEED_SUMMARIES`)
+        over the repeats of the statistic ``name`` (a key of ``stats``, e.g. ``"act_var"`` or
+        ``"norm_ratio_p05"``), ignoring the repeats where it is absent; NaN where every repeat is."""
+        if name not in self.stats:
+            raise one_of("name", tuple(self.stats), name)
+        if how not in SEED_SUMMARIES:
+            raise one_of("how", SEED_SUMMARIES, how)
+        return _over_seeds(self.stats[name], how)
+
     def to_frame(self):
         """pandas DataFrame, one row per layer: ``layer``, ``width``, ``activation``, every statistic
         averaged over the repeats that have it (pandas NA where none has), and for
@@ -234,9 +244,10 @@ class PropagationResult:
         columns = {"layer": np.arange(1, self.depth + 1), "width": np.array(self.net.widths),
                    "activation": [Activation(*pair).label for pair in self.net.activations]}
         for name in STATS:
-            columns[name] = _mean_over_seeds(self.stats[name])
+            columns[name] = _over_seeds(self.stats[name])
             if name in BAND_STATS:
-                columns[f"{name}_lo"], columns[f"{name}_hi"] = _range_over_seeds(self.stats[name])
+                columns[f"{name}_lo"], columns[f"{name}_hi"] = _over_seeds(self.stats[name], "min"), \
+                    _over_seeds(self.stats[name], "max")
         columns["msq_ratio_var"] = _pooled_variance(self.stats["msq_ratio"], self.stats["msq_ratio_var"])
         with np.errstate(divide="ignore", invalid="ignore"):
             relvar = columns["msq_ratio_var"] / np.square(columns["msq_ratio"])
@@ -270,26 +281,28 @@ class PropagationResult:
         })
 
 
-def _mean_over_seeds(values: np.ndarray) -> np.ndarray:
-    present = ~np.isnan(values)
-    n = present.sum(axis=0)
-    total = np.where(present, values, 0.0).sum(axis=0)
-    return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+SEED_SUMMARIES = ("mean", "min", "max")
+"""How :meth:`PropagationResult.over_seeds` reduces a statistic over the repeats."""
 
 
-def _range_over_seeds(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _over_seeds(values: np.ndarray, how: str = "mean") -> np.ndarray:
+    """Mean, min or max over the repeats (axis 0) of an (n_seeds, L) array, ignoring NaN (= absent);
+    NaN where no repeat has a value. The one home of averaging over seeds: ``to_frame`` and the
+    figures (through :meth:`PropagationResult.over_seeds`) both use it."""
     present = ~np.isnan(values)
-    any_ = present.any(axis=0)
-    lo = np.where(present, values, np.inf).min(axis=0)
-    hi = np.where(present, values, -np.inf).max(axis=0)
-    return np.where(any_, lo, np.nan), np.where(any_, hi, np.nan)
+    some = present.any(axis=0)
+    if how == "mean":
+        total = np.where(present, values, 0.0).sum(axis=0)
+        return np.where(some, total / np.maximum(present.sum(axis=0), 1), np.nan)
+    fill, reduce = (np.inf, np.min) if how == "min" else (-np.inf, np.max)
+    return np.where(some, reduce(np.where(present, values, fill), axis=0), np.nan)
 
 
 def _pooled_variance(means: np.ndarray, variances: np.ndarray) -> np.ndarray:
     """Variance over all samples of all repeats (equal batch sizes): E[var_r] + Var[mean_r]."""
-    grand = _mean_over_seeds(means)
-    between = _mean_over_seeds(np.square(means - grand))
-    return _mean_over_seeds(variances) + between
+    grand = _over_seeds(means)
+    between = _over_seeds(np.square(means - grand))
+    return _over_seeds(variances) + between
 
 
 @dataclass(frozen=True)

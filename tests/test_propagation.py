@@ -458,3 +458,23 @@ def test_a_notebook_sized_network_runs_without_a_budget_argument():
         iv.propagate(net, batch=256, dtype="float64", budget=Budget.hosted())
     res = iv.propagate(net, batch=256, dtype="float64")
     assert not res.truncated and res.first_nonfinite_layer is None and np.isfinite(res.grad_var).all()
+
+
+def test_over_seeds_reduces_over_the_repeats_that_have_the_statistic():
+    net = Network.mlp(input_dim=64, widths=[64] * 40, activation="linear", init="normal", init_params={"std": 0.2})
+    res = propagate(net, batch=8, seed=1, n_seeds=3)
+    values = res.stats["act_var"].copy()
+    values[1, :5] = np.nan  # one repeat absent on the first layers, every repeat on the last
+    values[:, -1] = np.nan
+    res.stats["act_var"][...] = values
+    present = ~np.isnan(values)
+    for how, reduce in (("mean", np.mean), ("min", np.min), ("max", np.max)):
+        got = res.over_seeds("act_var", how)
+        want = [reduce(values[present[:, i], i]) if present[:, i].any() else np.nan for i in range(net.depth)]
+        np.testing.assert_allclose(got, want, rtol=1e-15)
+        assert np.isnan(got[-1])
+    np.testing.assert_array_equal(res.over_seeds("act_var"), res.to_frame()["act_var"].to_numpy(float, na_value=np.nan))
+    with pytest.raises(InitvizError, match="how"):
+        res.over_seeds("act_var", "median")
+    with pytest.raises(InitvizError, match="name"):
+        res.over_seeds("nope")
