@@ -15,6 +15,7 @@ from scipy import stats
 
 from initviz import InitvizError, law_with_variance
 from initviz import geometry as G
+from initviz.geometry import deviations
 from initviz import randmat as R
 
 Z = 5.0  # tolerance in standard errors
@@ -49,8 +50,8 @@ def test_smaller_gram_route_equals_the_direct_computation(m, n, seed, scale):
 def test_lanczos_and_column_block_routes(monkeypatch, m, n, gain):
     # force both cheap routes at a size where the direct computation is still affordable; gain 0.6
     # (square) and 0.9 make 1 − μ_min the larger end, square with μ_min at the hard edge near 0
-    monkeypatch.setattr(G, "GRAM_EXACT_WORK", 40 * 40 * max(m, n))
-    monkeypatch.setattr(G, "EIGH_MAX_DIM", 16)
+    monkeypatch.setattr(deviations, "GRAM_EXACT_WORK", 40 * 40 * max(m, n))
+    monkeypatch.setattr(deviations, "EIGH_MAX_DIM", 16)
     rng = np.random.default_rng(m + n)
     w = rng.standard_normal((m, n)) * gain / math.sqrt(m)
     got, want = G.matrix_deviations(w, seed=1), direct(w)
@@ -69,15 +70,15 @@ def test_sweep_points_stop_lanczos_at_the_sweep_tolerance(monkeypatch):
     # a sweep's points are Monte-Carlo means: Lanczos stops at SWEEP_KRYLOV_RTOL there, at
     # KRYLOV_RTOL for a single matrix; each result errs from below by at most its tolerance·μ_max
     asked = []
-    krylov = G._krylov_opnorm
-    monkeypatch.setattr(G, "_krylov_opnorm", lambda *args: asked.append(args[-1]) or krylov(*args))
+    krylov = deviations._krylov_opnorm
+    monkeypatch.setattr(deviations, "_krylov_opnorm", lambda *args: asked.append(args[-1]) or krylov(*args))
     G.gram_sweep(dims=(200,), ensembles=("normal",), repeats=1, seed=0)
     assert asked == [G.SWEEP_KRYLOV_RTOL] and G.KRYLOV_RTOL < G.SWEEP_KRYLOV_RTOL
     w = np.random.default_rng(3).standard_normal((300, 300)) / math.sqrt(300)
     G.matrix_deviations(w, seed=1)
     assert asked[-1] == G.KRYLOV_RTOL
     want, mu_max = direct(w)["opnorm"], np.linalg.eigvalsh(w.T @ w)[-1]
-    got = G._deviations(w, 1.0, np.random.default_rng(1), G.SWEEP_KRYLOV_RTOL)["opnorm"]
+    got = deviations.deviations(w, 1.0, np.random.default_rng(1), G.SWEEP_KRYLOV_RTOL)["opnorm"]
     assert want - G.SWEEP_KRYLOV_RTOL * mu_max <= got <= want * (1 + 1e-12)
 
 
@@ -123,11 +124,11 @@ def test_unscaled_blocks_equal_the_scaled_matrix(monkeypatch, kind, m, n, routes
     # sums are exact, so the scaled side carries it all). Lanczos may stop a step apart on the two:
     # both lie within KRYLOV_RTOL·μ_max below ‖G − I‖₂.
     if routes == "w lanczos":
-        monkeypatch.setattr(G, "GRAM_EXACT_WORK", 40 * 40 * max(m, n))
+        monkeypatch.setattr(deviations, "GRAM_EXACT_WORK", 40 * 40 * max(m, n))
     law = law_with_variance(kind, 1.3 / m)
     base = law.base((2 * m, 2 * n), np.random.default_rng(7), "float32")
     block = base[m:, n:]
-    got = G._deviations(block, law.scale, np.random.default_rng(1))
+    got = deviations.deviations(block, law.scale, np.random.default_rng(1))
     want = G.matrix_deviations(law.transform(block), seed=np.random.default_rng(1))
     assert got["gram_columns"] == want["gram_columns"]
     for key in ("msq", "msq_diag", "msq_offdiag"):
