@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from ..errors import invalid
-from ..laws import as_dtype
+from ..laws import Law, as_dtype
 from ..limits import check_float, check_int
 from ..rng import as_generator
 from .deviations import STATS, deviations
@@ -70,6 +71,24 @@ class GramSweep:
         return pd.DataFrame(self.data)
 
 
+PARTS = ("mean", "std", "lo", "hi")
+"""What :func:`_repeat_summary` gives of each statistic over a point's repeats (``<stat>_<part>``)."""
+
+COLUMNS = ("ensemble", "kind", "rule", "aspect", "m", "n", "repeats", "gram_columns",
+           *(f"{stat}_{part}" for stat in STATS for part in PARTS),
+           *(f"theory_{name}" for name in ("msq", "msq_diag", "msq_offdiag", "opnorm", "opnorm_finite")))
+"""The columns of :attr:`GramSweep.data`, in order."""
+
+
+class _Point(NamedTuple):
+    """One point of a sweep: the aspect m/n asked for, the size, and its number of repeats."""
+
+    aspect: float
+    m: int
+    n: int
+    repeats: int
+
+
 def _repeats_at(m: int, n: int, repeats: int) -> int:
     return int(min(repeats, max(1, SWEEP_REPEAT_ENTRIES // (m * n))))
 
@@ -80,13 +99,18 @@ def _block_grid(big_m: int, big_n: int, m: int, n: int, count: int):
     return [((i // per_row) * m, (i % per_row) * n) for i in range(count)]
 
 
-def _sweep_points(dims, aspects):
+def _plan(dims, aspects, repeats: int) -> tuple[list[_Point], tuple[int, int]]:
+    """The points (aspects × dims, m = aspect·n) and the size of the shared base, which holds every
+    point's grid of disjoint blocks."""
     points = []
     for aspect in aspects:
         for n in dims:
-            m = max(1, round(aspect * n))
-            points.append((aspect, *check_shape(m, n)))
-    return points
+            m, n = check_shape(max(1, round(aspect * n)), n)
+            points.append(_Point(aspect, m, n, _repeats_at(m, n, repeats)))
+    big_m, big_n = max(p.m for p in points), max(p.n for p in points)
+    for p in points:  # every block grid must fit inside the shared base
+        big_m = max(big_m, p.m * math.ceil(p.repeats / (big_n // p.n)))
+    return points, (big_m, big_n)
 
 
 def gram_sweep(dims=tuple(2 ** k for k in range(3, 13)), ensembles=DEFAULT_KINDS, rule: str = "1/m",
@@ -98,6 +122,17 @@ def gram_sweep(dims=tuple(2 ** k for k in range(3, 13)), ensembles=DEFAULT_KINDS
     1, repeats) disjoint blocks of it (module docstring), so a whole sweep costs about one large draw
     per ensemble. Theory beside each point: :func:`theory_deviation` and :func:`theory_opnorm`.
     """
+    dims, aspects, repeats, ensembles = _sweep_arguments(dims, aspects, repeats, ensembles, rule)
+    dt = as_dtype(dtype)
+    points, big = _plan(dims, aspects, repeats)
+    rows = []
+    for ens, gen in zip(ensembles, as_generator(seed).spawn(len(ensembles))):
+        rows += _sweep_ensemble(ens, gen, points, big, dt)
+    return GramSweep(data={key: np.array([row[key] for row in rows]) for key in COLUMNS}, dtype=dt.name)
+
+
+def _sweep_arguments(dims, aspects, repeats, ensembles, rule: str):
+    """``dims``, ``aspects``, ``repeats`` and ``ensembles`` validated (InitvizError otherwise)."""
     dims = tuple(dims)
     if not 1 <= len(dims) <= MAX_SWEEP_POINTS:
         raise invalid("dims", f"hold 1 to {MAX_SWEEP_POINTS} dimensions", len(dims))
@@ -108,55 +143,64 @@ def gram_sweep(dims=tuple(2 ** k for k in range(3, 13)), ensembles=DEFAULT_KINDS
     ensembles = tuple(as_ensemble(e, rule) for e in ensembles)
     if not ensembles:
         raise invalid("ensembles", "hold at least one ensemble", ensembles)
-    dt = as_dtype(dtype)
-    points = _sweep_points(dims, aspects)
-    plan = [(aspect, m, n, _repeats_at(m, n, repeats)) for aspect, m, n in points]
-    big_m, big_n = max(m for _, m, _, _ in plan), max(n for _, _, n, _ in plan)
-    for _, m, n, r in plan:  # every block grid must fit inside the shared base
-        big_m = max(big_m, m * math.ceil(r / (big_n // n)))
-    cols = {key: [] for key in ("ensemble", "kind", "rule", "aspect", "m", "n", "repeats", "gram_columns")}
-    cols.update({f"{stat}_{part}": [] for stat in STATS for part in ("mean", "std", "lo", "hi")})
-    cols.update({f"theory_{name}": [] for name in ("msq", "msq_diag", "msq_offdiag", "opnorm", "opnorm_finite")})
-    for ens, gen in zip(ensembles, as_generator(seed).spawn(len(ensembles))):
-        shared_gen, fresh_gen, lanczos_gen = gen.spawn(3)
-        probe = ens.law(big_m, big_n)
-        shared = probe.kind in IID_KINDS and all(ens.law(m, n).base_key == probe.base_key for _, m, n, _ in plan)
-        _check_sweep_budget(ens, plan, shared, big_m * big_n)
-        base = iid_base(probe, big_m, big_n, shared_gen, dt) if shared else None
-        for aspect, m, n, r in plan:
-            law = ens.law(m, n)
-            rows = []
-            for top, left in _block_grid(big_m, big_n, m, n, r):
-                if law.kind in IID_KINDS:  # s·block is never formed when loc = 0 (always, at mean 0)
-                    block = base[top:top + m, left:left + n] if base is not None else iid_base(law, m, n, fresh_gen, dt)
-                    w, scale = (block, law.scale) if law.loc == 0.0 else (law.transform(block), 1.0)
-                else:
-                    w, scale = law.sample((m, n), fresh_gen, dt), 1.0
-                rows.append(deviations(w, scale, lanczos_gen, SWEEP_KRYLOV_RTOL))
-            theory = theory_deviation(law, m, n)
-            limit, finite = theory_opnorm(law, m, n)
-            for key, value in (("ensemble", ens.label), ("kind", law.kind), ("rule", "scheme" if ens.scheme else ens.rule),
-                               ("aspect", aspect), ("m", m), ("n", n), ("repeats", r),
-                               ("gram_columns", rows[0]["gram_columns"]),
-                               ("theory_msq", theory.total if theory else math.nan),
-                               ("theory_msq_diag", theory.diag if theory else math.nan),
-                               ("theory_msq_offdiag", theory.offdiag if theory else math.nan),
-                               ("theory_opnorm", limit), ("theory_opnorm_finite", finite)):
-                cols[key].append(value)
-            for stat in STATS:
-                for part, value in zip(("mean", "std", "lo", "hi"), _repeat_summary([row[stat] for row in rows])):
-                    cols[f"{stat}_{part}"].append(value)
-    return GramSweep(data={key: np.array(value) for key, value in cols.items()}, dtype=dt.name)
+    return dims, aspects, repeats, ensembles
 
 
-def _check_sweep_budget(ens: Ensemble, plan, shared: bool, base_entries: int) -> None:
-    fresh = [] if shared else [(m, n, r) for _, m, n, r in plan]
+def _sweep_ensemble(ens: Ensemble, gen: np.random.Generator, points: list[_Point], big: tuple[int, int],
+                    dt: np.dtype) -> list[dict]:
+    """One row per point for one ensemble: its shared base (i.i.d. laws whose base is the same at
+    every size) drawn from the first of three child streams, fresh draws from the second, Lanczos
+    start vectors from the third."""
+    shared_gen, fresh_gen, lanczos_gen = gen.spawn(3)
+    probe = ens.law(*big)
+    shared = probe.kind in IID_KINDS and all(ens.law(p.m, p.n).base_key == probe.base_key for p in points)
+    _check_sweep_budget(ens, points, shared, big[0] * big[1])
+    base = iid_base(probe, *big, shared_gen, dt) if shared else None
+    rows = []
+    for p in points:
+        law = ens.law(p.m, p.n)
+        found = [deviations(w, scale, lanczos_gen, SWEEP_KRYLOV_RTOL)
+                 for w, scale in _matrices(law, p, base, big, fresh_gen, dt)]
+        rows.append(_point_row(ens, law, p, found))
+    return rows
+
+
+def _matrices(law: Law, p: _Point, base: np.ndarray | None, big: tuple[int, int], gen: np.random.Generator,
+              dt: np.dtype):
+    """The point's ``repeats`` matrices as (W, s), the matrix measured being s·W: disjoint blocks of
+    the shared base (or fresh i.i.d. bases) with s the law's scale — s·W is never formed when
+    loc = 0 (always, at mean 0) — or fresh draws of a law that is not i.i.d., with s = 1."""
+    for top, left in _block_grid(*big, p.m, p.n, p.repeats):
+        if law.kind not in IID_KINDS:
+            yield law.sample((p.m, p.n), gen, dt), 1.0
+            continue
+        block = base[top:top + p.m, left:left + p.n] if base is not None else iid_base(law, p.m, p.n, gen, dt)
+        yield (block, law.scale) if law.loc == 0.0 else (law.transform(block), 1.0)
+
+
+def _point_row(ens: Ensemble, law: Law, p: _Point, found: list[dict]) -> dict:
+    """The :data:`COLUMNS` of one point: what it is, its statistics over repeats, its theory."""
+    theory = theory_deviation(law, p.m, p.n)
+    limit, finite = theory_opnorm(law, p.m, p.n)
+    row = {"ensemble": ens.label, "kind": law.kind, "rule": "scheme" if ens.scheme else ens.rule,
+           "aspect": p.aspect, "m": p.m, "n": p.n, "repeats": p.repeats, "gram_columns": found[0]["gram_columns"],
+           "theory_msq": theory.total if theory else math.nan,
+           "theory_msq_diag": theory.diag if theory else math.nan,
+           "theory_msq_offdiag": theory.offdiag if theory else math.nan,
+           "theory_opnorm": limit, "theory_opnorm_finite": finite}
+    for stat in STATS:
+        row.update(zip((f"{stat}_{part}" for part in PARTS), _repeat_summary([one[stat] for one in found])))
+    return row
+
+
+def _check_sweep_budget(ens: Ensemble, points: list[_Point], shared: bool, base_entries: int) -> None:
+    fresh = [] if shared else [(p.m, p.n, p.repeats) for p in points]
     entries = (base_entries if shared else 0) + sum(m * n * r for m, n, r in fresh)
     if entries > MAX_SWEEP_ENTRIES:
         raise invalid("dims", f"keep the entries drawn for {ens.label} ({entries:,}) within "
-                      f"MAX_SWEEP_ENTRIES = {MAX_SWEEP_ENTRIES:,}", max(n for _, _, n, _ in plan))
-    if ens.law(plan[0][1], plan[0][2]).kind == "orthogonal":
+                      f"MAX_SWEEP_ENTRIES = {MAX_SWEEP_ENTRIES:,}", max(p.n for p in points))
+    if ens.law(points[0].m, points[0].n).kind == "orthogonal":
         work = sum(min(m, n) ** 2 * max(m, n) * r for m, n, r in fresh)
         if work > MAX_ORTHOGONAL_WORK:
             raise invalid("dims", f"keep the orthogonal QR work Σ min(m,n)²·max(m,n) = {work:,} within "
-                          f"MAX_ORTHOGONAL_WORK = {MAX_ORTHOGONAL_WORK:,}", max(n for _, _, n, _ in plan))
+                          f"MAX_ORTHOGONAL_WORK = {MAX_ORTHOGONAL_WORK:,}", max(p.n for p in points))
