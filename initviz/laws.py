@@ -55,7 +55,7 @@ from scipy import special
 from .draws import chunked, deterministic_pattern, haar, sparse_pattern
 from .errors import InitvizError, invalid, one_of
 from .limits import TRUNC_REJECTION_MIN_MASS
-from .rng import as_generator
+from .rng import as_generator, rng_alias
 from .truncated_normal import (TRUNC_QUADRATURE_LOG_RANGE, TRUNC_QUADRATURE_NODES,  # noqa: F401  (public here too)
                                draw_by_inverse, fill_by_rejection, log_mass, log_mass_upto, log_phi, standard_moments)
 
@@ -354,11 +354,13 @@ class Law:
         return special.betainc(h, h, np.clip(0.5 * (z + 1.0), 0.0, 1.0))
 
     # --- sampling ----------------------------------------------------------------------------
-    def base(self, shape=None, rng=None, dtype="float64") -> np.ndarray:
-        """One draw of the base distribution (see :attr:`base_key`) in ``dtype``."""
+    @rng_alias
+    def base(self, shape=None, seed=None, dtype="float64") -> np.ndarray:
+        """One draw of the base distribution (see :attr:`base_key`) in ``dtype``, from ``seed``
+        (an int, a SeedSequence, a Generator or None: :func:`initviz.as_generator`)."""
         shape = self._sample_shape(shape)
         dt = as_dtype(dtype)
-        gen = as_generator(rng)
+        gen = as_generator(seed)
         kind = self.kind
         if kind in _IID:
             return chunked(self._fill(dt), shape, gen, dt)
@@ -401,14 +403,16 @@ class Law:
             np.clip(out, *self.support, out=out)
         return out
 
-    def sample(self, shape=None, rng=None, dtype="float64") -> np.ndarray:
-        """A fresh tensor of this law: ``transform(base(shape, rng, dtype))`` (computed in place on
+    @rng_alias
+    def sample(self, shape=None, seed=None, dtype="float64") -> np.ndarray:
+        """A fresh tensor of this law: ``transform(base(shape, seed, dtype))`` (computed in place on
         the fresh base — the same numbers without a second tensor).
 
         ``shape`` defaults to the law's own; shape-dependent kinds (orthogonal, eye, dirac, sparse)
-        accept only that shape. ``rng``: int seed, Generator or None (see :func:`initviz.as_generator`).
+        accept only that shape. ``seed``: an int, a SeedSequence, a Generator or None (see
+        :func:`initviz.as_generator`; ``rng=`` is its deprecated name).
         """
-        out = self.base(shape, rng, dtype)
+        out = self.base(shape, seed, dtype)
         out *= out.dtype.type(self.scale)
         return self._shift(out)
 

@@ -350,6 +350,10 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
     """Propagate ``n_seeds`` random batches through fresh draws of ``net``; per-layer statistics.
 
     See the module docstring for every statistic, the probe loss, faults and the deadline.
+    ``seed`` is an int, not a Generator: repeat r = 0..n_seeds−1 draws its inputs, the weights and
+    biases of each layer and its probe from keyed streams ``stream(seed, r, role, layer)``
+    (:mod:`initviz.rng`), so adding a layer or a repeat changes nothing drawn before it — keyed
+    streams a Generator, one running state, cannot define.
     ``budget`` (:class:`initviz.limits.Budget`; default ``Budget.local()``: the structural limits
     only, and at most 2 GiB kept for the backward pass) bounds the activations, multiply–adds and
     weight draws of the call and the bytes kept for the backward pass; a public instance passes
