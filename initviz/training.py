@@ -48,12 +48,8 @@ from .limits import MAX_BATCH, MAX_SEEDS, check_float, check_int
 from .losses import accuracy, loss_function
 from .network import Network
 from .optimizers import make_optimizer
-from .propagation import ROLE_BIASES, ROLE_WEIGHTS
-from .rng import stream
+from .rng import ROLE_BIASES, ROLE_DATA, ROLE_WEIGHTS, stream
 from .tasks import Task
-
-ROLE_DATA = 4
-"""Stream role of the data order: ``stream(seed, repeat, ROLE_DATA, epoch)``."""
 
 MAX_STEPS = 100_000
 """Most optimizer steps in one call."""
@@ -294,4 +290,4 @@ class _Training:
         return True
 
 
-__all__ = ["train", "TrainingResult", "LAYER_STATS", "ROLE_DATA", "distinct_units"]
+__all__ = ["train", "TrainingResult", "LAYER_STATS", "distinct_units"]

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from initviz import laws, propagation
+from initviz import draws, propagation, truncated_normal
+from initviz.engine import histograms, moments, quantiles
 from initviz.laws import Law
 from initviz.limits import SAMPLE_CHUNK_ENTRIES, Budget
 from initviz.rng import stream
@@ -25,7 +26,7 @@ def _numpy_hist(x, edges):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_binner_equals_numpy_histogram_including_values_on_edges(dtype):
     rng = np.random.default_rng(11)
-    binner = propagation._Binner()
+    binner = histograms.Binner()
     with np.errstate(all="ignore"):
         for _ in range(150):
             bins = int(rng.integers(2, 513))
@@ -77,7 +78,7 @@ def test_chunked_draws_are_reproducible_and_independent_of_threads(name, dtype, 
     law = IID[name]
     first = law.sample(BIG, stream(5, 1), dtype)
     np.testing.assert_array_equal(first, law.sample(BIG, stream(5, 1), dtype))
-    monkeypatch.setattr(laws, "SAMPLE_THREADS", 1)
+    monkeypatch.setattr(draws, "SAMPLE_THREADS", 1)
     np.testing.assert_array_equal(first, law.sample(BIG, stream(5, 1), dtype))
     # sample is transform(base) on the same stream, bit for bit
     np.testing.assert_array_equal(first, law.transform(law.base(BIG, stream(5, 1), dtype)))
@@ -122,7 +123,7 @@ def test_chunked_draws_follow_the_law(name, dtype):
 
 def test_rejection_sampler_is_used_for_wide_intervals_and_inverse_for_thin():
     wide, thin = Law("trunc_normal", a=-2, b=2), Law("trunc_normal", a=3, b=4)
-    assert wide._fill(np.dtype("float32")).func is laws._trunc_rejection
+    assert wide._fill(np.dtype("float32")).func is truncated_normal.fill_by_rejection
     assert not hasattr(thin._fill(np.dtype("float32")), "func")
     x = thin.sample((50_000,), 1, "float32")
     assert x.min() >= 3 and x.max() <= 4
@@ -133,7 +134,7 @@ def test_rejection_bounds_hold_in_float32_when_the_cut_is_not_representable():
     """a = −0.1 is not a float32: nothing below it (in exact arithmetic) may be accepted."""
     law = Law("trunc_normal", a=-0.1, b=0.1)
     out = np.empty(200_000, np.float32)
-    laws._trunc_rejection(law.alpha, law.beta, np.dtype("float32"), out, np.random.default_rng(2))
+    truncated_normal.fill_by_rejection(law.alpha, law.beta, np.dtype("float32"), out, np.random.default_rng(2))
     assert out.astype(np.float64).min() >= -0.1 and out.astype(np.float64).max() <= 0.1
 
 
@@ -147,9 +148,9 @@ def test_moments_equal_the_scaled_summary_and_numpy(dtype, magnitude):
     (N = 2^16, log2 N = 16), times a few for the two passes: 50·eps·16."""
     rng = np.random.default_rng(3)
     x = ((rng.standard_normal((256, 256)) + 0.3) * magnitude).astype(dtype)
-    scratch = propagation._Scratch()
-    mean, var, scale = propagation._moments(x, scratch)
-    full = propagation._summary(x, scratch)
+    scratch = moments.Scratch()
+    mean, var, scale = moments.mean_var_max(x, scratch)
+    full = moments.scaled_moments(x, scratch)
     rel = 50 * float(np.finfo(dtype).eps) * 16
     x64 = x.astype(np.float64)
     assert scale == full.scale == np.abs(x64).max()
@@ -165,9 +166,9 @@ def test_summary_with_and_without_a_scaled_copy_equals_numpy(dtype, magnitude):
     sum 256 terms: 16·eps)."""
     rng = np.random.default_rng(5)
     x = ((rng.standard_normal((256, 256)) + 0.3) * magnitude).astype(dtype)
-    summary = propagation._summary(x, propagation._Scratch())
+    summary = moments.scaled_moments(x, moments.Scratch())
     x64 = x.astype(np.float64)
-    inside = propagation.NO_COPY_SCALE[0] <= summary.scale <= propagation.NO_COPY_SCALE[1]
+    inside = moments.NO_COPY_SCALE[0] <= summary.scale <= moments.NO_COPY_SCALE[1]
     assert (summary.scaled is x) == inside
     eps = float(np.finfo(dtype).eps)
     assert summary.var == pytest.approx(x64.var(), rel=50 * eps * 16)
@@ -178,18 +179,18 @@ def test_summary_with_and_without_a_scaled_copy_equals_numpy(dtype, magnitude):
 
 
 def test_moments_of_constant_and_nonfinite_arrays():
-    scratch = propagation._Scratch()
-    assert propagation._moments(np.full((8, 8), 0.1, np.float32), scratch) == (np.float32(0.1), 0.0, np.float32(0.1))
-    assert propagation._moments(np.zeros((3, 3)), scratch) == (0.0, 0.0, 0.0)
+    scratch = moments.Scratch()
+    assert moments.mean_var_max(np.full((8, 8), 0.1, np.float32), scratch) == (np.float32(0.1), 0.0, np.float32(0.1))
+    assert moments.mean_var_max(np.zeros((3, 3)), scratch) == (0.0, 0.0, 0.0)
     bad = np.ones((4, 4), np.float32)
     bad[1, 2] = np.inf
-    assert propagation._moments(bad, scratch) is None
+    assert moments.mean_var_max(bad, scratch) is None
     bad[1, 2] = np.nan
-    assert propagation._moments(bad, scratch) is None
+    assert moments.mean_var_max(bad, scratch) is None
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [1, 2, 3, 20, 257, 512, 4 * propagation.SELECT_SAMPLE + 1, 300_001])
+@pytest.mark.parametrize("n", [1, 2, 3, 20, 257, 512, 4 * quantiles.SELECT_SAMPLE + 1, 300_001])
 def test_percentiles_equal_numpy_bit_for_bit(n, dtype):
     """Unsorted values, beyond the size where the order statistics come from candidate subsets;
     ties (rounded values) and a sorted input (the strided sample then sees the order)."""
@@ -197,7 +198,7 @@ def test_percentiles_equal_numpy_bit_for_bit(n, dtype):
     qs = (0, 0.5, 5, 50, 95, 99.5, 100)
     for values in (rng.lognormal(size=n).astype(dtype), np.round(rng.standard_normal(n) * 4).astype(dtype),
                    np.sort(rng.standard_normal(n).astype(dtype))):
-        assert propagation._percentiles(values, qs) == np.percentile(values, qs).tolist()
+        assert quantiles.percentiles(values, qs) == np.percentile(values, qs).tolist()
 
 
 @pytest.mark.parametrize("n", [1, 2, 257, 4096])
@@ -209,26 +210,26 @@ def test_sample_stats_and_mean_cosine_equal_numpy_bit_for_bit(n):
     values[::7] = np.resize([np.nan, np.inf, -np.inf], values[::7].size)
     finite = values[np.isfinite(values)]
     expected = (np.mean(finite), *np.percentile(finite, (5, 95))) if finite.size else (np.nan,) * 3
-    np.testing.assert_array_equal(propagation._sample_stats(values), expected)
+    np.testing.assert_array_equal(quantiles.sample_stats(values), expected)
     y = rng.standard_normal((2 * n + 1, 33)).astype(np.float32)
     y[2::5] = 0.0  # zero rows: their pairs are skipped
-    cos = propagation._pair_cosines(y)
+    cos = moments.pair_cosines(y)
     assert np.isnan(cos).any() or n < 3
-    np.testing.assert_array_equal(propagation._mean_cosine(y), np.nanmean(cos))
-    assert np.isnan(propagation._mean_cosine(np.zeros((4, 3), dtype=np.float32)))
+    np.testing.assert_array_equal(moments.mean_cosine(y), np.nanmean(cos))
+    assert np.isnan(moments.mean_cosine(np.zeros((4, 3), dtype=np.float32)))
 
 
 def test_order_statistics_fall_back_when_the_sample_misleads():
     """The strided sample holds the smallest values (every sampled position is below −1e6), so
     the bound for rank 1000 has only ~50 candidates below it: the check fails and the whole array
     is partitioned — still the exact answer; likewise mirrored for the upper ranks."""
-    n = 64 * propagation.SELECT_SAMPLE
+    n = 64 * quantiles.SELECT_SAMPLE
     values = np.random.default_rng(1).standard_normal(n)
-    step = n // propagation.SELECT_SAMPLE
+    step = n // quantiles.SELECT_SAMPLE
     values[::2 * step] = -1e6 - np.arange(values[::2 * step].size)
     values[step::2 * step] = 1e6 + np.arange(values[step::2 * step].size)
     ranks = [10, 1000, 1001, n // 2, n - 1002, n - 12]
-    np.testing.assert_array_equal(propagation._order_statistics(values, ranks), np.sort(values)[ranks])
+    np.testing.assert_array_equal(quantiles.order_statistics(values, ranks), np.sort(values)[ranks])
 
 
 # --- prefetching the next layer's weights -------------------------------------------------------------
@@ -276,7 +277,7 @@ def _exact(delta, a):
 
 
 def _gram_route_bound(delta, a) -> tuple[float, float]:
-    """Bounds on |mean − E G| and |var − Var G| of ``_gram_moments`` (δ, a in the run's dtype).
+    """Bounds on |mean − E G| and |var − Var G| of ``moments.gram_moments`` (δ, a in the run's dtype).
 
     ΣG² = ⟨δδᵀ, aaᵀ⟩: a Gram entry (δδᵀ)_bc errs by ≤ γ_{n_out}Σ_i|δ_bi δ_ci| ≤ γ_{n_out}‖δ_b‖‖δ_c‖
     (Cauchy–Schwarz), by 2u more when it is formed from a copy δ/max|δ| (likewise aaᵀ with n_in), and
@@ -328,8 +329,8 @@ def test_gram_moments_equal_the_product_route(dtype, batch, n_out, n_in, corr):
     common = rng.standard_normal((1, n_in))
     a = np.tanh(corr * common + math.sqrt(1 - corr * corr) * rng.standard_normal((batch, n_in))).astype(dtype)
     delta = (rng.standard_normal((batch, n_out)) * 1e-3 + 2e-4).astype(dtype)
-    scratch = propagation._Scratch()
-    mean, var, _ = propagation._gram_moments(propagation._summary(delta, scratch), a, float(np.abs(a).max()))
+    scratch = moments.Scratch()
+    mean, var, _ = moments.gram_moments(moments.scaled_moments(delta, scratch), a, float(np.abs(a).max()))
     g = delta.astype(np.float64).T @ a.astype(np.float64)
     err_mean, err_var = _route_bound(delta, a, np.float64)
     assert err_var < 1e-2 * g.var() and err_mean < 1e-2 * math.sqrt(g.var())  # errors of order 1 stay visible
@@ -338,13 +339,13 @@ def test_gram_moments_equal_the_product_route(dtype, batch, n_out, n_in, corr):
 
 
 def test_gram_moments_defer_to_the_product_route_on_overflow_or_cancellation():
-    scratch = propagation._Scratch()
+    scratch = moments.Scratch()
     a = np.ones((4, 8), np.float32)
-    huge = propagation._summary(np.full((4, 8), 1e37, np.float32), scratch)
-    assert propagation._gram_moments(huge, a, 1.0) is None  # B·max|δ|·max|a| ≥ float32 max / 2
-    offset = propagation._summary((1.0 + 1e-3 * np.random.default_rng(0).standard_normal((4, 8))).astype(np.float32),
+    huge = moments.scaled_moments(np.full((4, 8), 1e37, np.float32), scratch)
+    assert moments.gram_moments(huge, a, 1.0) is None  # B·max|δ|·max|a| ≥ float32 max / 2
+    offset = moments.scaled_moments((1.0 + 1e-3 * np.random.default_rng(0).standard_normal((4, 8))).astype(np.float32),
                                   scratch)
-    assert propagation._gram_moments(offset, a, 1.0) is None  # mean² > E[G²]/2
+    assert moments.gram_moments(offset, a, 1.0) is None  # mean² > E[G²]/2
 
 
 def _weight_gradient_factors(net, batch: int, seed: int, rep: int, dtype="float32") -> list:
@@ -377,10 +378,10 @@ def test_propagate_with_gram_route_equals_the_product_route(monkeypatch):
     are computed another way)."""
     from initviz.network import Network
     net = Network.mlp(input_dim=256, widths=[256, 200, 256], activation="tanh", init="xavier_normal")
-    assert all(propagation.GRAM_MAX_RATIO * o * i >= 40 * (o + i) for o, i in net.shapes)
+    assert all(moments.GRAM_MAX_RATIO * o * i >= 40 * (o + i) for o, i in net.shapes)
     assert all(net.bias_law(layer) is None for layer in range(1, net.depth + 1))
     gram = propagation.propagate(net, batch=40, seed=3, n_seeds=2)
-    monkeypatch.setattr(propagation, "GRAM_MAX_RATIO", 0.0)
+    monkeypatch.setattr(moments, "GRAM_MAX_RATIO", 0.0)
     product = propagation.propagate(net, batch=40, seed=3, n_seeds=2)
     for name in propagation.STATS:
         if name not in ("grad_w_var", "grad_ratio"):
@@ -389,10 +390,10 @@ def test_propagate_with_gram_route_equals_the_product_route(monkeypatch):
     for rep in range(2):
         for i, (delta, a) in enumerate(_weight_gradient_factors(net, 40, 3, rep)):
             # the bound is evaluated on the run's own δ and a: either route recomputed from them is its number
-            scratch = propagation._Scratch()
-            assert propagation._moments(delta.T @ a, scratch)[1] == product.grad_w_var[rep, i]
-            summary = propagation._summary(delta, scratch)
-            assert propagation._gram_moments(summary, a, float(np.abs(a).max()))[1] == gram.grad_w_var[rep, i]
+            scratch = moments.Scratch()
+            assert moments.mean_var_max(delta.T @ a, scratch)[1] == product.grad_w_var[rep, i]
+            summary = moments.scaled_moments(delta, scratch)
+            assert moments.gram_moments(summary, a, float(np.abs(a).max()))[1] == gram.grad_w_var[rep, i]
             _, err = _route_bound(delta, a, np.float32)
             v_gram, v_prod = gram.grad_w_var[rep, i], product.grad_w_var[rep, i]
             assert err < 1e-2 * v_prod  # errors of order 1 stay visible

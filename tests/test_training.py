@@ -111,7 +111,7 @@ def test_training_is_deterministic_and_repeats_start_from_propagations_weights(d
     assert a.layer_frame().equals(b.layer_frame())
     assert not np.array_equal(a.train_loss[0], a.train_loss[1])  # repeats draw their own weights and order
     first = training._initial_params(net, 0, 0, np.dtype("float32"))[0][0]
-    from initviz.propagation import ROLE_WEIGHTS
+    from initviz.rng import ROLE_WEIGHTS
     from initviz.rng import stream
 
     assert np.array_equal(first, net.weight_law(1).sample((32, 64), stream(0, 0, ROLE_WEIGHTS, 1), "float32"))
