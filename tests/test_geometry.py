@@ -89,7 +89,7 @@ def test_lanczos_on_float32_w_beyond_the_exact_gram(kind):
     # |Δ(vᵀGv)| ≤ n·u·μ_max with u = 2⁻²⁴ (the worst-case γ_n bound; typical errors are ~√n·u)
     n = 1300
     law = law_with_variance(kind, 1 / n)
-    w = law.sample((n, n), rng=11, dtype="float32")
+    w = law.sample((n, n), seed=11, dtype="float32")
     assert n ** 3 > G.GRAM_EXACT_WORK
     got = G.matrix_deviations(w, seed=2)
     eig = np.linalg.eigvalsh(w.astype(np.float64).T @ w.astype(np.float64))
@@ -142,7 +142,7 @@ def test_unscaled_blocks_equal_the_scaled_matrix(monkeypatch, kind, m, n, routes
 def test_orthogonal_matrices_are_exact():
     for m, n, gain in ((40, 30, 1.0), (40, 30, 1.5), (30, 40, 1.2)):
         law = law_with_variance("orthogonal", gain ** 2 / max(m, n), shape=(m, n))
-        got = G.matrix_deviations(law.sample(rng=0))
+        got = G.matrix_deviations(law.sample(seed=0))
         want = R.gram_deviation_orthogonal(m, n, gain).total
         assert got["msq"] == pytest.approx(want, rel=1e-9, abs=1e-24)
         assert got["opnorm"] == pytest.approx(max(abs(gain ** 2 - 1), 1.0 if n > m else 0.0), abs=1e-9)

@@ -150,7 +150,7 @@ def gram_on_smaller_side(w):
 
 @pytest.mark.parametrize("row", FIXTURE["orthogonal"], ids=lambda r: f"{r['shape']}-g{r['gain']}")
 def test_orthogonal_identity_side_like_torch(row):
-    w = iv.orthogonal(row["shape"], gain=row["gain"], rng=3)
+    w = iv.orthogonal(row["shape"], gain=row["gain"], seed=3)
     gram, side = gram_on_smaller_side(w)
     assert side == row["identity_side"]
     g2 = row["gain"] ** 2
@@ -162,7 +162,7 @@ def test_orthogonal_identity_side_like_torch(row):
 @given(rows=st.integers(1, 40), cols=st.integers(1, 40), kernel=st.sampled_from([(), (3,), (2, 2)]),
        gain=st.floats(-3, 3).filter(lambda g: abs(g) > 1e-3), seed=st.integers(0, 2 ** 32 - 1))
 def test_orthogonal_gram_is_gain_squared_identity(rows, cols, kernel, gain, seed):
-    w = iv.orthogonal((rows, cols, *kernel), gain=gain, rng=seed)
+    w = iv.orthogonal((rows, cols, *kernel), gain=gain, seed=seed)
     gram, _ = gram_on_smaller_side(w)
     n = gram.shape[0]
     # QR in float64: orthogonality error a few n·eps
@@ -170,7 +170,7 @@ def test_orthogonal_gram_is_gain_squared_identity(rows, cols, kernel, gain, seed
 
 
 def test_orthogonal_float32():
-    w = iv.orthogonal((64, 32), gain=2.0, rng=0, dtype="float32")
+    w = iv.orthogonal((64, 32), gain=2.0, seed=0, dtype="float32")
     assert w.dtype == np.float32
     np.testing.assert_allclose(w.T.astype(float) @ w, 4 * np.eye(32), atol=1e-4)
 
@@ -179,7 +179,7 @@ def test_orthogonal_sign_fix_makes_q_haar():
     """Haar on O(3): each coordinate of a column is uniform on [−1, 1] (Archimedes).
     Without torch's sign(diag R) fix, LAPACK's Q[0, 0] would be negative every time."""
     rng = np.random.default_rng(8)
-    q00 = np.array([iv.orthogonal((3, 3), rng=rng)[0, 0] for _ in range(3000)])
+    q00 = np.array([iv.orthogonal((3, 3), seed=rng)[0, 0] for _ in range(3000)])
     assert abs(q00.mean()) < Z * math.sqrt(1 / 3 / q00.size)  # SE = √(Var/n), Var = 1/3
     assert stats.kstest(q00, stats.uniform(-1, 2).cdf).pvalue > P_MIN
 
@@ -188,7 +188,7 @@ def test_orthogonal_sign_fix_makes_q_haar():
 
 @pytest.mark.parametrize("row", FIXTURE["sparse"], ids=lambda r: f"{r['shape']}-{r['sparsity']}-{r['std']}")
 def test_sparse_zeros_per_column_like_torch(row):
-    w = iv.sparse(row["shape"], sparsity=row["sparsity"], std=row["std"], rng=1)
+    w = iv.sparse(row["shape"], sparsity=row["sparsity"], std=row["std"], seed=1)
     assert sorted(set((w == 0).sum(axis=0).tolist())) == row["zeros_per_column"]
     w_law = law("sparse", row["shape"], sparsity=row["sparsity"], std=row["std"])
     assert w_law.zero_fraction == row["zeros_per_column"][0] / row["shape"][0]
@@ -306,7 +306,7 @@ def test_variance_scaling_jax_meaning(mode, distribution):
     short = {"truncated_normal": "truncated", "normal": "normal", "uniform": "uniform"}[distribution]
     kind, param, std = documented(keras_kernel(shape), 0.7, mode, short)
     assert (w.kind, w.scale, w.std) == (kind, pytest.approx(param, rel=REL), pytest.approx(std, rel=REL))
-    x = iv.variance_scaling(shape, 0.7, mode, distribution, rng=2)
+    x = iv.variance_scaling(shape, 0.7, mode, distribution, seed=2)
     # SE of the sample std ≈ (σ/2)·√((κ−1)/n)
     assert abs(x.std() - std) < Z * 0.5 * std * math.sqrt((w.kurtosis - 1) / x.size)
 
@@ -341,7 +341,7 @@ def test_every_scheme_samples_with_defaults(name, dtype):
         assert p.validate(p.default) == p.default
         if p.kind == "choice":
             assert p.default in p.choices
-    w = sample(name, default_shape(name), rng=0, dtype=dtype)
+    w = sample(name, default_shape(name), seed=0, dtype=dtype)
     assert w.shape == default_shape(name) and w.dtype == np.dtype(dtype) and np.all(np.isfinite(w))
     lo, hi = scheme.law(default_shape(name)).support
     assert np.all((w >= lo) & (w <= hi))
@@ -354,19 +354,19 @@ def test_torch_functions_are_registered_and_exported():
 
 
 def test_readme_call_and_shortcut_agree():
-    w = iv.sample("kaiming_normal", (256, 512), rng=0, mode="fan_out", nonlinearity="relu")
-    np.testing.assert_array_equal(w, iv.kaiming_normal((256, 512), mode="fan_out", nonlinearity="relu", rng=0))
+    w = iv.sample("kaiming_normal", (256, 512), seed=0, mode="fan_out", nonlinearity="relu")
+    np.testing.assert_array_equal(w, iv.kaiming_normal((256, 512), mode="fan_out", nonlinearity="relu", seed=0))
     # N(0, 2/256): SE of the sample variance σ²√(2/n)
     assert abs(w.var() - 2 / 256) < Z * (2 / 256) * math.sqrt(2 / w.size)
 
 
 def test_schemes_differing_only_in_scale_give_proportional_tensors():
     shape = (30, 20)
-    he = iv.kaiming_normal(shape, nonlinearity="relu", rng=9)
-    glorot = iv.xavier_normal(shape, rng=9)
+    he = iv.kaiming_normal(shape, nonlinearity="relu", seed=9)
+    glorot = iv.xavier_normal(shape, seed=9)
     np.testing.assert_allclose(he / glorot, math.sqrt(2 / 20) / math.sqrt(2 / 50), rtol=1e-14)
-    keras_he = sample("keras_he_normal", shape, rng=9)
-    keras_lecun = sample("keras_lecun_normal", shape, rng=9)
+    keras_he = sample("keras_he_normal", shape, seed=9)
+    keras_lecun = sample("keras_lecun_normal", shape, seed=9)
     np.testing.assert_allclose(keras_he / keras_lecun, math.sqrt(2), rtol=1e-14)
 
 

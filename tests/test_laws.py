@@ -38,7 +38,7 @@ def monte_carlo(law, n, seed, dtype="float64"):
     if law.shape is None:
         return law.sample((n,), rng, dtype)
     reps = math.ceil(n / math.prod(law.shape))
-    return np.concatenate([law.sample(rng=rng, dtype=dtype).ravel() for _ in range(reps)])
+    return np.concatenate([law.sample(seed=rng, dtype=dtype).ravel() for _ in range(reps)])
 
 
 @pytest.mark.parametrize("name", RANDOM_LAWS)
@@ -190,7 +190,7 @@ def test_samples_pass_ks_against_scipy(name, dtype):
                                   (-math.inf, -12.0)])
 def test_trunc_normal_sampling_is_exact_in_far_tails(a, b):
     law = Law("trunc_normal", a=a, b=b)
-    x = law.sample((20_000,), rng=3)
+    x = law.sample((20_000,), seed=3)
     assert np.all((x >= a) & (x <= b))
     assert stats.kstest(x, law.cdf).pvalue > P_MIN
     if abs(a) < 100:
@@ -201,7 +201,7 @@ def test_trunc_normal_sampling_is_exact_in_far_tails(a, b):
 
 def test_rademacher_values_and_balance():
     law = Law("rademacher", loc=0.5, scale=2.0)
-    x = law.sample((40_000,), rng=5)
+    x = law.sample((40_000,), seed=5)
     assert set(np.unique(x)) == {-1.5, 2.5}
     # P(+) = 1/2: SE = √(1/4n)
     assert abs(np.mean(x > 0) - 0.5) < Z * math.sqrt(0.25 / x.size)
@@ -210,7 +210,7 @@ def test_rademacher_values_and_balance():
 
 def test_sparse_zeros_per_column_and_nonzeros_normal():
     law = Law("sparse", scale=0.5, sparsity=0.25, shape=(30, 400))
-    w = law.sample(rng=2)
+    w = law.sample(seed=2)
     assert np.all((w == 0).sum(axis=0) == math.ceil(0.25 * 30))
     assert law.zero_fraction == 8 / 30
     assert stats.kstest(w[w != 0], stats.norm(0, 0.5).cdf).pvalue > P_MIN
@@ -221,7 +221,7 @@ def test_sparse_zeros_per_column_and_nonzeros_normal():
 @pytest.mark.parametrize("shape, groups", [((5, 8), None), ((4, 2, 3, 3), 2), ((6, 4, 5), 1)])
 def test_deterministic_entry_laws(shape, groups):
     law = Law("eye", shape=shape) if groups is None else Law("dirac", shape=shape, groups=groups)
-    w = law.sample(rng=None)
+    w = law.sample(seed=None)
     assert not law.is_random and not law.is_continuous
     assert set(np.unique(w)) == {0.0, 1.0}
     # the law of a uniformly chosen entry of the tensor
@@ -250,11 +250,11 @@ def test_same_rng_gives_proportional_tensors(small, big, dtype):
     """loc + scale·base: laws that differ only in scale share the base draw."""
     assert small.base_key == big.base_key
     shape = small.shape or (50, 40)
-    x = small.sample(shape, rng=11, dtype=dtype)
-    y = big.sample(shape, rng=11, dtype=dtype)
+    x = small.sample(shape, seed=11, dtype=dtype)
+    y = big.sample(shape, seed=11, dtype=dtype)
     ratio = big.scale / small.scale
     np.testing.assert_allclose(y, ratio * x.astype(float), rtol=4 * np.finfo(dtype).eps, atol=0)
-    base = small.base(shape, rng=11, dtype=dtype)
+    base = small.base(shape, seed=11, dtype=dtype)
     np.testing.assert_array_equal(big.transform(base), y)
 
 
@@ -323,7 +323,9 @@ def test_sampling_errors():
         Law("normal").sample()
     with pytest.raises(InitvizError, match="`dtype`"):
         Law("normal").sample((3,), dtype="float16")
-    with pytest.raises(InitvizError, match="`rng`"):
+    with pytest.raises(InitvizError, match="`seed`"):
+        Law("normal").sample((3,), seed=-1)
+    with pytest.raises(InitvizError, match="`rng`"), pytest.warns(DeprecationWarning):  # the old name names itself
         Law("normal").sample((3,), rng=-1)
 
 

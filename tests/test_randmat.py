@@ -121,7 +121,7 @@ def test_gram_deviation_matches_monte_carlo(kind, m, n, scale):
 def test_orthogonal_total_deviation_is_exact_for_every_draw(m, n, gain):
     law = law_with_variance("orthogonal", gain ** 2 / max(m, n), shape=(m, n))
     assert law.scale == pytest.approx(gain)
-    total, _, _ = _direct_deviation(law.sample(rng=np.random.default_rng(m * 100 + n)))
+    total, _, _ = _direct_deviation(law.sample(seed=np.random.default_rng(m * 100 + n)))
     want = (gain ** 2 - 1) ** 2 / n if m >= n else (m * (gain ** 2 - 1) ** 2 + (n - m)) / n ** 2
     assert total == pytest.approx(want, rel=1e-9, abs=1e-13)
     assert R.gram_deviation_orthogonal(m, n, gain).total == pytest.approx(want, rel=1e-12, abs=1e-15)
@@ -132,7 +132,7 @@ def test_orthogonal_wide_parts_match_monte_carlo():
     law = law_with_variance("orthogonal", gain ** 2 / n, shape=(m, n))
     theory = R.gram_deviation_for_law(law, m, n)
     rng = np.random.default_rng(5)
-    rows = np.array([_direct_deviation(law.sample(rng=rng)) for _ in range(3000)])
+    rows = np.array([_direct_deviation(law.sample(seed=rng)) for _ in range(3000)])
     close_in_se(rows[:, 1], theory.diag)
     close_in_se(rows[:, 2], theory.offdiag)
 
@@ -144,7 +144,7 @@ def test_sparse_columns_use_the_chi_square_column_norm():
     nonzero = m - math.ceil(0.25 * m)
     assert theory.diag == pytest.approx(2 * std ** 4 * nonzero + (nonzero * std ** 2 - 1) ** 2)
     rng = np.random.default_rng(8)
-    rows = np.array([_direct_deviation(law.sample(rng=rng)) for _ in range(2000)])
+    rows = np.array([_direct_deviation(law.sample(seed=rng)) for _ in range(2000)])
     for column, expected in zip(rows.T, (theory.total, theory.diag, theory.offdiag)):
         close_in_se(column, expected)
 
@@ -215,13 +215,13 @@ def test_orthogonal_norm_ratio_is_exact_or_beta():
     gain = 1.2
     tall = law_with_variance("orthogonal", gain ** 2 / 9, shape=(9, 5))
     x = np.random.default_rng(0).standard_normal(5)
-    w = tall.sample(rng=1)
+    w = tall.sample(seed=1)
     assert np.sum((w @ x) ** 2) / (x @ x) == pytest.approx(gain ** 2, rel=1e-12)
     assert R.norm_ratio_moments_for_law(tall, 9, 5).var == 0.0
     wide = law_with_variance("orthogonal", gain ** 2 / 9, shape=(4, 9))
     rng = np.random.default_rng(2)
     x9 = rng.standard_normal(9)
-    r = np.array([np.sum((wide.sample(rng=rng) @ x9) ** 2) for _ in range(3000)]) / (x9 @ x9)
+    r = np.array([np.sum((wide.sample(seed=rng) @ x9) ** 2) for _ in range(3000)]) / (x9 @ x9)
     assert stats.kstest(r, lambda v: R.norm_ratio_cdf(v, 4, 9, wide)).pvalue > 1e-3
     theory = R.norm_ratio_moments_for_law(wide, 4, 9)
     assert theory.mean == pytest.approx(gain ** 2 * 4 / 9)
