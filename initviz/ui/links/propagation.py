@@ -1,18 +1,20 @@
-"""The Propagation page's link: the MLP, its init schemes (the configured one and up to
-:data:`MAX_COMPARED` comparisons), the inputs and the view; and, on a hosted instance
-(:mod:`initviz.ui.deployment`), the view's compute budget, met by reducing the batch, the seeds, the
-depth and the widths."""
+"""The Propagation page's link and run plan: the MLP, its init schemes (the configured one and up to
+:data:`MAX_COMPARED` comparisons), the inputs and the view; the core calls a view makes
+(:func:`runs`: ``Network.mlp``, ``propagate`` and the mean-field ``predict``, one run per scheme);
+and, on a hosted instance (:mod:`initviz.ui.deployment`), the view's compute budget, met by
+reducing the batch, the seeds, the depth and the widths."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ...activations import ACTIVATIONS
 from ...errors import InitvizError
 from ...initializers import SCHEMES
 from ...laws import DTYPES
-from ...limits import MAX_ACTIVATIONS, MAX_MACS, MAX_WEIGHT_DRAWS, MAX_WEIGHTS, draw_cost
+from ...limits import MAX_ACTIVATIONS, MAX_MACS, MAX_WEIGHT_DRAWS, MAX_WEIGHTS, Budget, draw_cost
 from ...network import BIAS_RULES
 from ...propagation import INPUTS as PROPAGATION_INPUTS
 from .. import deployment
@@ -86,6 +88,69 @@ def input_width(settings: Mapping[str, Any]) -> int:
 def compared_schemes(settings: Mapping[str, Any]) -> tuple[str, ...]:
     """Every scheme a Propagation view runs: the configured one first, then the comparisons."""
     return (settings["scheme"], *settings["compare"])
+
+
+# --- the run plan: settings → the core's calls ------------------------------------------------------
+
+def needs_backward(settings: Mapping[str, Any]) -> bool:
+    """Whether the view shows anything of the backward pass: the backward view, or histograms of ∂L/∂h."""
+    return settings["view"] == "backward" or (settings["view"] == "histograms" and settings["hist_of"] == "grad")
+
+
+def histogram_kinds(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """The histograms the view draws: the chosen kind in the histograms view, none elsewhere."""
+    return (settings["hist_of"],) if settings["view"] == "histograms" else ()
+
+
+def series_name(settings: Mapping[str, Any], scheme: str, configured: bool) -> str:
+    """The legend name of a run: the scheme, with the parameters that differ from its defaults
+    when it is the configured one (``normal(std=0.01)``); comparisons run at their defaults."""
+    if not configured:
+        return scheme
+    params = scheme_settings(settings, scheme)
+    defaults = SCHEMES[scheme].defaults
+    changed = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items() if v != defaults[k]]
+    return f"{scheme}({', '.join(changed)})" if changed else scheme
+
+
+def network_kwargs(settings: Mapping[str, Any], scheme: str, configured: bool, budget: Budget | None = None) -> dict:
+    """The ``Network.mlp`` keyword arguments of the view's MLP for one scheme (its configured
+    parameters, or its defaults), within ``budget`` (None: the deployment's, :mod:`.deployment`)."""
+    width = settings["width"]
+    return dict(input_dim=input_width(settings), widths=(width,) * settings["depth"],
+                activation=settings["activation"], activation_param=activation_param(settings), init=scheme,
+                init_params=scheme_settings(settings, scheme) if configured else None, bias=settings["bias"],
+                bias_value=settings["bias_value"],
+                budget=deployment.current().budget if budget is None else budget)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a Propagation view: its legend ``name`` and the keyword arguments of the core calls
+    that compute it — ``Network.mlp(**network)``, then ``propagate(net, **propagate)`` (the deadline is
+    the page's to add) and ``meanfield.predict(net, **predict)``."""
+
+    name: str
+    network: dict
+    propagate: dict
+    predict: dict
+
+
+def runs(settings: Mapping[str, Any], budget: Budget | None = None) -> tuple[Run, ...]:
+    """Every run of the view, the configured scheme first, then the comparisons (at their defaults),
+    on the same inputs and seed; each within ``budget`` (None: the deployment's). ``propagate``
+    computes what the view draws: the backward pass and the weight gradients only when
+    :func:`needs_backward`, the :func:`histogram_kinds` only."""
+    budget = deployment.current().budget if budget is None else budget
+    backward = needs_backward(settings)
+    corr = settings["input_corr"]
+    sampling = dict(batch=settings["batch"], seed=settings["seed"], dtype=settings["dtype"],
+                    n_seeds=settings["n_seeds"], inputs=settings["inputs"], input_corr=corr, backward=backward,
+                    weight_grad=backward, histograms=histogram_kinds(settings), budget=budget)
+    theory = dict(input_corr=corr if settings["inputs"] == "correlated" else 0.0, batch=settings["batch"])
+    return tuple(Run(series_name(settings, scheme, configured=i == 0),
+                     network_kwargs(settings, scheme, configured=i == 0, budget=budget), dict(sampling), dict(theory))
+                 for i, scheme in enumerate(compared_schemes(settings)))
 
 
 # --- the compute budget -----------------------------------------------------------------------
