@@ -46,8 +46,7 @@ from . import randmat
 from .errors import invalid
 from .laws import as_dtype
 from .limits import check_int
-from .propagation import ROLE_WEIGHTS
-from .rng import stream
+from .rng import ROLE_WEIGHTS, stream
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantiles of log10 σ reported per checkpoint (with the minimum and maximum)."""

@@ -60,6 +60,11 @@ def _canonical_params(init_params) -> tuple[tuple[str, object], ...]:
     return tuple(sorted(zip((k for k, _ in items), plain)))
 
 
+def weight_count(dims) -> int:
+    """Σ_l n_{l−1}·n_l, the weight entries of an MLP of sizes ``dims`` = (n_0, n_1, …, n_L)."""
+    return sum(fan_in * out for fan_in, out in zip(dims, dims[1:]))
+
+
 def _activation_pair(choice) -> tuple:
     """``"relu"`` → ("relu",); ``("leaky_relu", 0.2)`` (tuple or list) → itself."""
     if isinstance(choice, str):
@@ -103,7 +108,7 @@ class Network:
             raise invalid("widths", f"have between 1 and MAX_DEPTH = {MAX_DEPTH} layers", f"{len(widths)} layers")
         set_(self, "widths", tuple(check_int("widths", w, 1, MAX_WIDTH) for w in widths))
         dims = (self.input_dim, *self.widths)
-        check_budget("widths", f"{len(widths)} layers", sum(a * b for a, b in zip(dims, dims[1:])),
+        check_budget("widths", f"{len(widths)} layers", weight_count(dims),
                      budget.weights, "the weight count Σ n_{l-1}·n_l", budget.limit_name("weights", "MAX_WEIGHTS"))
         try:
             pairs = tuple(self.activations)
@@ -168,7 +173,7 @@ class Network:
     @property
     def n_weights(self) -> int:
         """Σ_l n_{l−1}·n_l."""
-        return sum(out * fan_in for out, fan_in in self.shapes)
+        return weight_count(self.dims)
 
     def activation(self, layer: int) -> Activation:
         """φ_l of 1-based ``layer``."""
@@ -229,4 +234,4 @@ class Network:
                 f"(in {self.input_dim}), {self.init}({params}), bias {bias}")
 
 
-__all__ = ["Network", "BIAS_RULES"]
+__all__ = ["Network", "BIAS_RULES", "weight_count"]

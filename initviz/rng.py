@@ -16,6 +16,11 @@ from .errors import invalid
 
 RngLike = "int | np.random.Generator | np.random.SeedSequence | None"
 
+ROLE_INPUTS, ROLE_WEIGHTS, ROLE_BIASES, ROLE_PROBE = 0, 1, 2, 3
+"""Stream roles of a propagation: ``stream(seed, repeat, role, layer)`` draws the input batch
+(layer 0), the weights and biases of layer l, and the backward probe (layer 0) of one repeat;
+:mod:`initviz.jacobian` draws its weights from the same ``ROLE_WEIGHTS`` streams."""
+
 
 def as_generator(rng=None) -> np.random.Generator:
     """Return a Generator from an int seed, a SeedSequence, a Generator (returned as is) or None.

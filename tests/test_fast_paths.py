@@ -9,6 +9,7 @@ import pytest
 from scipy import stats
 
 from initviz import laws, propagation
+from initviz.engine import histograms, moments, quantiles
 from initviz.laws import Law
 from initviz.limits import SAMPLE_CHUNK_ENTRIES, Budget
 from initviz.rng import stream
@@ -24,7 +25,7 @@ def _numpy_hist(x, edges):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_binner_equals_numpy_histogram_including_values_on_edges(dtype):
     rng = np.random.default_rng(11)
-    binner = propagation._Binner()
+    binner = histograms.Binner()
     with np.errstate(all="ignore"):
         for _ in range(150):
             bins = int(rng.integers(2, 513))
@@ -146,9 +147,9 @@ def test_moments_equal_the_scaled_summary_and_numpy(dtype, magnitude):
     (N = 2^16, log2 N = 16), times a few for the two passes: 50·eps·16."""
     rng = np.random.default_rng(3)
     x = ((rng.standard_normal((256, 256)) + 0.3) * magnitude).astype(dtype)
-    scratch = propagation._Scratch()
-    mean, var, scale = propagation._moments(x, scratch)
-    full = propagation._summary(x, scratch)
+    scratch = moments.Scratch()
+    mean, var, scale = moments.mean_var_max(x, scratch)
+    full = moments.scaled_moments(x, scratch)
     rel = 50 * float(np.finfo(dtype).eps) * 16
     x64 = x.astype(np.float64)
     assert scale == full.scale == np.abs(x64).max()
@@ -164,9 +165,9 @@ def test_summary_with_and_without_a_scaled_copy_equals_numpy(dtype, magnitude):
     sum 256 terms: 16·eps)."""
     rng = np.random.default_rng(5)
     x = ((rng.standard_normal((256, 256)) + 0.3) * magnitude).astype(dtype)
-    summary = propagation._summary(x, propagation._Scratch())
+    summary = moments.scaled_moments(x, moments.Scratch())
     x64 = x.astype(np.float64)
-    inside = propagation.NO_COPY_SCALE[0] <= summary.scale <= propagation.NO_COPY_SCALE[1]
+    inside = moments.NO_COPY_SCALE[0] <= summary.scale <= moments.NO_COPY_SCALE[1]
     assert (summary.scaled is x) == inside
     eps = float(np.finfo(dtype).eps)
     assert summary.var == pytest.approx(x64.var(), rel=50 * eps * 16)
@@ -177,18 +178,18 @@ def test_summary_with_and_without_a_scaled_copy_equals_numpy(dtype, magnitude):
 
 
 def test_moments_of_constant_and_nonfinite_arrays():
-    scratch = propagation._Scratch()
-    assert propagation._moments(np.full((8, 8), 0.1, np.float32), scratch) == (np.float32(0.1), 0.0, np.float32(0.1))
-    assert propagation._moments(np.zeros((3, 3)), scratch) == (0.0, 0.0, 0.0)
+    scratch = moments.Scratch()
+    assert moments.mean_var_max(np.full((8, 8), 0.1, np.float32), scratch) == (np.float32(0.1), 0.0, np.float32(0.1))
+    assert moments.mean_var_max(np.zeros((3, 3)), scratch) == (0.0, 0.0, 0.0)
     bad = np.ones((4, 4), np.float32)
     bad[1, 2] = np.inf
-    assert propagation._moments(bad, scratch) is None
+    assert moments.mean_var_max(bad, scratch) is None
     bad[1, 2] = np.nan
-    assert propagation._moments(bad, scratch) is None
+    assert moments.mean_var_max(bad, scratch) is None
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n", [1, 2, 3, 20, 257, 512, 4 * propagation.SELECT_SAMPLE + 1, 300_001])
+@pytest.mark.parametrize("n", [1, 2, 3, 20, 257, 512, 4 * quantiles.SELECT_SAMPLE + 1, 300_001])
 def test_percentiles_equal_numpy_bit_for_bit(n, dtype):
     """Unsorted values, beyond the size where the order statistics come from candidate subsets;
     ties (rounded values) and a sorted input (the strided sample then sees the order)."""
@@ -196,7 +197,7 @@ def test_percentiles_equal_numpy_bit_for_bit(n, dtype):
     qs = (0, 0.5, 5, 50, 95, 99.5, 100)
     for values in (rng.lognormal(size=n).astype(dtype), np.round(rng.standard_normal(n) * 4).astype(dtype),
                    np.sort(rng.standard_normal(n).astype(dtype))):
-        assert propagation._percentiles(values, qs) == np.percentile(values, qs).tolist()
+        assert quantiles.percentiles(values, qs) == np.percentile(values, qs).tolist()
 
 
 @pytest.mark.parametrize("n", [1, 2, 257, 4096])
@@ -208,26 +209,26 @@ def test_sample_stats_and_mean_cosine_equal_numpy_bit_for_bit(n):
     values[::7] = np.resize([np.nan, np.inf, -np.inf], values[::7].size)
     finite = values[np.isfinite(values)]
     expected = (np.mean(finite), *np.percentile(finite, (5, 95))) if finite.size else (np.nan,) * 3
-    np.testing.assert_array_equal(propagation._sample_stats(values), expected)
+    np.testing.assert_array_equal(quantiles.sample_stats(values), expected)
     y = rng.standard_normal((2 * n + 1, 33)).astype(np.float32)
     y[2::5] = 0.0  # zero rows: their pairs are skipped
-    cos = propagation._pair_cosines(y)
+    cos = moments.pair_cosines(y)
     assert np.isnan(cos).any() or n < 3
-    np.testing.assert_array_equal(propagation._mean_cosine(y), np.nanmean(cos))
-    assert np.isnan(propagation._mean_cosine(np.zeros((4, 3), dtype=np.float32)))
+    np.testing.assert_array_equal(moments.mean_cosine(y), np.nanmean(cos))
+    assert np.isnan(moments.mean_cosine(np.zeros((4, 3), dtype=np.float32)))
 
 
 def test_order_statistics_fall_back_when_the_sample_misleads():
     """The strided sample holds the smallest values (every sampled position is below −1e6), so
     the bound for rank 1000 has only ~50 candidates below it: the check fails and the whole array
     is partitioned — still the exact answer; likewise mirrored for the upper ranks."""
-    n = 64 * propagation.SELECT_SAMPLE
+    n = 64 * quantiles.SELECT_SAMPLE
     values = np.random.default_rng(1).standard_normal(n)
-    step = n // propagation.SELECT_SAMPLE
+    step = n // quantiles.SELECT_SAMPLE
     values[::2 * step] = -1e6 - np.arange(values[::2 * step].size)
     values[step::2 * step] = 1e6 + np.arange(values[step::2 * step].size)
     ranks = [10, 1000, 1001, n // 2, n - 1002, n - 12]
-    np.testing.assert_array_equal(propagation._order_statistics(values, ranks), np.sort(values)[ranks])
+    np.testing.assert_array_equal(quantiles.order_statistics(values, ranks), np.sort(values)[ranks])
 
 
 # --- prefetching the next layer's weights -------------------------------------------------------------
@@ -271,8 +272,8 @@ def test_gram_moments_equal_the_product_route(dtype, batch, n_out, n_in, corr):
     common = rng.standard_normal((1, n_in))
     a = np.tanh(corr * common + math.sqrt(1 - corr * corr) * rng.standard_normal((batch, n_in))).astype(dtype)
     delta = (rng.standard_normal((batch, n_out)) * 1e-3 + 2e-4).astype(dtype)
-    scratch = propagation._Scratch()
-    mean, var, _ = propagation._gram_moments(propagation._summary(delta, scratch), a, float(np.abs(a).max()))
+    scratch = moments.Scratch()
+    mean, var, _ = moments.gram_moments(moments.scaled_moments(delta, scratch), a, float(np.abs(a).max()))
     g = delta.astype(np.float64).T @ a.astype(np.float64)
     tol = 8 * max(n_in, n_out) * float(np.finfo(dtype).eps) / 2
     assert var == pytest.approx(g.var(), rel=tol)
@@ -280,13 +281,13 @@ def test_gram_moments_equal_the_product_route(dtype, batch, n_out, n_in, corr):
 
 
 def test_gram_moments_defer_to_the_product_route_on_overflow_or_cancellation():
-    scratch = propagation._Scratch()
+    scratch = moments.Scratch()
     a = np.ones((4, 8), np.float32)
-    huge = propagation._summary(np.full((4, 8), 1e37, np.float32), scratch)
-    assert propagation._gram_moments(huge, a, 1.0) is None  # B·max|δ|·max|a| ≥ float32 max / 2
-    offset = propagation._summary((1.0 + 1e-3 * np.random.default_rng(0).standard_normal((4, 8))).astype(np.float32),
+    huge = moments.scaled_moments(np.full((4, 8), 1e37, np.float32), scratch)
+    assert moments.gram_moments(huge, a, 1.0) is None  # B·max|δ|·max|a| ≥ float32 max / 2
+    offset = moments.scaled_moments((1.0 + 1e-3 * np.random.default_rng(0).standard_normal((4, 8))).astype(np.float32),
                                   scratch)
-    assert propagation._gram_moments(offset, a, 1.0) is None  # mean² > E[G²]/2
+    assert moments.gram_moments(offset, a, 1.0) is None  # mean² > E[G²]/2
 
 
 def test_propagate_with_gram_route_equals_the_product_route(monkeypatch):
@@ -295,9 +296,9 @@ def test_propagate_with_gram_route_equals_the_product_route(monkeypatch):
     measured ≤ 1e-6), and every other statistic unchanged."""
     from initviz.network import Network
     net = Network.mlp(input_dim=256, widths=[256, 200, 256], activation="tanh", init="xavier_normal")
-    assert all(propagation.GRAM_MAX_RATIO * o * i >= 40 * (o + i) for o, i in net.shapes)
+    assert all(moments.GRAM_MAX_RATIO * o * i >= 40 * (o + i) for o, i in net.shapes)
     gram = propagation.propagate(net, batch=40, seed=3, n_seeds=2)
-    monkeypatch.setattr(propagation, "GRAM_MAX_RATIO", 0.0)
+    monkeypatch.setattr(moments, "GRAM_MAX_RATIO", 0.0)
     product = propagation.propagate(net, batch=40, seed=3, n_seeds=2)
     for name in propagation.STATS:
         if name in ("grad_w_var", "grad_ratio"):

@@ -15,6 +15,7 @@ from scipy import stats
 
 from initviz import InitvizError, law_with_variance
 from initviz import geometry as G
+from initviz.geometry import deviations
 from initviz import randmat as R
 
 Z = 5.0  # tolerance in standard errors
@@ -49,8 +50,8 @@ def test_smaller_gram_route_equals_the_direct_computation(m, n, seed, scale):
 def test_lanczos_and_column_block_routes(monkeypatch, m, n, gain):
     # force both cheap routes at a size where the direct computation is still affordable; gain 0.6
     # (square) and 0.9 make 1 − μ_min the larger end, square with μ_min at the hard edge near 0
-    monkeypatch.setattr(G, "GRAM_EXACT_WORK", 40 * 40 * max(m, n))
-    monkeypatch.setattr(G, "EIGH_MAX_DIM", 16)
+    monkeypatch.setattr(deviations, "GRAM_EXACT_WORK", 40 * 40 * max(m, n))
+    monkeypatch.setattr(deviations, "EIGH_MAX_DIM", 16)
     rng = np.random.default_rng(m + n)
     w = rng.standard_normal((m, n)) * gain / math.sqrt(m)
     got, want = G.matrix_deviations(w, seed=1), direct(w)
@@ -69,15 +70,15 @@ def test_sweep_points_stop_lanczos_at_the_sweep_tolerance(monkeypatch):
     # a sweep's points are Monte-Carlo means: Lanczos stops at SWEEP_KRYLOV_RTOL there, at
     # KRYLOV_RTOL for a single matrix; each result errs from below by at most its tolerance·μ_max
     asked = []
-    krylov = G._krylov_opnorm
-    monkeypatch.setattr(G, "_krylov_opnorm", lambda *args: asked.append(args[-1]) or krylov(*args))
+    krylov = deviations._krylov_opnorm
+    monkeypatch.setattr(deviations, "_krylov_opnorm", lambda *args: asked.append(args[-1]) or krylov(*args))
     G.gram_sweep(dims=(200,), ensembles=("normal",), repeats=1, seed=0)
     assert asked == [G.SWEEP_KRYLOV_RTOL] and G.KRYLOV_RTOL < G.SWEEP_KRYLOV_RTOL
     w = np.random.default_rng(3).standard_normal((300, 300)) / math.sqrt(300)
     G.matrix_deviations(w, seed=1)
     assert asked[-1] == G.KRYLOV_RTOL
     want, mu_max = direct(w)["opnorm"], np.linalg.eigvalsh(w.T @ w)[-1]
-    got = G._deviations(w, 1.0, np.random.default_rng(1), G.SWEEP_KRYLOV_RTOL)["opnorm"]
+    got = deviations.deviations(w, 1.0, np.random.default_rng(1), G.SWEEP_KRYLOV_RTOL)["opnorm"]
     assert want - G.SWEEP_KRYLOV_RTOL * mu_max <= got <= want * (1 + 1e-12)
 
 
@@ -123,11 +124,11 @@ def test_unscaled_blocks_equal_the_scaled_matrix(monkeypatch, kind, m, n, routes
     # sums are exact, so the scaled side carries it all). Lanczos may stop a step apart on the two:
     # both lie within KRYLOV_RTOL·μ_max below ‖G − I‖₂.
     if routes == "w lanczos":
-        monkeypatch.setattr(G, "GRAM_EXACT_WORK", 40 * 40 * max(m, n))
+        monkeypatch.setattr(deviations, "GRAM_EXACT_WORK", 40 * 40 * max(m, n))
     law = law_with_variance(kind, 1.3 / m)
     base = law.base((2 * m, 2 * n), np.random.default_rng(7), "float32")
     block = base[m:, n:]
-    got = G._deviations(block, law.scale, np.random.default_rng(1))
+    got = deviations.deviations(block, law.scale, np.random.default_rng(1))
     want = G.matrix_deviations(law.transform(block), seed=np.random.default_rng(1))
     assert got["gram_columns"] == want["gram_columns"]
     for key in ("msq", "msq_diag", "msq_offdiag"):
@@ -302,3 +303,30 @@ def test_input_checks():
         G.gram_spectrum(2048, 2048, repeats=2)
     with pytest.raises(InitvizError, match="samples"):
         G.norm_ratios(10, 10, samples=5)
+
+
+def test_modelled_seconds_follow_their_formulas():
+    # the formulas written out: i.i.d. sweeps by table, orthogonal ones by table at min(top, 1024)
+    iid = {256: 0.1, 512: 0.25, 1024: 0.4, 2048: 0.6, 4096: 2.0}
+    ortho = {256: 0.2, 512: 0.55, 1024: 1.15}
+    assert G.ORTHOGONAL_SWEEP_MAX == 1024 and G.SPECTRUM_EIGENVALUES == 4000
+    for top in iid:
+        want = 2 * iid[top] + ortho[min(top, 1024)]
+        assert G.sweep_seconds(top, ("normal", "orthogonal", "uniform")) == pytest.approx(want, rel=1e-15)
+    # the orthogonal sweep stops at ORTHOGONAL_SWEEP_MAX: asking for more costs no more
+    assert G.sweep_seconds(4096, ("orthogonal",)) == G.sweep_seconds(G.ORTHOGONAL_SWEEP_MAX, ("orthogonal",))
+    assert G.sweep_seconds(512, ()) == 0
+    for m, n in ((100, 400), (800, 200), (1600, 1600), (7, 3)):
+        repeats = -(-4000 // n)
+        eig = repeats * min(m, n) ** 3 * 2.5e-10
+        qr = repeats * max(m, n) * min(m, n) ** 2 * 1e-9
+        assert G.spectrum_seconds(m, n, "normal") == pytest.approx(eig, rel=1e-15)
+        assert G.spectrum_seconds(m, n, "orthogonal") == pytest.approx(eig + qr, rel=1e-15)
+        rect = m * n * 1e-6
+        assert G.norm_ratio_seconds(m, n, "trunc_normal") == pytest.approx(rect, rel=1e-15)
+        assert G.norm_ratio_seconds(m, n, "orthogonal") == pytest.approx(
+            rect + 16 * max(m, n) * min(m, n) ** 2 * 1e-9, rel=1e-15)
+    with pytest.raises(InitvizError, match="sweep_max"):
+        G.sweep_seconds(300, ("normal",))
+    with pytest.raises(InitvizError, match="ensemble"):
+        G.spectrum_seconds(10, 10, "kaiming_normal")

@@ -14,8 +14,7 @@ import pytest
 from initviz import InitvizError
 from initviz import jacobian as J
 from initviz.network import Network
-from initviz.propagation import ROLE_WEIGHTS
-from initviz.rng import stream
+from initviz.rng import ROLE_WEIGHTS, stream
 
 FIXTURE = json.loads((pathlib.Path(__file__).parent / "fixtures" / "jacobian_mpmath_reference.json").read_text())
 Z = 5.0  # Monte Carlo tolerance in standard errors (SE = sd/√seeds)

@@ -10,6 +10,8 @@ import pytest
 
 import initviz as iv
 from initviz import InitvizError, limits, propagation
+from initviz.engine import histograms
+from initviz.engine.run import Run, times_transpose
 from initviz.limits import Budget
 from initviz.network import Network
 from initviz.propagation import BACKWARD_STATS, FORWARD_STATS, propagate
@@ -147,7 +149,7 @@ def test_checkpointed_backward_equals_stored_backward():
     full = propagate(net, batch=24, seed=1, n_seeds=2)
     per_layer = 4 * (48 * 48 + 24 * 48)
     budget = Budget(store_bytes=2 * per_layer)  # segments of 2 layers
-    run = propagation._Run(net, 24, 1, np.dtype("float32"), 2, "normal", 0.5, True, True, 60, None, budget.store_bytes)
+    run = Run(net, 24, 1, np.dtype("float32"), 2, "normal", 0.5, True, True, 60, None, budget.store_bytes)
     assert len(run.segments) == 5
     chunked = propagate(net, batch=24, seed=1, n_seeds=2, budget=budget)
     for name in FORWARD_STATS + BACKWARD_STATS:
@@ -216,7 +218,7 @@ def test_gradient_histograms_bin_a_strided_subsample_of_dl_dh(monkeypatch):
         np.testing.assert_array_equal(res.grad_hist[i], np.histogram(delta, res.grad_edges)[0])
         assert res.grad_outside[i] == pytest.approx(np.mean((delta < lo) | (delta > hi)))
     # a cap below the layer size keeps an evenly strided subsample of it
-    monkeypatch.setattr(propagation, "GRAD_HIST_VALUES", 100)
+    monkeypatch.setattr(histograms, "GRAD_HIST_VALUES", 100)
     capped = propagate(net, batch=30, seed=2, dtype="float64", bins=16)
     assert capped.grad_hist_values == 100 and (capped.grad_hist.sum(axis=1) <= 100).all()
     delta = grads[1][1].ravel()
@@ -343,6 +345,34 @@ def test_budgets_weight_the_real_work():
         propagate(net, batch=batch, dtype="float64", budget=Budget.hosted())
 
 
+def test_cost_is_what_the_budget_counts():
+    # the widths 40, 30, 20 from 50 inputs, written out: Σ n_l = 90, Σ n_{l-1}·n_l = 2000 + 1200 + 600
+    net = Network.mlp(input_dim=50, widths=[40, 30, 20], init="trunc_normal")
+    c = propagation.cost(net, batch=16, n_seeds=3, dtype="float64")
+    assert isinstance(c, propagation.Cost) and "cost" in propagation.__all__ and "Cost" in propagation.__all__
+    assert (c.weights, c.activations, c.macs) == (3800, 2 * 3 * 16 * 90, 2 * 3 * 16 * 3800)
+    assert c.weight_draws == pytest.approx(3 * 3800 * limits.DRAW_COST["trunc_normal"])
+    assert propagation.cost(net, batch=16, n_seeds=3).macs == 3 * 16 * 3800  # float32 counts once
+    ortho = Network.mlp(input_dim=512, widths=[512] * 30, init="orthogonal")
+    assert propagation.cost(ortho, batch=2).weight_draws == pytest.approx(30 * 512 * 512 * (2 + 512 / 60))
+    # propagate refuses exactly past the cost: a budget equal to the cost runs, one below it does not
+    small = Network.mlp(input_dim=8, widths=[8] * 2)
+    c = propagation.cost(small, batch=4)
+    propagate(small, batch=4, budget=Budget(activations=c.activations, macs=c.macs,
+                                            weight_draws=math.ceil(c.weight_draws)))
+    for field in ("activations", "macs"):
+        with pytest.raises(InitvizError, match=f"budget.{field}"):
+            propagate(small, batch=4, budget=Budget(**{field: getattr(c, field) - 1}))
+    with pytest.raises(InitvizError, match="budget.weight_draws"):
+        propagate(small, batch=4, budget=Budget(weight_draws=math.ceil(c.weight_draws) - 1))
+    for kwargs, fragment in ((dict(batch=1), "`batch`"), (dict(n_seeds=0), "`n_seeds`"),
+                             (dict(dtype="float16"), "`dtype`")):
+        with pytest.raises(InitvizError, match=fragment):
+            propagation.cost(small, **kwargs)
+    with pytest.raises(InitvizError, match="`net`"):
+        propagation.cost("net")
+
+
 def test_backward_overflow_is_a_result():
     # Linear, W ~ N(0, 0.25²), width 64: every layer multiplies entries by √64·0.25 = 2, so
     # a^123 has std 2^123 ≈ 1e37 (its max ≈ 5e37 stays finite). ∂L/∂h^l has std 2^(123−l) and
@@ -409,14 +439,14 @@ def test_equal_weights_give_equal_units_by_construction(init, params, dtype):
 def test_times_transpose_of_equal_weights_is_one_value_per_sample():
     x = stream(0, 0, 0, 0).standard_normal((16, 300))
     W = np.full((70, 300), 0.3)
-    y = propagation._times_transpose(x, W, 0.3)
+    y = times_transpose(x, W, 0.3)
     assert y.shape == (16, 70) and np.all(y == y[:, :1])
     # against the GEMM: |error| ≤ 2·γ₃₀₀·Σ_j|0.3·x_j| (both roundings), γ_n = n·u/(1 − n·u), u = 2^-53
     bound = 2 * 300 * 2.0 ** -53 / (1 - 300 * 2.0 ** -53) * np.abs(0.3 * x).sum(axis=1)
     assert np.all(np.abs(y - x @ W.T) <= bound[:, None])
-    g = propagation._times_transpose(y, W.T, 0.3)  # δ·W: one value per input
+    g = times_transpose(y, W.T, 0.3)  # δ·W: one value per input
     assert g.shape == (16, 300) and np.all(g == g[:, :1])
-    assert np.array_equal(propagation._times_transpose(x, W, None), x @ W.T)  # the same BLAS call: by construction
+    assert np.array_equal(times_transpose(x, W, None), x @ W.T)  # the same BLAS call: by construction
 
 
 def test_a_notebook_sized_network_runs_without_a_budget_argument():
@@ -428,3 +458,23 @@ def test_a_notebook_sized_network_runs_without_a_budget_argument():
         iv.propagate(net, batch=256, dtype="float64", budget=Budget.hosted())
     res = iv.propagate(net, batch=256, dtype="float64")
     assert not res.truncated and res.first_nonfinite_layer is None and np.isfinite(res.grad_var).all()
+
+
+def test_over_seeds_reduces_over_the_repeats_that_have_the_statistic():
+    net = Network.mlp(input_dim=64, widths=[64] * 40, activation="linear", init="normal", init_params={"std": 0.2})
+    res = propagate(net, batch=8, seed=1, n_seeds=3)
+    values = res.stats["act_var"].copy()
+    values[1, :5] = np.nan  # one repeat absent on the first layers, every repeat on the last
+    values[:, -1] = np.nan
+    res.stats["act_var"][...] = values
+    present = ~np.isnan(values)
+    for how, reduce in (("mean", np.mean), ("min", np.min), ("max", np.max)):
+        got = res.over_seeds("act_var", how)
+        want = [reduce(values[present[:, i], i]) if present[:, i].any() else np.nan for i in range(net.depth)]
+        np.testing.assert_allclose(got, want, rtol=1e-15)
+        assert np.isnan(got[-1])
+    np.testing.assert_array_equal(res.over_seeds("act_var"), res.to_frame()["act_var"].to_numpy(float, na_value=np.nan))
+    with pytest.raises(InitvizError, match="how"):
+        res.over_seeds("act_var", "median")
+    with pytest.raises(InitvizError, match="name"):
+        res.over_seeds("nope")

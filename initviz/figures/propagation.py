@@ -43,33 +43,23 @@ HEATMAP_HEIGHT = 460
 
 # --- tables ----------------------------------------------------------------------------------------
 
-def _over_seeds(values: np.ndarray, how: str) -> np.ndarray:
-    """Mean, min or max over the seeds (axis 0) of a (n_seeds, L) array, ignoring NaN (= absent)."""
-    present = ~np.isnan(values)
-    some = present.any(axis=0)
-    if how == "mean":
-        total = np.where(present, values, 0.0).sum(axis=0)
-        return np.where(some, total / np.maximum(present.sum(axis=0), 1), np.nan)
-    fill, reduce = (np.inf, np.min) if how == "min" else (-np.inf, np.max)
-    return np.where(some, reduce(np.where(present, values, fill), axis=0), np.nan)
-
-
 def stat_table(runs: Mapping[str, object], stat: str, band: str | None = None) -> pd.DataFrame:
     """One row per (series, layer) where ``stat`` was measured: the mean over seeds as ``value``.
 
     ``band="seeds"``: ``lo``/``hi`` = min/max of the statistic over seeds; ``band="samples"``: the
     min over seeds of its 5th percentile and the max of its 95th (``<stat>_p05``/``_p95``: the band
-    covers samples and seeds). Layers with any non-finite number are left out.
+    covers samples and seeds), each from :meth:`~initviz.propagation.PropagationResult.over_seeds`.
+    Layers with any non-finite number are left out.
     """
     parts = {}
     for group, res in runs.items():
-        values = res.stats[stat]
-        columns = {"layer": np.arange(1, values.shape[1] + 1), "value": _over_seeds(values, "mean")}
+        value = res.over_seeds(stat, "mean")
+        columns = {"layer": np.arange(1, value.size + 1), "value": value}
         if band == "seeds":
-            columns["lo"], columns["hi"] = _over_seeds(values, "min"), _over_seeds(values, "max")
+            columns["lo"], columns["hi"] = res.over_seeds(stat, "min"), res.over_seeds(stat, "max")
         elif band == "samples":
-            columns["lo"] = _over_seeds(res.stats[f"{stat}_p05"], "min")
-            columns["hi"] = _over_seeds(res.stats[f"{stat}_p95"], "max")
+            columns["lo"] = res.over_seeds(f"{stat}_p05", "min")
+            columns["hi"] = res.over_seeds(f"{stat}_p95", "max")
         keep = np.isfinite(np.stack([v for k, v in columns.items() if k != "layer"])).all(axis=0)
         parts[group] = {k: v[keep] for k, v in columns.items()}
     return _long(parts, ["layer", "value", *(["lo", "hi"] if band else [])])

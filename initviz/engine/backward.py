@@ -1,0 +1,85 @@
+"""The backward pass for the probe loss L = Σ_b ⟨g_b, a^L_b⟩, g ~ N(0, 1) drawn once per repeat.
+
+From ∂L/∂a^L = g, layer by layer from L down: δ^l = ∂L/∂h^l = ∂L/∂a^l ⊙ φ_l'(h^l),
+∂L/∂W_l = δ^lᵀ a^{l−1} and ∂L/∂a^{l−1} = δ^l W_l. Each layer records into ``run.stats[·][r, l−1]``
+the variances of ∂L/∂a^l (``grad_act_var``), of δ^l (``grad_var``) and of ∂L/∂W_l's entries
+(``grad_w_var``, from B×B Grams when B is small against the widths:
+:func:`~initviz.engine.moments.gram_moments`), std(∂L/∂W_l)/std(W_l) (``grad_ratio``) and the
+unit spread of δ^l (``grad_spread``). Segments of layers are taken from the forward pass or
+recomputed from their checkpoints (:meth:`~initviz.engine.run.Run.layers`). It stops at the first
+layer (from L) holding a non-finite gradient (``grad_nonfinite_layer``) or whose max|δ^l| falls
+below the dtype's smallest normal number (``grad_vanished_layer``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..rng import ROLE_PROBE, stream
+from .moments import ScaledMoments, gram_moments, mean_var_max, scaled_moments
+from .run import Kept, Run, times_transpose
+
+
+def backward(run: Run, rep: int, kept: Kept):
+    """Backward pass of repeat ``rep`` (after its complete forward pass, whose ``kept`` it reads)."""
+    net = run.net
+    grad_a = stream(run.seed, rep, ROLE_PROBE, 0).standard_normal((run.batch, net.widths[-1]), dtype=run.dtype)
+    for start, stop in reversed(run.segments):
+        layers = run.layers(rep, start, stop, kept)
+        for layer in range(stop - 1, start - 1, -1):
+            run.check_time(f"repeat {rep}, backward layer {layer}")
+            grad_a = _layer(run, rep, layer, start, layers, kept, grad_a)
+            if grad_a is None:
+                return
+
+
+def _layer(run: Run, rep: int, layer: int, start: int, layers: list, kept: Kept,
+           grad_a: np.ndarray) -> np.ndarray | None:
+    """Measure layer ``layer`` from ∂L/∂a^l (``grad_a``); return ∂L/∂a^{l−1} (``grad_a`` itself
+    at layer 1, where ∂L/∂x is not needed), or None when the pass stops here (a fault)."""
+    st, i = run.stats, layer - 1
+    W, _, pre = layers[layer - start]
+    ga = mean_var_max(grad_a, run.scratch)
+    delta = grad_a * run.net.activation(layer).derivative(pre)
+    gd = scaled_moments(delta, run.scratch) if ga is not None else None
+    if gd is None:
+        run.faults["grad_nonfinite_layer"][rep] = layer
+        return None
+    gw = None
+    if run.weight_grad:
+        gw = _weight_grad_moments(run, rep, layer, start, layers, kept, gd, delta)
+        if gw is None:
+            run.faults["grad_nonfinite_layer"][rep] = layer
+            return None
+    st["grad_act_var"][rep, i] = ga[1]
+    st["grad_var"][rep, i] = gd.var
+    st["grad_spread"][rep, i] = gd.spread()
+    if gw is not None:
+        st["grad_w_var"][rep, i] = gw[1]
+        w_std = st["weight_std"][rep, i]
+        if w_std > 0:
+            st["grad_ratio"][rep, i] = math.sqrt(gw[1]) / w_std
+    if rep == 0:
+        run.histograms.bin_layer(layer, pre)
+        run.histograms.keep_grad(i, delta)
+    if gd.scale < run.tiny:
+        run.faults["grad_vanished_layer"][rep] = layer
+        return None
+    if layer > 1:  # ∂L/∂x is not needed
+        return times_transpose(delta, W.T, run.constant[i])
+    return grad_a
+
+
+def _weight_grad_moments(run: Run, rep: int, layer: int, start: int, layers: list, kept: Kept,
+                         gd: ScaledMoments, delta: np.ndarray) -> tuple[float, float, float] | None:
+    """(mean, variance, ·) of the entries of ∂L/∂W_l = δᵀa^{l−1}: from Grams when the run chose
+    that route for the layer and it decides, else from the product; None if it is not finite."""
+    i = layer - 1
+    if layer == start:
+        a_prev = kept.checkpoints[start]
+    else:
+        a_prev = run.net.activation(layer - 1)(layers[layer - start - 1][2])
+    a_scale = run.stats["max_abs"][rep, i - 1] if layer > 1 else run.input_scale[rep]
+    return (run.gram[i] and gram_moments(gd, a_prev, a_scale)) or mean_var_max(delta.T @ a_prev, run.scratch)

@@ -1,0 +1,174 @@
+"""The state of one propagation: its arrays, randomness, checkpoint segments and deadline.
+
+A :class:`Run` holds what :func:`initviz.propagate` fills — per-layer statistics (n_seeds, L)
+(NaN = absent), per-repeat fault layers (0 = never), the histograms of the first repeat — and
+draws what it needs: the input batch, W_l and b_l of repeat r from
+``stream(seed, r, role, l)`` (roles of :mod:`initviz.rng`), one layer ahead on a helper thread
+when a prefetch pool is set. For the backward pass the layers are cut into segments whose weights
+and pre-activations fit in ``store_bytes``; a segment the forward pass did not keep is recomputed
+from its input (:class:`Kept`), the same streams giving the same numbers. A layer computes
+h^l = a^{l−1} W_lᵀ + b_l (:func:`times_transpose`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..limits import Budget
+from ..rng import ROLE_BIASES, ROLE_INPUTS, ROLE_WEIGHTS, stream
+from .histograms import HISTOGRAMS, RunHistograms
+from .moments import Scratch, gram_route, scaled_moments
+
+FORWARD_STATS = ("preact_mean", "preact_var", "act_mean", "act_var", "norm_ratio", "norm_ratio_p05",
+                 "norm_ratio_p95", "layer_ratio", "layer_ratio_p05", "layer_ratio_p95", "msq_ratio",
+                 "msq_ratio_var", "saturated", "dead", "corr", "unit_spread", "weight_std", "max_abs")
+BACKWARD_STATS = ("grad_var", "grad_act_var", "grad_w_var", "grad_ratio", "grad_spread")
+STATS = FORWARD_STATS + BACKWARD_STATS
+"""Every per-layer statistic, each an (n_seeds, L) float64 array of :class:`~initviz.propagation.PropagationResult`."""
+
+FAULTS = ("nonfinite_layer", "vanished_layer", "grad_nonfinite_layer", "grad_vanished_layer")
+"""Per-repeat fault layers (1-based, 0 = never)."""
+
+
+@dataclass
+class Kept:
+    """What the forward pass keeps for the later passes: ``checkpoints`` {segment start: that
+    segment's input a^{start−1}} and the (W, b, pre) of layers ``start``, ``start + 1``, … of the
+    last segment it reached (``store``; empty when nothing is kept)."""
+
+    checkpoints: dict
+    start: int
+    store: list
+
+
+def times_transpose(x: np.ndarray, W: np.ndarray, c) -> np.ndarray:
+    """x Wᵀ for a (B, n) batch ``x`` and W of shape (m, n); when every entry of W is ``c`` (not
+    None), the row sums Σ_j c·x_bj repeated over the m outputs — one value per sample by
+    construction, where a GEMM may round the m columns differently. ``x @ W`` is
+    ``times_transpose(x, W.T, c)``."""
+    if c is None:
+        return x @ W.T
+    sums = np.add.reduce(x * x.dtype.type(c), axis=1)
+    return np.repeat(sums[:, None], W.shape[0], axis=1)
+
+
+class Deadline(Exception):
+    """Raised between layers when the deadline has passed."""
+
+
+class Run:
+    """Mutable state of one :func:`initviz.propagate` call (module docstring); the passes are
+    :func:`initviz.engine.forward.forward` and :func:`initviz.engine.backward.backward`."""
+
+    def __init__(self, net, batch, seed, dtype, n_seeds, inputs, input_corr, backward, weight_grad,
+                 bins, deadline, store_bytes: int = Budget().store_bytes, histograms: tuple = HISTOGRAMS):
+        self.net, self.batch, self.seed, self.dtype = net, batch, seed, dtype
+        self.n_seeds, self.inputs, self.input_corr = n_seeds, inputs, input_corr
+        self.backward, self.weight_grad, self.bins = backward, weight_grad, bins
+        self.t_end = None if deadline is None else time.monotonic() + deadline
+        self.deadline = deadline
+        self.tiny = float(np.finfo(dtype).tiny)
+        depth = net.depth
+        self.stats = {name: np.full((n_seeds, depth), np.nan) for name in STATS}
+        self.faults = {name: np.zeros(n_seeds, dtype=np.int64) for name in FAULTS}
+        self.done = np.zeros(n_seeds, dtype=np.int64)
+        self.input_corr_measured = np.full(n_seeds, np.nan)
+        self.input_scale = np.zeros(n_seeds)  # max|x| of each repeat's inputs
+        self.gram = [gram_route(batch, out, fan_in) for out, fan_in in net.shapes]
+        self.constant = [net.weight_law(layer).constant_value for layer in range(1, depth + 1)]
+        self.histograms = RunHistograms(net, batch, bins, histograms, backward, dtype)
+        self.scratch = Scratch()
+        self.prefetch = None  # set by propagate for large layers
+        self.truncated, self.reason = False, None
+        self.segments = self._plan_segments(store_bytes)
+
+    def check_time(self, where: str):
+        """Raise :class:`Deadline` (recording why) once the deadline has passed."""
+        if self.t_end is not None and time.monotonic() > self.t_end:
+            self.truncated = True
+            self.reason = f"deadline of {self.deadline:g} s reached ({where})"
+            raise Deadline
+
+    def _plan_segments(self, store_bytes: int) -> list[tuple[int, int]]:
+        """Consecutive layer ranges [start, stop) (1-based) whose weights and pre-activations fit
+        in ``store_bytes`` together (each holds at least one layer)."""
+        item = self.dtype.itemsize
+        segments, start, used = [], 1, 0
+        for layer, (out, fan_in) in enumerate(self.net.shapes, start=1):
+            cost = item * (out * fan_in + self.batch * out)
+            if layer > start and used + cost > store_bytes:
+                segments.append((start, layer))
+                start, used = layer, 0
+            used += cost
+        segments.append((start, self.net.depth + 1))
+        return segments
+
+    # randomness
+    def draw(self, rep: int, layer: int):
+        out, fan_in = self.net.shapes[layer - 1]
+        with np.errstate(all="ignore"):  # numpy's error state is per thread; this may run on the prefetch thread
+            W = self.net.weight_law(layer).sample((out, fan_in), stream(self.seed, rep, ROLE_WEIGHTS, layer), self.dtype)
+            bias_law = self.net.bias_law(layer)
+            b = None if bias_law is None else bias_law.sample((out,), stream(self.seed, rep, ROLE_BIASES, layer),
+                                                               self.dtype)
+        return W, b
+
+    def draws(self, rep: int, start: int, stop: int):
+        """(W, b) of layers [start, stop) in order, each drawn one layer ahead on the run's
+        prefetch thread while the caller works on the previous layer (the same streams, so the same
+        numbers; the draw's own chunks run on the sampling threads of :mod:`initviz.laws`)."""
+        if self.prefetch is None:
+            for layer in range(start, stop):
+                yield self.draw(rep, layer)
+            return
+        ahead = self.prefetch.submit(self.draw, rep, start) if start < stop else None
+        for layer in range(start, stop):
+            current = ahead
+            ahead = self.prefetch.submit(self.draw, rep, layer + 1) if layer + 1 < stop else None
+            yield current.result()
+
+    def draw_inputs(self, rep: int) -> np.ndarray:
+        gen = stream(self.seed, rep, ROLE_INPUTS, 0)
+        x = gen.standard_normal((self.batch, self.net.input_dim), dtype=self.dtype)
+        if self.inputs == "unit_norm":
+            x *= (math.sqrt(self.net.input_dim) / scaled_moments(x, self.scratch).row_norms()).astype(self.dtype)[:, None]
+        elif self.inputs == "correlated":
+            c = self.input_corr
+            pairs = self.batch // 2
+            x[1:2 * pairs:2] *= self.dtype.type(math.sqrt(1.0 - c * c))
+            x[1:2 * pairs:2] += self.dtype.type(c) * x[0:2 * pairs:2]
+        return x
+
+    def segment_layers(self, rep: int, start: int, stop: int, a_in: np.ndarray) -> list:
+        """Recompute (W, b, pre) for layers [start, stop) from the segment's input."""
+        out, a = [], a_in
+        for layer, (W, b) in zip(range(start, stop), self.draws(rep, start, stop)):
+            self.check_time(f"recomputing layer {layer}")
+            pre = times_transpose(a, W, self.constant[layer - 1])
+            if b is not None:
+                pre += b
+            out.append((W, b, pre))
+            a = self.net.activation(layer)(pre)
+        return out
+
+    def layers(self, rep: int, start: int, stop: int, kept: "Kept") -> list:
+        """(W, b, pre) of layers [start, stop) of one segment: from the forward pass if it kept
+        them, else recomputed from the segment's checkpoint (same streams, same numbers)."""
+        if kept.start == start and len(kept.store) >= stop - start:
+            return kept.store[:stop - start]
+        return self.segment_layers(rep, start, stop, kept.checkpoints[start])
+
+    def bin_unbinned(self, kept: Kept):
+        """Bin the layers of repeat 0 the backward pass did not reach (all, without backward),
+        recomputing each segment's layers from its checkpoint where the forward pass kept none."""
+        missing = self.histograms.unbinned(int(self.done[0]))
+        for start, stop in self.segments:
+            todo = [layer for layer in missing if start <= layer < stop]
+            if todo:
+                layers = self.layers(0, start, todo[-1] + 1, kept)
+                for layer in todo:
+                    self.histograms.bin_layer(layer, layers[layer - start][2])
