@@ -4,11 +4,11 @@ core's limits and, on a hosted instance (:mod:`initviz.ui.deployment`), within a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
-from ...geometry import SPECTRUM_MAX_WORK
+from ...geometry import (ORTHOGONAL_SWEEP_MAX, SPECTRUM_MAX_WORK, norm_ratio_seconds, spectrum_seconds,
+                        sweep_seconds)
 from .. import deployment
 from .common import seed
 from .grammar import Notice, PageSchema, Param, Settings
@@ -42,40 +42,21 @@ GEOMETRY_MAX_SECONDS = 2.2
 samples of one Geometry view — enough for one i.i.d. sweep to n = 4096; the angles and drawing add
 < 1 s (the costliest allowed views measured 1.8 s of CPU). A link asking for more gets its costliest
 step shrunk first (everything at its maximum took 27 s of CPU)."""
-SWEEP_SECONDS = {256: 0.1, 512: 0.25, 1024: 0.4, 2048: 0.6, 4096: 2.0}
-"""CPU seconds of one sweep n = 8 … ``sweep_max`` of an i.i.d. law, measured on the development
-machine (2 cores; draws on two threads)."""
-ORTHOGONAL_SWEEP_SECONDS = {256: 0.2, 512: 0.55, 1024: 1.15}
-"""The same for orthogonal W, whose sweep stops at 1024 (one QR per block)."""
-SPECTRUM_EIGENVALUES = 4000
-"""Eigenvalues the spectrum pools (``ui.geometry``): repeats ≈ ⌈4000 / n⌉."""
-SPECTRUM_SECONDS_PER_EIGEN_WORK = 2.5e-10
-"""CPU seconds per unit of repeats·min(m,n)³ (the eigensolver)."""
-SECONDS_PER_QR_WORK = 1e-9
-"""CPU seconds per unit of max(m,n)·min(m,n)² of one orthogonal draw (Householder QR and sign fix)."""
-RECT_SECONDS_PER_ENTRY = 1e-6
-"""CPU seconds per entry m·n of W in the ‖Wx‖/‖x‖ step (16 matrices drawn, 10,000 products)."""
-RECT_MATRICES = 16
-"""Matrices drawn by the ‖Wx‖/‖x‖ step (``geometry.NORM_MATRICES``)."""
+
+
+def spectrum_shape(settings: Mapping[str, Any]) -> tuple[int, int]:
+    """(m, n) of the spectrum step's matrices: ``mp_m`` rows and n = λ·m columns (at least 1)."""
+    m = settings["mp_m"]
+    return m, max(1, round(settings["mp_ratio"] * m))
 
 
 def geometry_seconds(settings: Mapping[str, Any]) -> dict[str, float]:
-    """Modelled CPU seconds of a Geometry view's steps, keyed by the parameter that shrinks each:
-    the sweep (``sweep_max``), the spectrum (``mp_m``) and the ‖Wx‖/‖x‖ samples (``rect_n``)."""
-    top = settings["sweep_max"]
-    sweep = sum(ORTHOGONAL_SWEEP_SECONDS[min(top, 1024)] if d == "orthogonal" else SWEEP_SECONDS[top]
-                for d in settings["sweep_dists"])
-    m = settings["mp_m"]
-    n = max(1, round(settings["mp_ratio"] * m))
-    repeats = math.ceil(SPECTRUM_EIGENVALUES / n)
-    spectrum = repeats * min(m, n) ** 3 * SPECTRUM_SECONDS_PER_EIGEN_WORK
-    if settings["mp_dist"] == "orthogonal":
-        spectrum += repeats * max(m, n) * min(m, n) ** 2 * SECONDS_PER_QR_WORK
-    m, n = settings["rect_m"], settings["rect_n"]
-    rect = m * n * RECT_SECONDS_PER_ENTRY
-    if settings["rect_dist"] == "orthogonal":
-        rect += RECT_MATRICES * max(m, n) * min(m, n) ** 2 * SECONDS_PER_QR_WORK
-    return {"sweep_max": sweep, "mp_m": spectrum, "rect_n": rect}
+    """Modelled CPU seconds of a Geometry view's steps (the core's model, :mod:`initviz.geometry.timing`),
+    keyed by the parameter that shrinks each: the sweep (``sweep_max``), the spectrum (``mp_m``) and
+    the ‖Wx‖/‖x‖ samples (``rect_n``)."""
+    return {"sweep_max": sweep_seconds(settings["sweep_max"], settings["sweep_dists"]),
+            "mp_m": spectrum_seconds(*spectrum_shape(settings), settings["mp_dist"]),
+            "rect_n": norm_ratio_seconds(settings["rect_m"], settings["rect_n"], settings["rect_dist"])}
 
 
 def _smaller(settings: Settings, name: str) -> bool:
@@ -100,7 +81,7 @@ def _constrain_geometry(settings: Settings) -> tuple[Settings, list[Notice]]:
     shrinking the costliest step first."""
     settings, notices = _constrain_rect(settings)
     asked = dict(settings)
-    while min(settings["mp_m"], max(1, round(settings["mp_ratio"] * settings["mp_m"]))) ** 3 > SPECTRUM_MAX_WORK:
+    while min(spectrum_shape(settings)) ** 3 > SPECTRUM_MAX_WORK:
         _smaller(settings, "mp_m")
     if settings["mp_m"] != asked["mp_m"]:
         notices.append(Notice("mp_m", f"{asked['mp_m']} rows at λ = {settings['mp_ratio']:g} make min(m, n)³ more "
@@ -141,7 +122,7 @@ SCHEMA = PageSchema("geometry", (
     Param("sweep_dists", "multi", DISTRIBUTIONS[:3] + ("orthogonal",), "Distributions", options=DISTRIBUTIONS,
           labels=DISTRIBUTION_LABELS, help="compared at equal variance 1/n"),
     Param("sweep_max", "int", 256, "Largest n", options=SWEEP_MAX,
-          help="the sweep runs n = 8, 16, … up to this (orthogonal stops at 1024)"),
+          help=f"the sweep runs n = 8, 16, … up to this (orthogonal stops at {ORTHOGONAL_SWEEP_MAX})"),
     Param("mp_ratio", "float", 0.25, "Aspect ratio λ = n/m", lo=0.05, hi=MAX_RATIO, step=0.05, widget="slider",
           help="λ < 1: tall W (more rows than columns); λ > 1: wide W, with an atom at 0"),
     Param("mp_m", "int", 400, "Rows m", options=MP_M, help="number of rows of W; n = λ·m"),
