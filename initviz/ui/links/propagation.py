@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from ...activations import ACTIVATIONS
 from ...errors import InitvizError
 from ...initializers import SCHEMES
 from ...laws import DTYPES
-from ...limits import MAX_ACTIVATIONS, MAX_MACS, MAX_WEIGHT_DRAWS, MAX_WEIGHTS, Budget, draw_cost
-from ...network import BIAS_RULES
+from ...limits import MAX_ACTIVATIONS, MAX_MACS, MAX_WEIGHT_DRAWS, MAX_WEIGHTS, Budget
+from ...network import BIAS_RULES, Network
 from ...propagation import INPUTS as PROPAGATION_INPUTS
+from ...propagation import Cost, cost
 from .. import deployment
 from .common import scheme_choice, scheme_params, scheme_settings, seed
 from .grammar import Notice, PageSchema, Param, Settings, format_value
@@ -155,37 +157,49 @@ def runs(settings: Mapping[str, Any], budget: Budget | None = None) -> tuple[Run
 
 # --- the compute budget -----------------------------------------------------------------------
 
-def _sampling_work(settings: Mapping[str, Any], scheme: str, configured: bool) -> float:
-    """Σ_l ``limits.draw_cost`` of one network of the view (normal-draw equivalents): the law kind
-    of each weight shape under ``scheme`` (its link parameters, or its defaults). A parameter set the
-    scheme rejects counts as normal draws (the page then shows the scheme's error instead)."""
-    width, depth = settings["width"], settings["depth"]
-    params = scheme_settings(settings, scheme) if configured else {}
-    work = 0.0
-    for shape, count in (((width, input_width(settings)), 1), ((width, width), depth - 1)):
-        try:
-            kind = SCHEMES[scheme].law(shape, **params).kind
-        except InitvizError:
-            kind = "normal"
-        work += count * draw_cost(kind, shape)
-    return work
+ESTIMATE_BUDGET = Budget.local()
+"""The budget a view's networks are built within to be costed: the local one, so that a view over the
+hosted budget still has a cost (and can be reduced to fit)."""
+
+
+@lru_cache(maxsize=256)
+def _costed_network(key: tuple) -> Network:
+    """The network of a run's ``Network.mlp`` arguments (``key``: their items, ``init_params`` as
+    items), kept for the next cost of the same network. A parameter set the scheme rejects counts
+    as a normal-law network of the same sizes (the page then shows the scheme's error instead)."""
+    kwargs = dict(key)
+    kwargs["init_params"] = None if kwargs["init_params"] is None else dict(kwargs["init_params"])
+    try:
+        return Network.mlp(**kwargs)
+    except InitvizError:
+        return Network.mlp(**{**kwargs, "init": "normal", "init_params": None})
+
+
+def _run_costs(settings: Mapping[str, Any]) -> list[tuple[Cost, int]]:
+    """Per run of the view (:func:`runs`, built within :data:`ESTIMATE_BUDGET`): the core's
+    :func:`~initviz.propagation.cost` of its ``propagate`` call and the layers it propagates."""
+    out = []
+    for run in runs(settings, budget=ESTIMATE_BUDGET):
+        params = run.network["init_params"]
+        key = tuple({**run.network, "init_params": None if params is None else tuple(params.items())}.items())
+        net = _costed_network(key)
+        n_seeds = run.propagate["n_seeds"]
+        out.append((cost(net, batch=run.propagate["batch"], n_seeds=n_seeds, dtype=run.propagate["dtype"]),
+                    n_seeds * net.depth))
+    return out
 
 
 def propagation_cost(settings: Mapping[str, Any]) -> dict[str, float]:
-    """What a Propagation view asks of the core, by the core's own accounting (:mod:`initviz.limits`;
-    float64 arithmetic counts double): the largest per-run ``weights``, ``activations``, ``macs``
-    and ``draws`` (sampling work, see ``limits.draw_cost``) and, over every compared scheme,
-    ``page_macs``, ``page_draws``, ``page_activations`` and ``page_layers``."""
-    width, depth, seeds, batch = settings["width"], settings["depth"], settings["n_seeds"], settings["batch"]
-    wide = 2 if settings["dtype"] == "float64" else 1
-    weights = input_width(settings) * width + (depth - 1) * width * width
-    schemes = compared_schemes(settings)
-    draws = [seeds * _sampling_work(settings, s, configured=i == 0) for i, s in enumerate(schemes)]
-    macs = wide * seeds * batch * weights
-    return {"weights": weights, "activations": wide * seeds * batch * depth * width, "macs": macs,
-            "draws": max(draws), "page_macs": len(schemes) * macs, "page_draws": sum(draws),
-            "page_activations": len(schemes) * wide * seeds * batch * depth * width,
-            "page_layers": len(schemes) * seeds * depth}
+    """What a Propagation view asks of the core, by the core's own accounting
+    (:func:`initviz.propagation.cost` of each run; float64 arithmetic counts double): the largest
+    per-run ``weights``, ``activations``, ``macs`` and ``draws`` (sampling work, see
+    ``limits.draw_cost``) and, over every compared scheme, ``page_macs``, ``page_draws``,
+    ``page_activations`` and ``page_layers``."""
+    costs, layers = zip(*_run_costs(settings))
+    return {"weights": max(c.weights for c in costs), "activations": max(c.activations for c in costs),
+            "macs": max(c.macs for c in costs), "draws": max(c.weight_draws for c in costs),
+            "page_macs": sum(c.macs for c in costs), "page_draws": sum(c.weight_draws for c in costs),
+            "page_activations": sum(c.activations for c in costs), "page_layers": sum(layers)}
 
 
 def _excess(settings: Mapping[str, Any]) -> float:
