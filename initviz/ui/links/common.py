@@ -17,7 +17,8 @@ def scheme_params(scheme_key: str = "scheme", prefix: str = "", schemes=None) ->
     """One link parameter per (scheme, parameter) of :data:`initviz.initializers.SCHEMES` (or of the
     named ``schemes`` only: pass the page's scheme options, so no parameter is dead), named
     ``<prefix><scheme>_<param>`` (e.g. ``kaiming_normal_mode``), applying only when ``scheme_key``
-    selects that scheme; defaults, kinds, choices and limits are the registry's."""
+    selects that scheme; defaults, kinds, choices and limits are the registry's, and a value is
+    checked by the scheme parameter's own rule (``initviz.initializers.Param.validate``)."""
     out = []
     for scheme in (SCHEMES[name] for name in (schemes or SCHEMES)):
         for p in scheme.params:
@@ -25,7 +26,7 @@ def scheme_params(scheme_key: str = "scheme", prefix: str = "", schemes=None) ->
                 continue
             out.append(Param(f"{prefix}{scheme.name}_{p.name}", p.kind, p.default, label=p.name,
                              lo=p.lo, hi=p.hi, options=tuple(p.choices),
-                             when=((scheme_key, (scheme.name,)),), help=p.doc))
+                             when=((scheme_key, (scheme.name,)),), help=p.doc, rule=p.validate))
     return tuple(out)
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from ...errors import invalid, one_of
+from ...errors import InitvizError, invalid, one_of
 
 MAX_FIELDS = 64
 """At most this many distinct parameters are read from one link; the rest are ignored."""
@@ -76,6 +76,9 @@ class Param:
     widget: rendering hint for the UI (``"slider"``, ``"number"``, ``"select"``, ``"radio"``, ``"segmented"``,
         ``"multiselect"``, ``"toggle"``, ``"select_slider"``); the UI picks a default per kind.
     help: one sentence shown as the widget's tooltip and in the README's link table.
+    rule: the value's rule where its owner states one (a scheme parameter's
+        ``initviz.initializers.Param.validate``): :func:`check` applies it instead of ``lo``/``hi``
+        and ``options``, which stay for clamping, snapping and the widget's range.
     """
 
     name: str
@@ -91,6 +94,7 @@ class Param:
     step: float | None = None
     widget: str = ""
     help: str = ""
+    rule: Callable[[Any], Any] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z0-9_]+", self.name, re.ASCII):
@@ -247,19 +251,35 @@ def check(param: Param, value) -> str:
     kind = param.kind
     if kind == "bool":
         return "" if isinstance(value, bool) else "be a bool"
-    if kind == "choice":
-        return "" if value in param.options else "be one of " + ", ".join(param.options)
     if kind == "multi":
         ok = (isinstance(value, tuple) and len(value) >= param.min_items
               and len(set(value)) == len(value) and all(v in param.options for v in value))
         return "" if ok else f"be a tuple of at least {param.min_items} distinct options"
     numeric = (int,) if kind == "int" else (int, float)
-    if isinstance(value, bool) or not isinstance(value, numeric) or not math.isfinite(value):
+    if kind != "choice" and (isinstance(value, bool) or not isinstance(value, numeric) or not math.isfinite(value)):
         return f"be a finite {kind}"
+    if param.rule is not None:
+        return _owners_rule(param, value)
+    if kind == "choice":
+        return "" if value in param.options else "be one of " + ", ".join(param.options)
     if (param.lo is not None and value < param.lo) or (param.hi is not None and value > param.hi):
         return f"lie in [{param.lo}, {param.hi}]"
     if param.options and value not in param.options:
         return "be one of " + ", ".join(map(str, param.options))
+    return ""
+
+
+_RULE_TEXT = re.compile(r"Argument `[^`]*` must (.*)\. Received: ", re.DOTALL)
+"""The rule in an :func:`initviz.errors.invalid` message."""
+
+
+def _owners_rule(param: Param, value) -> str:
+    """``param.rule`` applied to ``value``: empty, or the rule it breaks (as the owner words it)."""
+    try:
+        param.rule(value)
+    except InitvizError as exc:
+        found = _RULE_TEXT.match(str(exc))
+        return found.group(1) if found else str(exc)
     return ""
 
 
