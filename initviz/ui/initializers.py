@@ -132,9 +132,8 @@ def render(settings: links.Settings) -> None:
     scheme = settings["scheme"]
     with left:
         control("scheme")
-        for p in inits.SCHEMES[scheme].params:
-            if p.name not in links.SCHEME_PARAM_HIDDEN:
-                control(f"{scheme}_{p.name}", label=p.name)
+        for name in links.scheme_param_names(scheme).values():
+            control(name)
         control("seed")
     params = links.scheme_settings(settings, scheme)
     with right, guard("initializers: sample"):

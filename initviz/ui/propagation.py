@@ -14,7 +14,6 @@ import streamlit as st
 from .. import meanfield as mf
 from ..activations import get_activation
 from ..figures import propagation as fp
-from ..initializers import SCHEMES
 from ..limits import Budget
 from ..network import Network
 from ..propagation import PropagationResult, propagate
@@ -176,9 +175,8 @@ def _controls(settings: links.Settings) -> None:
             control(f"{activation}_{act_param}")
         st.subheader("Initialization")
         control("scheme")
-        for p in SCHEMES[scheme].params:
-            if p.name not in links.SCHEME_PARAM_HIDDEN:
-                control(f"{scheme}_{p.name}", label=p.name)
+        for name in links.scheme_param_names(scheme).values():
+            control(name)
         control("bias")
         if settings["bias"] in ("constant", "normal"):
             control("bias_value", label="bias std" if settings["bias"] == "normal" else "bias constant")

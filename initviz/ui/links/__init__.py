@@ -27,7 +27,7 @@ from typing import Any
 
 from ...errors import one_of
 from . import experiments, geometry, initializers, propagation
-from .common import SCHEME_PARAM_HIDDEN, SEED_MAX, scheme_params, scheme_settings
+from .common import SCHEME_PARAM_HIDDEN, SEED_MAX, scheme_param_names, scheme_params, scheme_settings
 from .experiments import JACOBIAN_DEPTHS, JACOBIAN_WIDTHS
 from .geometry import (ANGLE_DIMS, DISTRIBUTION_LABELS, DISTRIBUTIONS, GEOMETRY_MAX_SECONDS, GEOMETRY_STEPS,
                        GRAM_SIZES, MAX_RATIO, MAX_RECT, MAX_RECT_WEIGHTS, MP_M, RULE_LABELS, RULES, SWEEP_MAX,
@@ -96,7 +96,7 @@ __all__ = [
     "MAX_FIELDS", "MAX_VALUE_CHARS", "SHOWN_CHARS", "STREAMLIT_RESERVED", "PARAM_KINDS", "Settings", "Param", "Notice",
     "PageSchema", "shown", "format_value", "check", "parse_value",
     # shared parameters
-    "SCHEME_PARAM_HIDDEN", "SEED_MAX", "scheme_params", "scheme_settings",
+    "SCHEME_PARAM_HIDDEN", "SEED_MAX", "scheme_params", "scheme_param_names", "scheme_settings",
     # the pages' own
     "LAYERS", "MAX_CHANNELS", "MAX_KERNEL", "MAX_LAYER_WEIGHTS", "kernel_dims", "layer_shape",
     "DISTRIBUTIONS", "DISTRIBUTION_LABELS", "RULES", "RULE_LABELS", "ANGLE_DIMS", "GRAM_SIZES", "SWEEP_MAX", "MP_M",

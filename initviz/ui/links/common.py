@@ -21,19 +21,22 @@ def scheme_params(scheme_key: str = "scheme", prefix: str = "", schemes=None) ->
     checked by the scheme parameter's own rule (``initviz.initializers.Param.validate``)."""
     out = []
     for scheme in (SCHEMES[name] for name in (schemes or SCHEMES)):
-        for p in scheme.params:
-            if p.name in SCHEME_PARAM_HIDDEN:
-                continue
-            out.append(Param(f"{prefix}{scheme.name}_{p.name}", p.kind, p.default, label=p.name,
-                             lo=p.lo, hi=p.hi, options=tuple(p.choices),
-                             when=((scheme_key, (scheme.name,)),), help=p.doc, rule=p.validate))
+        names = scheme_param_names(scheme.name, prefix)
+        out.extend(Param(names[p.name], p.kind, p.default, label=p.name, lo=p.lo, hi=p.hi, options=tuple(p.choices),
+                         when=((scheme_key, (scheme.name,)),), help=p.doc, rule=p.validate)
+                   for p in scheme.params if p.name in names)
     return tuple(out)
+
+
+def scheme_param_names(scheme: str, prefix: str = "") -> dict[str, str]:
+    """The parameters of ``scheme`` the app exposes, each mapped to its link name
+    ``<prefix><scheme>_<param>`` (in the registry's order)."""
+    return {p.name: f"{prefix}{scheme}_{p.name}" for p in SCHEMES[scheme].params if p.name not in SCHEME_PARAM_HIDDEN}
 
 
 def scheme_settings(settings: Mapping[str, Any], scheme: str, scheme_key_prefix: str = "") -> dict[str, Any]:
     """The keyword parameters of ``scheme`` held in ``settings`` (inverse of :func:`scheme_params`)."""
-    head = f"{scheme_key_prefix}{scheme}_"
-    return {p.name: settings[head + p.name] for p in SCHEMES[scheme].params if p.name not in SCHEME_PARAM_HIDDEN}
+    return {name: settings[key] for name, key in scheme_param_names(scheme, scheme_key_prefix).items()}
 
 
 def scheme_label(name: str) -> str:
