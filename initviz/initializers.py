@@ -43,6 +43,7 @@ import numpy as np
 from .errors import InitvizError, invalid, one_of
 from .fans import GAIN_NONLINEARITIES, LAYOUTS, calculate_gain, compute_fans
 from .laws import TRUNC_CUT, TRUNC_STD_RATIO, Law, as_shape, law_with_variance
+from .rng import rng_alias
 
 LIBRARIES = ("torch", "keras", "jax", "initviz")
 """Whose semantics a scheme follows."""
@@ -376,114 +377,133 @@ def law(name: str, shape, **params) -> Law:
     return get_scheme(name).law(shape, **params)
 
 
-def sample(name: str, shape, rng=None, dtype="float64", **params) -> np.ndarray:
+@rng_alias
+def sample(name: str, shape, seed=None, dtype="float64", **params) -> np.ndarray:
     """A weight of ``shape`` drawn with scheme ``name``.
 
-    ``rng``: an int seed, a ``np.random.Generator`` or ``None``; ``dtype``: float32 or float64.
+    ``seed``: an int, a ``np.random.SeedSequence``, a ``np.random.Generator`` or ``None`` (fresh
+    entropy); ``dtype``: float32 or float64. ``rng=`` is the deprecated name of ``seed``.
 
-    >>> sample("kaiming_normal", (256, 512), rng=0, mode="fan_out", nonlinearity="relu").shape
+    >>> sample("kaiming_normal", (256, 512), seed=0, mode="fan_out", nonlinearity="relu").shape
     (256, 512)
     """
-    return law(name, shape, **params).sample(rng=rng, dtype=dtype)
+    return law(name, shape, **params).sample(seed=seed, dtype=dtype)
 
 
 # --- torch.nn.init, by name ---------------------------------------------------------------------
 
-def uniform(shape, a=0.0, b=1.0, rng=None, dtype="float64"):
+@rng_alias
+def uniform(shape, a=0.0, b=1.0, seed=None, dtype="float64"):
     """torch ``uniform_``: w ~ U(a, b)."""
-    return sample("uniform", shape, rng, dtype, a=a, b=b)
+    return sample("uniform", shape, seed, dtype, a=a, b=b)
 
 
-def normal(shape, mean=0.0, std=1.0, rng=None, dtype="float64"):
+@rng_alias
+def normal(shape, mean=0.0, std=1.0, seed=None, dtype="float64"):
     """torch ``normal_``: w ~ N(mean, std²)."""
-    return sample("normal", shape, rng, dtype, mean=mean, std=std)
+    return sample("normal", shape, seed, dtype, mean=mean, std=std)
 
 
-def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, rng=None, dtype="float64"):
+@rng_alias
+def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, seed=None, dtype="float64"):
     """torch ``trunc_normal_``: N(mean, std²) restricted to the absolute interval [a, b]
     (drawn exactly, by the inverse distribution function)."""
-    return sample("trunc_normal", shape, rng, dtype, mean=mean, std=std, a=a, b=b)
+    return sample("trunc_normal", shape, seed, dtype, mean=mean, std=std, a=a, b=b)
 
 
-def constant(shape, val, rng=None, dtype="float64"):
-    """torch ``constant_``: every entry equals ``val``. (``rng``, here and in the other deterministic
+@rng_alias
+def constant(shape, val, seed=None, dtype="float64"):
+    """torch ``constant_``: every entry equals ``val``. (``seed``, here and in the other deterministic
     schemes, keeps the signature uniform; it is validated and not used.)"""
-    return sample("constant", shape, rng, dtype, val=val)
+    return sample("constant", shape, seed, dtype, val=val)
 
 
-def zeros(shape, rng=None, dtype="float64"):
+@rng_alias
+def zeros(shape, seed=None, dtype="float64"):
     """torch ``zeros_``."""
-    return sample("zeros", shape, rng, dtype)
+    return sample("zeros", shape, seed, dtype)
 
 
-def ones(shape, rng=None, dtype="float64"):
+@rng_alias
+def ones(shape, seed=None, dtype="float64"):
     """torch ``ones_``."""
-    return sample("ones", shape, rng, dtype)
+    return sample("ones", shape, seed, dtype)
 
 
-def eye(shape, rng=None, dtype="float64"):
+@rng_alias
+def eye(shape, seed=None, dtype="float64"):
     """torch ``eye_``: 2-D identity (ones on the main diagonal of a possibly rectangular matrix)."""
-    return sample("eye", shape, rng, dtype)
+    return sample("eye", shape, seed, dtype)
 
 
-def dirac(shape, groups=1, rng=None, dtype="float64"):
+@rng_alias
+def dirac(shape, groups=1, seed=None, dtype="float64"):
     """torch ``dirac_``: for a 3-5-D conv weight (out, in/groups, *k), entry
     [g·out/groups + d, d, centre] = 1 for d < min(out/groups, in/groups), so the convolution
     passes min(out/groups, in/groups) channels of each group through unchanged."""
-    return sample("dirac", shape, rng, dtype, groups=groups)
+    return sample("dirac", shape, seed, dtype, groups=groups)
 
 
-def xavier_uniform(shape, gain=1.0, rng=None, dtype="float64"):
+@rng_alias
+def xavier_uniform(shape, gain=1.0, seed=None, dtype="float64"):
     """torch ``xavier_uniform_``: U(±gain·√(6/(fan_in+fan_out))) (Glorot & Bengio 2010)."""
-    return sample("xavier_uniform", shape, rng, dtype, gain=gain)
+    return sample("xavier_uniform", shape, seed, dtype, gain=gain)
 
 
-def xavier_normal(shape, gain=1.0, rng=None, dtype="float64"):
+@rng_alias
+def xavier_normal(shape, gain=1.0, seed=None, dtype="float64"):
     """torch ``xavier_normal_``: N(0, gain²·2/(fan_in+fan_out)) (Glorot & Bengio 2010)."""
-    return sample("xavier_normal", shape, rng, dtype, gain=gain)
+    return sample("xavier_normal", shape, seed, dtype, gain=gain)
 
 
-def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None, dtype="float64"):
+@rng_alias
+def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", seed=None, dtype="float64"):
     """torch ``kaiming_uniform_``: U(±gain·√(3/fan_mode)), gain = calculate_gain(nonlinearity, a)
     (He et al. 2015)."""
-    return sample("kaiming_uniform", shape, rng, dtype, a=a, mode=mode, nonlinearity=nonlinearity)
+    return sample("kaiming_uniform", shape, seed, dtype, a=a, mode=mode, nonlinearity=nonlinearity)
 
 
-def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None, dtype="float64"):
+@rng_alias
+def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", seed=None, dtype="float64"):
     """torch ``kaiming_normal_``: N(0, gain²/fan_mode), untruncated, gain =
     calculate_gain(nonlinearity, a) (He et al. 2015)."""
-    return sample("kaiming_normal", shape, rng, dtype, a=a, mode=mode, nonlinearity=nonlinearity)
+    return sample("kaiming_normal", shape, seed, dtype, a=a, mode=mode, nonlinearity=nonlinearity)
 
 
-def orthogonal(shape, gain=1.0, rng=None, dtype="float64"):
+@rng_alias
+def orthogonal(shape, gain=1.0, seed=None, dtype="float64"):
     """torch ``orthogonal_``: gain × Haar (semi-)orthogonal (rows, numel/rows) matrix, reshaped;
     rows ≥ cols ⇒ WᵀW = gain²·I, else WWᵀ = gain²·I (Saxe et al. 2013)."""
-    return sample("orthogonal", shape, rng, dtype, gain=gain)
+    return sample("orthogonal", shape, seed, dtype, gain=gain)
 
 
-def sparse(shape, sparsity, std=0.01, rng=None, dtype="float64"):
+@rng_alias
+def sparse(shape, sparsity, std=0.01, seed=None, dtype="float64"):
     """torch ``sparse_``: 2-D N(0, std²) with ⌈sparsity·rows⌉ zeros per column (Martens 2010)."""
-    return sample("sparse", shape, rng, dtype, sparsity=sparsity, std=std)
+    return sample("sparse", shape, seed, dtype, sparsity=sparsity, std=std)
 
 
+@rng_alias
 def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", layout="torch",
-                     rng=None, dtype="float64"):
+                     seed=None, dtype="float64"):
     """JAX ``variance_scaling``: variance scale/n, n from ``mode`` (fan_in, fan_out, fan_avg,
     fan_geo_avg) with fans computed in ``layout``; ``distribution`` truncated_normal (±2 parent std,
     parent std √(scale/n)/0.87962566103423978), normal (untruncated, JAX meaning) or uniform
     (limit √(3·scale/n))."""
-    return sample("variance_scaling", shape, rng, dtype, scale=scale, mode=mode,
+    return sample("variance_scaling", shape, seed, dtype, scale=scale, mode=mode,
                   distribution=distribution, layout=layout)
 
 
-def lecun_normal(shape, layout="torch", rng=None, dtype="float64"):
+@rng_alias
+def lecun_normal(shape, layout="torch", seed=None, dtype="float64"):
     """LeCun normal (Keras/JAX): truncated at ±2 parent std, realised variance 1/fan_in."""
-    return sample("lecun_normal", shape, rng, dtype, layout=layout)
+    return sample("lecun_normal", shape, seed, dtype, layout=layout)
 
 
-def lecun_uniform(shape, layout="torch", rng=None, dtype="float64"):
+@rng_alias
+def lecun_uniform(shape, layout="torch", seed=None, dtype="float64"):
     """LeCun uniform (Keras/JAX): U(±√(3/fan_in))."""
-    return sample("lecun_uniform", shape, rng, dtype, layout=layout)
+    return sample("lecun_uniform", shape, seed, dtype, layout=layout)
 
 
 TORCH_FUNCTIONS = ("uniform", "normal", "trunc_normal", "constant", "zeros", "ones", "eye", "dirac",

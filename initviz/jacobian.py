@@ -227,6 +227,10 @@ def jacobian_spectrum(net, seed: int = 0, n_seeds: int = 4, checkpoints=None, dt
     ``Network.mlp(input_dim=128, widths=[128] * 50, activation="linear", init="orthogonal")`` or
     ``init="xavier_normal"`` for Gaussian weights of variance 1/n. Weights are drawn as propagation
     draws them (module docstring) in ``dtype`` and multiplied in float64.
+
+    ``seed`` is an int, as :func:`initviz.propagate`'s: network r = 0..n_seeds−1 draws W_l from its
+    own keyed stream ``stream(seed, r, ROLE_WEIGHTS, l)`` (:mod:`initviz.rng`), which a Generator —
+    one running state — cannot define.
     """
     if any(name != "linear" for name, _ in net.activations):
         raise invalid("net", "be linear in every layer (a nonlinear net's Jacobian depends on its input)",

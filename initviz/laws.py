@@ -38,21 +38,26 @@ exact for any [a, b], including intervals far in a tail (torch's erfinv method i
 from ``gen.spawn(chunks)[i]``, on :data:`~initviz.limits.SAMPLE_THREADS` threads; smaller ones
 come from ``gen`` itself. The layout depends on the shape alone, so a seed gives the same tensor on
 any machine and thread count (it changed once, before the first release, when chunks came in).
+
+The truncated-normal mathematics (log-space mass, moments, the two samplers) live in
+:mod:`initviz.truncated_normal`, the base draws of every kind in :mod:`initviz.draws`.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
 
+from .draws import chunked, deterministic_pattern, haar, sparse_pattern
 from .errors import InitvizError, invalid, one_of
-from .limits import SAMPLE_CHUNK_ENTRIES, SAMPLE_THREADS, TRUNC_REJECTION_MIN_MASS
-from .rng import as_generator
+from .limits import TRUNC_REJECTION_MIN_MASS
+from .rng import as_generator, rng_alias
+from .truncated_normal import (TRUNC_QUADRATURE_LOG_RANGE, TRUNC_QUADRATURE_NODES,  # noqa: F401  (public here too)
+                               draw_by_inverse, fill_by_rejection, log_mass, log_mass_upto, log_phi, standard_moments)
 
 KINDS = ("normal", "trunc_normal", "uniform", "rademacher", "orthogonal", "constant", "eye", "dirac", "sparse")
 """Every law kind, in the order the UI lists them."""
@@ -69,16 +74,9 @@ TRUNC_CUT = 2.0
 TRUNC_STD_RATIO = 0.87962566103423978
 """Std of a standard normal truncated to [−2, 2] (Keras/JAX's correction constant)."""
 
-TRUNC_QUADRATURE_NODES = 128
-"""Gauss–Legendre nodes for the truncated-normal moments (accurate to ~1e-12)."""
-
-TRUNC_QUADRATURE_LOG_RANGE = 40.0
-"""The moment quadrature ignores where the density is below e^-40 of its maximum."""
-
 _DETERMINISTIC = ("constant", "eye", "dirac")
 _IID = ("normal", "uniform", "rademacher", "trunc_normal")
 _SHAPED = ("orthogonal", "eye", "dirac", "sparse")
-_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def as_dtype(dtype) -> np.dtype:
@@ -101,43 +99,6 @@ def as_shape(shape) -> tuple[int, ...]:
     if not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 0 for d in dims):
         raise invalid("shape", "be a sequence of non-negative ints", shape)
     return tuple(int(d) for d in dims)
-
-
-def _log_phi(x):
-    """log of the standard normal density."""
-    return -0.5 * np.square(x) - _LOG_SQRT_2PI
-
-
-def _log_mass(alpha: float, beta: float) -> float:
-    """log(Φ(β) − Φ(α)) without cancellation, for α < β (possibly infinite)."""
-    if alpha >= 0.0:  # both in the upper tail: use the symmetric lower-tail expression
-        alpha, beta = -beta, -alpha
-    if beta <= 0.0:
-        hi, lo = special.log_ndtr(beta), special.log_ndtr(alpha)
-        return float(hi + np.log(-np.expm1(lo - hi)))
-    return math.log(0.5 * (special.erf(beta / math.sqrt(2.0)) - special.erf(alpha / math.sqrt(2.0))))
-
-
-@functools.lru_cache(maxsize=256)
-def _std_trunc_moments(alpha: float, beta: float) -> tuple[float, float, float]:
-    """Mean, variance and 4th central moment of N(0, 1) truncated to [α, β].
-
-    Gauss–Legendre quadrature (``TRUNC_QUADRATURE_NODES`` nodes) of e^{−(x²−x₀²)/2} over the part of
-    [α, β] where the density is within e^{−40} of its maximum at x₀ (the point of [α, β] nearest 0);
-    central moments are summed about the mean, so nothing cancels even far in a tail. Agrees with
-    the closed form m_k = (k−1)m_{k−2} + (α^{k−1}φ(α) − β^{k−1}φ(β))/Z and with 40-digit mpmath
-    quadrature to ~1e−12 for intervals from [−2, 2] to [200, 201].
-    """
-    x0 = min(max(0.0, alpha), beta)
-    reach = math.sqrt(x0 * x0 + 2.0 * TRUNC_QUADRATURE_LOG_RANGE)
-    lo, hi = max(alpha, -reach), min(beta, reach)
-    nodes, weights = np.polynomial.legendre.leggauss(TRUNC_QUADRATURE_NODES)
-    x = 0.5 * (hi - lo) * nodes + 0.5 * (hi + lo)
-    w = weights * np.exp(-0.5 * (x - x0) * (x + x0))
-    w /= w.sum()
-    mean = 0.0 if alpha == -beta else float(w @ x)  # symmetric: exactly 0, not a rounding residue
-    d2 = np.square(x - mean)
-    return mean, float(w @ d2), float(w @ np.square(d2))
 
 
 @dataclass(frozen=True)
@@ -262,7 +223,7 @@ class Law:
         if kind == "rademacher":
             return 0.0, 1.0, 1.0
         if kind == "trunc_normal":
-            return _std_trunc_moments(self.alpha, self.beta)
+            return standard_moments(self.alpha, self.beta)
         if kind == "orthogonal":
             n = self.haar_dim
             return 0.0, 1.0 / n, 3.0 / (n * (n + 2))
@@ -362,14 +323,14 @@ class Law:
         s = abs(self.scale)
         kind = self.kind
         if kind in ("normal", "sparse"):
-            return np.exp(_log_phi(z)) / s
+            return np.exp(log_phi(z)) / s
         if kind == "uniform":
             return np.where(np.abs(z) <= 1.0, 0.5 / s, 0.0)
         if kind == "trunc_normal":
             alpha, beta = self.alpha, self.beta
             inside = (z >= alpha) & (z <= beta)
             with np.errstate(over="ignore"):  # outside a far-tail support φ(z)/mass overflows: not used
-                return np.where(inside, np.exp(_log_phi(z) - _log_mass(alpha, beta)), 0.0) / s
+                return np.where(inside, np.exp(log_phi(z) - log_mass(alpha, beta)), 0.0) / s
         h = 0.5 * (self.haar_dim - 1)  # orthogonal: (u+1)/2 ~ Beta(h, h)
         with np.errstate(divide="ignore", invalid="ignore"):
             dens = np.exp((h - 1) * np.log1p(-np.square(z)) - special.betaln(h, h) - (2 * h - 1) * math.log(2.0))
@@ -387,25 +348,27 @@ class Law:
             alpha, beta = self.alpha, self.beta
             zc = np.clip(z, alpha, beta)
             if alpha >= 0.0:  # upper tail: 1 − P(−w' ≤ −x) on the mirrored interval
-                return 1.0 - np.exp(_vec_log_mass(-beta, -zc) - _log_mass(-beta, -alpha))
-            return np.exp(_vec_log_mass(alpha, zc) - _log_mass(alpha, beta))
+                return 1.0 - np.exp(log_mass_upto(-beta, -zc) - log_mass(-beta, -alpha))
+            return np.exp(log_mass_upto(alpha, zc) - log_mass(alpha, beta))
         h = 0.5 * (self.haar_dim - 1)
         return special.betainc(h, h, np.clip(0.5 * (z + 1.0), 0.0, 1.0))
 
     # --- sampling ----------------------------------------------------------------------------
-    def base(self, shape=None, rng=None, dtype="float64") -> np.ndarray:
-        """One draw of the base distribution (see :attr:`base_key`) in ``dtype``."""
+    @rng_alias
+    def base(self, shape=None, seed=None, dtype="float64") -> np.ndarray:
+        """One draw of the base distribution (see :attr:`base_key`) in ``dtype``, from ``seed``
+        (an int, a SeedSequence, a Generator or None: :func:`initviz.as_generator`)."""
         shape = self._sample_shape(shape)
         dt = as_dtype(dtype)
-        gen = as_generator(rng)
+        gen = as_generator(seed)
         kind = self.kind
         if kind in _IID:
-            return _chunked(self._fill(dt), shape, gen, dt)
+            return chunked(self._fill(dt), shape, gen, dt)
         if kind == "orthogonal":
-            return _haar(shape, gen, dt)
+            return haar(shape, gen, dt)
         if kind == "sparse":
-            return _sparse_pattern(shape, math.ceil(self.sparsity * shape[0]), gen, dt)
-        return _deterministic_pattern(kind, shape, self.groups, dt)
+            return sparse_pattern(shape, math.ceil(self.sparsity * shape[0]), gen, dt)
+        return deterministic_pattern(kind, shape, self.groups, dt)
 
     def _fill(self, dt: np.dtype):
         """``fill(out, gen)``: ``out`` (1-D, dtype ``dt``) ← i.i.d. base draws from ``gen``."""
@@ -424,9 +387,9 @@ class Law:
                 out -= dt.type(1)
             return rademacher
         alpha, beta = self.alpha, self.beta
-        if math.exp(_log_mass(alpha, beta)) >= TRUNC_REJECTION_MIN_MASS:
-            return functools.partial(_trunc_rejection, alpha, beta, dt)
-        return lambda out, gen: np.copyto(out, _trunc_standard(alpha, beta, out.size, gen), casting="unsafe")
+        if math.exp(log_mass(alpha, beta)) >= TRUNC_REJECTION_MIN_MASS:
+            return functools.partial(fill_by_rejection, alpha, beta, dt)
+        return lambda out, gen: np.copyto(out, draw_by_inverse(alpha, beta, out.size, gen), casting="unsafe")
 
     def transform(self, base: np.ndarray) -> np.ndarray:
         """``loc + scale · base``, kept inside the support (rounding could step over a cut point)."""
@@ -440,14 +403,16 @@ class Law:
             np.clip(out, *self.support, out=out)
         return out
 
-    def sample(self, shape=None, rng=None, dtype="float64") -> np.ndarray:
-        """A fresh tensor of this law: ``transform(base(shape, rng, dtype))`` (computed in place on
+    @rng_alias
+    def sample(self, shape=None, seed=None, dtype="float64") -> np.ndarray:
+        """A fresh tensor of this law: ``transform(base(shape, seed, dtype))`` (computed in place on
         the fresh base — the same numbers without a second tensor).
 
         ``shape`` defaults to the law's own; shape-dependent kinds (orthogonal, eye, dirac, sparse)
-        accept only that shape. ``rng``: int seed, Generator or None (see :func:`initviz.as_generator`).
+        accept only that shape. ``seed``: an int, a SeedSequence, a Generator or None (see
+        :func:`initviz.as_generator`; ``rng=`` is its deprecated name).
         """
-        out = self.base(shape, rng, dtype)
+        out = self.base(shape, seed, dtype)
         out *= out.dtype.type(self.scale)
         return self._shift(out)
 
@@ -481,113 +446,6 @@ def _replace(law: Law, **changes) -> Law:
     fields = {name: getattr(law, name) for name in Law.__dataclass_fields__}
     fields.update(changes)
     return Law(**fields)
-
-
-def _vec_log_mass(alpha: float, z: np.ndarray) -> np.ndarray:
-    """log(Φ(z) − Φ(α)) elementwise for α ≤ z, α < 0 side (lower tail or straddling)."""
-    hi, lo = special.log_ndtr(z), special.log_ndtr(alpha)
-    with np.errstate(divide="ignore"):
-        return hi + np.log(-np.expm1(lo - hi))
-
-
-_POOL: list = []
-
-
-def _chunked(fill, shape, gen: np.random.Generator, dt: np.dtype) -> np.ndarray:
-    """An array of ``shape`` filled by ``fill(out, gen)``: at once from ``gen`` up to
-    SAMPLE_CHUNK_ENTRIES entries, else chunk i from ``gen.spawn(chunks)[i]`` on SAMPLE_THREADS
-    threads (module docstring: the layout depends on the shape only). A Generator whose bit
-    generator has no SeedSequence cannot spawn and fills serially."""
-    size = math.prod(shape)
-    out = np.empty(size, dtype=dt)
-    chunks = -(-size // SAMPLE_CHUNK_ENTRIES)
-    if chunks <= 1 or not isinstance(getattr(gen.bit_generator, "seed_seq", None), np.random.SeedSequence):
-        fill(out, gen)
-        return out.reshape(shape)
-    parts = [out[i * SAMPLE_CHUNK_ENTRIES:(i + 1) * SAMPLE_CHUNK_ENTRIES] for i in range(chunks)]
-    if SAMPLE_THREADS > 1:
-        if not _POOL:
-            _POOL.append(ThreadPoolExecutor(max_workers=SAMPLE_THREADS, thread_name_prefix="initviz-sample"))
-        list(_POOL[0].map(fill, parts, gen.spawn(chunks)))
-    else:
-        for part, child in zip(parts, gen.spawn(chunks)):
-            fill(part, child)
-    return out.reshape(shape)
-
-
-def _trunc_rejection(alpha: float, beta: float, dt: np.dtype, out: np.ndarray, gen: np.random.Generator) -> None:
-    """``out`` ← N(0, 1) truncated to [α, β] by rejection: normal draws in ``dt``, those outside
-    replaced by further draws until every entry is inside. Exact (an accepted normal draw has the
-    truncated law; which positions get redrawn depends only on rejected draws). The bounds are
-    compared as the nearest ``dt`` values inside [α, β], so nothing outside is accepted."""
-    lo, hi = dt.type(alpha), dt.type(beta)
-    lo = np.nextafter(lo, dt.type(np.inf)) if lo < alpha else lo
-    hi = np.nextafter(hi, dt.type(-np.inf)) if hi > beta else hi
-    mass = math.exp(_log_mass(alpha, beta))
-    gen.standard_normal(dtype=dt, out=out)
-    bad = np.flatnonzero((out < lo) | (out > hi))
-    while bad.size:
-        extra = gen.standard_normal(int(1.2 * bad.size / mass) + 16, dtype=dt)
-        extra = extra[(extra >= lo) & (extra <= hi)][:bad.size]
-        out[bad[:extra.size]] = extra
-        bad = bad[extra.size:]
-
-
-def _trunc_standard(alpha: float, beta: float, shape, gen: np.random.Generator) -> np.ndarray:
-    """N(0, 1) truncated to [α, β] by the inverse distribution function, in log space.
-
-    With u ~ U[0, 1): p = (1−u)Φ(α) + uΦ(β) and q = 1 − p = (1−u)Φ(−α) + uΦ(−β); the quantile is
-    Φ⁻¹(p) when p ≤ q, else −Φ⁻¹(q), each through log Φ so that neither tail loses precision.
-    """
-    u = gen.random(shape)
-    with np.errstate(divide="ignore"):
-        lu, l1u = np.log(u), np.log1p(-u)
-        lp = np.logaddexp(l1u + special.log_ndtr(alpha), lu + special.log_ndtr(beta))
-        lq = np.logaddexp(l1u + special.log_ndtr(-alpha), lu + special.log_ndtr(-beta))
-    lower = lp <= lq
-    x = np.where(lower, special.ndtri_exp(np.where(lower, lp, -1.0)),
-                 -special.ndtri_exp(np.where(lower, -1.0, lq)))
-    return np.clip(x, alpha, beta)
-
-
-def _haar(shape, gen: np.random.Generator, dt: np.dtype) -> np.ndarray:
-    """torch ``orthogonal_`` with gain 1: QR of a standard normal (rows, numel/rows) matrix,
-    transposed when rows < cols, Q times sign(diag R) — which makes Q Haar-distributed
-    (Mezzadri 2007) — transposed back and reshaped."""
-    rows = shape[0]
-    cols = math.prod(shape) // rows
-    flat = gen.standard_normal((rows, cols), dtype=dt)
-    if rows < cols:
-        flat = flat.T
-    q, r = np.linalg.qr(flat)
-    q *= np.where(np.diagonal(r) < 0, -1, 1).astype(dt)
-    if rows < cols:
-        q = q.T
-    return np.ascontiguousarray(q).reshape(shape)
-
-
-def _sparse_pattern(shape, zeros: int, gen: np.random.Generator, dt: np.dtype) -> np.ndarray:
-    """Standard normal (rows, cols) with exactly ``zeros`` zeros at uniformly random rows of
-    each column (torch ``sparse_``)."""
-    rows, cols = shape
-    out = gen.standard_normal(shape, dtype=dt)
-    order = np.argsort(gen.random(shape), axis=0)
-    out[order[:zeros], np.arange(cols)] = 0
-    return out
-
-
-def _deterministic_pattern(kind: str, shape, groups: int, dt: np.dtype) -> np.ndarray:
-    """The 0/1 tensor of constant (all ones), eye (torch ``eye_``) or dirac (torch ``dirac_``)."""
-    if kind == "constant":
-        return np.ones(shape, dtype=dt)
-    if kind == "eye":
-        return np.eye(*shape, dtype=dt)
-    out = np.zeros(shape, dtype=dt)
-    per_group = shape[0] // groups
-    centre = tuple(k // 2 for k in shape[2:])
-    for d in range(min(per_group, shape[1])):
-        out[(np.arange(groups) * per_group + d, d, *centre)] = 1
-    return out
 
 
 def law_with_variance(kind: str, var: float, shape=None) -> Law:

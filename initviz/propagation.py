@@ -350,6 +350,10 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
     """Propagate ``n_seeds`` random batches through fresh draws of ``net``; per-layer statistics.
 
     See the module docstring for every statistic, the probe loss, faults and the deadline.
+    ``seed`` is an int, not a Generator: repeat r = 0..n_seeds−1 draws its inputs, the weights and
+    biases of each layer and its probe from keyed streams ``stream(seed, r, role, layer)``
+    (:mod:`initviz.rng`), so adding a layer or a repeat changes nothing drawn before it — keyed
+    streams a Generator, one running state, cannot define.
     ``budget`` (:class:`initviz.limits.Budget`; default ``Budget.local()``: the structural limits
     only, and at most 2 GiB kept for the backward pass) bounds the activations, multiply–adds and
     weight draws of the call and the bytes kept for the backward pass; a public instance passes
@@ -381,13 +385,7 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
     if deadline is not None:
         deadline = check_float("deadline", deadline, 0.0)
     budget = as_budget(budget)
-    work = cost(net, batch, n_seeds, dt)
-    check_budget("batch", batch, work.activations, budget.activations,
-                 "(float64: 2×) n_seeds·batch·Σwidths", budget.limit_name("activations", "MAX_ACTIVATIONS"))
-    check_budget("batch", batch, work.macs, budget.macs,
-                 "(float64: 2×) n_seeds·batch·Σ(n_in·n_out)", budget.limit_name("macs", "MAX_MACS"))
-    check_budget("n_seeds", n_seeds, math.ceil(work.weight_draws), budget.weight_draws,
-                 "the sampling work n_seeds·Σ(n_in·n_out·cost)", budget.limit_name("weight_draws", "MAX_WEIGHT_DRAWS"))
+    _check_cost(cost(net, batch, n_seeds, dt), batch, n_seeds, budget)
 
     run = Run(net, batch, int(seed), dt, n_seeds, inputs, input_corr, backward, weight_grad, bins, deadline,
               budget.store_bytes, histograms)
@@ -397,6 +395,16 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
         run.prefetch = pool
         _run_all(run, backward)
     return _result(run)
+
+
+def _check_cost(work: Cost, batch: int, n_seeds: int, budget: Budget) -> None:
+    """InitvizError naming ``batch`` or ``n_seeds`` when ``work`` exceeds one of ``budget``'s compute limits."""
+    check_budget("batch", batch, work.activations, budget.activations,
+                 "(float64: 2×) n_seeds·batch·Σwidths", budget.limit_name("activations", "MAX_ACTIVATIONS"))
+    check_budget("batch", batch, work.macs, budget.macs,
+                 "(float64: 2×) n_seeds·batch·Σ(n_in·n_out)", budget.limit_name("macs", "MAX_MACS"))
+    check_budget("n_seeds", n_seeds, math.ceil(work.weight_draws), budget.weight_draws,
+                 "the sampling work n_seeds·Σ(n_in·n_out·cost)", budget.limit_name("weight_draws", "MAX_WEIGHT_DRAWS"))
 
 
 def _histogram_kinds(histograms) -> tuple[str, ...]:

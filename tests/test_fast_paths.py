@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from initviz import laws, propagation
+from initviz import draws, propagation, truncated_normal
 from initviz.engine import histograms, moments, quantiles
 from initviz.laws import Law
 from initviz.limits import SAMPLE_CHUNK_ENTRIES, Budget
@@ -77,7 +77,7 @@ def test_chunked_draws_are_reproducible_and_independent_of_threads(name, dtype, 
     law = IID[name]
     first = law.sample(BIG, stream(5, 1), dtype)
     np.testing.assert_array_equal(first, law.sample(BIG, stream(5, 1), dtype))
-    monkeypatch.setattr(laws, "SAMPLE_THREADS", 1)
+    monkeypatch.setattr(draws, "SAMPLE_THREADS", 1)
     np.testing.assert_array_equal(first, law.sample(BIG, stream(5, 1), dtype))
     # sample is transform(base) on the same stream, bit for bit
     np.testing.assert_array_equal(first, law.transform(law.base(BIG, stream(5, 1), dtype)))
@@ -122,7 +122,7 @@ def test_chunked_draws_follow_the_law(name, dtype):
 
 def test_rejection_sampler_is_used_for_wide_intervals_and_inverse_for_thin():
     wide, thin = Law("trunc_normal", a=-2, b=2), Law("trunc_normal", a=3, b=4)
-    assert wide._fill(np.dtype("float32")).func is laws._trunc_rejection
+    assert wide._fill(np.dtype("float32")).func is truncated_normal.fill_by_rejection
     assert not hasattr(thin._fill(np.dtype("float32")), "func")
     x = thin.sample((50_000,), 1, "float32")
     assert x.min() >= 3 and x.max() <= 4
@@ -133,7 +133,7 @@ def test_rejection_bounds_hold_in_float32_when_the_cut_is_not_representable():
     """a = −0.1 is not a float32: nothing below it (in exact arithmetic) may be accepted."""
     law = Law("trunc_normal", a=-0.1, b=0.1)
     out = np.empty(200_000, np.float32)
-    laws._trunc_rejection(law.alpha, law.beta, np.dtype("float32"), out, np.random.default_rng(2))
+    truncated_normal.fill_by_rejection(law.alpha, law.beta, np.dtype("float32"), out, np.random.default_rng(2))
     assert out.astype(np.float64).min() >= -0.1 and out.astype(np.float64).max() <= 0.1
 
 

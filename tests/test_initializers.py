@@ -368,3 +368,35 @@ def test_schemes_differing_only_in_scale_give_proportional_tensors():
     keras_he = sample("keras_he_normal", shape, rng=9)
     keras_lecun = sample("keras_lecun_normal", shape, rng=9)
     np.testing.assert_allclose(keras_he / keras_lecun, math.sqrt(2), rtol=1e-14)
+
+
+def test_seed_is_the_one_spelling_and_rng_a_deprecated_alias():
+    # seed= takes an int, a SeedSequence or a Generator; rng= (the former name) gives the same
+    # numbers with a DeprecationWarning, names itself when invalid, and cannot come with seed=
+    import warnings
+
+    from initviz.laws import Law
+
+    ints = iv.sample("kaiming_normal", (64, 32), seed=5)
+    np.testing.assert_array_equal(ints, iv.sample("kaiming_normal", (64, 32), seed=np.random.SeedSequence(5)))
+    np.testing.assert_array_equal(ints, iv.sample("kaiming_normal", (64, 32), seed=np.random.default_rng(5)))
+    np.testing.assert_array_equal(ints, iv.kaiming_normal((64, 32), seed=5))
+    calls = [(iv.sample, ("orthogonal", (16, 8)), {}), (iv.xavier_uniform, ((16, 8),), {}),
+             (iv.zeros, ((4, 3),), {}), (Law("normal").sample, ((5, 3),), {}), (Law("uniform").base, ((5,),), {}),
+             (iv.as_generator, (), {})]
+    for func, args, kwargs in calls:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            new = func(*args, seed=7, **kwargs)
+        with pytest.warns(DeprecationWarning, match="seed="):
+            old = func(*args, rng=7, **kwargs)
+        if isinstance(new, np.ndarray):
+            np.testing.assert_array_equal(new, old)
+        else:
+            assert new.random() == old.random()
+    with pytest.raises(InitvizError, match="`rng`"), pytest.warns(DeprecationWarning):
+        iv.sample("normal", (3,), rng=-1)
+    with pytest.raises(InitvizError, match="`seed`"):
+        iv.sample("normal", (3,), seed=-1)
+    with pytest.raises(InitvizError, match="`rng` must not be given with `seed`"):
+        iv.sample("normal", (3,), seed=1, rng=1)

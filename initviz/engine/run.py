@@ -109,6 +109,7 @@ class Run:
 
     # randomness
     def draw(self, rep: int, layer: int):
+        """(W_l, b_l) of repeat ``rep`` (b_l None for a zero bias), from their own streams."""
         out, fan_in = self.net.shapes[layer - 1]
         with np.errstate(all="ignore"):  # numpy's error state is per thread; this may run on the prefetch thread
             W = self.net.weight_law(layer).sample((out, fan_in), stream(self.seed, rep, ROLE_WEIGHTS, layer), self.dtype)
@@ -132,6 +133,7 @@ class Run:
             yield current.result()
 
     def draw_inputs(self, rep: int) -> np.ndarray:
+        """The (B, n_0) input batch of repeat ``rep`` (``inputs``: normal, unit_norm or correlated pairs)."""
         gen = stream(self.seed, rep, ROLE_INPUTS, 0)
         x = gen.standard_normal((self.batch, self.net.input_dim), dtype=self.dtype)
         if self.inputs == "unit_norm":
