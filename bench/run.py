@@ -235,27 +235,20 @@ backward pass, no weight gradients, no histograms) beside the mean-field predict
 
 def page_calls() -> tuple[list[tuple[dict, dict, dict]], str]:
     """``(Network.mlp kwargs, propagate kwargs, meanfield.predict kwargs)`` of every run the default
-    Propagation page makes — one per compared scheme, as ``initviz.ui.propagation.runs_of`` does —
-    read from its link schema's defaults (``initviz.ui.links``), and a description. The default view
-    is :data:`PAGE_VIEW` (checked: another default view fails loudly rather than timing the wrong
-    work), so ``propagate`` runs with ``backward=False, weight_grad=False, histograms=()``. Figures
-    and tables are not included: this is the page's computation."""
+    Propagation page makes — one per compared scheme, from the page's run plan
+    (``initviz.ui.links.propagation.runs``, which the page itself runs) on its link schema's defaults,
+    with the local budget (``make run``'s: no page budget, the core's ``Budget.local()``) — and a
+    description. The default view is :data:`PAGE_VIEW` (checked: another default view fails loudly
+    rather than timing the wrong work): ``propagate`` runs without the backward pass, the weight
+    gradients or histograms. Figures and tables are not included: this is the page's computation."""
+    from initviz.limits import Budget
     from initviz.ui import links
 
     s, _ = links.constrain("propagation", links.SCHEMAS["propagation"].defaults())
     if s["view"] != PAGE_VIEW:
         raise RuntimeError(f"the Propagation page's default view is now {s['view']!r}, not {PAGE_VIEW!r}: "
                            "update bench.run.page_calls to what that view computes")
-    calls = []
-    for i, scheme in enumerate(links.compared_schemes(s)):
-        net = dict(input_dim=links.input_width(s), widths=[s["width"]] * s["depth"], activation=s["activation"],
-                   activation_param=links.activation_param(s), init=scheme,
-                   init_params=links.scheme_settings(s, scheme) if i == 0 else None, bias=s["bias"],
-                   bias_value=s["bias_value"])
-        run = dict(batch=s["batch"], seed=s["seed"], dtype=s["dtype"], n_seeds=s["n_seeds"], inputs=s["inputs"],
-                   input_corr=s["input_corr"], backward=False, weight_grad=False, histograms=())
-        theory = dict(input_corr=s["input_corr"] if s["inputs"] == "correlated" else 0.0, batch=s["batch"])
-        calls.append((net, run, theory))
+    calls = [(run.network, run.propagate, run.predict) for run in links.propagation.runs(s, budget=Budget.local())]
     what = (f"the Propagation page's link defaults: depth {s['depth']}, width {s['width']}, {s['activation']}, "
             f"{' + '.join(links.compared_schemes(s))}, batch {s['batch']}, {s['n_seeds']} seed(s), {s['dtype']}; "
             f"the {PAGE_VIEW} view: propagate (forward statistics; no backward pass, no histograms) "

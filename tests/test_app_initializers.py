@@ -28,7 +28,7 @@ def test_default_histogram_is_the_public_sample_with_the_exact_normal_density(de
     assert all_finite(fig) and fig["config"]["toImageButtonOptions"]["filename"].startswith(
         "initializers-kaiming_normal-dense-256x512-seed0")
     bars, line = trace(fig, "sampled"), trace(fig, "exact")
-    w = iv.sample("kaiming_normal", (256, 512), rng=0)
+    w = iv.sample("kaiming_normal", (256, 512), seed=0)
     edges = _bins_of(bars)
     counts, _ = np.histogram(w, bins=edges)
     np.testing.assert_allclose(bars["y"], counts / (w.size * np.diff(edges)), rtol=1e-9)
@@ -76,7 +76,7 @@ def test_conv_link_with_scheme_parameters():
     assert at.number_input(key="orthogonal_gain").value == 2.0
     fig = chart(at, "weight_hist")
     bars = trace(fig, "sampled")
-    w = iv.sample("orthogonal", (32, 16, 5, 5), rng=3, gain=2.0)
+    w = iv.sample("orthogonal", (32, 16, 5, 5), seed=3, gain=2.0)
     edges = _bins_of(bars)
     counts, _ = np.histogram(w, bins=edges)
     np.testing.assert_allclose(bars["y"], counts / (w.size * np.diff(edges)), rtol=1e-9)

@@ -1,6 +1,7 @@
 """The link schema (initviz.ui.links): strict grammars, notices, round trips, every schema entry."""
 
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
@@ -10,12 +11,13 @@ from initviz.ui import links
 from initviz.ui.links import Notice, Param
 
 PAGES = sorted(links.SCHEMAS)
-TEMPLATE_UNICODE = {c for c in open(links.__file__, encoding="utf-8").read() if not c.isascii()}
+TEMPLATE_UNICODE = {c for module in Path(links.__file__).parent.glob("*.py")
+                    for c in module.read_text(encoding="utf-8") if not c.isascii()}
 
 
 def _only_template_unicode(text: str) -> bool:
     """Untrusted text reaches a notice only ASCII-escaped: every non-ASCII character in it must be
-    one of the module's own (—, ×, …)."""
+    one of the package's own (—, ×, …)."""
     return all(c.isascii() or c in TEMPLATE_UNICODE for c in text)
 ALL_PARAMS = [(page, p) for page in PAGES for p in links.SCHEMAS[page].params]
 IDS = [f"{page}.{p.name}" for page, p in ALL_PARAMS]

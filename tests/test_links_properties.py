@@ -9,14 +9,17 @@
   them into one.
 """
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from initviz.ui import links
 
 PAGES = sorted(links.SCHEMAS)
-TEMPLATE_UNICODE = {c for c in open(links.__file__, encoding="utf-8").read() if not c.isascii()}
-"""Non-ASCII characters of the module's own notice templates (—, ×, …): the only ones a notice may hold."""
+TEMPLATE_UNICODE = {c for module in Path(links.__file__).parent.glob("*.py")
+                    for c in module.read_text(encoding="utf-8") if not c.isascii()}
+"""Non-ASCII characters of the link package's own notice templates (—, ×, …): the only ones a notice may hold."""
 
 EDGE_VALUES = ("", " ", "0", "-0", "+1", "1e3", "1e309", "-1e309", "nan", "inf", "-inf", "0x10", "1_000", "١٢٣",
                "５", " 5", "5 ", "5.0", ".", "--1", "1,5", "999999999999999999999", "-999999999", "true", "off",

@@ -4,7 +4,11 @@ Layout
 ------
 * :mod:`.links` — the link schema (pure, no Streamlit): every page's URL parameters with types,
   defaults, ranges/allowed values; ``parse(page, raw) -> (settings, notices)`` and
-  ``canonical(page, settings)``. It is the public link API (the README documents it).
+  ``canonical(page, settings)``. It is the public link API (the README documents it). A package:
+  :mod:`.links.grammar` (parameters, values, links; no page), :mod:`.links.common` (the scheme
+  parameters, the scheme choice, the seed) and one module per page with its parameters, its
+  cross-field rule and, where the page runs the core on its settings, its run plan
+  (:func:`.links.propagation.runs`).
 * :mod:`.nav` — the page list (path, title, icon, module) and the default page, in one place.
 * :mod:`.frame` — what every page run does around the page: the link round trip
   (URL → settings → widgets → URL), the notices for what a link asked but could not get, the
@@ -18,16 +22,29 @@ Layout
 
 How to add a page (e.g. ``propagation``)
 ---------------------------------------
-1. Schema: in :mod:`.links`, write ``_propagation_schema() -> PageSchema("propagation", (Param(...), ...),
-   constrain)`` and add it to :data:`.links.SCHEMAS`. A parameter's name is its URL name and widget
-   key (``[a-z0-9_]+``). Use ``kind`` int/float (``lo``/``hi``, or ``options`` for a ladder),
-   ``choice`` (lower-case ``options`` + display ``labels``), ``multi`` or ``bool``; ``when`` for a
-   parameter that only applies to some choices; ``constrain`` for cross-field limits (a compute
-   budget) returning ``(settings, [Notice(...)])``. :func:`.links.scheme_params` generates the
-   parameters of every init scheme (``<prefix><scheme>_<param>``) from ``initviz.SCHEMES``.
+1. Schema: a module ``initviz/ui/links/propagation.py`` holding ``SCHEMA = PageSchema("propagation",
+   (Param(...), ...), constrain)`` (from :mod:`.links.grammar`), and nothing but the page's link: add
+   the module to :data:`.links.PAGES` (order = the README table's) and re-export from
+   ``links/__init__.py`` what other modules read as ``links.<name>``. A parameter's name is its URL
+   name and widget key (``[a-z0-9_]+``). Use ``kind`` int/float (``lo``/``hi``, or ``options`` for a
+   ladder), ``choice`` (lower-case ``options`` + display ``labels``), ``multi`` or ``bool``; ``when``
+   for a parameter that only applies to some choices; ``constrain`` for cross-field limits (a compute
+   budget, applied when ``deployment.current().page_budgets``) returning ``(settings, [Notice(...)])``.
+   :func:`.links.common.scheme_params` generates the parameters of every init scheme
+   (``<prefix><scheme>_<param>``, checked by the scheme's own rule) from ``initviz.SCHEMES``;
+   :func:`.links.common.scheme_choice` and :func:`.links.common.seed` are the shared ones. Cost a
+   view with the core's own accounting (e.g. ``initviz.propagation.cost``), never a copy of it.
+   Run plan: when settings become core calls by more than reading them (networks to build, one run
+   per compared scheme), the same module writes that mapping once — :func:`.links.propagation.runs`
+   gives one :class:`~.links.propagation.Run` per network (legend name, ``Network.mlp``,
+   ``propagate`` and ``predict`` keyword arguments) — and the page and ``bench/run.py`` both call
+   the core through it, so a parameter added to the page is added in one place (Geometry and
+   Initializers pass their settings to the core as they are and have none). Then
+   ``python scripts/link_schema.py --write`` regenerates the README's link table (``tests/test_readme.py``).
 2. Page module ``initviz/ui/propagation.py`` with ``render(settings)``: draw each control with
    ``control("<name>")`` (never pass a value: the frame seeds it), read values from ``settings``
-   (already validated), compute through functions decorated with
+   (already validated), make the run plan's calls (adding only what is the page's: its deadline)
+   through functions decorated with
    ``st.cache_data(max_entries=..., max_size=...)`` taking small hashable arguments (a frozen config,
    ints, strings — never arrays; a heavy computation inside one goes through
    ``workers.run(fn, ...)``, which runs it in a worker process, off the server's GIL), build figures

@@ -11,6 +11,7 @@ import streamlit as st
 
 from .. import geometry as geo
 from .. import randmat
+from ..geometry import ORTHOGONAL_SWEEP_MAX, SPECTRUM_EIGENVALUES
 from ..figures import curve_table, fig_curves, fig_density, fig_heatmaps
 from . import links
 from .frame import guard
@@ -25,11 +26,7 @@ SPREAD_PAIRS = 200
 SPREAD_CURVE_POINTS = 24
 """Dimensions (log-spaced) at which the exact std of θ is drawn: a smooth ~1/√n line needs few."""
 SWEEP_MIN = 8
-ORTHOGONAL_SWEEP_MAX = 1024
-"""Orthogonal sweeps stop here: beyond it the QR work passes ``geometry.MAX_ORTHOGONAL_WORK``."""
 SWEEP_REPEATS = 8
-SPECTRUM_EIGENVALUES = 4000
-"""Eigenvalues pooled for the Marchenko–Pastur histogram (repeats = ⌈4000 / n⌉)."""
 NORM_SAMPLES = 10_000
 BINS = 60
 CURVE_POINTS = 400
@@ -245,8 +242,7 @@ def _spectrum(settings, seed) -> None:
              r"\lambda_\pm = (1 \pm \sqrt{\lambda})^2,")
     st.markdown("with an atom of mass 1 − 1/λ at 0 when λ > 1. Only tall matrices (λ → 0) approach an isometry.")
     control_row("mp_ratio", "mp_m", "mp_dist")
-    m, kind = settings["mp_m"], settings["mp_dist"]
-    n = max(1, round(settings["mp_ratio"] * m))
+    (m, n), kind = links.geometry.spectrum_shape(settings), settings["mp_dist"]
     hist, theory, atoms, zero_share, repeats = spectrum(m, n, kind, seed)
     fig = fig_density(hist, theory, atoms=atoms, x_title="eigenvalue of WᵀW", y_title="probability density",
                       exact="Marchenko–Pastur", title=f"Eigenvalues of WᵀW, W {m}×{n} ({kind}, variance 1/m)")

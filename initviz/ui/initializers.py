@@ -85,7 +85,7 @@ def scheme_table(shape: tuple[int, ...]) -> pd.DataFrame:
 def weight_histogram(scheme: str, params: tuple, shape: tuple[int, ...], seed: int) -> pd.DataFrame:
     """Histogram of one sampled weight (``initviz.sample`` with this seed), binned over the plot range."""
     w = inits.law(scheme, shape, **dict(params))
-    sample = inits.sample(scheme, shape, rng=seed, **dict(params))
+    sample = inits.sample(scheme, shape, seed=seed, **dict(params))
     frame = hist_table(sample, group=scheme, bins=HIST_BINS, range=_plot_range(w))
     frame.attrs.update(sample_mean=float(sample.mean()), sample_std=float(sample.std()))
     return frame
@@ -132,9 +132,8 @@ def render(settings: links.Settings) -> None:
     scheme = settings["scheme"]
     with left:
         control("scheme")
-        for p in inits.SCHEMES[scheme].params:
-            if p.name not in links.SCHEME_PARAM_HIDDEN:
-                control(f"{scheme}_{p.name}", label=p.name)
+        for name in links.scheme_param_names(scheme).values():
+            control(name)
         control("seed")
     params = links.scheme_settings(settings, scheme)
     with right, guard("initializers: sample"):

@@ -14,12 +14,13 @@ import streamlit as st
 from .. import meanfield as mf
 from ..activations import get_activation
 from ..figures import propagation as fp
-from ..initializers import SCHEMES
 from ..limits import Budget
 from ..network import Network
 from ..propagation import PropagationResult, propagate
 from . import deployment, links, workers
 from .frame import guard
+from .links import propagation as plan
+from .links.propagation import histogram_kinds, needs_backward
 from .widgets import chart, control, file_name
 
 CACHE = dict(max_entries=1024, max_size=128 * 2 ** 20)
@@ -33,27 +34,12 @@ SCALE_DECADES = 3.0
 """Histograms across depth warn when the layers' max|a| differ by more than this many decades."""
 
 
-# --- the networks of a view ------------------------------------------------------------------------
-
-def series_name(settings: links.Settings, scheme: str, configured: bool) -> str:
-    """The legend name of a run: the scheme, with the parameters that differ from its defaults
-    when it is the configured one (``normal(std=0.01)``); comparisons run at their defaults."""
-    if not configured:
-        return scheme
-    params = links.scheme_settings(settings, scheme)
-    defaults = SCHEMES[scheme].defaults
-    changed = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items() if v != defaults[k]]
-    return f"{scheme}({', '.join(changed)})" if changed else scheme
-
+# --- the runs of a view (their plan: links.propagation.runs) -------------------------------------------
 
 def network(settings: links.Settings, scheme: str, configured: bool) -> Network:
     """The MLP of a view for one scheme (its configured parameters, or its defaults), within the
-    deployment's budget (:mod:`.deployment`)."""
-    width = settings["width"]
-    return Network.mlp(input_dim=links.input_width(settings), widths=(width,) * settings["depth"],
-                       activation=settings["activation"], activation_param=links.activation_param(settings),
-                       init=scheme, init_params=links.scheme_settings(settings, scheme) if configured else None,
-                       bias=settings["bias"], bias_value=settings["bias_value"], budget=deployment.current().budget)
+    deployment's budget (:mod:`.deployment`), as the view's run plan builds it."""
+    return Network.mlp(**plan.network_kwargs(settings, scheme, configured))
 
 
 def run_deadline() -> float:
@@ -62,31 +48,16 @@ def run_deadline() -> float:
     return deployment.current().view_deadline / (1 + links.MAX_COMPARED)
 
 
-def _theory_corr(settings: links.Settings) -> float:
-    return settings["input_corr"] if settings["inputs"] == "correlated" else 0.0
-
-
 @st.cache_data(**CACHE, show_spinner="Propagating through the network…")
-def simulate(net: Network, batch: int, seed: int, dtype: str, n_seeds: int, inputs: str,
-             input_corr: float, backward: bool, histograms: tuple[str, ...], deadline: float,
-             budget: Budget) -> PropagationResult:
-    """``propagate`` within ``deadline`` seconds and ``budget``, in a worker process (cached on the
-    small, hashable configuration); the backward pass (with the weight gradients) only when
-    ``backward``, the ``histograms`` kinds only."""
+def simulate(net: Network, *, batch: int, seed: int, dtype: str, n_seeds: int, inputs: str, input_corr: float,
+             backward: bool, weight_grad: bool, histograms: tuple[str, ...], budget: Budget,
+             deadline: float) -> PropagationResult:
+    """``propagate`` with the arguments of a run (:class:`.links.propagation.Run`) within ``deadline``
+    seconds, in a worker process (cached on the small, hashable configuration)."""
     grace = deployment.current().worker_grace
     return workers.run(propagate, net, batch=batch, seed=seed, dtype=dtype, n_seeds=n_seeds, inputs=inputs,
-                       input_corr=input_corr, backward=backward, weight_grad=backward, histograms=histograms,
+                       input_corr=input_corr, backward=backward, weight_grad=weight_grad, histograms=histograms,
                        deadline=deadline, budget=budget, timeout=max(workers.RESULT_TIMEOUT, deadline + grace))
-
-
-def needs_backward(settings: links.Settings) -> bool:
-    """Whether the view shows anything of the backward pass: the backward view, or histograms of ∂L/∂h."""
-    return settings["view"] == "backward" or (settings["view"] == "histograms" and settings["hist_of"] == "grad")
-
-
-def histogram_kinds(settings: links.Settings) -> tuple[str, ...]:
-    """The histograms the view draws: the chosen kind in the histograms view, none elsewhere."""
-    return (settings["hist_of"],) if settings["view"] == "histograms" else ()
 
 
 @st.cache_data(**CACHE, show_spinner=False)
@@ -139,18 +110,16 @@ class Runs(dict):
 
 
 def runs_of(settings: links.Settings) -> Runs:
-    """Every run of the view (see :class:`Runs`)."""
+    """Every run of the view (see :class:`Runs`), as its run plan (:func:`.links.propagation.runs`) says."""
     out = Runs()
-    corr = settings["input_corr"]
-    for i, scheme in enumerate(links.compared_schemes(settings)):
-        net = network(settings, scheme, configured=i == 0)
-        args = (net, settings["batch"], settings["seed"], settings["dtype"], settings["n_seeds"], settings["inputs"],
-                corr, needs_backward(settings), histogram_kinds(settings), run_deadline(), deployment.current().budget)
-        res = simulate(*args)
+    for run in plan.runs(settings):
+        net = Network.mlp(**run.network)
+        args = dict(run.propagate, deadline=run_deadline())
+        res = simulate(net, **args)
         if res.truncated:  # cut short by the deadline (a busy server, say): shown this once, not kept
-            simulate.clear(*args)
-        pred, reason = theory(net, _theory_corr(settings), settings["batch"])
-        out[series_name(settings, scheme, configured=i == 0)] = (net, res, pred, reason)
+            simulate.clear(net, **args)
+        pred, reason = theory(net, **run.predict)
+        out[run.name] = (net, res, pred, reason)
     return out
 
 
@@ -188,7 +157,7 @@ def render(settings: links.Settings) -> None:
     control("view")
     with guard("propagation: compute"):
         runs = runs_of(settings)
-        _summary(settings, runs)
+        _caption_runs(settings, runs)
         VIEWS[settings["view"]](settings, runs)
 
 
@@ -206,9 +175,8 @@ def _controls(settings: links.Settings) -> None:
             control(f"{activation}_{act_param}")
         st.subheader("Initialization")
         control("scheme")
-        for p in SCHEMES[scheme].params:
-            if p.name not in links.SCHEME_PARAM_HIDDEN:
-                control(f"{scheme}_{p.name}", label=p.name)
+        for name in links.scheme_param_names(scheme).values():
+            control(name)
         control("bias")
         if settings["bias"] in ("constant", "normal"):
             control("bias_value", label="bias std" if settings["bias"] == "normal" else "bias constant")
@@ -223,7 +191,9 @@ def _controls(settings: links.Settings) -> None:
         st.divider()
 
 
-def _summary(settings, runs) -> None:
+def _caption_runs(settings, runs) -> None:
+    """The network in one line, then per run its regime (or why there is no mean-field prediction),
+    its faults and whether it was cut short."""
     first_net = next(iter(runs.values()))[0]
     st.markdown(f"**Network:** {first_net.describe()} · batch {settings['batch']} × {settings['n_seeds']} "
                 f"seed(s) from seed {settings['seed']} · {settings['dtype']}")
@@ -429,4 +399,5 @@ def _backward(settings, runs) -> None:
 VIEWS = {"forward": _forward, "histograms": _histograms, "backward": _backward}
 """What each value of the ``view`` link parameter draws (links.PROPAGATION_VIEWS)."""
 
-__all__ = ["render", "Runs", "runs_of", "network", "series_name", "simulate", "theory", "forward_limit", "needs_backward"]
+__all__ = ["render", "Runs", "runs_of", "network", "simulate", "theory", "forward_limit", "needs_backward",
+           "histogram_kinds"]

@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 
 from ..fans import calculate_gain
-from ..initializers import TORCH_DEFAULT_A, TORCH_FUNCTIONS, law
+from ..initializers import _VS_FAMILIES, TORCH_DEFAULT_A, TORCH_FUNCTIONS, law
+from .links.initializers import kernel_dims, weight_shape
 
 PRESET_BASES = {
     "lecun_normal": "lecun_normal", "lecun_uniform": "lecun_uniform",
@@ -44,13 +45,9 @@ def _camel(base: str) -> str:
     return "".join(part.capitalize() for part in base.split("_"))
 
 
-def _shape(layer: str, n_in: int, n_out: int, kernel: int) -> tuple[int, ...]:
-    dims = 0 if layer == "dense" else int(layer[4])
-    return (n_out, n_in, *([kernel] * dims))
-
-
-PRESET_SPECS = {"he": (2.0, "fan_in"), "lecun": (1.0, "fan_in"), "glorot": (1.0, "fan_avg")}
-"""(scale, mode) of the Keras/JAX presets, as both libraries document them."""
+PRESET_SPECS = {key: (scale, mode) for key, _, scale, mode in _VS_FAMILIES}
+"""(scale, mode) of the Keras/JAX presets, as both libraries document them: the core's table, the one
+its preset schemes are built from."""
 
 
 def variance_spec(scheme: str, params: dict) -> tuple[float, str, str] | None:
@@ -79,7 +76,7 @@ SPATIAL_EXAMPLE = 32
 def _layer(layer: str, n_in: int, n_out: int, kernel: int, dense: str, conv: str) -> str:
     """The lines that build the layer: ``dense`` or ``conv`` filled with n_in, n_out, kernel, the
     number of spatial dimensions d, the kernel tuple ksize and an example spatial shape."""
-    d = 0 if layer == "dense" else int(layer[4])
+    d = kernel_dims(layer)
     return (dense if d == 0 else conv).format(n_in=n_in, n_out=n_out, kernel=kernel, d=d, ksize=(kernel,) * d,
                                               spatial=", ".join([str(SPATIAL_EXAMPLE)] * d))
 
@@ -95,7 +92,7 @@ def torch_code(scheme: str, params: dict, layer: str, n_in: int, n_out: int, ker
     if scheme in TORCH_FUNCTIONS:
         args = "".join(f", {k}={_py(v)}" for k, v in params.items())
         return head + f"nn.init.{scheme}_(layer.weight{args})\n"
-    w = law(scheme, _shape(layer, n_in, n_out, kernel), **params)
+    w = law(scheme, weight_shape(layer, n_in, n_out, kernel), **params)
     if w.kind == "normal":
         return head + f"nn.init.normal_(layer.weight, mean={num(w.loc)}, std={num(w.scale)})\n"
     if w.kind == "uniform":
@@ -162,7 +159,7 @@ def _keras_init(scheme, params, layer, n_in, n_out, kernel) -> tuple[str, str]:
     if scheme == "trunc_normal" and math.isclose(params["a"], params["mean"] - 2 * params["std"]) \
             and math.isclose(params["b"], params["mean"] + 2 * params["std"]):
         return ki + f"TruncatedNormal(mean={num(params['mean'])}, stddev={num(params['std'])})", ""
-    w = law(scheme, _shape(layer, n_in, n_out, kernel), **params)
+    w = law(scheme, weight_shape(layer, n_in, n_out, kernel), **params)
     draw = _keras_draw(w)
     if draw is None:
         return "None", f"# {scheme}: no Keras built-in; see the PyTorch snippet for the rule\n"
@@ -192,7 +189,7 @@ def _jax_init(scheme, params, layer, n_in, n_out, kernel) -> tuple[str, str]:
         return ji + simple[scheme](params), ""
     if scheme == "normal" and params["mean"] == 0:
         return ji + f"normal(stddev={num(params['std'])})", ""
-    w = law(scheme, _shape(layer, n_in, n_out, kernel), **params)
+    w = law(scheme, weight_shape(layer, n_in, n_out, kernel), **params)
     draw = {
         "normal": lambda: f"{num(w.loc)} + {num(w.scale)} * jax.random.normal(key, shape, dtype)",
         "uniform": lambda: f"jax.random.uniform(key, shape, dtype, {num(w.support[0])}, {num(w.support[1])})",

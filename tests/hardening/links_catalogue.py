@@ -4,7 +4,7 @@ Each :class:`Link` is what a stranger could put in the address bar: a page path 
 string exactly as typed (percent-encoded where a browser would encode it), the class of fault it
 probes, and whether it carries a value the app cannot honour (then a notice must be shown).
 
-Expected outcomes are written here by hand from the link grammar of ``initviz/ui/links.py``'s
+Expected outcomes are written here by hand from the link grammar of ``initviz/ui/links/grammar.py``'s
 docstring (strict ASCII numbers, then range checks; enums by allow-list after ``strip().lower()``;
 last repeated key wins; unknown keys ignored; over-long values ignored), never read from the
 parser:

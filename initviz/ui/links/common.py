@@ -1,0 +1,62 @@
+"""Link parameters several pages share: the init schemes' own parameters (generated from
+:data:`initviz.initializers.SCHEMES`), the choice of a scheme, and the seed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ...initializers import SCHEMES
+from .grammar import Param
+
+SCHEME_PARAM_HIDDEN = ("layout",)
+"""Scheme parameters the app never exposes: shapes in the app are always in torch layout."""
+
+
+def scheme_params(scheme_key: str = "scheme", prefix: str = "", schemes=None) -> tuple[Param, ...]:
+    """One link parameter per (scheme, parameter) of :data:`initviz.initializers.SCHEMES` (or of the
+    named ``schemes`` only: pass the page's scheme options, so no parameter is dead), named
+    ``<prefix><scheme>_<param>`` (e.g. ``kaiming_normal_mode``), applying only when ``scheme_key``
+    selects that scheme; defaults, kinds, choices and limits are the registry's, and a value is
+    checked by the scheme parameter's own rule (``initviz.initializers.Param.validate``)."""
+    out = []
+    for scheme in (SCHEMES[name] for name in (schemes or SCHEMES)):
+        names = scheme_param_names(scheme.name, prefix)
+        out.extend(Param(names[p.name], p.kind, p.default, label=p.name, lo=p.lo, hi=p.hi, options=tuple(p.choices),
+                         when=((scheme_key, (scheme.name,)),), help=p.doc, rule=p.validate)
+                   for p in scheme.params if p.name in names)
+    return tuple(out)
+
+
+def scheme_param_names(scheme: str, prefix: str = "") -> dict[str, str]:
+    """The parameters of ``scheme`` the app exposes, each mapped to its link name
+    ``<prefix><scheme>_<param>`` (in the registry's order)."""
+    return {p.name: f"{prefix}{scheme}_{p.name}" for p in SCHEMES[scheme].params if p.name not in SCHEME_PARAM_HIDDEN}
+
+
+def scheme_settings(settings: Mapping[str, Any], scheme: str, scheme_key_prefix: str = "") -> dict[str, Any]:
+    """The keyword parameters of ``scheme`` held in ``settings`` (inverse of :func:`scheme_params`)."""
+    return {name: settings[key] for name, key in scheme_param_names(scheme, scheme_key_prefix).items()}
+
+
+def scheme_label(name: str) -> str:
+    """The display name of a scheme (its registry label)."""
+    return SCHEMES[name].label
+
+
+def scheme_choice(name: str, default: str, label: str, schemes=None) -> Param:
+    """A choice of one scheme of :data:`initviz.initializers.SCHEMES` (or of the named ``schemes``),
+    shown by its label."""
+    options = tuple(schemes or SCHEMES)
+    return Param(name, "choice", default, label, options=options, labels=tuple(map(scheme_label, options)),
+                 help="an initialization scheme of initviz.SCHEMES")
+
+
+SEED_MAX = 2 ** 32 - 1
+"""Seeds are unsigned 32-bit integers (any of them reproduces exactly)."""
+
+
+def seed(default: int = 0) -> Param:
+    """The ``seed`` parameter: every random draw of a page comes from it."""
+    return Param("seed", "int", default, "Seed", lo=0, hi=SEED_MAX, step=1,
+                 help="same seed, same numbers: the link reproduces them bit for bit")

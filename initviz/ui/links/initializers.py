@@ -1,0 +1,63 @@
+"""The Initializers page's link: one layer's weight (dense or conv, torch layout) and the scheme that
+samples it; the whole tensor is sampled, so its size is capped."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from .common import scheme_choice, scheme_params, seed
+from .grammar import Notice, PageSchema, Param, Settings
+
+LAYERS = ("dense", "conv1d", "conv2d", "conv3d")
+MAX_CHANNELS = 4096
+MAX_KERNEL = 9
+MAX_LAYER_WEIGHTS = 2 ** 20
+"""The Initializers page samples the whole weight tensor; its size is capped at 2²⁰ entries."""
+
+
+def kernel_dims(layer: str) -> int:
+    """Number of spatial kernel dimensions of a layer kind (0 for dense)."""
+    return LAYERS.index(layer)
+
+
+def weight_shape(layer: str, n_in: int, n_out: int, kernel: int) -> tuple[int, ...]:
+    """The torch-layout weight shape (out, in, *kernel) of a ``layer`` of :data:`LAYERS`."""
+    return (n_out, n_in, *([kernel] * kernel_dims(layer)))
+
+
+def layer_shape(settings: Mapping[str, Any]) -> tuple[int, ...]:
+    """The torch-layout weight shape (out, in, *kernel) of the Initializers page's layer."""
+    return weight_shape(settings["layer"], settings["n_in"], settings["n_out"], settings["kernel"])
+
+
+def _constrain_layer(settings: Settings) -> tuple[Settings, list[Notice]]:
+    """Halve the larger of n_in and n_out until the weight fits :data:`MAX_LAYER_WEIGHTS`."""
+    shape = layer_shape(settings)
+    numel = math.prod(shape)
+    if numel <= MAX_LAYER_WEIGHTS:
+        return settings, []
+    while math.prod(layer_shape(settings)) > MAX_LAYER_WEIGHTS:
+        side = "n_in" if settings["n_in"] >= settings["n_out"] else "n_out"
+        settings[side] = max(1, settings[side] // 2)
+    return settings, [Notice("n_in", f"a weight of shape {shape} has {numel:,} entries, more than the "
+                             f"{MAX_LAYER_WEIGHTS:,} this page samples",
+                             f"using n_in={settings['n_in']}, n_out={settings['n_out']}")]
+
+
+SCHEMA = PageSchema("initializers", (
+    Param("layer", "choice", "dense", "Layer", options=LAYERS,
+          labels=("Dense (Linear)", "Conv 1-D", "Conv 2-D", "Conv 3-D"), widget="radio",
+          help="weight shape (out, in) for dense, (out, in, k, …) for conv — torch layout"),
+    Param("n_in", "int", 512, "Inputs (features or channels)", lo=1, hi=MAX_CHANNELS, step=1,
+          help="in_features of a Linear layer or in_channels of a Conv layer"),
+    Param("n_out", "int", 256, "Outputs (features or channels)", lo=1, hi=MAX_CHANNELS, step=1,
+          help="out_features of a Linear layer or out_channels of a Conv layer"),
+    Param("kernel", "int", 3, "Kernel size", lo=1, hi=MAX_KERNEL, step=1,
+          when=(("layer", LAYERS[1:]),), help="the same size along every spatial dimension"),
+    scheme_choice("scheme", "kaiming_normal", "Scheme to sample"),
+    *scheme_params(),
+    seed(),
+), _constrain_layer)
+"""The Initializers page's parameters, in display order."""

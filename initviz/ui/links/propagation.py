@@ -1,0 +1,316 @@
+"""The Propagation page's link and run plan: the MLP, its init schemes (the configured one and up to
+:data:`MAX_COMPARED` comparisons), the inputs and the view; the core calls a view makes
+(:func:`runs`: ``Network.mlp``, ``propagate`` and the mean-field ``predict``, one run per scheme);
+and, on a hosted instance (:mod:`initviz.ui.deployment`), the view's compute budget, met by
+reducing the batch, the seeds, the depth and the widths."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from ...activations import ACTIVATIONS
+from ...errors import InitvizError
+from ...initializers import SCHEMES
+from ...laws import DTYPES
+from ...limits import MAX_ACTIVATIONS, MAX_MACS, MAX_WEIGHT_DRAWS, MAX_WEIGHTS, Budget
+from ...network import BIAS_RULES, Network
+from ...propagation import INPUTS as PROPAGATION_INPUTS
+from ...propagation import Cost, cost
+from .. import deployment
+from .common import scheme_choice, scheme_params, scheme_settings, seed
+from .grammar import Notice, PageSchema, Param, Settings, format_value
+
+PROPAGATION_MAX_DEPTH = 200
+"""Deepest network the Propagation page builds (the core allows ``limits.MAX_DEPTH``)."""
+PROPAGATION_MAX_WIDTH = 2048
+PROPAGATION_MAX_BATCH = 1024
+PROPAGATION_MAX_SEEDS = 8
+MAX_COMPARED = 3
+"""Schemes compared with the configured one: four series at most on every chart."""
+ACTIVATION_PARAM_LIMIT = 100.0
+"""|activation parameter| (leaky slope, ELU α) accepted from a link."""
+BIAS_LIMIT = 100.0
+"""|bias value| (a constant, or the normal's std) accepted from a link."""
+PAGE_MAX_MACS = 2 ** 32
+"""Forward multiply–adds per page view, over every compared scheme and seed (float64: 2×):
+(1 + compared)·n_seeds·batch·Σ n_{l−1}·n_l ≤ 2³² (a few seconds forward and backward on one core)."""
+PAGE_MAX_DRAWS = 2 ** 27
+"""Weight-sampling work per page view, over every compared scheme and seed, in the core's
+normal-draw equivalents (``limits.draw_cost``) — each run also stays within ``limits.MAX_WEIGHT_DRAWS``."""
+PAGE_MAX_ACTIVATIONS = 2 ** 24
+"""Activation entries per page view, over every compared scheme and seed (float64: 2×): the per-layer
+statistics scale with them (4 schemes × batch 1024 × 200 layers of width 64 = 2^25.6 took 3.5 s of
+CPU; 4 × 932 × 200 × 45 = 2^25 with 800 layers, 2.9 s)."""
+PAGE_MAX_LAYERS = 2 ** 10
+"""Layers propagated per page view, over every compared scheme and seed: (1 + compared)·n_seeds·depth
+≤ 2¹⁰. Each layer has a fixed cost (statistics, theory, drawing; ~1 ms) that the multiply–add and
+sampling budgets do not see: 4 schemes × 8 seeds × 200 layers of width 64 took 7.3 s of CPU."""
+BATCH_FLOOR = 32
+"""A budget first shrinks the batch to this, then the seeds, then the batch again, then depth and widths."""
+PROPAGATION_VIEWS = ("forward", "histograms", "backward")
+"""The Propagation page's views; only the one shown is computed (the backward pass only when
+the backward view or the gradient histograms need it)."""
+
+
+def _dense_schemes() -> tuple[str, ...]:
+    """Schemes that can initialise a dense (2-D) weight: every one but the conv-only ``dirac``."""
+    usable = []
+    for name, scheme in SCHEMES.items():
+        try:
+            scheme.law((2, 2))
+        except InitvizError:
+            continue
+        usable.append(name)
+    return tuple(usable)
+
+
+def activation_params() -> tuple[Param, ...]:
+    """One link parameter per parametrised activation of :data:`initviz.activations.ACTIVATIONS`,
+    named ``<activation>_<param>`` (``leaky_relu_negative_slope``, ``elu_alpha``)."""
+    return tuple(Param(f"{name}_{spec.param_name}", "float", spec.default, spec.param_name,
+                       lo=max(spec.param_min, -ACTIVATION_PARAM_LIMIT), hi=ACTIVATION_PARAM_LIMIT,
+                       when=(("activation", (name,)),), help=f"{spec.param_name} of {name}: {spec.formula}")
+                 for name, spec in ACTIVATIONS.items() if spec.param_name)
+
+
+def activation_param(settings: Mapping[str, Any]) -> float | None:
+    """The chosen activation's parameter (None for parameter-free activations)."""
+    spec = ACTIVATIONS[settings["activation"]]
+    return settings[f"{settings['activation']}_{spec.param_name}"] if spec.param_name else None
+
+
+def input_width(settings: Mapping[str, Any]) -> int:
+    """n₀: ``in_width``, or the hidden width when ``in_width`` is 0."""
+    return settings["in_width"] or settings["width"]
+
+
+def compared_schemes(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """Every scheme a Propagation view runs: the configured one first, then the comparisons."""
+    return (settings["scheme"], *settings["compare"])
+
+
+# --- the run plan: settings → the core's calls ------------------------------------------------------
+
+def needs_backward(settings: Mapping[str, Any]) -> bool:
+    """Whether the view shows anything of the backward pass: the backward view, or histograms of ∂L/∂h."""
+    return settings["view"] == "backward" or (settings["view"] == "histograms" and settings["hist_of"] == "grad")
+
+
+def histogram_kinds(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """The histograms the view draws: the chosen kind in the histograms view, none elsewhere."""
+    return (settings["hist_of"],) if settings["view"] == "histograms" else ()
+
+
+def series_name(settings: Mapping[str, Any], scheme: str, configured: bool) -> str:
+    """The legend name of a run: the scheme, with the parameters that differ from its defaults
+    when it is the configured one (``normal(std=0.01)``); comparisons run at their defaults."""
+    if not configured:
+        return scheme
+    params = scheme_settings(settings, scheme)
+    defaults = SCHEMES[scheme].defaults
+    changed = [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items() if v != defaults[k]]
+    return f"{scheme}({', '.join(changed)})" if changed else scheme
+
+
+def network_kwargs(settings: Mapping[str, Any], scheme: str, configured: bool, budget: Budget | None = None) -> dict:
+    """The ``Network.mlp`` keyword arguments of the view's MLP for one scheme (its configured
+    parameters, or its defaults), within ``budget`` (None: the deployment's, :mod:`.deployment`)."""
+    width = settings["width"]
+    return dict(input_dim=input_width(settings), widths=(width,) * settings["depth"],
+                activation=settings["activation"], activation_param=activation_param(settings), init=scheme,
+                init_params=scheme_settings(settings, scheme) if configured else None, bias=settings["bias"],
+                bias_value=settings["bias_value"],
+                budget=deployment.current().budget if budget is None else budget)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a Propagation view: its legend ``name`` and the keyword arguments of the core calls
+    that compute it — ``Network.mlp(**network)``, then ``propagate(net, **propagate)`` (the deadline is
+    the page's to add) and ``meanfield.predict(net, **predict)``."""
+
+    name: str
+    network: dict
+    propagate: dict
+    predict: dict
+
+
+def runs(settings: Mapping[str, Any], budget: Budget | None = None) -> tuple[Run, ...]:
+    """Every run of the view, the configured scheme first, then the comparisons (at their defaults),
+    on the same inputs and seed; each within ``budget`` (None: the deployment's). ``propagate``
+    computes what the view draws: the backward pass and the weight gradients only when
+    :func:`needs_backward`, the :func:`histogram_kinds` only."""
+    budget = deployment.current().budget if budget is None else budget
+    backward = needs_backward(settings)
+    corr = settings["input_corr"]
+    sampling = dict(batch=settings["batch"], seed=settings["seed"], dtype=settings["dtype"],
+                    n_seeds=settings["n_seeds"], inputs=settings["inputs"], input_corr=corr, backward=backward,
+                    weight_grad=backward, histograms=histogram_kinds(settings), budget=budget)
+    theory = dict(input_corr=corr if settings["inputs"] == "correlated" else 0.0, batch=settings["batch"])
+    return tuple(Run(series_name(settings, scheme, configured=i == 0),
+                     network_kwargs(settings, scheme, configured=i == 0, budget=budget), dict(sampling), dict(theory))
+                 for i, scheme in enumerate(compared_schemes(settings)))
+
+
+# --- the compute budget -----------------------------------------------------------------------
+
+ESTIMATE_BUDGET = Budget.local()
+"""The budget a view's networks are built within to be costed: the local one, so that a view over the
+hosted budget still has a cost (and can be reduced to fit)."""
+
+
+@lru_cache(maxsize=256)
+def _costed_network(key: tuple) -> Network:
+    """The network of a run's ``Network.mlp`` arguments (``key``: their items, ``init_params`` as
+    items), kept for the next cost of the same network. A parameter set the scheme rejects counts
+    as a normal-law network of the same sizes (the page then shows the scheme's error instead)."""
+    kwargs = dict(key)
+    kwargs["init_params"] = None if kwargs["init_params"] is None else dict(kwargs["init_params"])
+    try:
+        return Network.mlp(**kwargs)
+    except InitvizError:
+        return Network.mlp(**{**kwargs, "init": "normal", "init_params": None})
+
+
+def _run_costs(settings: Mapping[str, Any]) -> list[tuple[Cost, int]]:
+    """Per run of the view (:func:`runs`, built within :data:`ESTIMATE_BUDGET`): the core's
+    :func:`~initviz.propagation.cost` of its ``propagate`` call and the layers it propagates."""
+    out = []
+    for run in runs(settings, budget=ESTIMATE_BUDGET):
+        params = run.network["init_params"]
+        key = tuple({**run.network, "init_params": None if params is None else tuple(params.items())}.items())
+        net = _costed_network(key)
+        n_seeds = run.propagate["n_seeds"]
+        out.append((cost(net, batch=run.propagate["batch"], n_seeds=n_seeds, dtype=run.propagate["dtype"]),
+                    n_seeds * net.depth))
+    return out
+
+
+def propagation_cost(settings: Mapping[str, Any]) -> dict[str, float]:
+    """What a Propagation view asks of the core, by the core's own accounting
+    (:func:`initviz.propagation.cost` of each run; float64 arithmetic counts double): the largest
+    per-run ``weights``, ``activations``, ``macs`` and ``draws`` (sampling work, see
+    ``limits.draw_cost``) and, over every compared scheme, ``page_macs``, ``page_draws``,
+    ``page_activations`` and ``page_layers``."""
+    costs, layers = zip(*_run_costs(settings))
+    return {"weights": max(c.weights for c in costs), "activations": max(c.activations for c in costs),
+            "macs": max(c.macs for c in costs), "draws": max(c.weight_draws for c in costs),
+            "page_macs": sum(c.macs for c in costs), "page_draws": sum(c.weight_draws for c in costs),
+            "page_activations": sum(c.activations for c in costs), "page_layers": sum(layers)}
+
+
+def _excess(settings: Mapping[str, Any]) -> float:
+    """The largest ratio of a cost to its limit (≤ 1 when the view fits every budget)."""
+    cost = propagation_cost(settings)
+    return max(cost["page_macs"] / PAGE_MAX_MACS, cost["page_draws"] / PAGE_MAX_DRAWS, cost["weights"] / MAX_WEIGHTS,
+               cost["activations"] / MAX_ACTIVATIONS, cost["macs"] / MAX_MACS, cost["draws"] / MAX_WEIGHT_DRAWS,
+               cost["page_activations"] / PAGE_MAX_ACTIVATIONS, cost["page_layers"] / PAGE_MAX_LAYERS)
+
+
+def _largest_fitting(settings: Settings, name: str, floor: int) -> int:
+    """The largest value of ``name`` in [floor, current] that fits every budget; ``floor`` when
+    none does but it lowers the excess; else the current value (this parameter does not help)."""
+    current = settings[name]
+    trial = dict(settings)
+
+    def excess(value: int) -> float:
+        trial[name] = value
+        return _excess(trial)
+
+    if current <= floor or excess(floor) >= excess(current):
+        return current
+    if excess(floor) > 1:
+        return floor
+    lo, hi = floor, current  # excess(lo) <= 1 < excess(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if excess(mid) <= 1 else (lo, mid)
+    return lo
+
+
+_BUDGET_STEPS = (("batch", BATCH_FLOOR), ("n_seeds", 1), ("batch", 2), ("depth", 1), ("width", 1), ("in_width", 1))
+"""(parameter, floor) in the order a compute budget reduces them (never below the floor)."""
+
+
+def _constrain_propagation(settings: Settings) -> tuple[Settings, list[Notice]]:
+    """Cross-field rules of the Propagation page: a normal bias's std is |value|; at most
+    :data:`MAX_COMPARED` comparisons, none equal to the configured scheme; and, on a hosted instance
+    (:mod:`.deployment`), the compute budget (:data:`PAGE_MAX_MACS`, :data:`PAGE_MAX_DRAWS` and the
+    core's per-run hosted limits), met by lowering the parameters of :data:`_BUDGET_STEPS` in turn,
+    each to the largest value that fits."""
+    notices = []
+    if settings["bias"] == "normal" and settings["bias_value"] < 0:
+        settings["bias_value"] = -settings["bias_value"]
+        notices.append(Notice("bias_value", "a standard deviation cannot be negative",
+                              f"using {format_value(_BIAS_PARAM, settings['bias_value'])}"))
+    compare = settings["compare"]
+    kept = tuple(s for s in compare if s != settings["scheme"])[:MAX_COMPARED]
+    if kept != compare:
+        settings["compare"] = kept
+        notices.append(Notice("compare", f"at most {MAX_COMPARED} schemes other than the configured "
+                              f"{settings['scheme']}", f"using {format_value(_COMPARE_PARAM, kept) or 'none'}"))
+    asked = dict(settings)
+    for name, floor in _BUDGET_STEPS if deployment.current().page_budgets else ():
+        if _excess(settings) > 1:
+            settings[name] = _largest_fitting(settings, name, floor)
+    for name in dict.fromkeys(n for n, _ in _BUDGET_STEPS):
+        if settings[name] != asked[name]:
+            notices.append(Notice(name, f"{asked[name]} with these settings is more work than one view may ask "
+                                  f"(at most {PAGE_MAX_MACS:,} multiply–adds, {PAGE_MAX_DRAWS:,} weight draws, "
+                                  f"{PAGE_MAX_ACTIVATIONS:,} activations and {PAGE_MAX_LAYERS:,} layers over all "
+                                  "schemes and seeds)", f"using {name}={settings[name]}"))
+    return settings, notices
+
+
+_DENSE = _dense_schemes()
+_BIAS_PARAM = Param("bias_value", "float", 0.05, "Bias value", lo=-BIAS_LIMIT, hi=BIAS_LIMIT,
+                    when=(("bias", ("constant", "normal")),),
+                    help="the constant of a constant bias, or the standard deviation of a normal bias")
+_COMPARE_PARAM = Param("compare", "multi", (), "Compare with other schemes (each at its default parameters)",
+                       options=_DENSE, min_items=0,
+                       help=f"up to {MAX_COMPARED} more schemes on the same network, seed and inputs, one colour each "
+                       "on every chart; torch's defaults for torch schemes (kaiming_*: a = 0, gain √2). Schemes of "
+                       "the same base law (normal, xavier_normal) draw proportional weights from one seed, so "
+                       "their scale-free statistics can coincide exactly")
+
+
+SCHEMA = PageSchema("propagation", (
+    Param("depth", "int", 20, "Depth L (layers)", lo=1, hi=PROPAGATION_MAX_DEPTH, step=1, widget="slider",
+          help="number of layers, each weights + bias + activation"),
+    Param("width", "int", 256, "Width n (units per layer)", lo=1, hi=PROPAGATION_MAX_WIDTH, step=1,
+          help="units in every layer"),
+    Param("in_width", "int", 0, "Input width n₀ (0: same as n)", lo=0, hi=PROPAGATION_MAX_WIDTH, step=1,
+          help="dimension of the inputs x; 0 means the same as the width"),
+    Param("activation", "choice", "tanh", "Activation φ", options=tuple(ACTIVATIONS),
+          help="the same activation after every layer"),
+    *activation_params(),
+    scheme_choice("scheme", "xavier_normal", "Init scheme", schemes=_DENSE),
+    *scheme_params(schemes=_DENSE),
+    Param("bias", "choice", "zeros", "Bias", options=BIAS_RULES,
+          labels=("zeros", "constant", "normal N(0, value²)", "the scheme's own"),
+          help="zeros, a constant, N(0, value²), or the scheme's rule (torch_default: U(±1/√fan_in))"),
+    _BIAS_PARAM,
+    _COMPARE_PARAM,
+    Param("inputs", "choice", "normal", "Inputs x", options=PROPAGATION_INPUTS,
+          labels=("N(0, I)", "on the sphere ‖x‖ = √n₀", "correlated pairs"), widget="radio",
+          help="i.i.d. N(0, 1) coordinates; the same rescaled to norm √n₀; or pairs with correlation c"),
+    Param("input_corr", "float", 0.5, "Pair correlation c", lo=-1.0, hi=1.0, step=0.05, widget="slider",
+          when=(("inputs", ("correlated",)),), help="correlation of the input pairs (x₂ₖ, x₂ₖ₊₁)"),
+    Param("batch", "int", 256, "Batch (inputs per seed)", lo=2, hi=PROPAGATION_MAX_BATCH, step=1,
+          help="inputs propagated through each network"),
+    Param("n_seeds", "int", 1, "Networks (seeds)", lo=1, hi=PROPAGATION_MAX_SEEDS, step=1, widget="slider",
+          help="independent draws of weights and inputs; bands span them"),
+    seed(),
+    Param("dtype", "choice", "float32", "Precision", options=DTYPES, widget="radio",
+          help="float32 overflows past 3.4e38 and underflows below 1.2e-38; float64 at 1.8e308 and 2.2e-308"),
+    Param("view", "choice", "forward", "View", options=PROPAGATION_VIEWS,
+          labels=("Forward: the signal", "Histograms across depth", "Backward: the gradients"),
+          widget="segmented", help="which part of the analysis the page computes and draws"),
+    Param("hist_of", "choice", "act", "Histograms of", options=("act", "preact", "grad"),
+          labels=("activations a = φ(h)", "pre-activations h", "gradients ∂L/∂h"), widget="radio",
+          help="which values the histograms across depth show (gradients: the backward probe's ∂L/∂h)"),
+), _constrain_propagation)
+"""The Propagation page's parameters, in display order."""
