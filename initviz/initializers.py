@@ -297,7 +297,7 @@ _TORCH = (
      _sparse_law, "2-D only: N(0, std²) with ⌈sparsity·rows⌉ zeros in each column — Martens 2010."),
 )
 
-_VS_FAMILIES = (("glorot", "Glorot", 1.0, "fan_avg"), ("he", "He", 2.0, "fan_in"), ("lecun", "LeCun", 1.0, "fan_in"))
+VS_FAMILIES = (("glorot", "Glorot", 1.0, "fan_avg"), ("he", "He", 2.0, "fan_in"), ("lecun", "LeCun", 1.0, "fan_in"))
 """Named variance-scaling families (key, name, scale, mode), identical in Keras and JAX."""
 
 _VS_KINDS = (("normal", "truncated_normal", "normal (truncated)"), ("uniform", "uniform", "uniform"))
@@ -330,7 +330,7 @@ def _presets() -> list[Scheme]:
     out = [_preset_scheme(f"lecun_{suffix}", f"LeCun {text}", "jax", 1.0, "fan_in", dist)
            for suffix, dist, text in _VS_KINDS]
     for library, title in (("keras", "Keras"), ("jax", "JAX")):
-        for key, family, scale, mode in _VS_FAMILIES:
+        for key, family, scale, mode in VS_FAMILIES:
             for suffix, dist, text in _VS_KINDS:
                 name = f"{library}_{key}_{suffix}"
                 head = f"{_LIBRARY_DEFAULTS[name]}:" if name in _LIBRARY_DEFAULTS else title

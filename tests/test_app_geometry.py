@@ -132,7 +132,7 @@ def test_marchenko_pastur_with_its_atom_for_a_wide_matrix(linked):
 
 def test_norm_ratio_histogram_for_the_chosen_rule(linked):
     fig = chart(linked["norm_hist"], "norm_hist")
-    ref = geo.norm_ratios(300, 100, geo.Ensemble("rademacher", rule="2/(m+n)"), samples=page.NORM_SAMPLES, seed=7)
+    ref = geo.norm_ratios(300, 100, geo.Ensemble("rademacher", rule="2/(m+n)"), samples=geo.NORM_SAMPLES, seed=7)
     hist = ref.histogram(bins=page.BINS)
     np.testing.assert_array_equal(trace(fig, "sampled")["y"], hist.counts / (hist.total * np.diff(hist.edges)))
     assert not [t for t in fig["data"] if t.get("name") == "exact"]  # no closed form for Rademacher W

@@ -65,7 +65,7 @@ from .ensembles import (DEFAULT_KINDS, IID_KINDS, MAX_DIM, MAX_MATRIX_ENTRIES, M
                         Ensemble, as_ensemble, sample_matrix, theory_deviation, theory_opnorm)
 from .sweep import (BAND, MAX_SWEEP_ENTRIES, MAX_SWEEP_POINTS, SWEEP_KRYLOV_RTOL, SWEEP_REPEAT_ENTRIES, GramSweep,
                     gram_sweep)
-from .timing import (ORTHOGONAL_SWEEP_MAX, ORTHOGONAL_SWEEP_SECONDS, RECT_SECONDS_PER_ENTRY, SECONDS_PER_QR_WORK,
+from .timing import (NORM_SAMPLES, ORTHOGONAL_SWEEP_MAX, ORTHOGONAL_SWEEP_SECONDS, RECT_SECONDS_PER_ENTRY, SECONDS_PER_QR_WORK,
                      SPECTRUM_EIGENVALUES, SPECTRUM_SECONDS_PER_EIGEN_WORK, SWEEP_SECONDS, norm_ratio_seconds,
                      spectrum_seconds, sweep_seconds)
 
@@ -73,4 +73,4 @@ __all__ = ["Ensemble", "as_ensemble", "sample_matrix", "matrix_deviations", "the
            "Histogram", "Angles", "sample_angles", "gram_matrix", "GramDeviations", "gram_deviations",
            "GramSweep", "gram_sweep", "GramSpectrum", "gram_spectrum", "NormRatios", "norm_ratios",
            "IID_KINDS", "DEFAULT_KINDS", "STATS", "sweep_seconds", "spectrum_seconds", "norm_ratio_seconds",
-           "SPECTRUM_EIGENVALUES", "ORTHOGONAL_SWEEP_MAX"]
+           "SPECTRUM_EIGENVALUES", "ORTHOGONAL_SWEEP_MAX", "NORM_SAMPLES"]

@@ -3,7 +3,7 @@
 The app (``initviz.ui``) keeps a Geometry view within its time budget by shrinking its costliest
 step; these models say what each step costs as the app calls it: one :func:`~initviz.geometry.gram_sweep`
 per distribution, a :func:`~initviz.geometry.gram_spectrum` pooling :data:`SPECTRUM_EIGENVALUES`
-eigenvalues, and :func:`~initviz.geometry.norm_ratios` of 10,000 samples.
+eigenvalues, and :func:`~initviz.geometry.norm_ratios` of :data:`NORM_SAMPLES` samples.
 """
 
 from __future__ import annotations
@@ -35,8 +35,11 @@ SPECTRUM_SECONDS_PER_EIGEN_WORK = 2.5e-10
 SECONDS_PER_QR_WORK = 1e-9
 """CPU seconds per unit of max(m,n)·min(m,n)² of one orthogonal draw (Householder QR and sign fix)."""
 
+NORM_SAMPLES = 10_000
+"""‖Wx‖/‖x‖ samples the app's rectangular step draws (what :func:`norm_ratio_seconds` models)."""
+
 RECT_SECONDS_PER_ENTRY = 1e-6
-"""CPU seconds per entry m·n of W in the ‖Wx‖/‖x‖ step (16 matrices drawn, 10,000 products)."""
+"""CPU seconds per entry m·n of W in the ‖Wx‖/‖x‖ step (16 matrices drawn, NORM_SAMPLES products)."""
 
 
 def _distribution(ensemble) -> str:

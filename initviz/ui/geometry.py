@@ -27,7 +27,6 @@ SPREAD_CURVE_POINTS = 24
 """Dimensions (log-spaced) at which the exact std of θ is drawn: a smooth ~1/√n line needs few."""
 SWEEP_MIN = 8
 SWEEP_REPEATS = 8
-NORM_SAMPLES = 10_000
 BINS = 60
 CURVE_POINTS = 400
 RULE_OF = dict(zip(links.RULES, randmat.RULES))
@@ -125,7 +124,7 @@ def rules_table(m: int, n: int, kind: str) -> pd.DataFrame:
 @st.cache_data(**CACHE, show_spinner=False)
 def norm_ratio_histogram(m: int, n: int, kind: str, rule: str, seed: int):
     """‖Wx‖/‖x‖ over 10,000 (W, x) pairs, binned, with its exact density where one is known."""
-    res = geo.norm_ratios(m, n, geo.Ensemble(kind, rule=rule), samples=NORM_SAMPLES, seed=seed)
+    res = geo.norm_ratios(m, n, geo.Ensemble(kind, rule=rule), samples=geo.NORM_SAMPLES, seed=seed)
     group = f"{kind}, {m}×{n}"
     hist = res.histogram(bins=BINS).to_frame(group=group)
     theory = None

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 
 from ..fans import calculate_gain
-from ..initializers import _VS_FAMILIES, TORCH_DEFAULT_A, TORCH_FUNCTIONS, law
+from ..initializers import VS_FAMILIES, TORCH_DEFAULT_A, TORCH_FUNCTIONS, law
 from .links.initializers import kernel_dims, weight_shape
 
 PRESET_BASES = {
@@ -45,7 +45,7 @@ def _camel(base: str) -> str:
     return "".join(part.capitalize() for part in base.split("_"))
 
 
-PRESET_SPECS = {key: (scale, mode) for key, _, scale, mode in _VS_FAMILIES}
+PRESET_SPECS = {key: (scale, mode) for key, _, scale, mode in VS_FAMILIES}
 """(scale, mode) of the Keras/JAX presets, as both libraries document them: the core's table, the one
 its preset schemes are built from."""
 
