@@ -71,23 +71,25 @@ TORCH_DEFAULT_A = math.sqrt(5.0)
 
 
 @dataclass(frozen=True)
-class Param:
+class SchemeParam:
     """One parameter of a scheme: its name (torch's where torch has it), default, kind
-    (``float``/``int``/``choice``/``bool``), choices, inclusive limits and a one-line doc."""
+    (``float``/``int``/``choice``/``bool``), the allowed ``options`` of a choice, inclusive limits
+    and a one-line ``help`` — the field names of the link grammar's :class:`initviz.ui.links.Param`,
+    which wraps it (URL name, label, widget) and checks a link value with :meth:`validate`."""
 
     name: str
     default: object
     kind: str
-    choices: tuple = ()
+    options: tuple = ()
     lo: float | None = None
     hi: float | None = None
-    doc: str = ""
+    help: str = ""
 
     def validate(self, value):
         """``value`` converted to this parameter's type, or :class:`InitvizError`."""
         if self.kind == "choice":
-            if not isinstance(value, str) or value not in self.choices:
-                raise one_of(self.name, self.choices, value)
+            if not isinstance(value, str) or value not in self.options:
+                raise one_of(self.name, self.options, value)
             return value
         if self.kind == "bool":
             if not isinstance(value, (bool, np.bool_)):
@@ -102,6 +104,10 @@ class Param:
         return int(value) if integral else float(value)
 
 
+Param = SchemeParam
+"""The former name of :class:`SchemeParam` (``initviz.Param``), kept for existing imports."""
+
+
 @dataclass(frozen=True)
 class Scheme:
     """An initialization scheme: the registry entry behind :func:`law` and :func:`sample`.
@@ -113,7 +119,7 @@ class Scheme:
     name: str
     label: str
     library: str
-    params: tuple[Param, ...]
+    params: tuple[SchemeParam, ...]
     doc: str
     build: Callable[..., Law] = field(repr=False)
     bias: Callable[..., Law] | None = field(default=None, repr=False)
@@ -241,21 +247,21 @@ def _rademacher_law(shape, std):
 # --- parameters ---------------------------------------------------------------------------------
 
 def _float(name, default, doc, lo=-MAX_MAGNITUDE, hi=MAX_MAGNITUDE):
-    return Param(name, float(default), "float", lo=lo, hi=hi, doc=doc)
+    return SchemeParam(name, float(default), "float", lo=lo, hi=hi, help=doc)
 
 
 _GAIN = _float("gain", 1.0, "multiplies the std (or the orthogonal matrix)", lo=0.0)
 _STD = _float("std", 1.0, "standard deviation of the normal", lo=0.0)
 _A_SLOPE = _float("a", 0.0, "negative slope of the rectifier after this layer (used with leaky_relu only)")
-_MODE = Param("mode", "fan_in", "choice", TORCH_FAN_MODES,
-              doc="fan_in keeps the forward variance, fan_out the backward variance")
-_NONLIN = Param("nonlinearity", "leaky_relu", "choice", GAIN_NONLINEARITIES,
-                doc="activation after this layer; sets the gain (calculate_gain)")
+_MODE = SchemeParam("mode", "fan_in", "choice", TORCH_FAN_MODES,
+              help="fan_in keeps the forward variance, fan_out the backward variance")
+_NONLIN = SchemeParam("nonlinearity", "leaky_relu", "choice", GAIN_NONLINEARITIES,
+                help="activation after this layer; sets the gain (calculate_gain)")
 
 
 def _layout(choices):
-    return Param("layout", "torch", "choice", choices,
-                 doc="layout `shape` is written in: torch (out, in, *k) or the library's (*k, in, out)")
+    return SchemeParam("layout", "torch", "choice", choices,
+                 help="layout `shape` is written in: torch (out, in, *k) or the library's (*k, in, out)")
 
 
 _TORCH = (
@@ -275,7 +281,7 @@ _TORCH = (
     ("ones", "Ones", (), lambda shape: _constant_law(shape, 1.0), "every entry is 1."),
     ("eye", "Identity (eye)", (), _eye_law, "2-D only: ones on the main diagonal."),
     ("dirac", "Dirac (identity convolution)",
-     (Param("groups", 1, "int", lo=1, hi=MAX_GROUPS, doc="conv groups; shape[0] must be divisible by it"),),
+     (SchemeParam("groups", 1, "int", lo=1, hi=MAX_GROUPS, help="conv groups; shape[0] must be divisible by it"),),
      _dirac_law, "3-5-D conv weight that passes input channel d to output channel d at the kernel centre."),
     ("xavier_uniform", "Xavier uniform (Glorot)", (_GAIN,),
      lambda shape, gain: _from_std(shape, _xavier_std(shape, gain), "uniform"),
@@ -347,9 +353,9 @@ def _build_registry() -> dict[str, Scheme]:
     schemes.append(Scheme(
         "variance_scaling", "Variance scaling (JAX)", "jax",
         (_float("scale", 1.0, "variance = scale / n", lo=0.0),
-         Param("mode", "fan_in", "choice", VS_MODES, doc="n = fan_in, fan_out, their mean or geometric mean"),
-         Param("distribution", "truncated_normal", "choice", VS_DISTRIBUTIONS,
-               doc="truncated_normal (realised std √(scale/n)), normal (untruncated), uniform"),
+         SchemeParam("mode", "fan_in", "choice", VS_MODES, help="n = fan_in, fan_out, their mean or geometric mean"),
+         SchemeParam("distribution", "truncated_normal", "choice", VS_DISTRIBUTIONS,
+               help="truncated_normal (realised std √(scale/n)), normal (untruncated), uniform"),
          _layout(LAYOUTS)),
         "variance scale/n; JAX meaning: 'normal' is untruncated (Keras would truncate it).",
         _variance_scaling_law))
@@ -510,6 +516,6 @@ TORCH_FUNCTIONS = ("uniform", "normal", "trunc_normal", "constant", "zeros", "on
                    "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse")
 """The torch.nn.init schemes, by torch name without the trailing underscore."""
 
-__all__ = ["Param", "Scheme", "SCHEMES", "get_scheme", "law", "sample", "variance_scaling",
+__all__ = ["SchemeParam", "Param", "Scheme", "SCHEMES", "get_scheme", "law", "sample", "variance_scaling",
            "lecun_normal", "lecun_uniform", "TORCH_FUNCTIONS", "LIBRARIES", "VS_MODES", "VS_DISTRIBUTIONS",
            "TRUNC_CUT", "TRUNC_STD_RATIO", *TORCH_FUNCTIONS]

@@ -337,10 +337,10 @@ def test_every_scheme_samples_with_defaults(name, dtype):
     scheme = SCHEMES[name]
     assert scheme.name == name and scheme.label and scheme.doc and scheme.library in LIBRARIES
     for p in scheme.params:
-        assert p.kind in PARAM_KINDS and p.doc
+        assert p.kind in PARAM_KINDS and p.help
         assert p.validate(p.default) == p.default
         if p.kind == "choice":
-            assert p.default in p.choices
+            assert p.default in p.options
     w = sample(name, default_shape(name), seed=0, dtype=dtype)
     assert w.shape == default_shape(name) and w.dtype == np.dtype(dtype) and np.all(np.isfinite(w))
     lo, hi = scheme.law(default_shape(name)).support

@@ -22,8 +22,8 @@ def scheme_params(scheme_key: str = "scheme", prefix: str = "", schemes=None) ->
     out = []
     for scheme in (SCHEMES[name] for name in (schemes or SCHEMES)):
         names = scheme_param_names(scheme.name, prefix)
-        out.extend(Param(names[p.name], p.kind, p.default, label=p.name, lo=p.lo, hi=p.hi, options=tuple(p.choices),
-                         when=((scheme_key, (scheme.name,)),), help=p.doc, rule=p.validate)
+        out.extend(Param(names[p.name], p.kind, p.default, label=p.name, lo=p.lo, hi=p.hi, options=tuple(p.options),
+                         when=((scheme_key, (scheme.name,)),), help=p.help, rule=p.validate)
                    for p in scheme.params if p.name in names)
     return tuple(out)
 
