@@ -1,6 +1,8 @@
 """The Propagation page (AppTest): charts against the core's numbers recomputed here for the same
 configuration, default and non-default links, faults, symmetry, an invalid link, a control change."""
 
+from urllib.parse import parse_qsl
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -260,6 +262,12 @@ def test_constant_init_keeps_units_identical_and_has_no_mean_field_line():
     assert "no mean-field prediction" in text_of(at)
 
 
+def _links_offered(at) -> list[tuple[str, dict]]:
+    """(label, query) of every page link the page offers."""
+    return [(link.proto.label, dict(parse_qsl(link.proto.query_string, strict_parsing=True)))
+            for link in at.get("page_link")]
+
+
 def test_invalid_link_shows_a_notice_and_what_was_used():
     query = {"depth": "abc", "width": "99999", "compare": "normal,bogus", "activation": "Tanh ", "dtype": "float16"}
     at = _open(query)
@@ -270,24 +278,88 @@ def test_invalid_link_shows_a_notice_and_what_was_used():
     assert "compare: dropped 'bogus' — using normal." in notice
     assert "dtype: 'float16' is not one of float32, float64 — using the default float32." in notice
     assert at.selectbox(key="activation").value == "tanh"  # "Tanh " is tanh after strip().lower()
-    # two schemes of 20 layers of 2048² weights pass the weight-draw budget: the depth gives way
-    used = links.parse("propagation", query)[0]["depth"]
-    assert 1 < used < 20 and links.propagation_cost({**links.parse("propagation", query)[0], "depth": used + 1})[
-        "page_draws"] > links.PAGE_MAX_DRAWS
-    assert "depth: 20 with these settings is more work than one view may ask" in notice
-    assert chart(at, "act_var")["layout"]["xaxis"]["range"] == [0.5, used + 0.5]
+    # two schemes of 20 layers of 2048² weights exceed the weight-draw budget at any batch: the page used to
+    # lower the depth (a different network); now it keeps depth 20 and width 2048, draws nothing and offers choices
+    assert at.slider(key="depth").value == 20 and at.number_input(key="width").value == 2048
+    assert not at.get("plotly_chart") and "more work than" not in notice
+    assert "nothing is computed, and your settings stay as you set them" in notice
+    offered = dict(_links_offered(at))
+    assert offered and all(links.fit(links.parse("propagation", q)[0]).fits for q in offered.values())
 
 
-def test_a_link_over_the_compute_budget_is_reduced_with_a_notice():
-    query = {"depth": "200", "width": "1024", "batch": "1024", "n_seeds": "8"}
-    settings, _ = links.parse("propagation", query)
-    cost = links.propagation_cost(settings)
+def test_a_link_over_the_compute_budget_cuts_the_sample_only_next_to_its_control():
+    query = {"batch": "1024", "n_seeds": "8"}
+    settings, notices = links.parse("propagation", query)
+    assert notices == [] and settings["batch"] == 1024  # the link keeps what was asked
+    fitted = links.fit(settings)
+    used = fitted.settings
+    assert fitted.fits and links.batch_floor(256) <= used["batch"] < 1024 and used["n_seeds"] == 8
+    cost = links.propagation_cost(used)
     assert cost["page_macs"] <= links.PAGE_MAX_MACS and cost["page_draws"] <= links.PAGE_MAX_DRAWS
     at = _open(query)
-    text = text_of(at)
-    assert "batch: 1024 with these settings is more work than one view may ask" in text
-    assert f"using batch={settings['batch']}" in text
-    assert at.number_input(key="batch").value == settings["batch"] < 1024
+    side = [w.value for w in at.sidebar.warning]
+    assert side == [f"Batch (inputs per seed): 1024 would be about {fitted.over:.1f}× the work the hosted demo "
+                    f"computes for one view (a few seconds) — using batch {used['batch']}."]
+    assert at.number_input(key="batch").value == 1024 and dict(at.query_params) == query
+    assert f"batch {used['batch']} × 8 seed(s)" in text_of(at)
+    assert chart(at, "act_var")["layout"]["xaxis"]["range"] == [0.5, 20.5]
+    at = _open({"batch": "99999", "n_seeds": "8"})  # clamped, then cut: one line, with the value used
+    assert [w.value for w in at.sidebar.warning] == [
+        f"Batch (inputs per seed): '99999' is above the maximum; then 1024 would be about {fitted.over:.1f}× the "
+        f"work the hosted demo computes for one view (a few seconds) — using batch {used['batch']}."]
+    assert "batch:" not in text_of(at)
+
+
+PRESET_PLUS_ORTHOGONAL = {"depth": "30", "width": "512", "activation": "relu", "scheme": "kaiming_normal",
+                          "kaiming_normal_nonlinearity": "relu", "compare": "xavier_normal,orthogonal", "batch": "128"}
+ISSUE_EXAMPLES = [
+    PRESET_PLUS_ORTHOGONAL,  # (a) the He-vs-Xavier preset with orthogonal added to compare
+    {"depth": "50", "width": "1024", "compare": "kaiming_normal,orthogonal,lecun_normal"},  # (b)
+    {"depth": "200", "width": "2048", "compare": "kaiming_normal,orthogonal,lecun_normal"},  # (c)
+    {"width": "2048"},  # (d) width 2048 typed on the default view
+]
+
+
+def test_the_issues_examples_draw_the_network_asked_or_offer_choices_that_fit():
+    """Issue 12, item 1: depth, width and the compared schemes are never changed without the user choosing."""
+    from initviz.ui.experiments import PRESETS
+
+    preset = next(p for p in PRESETS if p.key == "he_vs_xavier")
+    assert {**preset.query(), "compare": "xavier_normal,orthogonal"} == PRESET_PLUS_ORTHOGONAL
+    for query in ISSUE_EXAMPLES:
+        asked = links.parse("propagation", query)[0]
+        at = _open(query)
+        assert dict(at.query_params) == query, query  # the link stays as asked
+        assert at.slider(key="depth").value == asked["depth"] and at.number_input(key="width").value == asked["width"]
+        assert tuple(at.multiselect(key="compare").value) == asked["compare"]
+        fitted = links.fit(asked)
+        charts = at.get("plotly_chart")
+        if fitted.fits:  # the network drawn is the one asked
+            fig = chart(at, "act_var")
+            assert fig["layout"]["xaxis"]["range"] == [0.5, asked["depth"] + 0.5]
+            names = {t.get("name") for t in fig["data"]}
+            assert all(any(n and n.startswith(s) for n in names) for s in links.compared_schemes(asked))
+            continue
+        assert not charts, query
+        offered = _links_offered(at)
+        assert offered and [label for label, _ in offered] == [label for label, _ in fitted.choices]
+        for label, link in offered:
+            chosen, notices = links.parse("propagation", link)
+            assert notices == [] and links.fit(chosen).fits, (query, label)
+            changed = {k for k in chosen if chosen[k] != asked[k]}
+            assert len(changed) == 1, (label, changed)  # one change each, the user's to choose
+        assert f"{fitted.over:.0f}" in text_of(at) or f"{fitted.over:.1f}" in text_of(at)
+    labels = [label for label, _ in links.fit(links.parse("propagation", ISSUE_EXAMPLES[0])[0]).choices]
+    assert labels[0] == "compare 2 schemes (without orthogonal)" and any(l.startswith("depth ") for l in labels)
+    assert [label for label, _ in links.fit(links.parse("propagation", {"width": "2048"})[0]).choices] == [
+        "depth 16", "width 1831"]
+
+
+def test_on_a_local_instance_the_view_asked_is_the_view_computed(monkeypatch):
+    monkeypatch.setenv(deployment.SETTING, "local")
+    query = {"depth": "50", "width": "1024", "compare": "kaiming_normal", "batch": "16", "seed": "424242"}
+    at = _open(query)
+    assert not at.get("page_link") and chart(at, "act_var")["layout"]["xaxis"]["range"] == [0.5, 50.5]
 
 
 def test_changing_a_control_redraws_with_the_new_network(default):
@@ -321,12 +393,15 @@ def test_the_budget_keeps_every_run_within_the_cores_limits(query):
     """propagate() validates its budgets before any work; deadline=0 stops it right after."""
     from initviz.ui import propagation as page
 
-    settings, _ = links.parse("propagation", query)
-    for i, scheme in enumerate(links.compared_schemes(settings)):
-        net = page.network(settings, scheme, configured=i == 0)
-        res = propagate(net, batch=settings["batch"], n_seeds=settings["n_seeds"], dtype=settings["dtype"],
-                        deadline=0.0, budget=Budget.hosted())
-        assert res.truncated  # it passed validation and stopped at the deadline
+    fitted = links.fit(links.parse("propagation", query)[0])
+    computed = [fitted.settings] if fitted.fits else [links.fit(s).settings for _, s in fitted.choices]
+    assert computed
+    for settings in computed:  # what the page computes: the view, or each choice it offers
+        for i, scheme in enumerate(links.compared_schemes(settings)):
+            net = page.network(settings, scheme, configured=i == 0)
+            res = propagate(net, batch=settings["batch"], n_seeds=settings["n_seeds"], dtype=settings["dtype"],
+                            deadline=0.0, budget=Budget.hosted())
+            assert res.truncated  # it passed validation and stopped at the deadline
 
 
 def test_a_view_past_its_deadline_shows_the_partial_result_marked_and_says_so(monkeypatch):

@@ -40,12 +40,17 @@ def test_a_streamlit_secret_sets_it_when_the_environment_does_not(monkeypatch):
 
 def test_links_keep_the_question_on_a_local_instance_and_are_budgeted_on_a_hosted_one(monkeypatch):
     hosted, notices = links.parse("propagation", OVER)
-    assert hosted["n_seeds"] < 8 and any("more work than one view" in n.problem for n in notices)
+    assert notices == [] and hosted["n_seeds"] == 8  # the link keeps the question; the page computes fewer seeds
+    fitted = links.fit(hosted)
+    assert fitted.fits and fitted.settings["n_seeds"] < 8 and [n.param for n in fitted.cut] == ["n_seeds"]
+    assert {k: fitted.settings[k] for k in ("depth", "width", "compare")} == {k: hosted[k] for k in
+                                                                             ("depth", "width", "compare")}
     big = {"sweep_max": "4096", "sweep_dists": "normal,uniform,rademacher,trunc_normal"}
     assert links.parse("geometry", big)[0]["sweep_max"] < 4096
     monkeypatch.setenv(deployment.SETTING, "local")
     local, notices = links.parse("propagation", OVER)
     assert notices == [] and all(local[k] == int(v) for k, v in OVER.items() if k not in ("compare",))
+    assert links.fit(local).settings == local and links.fit(local).cut == ()
     assert links.parse("geometry", big) == ({**links.parse("geometry", {})[0], "sweep_max": 4096,
                                              "sweep_dists": tuple(big["sweep_dists"].split(","))}, [])
 
@@ -61,12 +66,12 @@ def test_the_app_sends_the_deployments_budget_to_the_core(monkeypatch):
 
     monkeypatch.setattr(workers, "run", recording)
     at = open_page("propagation", OVER)
-    assert "more work than one view may ask" in text_of(at)
+    assert links.propagation.FIT_PROBLEM in text_of(at)
     assert sent and {b for b, _ in sent} == {Budget.hosted()} and {d for _, d in sent} == {5.0}
     sent.clear()
     monkeypatch.setenv(deployment.SETTING, "local")
     at = open_page("propagation", OVER)
-    assert "more work than one view" not in text_of(at)
+    assert links.propagation.FIT_PROBLEM not in text_of(at)
     assert len(sent) >= 4 and {b for b, _ in sent} == {Budget.local()} and {d for _, d in sent} == {150.0}
     assert len(chart(at, "act_var")["layout"]["xaxis"]["range"]) == 2
     assert chart(at, "act_var")["layout"]["xaxis"]["range"] == [0.5, 40.5]  # the depth asked for

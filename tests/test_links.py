@@ -50,6 +50,8 @@ def _applying(page: str, name: str, value) -> dict:
         if s[other] not in allowed:
             s[other] = allowed[0]
     s[name] = value
+    if page == "initializers" and s["scheme"] == "dirac":  # a conv-only scheme: a conv layer it divides
+        s.update(layer="conv2d", n_in=64, n_out=64 * value if name == "dirac_groups" else 64)
     return s
 
 
@@ -303,3 +305,25 @@ def test_every_conditional_parameter_can_apply(page, param):
     schema = links.SCHEMAS[page]
     for other, values in param.when:
         assert set(values) & set(schema.by_name[other].options), (param.name, other, values)
+
+
+@pytest.mark.parametrize(("page", "query", "param", "used"), [
+    ("propagation", "scheme=uniform&uniform_a=5&uniform_b=-5", "uniform_a", {"uniform_a": -5.0, "uniform_b": 5.0}),
+    ("propagation", "scheme=trunc_normal&trunc_normal_a=3&trunc_normal_b=-3", "trunc_normal_a",
+     {"trunc_normal_a": -3.0, "trunc_normal_b": 3.0}),
+    ("initializers", "scheme=uniform&uniform_a=5&uniform_b=1", "uniform_a", {"uniform_a": 1.0, "uniform_b": 5.0}),
+    ("initializers", "scheme=dirac", "layer", {"layer": "conv2d", "scheme": "dirac"}),
+    ("initializers", "scheme=dirac&layer=conv2d&n_out=5&dirac_groups=3", "dirac_groups", {"dirac_groups": 1}),
+    ("initializers", "scheme=dirac&layer=conv1d&n_out=12&dirac_groups=5", "dirac_groups", {"dirac_groups": 4}),
+])
+def test_values_valid_alone_but_not_together_get_a_notice_and_a_value_that_works(page, query, param, used):
+    """Issue 12, item 9: such pairs were refused at compute time with no chart; now each is noticed and fixed."""
+    from urllib.parse import parse_qsl
+
+    from initviz.initializers import SCHEMES
+
+    s, notices = links.parse(page, dict(parse_qsl(query)))
+    assert [n.param for n in notices][:1] == [param] and "using" in notices[0].used
+    assert {k: s[k] for k in used} == used
+    shape = links.layer_shape(s) if page == "initializers" else (4, 4)
+    SCHEMES[s["scheme"]].law(shape, **links.scheme_settings(s, s["scheme"]))  # the scheme accepts them together

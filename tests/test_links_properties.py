@@ -83,12 +83,23 @@ def test_a_non_ascii_item_of_a_list_is_dropped_and_named():
 @given(depth=st.integers(-5, 10 ** 6), seeds=st.integers(-5, 100), batch=st.integers(-5, 10 ** 5),
        width=st.sampled_from([1, 16, 64, 256, 2048, 10 ** 6]),
        compare=st.lists(st.sampled_from(["kaiming_normal", "orthogonal", "trunc_normal", "sparse"]), max_size=4))
-def test_a_propagation_link_never_asks_for_more_layers_than_the_page_budget(depth, seeds, batch, width, compare):
-    """Σ over runs of the layers propagated: (1 + compared)·n_seeds·depth ≤ PAGE_MAX_LAYERS, whatever the link."""
+def test_a_propagation_link_never_computes_more_than_the_page_budget(depth, seeds, batch, width, compare):
+    """What the page computes of a link (:func:`links.fit`) — the view with its sample cut, or else
+    each choice it offers — stays within the budget, e.g. Σ over runs of the layers propagated:
+    (1 + compared)·n_seeds·depth ≤ PAGE_MAX_LAYERS; and the cut never touches the question."""
     raw = {"depth": [str(depth)], "n_seeds": [str(seeds)], "batch": [str(batch)], "width": [str(width)],
            "compare": [",".join(compare)]}
     s, _ = links.parse("propagation", raw)
-    assert (1 + len(s["compare"])) * s["n_seeds"] * s["depth"] <= links.PAGE_MAX_LAYERS
+    fitted = links.fit(s)
+    computed = [fitted.settings] if fitted.fits else [links.fit(c).settings for _, c in fitted.choices]
+    assert fitted.fits or fitted.choices
+    for c in computed:
+        assert (1 + len(c["compare"])) * c["n_seeds"] * c["depth"] <= links.PAGE_MAX_LAYERS
+        cost = links.propagation_cost(c)
+        assert cost["page_macs"] <= links.PAGE_MAX_MACS and cost["page_draws"] <= links.PAGE_MAX_DRAWS
+    kept = ("depth", "width", "in_width", "activation", "scheme", "compare")
+    assert {k: fitted.settings[k] for k in kept} == {k: s[k] for k in kept}
+    assert fitted.settings["batch"] >= min(s["batch"], links.batch_floor(s["width"]))
 
 
 @hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -37,6 +37,7 @@ _WRITTEN = "initviz:written"   # the query (dict[str, list[str]]) the app last p
 _NOTICES = "initviz:notices"   # path -> (notices from the link, canonical query right after parsing)
 PAGE_KEY = "initviz:page"      # path of the page of the previous run (widgets.current_page reads it)
 VIEW_KEY = "initviz:view"      # (path, canonical query) of this run: what every chart of it shows (widgets.chart)
+_PENDING = "initviz:pending"   # this run's notices not yet shown next to their control (the rest go on top)
 
 
 def _raw_query() -> dict[str, list[str]]:
@@ -154,14 +155,34 @@ def show_notices(notices: list[links.Notice]) -> None:
         st.text("\n".join(str(n) for n in notices))
 
 
+def control_notices(name: str, extra: list[links.Notice] | tuple = ()) -> None:
+    """Show, under the control of link parameter ``name`` just drawn, what was not used as asked: the
+    page's own notices about it (``extra``, e.g. a compute budget's cut), merged with this run's link
+    notices about the same parameter into one line per parameter that ends with the value actually
+    used; in the control's label and words. Without ``extra`` the link's notices stay on top."""
+    if not extra:
+        return
+    pending = st.session_state.get(_PENDING, [])
+    mine = [n for n in pending if n.param == name]
+    st.session_state[_PENDING] = [n for n in pending if n.param != name]
+    param = links.schema_of(st.session_state[PAGE_KEY]).by_name[name]
+    problems = [n.problem for n in mine] + [n.problem for n in extra]
+    st.warning(f"{param.label}: {'; then '.join(problems)} — {extra[-1].used}.", icon=":material/info:")
+
+
 def run_page(path: str) -> None:
-    """The whole run of page ``path``: settings, notices, ``render(settings)``, link box."""
+    """The whole run of page ``path``: settings, notices, ``render(settings)``, link box. The link's
+    notices are listed on top once the page has drawn (a page may show some next to their control,
+    :func:`control_notices`)."""
     entry = nav.entry(path)
     settings, notices = sync_settings(path)
     st.title(entry.title)
-    show_notices(notices)
+    top = st.container()
+    st.session_state[_PENDING] = list(notices)
     with guard(f"page {path}"):
         importlib.import_module(entry.module).render(settings)
+    with top:
+        show_notices(st.session_state.pop(_PENDING, []))
     with st.sidebar:
         st.caption("Link to this view (copy button on the right)")
         st.code(share_url(path, settings), language=None, wrap_lines=True)

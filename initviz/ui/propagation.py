@@ -17,8 +17,8 @@ from ..figures import propagation as fp
 from ..limits import Budget
 from ..network import Network
 from ..propagation import PropagationResult, propagate
-from . import deployment, links, workers
-from .frame import guard
+from . import deployment, links, nav, workers
+from .frame import VIEW_KEY, control_notices, guard
 from .links import propagation as plan
 from .links.propagation import histogram_kinds, needs_backward
 from .widgets import chart, control, file_name
@@ -152,16 +152,46 @@ def render(settings: links.Settings) -> None:
     st.markdown(INTRO)
     st.latex(INTRO_MATH)
     st.markdown(INTRO_AFTER)
-    _controls(settings)
+    fitted = plan.fit(settings)
+    _controls(settings, fitted)
     control("compare")
     control("view")
+    if not fitted.fits:
+        _unfit(fitted)
+        return
+    computed = fitted.settings
+    if fitted.cut:  # what the charts show: the view with its sample cut (a function of the link on this deployment)
+        st.session_state[VIEW_KEY] = ("propagation", tuple(links.canonical("propagation", computed).items()))
     with guard("propagation: compute"):
-        runs = runs_of(settings)
-        _caption_runs(settings, runs)
-        VIEWS[settings["view"]](settings, runs)
+        runs = runs_of(computed)
+        _caption_runs(computed, runs)
+        VIEWS[settings["view"]](computed, runs)
 
 
-def _controls(settings: links.Settings) -> None:
+UNFIT_KEY = "propagation_unfit"
+"""Key of the box a view over the hosted budget shows instead of its charts (tests find it)."""
+
+
+def _unfit(fitted: plan.Fit) -> None:
+    """A view that does not fit the hosted budget even with the smallest sample: what it would cost,
+    and one link per choice that fits (the settings asked stay in the controls and the link)."""
+    asked = fitted.asked
+    floor = plan.batch_floor(asked["width"])
+    with st.container(key=UNFIT_KEY, border=True):
+        st.warning(f"This view would be {plan.times(fitted.over)} the work a hosted view may compute (a few "
+                   f"seconds), and even with batch {min(asked['batch'], floor)} and one network it does not fit: "
+                   "nothing is computed, and your settings stay as you set them. Each of these changes fits — "
+                   "or change the controls yourself:", icon=":material/speed:")
+        if not fitted.choices:
+            st.caption("No single change fits: lower the depth and the width together.")
+        for label, choice in fitted.choices:
+            st.page_link(nav.entry("propagation").script, label=label, icon=":material/arrow_forward:",
+                         query_params=links.canonical("propagation", choice))
+        st.caption("On your own machine (`make run`, INITVIZ_LIMITS=local) there is no hosted budget: "
+                   "the view asked for is the view computed.")
+
+
+def _controls(settings: links.Settings, fitted: plan.Fit) -> None:
     """The network's controls, in the sidebar (the comparison stays above the charts)."""
     scheme, activation = settings["scheme"], settings["activation"]
     with st.sidebar, st.container(key="propagation_controls"):
@@ -185,7 +215,9 @@ def _controls(settings: links.Settings) -> None:
         if settings["inputs"] == "correlated":
             control("input_corr")
         control("batch")
+        control_notices("batch", [n for n in fitted.cut if n.param == "batch"])
         control("n_seeds")
+        control_notices("n_seeds", [n for n in fitted.cut if n.param == "n_seeds"])
         control("seed")
         control("dtype")
         st.divider()

@@ -262,17 +262,24 @@ add("propagation", "depth=23&width=512&batch=64&compare=kaiming_normal,orthogona
 for query in ("depth=200&width=256&batch=256", "depth=200&width=64&batch=256&n_seeds=5",
               "depth=23&width=512&batch=64&compare=kaiming_normal,orthogonal,trunc_normal"):
     add("propagation", query + "&view=backward", "budget", False)  # the same, with the backward pass
-# beyond: every size at its maximum — the budget lowers batch, seeds, depth, width in turn, with notices
+# beyond (issue 12, item 1): the page cuts only the statistical sample (batch, then seeds) with a notice next to
+# each control; a view that still does not fit is not computed — the page says so and offers choices that fit —
+# instead of lowering depth and widths (the question) as it did before
+UNFIT = "nothing is computed"
+CUT = "the hosted demo computes for one view"
 add("propagation", "depth=200&width=2048&in_width=2048&batch=1024&n_seeds=8"
-    "&compare=kaiming_normal,orthogonal,trunc_normal", "budget", True, ["more work than one view"])
+    "&compare=kaiming_normal,orthogonal,trunc_normal", "budget", True, [UNFIT])
 add("propagation", "depth=200&width=2048&batch=1024&n_seeds=8&dtype=float64&scheme=orthogonal"
-    "&compare=trunc_normal,sparse,kaiming_uniform", "budget", True, ["more work than one view"])
+    "&compare=trunc_normal,sparse,kaiming_uniform", "budget", True, [UNFIT])
 add("propagation", "depth=200&width=64&batch=1024&n_seeds=8&compare=kaiming_normal,orthogonal,trunc_normal",
-    "budget", True, ["more work than one view"])
+    "budget", True, ["Batch (inputs per seed): 1024", "Networks (seeds): 8", CUT],
+    {"depth": "200", "width": "64", "compare": "kaiming_normal,orthogonal,trunc_normal", "batch": "1024",
+     "n_seeds": "8"})
 add("propagation", "depth=1&width=2048&in_width=2048&batch=1024&n_seeds=8&scheme=orthogonal", "budget", True,
-    ["more work than one view"])
+    [UNFIT])
 add("propagation", "depth=999999999&width=999999999&batch=999999999&n_seeds=999999999&in_width=999999999",
-    "budget", True, ["depth", "width", "more work than one view"])
+    "budget", True, ["depth", "width", UNFIT],
+    {"depth": "200", "width": "2048", "in_width": "2048", "batch": "1024", "n_seeds": "8"})
 # within the budget as given: one i.i.d. sweep to 4096 with the largest angles and Gram
 add("geometry", "angle_n=10000&gram_n=128&sweep_max=4096&sweep_dists=normal", "budget", False,
     applied={"angle_n": "10000", "gram_n": "128", "sweep_dists": "normal", "sweep_max": "4096"})
@@ -331,9 +338,12 @@ for query in NUMERICS_PROPAGATION:  # in each view: the backward pass, its chart
         add("propagation", query + view, "numerics", False)
 add("propagation", "bias=normal&bias_value=-100&activation=relu", "numerics", True, ["bias_value"],
     {"activation": "relu", "bias": "normal", "bias_value": "100.0"})
-add("propagation", "scheme=uniform&uniform_a=5&uniform_b=-5", "numerics", True, ["uniform"])
-# cross-field rules of a scheme are the core's: the page shows its message, naming the argument
-add("propagation", "scheme=trunc_normal&trunc_normal_a=10&trunc_normal_b=-10", "numerics", True, ["`b`"])
+# bounds valid one by one but not together are swapped with a notice (issue 12, item 9; the page used to show
+# the core's refusal and no chart)
+add("propagation", "scheme=uniform&uniform_a=5&uniform_b=-5", "numerics", True, ["uniform_a", "swapped"],
+    {"scheme": "uniform", "uniform_a": "-5.0", "uniform_b": "5.0"})
+add("propagation", "scheme=trunc_normal&trunc_normal_a=10&trunc_normal_b=-10", "numerics", True,
+    ["trunc_normal_a", "swapped"], {"scheme": "trunc_normal", "trunc_normal_a": "-10.0", "trunc_normal_b": "10.0"})
 for query in ("scheme=normal&normal_std=1e6&normal_mean=-1e6",
               "scheme=trunc_normal&trunc_normal_a=30&trunc_normal_b=31",
               "scheme=trunc_normal&trunc_normal_a=-1e6&trunc_normal_b=-999999",
@@ -343,9 +353,14 @@ for query in ("scheme=normal&normal_std=1e6&normal_mean=-1e6",
               "scheme=variance_scaling&variance_scaling_scale=1e6&variance_scaling_mode=fan_geo_avg",
               "scheme=orthogonal&orthogonal_gain=0&n_in=1&n_out=4096"):
     add("initializers", query, "numerics", False)
-add("initializers", "scheme=uniform&uniform_a=1&uniform_b=-1", "numerics", True, ["uniform"])
+add("initializers", "scheme=uniform&uniform_a=1&uniform_b=-1", "numerics", True, ["uniform_a", "swapped"],
+    {"scheme": "uniform", "uniform_a": "-1.0"})  # b = 1 is the default
 add("initializers", "scheme=trunc_normal&trunc_normal_std=0", "numerics", True, ["`std`"])
-add("initializers", "layer=conv3d&kernel=9&n_in=1&n_out=1&scheme=dirac&dirac_groups=7", "numerics", True, ["`groups`"])
+# groups must divide the outputs: the largest divisor up to the one asked, with a notice (issue 12, item 9)
+add("initializers", "layer=conv3d&kernel=9&n_in=1&n_out=1&scheme=dirac&dirac_groups=7", "numerics", True,
+    ["dirac_groups", "largest divisor"],
+    {"layer": "conv3d", "n_in": "1", "n_out": "1", "kernel": "9", "scheme": "dirac"})
+add("initializers", "scheme=dirac", "numerics", True, ["layer", "Conv 2-D"], None)
 for query in ("mp_ratio=4&mp_m=100&mp_dist=rademacher", "mp_ratio=0.05&mp_m=100", "angle_n=2&seed=4294967295",
               "rect_m=1&rect_n=4096&rule=fan_out&rect_dist=trunc_normal", "rect_m=4096&rect_n=1&rule=fan_in"):
     add("geometry", query, "numerics", False)

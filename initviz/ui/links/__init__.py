@@ -35,10 +35,11 @@ from .geometry import (ANGLE_DIMS, DISTRIBUTION_LABELS, DISTRIBUTIONS, GEOMETRY_
 from .grammar import (MAX_FIELDS, MAX_VALUE_CHARS, PARAM_KINDS, SHOWN_CHARS, STREAMLIT_RESERVED, Notice, PageSchema,
                       Param, Settings, check, format_value, parse_value, shown)
 from .initializers import LAYERS, MAX_CHANNELS, MAX_KERNEL, MAX_LAYER_WEIGHTS, kernel_dims, layer_shape
-from .propagation import (ACTIVATION_PARAM_LIMIT, BATCH_FLOOR, BIAS_LIMIT, DTYPES, MAX_COMPARED, PAGE_MAX_ACTIVATIONS,
+from .propagation import (ACTIVATION_PARAM_LIMIT, MIN_BATCH, TARGET_RSE, BIAS_LIMIT, DTYPES, MAX_COMPARED, PAGE_MAX_ACTIVATIONS,
                           PAGE_MAX_DRAWS, PAGE_MAX_LAYERS, PAGE_MAX_MACS, PROPAGATION_INPUTS, PROPAGATION_MAX_BATCH,
                           PROPAGATION_MAX_DEPTH, PROPAGATION_MAX_SEEDS, PROPAGATION_MAX_WIDTH, PROPAGATION_VIEWS,
-                          activation_param, activation_params, compared_schemes, input_width, propagation_cost)
+                          activation_param, activation_params, batch_floor, compared_schemes, fit, input_width,
+                          propagation_cost)
 
 PAGES = (geometry, propagation, initializers, experiments)
 """The page modules, each with its ``SCHEMA``, in the order of the README's link table. Add a page here."""
@@ -103,7 +104,7 @@ __all__ = [
     "MAX_RATIO", "MAX_RECT", "MAX_RECT_WEIGHTS", "GEOMETRY_MAX_SECONDS", "geometry_seconds", "GEOMETRY_STEPS",
     "PROPAGATION_MAX_DEPTH", "PROPAGATION_MAX_WIDTH", "PROPAGATION_MAX_BATCH", "PROPAGATION_MAX_SEEDS", "MAX_COMPARED",
     "ACTIVATION_PARAM_LIMIT", "BIAS_LIMIT", "PAGE_MAX_MACS", "PAGE_MAX_DRAWS", "PAGE_MAX_ACTIVATIONS",
-    "PAGE_MAX_LAYERS", "BATCH_FLOOR", "PROPAGATION_INPUTS", "PROPAGATION_VIEWS", "DTYPES", "activation_params",
+    "PAGE_MAX_LAYERS", "MIN_BATCH", "TARGET_RSE", "batch_floor", "fit", "PROPAGATION_INPUTS", "PROPAGATION_VIEWS", "DTYPES", "activation_params",
     "activation_param", "input_width", "compared_schemes", "propagation_cost",
     "JACOBIAN_WIDTHS", "JACOBIAN_DEPTHS",
 ]

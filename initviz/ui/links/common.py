@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...initializers import SCHEMES
-from .grammar import Param
+from .grammar import Notice, Param, Settings
 
 SCHEME_PARAM_HIDDEN = ("layout",)
 """Scheme parameters the app never exposes: shapes in the app are always in torch layout."""
@@ -37,6 +37,33 @@ def scheme_param_names(scheme: str, prefix: str = "") -> dict[str, str]:
 def scheme_settings(settings: Mapping[str, Any], scheme: str, scheme_key_prefix: str = "") -> dict[str, Any]:
     """The keyword parameters of ``scheme`` held in ``settings`` (inverse of :func:`scheme_params`)."""
     return {name: settings[key] for name, key in scheme_param_names(scheme, scheme_key_prefix).items()}
+
+
+ORDERED_BOUNDS = {"uniform": ("a", "b"), "trunc_normal": ("a", "b")}
+"""Schemes whose two parameters are a lower and an upper bound (the scheme refuses them out of order)."""
+
+
+def order_scheme_params(settings: Settings, scheme: str, prefix: str = "") -> list[Notice]:
+    """Put the bounds of ``scheme`` (:data:`ORDERED_BOUNDS`) in ``settings`` in order: a lower bound
+    above the upper one swaps them; equal bounds of a truncated normal (an empty interval) take the
+    scheme's defaults. Each value valid alone but not together gets a notice and a value that works."""
+    if scheme not in ORDERED_BOUNDS:
+        return []
+    names = scheme_param_names(scheme, prefix)
+    lo_name, hi_name = (names[p] for p in ORDERED_BOUNDS[scheme])
+    lo, hi = settings[lo_name], settings[hi_name]
+    if lo > hi:
+        settings[lo_name], settings[hi_name] = hi, lo
+        return [Notice(lo_name, f"the lower bound {lo:g} is above the upper bound {hi_name}={hi:g}",
+                       f"swapped: using {lo_name}={hi:g}, {hi_name}={lo:g}")]
+    if lo == hi and scheme == "trunc_normal":
+        same = lo
+        defaults = SCHEMES[scheme].defaults
+        lo, hi = (defaults[p] for p in ORDERED_BOUNDS[scheme])
+        settings[lo_name], settings[hi_name] = lo, hi
+        return [Notice(lo_name, f"equal bounds {same:g} leave no interval to truncate to",
+                       f"using the defaults {lo_name}={lo:g}, {hi_name}={hi:g}")]
+    return []
 
 
 def scheme_label(name: str) -> str:

@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .common import scheme_choice, scheme_params, seed
+from .common import order_scheme_params, scheme_choice, scheme_params, seed
 from .grammar import Notice, PageSchema, Param, Settings
 
 LAYERS = ("dense", "conv1d", "conv2d", "conv3d")
@@ -32,16 +32,38 @@ def layer_shape(settings: Mapping[str, Any]) -> tuple[int, ...]:
     return weight_shape(settings["layer"], settings["n_in"], settings["n_out"], settings["kernel"])
 
 
+def _scheme_fits_layer(settings: Settings) -> list[Notice]:
+    """Scheme parameters valid one by one but not together with the layer: the bounds of a uniform or
+    truncated normal in order; ``dirac`` (a conv-only scheme) on a dense layer takes a Conv 2-D layer;
+    its ``groups`` must divide the outputs: the largest divisor of n_out not above the one asked."""
+    notices = order_scheme_params(settings, settings["scheme"])
+    if settings["scheme"] != "dirac":
+        return notices
+    if settings["layer"] == "dense":
+        settings["layer"] = "conv2d"
+        notices.append(Notice("layer", "dirac initializes convolution weights only (3-5-D), not a dense layer",
+                              "using Conv 2-D"))
+    groups, n_out = settings["dirac_groups"], settings["n_out"]
+    if n_out % groups:
+        used = max(d for d in range(1, min(groups, n_out) + 1) if n_out % d == 0)
+        settings["dirac_groups"] = used
+        notices.append(Notice("dirac_groups", f"{groups} groups do not divide the {n_out} outputs",
+                              f"using {used}, the largest divisor of {n_out} up to {groups}"))
+    return notices
+
+
 def _constrain_layer(settings: Settings) -> tuple[Settings, list[Notice]]:
-    """Halve the larger of n_in and n_out until the weight fits :data:`MAX_LAYER_WEIGHTS`."""
+    """The scheme's parameters fit together and with the layer (:func:`_scheme_fits_layer`); then the
+    larger of n_in and n_out is halved until the weight fits :data:`MAX_LAYER_WEIGHTS`."""
+    fixed = _scheme_fits_layer(settings)
     shape = layer_shape(settings)
     numel = math.prod(shape)
     if numel <= MAX_LAYER_WEIGHTS:
-        return settings, []
+        return settings, fixed
     while math.prod(layer_shape(settings)) > MAX_LAYER_WEIGHTS:
         side = "n_in" if settings["n_in"] >= settings["n_out"] else "n_out"
         settings[side] = max(1, settings[side] // 2)
-    return settings, [Notice("n_in", f"a weight of shape {shape} has {numel:,} entries, more than the "
+    return settings, fixed + [Notice("n_in", f"a weight of shape {shape} has {numel:,} entries, more than the "
                              f"{MAX_LAYER_WEIGHTS:,} this page samples",
                              f"using n_in={settings['n_in']}, n_out={settings['n_out']}")]
 

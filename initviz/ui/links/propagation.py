@@ -1,11 +1,13 @@
 """The Propagation page's link and run plan: the MLP, its init schemes (the configured one and up to
 :data:`MAX_COMPARED` comparisons), the inputs and the view; the core calls a view makes
 (:func:`runs`: ``Network.mlp``, ``propagate`` and the mean-field ``predict``, one run per scheme);
-and, on a hosted instance (:mod:`initviz.ui.deployment`), the view's compute budget, met by
-reducing the batch, the seeds, the depth and the widths."""
+and, on a hosted instance (:mod:`initviz.ui.deployment`), the view's compute budget (:func:`fit`), met
+by cutting the statistical sample only (batch, then seeds) — never depth, widths, activation or the
+schemes compared; a view that still does not fit is not computed, and choices that fit are offered."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,7 +22,7 @@ from ...network import BIAS_RULES, Network
 from ...propagation import INPUTS as PROPAGATION_INPUTS
 from ...propagation import Cost, cost
 from .. import deployment
-from .common import scheme_choice, scheme_params, scheme_settings, seed
+from .common import order_scheme_params, scheme_choice, scheme_params, scheme_settings, seed
 from .grammar import Notice, PageSchema, Param, Settings, format_value
 
 PROPAGATION_MAX_DEPTH = 200
@@ -48,8 +50,26 @@ PAGE_MAX_LAYERS = 2 ** 10
 """Layers propagated per page view, over every compared scheme and seed: (1 + compared)·n_seeds·depth
 ≤ 2¹⁰. Each layer has a fixed cost (statistics, theory, drawing; ~1 ms) that the multiply–add and
 sampling budgets do not see: 4 schemes × 8 seeds × 200 layers of width 64 took 7.3 s of CPU."""
-BATCH_FLOOR = 32
-"""A budget first shrinks the batch to this, then the seeds, then the batch again, then depth and widths."""
+TARGET_RSE = 0.05
+"""Relative standard error a per-layer statistic keeps when a compute budget cuts the batch."""
+MIN_BATCH = 32
+"""The smallest batch a compute budget cuts to on its own (a user may still ask for less, down to 2).
+Below it, a statistic over "every input of the batch" stops being about the network: a live ReLU unit
+with symmetric pre-activations reads as dead on all B inputs with probability 2^−B (B = 32: < 10⁻⁹
+per unit, so the dead-unit chart shows no false deaths at any width the page allows)."""
+MIN_SAMPLE = 2
+"""The smallest batch the link allows (one correlated pair): a "batch B" choice below the floor stops here."""
+
+
+def batch_floor(width: int) -> int:
+    """The batch a compute budget never cuts below at hidden width ``width``:
+    max(:data:`MIN_BATCH`, ⌈2 / (n·r²)⌉) with r = :data:`TARGET_RSE`.
+
+    Derivation: a per-layer statistic such as Var hˡ is estimated from the B·n entries of the layer
+    (B inputs × n units). For (near-)Gaussian entries the variance estimate has relative standard error
+    √(2/(B·n)); keeping it ≤ r needs B ≥ 2/(n·r²) — at r = 5 %, 800/n: 800 inputs at width 1, 32 at
+    width 25, fewer than :data:`MIN_BATCH` from width 26 on (so the hard minimum decides: 32)."""
+    return max(MIN_BATCH, math.ceil(2 / (max(width, 1) * TARGET_RSE ** 2)))
 PROPAGATION_VIEWS = ("forward", "histograms", "backward")
 """The Propagation page's views; only the one shown is computed (the backward pass only when
 the backward view or the gradient histograms need it)."""
@@ -210,37 +230,114 @@ def _excess(settings: Mapping[str, Any]) -> float:
                cost["page_activations"] / PAGE_MAX_ACTIVATIONS, cost["page_layers"] / PAGE_MAX_LAYERS)
 
 
-def _largest_fitting(settings: Settings, name: str, floor: int) -> int:
-    """The largest value of ``name`` in [floor, current] that fits every budget; ``floor`` when
-    none does but it lowers the excess; else the current value (this parameter does not help)."""
-    current = settings[name]
-    trial = dict(settings)
+def _smallest_sample(settings: Mapping[str, Any]) -> Settings:
+    """``settings`` with the smallest sample the page computes on its own: the batch at most
+    :func:`batch_floor` and one network."""
+    return {**settings, "batch": min(settings["batch"], batch_floor(settings["width"])), "n_seeds": 1}
 
-    def excess(value: int) -> float:
-        trial[name] = value
-        return _excess(trial)
 
-    if current <= floor or excess(floor) >= excess(current):
-        return current
-    if excess(floor) > 1:
-        return floor
-    lo, hi = floor, current  # excess(lo) <= 1 < excess(hi)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (mid, hi) if excess(mid) <= 1 else (lo, mid)
+def _largest(settings: Mapping[str, Any], name: str, lo: int, hi: int, sample=lambda s: s) -> int | None:
+    """The largest value of ``name`` in [lo, hi] whose view (through ``sample``) fits every budget, or None."""
+    def fits(value: int) -> bool:
+        return _excess(sample({**settings, name: value})) <= 1
+
+    if hi < lo or not fits(lo):
+        return None
+    while lo < hi:  # fits(lo)
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
     return lo
 
 
-_BUDGET_STEPS = (("batch", BATCH_FLOOR), ("n_seeds", 1), ("batch", 2), ("depth", 1), ("width", 1), ("in_width", 1))
-"""(parameter, floor) in the order a compute budget reduces them (never below the floor)."""
+def times(ratio: float) -> str:
+    """A cost ratio in words: "about 3×", "about 40×"."""
+    return f"about {ratio:.1f}×" if ratio < 10 else f"about {ratio:,.0f}×"
+
+
+FIT_PROBLEM = "the hosted demo computes for one view (a few seconds)"
+"""The words every notice of a sample cut ends its problem with (tests and the page look for them)."""
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How a Propagation view meets the hosted compute budget (:func:`fit`).
+
+    ``asked``: the settings as asked (the controls and the link keep them). ``fits``: whether the view
+    is computed. ``settings``: what is computed — ``asked`` with the statistical sample cut (batch, then
+    seeds; never depth, widths, activation or schemes) when ``fits``, else ``asked``. ``cut``: one
+    notice per cut parameter (its value actually used). ``over``: the asked view's cost over the
+    budget (≤ 1: it fits as asked). ``choices``: when it does not fit even with the smallest sample,
+    (label, settings) pairs that each fit — one change the user may choose."""
+
+    asked: Settings
+    fits: bool
+    settings: Settings
+    cut: tuple[Notice, ...] = ()
+    over: float = 0.0
+    choices: tuple[tuple[str, Settings], ...] = ()
+
+
+def fit(settings: Mapping[str, Any]) -> Fit:
+    """The view of ``settings`` within the hosted compute budget (:data:`PAGE_MAX_MACS`,
+    :data:`PAGE_MAX_DRAWS`, :data:`PAGE_MAX_ACTIVATIONS`, :data:`PAGE_MAX_LAYERS` and the core's
+    per-run hosted limits), on a hosted instance (:mod:`.deployment`; a local one computes the view
+    as asked). Over the budget, only the statistical sample is cut: the batch down to
+    :func:`batch_floor` of the width, then the seeds down to 1, each to the largest value that fits.
+    If that is not enough the view is not computed and :attr:`Fit.choices` lists what would fit:
+    fewer comparisons, a smaller depth, width or input width, or a batch below the floor."""
+    asked = dict(settings)
+    if not deployment.current().page_budgets:
+        return Fit(asked, True, asked)
+    over = _excess(asked)
+    if over <= 1:
+        return Fit(asked, True, asked, over=over)
+    used = dict(asked)
+    floor = batch_floor(asked["width"])
+    cut = []
+    if used["batch"] > floor:
+        used["batch"] = _largest(used, "batch", floor, used["batch"]) or floor
+    if used["batch"] != asked["batch"]:
+        cut.append(Notice("batch", f"{asked['batch']} would be {times(over)} the work {FIT_PROBLEM}",
+                          f"using batch {used['batch']}"))
+    if _excess(used) > 1 and used["n_seeds"] > 1:
+        still = _excess(used)
+        used["n_seeds"] = _largest(used, "n_seeds", 1, used["n_seeds"]) or 1
+        at = f" with batch {used['batch']}" if used["batch"] != asked["batch"] else ""
+        cut.append(Notice("n_seeds", f"{asked['n_seeds']} networks{at} would be {times(still)} the work "
+                          f"{FIT_PROBLEM}", f"using {used['n_seeds']}"))
+    if _excess(used) <= 1:
+        return Fit(asked, True, used, tuple(cut), over)
+    return Fit(asked, False, asked, (), over, _choices(asked))
+
+
+def _choices(asked: Settings) -> tuple[tuple[str, Settings], ...]:
+    """One change each that makes the view fit (with the sample :func:`fit` then uses)."""
+    out = []
+    compare = asked["compare"]
+    for keep in range(len(compare) - 1, -1, -1):
+        trial = {**asked, "compare": compare[:keep]}
+        if _excess(_smallest_sample(trial)) <= 1:
+            dropped = ", ".join(compare[keep:])
+            out.append((f"compare {1 + keep} scheme{'s' if keep else ''} (without {dropped})", trial))
+            break
+    for name, label, lo in (("depth", "depth", 1), ("width", "width", 1), ("in_width", "input width", 1)):
+        if name == "in_width" and asked["in_width"] == 0:
+            continue
+        value = _largest(asked, name, lo, asked[name] - 1, _smallest_sample)
+        if value is not None:
+            out.append((f"{label} {value}", {**asked, name: value}))
+    single = {**asked, "n_seeds": 1}
+    batch = _largest(single, "batch", MIN_SAMPLE, min(asked["batch"], batch_floor(asked["width"])) - 1)
+    if batch is not None:
+        out.append((f"batch {batch} (a noisier estimate)", {**asked, "batch": batch}))
+    return tuple(out)
 
 
 def _constrain_propagation(settings: Settings) -> tuple[Settings, list[Notice]]:
     """Cross-field rules of the Propagation page: a normal bias's std is |value|; at most
-    :data:`MAX_COMPARED` comparisons, none equal to the configured scheme; and, on a hosted instance
-    (:mod:`.deployment`), the compute budget (:data:`PAGE_MAX_MACS`, :data:`PAGE_MAX_DRAWS` and the
-    core's per-run hosted limits), met by lowering the parameters of :data:`_BUDGET_STEPS` in turn,
-    each to the largest value that fits."""
+    :data:`MAX_COMPARED` comparisons, none equal to the configured scheme; the configured scheme's
+    bounds in order (:func:`.common.order_scheme_params`). The compute budget is not a rule of the
+    link: the page computes :func:`fit` of the settings as asked."""
     notices = []
     if settings["bias"] == "normal" and settings["bias_value"] < 0:
         settings["bias_value"] = -settings["bias_value"]
@@ -252,16 +349,7 @@ def _constrain_propagation(settings: Settings) -> tuple[Settings, list[Notice]]:
         settings["compare"] = kept
         notices.append(Notice("compare", f"at most {MAX_COMPARED} schemes other than the configured "
                               f"{settings['scheme']}", f"using {format_value(_COMPARE_PARAM, kept) or 'none'}"))
-    asked = dict(settings)
-    for name, floor in _BUDGET_STEPS if deployment.current().page_budgets else ():
-        if _excess(settings) > 1:
-            settings[name] = _largest_fitting(settings, name, floor)
-    for name in dict.fromkeys(n for n, _ in _BUDGET_STEPS):
-        if settings[name] != asked[name]:
-            notices.append(Notice(name, f"{asked[name]} with these settings is more work than one view may ask "
-                                  f"(at most {PAGE_MAX_MACS:,} multiply–adds, {PAGE_MAX_DRAWS:,} weight draws, "
-                                  f"{PAGE_MAX_ACTIVATIONS:,} activations and {PAGE_MAX_LAYERS:,} layers over all "
-                                  "schemes and seeds)", f"using {name}={settings[name]}"))
+    notices += order_scheme_params(settings, settings["scheme"])
     return settings, notices
 
 
