@@ -29,7 +29,10 @@ How to add a page (e.g. ``propagation``)
    name and widget key (``[a-z0-9_]+``). Use ``kind`` int/float (``lo``/``hi``, or ``options`` for a
    ladder), ``choice`` (lower-case ``options`` + display ``labels``), ``multi`` or ``bool``; ``when``
    for a parameter that only applies to some choices; ``constrain`` for cross-field limits (a compute
-   budget, applied when ``deployment.current().page_budgets``) returning ``(settings, [Notice(...)])``.
+   budget, applied when ``deployment.current().page_budgets``) returning ``(settings, [Notice(...)])`` —
+   except where the budget would change the question: Propagation's ``fit(settings)`` is called by the
+   page, cuts only the sample and otherwise offers choices (:func:`.frame.control_notices` shows a
+   notice under its control).
    :func:`.links.common.scheme_params` generates the parameters of every init scheme
    (``<prefix><scheme>_<param>``, checked by the scheme's own rule) from ``initviz.SCHEMES``;
    :func:`.links.common.scheme_choice` and :func:`.links.common.seed` are the shared ones. Cost a

@@ -4,8 +4,9 @@
 
 * ``hosted`` (the default: what ``streamlit run app.py`` on a hosting service gets) — a public
   instance shared by many anonymous users: the core checks every call against
-  :meth:`initviz.limits.Budget.hosted`, each page keeps a view within its compute budget (a view
-  over it is reduced, with a notice naming what was used), and a view's runs stop at
+  :meth:`initviz.limits.Budget.hosted`, each page keeps a view within its compute budget (Propagation
+  cuts only its statistical sample, else computes nothing and offers choices that fit —
+  :func:`initviz.ui.links.propagation.fit`; other pages reduce a view, with a notice), and a view's runs stop at
   :data:`HOSTED`'s deadline;
 * ``local`` (``make run``: someone on their own machine) — :meth:`~initviz.limits.Budget.local`
   (the structural limits of the link schema and the core only, memory bounded), no page compute
