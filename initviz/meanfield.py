@@ -156,7 +156,7 @@ def piecewise_rule(mean, sd, nodes: int = SPLIT_NODES, u_cuts=SPLIT_POINTS, z_cu
     half, centre = 0.5 * (b - a), 0.5 * (b + a)
     u = half * x
     u += centre
-    u = u.reshape(*cuts.shape[:-1], -1)
+    u = u.reshape(*cuts.shape[:-1], (cuts.shape[-1] - 1) * len(x))
     z = u - mean
     z /= sd
     w = np.multiply(z, -0.5)  # the weights, built in place: half·weight·exp(−z²/2)/(sd√(2π))
