@@ -175,7 +175,7 @@ def _moments_at_zero(act) -> tuple[float, float, float]:
 
 
 def _slope_at_infinity(act) -> float:
-    """(φ′(+∞)² + φ′(−∞)²)/2: E[φ′(√q z)²] as q → ∞ (the variance map's asymptotic slope per σ_w²)."""
+    """lim E[φ′(√q z)²] as q → ∞, (φ′(+∞)² + φ′(−∞)²)/2: the variance map's slope there, per σ_w²."""
     fp = act.derivative(np.array([-_AT_INFINITY, _AT_INFINITY]))
     return float(np.mean(fp * fp))
 
