@@ -83,7 +83,7 @@ CRITICAL_BAND = 1e-9
 ~1e−12 error of χ₁, far below any grid spacing."""
 
 MAX_GRID_POINTS = 201 * 201
-"""Most (σ_w², σ_b²) points in one diagram (~25 s on one core; the 41 × 41 default takes < 1 s)."""
+"""Most (σ_w², σ_b²) points in one diagram (≲ 15 s on one core; the 41 × 41 default takes < 1 s)."""
 
 GRID_NODES = 16
 """Gauss–Legendre nodes per piece for the 1-D expectations (q-map, χ₁, χ_q)."""
@@ -395,8 +395,9 @@ def phase_diagram(activation, sigma_w2, sigma_b2, activation_param=None, c0: flo
     N(0, σ_b²) (Poole et al. 2016; Schoenholz et al. 2017); the module docstring states the
     mathematics, the special points and the accuracy.
 
-    ``c0`` in [0, 1] is the correlation the map is iterated from: by convexity every c0 < 1 reaches
-    the same c* (the solver starts there), and c0 = 1 — identical inputs — stays at c* = 1.
+    ``c0`` in [0, 1] is the correlation the map is iterated from. By convexity every c0 < 1 reaches
+    the same c*, so the solver need not start there (it starts from a model of the map); c0 = 1 —
+    identical inputs — stays at c* = 1, the unstable fixed point of the chaotic phase.
     ``activation`` is a name of :data:`~initviz.activations.ACTIVATIONS` (``activation_param`` its
     parameter) or an :class:`~initviz.activations.Activation`.
 
