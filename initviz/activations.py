@@ -4,20 +4,23 @@ Every function maps an array to an array of the same floating dtype (float32 sta
 never overflows on its own: sigmoid, silu and softplus are evaluated through e^{−|x|}, ELU/SELU
 through expm1 of min(x, 0), so ±1e4 (or ±inf) inputs give the limits, not NaN.
 
-| name | φ(x) | φ′(x) | torch gain |
-|---|---|---|---|
-| linear | x | 1 | ``linear`` (1) |
-| tanh | tanh x | 1 − tanh²x | ``tanh`` (5/3) |
-| sigmoid | σ(x) = 1/(1 + e^{−x}) | σ(x)(1 − σ(x)) | ``sigmoid`` (1) |
-| relu | max(x, 0) | 1[x > 0] | ``relu`` (√2) |
-| leaky_relu(a) | x if x > 0 else a·x (a = 0.01) | 1 if x > 0 else a | ``leaky_relu``, a |
-| elu(α) | x if x > 0 else α(eˣ − 1) (α = 1) | 1 if x > 0 else α·eˣ | — |
-| selu | λ·elu_α(x), α ≈ 1.6733, λ ≈ 1.0507 | λ·elu_α′(x) | ``selu`` (3/4) |
-| gelu | x·Φ(x) = x·½(1 + erf(x/√2)) | Φ(x) + x·φ_N(x) | — |
-| silu | x·σ(x) | σ(x)(1 + x(1 − σ(x))) | — |
-| softplus | log(1 + eˣ) | σ(x) | — |
+| name | φ(x) | φ′(x) | φ″(x) | torch gain |
+|---|---|---|---|---|
+| linear | x | 1 | 0 | ``linear`` (1) |
+| tanh | tanh x | 1 − tanh²x | −2 tanh x (1 − tanh²x) | ``tanh`` (5/3) |
+| sigmoid | σ(x) = 1/(1 + e^{−x}) | σ(x)(1 − σ(x)) | σ(1 − σ)(1 − 2σ) | ``sigmoid`` (1) |
+| relu | max(x, 0) | 1[x > 0] | 0 | ``relu`` (√2) |
+| leaky_relu(a) | x if x > 0 else a·x (a = 0.01) | 1 if x > 0 else a | 0 | ``leaky_relu``, a |
+| elu(α) | x if x > 0 else α(eˣ − 1) (α = 1) | 1 if x > 0 else α·eˣ | 0 if x > 0 else α·eˣ | — |
+| selu | λ·elu_α(x), α ≈ 1.6733, λ ≈ 1.0507 | λ·elu_α′(x) | λ·elu_α″(x) | ``selu`` (3/4) |
+| gelu | x·Φ(x) = x·½(1 + erf(x/√2)) | Φ(x) + x·φ_N(x) | φ_N(x)(2 − x²) | — |
+| silu | x·σ(x) | σ(x)(1 + x(1 − σ(x))) | σ(1 − σ)(2 + x(1 − 2σ)) | — |
+| softplus | log(1 + eˣ) | σ(x) | σ(x)(1 − σ(x)) | — |
 
 Derivatives at a kink take the value torch's autograd uses (relu′(0) = 0, leaky_relu′(0) = a).
+φ″ is the derivative of φ′ where it exists (almost everywhere): at the kink x = 0 of relu,
+leaky_relu, ELU and SELU it would be a Dirac mass, which φ″ leaves out — every such φ has
+φ(0) = 0, so Gaussian expectations of φ·φ″ (the slope of the variance map) lose nothing by it.
 SELU constants are Klambauer et al. (2017); GELU is the exact (erf) form of Hendrycks & Gimpel
 (2016), evaluated as x·Φ(x) with Φ = ``scipy.special.ndtr`` so the lower tail does not cancel.
 The gain itself is :func:`initviz.fans.calculate_gain` (torch semantics); this module only names it.
@@ -114,6 +117,33 @@ def _softplus(x):
     return np.logaddexp(x, 0.0)
 
 
+def _zeros_like(x):
+    return np.zeros_like(x)
+
+
+def _tanh_second(x):
+    t = np.tanh(x)
+    return -2.0 * t * (1.0 - t * t)
+
+
+def _sigmoid_second(x):
+    s = _sigmoid(x)
+    return s * (1.0 - s) * (1.0 - 2.0 * s)
+
+
+def _elu_second(x, alpha):
+    return np.where(x > 0, 0.0, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype, copy=False)
+
+
+def _gelu_second(x):
+    return np.exp(-0.5 * x * x) / _SQRT_2PI * (2.0 - x * x)
+
+
+def _silu_second(x):
+    s = _sigmoid(x)
+    return s * (1.0 - s) * (2.0 + x * (1.0 - 2.0 * s))
+
+
 @dataclass(frozen=True)
 class ActivationSpec:
     """One entry of :data:`ACTIVATIONS`: the formula and its metadata.
@@ -122,7 +152,8 @@ class ActivationSpec:
     the optional parameter and its default; ``gain`` is the torch ``calculate_gain`` name (None
     where torch defines none); ``rails`` the two finite rails of a saturating activation;
     ``dead_when`` tells, for a parameter value, whether φ is exactly 0 on a half-line;
-    ``leaky_slope`` gives a for the positively homogeneous φ(x) = x (x > 0), a·x (x ≤ 0).
+    ``leaky_slope`` gives a for the positively homogeneous φ(x) = x (x > 0), a·x (x ≤ 0);
+    ``second(x, param)`` evaluates φ″ almost everywhere (module docstring).
     """
 
     formula: str
@@ -135,27 +166,33 @@ class ActivationSpec:
     rails: tuple[float, float] | None = None
     dead_when: Callable[[float | None], bool] = lambda p: False  # noqa: E731
     leaky_slope: Callable[[float | None], float | None] = lambda p: None  # noqa: E731
+    second: Callable | None = None
 
 
 ACTIVATIONS: dict[str, ActivationSpec] = {
     "linear": ActivationSpec("x", lambda x, p: x, lambda x, p: _ones_like(x), gain="linear",
-                             leaky_slope=lambda p: 1.0),
+                             leaky_slope=lambda p: 1.0, second=lambda x, p: _zeros_like(x)),
     "tanh": ActivationSpec("tanh x", lambda x, p: np.tanh(x), lambda x, p: _tanh_prime(x), gain="tanh",
-                           rails=(-1.0, 1.0)),
+                           rails=(-1.0, 1.0), second=lambda x, p: _tanh_second(x)),
     "sigmoid": ActivationSpec("1/(1+e^-x)", lambda x, p: _sigmoid(x), lambda x, p: _sigmoid_prime(x),
-                              gain="sigmoid", rails=(0.0, 1.0)),
+                              gain="sigmoid", rails=(0.0, 1.0), second=lambda x, p: _sigmoid_second(x)),
     "relu": ActivationSpec("max(x, 0)", lambda x, p: np.maximum(x, 0), lambda x, p: _leaky_prime(x, 0.0),
-                           gain="relu", dead_when=lambda p: True, leaky_slope=lambda p: 0.0),
+                           gain="relu", dead_when=lambda p: True, leaky_slope=lambda p: 0.0,
+                           second=lambda x, p: _zeros_like(x)),
     "leaky_relu": ActivationSpec("x if x > 0 else a*x", _leaky, _leaky_prime, param_name="negative_slope",
                                  default=0.01, gain="leaky_relu", dead_when=lambda p: p == 0,
-                                 leaky_slope=lambda p: p),
+                                 leaky_slope=lambda p: p, second=lambda x, p: _zeros_like(x)),
     "elu": ActivationSpec("x if x > 0 else alpha*(e^x - 1)", _elu, _elu_prime, param_name="alpha",
-                          default=1.0, param_min=0.0, dead_when=lambda p: p == 0),
+                          default=1.0, param_min=0.0, dead_when=lambda p: p == 0, second=_elu_second),
     "selu": ActivationSpec("scale*elu(x, alpha)", lambda x, p: SELU_SCALE * _elu(x, SELU_ALPHA),
-                           lambda x, p: SELU_SCALE * _elu_prime(x, SELU_ALPHA), gain="selu"),
-    "gelu": ActivationSpec("x*Phi(x)", lambda x, p: _gelu(x), lambda x, p: _gelu_prime(x)),
-    "silu": ActivationSpec("x*sigmoid(x)", lambda x, p: _silu(x), lambda x, p: _silu_prime(x)),
-    "softplus": ActivationSpec("log(1+e^x)", lambda x, p: _softplus(x), lambda x, p: _sigmoid(x)),
+                           lambda x, p: SELU_SCALE * _elu_prime(x, SELU_ALPHA), gain="selu",
+                           second=lambda x, p: SELU_SCALE * _elu_second(x, SELU_ALPHA)),
+    "gelu": ActivationSpec("x*Phi(x)", lambda x, p: _gelu(x), lambda x, p: _gelu_prime(x),
+                           second=lambda x, p: _gelu_second(x)),
+    "silu": ActivationSpec("x*sigmoid(x)", lambda x, p: _silu(x), lambda x, p: _silu_prime(x),
+                           second=lambda x, p: _silu_second(x)),
+    "softplus": ActivationSpec("log(1+e^x)", lambda x, p: _softplus(x), lambda x, p: _sigmoid(x),
+                               second=lambda x, p: _sigmoid_prime(x)),
 }
 """Every supported activation by name; drives the UI choices and parametrised tests."""
 
@@ -188,6 +225,11 @@ class Activation:
         """φ′(x), elementwise, in the dtype of ``x``."""
         x = np.asarray(x)
         return np.asarray(self.spec.prime(x, self.param), dtype=x.dtype)
+
+    def second_derivative(self, x) -> np.ndarray:
+        """φ″(x), elementwise, in the dtype of ``x`` (almost everywhere: 0 at a kink, see the module docstring)."""
+        x = np.asarray(x)
+        return np.asarray(self.spec.second(x, self.param), dtype=x.dtype)
 
     @property
     def gain_name(self) -> str | None:

@@ -48,6 +48,7 @@ spread. Other weight laws add a kurtosis term; the formula is then an approximat
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -94,7 +95,6 @@ FIXED_POINT_MAX_ITER = 5000
 _Z = np.linspace(-QUAD_Z_MAX, QUAD_Z_MAX, QUAD_POINTS)
 _W = np.exp(-0.5 * _Z ** 2) / math.sqrt(2 * math.pi) * (_Z[1] - _Z[0])
 _W[[0, -1]] *= 0.5
-_GL = np.polynomial.legendre.leggauss(SPLIT_NODES)
 _KINKED = ("relu", "leaky_relu", "elu", "selu")
 """Activations with a kink at 0 (the piecewise rule always serves them)."""
 
@@ -124,18 +124,47 @@ def _split_nodes(mean, sd: float) -> tuple[np.ndarray, np.ndarray]:
 
     ``mean`` may be an array (one rule per entry); shapes mean.shape + (4·SPLIT_NODES,). Pieces
     outside the range get zero length and zero weight."""
-    nodes, weights = _GL
+    return piecewise_rule(mean, sd)
+
+
+@functools.lru_cache(maxsize=None)
+def _gauss_legendre(nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.polynomial.legendre.leggauss(nodes)
+
+
+def piecewise_rule(mean, sd, nodes: int = SPLIT_NODES, u_cuts=SPLIT_POINTS, z_cuts=(),
+                   z_max: float = QUAD_Z_MAX) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes u and weights w with Σ w·f(u) ≈ E[f(U)], U ~ N(mean, sd²), for many Gaussians at once.
+
+    The range [mean − z_max·sd, mean + z_max·sd] is cut at the points ``u_cuts`` (in u: a kink,
+    the edge of φ's non-linear region; each a number or an array broadcasting against ``mean``)
+    and ``z_cuts`` (in standard units: mean + z·sd, which keeps every piece short on the
+    Gaussian's scale), and each piece gets ``nodes`` Gauss–Legendre nodes. ``mean`` and ``sd``
+    (> 0) broadcast to a shape S; u and w have shape S + (pieces·nodes,). Cuts outside the range
+    give pieces of zero length and zero weight. The defaults are the module's rule
+    (``SPLIT_POINTS``, ``SPLIT_NODES``, ``QUAD_Z_MAX``); :func:`moments` and :func:`pair_moment`
+    use them, :mod:`initviz.criticality` vectorises over a grid of variances with fewer nodes.
+    """
+    x, weights = _gauss_legendre(nodes)
     mean = np.asarray(mean, dtype=float)[..., None]
-    lo, hi = mean - QUAD_Z_MAX * sd, mean + QUAD_Z_MAX * sd
-    cuts = [lo] + [np.clip(c, lo, hi) for c in SPLIT_POINTS] + [hi]
-    us, ws = [], []
-    for a, b in zip(cuts[:-1], cuts[1:]):
-        half, centre = 0.5 * (b - a), 0.5 * (b + a)
-        us.append(half * nodes + centre)
-        ws.append(half * weights)
-    u, w = np.concatenate(us, axis=-1), np.concatenate(ws, axis=-1)
-    z = (u - mean) / sd
-    return u, w * np.exp(-0.5 * z * z) / (sd * math.sqrt(2 * math.pi))
+    sd = np.asarray(sd, dtype=float)[..., None]
+    lo, hi = mean - z_max * sd, mean + z_max * sd
+    inner = [np.clip(np.asarray(c, dtype=float)[..., None], lo, hi) for c in u_cuts]
+    inner += [mean + z * sd for z in z_cuts]
+    cuts = np.sort(np.concatenate(np.broadcast_arrays(lo, *inner, hi), axis=-1), axis=-1)
+    a, b = cuts[..., :-1, None], cuts[..., 1:, None]
+    half, centre = 0.5 * (b - a), 0.5 * (b + a)
+    u = half * x
+    u += centre
+    u = u.reshape(*cuts.shape[:-1], (cuts.shape[-1] - 1) * len(x))
+    z = u - mean
+    z /= sd
+    w = np.multiply(z, -0.5)  # the weights, built in place: half·weight·exp(−z²/2)/(sd√(2π))
+    w *= z
+    np.exp(w, out=w)
+    w *= (half * weights).reshape(u.shape)
+    w /= sd * math.sqrt(2 * math.pi)
+    return u, w
 
 
 def _trapezoid_serves(act, var: float) -> bool:
@@ -457,5 +486,6 @@ def _hanin_rolnick(net) -> np.ndarray:
     return np.expm1(np.cumsum(np.log1p(np.array(constants) / np.array(net.widths, dtype=float))))
 
 
-__all__ = ["moments", "pair_moment", "qmap", "chi1", "correlation_map", "fixed_point", "relative_spread_constant",
-           "hanin_rolnick_spread", "predict", "Prediction", "mean_field_applies", "PREDICTION_COLUMNS"]
+__all__ = ["moments", "pair_moment", "piecewise_rule", "qmap", "chi1", "correlation_map", "fixed_point",
+           "relative_spread_constant", "hanin_rolnick_spread", "predict", "Prediction", "mean_field_applies",
+           "PREDICTION_COLUMNS"]
