@@ -240,18 +240,8 @@ def _constrain_propagation(settings: Settings) -> tuple[Settings, list[Notice]]:
     :data:`MAX_COMPARED` comparisons, none equal to the configured scheme; and, on a hosted instance
     (:mod:`.deployment`), the compute budget (:data:`PAGE_MAX_MACS`, :data:`PAGE_MAX_DRAWS` and the
     core's per-run hosted limits), met by lowering the parameters of :data:`_BUDGET_STEPS` in turn,
-    each to the largest value that fits."""
-    notices = []
-    if settings["bias"] == "normal" and settings["bias_value"] < 0:
-        settings["bias_value"] = -settings["bias_value"]
-        notices.append(Notice("bias_value", "a standard deviation cannot be negative",
-                              f"using {format_value(_BIAS_PARAM, settings['bias_value'])}"))
-    compare = settings["compare"]
-    kept = tuple(s for s in compare if s != settings["scheme"])[:MAX_COMPARED]
-    if kept != compare:
-        settings["compare"] = kept
-        notices.append(Notice("compare", f"at most {MAX_COMPARED} schemes other than the configured "
-                              f"{settings['scheme']}", f"using {format_value(_COMPARE_PARAM, kept) or 'none'}"))
+    each to the largest value that fits (the first two: :func:`scheme_rules`)."""
+    notices = scheme_rules(settings)
     asked = dict(settings)
     for name, floor in _BUDGET_STEPS if deployment.current().page_budgets else ():
         if _excess(settings) > 1:
@@ -265,16 +255,39 @@ def _constrain_propagation(settings: Settings) -> tuple[Settings, list[Notice]]:
     return settings, notices
 
 
+def scheme_rules(settings: Settings) -> list[Notice]:
+    """The rules a page comparing schemes on one MLP shares (Propagation, Training), applied to
+    ``settings`` in place: a normal bias's std is |value|; at most :data:`MAX_COMPARED` comparisons,
+    none equal to the configured scheme."""
+    notices = []
+    if settings["bias"] == "normal" and settings["bias_value"] < 0:
+        settings["bias_value"] = -settings["bias_value"]
+        notices.append(Notice("bias_value", "a standard deviation cannot be negative",
+                              f"using {format_value(_BIAS_PARAM, settings['bias_value'])}"))
+    compare = settings["compare"]
+    kept = tuple(s for s in compare if s != settings["scheme"])[:MAX_COMPARED]
+    if kept != compare:
+        settings["compare"] = kept
+        notices.append(Notice("compare", f"at most {MAX_COMPARED} schemes other than the configured "
+                              f"{settings['scheme']}", f"using {format_value(_COMPARE_PARAM, kept) or 'none'}"))
+    return notices
+
+
 _DENSE = _dense_schemes()
-_BIAS_PARAM = Param("bias_value", "float", 0.05, "Bias value", lo=-BIAS_LIMIT, hi=BIAS_LIMIT,
-                    when=(("bias", ("constant", "normal")),),
-                    help="the constant of a constant bias, or the standard deviation of a normal bias")
-_COMPARE_PARAM = Param("compare", "multi", (), "Compare with other schemes (each at its default parameters)",
-                       options=_DENSE, min_items=0,
-                       help=f"up to {MAX_COMPARED} more schemes on the same network, seed and inputs, one colour each "
-                       "on every chart; torch's defaults for torch schemes (kaiming_*: a = 0, gain √2). Schemes of "
-                       "the same base law (normal, xavier_normal) draw proportional weights from one seed, so "
-                       "their scale-free statistics can coincide exactly")
+DENSE_SCHEMES = _DENSE
+"""Every scheme that can initialise a dense layer (the schemes an MLP page offers)."""
+BIAS_PARAM = Param("bias_value", "float", 0.05, "Bias value", lo=-BIAS_LIMIT, hi=BIAS_LIMIT,
+                   when=(("bias", ("constant", "normal")),),
+                   help="the constant of a constant bias, or the standard deviation of a normal bias")
+COMPARE_PARAM = Param("compare", "multi", (), "Compare with other schemes (each at its default parameters)",
+                      options=_DENSE, min_items=0,
+                      help=f"up to {MAX_COMPARED} more schemes on the same network, seed and inputs, one colour each "
+                      "on every chart; torch's defaults for torch schemes (kaiming_*: a = 0, gain √2). Schemes of "
+                      "the same base law (normal, xavier_normal) draw proportional weights from one seed, so "
+                      "their scale-free statistics can coincide exactly")
+"""The bias value and the comparison of the MLP pages (Propagation, Training: their own defaults by
+``dataclasses.replace``)."""
+_BIAS_PARAM, _COMPARE_PARAM = BIAS_PARAM, COMPARE_PARAM
 
 
 SCHEMA = PageSchema("propagation", (
