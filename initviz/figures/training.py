@@ -90,6 +90,7 @@ def _band(x, lo, hi, color: str, group: str) -> list[dict]:
 
 
 def _kept(cols: dict, columns: list[str], positive: bool) -> tuple[dict, int]:
+    """The rows whose ``columns`` (values on y) are finite, and > 0 when ``positive``; and how many were not."""
     ok = np.ones(len(cols[columns[0]]), dtype=bool)
     for c in columns:
         v = cols[c].astype(np.float64)
@@ -121,7 +122,7 @@ def fig_steps(table: pd.DataFrame, points: pd.DataFrame | None = None, *, y_titl
     for i, g in enumerate(groups):
         s = style(i)
         if g in lined:
-            m, lost = _kept(lined[g], ["step", "median", "q25", "q75"], log_y)
+            m, lost = _kept(lined[g], ["median", "q25", "q75"], log_y)
             dropped += lost
             if len(m["step"]):
                 if band and np.any(m["q75"] > m["q25"]):
@@ -129,7 +130,7 @@ def fig_steps(table: pd.DataFrame, points: pd.DataFrame | None = None, *, y_titl
                 data.append({"type": "scatter", "mode": "lines", "x": m["step"], "y": m["median"], "name": g,
                              "legendgroup": g, "line": {"color": s["color"], "dash": s["dash"], "width": 2.5}})
         if g in marked:
-            m, lost = _kept(marked[g], ["step", "median"], log_y)
+            m, lost = _kept(marked[g], ["median"], log_y)
             dropped += lost
             if len(m["step"]):
                 data.append({"type": "scatter", "mode": "markers", "x": m["step"], "y": m["median"],
@@ -160,7 +161,7 @@ def fig_layer_steps(table: pd.DataFrame, *, y_title: str, title: str | None = No
     many = table["layer"].nunique() > 1 if len(table) else False
     for i, g in enumerate(groups):
         s = style(i)
-        m, lost = _kept(cols[g], ["step", "median"], log_y)
+        m, lost = _kept(cols[g], ["median"], log_y)
         dropped += lost
         for k, layer in enumerate(np.unique(m["layer"])):
             sel = m["layer"] == layer
