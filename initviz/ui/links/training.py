@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ...limits import Budget
 from ...optimizers import OPTIMIZERS
 from ...tasks import TASKS, Task, get_task
@@ -110,7 +112,8 @@ def runs(settings: Mapping[str, Any], budget: Budget | None = None) -> tuple[Run
 def fit(net, task: str, **kwargs) -> TrainingResult:
     """``initviz.train(net, task_of(task), **kwargs)`` without the final weights (what a page shows
     and keeps: the curves and diagnostics; a module-level function, so a worker process can run it)."""
-    return dataclasses.replace(train(net, task_of(task), **kwargs), params=[])
+    with np.errstate(all="ignore"):  # an overflowing init is a result here (NaN losses are not drawn), not a warning
+        return dataclasses.replace(train(net, task_of(task), **kwargs), params=[])
 
 
 # --- the compute budget -----------------------------------------------------------------------
