@@ -19,7 +19,8 @@ from ..training import TrainingResult
 from . import deployment, links, workers
 from .frame import guard
 from .links import training as plan
-from .widgets import chart, control, file_name
+from .propagation import mlp_controls
+from .widgets import chart, control, control_row, file_name
 
 CACHE = dict(max_entries=256, max_size=64 * 2 ** 20)
 """A view's results are losses and per-layer statistics at ~30 logged steps (the final weights are
@@ -93,35 +94,26 @@ INTRO = (
 
 
 def render(settings: links.Settings) -> None:
-    st.markdown(INTRO)
     _controls(settings)
-    control("compare")
-    control("view")
+    st.markdown(INTRO)
+    control_row("compare", "view", widths=[3, 2])  # the question, above the charts
     with guard("training: compute"):
         runs = runs_of(settings)
         _caption_runs(settings, runs)
-        VIEWS[settings["view"]](settings, runs)
+        draw = _layers if settings["view"] == "layers" else _curves  # links.TRAINING_VIEWS
+        draw(settings, runs)
 
 
 def _controls(settings: links.Settings) -> None:
     """The task, the network and the training, in the sidebar."""
-    scheme, activation = settings["scheme"], settings["activation"]
-    with st.sidebar, st.container(key="training_controls"):
-        st.subheader("Task and network")
+    sidebar = st.sidebar.container(key="training_controls")
+    with sidebar:
+        st.subheader("Task")
         control("task")
-        control("depth")
-        control("width")
-        control("activation")
-        act_param = get_activation(activation).spec.param_name
-        if act_param:
-            control(f"{activation}_{act_param}")
-        st.subheader("Initialization")
-        control("scheme")
-        for name in links.scheme_param_names(scheme).values():
+        st.subheader("Network")
+        for name in ("depth", "width"):
             control(name)
-        control("bias")
-        if settings["bias"] in ("constant", "normal"):
-            control("bias_value", label="bias std" if settings["bias"] == "normal" else "bias constant")
+        mlp_controls(settings)
         st.subheader("Training")
         control("optimizer")
         control("lr")
@@ -253,8 +245,5 @@ def _layers(settings, runs: Runs) -> None:
                      caption="Units whose outputs differ on the batch (beyond rounding, √ε·max|a|). 1 means every "
                              "unit of the layer computes the same function: zero or constant init never breaks it.")
 
-
-VIEWS = {"curves": _curves, "layers": _layers}
-"""What each value of the ``view`` link parameter draws (links.TRAINING_VIEWS)."""
 
 __all__ = ["render", "Runs", "runs_of", "trained", "initial_losses"]
