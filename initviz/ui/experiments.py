@@ -1,5 +1,5 @@
 """The Experiments page: the classic demonstrations of what initialization does, each a one-click
-link that opens the Propagation page with the right settings, and the deep linear Jacobian's
+link that opens the Propagation or the Training page with the right settings, and the deep linear Jacobian's
 singular values (Gaussian vs orthogonal) drawn here.
 
 :data:`PRESETS` is plain data — (key, title, page, settings, text) — and every preset's settings
@@ -113,6 +113,37 @@ PRESETS: tuple[Preset, ...] = (
         "average only, and the band over samples widens with depth — the singular values of the product "
         "W_L⋯W_1 spread out (Saxe et al. 2013; Pennington et al. 2017; chart below).",
         depth=50, width=256, activation="linear", scheme="orthogonal", compare=("xavier_normal",), batch=128),
+    _preset(
+        "train_zeros_large_he", "Training: zeros vs large random vs He on a 3-layer ReLU net", "training",
+        "The course-notes experiment on the 8×8 digits, plain SGD (lr 0.01): with zero weights every hidden "
+        "unit outputs 0, no gradient reaches the hidden weights, and the loss stays at chance, −log(1/10) = 2.30, "
+        "for the whole run. Weights ten times He's scale (N(0, (10·√(2/128))²)) start at a loss near "
+        "16,000 — the logits are huge — and crawl back down; He's √(2/n) (kaiming_normal) starts at 3.3 and "
+        "trains fastest.",
+        scheme="normal", normal_std=1.25, compare=("zeros", "kaiming_normal"), lr=0.01, momentum=0.0),
+    _preset(
+        "train_constant", "Training: constant init keeps every unit identical", "training",
+        "Every weight 0.1 on a tanh net: every unit of a hidden layer computes the same function, receives the "
+        "same gradient, and so takes the same update — the Per-layer view counts 1 distinct unit in every "
+        "hidden layer at every step (the 10 output units differ: their targets do). The network is a "
+        "one-unit-wide network in disguise and barely learns; a random init (xavier_normal) breaks the "
+        "symmetry at step 0.",
+        activation="tanh", scheme="constant", compare=("xavier_normal",), view="layers"),
+    _preset(
+        "train_deep_tanh", "Training: 20 tanh layers, PyTorch default vs Xavier vs orthogonal", "training",
+        "Twenty tanh layers of width 64. PyTorch's default U(±1/√n) has a third of the variance tanh needs: "
+        "the signal and its gradient shrink layer by layer and the loss does not leave chance. Xavier keeps "
+        "the variance but not every direction, and trains slowly; orthogonal weights keep every singular "
+        "value at 1 and train the deep net fastest (Saxe et al. 2013).",
+        depth=20, width=64, n_seeds=2, steps=200, activation="tanh", scheme="torch_default",
+        compare=("xavier_normal", "orthogonal")),
+    _preset(
+        "train_overconfident", "Training: the over-confident softmax", "training",
+        "makemore part 3's first fix. N(0, 1) weights on a tanh net saturate every hidden unit, and the output "
+        "layer sums 128 terms of size 1: logits of standard deviation ≈ 11, so the first loss is ≈ 18 where "
+        "chance is −log(1/10) = 2.30 — the network is confidently wrong and the first steps only undo it. "
+        "Xavier's 1/n scale starts near chance.",
+        activation="tanh", scheme="normal", compare=("xavier_normal",)),
 )
 """The classic experiments, in reading order."""
 
@@ -128,8 +159,8 @@ def jacobian_table(width: int, depth: int, seed: int) -> pd.DataFrame:
 
 def render(settings: links.Settings) -> None:
     st.markdown("The classic demonstrations of what initialization does, each one click away: the link opens "
-                "the Propagation page with the experiment's settings (same seed, so the same numbers — and a "
-                "link you can share). Change any control there to explore around it.")
+                "the Propagation or the Training page with the experiment's settings (same seed, so the same "
+                "numbers — and a link you can share). Change any control there to explore around it.")
     for preset in PRESETS:
         with st.container(border=True, key=f"preset_{preset.key}"):
             st.subheader(preset.title)

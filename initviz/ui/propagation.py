@@ -193,23 +193,12 @@ def _unfit(fitted: plan.Fit) -> None:
 
 def _controls(settings: links.Settings, fitted: plan.Fit) -> None:
     """The network's controls, in the sidebar (the comparison stays above the charts)."""
-    scheme, activation = settings["scheme"], settings["activation"]
     with st.sidebar, st.container(key="propagation_controls"):
         st.subheader("Network")
         control("depth")
         control("width")
         control("in_width")
-        control("activation")
-        act_param = get_activation(activation).spec.param_name
-        if act_param:
-            control(f"{activation}_{act_param}")
-        st.subheader("Initialization")
-        control("scheme")
-        for name in links.scheme_param_names(scheme).values():
-            control(name)
-        control("bias")
-        if settings["bias"] in ("constant", "normal"):
-            control("bias_value", label="bias std" if settings["bias"] == "normal" else "bias constant")
+        mlp_controls(settings)
         st.subheader("Inputs and sampling")
         control("inputs")
         if settings["inputs"] == "correlated":
@@ -221,6 +210,23 @@ def _controls(settings: links.Settings, fitted: plan.Fit) -> None:
         control("seed")
         control("dtype")
         st.divider()
+
+
+def mlp_controls(settings: links.Settings) -> None:
+    """The activation and the initialization of an MLP page (Propagation, Training): the activation
+    and its parameter, the scheme and its parameters, the bias rule and its value."""
+    scheme, activation = settings["scheme"], settings["activation"]
+    control("activation")
+    act_param = get_activation(activation).spec.param_name
+    if act_param:
+        control(f"{activation}_{act_param}")
+    st.subheader("Initialization")
+    control("scheme")
+    for name in links.scheme_param_names(scheme).values():
+        control(name)
+    control("bias")
+    if settings["bias"] in ("constant", "normal"):
+        control("bias_value", label="bias std" if settings["bias"] == "normal" else "bias constant")
 
 
 def _caption_runs(settings, runs) -> None:

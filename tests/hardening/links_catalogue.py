@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-PAGES = ("propagation", "geometry", "initializers", "experiments")
+PAGES = ("propagation", "geometry", "initializers", "experiments", "training")
 CLASSES = ("numbers", "floats", "enums", "structure", "budget", "numerics", "injection")
 
 
@@ -391,6 +391,7 @@ TEXT_PARAMS = {
     "geometry": ("gram_dist", "sweep_dists", "mp_dist", "rule", "rect_dist", "mp_ratio"),
     "initializers": ("layer", "scheme", "kaiming_normal_mode", "n_out"),
     "experiments": ("jac_width",),
+    "training": ("task", "optimizer", "scheme", "activation", "view", "lr", "steps"),
 }
 """Every parameter whose value a link spells as text (choices, lists) plus a number of each kind."""
 
@@ -411,7 +412,72 @@ add("propagation", f"compare=kaiming_normal,{q('<script>alert(1)</script>')}", "
     {"compare": "kaiming_normal"}, ("<script",))
 add("geometry", f"sweep_dists=normal,{q('![x](http://evil.example/y.png)')}", "injection", True, ["sweep_dists"],
     {"sweep_dists": "normal"}, (EVIL,))
+# a list that may be empty keeps its valid items: none here, so nothing is compared (a 1-scheme view)
+add("training", "compare=" + q(PAYLOADS[2][0]) + "&steps=20", "injection", True, ["compare"],
+    {"compare": "", "steps": "20"}, PAYLOADS[2][1])
 
+
+# --- the Training page: every parameter ------------------------------------------------------------
+# Its views train networks (the default view: 4 schemes × 3 seeds × 300 steps, ~2 s on two workers, is
+# computed once when the session opens the page, then kept): a link that changes what is trained also
+# asks for few steps (steps=20), so that each stays well within the time a link may take.
+
+for value in ("1e3", "0x10", "5.0", "", "١٢٣"):
+    add("training", f"depth={q(value)}", "numbers", True, ["depth"], {})
+for name in ("width", "steps", "batch", "n_seeds", "seed"):
+    add("training", f"{name}=1e3", "numbers", True, [name], {})
+add("training", "depth=999999999&steps=20&compare=", "numbers", True, ["depth"],
+    {"depth": "20", "compare": "", "steps": "20"})
+add("training", "depth=-1&steps=20", "numbers", True, ["depth"], {"depth": "1", "steps": "20"})
+add("training", "width=-5&steps=20", "numbers", True, ["width"], {"width": "1", "steps": "20"})
+add("training", "steps=-1", "numbers", True, ["steps"], {"steps": "1"})
+add("training", "batch=0&steps=20", "numbers", True, ["batch"], {"batch": "1", "steps": "20"})
+# 8 seeds are over the hosted budget with the rest at the defaults: cut back to 3, the default view
+add("training", "n_seeds=999999999", "numbers", True, ["n_seeds", "Networks (seeds)"], {})
+add("training", "view=layers&diag_layer=99", "numbers", True, ["diag_layer"], {"view": "layers"})
+add("training", "view=layers&diag_layer=-1", "numbers", True, ["diag_layer"], {"view": "layers"})
+add("training", "view=layers&diag_layer=2", "numbers", False, applied={"view": "layers", "diag_layer": "2"})
+add("training", "batch=512&task=spirals&steps=20", "numbers", False,
+    applied={"task": "spirals", "steps": "20", "batch": "512"})
+for value in ("nan", "inf", "1e309", "1,5", ""):
+    add("training", f"lr={q(value)}", "floats", True, ["lr"], {})
+    add("training", f"momentum={q(value)}", "floats", True, ["momentum"], {})
+    add("training", f"weight_decay={q(value)}", "floats", True, ["weight_decay"], {})
+add("training", "lr=0.07&steps=20", "floats", True, ["lr", "nearest"], {"steps": "20"})  # snaps to the default 0.05
+add("training", "lr=1e9&steps=20", "floats", True, ["lr"], {"lr": "2.0", "steps": "20"})
+add("training", "momentum=2&steps=20", "floats", True, ["momentum"], {"momentum": "0.99", "steps": "20"})
+add("training", "weight_decay=-1&steps=20", "floats", True, ["weight_decay"], {"steps": "20"})
+add("training", "lr=1E-3&steps=20", "floats", False, applied={"lr": "0.001", "steps": "20"})
+for name, value, applied in (("task", "SPIRALS", "spirals"), ("optimizer", "ADAM", "adam"),
+                             ("activation", " Tanh ", "tanh"), ("dtype", "FLOAT64", "float64")):
+    add("training", f"{name}={q(value)}&steps=20", "enums", False, applied={name: applied, "steps": "20"})
+for name, value in (("task", "mnist"), ("optimizer", "rmsprop"), ("activation", "softmax"), ("dtype", "float16"),
+                    ("view", "sideways"), ("scheme", "dirac"), ("log_y", "maybe"), ("bias", "none")):
+    add("training", f"{name}={q(value)}", "enums", True, [name], {})
+add("training", "view=Layers", "enums", False, applied={"view": "layers"})
+add("training", "log_y=OFF", "enums", False, applied={"log_y": "false"})
+add("training", "compare=bogus,zeros", "enums", True, ["compare", "bogus"], {"compare": "zeros"})
+add("training", "compare=kaiming_normal&steps=20", "enums", True, ["compare"], {"compare": "", "steps": "20"})
+add("training", "compare=&steps=20", "structure", False, applied={"compare": "", "steps": "20"})
+add("training", "steps=5&steps=20", "structure", True, ["steps", "2 times"], {"steps": "20"})
+add("training", "optimizer=adam&momentum=0.5&steps=20", "structure", True, ["momentum", "only applies"],
+    {"optimizer": "adam", "steps": "20"})
+add("training", "diag_layer=3", "structure", True, ["diag_layer", "only applies"], {})
+add("training", "input_corr=0.5", "structure", True, ["input_corr"], {})  # another page's parameter
+add("training", "bogus=1&" + "&".join(f"k{i}={i}" for i in range(70)), "structure", True, ["more than 64"], {})
+# budget: the largest single-scheme view within the budget as given; beyond it, seeds, batch, steps are cut
+add("training", "compare=&n_seeds=4&steps=400", "budget", False,
+    applied={"compare": "", "steps": "400", "n_seeds": "4"})
+add("training", "depth=20&width=512&n_seeds=8&batch=512&steps=2000&compare=", "budget", True,
+    ["n_seeds", "batch", "steps", "more training than one view"])
+add("training", "depth=999999999&width=999999999&n_seeds=999999999&batch=999999999&steps=999999999&compare=",
+    "budget", True, ["depth", "width", "more training than one view"])
+for query in ("scheme=normal&normal_std=1e6&steps=20", "activation=linear&scheme=ones&depth=20&steps=20",
+              "lr=2&momentum=0.99&steps=50", "optimizer=adam&lr=2&steps=20", "scheme=zeros&compare=ones,eye&steps=20",
+              "task=teacher&scheme=normal&normal_std=1e3&steps=20&dtype=float64",
+              "activation=sigmoid&scheme=constant&constant_val=-1e6&steps=20&view=layers",
+              "task=spirals&depth=1&width=1&batch=1&steps=20&n_seeds=1"):
+    add("training", query, "numerics", False)
 
 # --- every Geometry link also at the steps that compute what it sets ---------------------------------
 # (the page computes only the step shown: without these, links setting e.g. mp_* would only be parsed)

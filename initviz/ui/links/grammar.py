@@ -9,7 +9,8 @@ Grammar (strict ASCII; anything else is rejected, never guessed):
 * ``float``: ``[+-]?(digits[.digits] | .digits)([eE][+-]?digits)?`` and finite after conversion
   (``nan``, ``inf`` and ``1e309`` are rejected).
 * ``choice``: one of the allowed values, compared after ``strip().lower()``.
-* ``multi``: allowed values separated by commas, each compared after ``strip().lower()``.
+* ``multi``: allowed values separated by commas, each compared after ``strip().lower()``; an empty value
+  is the empty selection where one is allowed (``min_items`` 0), else the default with a notice.
 * ``bool``: ``true/false``, ``1/0``, ``yes/no``, ``on/off`` after ``strip().lower()``.
 
 Whatever a link asks for that cannot be honoured yields a :class:`Notice` naming the parameter
@@ -307,6 +308,8 @@ def parse_value(param: Param, text: str) -> tuple[Any, Notice | None]:
     if len(text) > MAX_VALUE_CHARS:
         return default, Notice(name, f"value longer than {MAX_VALUE_CHARS} characters", fallback)
     if text.strip() == "":
+        if param.kind == "multi" and param.min_items == 0:
+            return (), None  # the empty selection (a list that may be empty: "compare=" compares nothing)
         return default, Notice(name, "empty value", fallback)
     kind = param.kind
     if kind in ("choice", "bool"):

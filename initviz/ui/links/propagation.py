@@ -336,8 +336,16 @@ def _choices(asked: Settings) -> tuple[tuple[str, Settings], ...]:
 def _constrain_propagation(settings: Settings) -> tuple[Settings, list[Notice]]:
     """Cross-field rules of the Propagation page: a normal bias's std is |value|; at most
     :data:`MAX_COMPARED` comparisons, none equal to the configured scheme; the configured scheme's
-    bounds in order (:func:`.common.order_scheme_params`). The compute budget is not a rule of the
+    bounds in order (all three: :func:`scheme_rules`). The compute budget is not a rule of the
     link: the page computes :func:`fit` of the settings as asked."""
+    return settings, scheme_rules(settings)
+
+
+def scheme_rules(settings: Settings) -> list[Notice]:
+    """The rules a page comparing schemes on one MLP shares (Propagation, Training), applied to
+    ``settings`` in place: a normal bias's std is |value|; at most :data:`MAX_COMPARED` comparisons,
+    none equal to the configured scheme; the configured scheme's bounds in order
+    (:func:`.common.order_scheme_params`)."""
     notices = []
     if settings["bias"] == "normal" and settings["bias_value"] < 0:
         settings["bias_value"] = -settings["bias_value"]
@@ -349,20 +357,24 @@ def _constrain_propagation(settings: Settings) -> tuple[Settings, list[Notice]]:
         settings["compare"] = kept
         notices.append(Notice("compare", f"at most {MAX_COMPARED} schemes other than the configured "
                               f"{settings['scheme']}", f"using {format_value(_COMPARE_PARAM, kept) or 'none'}"))
-    notices += order_scheme_params(settings, settings["scheme"])
-    return settings, notices
+    return notices + order_scheme_params(settings, settings["scheme"])
 
 
 _DENSE = _dense_schemes()
-_BIAS_PARAM = Param("bias_value", "float", 0.05, "Bias value", lo=-BIAS_LIMIT, hi=BIAS_LIMIT,
-                    when=(("bias", ("constant", "normal")),),
-                    help="the constant of a constant bias, or the standard deviation of a normal bias")
-_COMPARE_PARAM = Param("compare", "multi", (), "Compare with other schemes (each at its default parameters)",
-                       options=_DENSE, min_items=0,
-                       help=f"up to {MAX_COMPARED} more schemes on the same network, seed and inputs, one colour each "
-                       "on every chart; torch's defaults for torch schemes (kaiming_*: a = 0, gain √2). Schemes of "
-                       "the same base law (normal, xavier_normal) draw proportional weights from one seed, so "
-                       "their scale-free statistics can coincide exactly")
+DENSE_SCHEMES = _DENSE
+"""Every scheme that can initialise a dense layer (the schemes an MLP page offers)."""
+BIAS_PARAM = Param("bias_value", "float", 0.05, "Bias value", lo=-BIAS_LIMIT, hi=BIAS_LIMIT,
+                   when=(("bias", ("constant", "normal")),),
+                   help="the constant of a constant bias, or the standard deviation of a normal bias")
+COMPARE_PARAM = Param("compare", "multi", (), "Compare with other schemes (each at its default parameters)",
+                      options=_DENSE, min_items=0,
+                      help=f"up to {MAX_COMPARED} more schemes on the same network, seed and inputs, one colour each "
+                      "on every chart; torch's defaults for torch schemes (kaiming_*: a = 0, gain √2). Schemes of "
+                      "the same base law (normal, xavier_normal) draw proportional weights from one seed, so "
+                      "their scale-free statistics can coincide exactly")
+"""The bias value and the comparison of the MLP pages (Propagation, Training: their own defaults by
+``dataclasses.replace``)."""
+_BIAS_PARAM, _COMPARE_PARAM = BIAS_PARAM, COMPARE_PARAM
 
 
 SCHEMA = PageSchema("propagation", (

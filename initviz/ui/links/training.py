@@ -1,0 +1,216 @@
+"""The Training page's link and run plan: a task, the MLP that learns it (hidden layers of one width,
+a linear output layer), its init scheme and up to :data:`~.propagation.MAX_COMPARED` comparisons,
+the optimizer and the sample sizes; the core calls a view makes (:func:`runs`: ``Network.mlp`` and
+``initviz.train``, one run per scheme); and, on a hosted instance (:mod:`initviz.ui.deployment`),
+the view's compute budget, met by cutting the sample sizes (seeds, then batch, then steps) — never
+the question (task, depth, width, schemes)."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ...limits import Budget
+from ...optimizers import OPTIMIZERS
+from ...tasks import TASKS, Task, get_task
+from ...training import TrainingResult, train
+from .. import deployment
+from .common import scheme_choice, scheme_params, scheme_settings, seed
+from .grammar import Notice, PageSchema, Param, Settings
+from .propagation import (BIAS_PARAM, COMPARE_PARAM, DENSE_SCHEMES, activation_param, activation_params,
+                          compared_schemes, scheme_rules, series_name)
+from .propagation import SCHEMA as _PROPAGATION
+
+TRAINING_MAX_DEPTH = 20
+"""Most hidden layers the Training page builds (plus the linear output layer)."""
+TRAINING_MAX_WIDTH = 512
+TRAINING_MAX_STEPS = 2000
+TRAINING_MAX_BATCH = 512
+"""At most the smallest training set of :data:`TRAINING_TASKS` (800 points)."""
+TRAINING_MAX_SEEDS = 8
+TRAINING_TASKS = tuple(TASKS)
+TRAINING_VIEWS = ("curves", "layers")
+LR_LADDER = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+"""Learning rates a link may ask for: a 1–2–5 ladder, evenly spaced on a log scale (a value off it
+snaps to the nearest rung in log distance)."""
+LOGGED_POINTS = 30
+"""The diagnostics and the test loss are logged about this many times a run (every ⌈steps/30⌉ steps,
+and the last): the per-step cost of a logged step is ~3 training steps (the test set, the statistics)."""
+
+PAGE_MAX_FLOPS = 3 * 10 ** 10
+"""Training work per view on a hosted instance, in weight multiply–adds: schemes × seeds × steps ×
+batch × Σ weights × 3 (forward, and the backward pass's two products) ≤ 3·10¹⁰. The default view
+(4 schemes × 3 seeds × 300 steps × batch 64 on digits, 3 hidden layers of 128: Σ weights = 42,240) is
+2.92·10¹⁰ and took 4.0 s of CPU with one BLAS thread (1.0 s a scheme, ~7.3·10⁹ multiply–adds a
+second; the command is in the README's "Limits of a hosted instance"), ~2 s of wall time
+on the hosted instance's two workers. The budget is the default view rounded up: a hosted view
+never waits much longer than the default one (a link's view is shown within ~3 s)."""
+RUN_MAX_FLOPS = PAGE_MAX_FLOPS // 2
+"""One run (one scheme, every seed) at most: it runs on one worker of two, so a view of one scheme
+waits no longer than a view of four on two workers."""
+SAMPLE_FLOORS = (("n_seeds", 1), ("batch", 16), ("steps", 20))
+"""(parameter, floor) in the order the budget cuts them: sample sizes only, never below the floor
+(at the floors every view of the page fits: 4 × 20 × 16 × 5.0 M weights × 3 = 1.9·10¹⁰)."""
+
+
+@functools.lru_cache(maxsize=len(TASKS))
+def task_of(name: str) -> Task:
+    """The task ``name`` at its default options (what the page trains on), built once per process."""
+    return get_task(name)
+
+
+def network_kwargs(settings: Mapping[str, Any], scheme: str, configured: bool, budget: Budget | None = None) -> dict:
+    """The ``Network.mlp`` keyword arguments of the view's network for one scheme: the task's inputs,
+    ``depth`` hidden layers of ``width``, the task's outputs through a linear last layer."""
+    task, depth = task_of(settings["task"]), settings["depth"]
+    return dict(input_dim=task.in_dim, widths=(settings["width"],) * depth + (task.out_dim,),
+                activation=settings["activation"], activation_param=activation_param(settings), init=scheme,
+                init_params=scheme_settings(settings, scheme) if configured else None, bias=settings["bias"],
+                bias_value=settings["bias_value"], layer_activations={depth + 1: "linear"},
+                budget=deployment.current().budget if budget is None else budget)
+
+
+def log_every(steps: int) -> int:
+    """Steps between two logged steps (:data:`LOGGED_POINTS`)."""
+    return max(1, -(-steps // LOGGED_POINTS))
+
+
+def train_kwargs(settings: Mapping[str, Any]) -> dict:
+    """The ``initviz.train`` keyword arguments of the view (every run the same; ``deadline`` is the page's)."""
+    sgd = settings["optimizer"] == "sgd"
+    return dict(optimizer=settings["optimizer"], lr=settings["lr"], momentum=settings["momentum"] if sgd else 0.0,
+                weight_decay=settings["weight_decay"], steps=settings["steps"], batch=settings["batch"],
+                seed=settings["seed"], dtype=settings["dtype"], n_seeds=settings["n_seeds"],
+                log_every=log_every(settings["steps"]))
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run of a Training view: its legend ``name``, ``Network.mlp(**network)``, the ``task``'s
+    name (:func:`task_of`) and ``initviz.train(net, task, **train)``."""
+
+    name: str
+    network: dict
+    task: str
+    train: dict
+
+
+def runs(settings: Mapping[str, Any], budget: Budget | None = None) -> tuple[Run, ...]:
+    """Every run of the view, the configured scheme first, then the comparisons (at their defaults),
+    on the same task, batches and seeds."""
+    return tuple(Run(series_name(settings, scheme, configured=i == 0),
+                     network_kwargs(settings, scheme, configured=i == 0, budget=budget), settings["task"],
+                     train_kwargs(settings))
+                 for i, scheme in enumerate(compared_schemes(settings)))
+
+
+def fit(net, task: str, **kwargs) -> TrainingResult:
+    """``initviz.train(net, task_of(task), **kwargs)`` without the final weights (what a page shows
+    and keeps: the curves and diagnostics; a module-level function, so a worker process can run it)."""
+    with np.errstate(all="ignore"):  # an overflowing init is a result here (NaN losses are not drawn), not a warning
+        return dataclasses.replace(train(net, task_of(task), **kwargs), params=[])
+
+
+# --- the compute budget -----------------------------------------------------------------------
+
+def weights(settings: Mapping[str, Any]) -> int:
+    """Σ_l n_{l−1}·n_l of the view's network."""
+    task, width, depth = task_of(settings["task"]), settings["width"], settings["depth"]
+    dims = (task.in_dim, *(width,) * depth, task.out_dim)
+    return sum(a * b for a, b in zip(dims, dims[1:]))
+
+
+def training_cost(settings: Mapping[str, Any]) -> dict[str, int]:
+    """The view's training work in weight-multiply–adds: per ``run`` (one scheme, every seed)
+    seeds × steps × batch × Σ weights × 3, and over the ``page`` (× schemes)."""
+    run = settings["n_seeds"] * settings["steps"] * settings["batch"] * weights(settings) * 3
+    return {"run": run, "page": run * len(compared_schemes(settings))}
+
+
+def _excess(settings: Mapping[str, Any]) -> float:
+    cost = training_cost(settings)
+    return max(cost["page"] / PAGE_MAX_FLOPS, cost["run"] / RUN_MAX_FLOPS)
+
+
+LABELS = {"n_seeds": "Networks (seeds)", "batch": "Batch", "steps": "Steps"}
+
+
+def _constrain_training(settings: Settings) -> tuple[Settings, list[Notice]]:
+    """Cross-field rules of the Training page: those of every scheme-comparing page
+    (:func:`~.propagation.scheme_rules`); the batch within the task's training set; and, on a hosted
+    instance, the compute budget (:data:`PAGE_MAX_FLOPS`, :data:`RUN_MAX_FLOPS`), met by cutting
+    the parameters of :data:`SAMPLE_FLOORS` in turn — the work is linear in each, so each is cut to
+    the largest value that fits, or to its floor."""
+    notices = scheme_rules(settings)
+    available = task_of(settings["task"]).x_train.shape[0]
+    if settings["batch"] > available:
+        notices.append(Notice("batch", f"Batch {settings['batch']} is more than the {available} training examples "
+                              f"of {settings['task']}", f"using {available}"))
+        settings["batch"] = available
+    if settings["diag_layer"] > settings["depth"] + 1:
+        notices.append(Notice("diag_layer", f"the network has {settings['depth'] + 1} layers", "using 0 (every layer)"))
+        settings["diag_layer"] = 0
+    asked = dict(settings)
+    for name, floor in SAMPLE_FLOORS if deployment.current().page_budgets else ():
+        excess = _excess(settings)
+        if excess > 1:
+            settings[name] = max(floor, min(settings[name], int(settings[name] / excess)))
+    cost = training_cost(settings)
+    for name, _ in SAMPLE_FLOORS:
+        if settings[name] != asked[name]:
+            notices.append(Notice(name, f"{LABELS[name]} {asked[name]} is more training than one view may do on this "
+                                  f"instance (at most {PAGE_MAX_FLOPS:,} weight multiply–adds over all schemes, seeds, "
+                                  f"steps and examples)", f"using {LABELS[name]} {settings[name]} "
+                                  f"({cost['page']:,} multiply–adds)"))
+    return settings, notices
+
+
+_BY_NAME = _PROPAGATION.by_name
+
+SCHEMA = PageSchema("training", (
+    Param("task", "choice", "digits", "Task", options=TRAINING_TASKS,
+          labels=("8×8 digits (10 classes, real)", "two spirals (2 classes)", "Gaussian mixture (4 classes)",
+                  "teacher network (regression)"),
+          help="what the network learns: the 1,797 handwritten digits shipped with initviz, or a synthetic "
+          "task whose answer is known (initviz.tasks)"),
+    Param("depth", "int", 3, "Hidden layers", lo=1, hi=TRAINING_MAX_DEPTH, step=1, widget="slider",
+          help="hidden layers of the MLP, each weights + bias + activation; a linear output layer follows"),
+    Param("width", "int", 128, "Width (units per hidden layer)", lo=1, hi=TRAINING_MAX_WIDTH, step=1,
+          help="units in every hidden layer"),
+    dataclasses.replace(_BY_NAME["activation"], default="relu"),
+    *activation_params(),
+    scheme_choice("scheme", "kaiming_normal", "Init scheme", schemes=DENSE_SCHEMES),
+    *scheme_params(schemes=DENSE_SCHEMES),
+    _BY_NAME["bias"],
+    BIAS_PARAM,
+    dataclasses.replace(COMPARE_PARAM, default=("keras_glorot_uniform", "torch_default", "zeros"),
+                        help=COMPARE_PARAM.help.replace("seed and inputs", "task, batches and seeds")
+                        + "; by default the Keras default (Glorot uniform), the PyTorch default and zeros"),
+    Param("optimizer", "choice", "sgd", "Optimizer", options=OPTIMIZERS, labels=("SGD", "Adam", "AdamW"),
+          widget="radio", help="torch.optim's SGD, Adam or AdamW, step for step (betas 0.9, 0.999; eps 1e-8)"),
+    Param("lr", "float", 0.05, "Learning rate", options=LR_LADDER, help="the optimizer's learning rate η"),
+    Param("momentum", "float", 0.9, "Momentum", lo=0.0, hi=0.99, step=0.01, when=(("optimizer", ("sgd",)),),
+          help="SGD's momentum μ (torch: b ← μb + g; p ← p − ηb); 0 for plain SGD"),
+    Param("weight_decay", "float", 0.0, "Weight decay", lo=0.0, hi=1.0, step=0.0001,
+          help="λ: added to the gradient (SGD, Adam) or decoupled p ← p(1 − ηλ) (AdamW)"),
+    Param("steps", "int", 300, "Steps", lo=1, hi=TRAINING_MAX_STEPS, step=10,
+          help="optimizer steps, each on one mini-batch"),
+    Param("batch", "int", 64, "Batch", lo=1, hi=TRAINING_MAX_BATCH, step=1,
+          help="examples per step; the data order is part of the seed"),
+    Param("n_seeds", "int", 3, "Networks (seeds)", lo=1, hi=TRAINING_MAX_SEEDS, step=1, widget="slider",
+          help="independent draws of the weights and of the data order; curves are medians, bands interquartile"),
+    seed(),
+    _BY_NAME["dtype"],
+    Param("log_y", "bool", True, "Log-scale loss", help="draw the losses on a log axis"),
+    Param("view", "choice", "curves", "View", options=TRAINING_VIEWS,
+          labels=("Loss curves", "Per-layer diagnostics"), widget="segmented",
+          help="the losses and accuracy over steps, or the per-layer statistics over steps"),
+    Param("diag_layer", "int", 0, "Layer (0: every layer)", lo=0, hi=TRAINING_MAX_DEPTH + 1, step=1,
+          when=(("view", ("layers",)),), help="the layer whose diagnostics are drawn; 0 draws every layer"),
+), _constrain_training)
+"""The Training page's parameters, in display order."""

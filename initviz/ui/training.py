@@ -1,0 +1,249 @@
+"""The Training page: does this initialization train? Up to four init schemes train the same MLP on
+the same task, batches and seeds with :func:`initviz.train`; the page draws their losses (median and
+interquartile band over seeds) beside the loss of chance, the test accuracy, and per-layer
+diagnostics over steps (update:data ratio, gradient std, dead or saturated units, distinct units)."""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+
+import pandas as pd
+import streamlit as st
+
+from ..activations import get_activation
+from ..figures import training as ft
+from ..network import Network
+from ..training import TrainingResult
+from . import deployment, links, workers
+from .frame import guard
+from .links import training as plan
+from .propagation import mlp_controls
+from .widgets import chart, control, control_row, file_name
+
+CACHE = dict(max_entries=256, max_size=64 * 2 ** 20)
+"""A view's results are losses and per-layer statistics at ~30 logged steps (the final weights are
+dropped: :func:`.links.training.fit`): ~60 kB for the default view."""
+HALF = 2
+
+
+def run_deadline(n_runs: int) -> float:
+    """Seconds one of a view's ``n_runs`` runs may take before it returns what it has: the runs share
+    the worker processes, so each gets the deployment's view deadline × workers / runs."""
+    return deployment.current().view_deadline * min(workers.WORKERS, n_runs) / n_runs
+
+
+@st.cache_data(**CACHE, show_spinner="Training the networks…")
+def trained(nets: tuple[Network, ...], task: str, train: tuple, deadline: float) -> tuple[TrainingResult, ...]:
+    """``initviz.train`` of each network with the view's arguments (``train``: their items), each in a
+    worker process (:func:`.links.training.fit`), all at once (cached on the small configuration)."""
+    grace = deployment.current().worker_grace
+    rounds = math.ceil(len(nets) / workers.WORKERS)
+    timeout = max(workers.RESULT_TIMEOUT, rounds * deadline + grace)
+    with ThreadPoolExecutor(max_workers=len(nets)) as pool:  # threads only wait: the work is in the workers
+        futures = [pool.submit(workers.run, plan.fit, net, task, deadline=deadline, timeout=timeout, **dict(train))
+                   for net in nets]
+        return tuple(f.result() for f in futures)
+
+
+class Runs(dict):
+    """Every run of a view by legend name → its :class:`~initviz.training.TrainingResult`, with the
+    tables the charts share, made once per script run."""
+
+    @cached_property
+    def complete(self) -> bool:
+        return not any(res.truncated for res in self.values())
+
+    @cached_property
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {name: res.to_frame() for name, res in self.items()}
+
+    @cached_property
+    def layer_frames(self) -> dict[str, pd.DataFrame]:
+        return {name: res.layer_frame() for name, res in self.items()}
+
+    def seeds(self, column: str) -> pd.DataFrame:
+        return ft.seed_table(self.frames, column)
+
+    @property
+    def first(self) -> TrainingResult:
+        return next(iter(self.values()))
+
+
+def runs_of(settings: links.Settings) -> Runs:
+    """Every run of the view (:func:`.links.training.runs`), trained together."""
+    planned = plan.runs(settings)
+    nets = tuple(Network.mlp(**run.network) for run in planned)
+    args = (nets, planned[0].task, tuple(planned[0].train.items()), run_deadline(len(nets)))
+    results = trained(*args)
+    if any(res.truncated for res in results):  # cut short by the deadline: shown this once, not kept
+        trained.clear(*args)
+    return Runs(zip((run.name for run in planned), results))
+
+
+# --- the page ------------------------------------------------------------------------------------------
+
+INTRO = (
+    "Does this initialization **train**? Each scheme initialises the same network, which then trains on the "
+    "same mini-batches with the same optimizer (torch's SGD, Adam or AdamW, step for step); every seed draws "
+    "new weights and a new data order. An untrained classifier should start near the loss of **chance**, "
+    "−log(1/C) for C classes (a uniform guess): an initial loss far above it means over-confident logits "
+    "(makemore part 3's 27 vs 3.29). Zero or constant weights keep every hidden unit identical for the whole "
+    "run — the symmetry gradient descent never breaks (the Per-layer view counts the distinct units).")
+
+
+def render(settings: links.Settings) -> None:
+    _controls(settings)
+    st.markdown(INTRO)
+    control_row("compare", "view", widths=[3, 2])  # the question, above the charts
+    with guard("training: compute"):
+        runs = runs_of(settings)
+        _caption_runs(settings, runs)
+        draw = _layers if settings["view"] == "layers" else _curves  # links.TRAINING_VIEWS
+        draw(settings, runs)
+
+
+def _controls(settings: links.Settings) -> None:
+    """The task, the network and the training, in the sidebar."""
+    sidebar = st.sidebar.container(key="training_controls")
+    with sidebar:
+        st.subheader("Task")
+        control("task")
+        st.subheader("Network")
+        for name in ("depth", "width"):
+            control(name)
+        mlp_controls(settings)
+        st.subheader("Training")
+        control("optimizer")
+        control("lr")
+        if settings["optimizer"] == "sgd":
+            control("momentum")
+        control("weight_decay")
+        control("steps")
+        control("batch")
+        control("n_seeds")
+        control("seed")
+        control("dtype")
+        st.divider()
+
+
+def _caption_runs(settings, runs: Runs) -> None:
+    res = runs.first
+    task = plan.task_of(settings["task"])
+    opt = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW"}[settings["optimizer"]]
+    extra = f", momentum {settings['momentum']:g}" if settings["optimizer"] == "sgd" else ""
+    st.markdown(f"**Network:** {res.net.describe()} · **task:** {task.description} · **{opt}** lr {settings['lr']:g}"
+                f"{extra}, weight decay {settings['weight_decay']:g} · {settings['steps']} steps of batch "
+                f"{settings['batch']} × {settings['n_seeds']} seed(s) from seed {settings['seed']} · {settings['dtype']}")
+    stopped = [f"{name} — partial result: {res.reason}." for name, res in runs.items() if res.truncated]
+    if stopped:
+        st.caption("  \n".join(stopped))
+
+
+def _name(settings, what: str) -> str:
+    return file_name("training", what, settings["task"], "-".join(links.compared_schemes(settings)),
+                     settings["activation"], f"L{settings['depth']}", f"n{settings['width']}", settings["optimizer"],
+                     f"lr{settings['lr']:g}", f"seed{settings['seed']}")
+
+
+def _reference(res: TrainingResult, classify: bool) -> tuple[float, str]:
+    if classify:
+        classes = res.net.widths[-1]
+        return res.chance, f"chance −log(1/{classes}) = {res.chance:.2f}"
+    return res.baseline, f"best constant prediction = {res.baseline:.3g}"
+
+
+def initial_losses(runs: Runs, classify: bool) -> str:
+    """The initial training loss of each scheme (median over seeds) against chance, in words."""
+    ref, _ = _reference(runs.first, classify)
+    what = "chance is" if classify else "the best constant prediction scores"
+    parts = []
+    for name, res in runs.items():
+        first = res.train_loss[:, 0]
+        first = first[pd.notna(first)]
+        start = f"{float(pd.Series(first).median()):.2f}" if first.size else "not finite"
+        parts.append(f"{name} starts at {start}")
+    return f"Initial loss (step 0, median over seeds): {'; '.join(parts)} — {what} {ref:.2f}."
+
+
+def _curves(settings, runs: Runs) -> None:
+    st.header("Loss curves")
+    control("log_y")
+    classify = plan.task_of(settings["task"]).loss == "cross_entropy"
+    ref, label = _reference(runs.first, classify)
+    loss = "cross-entropy" if classify else "mean squared error"
+    log_y = settings["log_y"]
+    chart(lambda: ft.fig_steps(runs.seeds("train_loss"), runs.seeds("test_loss"), y_title=f"loss ({loss})",
+                               title="Training loss (lines) and test loss (markers)", log_y=log_y, reference=ref,
+                               reference_label=label),
+          lambda: pd.concat([runs.seeds("train_loss").assign(split="train"),
+                             runs.seeds("test_loss").assign(split="test")], ignore_index=True),
+          key="loss", name=_name(settings, "loss"), reuse=runs.complete,
+          caption=initial_losses(runs, classify) + " Lines: the training batch's loss before each update (median "
+                  "over seeds, band: interquartile range); markers: the whole test set at the logged steps.")
+    if classify:
+        classes = runs.first.net.widths[-1]
+        chart(lambda: ft.fig_steps(runs.seeds("test_accuracy"), y_title="test accuracy (fraction correct)",
+                                   title="Test accuracy", reference=1.0 / classes,
+                                   reference_label=f"chance 1/{classes} = {1.0 / classes:.2f}"),
+              lambda: runs.seeds("test_accuracy"), key="accuracy", name=_name(settings, "accuracy"),
+              reuse=runs.complete, caption="The whole test set at the logged steps (median over seeds, band: "
+                                           "interquartile range).")
+
+
+def _layer_chart(settings, runs: Runs, stat: str, *, key: str, title: str, y_title: str, log_y: bool = False,
+                 reference: float | None = None, reference_label: str = "", caption: str | None = None,
+                 hidden_only: bool = False) -> None:
+    layer = settings["diag_layer"]
+
+    def table():
+        t = ft.layer_table(runs.layer_frames, stat, layer)
+        return t[t["layer"] <= settings["depth"]] if hidden_only else t
+
+    chart(lambda: ft.fig_layer_steps(table(), y_title=y_title, title=title, log_y=log_y, reference=reference,
+                                     reference_label=reference_label),
+          table, key=key, name=_name(settings, key), reuse=runs.complete, caption=caption)
+
+
+def _layers(settings, runs: Runs) -> None:
+    st.header("Per-layer diagnostics over steps")
+    control("diag_layer")
+    which = "every layer (its number at the line's end)" if not settings["diag_layer"] else \
+        f"layer {settings['diag_layer']}"
+    st.caption(f"Median over seeds at the logged steps, {which}, measured on the step's batch before its update; "
+               f"layer {settings['depth'] + 1} is the linear output layer.")
+    left, right = st.columns(HALF)
+    with left:
+        _layer_chart(settings, runs, "update_data", key="update_data", title="Update : data ratio",
+                     y_title="log₁₀(lr · std ∂L/∂W / std W)", reference=ft.GUIDE_UPDATE_DATA,
+                     reference_label="≈ −3: the usual guide",
+                     caption="How large an SGD step is against the weights (Karpathy's update:data ratio); "
+                             "far below −3 a layer barely learns, far above it the weights are thrown about. "
+                             "Absent for all-zero weights (std W = 0).")
+    with right:
+        _layer_chart(settings, runs, "grad_std", key="grad_std", title="Gradient std", log_y=True,
+                     y_title="std ∂L/∂W<sub>l</sub>",
+                     caption="Vanishing or exploding gradients show as layers decades apart.")
+    act = get_activation(settings["activation"], links.activation_param(settings))
+    left, right = st.columns(HALF)
+    with left:
+        if act.rails is not None:
+            _layer_chart(settings, runs, "saturated", key="saturated", title=f"Saturated units ({act.label})",
+                         y_title="fraction of outputs saturated", hidden_only=True,
+                         caption="Outputs within 1 % of a rail, hidden layers.")
+        elif act.has_dead_units:
+            _layer_chart(settings, runs, "dead", key="dead", title=f"Dead units ({act.label})",
+                         y_title="fraction of units dead", hidden_only=True,
+                         caption="Units whose output is 0 for every example of the batch, hidden layers.")
+        else:
+            st.subheader("Saturation and dead units")
+            st.caption(f"{act.label} has neither two rails (no saturation) nor a zero half-line (no dead units).")
+    with right:
+        _layer_chart(settings, runs, "distinct_units", key="distinct_units", title="Symmetry: distinct units",
+                     y_title="distinct units in the layer",
+                     caption="Units whose outputs differ on the batch (beyond rounding, √ε·max|a|). 1 means every "
+                             "unit of the layer computes the same function: zero or constant init never breaks it.")
+
+
+__all__ = ["render", "Runs", "runs_of", "trained", "initial_losses"]

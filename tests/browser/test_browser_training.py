@@ -1,0 +1,54 @@
+"""The Training page in a real browser: the default view draws its loss curves with chance marked,
+a preset link opens the phenomenon, and the per-layer view goes into the link."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+import pytest
+
+from browser_support import chart_data, open_page, wait_idle
+from initviz.ui import experiments
+
+pytestmark = pytest.mark.browser
+
+
+def _query(url: str) -> dict:
+    return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def _named(tab, key: str) -> dict:
+    return {t["name"]: t for t in chart_data(tab, key) if t["name"] and t["type"] == "scatter"}
+
+
+def test_the_default_view_draws_four_schemes_and_the_initial_loss_against_chance(page):
+    open_page(page, "training", "loss")
+    traces = _named(page, "loss")
+    for name in ("kaiming_normal", "keras_glorot_uniform", "torch_default", "zeros"):
+        assert name in traces and len(traces[name]["y"]) == 300
+    assert page.locator(".st-key-accuracy .js-plotly-plot").count() == 1
+    assert "chance is 2.30" in page.get_by_text("Initial loss").first.inner_text()
+
+
+def test_the_zeros_preset_link_opens_training_with_the_loss_at_chance(page):
+    preset = next(p for p in experiments.PRESETS if p.key == "train_zeros_large_he")
+    open_page(page, "experiments", "jacobian_sigma")
+    page.locator(".st-key-preset_train_zeros_large_he [data-testid=stPageLink-NavLink]").click()
+    page.wait_for_function(
+        """() => { const el = document.querySelector('.st-key-loss .js-plotly-plot');
+                   return el && el._fullData && el._fullData.some(t => t.name === 'zeros'); }""")
+    wait_idle(page)
+    assert urlsplit(page.url).path == "/training"
+    assert _query(page.url) == preset.query()
+    zeros = np.array(_named(page, "loss")["zeros"]["y"], dtype=float)
+    assert np.all(np.abs(zeros - np.log(10)) < 0.05)
+
+
+def test_the_layers_view_goes_into_the_link_and_counts_distinct_units(page):
+    open_page(page, "training", "loss")
+    page.locator(".st-key-view").get_by_text("Per-layer diagnostics").click()
+    page.wait_for_selector(".st-key-distinct_units .js-plotly-plot .main-svg", state="attached")
+    wait_idle(page)
+    assert page.locator(".st-key-loss").count() == 0
+    assert _query(page.url) == {"view": "layers"}

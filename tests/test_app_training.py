@@ -1,0 +1,122 @@
+"""The Training page (AppTest): the default view's charts (finite, exportable, the core's numbers),
+a link round trip, the presets' known outcomes on the page, hostile values for every new parameter,
+and the hosted budget's cut of the sample sizes."""
+
+import numpy as np
+import pytest
+
+import initviz as iv
+from initviz.ui import experiments, links
+from initviz.ui.links import training as plan
+from test_app_support import all_finite, chart, open_page, text_of, trace
+
+CURVES = ("loss", "accuracy")
+LAYERS = ("update_data", "grad_std", "dead", "distinct_units")
+PRESETS = {p.key: p for p in experiments.PRESETS}
+
+
+def _open(query: dict):
+    return open_page("training", query)
+
+
+@pytest.fixture(scope="module")
+def default():
+    return {"curves": _open({}), "layers": _open({"view": "layers"})}
+
+
+@pytest.mark.parametrize("view, keys", [("curves", CURVES), ("layers", LAYERS)])
+def test_the_default_view_draws_its_charts_finite_and_exportable(default, view, keys):
+    at = default[view]
+    drawn = {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
+    assert drawn == set(keys)
+    for key in keys:
+        fig = chart(at, key)
+        assert fig["data"] and all_finite(fig), key
+        opts = fig["config"]["toImageButtonOptions"]
+        assert opts["format"] == "svg" and opts["filename"].startswith(f"training-{key}")
+    # (zeros has no update:data ratio nor a positive gradient std to draw: its weights stay 0 under ReLU)
+    legend = chart(at, "loss" if view == "curves" else "distinct_units")
+    names = [t["name"] for t in legend["data"] if t.get("showlegend", True) and t.get("name")]
+    assert names == ["kaiming_normal", "keras_glorot_uniform", "torch_default", "zeros"]
+
+
+def test_the_default_curves_are_the_cores_numbers_with_chance_labelled(default):
+    fig = chart(default["curves"], "loss")
+    net = iv.Network.mlp(64, [128, 128, 128, 10], "relu", "kaiming_normal", layer_activations={4: "linear"})
+    res = iv.train(net, iv.tasks.get_task("digits"), lr=0.05, momentum=0.9, steps=300, batch=64, n_seeds=3,
+                   log_every=plan.log_every(300))
+    y = np.asarray(trace(fig, "kaiming_normal")["y"], dtype=float)
+    np.testing.assert_allclose(y, np.median(res.train_loss, axis=0), rtol=1e-12)
+    [shape] = fig["layout"]["shapes"]
+    assert shape["y0"] == pytest.approx(np.log(10))
+    assert any(a["text"] == "chance −log(1/10) = 2.30" for a in fig["layout"]["annotations"])
+    assert fig["layout"]["yaxis"]["type"] == "log"  # log_y defaults to on
+    text = text_of(default["curves"])
+    assert f"kaiming_normal starts at {np.median(res.train_loss[:, 0]):.2f}" in text and "chance is 2.30" in text
+
+
+def test_a_link_round_trips_and_sets_every_control():
+    query = {"task": "spirals", "depth": "2", "width": "32", "activation": "tanh", "scheme": "orthogonal",
+             "orthogonal_gain": "2.0", "compare": "", "optimizer": "adam", "lr": "0.01", "weight_decay": "0.001",
+             "steps": "60", "batch": "32", "n_seeds": "2", "seed": "7", "dtype": "float64", "log_y": "false"}
+    settings, notices = links.parse("training", query)
+    assert notices == [] and links.parse("training", links.canonical("training", settings)) == (settings, [])
+    at = _open(query)
+    assert {k: v for k, v in at.query_params.items() if k in query} == query
+    assert at.number_input(key="width").value == 32 and at.toggle(key="log_y").value is False
+    fig = chart(at, "loss")
+    assert [t["name"] for t in fig["data"] if t.get("mode") == "lines" and t.get("showlegend", True)] == \
+        ["orthogonal(gain=2)"]
+    assert fig["layout"]["yaxis"].get("type") != "log"
+    assert all_finite(fig)
+
+
+def test_zeros_preset_keeps_hidden_units_identical_and_the_loss_at_chance():
+    at = _open({**PRESETS["train_zeros_large_he"].query(), "view": "layers"})
+    fig = chart(at, "distinct_units")
+    zeros = [t for t in fig["data"] if t.get("name") == "zeros" and t["mode"] != "text"]
+    assert len(zeros) == 4  # 3 hidden layers + the output layer
+    hidden = [np.asarray(t["y"], dtype=float) for t in zeros[:3]]
+    assert all((y == 1).all() for y in hidden)
+    he = [np.asarray(t["y"], dtype=float) for t in fig["data"] if t.get("name") == "kaiming_normal" and t["mode"] != "text"]
+    assert min(y.min() for y in he[:3]) > 100
+    curves = _open(PRESETS["train_zeros_large_he"].query())
+    loss = np.asarray(trace(chart(curves, "loss"), "zeros")["y"], dtype=float)
+    assert np.all(np.abs(loss - np.log(10)) < 0.05)  # chance for the whole run
+    assert "zeros starts at 2.30" in text_of(curves)
+
+
+def test_overconfident_preset_starts_far_above_chance_and_xavier_near_it():
+    at = _open(PRESETS["train_overconfident"].query())
+    loss = chart(at, "loss")
+    normal = np.asarray(trace(loss, "normal")["y"], dtype=float)
+    xavier = np.asarray(trace(loss, "xavier_normal")["y"], dtype=float)
+    assert normal[0] > 4 * np.log(10) and abs(xavier[0] - np.log(10)) < 0.5
+
+
+HOSTILE = {"task": "mnist", "depth": "1e3", "width": "-5", "activation": "softmax", "scheme": "dirac",
+           "compare": "bogus", "optimizer": "rmsprop", "lr": "nan", "momentum": "2", "weight_decay": "-1",
+           "steps": "0x10", "batch": "", "n_seeds": "99", "seed": "-1", "dtype": "float16", "log_y": "maybe",
+           "view": "sideways", "diag_layer": "x"}
+
+
+def test_a_hostile_link_gives_notices_for_every_parameter_and_no_traceback():
+    at = open_page("training", HOSTILE)
+    shown = "\n".join(w.value for w in at.warning) + "\n".join(t.value for t in at.text)
+    for name in HOSTILE:
+        if name != "diag_layer":  # only applies in the layers view: ignored, and said so
+            assert name in shown, name
+    assert "Traceback" not in text_of(at)
+    assert chart(at, "loss")["data"]
+
+
+def test_a_view_over_the_budget_cuts_seeds_then_batch_then_steps_with_a_notice():
+    at = open_page("training", {"depth": "20", "width": "512", "n_seeds": "8", "batch": "512", "steps": "2000",
+                                "compare": ""})
+    settings = links.parse("training", dict(at.query_params))[0]
+    assert settings["depth"] == 20 and settings["width"] == 512  # the question is never cut
+    assert settings["n_seeds"] == 1 and settings["batch"] == 16 and settings["steps"] < 2000
+    assert plan.training_cost(settings)["run"] <= plan.RUN_MAX_FLOPS
+    warnings = "\n".join([w.value for w in at.warning] + [t.value for t in at.text])
+    assert "Networks (seeds) 8 is more training" in warnings and "using Steps" in warnings
+    assert all_finite(chart(at, "loss"))

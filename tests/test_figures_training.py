@@ -1,0 +1,118 @@
+"""Figure builders of the Training page (initviz.figures.training): the seed and layer tables
+against numbers recomputed here from initviz.train's results, and the figures' JSON (one colour,
+dash and marker per scheme, the interquartile band, the labelled chance and guide lines, log axes,
+no NaN/inf)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import initviz as iv
+from initviz.figures import theme
+from initviz.figures import training as ft
+from test_app_support import all_finite, figure_json
+
+
+@pytest.fixture(scope="module")
+def results():
+    """Two schemes on the spirals, 3 seeds, 20 steps, logged every 5 steps; zeros never breaks symmetry."""
+    task = iv.tasks.get_task("spirals", n=200)
+    out = {}
+    for scheme in ("xavier_normal", "zeros"):
+        net = iv.Network.mlp(2, [16, 16, 2], "tanh", scheme, layer_activations={3: "linear"})
+        out[scheme] = iv.train(net, task, lr=0.1, steps=20, batch=20, n_seeds=3, log_every=5)
+    return out
+
+
+@pytest.fixture(scope="module")
+def frames(results):
+    return {name: res.to_frame() for name, res in results.items()}
+
+
+@pytest.fixture(scope="module")
+def layer_frames(results):
+    return {name: res.layer_frame() for name, res in results.items()}
+
+
+def test_seed_table_is_the_median_and_quartiles_over_seeds(results, frames):
+    table = ft.seed_table(frames, "train_loss")
+    assert list(table.columns) == ["group", "step", "median", "q25", "q75"]
+    assert list(dict.fromkeys(table["group"])) == ["xavier_normal", "zeros"]
+    x = table[table["group"] == "xavier_normal"]
+    loss = results["xavier_normal"].train_loss  # (seeds, steps)
+    np.testing.assert_array_equal(x["step"], np.arange(20))  # the step after the last update has no batch
+    np.testing.assert_allclose(x["median"], np.median(loss, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(x["q25"], np.quantile(loss, 0.25, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(x["q75"], np.quantile(loss, 0.75, axis=0), rtol=1e-12)
+
+
+def test_test_loss_table_has_the_logged_steps_only(results, frames):
+    table = ft.seed_table(frames, "test_loss")
+    steps = table[table["group"] == "zeros"]["step"].tolist()
+    assert steps == [0, 5, 10, 15, 19, 20]
+    assert np.isfinite(table[["median", "q25", "q75"]].to_numpy()).all()
+
+
+def test_layer_table_per_layer_and_one_layer(results, layer_frames):
+    table = ft.layer_table(layer_frames, "distinct_units")
+    assert list(table.columns) == ["group", "layer", "step", "median", "q25", "q75"]
+    zeros = table[(table["group"] == "zeros") & (table["layer"] <= 2)]
+    assert (zeros["median"] == 1).all() and len(zeros) == 2 * len(results["zeros"].logged)
+    one = ft.layer_table(layer_frames, "grad_std", layer=2)
+    assert set(one["layer"]) == {2}
+    expected = np.median(results["xavier_normal"].layers["grad_std"][:, :, 1], axis=0)
+    np.testing.assert_allclose(one[one["group"] == "xavier_normal"]["median"], expected, rtol=1e-12)
+
+
+def test_loss_figure_styles_each_scheme_and_labels_chance(frames):
+    fig = figure_json(ft.fig_steps(ft.seed_table(frames, "train_loss"), ft.seed_table(frames, "test_loss"),
+                                   y_title="loss", title="Loss", reference=np.log(2), reference_label="chance 0.69"))
+    assert all_finite(fig)
+    lines = [t for t in fig["data"] if t.get("mode") == "lines" and t.get("showlegend") is not False]
+    markers = [t for t in fig["data"] if t.get("mode") == "markers"]
+    assert [t["name"] for t in lines] == ["xavier_normal", "zeros"]
+    assert [t["line"]["color"] for t in lines] == [theme.PALETTE[0], theme.PALETTE[1]]
+    assert [t["line"]["dash"] for t in lines] == list(ft.DASHES[:2])
+    assert [t["marker"]["symbol"] for t in markers] == list(ft.SYMBOLS[:2])
+    assert [t["marker"]["color"] for t in markers] == [theme.PALETTE[0], theme.PALETTE[1]]
+    bands = [t for t in fig["data"] if t.get("fill") == "tonexty"]
+    assert bands and all(t["showlegend"] is False for t in bands)
+    [shape] = fig["layout"]["shapes"]
+    assert shape["y0"] == shape["y1"] == pytest.approx(np.log(2)) and shape["line"]["dash"] == "dash"
+    assert any(a["text"] == "chance 0.69" for a in fig["layout"]["annotations"])
+    assert "markers: test" in fig["layout"]["legend"]["title"]["text"]
+
+
+def test_log_axis_drops_non_positive_values_with_a_note():
+    table = pd.DataFrame({"group": ["a"] * 3, "step": [0, 1, 2], "median": [1.0, 0.0, 0.1], "q25": [1.0, 0.0, 0.1],
+                          "q75": [1.0, 0.0, 0.1]})
+    fig = figure_json(ft.fig_steps(table, y_title="loss", log_y=True, reference=2.3, reference_label="chance"))
+    assert fig["layout"]["yaxis"]["type"] == "log"
+    [line] = [t for t in fig["data"] if t.get("name") == "a"]
+    assert list(line["y"]) == [1.0, 0.1]
+    assert any("1 value not drawn" in a["text"] for a in fig["layout"]["annotations"])
+
+
+def test_layer_figure_one_legend_entry_per_scheme_and_the_guide(layer_frames):
+    fig = figure_json(ft.fig_layer_steps(ft.layer_table(layer_frames, "grad_std"), y_title="std",
+                                         reference=ft.GUIDE_UPDATE_DATA, reference_label="-3"))
+    assert all_finite(fig)
+    curves = [t for t in fig["data"] if t["mode"] != "text"]
+    assert [t["name"] for t in curves if t["showlegend"]] == ["xavier_normal", "zeros"]
+    assert len(curves) == 2 * 3
+    assert {t["line"]["color"] for t in curves if t["name"] == "zeros"} == {theme.PALETTE[1]}
+    assert {t["line"]["dash"] for t in curves if t["name"] == "xavier_normal"} == {ft.DASHES[0]}
+    assert [s["y0"] for s in fig["layout"]["shapes"]] == [-3.0]
+    labels = [t["text"][0] for t in fig["data"] if t["mode"] == "text"]
+    assert labels[:3] == ["1", "2", "3"]
+    # zeros: every weight stays 0 with tanh (std W = 0), so it has no update:data ratio at all
+    ratio = figure_json(ft.fig_layer_steps(ft.layer_table(layer_frames, "update_data"), y_title="log10 ratio"))
+    assert {t["name"] for t in ratio["data"] if t["mode"] != "text"} == {"xavier_normal"}
+
+
+def test_empty_tables_give_an_empty_valid_figure():
+    empty = ft.seed_table({}, "train_loss")
+    fig = figure_json(ft.fig_steps(empty, y_title="loss"))
+    assert fig["data"] == []
+    fig = figure_json(ft.fig_layer_steps(ft.layer_table({}, "grad_std"), y_title="std"))
+    assert fig["data"] == []
