@@ -24,16 +24,36 @@ def _blas_threads() -> list[int]:
     return [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
 
 
-@pytest.fixture(autouse=True)
-def _blas_threads_as_asked():
-    """The BLAS thread count stays the one the run asked for (OPENBLAS_NUM_THREADS): the app's
-    process tuning (``initviz.ui.main._tune_process``, run by any AppTest) limits the whole process
-    to one thread and never lifts it, which would make a "two threads" run a one-thread run for
-    every test after the first page."""
-    asked = _blas_threads()
+APP_TESTS = ("test_app_", "test_deployment", "test_links_catalogue", "test_never_a_traceback", "test_many_users",
+             "test_workers", "test_browser")
+"""Test modules that run the app (AppTest, its workers, a browser): they run at one BLAS thread."""
+
+
+@pytest.fixture(scope="session")
+def _asked_blas_threads() -> int | None:
+    """The BLAS thread count at the start of the run (OPENBLAS_NUM_THREADS), before any page ran."""
+    import numpy as np
+
+    np.ones((2, 2)) @ np.ones((2, 2))
+    counts = _blas_threads()
+    return counts[0] if counts else None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _blas_threads_of_the_module(request, _asked_blas_threads):
+    """Each test module runs at the BLAS thread count the run asked for, except the modules that
+    run the app, which run at one thread as the app does (``initviz.ui.main._tune_process`` and every
+    worker process limit themselves to one): a result the app computed and the core's result
+    recomputed in the test are then the same calls at the same thread count, equal by construction.
+    Set per module, before the module's own fixtures (which may open a page): the app's tuning limits
+    the whole process once and never lifts it, so without this a "two threads" run would be a
+    one-thread run after the first page, and a page opened later at two threads."""
+    if _asked_blas_threads is None:
+        yield
+        return
+    app = request.module.__name__.split(".")[-1].startswith(APP_TESTS)
+    threadpool_limits(limits=1 if app else _asked_blas_threads, user_api="blas")
     yield
-    if _blas_threads() != asked and asked:
-        threadpool_limits(limits=asked[0], user_api="blas")
 
 
 settings.register_profile("initviz", derandomize=True, deadline=None, print_blob=True)
