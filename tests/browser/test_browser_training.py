@@ -28,7 +28,8 @@ def test_the_default_view_draws_four_schemes_and_the_initial_loss_against_chance
     for name in ("kaiming_normal", "keras_glorot_uniform", "torch_default", "zeros"):
         assert name in traces and len(traces[name]["y"]) == 300
     assert page.locator(".st-key-accuracy .js-plotly-plot").count() == 1
-    assert "chance is 2.30" in page.get_by_text("Initial loss").first.inner_text()
+    caption = page.get_by_text("chance is 2.30")  # the caption under the curves, not the intro
+    assert caption.count() == 1 and "starts at" in caption.inner_text()
 
 
 def test_the_zeros_preset_link_opens_training_with_the_loss_at_chance(page):
