@@ -48,7 +48,8 @@ from .limits import MAX_BATCH, MAX_SEEDS, check_float, check_int
 from .losses import accuracy, loss_function
 from .network import Network
 from .optimizers import make_optimizer
-from .rng import ROLE_BIASES, ROLE_DATA, ROLE_WEIGHTS, stream
+from .engine.run import draw_layer
+from .rng import ROLE_DATA, stream
 from .tasks import Task
 
 MAX_STEPS = 100_000
@@ -110,14 +111,12 @@ class TrainingResult:
 
 
 def _initial_params(net: Network, seed: int, rep: int, dt: np.dtype, biases: bool = True) -> list[list[np.ndarray]]:
-    """[W_l, b_l] of repeat ``rep``: propagation's draws for the same seed (b_l zero without a bias
-    law, or without ``biases``)."""
+    """[W_l, b_l] of repeat ``rep``: propagation's draws for the same seed (:func:`draw_layer`; b_l
+    zero without a bias law, or without ``biases``)."""
     params = []
-    for layer, shape in enumerate(net.shapes, start=1):
-        W = net.weight_law(layer).sample(shape, stream(seed, rep, ROLE_WEIGHTS, layer), dt)
-        law = net.bias_law(layer) if biases else None
-        b = np.zeros(shape[0], dt) if law is None else law.sample((shape[0],), stream(seed, rep, ROLE_BIASES, layer), dt)
-        params.append([W, b])
+    for layer, (out, _) in enumerate(net.shapes, start=1):
+        W, b = draw_layer(net, seed, rep, layer, dt)
+        params.append([W, b if biases and b is not None else np.zeros(out, dt)])
     return params
 
 

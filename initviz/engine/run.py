@@ -60,6 +60,17 @@ class Deadline(Exception):
     """Raised between layers when the deadline has passed."""
 
 
+def draw_layer(net, seed: int, rep: int, layer: int, dtype: np.dtype):
+    """(W_l, b_l) of repeat ``rep`` under ``seed``: W_l from ``stream(seed, rep, ROLE_WEIGHTS, l)``,
+    b_l from ``stream(seed, rep, ROLE_BIASES, l)`` (None for a zero bias). Propagation draws its
+    networks with it, and :func:`initviz.train` starts from the same weights."""
+    out, fan_in = net.shapes[layer - 1]
+    W = net.weight_law(layer).sample((out, fan_in), stream(seed, rep, ROLE_WEIGHTS, layer), dtype)
+    bias_law = net.bias_law(layer)
+    b = None if bias_law is None else bias_law.sample((out,), stream(seed, rep, ROLE_BIASES, layer), dtype)
+    return W, b
+
+
 class Run:
     """Mutable state of one :func:`initviz.propagate` call (module docstring); the passes are
     :func:`initviz.engine.forward.forward` and :func:`initviz.engine.backward.backward`."""
@@ -110,13 +121,8 @@ class Run:
     # randomness
     def draw(self, rep: int, layer: int):
         """(W_l, b_l) of repeat ``rep`` (b_l None for a zero bias), from their own streams."""
-        out, fan_in = self.net.shapes[layer - 1]
         with np.errstate(all="ignore"):  # numpy's error state is per thread; this may run on the prefetch thread
-            W = self.net.weight_law(layer).sample((out, fan_in), stream(self.seed, rep, ROLE_WEIGHTS, layer), self.dtype)
-            bias_law = self.net.bias_law(layer)
-            b = None if bias_law is None else bias_law.sample((out,), stream(self.seed, rep, ROLE_BIASES, layer),
-                                                               self.dtype)
-        return W, b
+            return draw_layer(self.net, self.seed, rep, layer, self.dtype)
 
     def draws(self, rep: int, start: int, stop: int):
         """(W, b) of layers [start, stop) in order, each drawn one layer ahead on the run's
