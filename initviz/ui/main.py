@@ -31,7 +31,7 @@ def _home(pages: dict) -> None:
 
 def main() -> None:
     st.set_page_config(page_title="initviz — what weight initialization does", page_icon=":material/grain:",
-                       layout="wide", initial_sidebar_state="expanded")
+                       layout="wide", initial_sidebar_state="auto")
     st.set_option("client.showErrorDetails", "none")
     _tune_process()
     pages = {e.path: st.Page(e.script, title=e.title, icon=e.icon, url_path=e.path) for e in nav.PAGES}
