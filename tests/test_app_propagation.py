@@ -250,6 +250,20 @@ def test_overflow_is_marked_at_its_layer_and_nothing_past_it_is_drawn():
     assert all_finite(chart(ats["histograms"], "hist_heatmap"))
 
 
+def test_a_theory_beyond_float64_is_marked_infinite_where_it_leaves_float64():
+    """Issue 12 item 9: sigmoid, Xavier gain 1000, depth 200: the mean-field gradient variance is +∞
+    below some layer (a result, marked on the chart; no server warning)."""
+    at = _open({"depth": "200", "width": "64", "activation": "sigmoid", "scheme": "xavier_normal",
+                "xavier_normal_gain": "1000", "batch": "16", "view": "backward"})
+    pred = predict(Network.mlp(64, [64] * 200, "sigmoid", "xavier_normal", {"gain": 1000.0}))
+    last = int(np.flatnonzero(np.isinf(pred.grad_var))[-1]) + 1  # backward: ∞ from layer 1 up to here
+    fig = chart(at, "grad_var")
+    assert all_finite(fig)
+    marks = [a["text"] for a in fig["layout"]["annotations"] if "mean field ∞" in a["text"]]
+    assert len(marks) == 1 and marks[0].startswith("xavier_normal")
+    assert marks[0].endswith(": mean field ∞ (beyond float64) from layer 1") and last > 1
+
+
 def test_constant_init_keeps_units_identical_and_has_no_mean_field_line():
     ats = views_of({"depth": "6", "width": "32", "scheme": "constant", "constant_val": "0.02", "batch": "16"})
     at = ats["forward"]

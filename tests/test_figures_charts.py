@@ -128,6 +128,9 @@ def test_log_axis_spanning_decades_is_labelled_at_powers_of_ten():
     assert fig["layout"]["xaxis"]["dtick"] == 1 and fig["layout"]["yaxis"]["dtick"] == 1
     narrow = as_json(fig_curves(table.assign(y=[1.0, 1.2, 1.4, 1.6]), x="n", y="y", x_title="n", y_title="y", log_y=True))
     assert "dtick" not in narrow["layout"]["yaxis"]
+    huge = as_json(fig_curves(table.assign(y=[1e-300, 1.0, 1e10, 1e300]), x="n", y="y", x_title="n", y_title="y",
+                              log_y=True))  # 600 decades: max/min is beyond float64
+    assert huge["layout"]["yaxis"]["dtick"] == 1
 
 
 # --- fig_heatmaps --------------------------------------------------------------------------------

@@ -119,7 +119,7 @@ def log_axis(data: list[dict], axis: str) -> dict:
     v = np.concatenate(values) if values else np.array([])
     v = v[np.isfinite(v) & (v > 0)]
     out = {"type": "log"}
-    if v.size and np.log10(v.max() / v.min()) > DECADES_FOR_POWERS:
+    if v.size and np.log10(v.max()) - np.log10(v.min()) > DECADES_FOR_POWERS:  # the ratio may overflow
         out.update(dtick=1, minor={"ticks": "outside", "ticklen": 4, "showgrid": False})
     return out
 

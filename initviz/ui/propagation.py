@@ -252,7 +252,7 @@ def _caption_runs(settings, runs) -> None:
 def _tables(runs, stat: str, band: str | None, theory_of=None, backward: bool = False):
     """Measured table, theory table (``theory_of(net, pred) -> per-layer array``) and faults."""
     table = fp.stat_table(runs.measured, stat, band)
-    prediction = None
+    prediction, faults = None, runs.all_faults if backward else runs.faults
     if theory_of is not None:
         values, upto = {}, {}
         for name, (net, res, pred, _) in runs.items():
@@ -260,7 +260,10 @@ def _tables(runs, stat: str, band: str | None, theory_of=None, backward: bool = 
             values[name] = theory_of(net, pred) if pred is not None and has_data else None
             upto[name] = res.depth if backward else forward_limit(res)
         prediction = fp.values_table(values, upto)
-    return table, prediction, runs.all_faults if backward else runs.faults
+        beyond = fp.theory_fault_table(values, upto)
+        if len(beyond):
+            faults = pd.concat([faults, beyond], ignore_index=True)
+    return table, prediction, faults
 
 
 def _name(settings, what: str) -> str:
