@@ -226,6 +226,20 @@ def test_cross_field_budgets_clamp_with_a_notice():
     assert s["rect_m"] * s["rect_n"] <= links.MAX_RECT_WEIGHTS and notices[-1].param == "rect_n"
 
 
+def test_geometry_budget_counts_only_the_step_shown_and_each_param_gets_one_notice():
+    """Issue 12 item 9: the sweep was cut because of the rectangular step's sizes, and a clamped then
+    budgeted value got two notices whose first "using" was not the value used."""
+    asked = {"step": "sweep", "sweep_max": "512", "rect_m": "4096", "rect_n": "4096"}
+    s, notices = links.parse("geometry", asked)
+    assert sum(links.geometry_seconds(s).values()) <= links.GEOMETRY_MAX_SECONDS  # the sweep alone fits...
+    assert s["sweep_max"] == 512 and "sweep_max" not in [n.param for n in notices]  # ...so it is not cut
+    assert s["rect_m"] * s["rect_n"] <= links.MAX_RECT_WEIGHTS  # the structural limit still holds
+    s, notices = links.parse("geometry", {"step": "rectangular", "rect_m": "4096", "rect_n": "999999999"})
+    mine = [n for n in notices if n.param == "rect_n"]
+    assert len(mine) == 1 and mine[0].used.endswith(str(s["rect_n"]))
+    assert "above the maximum" in mine[0].problem and "; then " in mine[0].problem
+
+
 def test_validate_rejects_wrong_types_and_missing_names():
     good = links.SCHEMAS["geometry"].defaults()
     assert links.validate("geometry", good) == good

@@ -66,7 +66,7 @@ def _from_widgets(schema: links.PageSchema, last: links.Settings) -> tuple[links
             value = last[p.name]
         settings[p.name] = value
     settings, cross = links.constrain(schema.path, settings)
-    return settings, notices + cross
+    return settings, links.one_per_param(notices + cross)
 
 
 def sync_settings(path: str) -> tuple[links.Settings, list[links.Notice]]:
