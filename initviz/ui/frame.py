@@ -131,18 +131,22 @@ def guard(where: str) -> Iterator[None]:
                  "It has been logged; other settings may work.", icon=":material/error:")
 
 
+def base_path() -> str:
+    """The app's base URL path (Streamlit's ``server.baseUrlPath``), without slashes; ``""`` at the root."""
+    return (st.get_option("server.baseUrlPath") or "").strip("/")
+
+
 def share_url(path: str, settings: links.Settings) -> str:
-    """The full link to this view: the app's root URL (from ``st.context.url``, relative when the
-    app is not in a browser), the page path and the canonical query."""
+    """The full link to this view: the app's root URL (scheme and host from ``st.context.url``, then
+    the app's base path — never the path the browser asked for, which may be no page at all;
+    relative when the app is not in a browser), the page path and the canonical query."""
     query = links.query_string(path, settings)
     root = ""
     url = st.context.url
     if url:
         parts = urlsplit(url)
-        base = parts.path.rstrip("/")
-        if base.endswith("/" + path) or base == path:
-            base = base[: -len(path)].rstrip("/")
-        root = urlunsplit((parts.scheme, parts.netloc, base, "", ""))
+        base = base_path()
+        root = urlunsplit((parts.scheme, parts.netloc, f"/{base}" if base else "", "", ""))
     return f"{root}/{path}" + (f"?{query}" if query else "")
 
 

@@ -59,6 +59,25 @@ def test_the_bare_url_opens_the_default_page_at_its_own_path_keeping_the_query(p
     assert "'bogus': not a parameter" in page.locator(".st-key-link_notices").inner_text()
 
 
+def test_an_unknown_path_says_so_links_every_page_and_the_shared_link_is_the_pages_own(page):
+    """Issue 12 items 6 and 9: ``/nosuchpage`` redirected silently and the link box then showed
+    ``…/nosuchpage/propagation`` while the address bar said ``/propagation``."""
+    page.goto(f"{page.base}/nosuchpage?depth=abc")
+    page.wait_for_selector("h1:has-text('Page not found')")
+    wait_idle(page)
+    main = page.locator("[data-testid=stMain]")
+    assert "no page at “/nosuchpage”" in main.inner_text()
+    links = main.locator("[data-testid=stPageLink] a")
+    assert [links.nth(i).get_attribute("href").strip("/").split("/")[-1] for i in range(links.count())] == \
+        [entry.path for entry in nav.PAGES]
+    page.keyboard.press("Escape")  # Streamlit's own "Page not found" dialog is open over the page
+    links.filter(has_text=nav.entry(nav.DEFAULT_PAGE).title).click()
+    page.wait_for_selector(f"h1:has-text('{nav.entry(nav.DEFAULT_PAGE).title}')")
+    wait_idle(page)
+    shared = page.locator("[data-testid=stSidebar] [data-testid=stCode]").inner_text().strip()
+    assert shared == page.url and urlsplit(shared).path == f"/{nav.DEFAULT_PAGE}"
+
+
 def test_settings_come_back_after_visiting_another_page(page):
     open_page(page, "geometry?step=gram&gram_dist=uniform", "gram_heatmap")
     page.locator("[data-testid=stSidebarNav] a[href$='/initializers']").click()
