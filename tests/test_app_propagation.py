@@ -264,6 +264,26 @@ def test_a_theory_beyond_float64_is_marked_infinite_where_it_leaves_float64():
     assert marks[0].endswith(": mean field ∞ (beyond float64) from layer 1") and last > 1
 
 
+def test_he_and_xavier_on_relu_stay_visible_and_the_page_says_why_they_coincide():
+    """Issue 12 item 2: on a zero-bias ReLU net, He and Xavier normal from one seed differ by a scale
+    (ReLU is positively homogeneous), so dead units and symmetry are equal: the second series is drawn
+    side by side, with distinct marks, the chart names the equal series and the caption says why."""
+    at = _open({"depth": "6", "width": "32", "activation": "relu", "scheme": "kaiming_normal",
+                "compare": "xavier_normal", "batch": "16"})
+    for key in ("dead", "unit_spread"):
+        fig = chart(at, key)
+        he, xavier = (trace(fig, name) for name in ("kaiming_normal", "xavier_normal"))
+        np.testing.assert_allclose(xavier["y"], he["y"], rtol=1e-9)  # equal values (the fact shown)...
+        assert min(np.asarray(xavier["x"], float) - np.asarray(he["x"], float)) > 0  # ...drawn beside
+        assert he["marker"]["symbol"] != xavier["marker"]["symbol"]
+        assert any(a["text"].startswith("equal values: kaiming_normal = xavier_normal")
+                   for a in fig["layout"]["annotations"])
+    assert "positively homogeneous" in text_of(at)
+    biased = _open({"depth": "6", "width": "32", "activation": "relu", "scheme": "kaiming_normal",
+                    "compare": "xavier_normal", "batch": "16", "bias": "normal", "bias_value": "0.5"})
+    assert "positively homogeneous" not in text_of(biased)
+
+
 def test_constant_init_keeps_units_identical_and_has_no_mean_field_line():
     ats = views_of({"depth": "6", "width": "32", "scheme": "constant", "constant_val": "0.02", "batch": "16"})
     at = ats["forward"]

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from initviz.figures import curve_table, fig_curves, fig_density, fig_heatmaps, hist_table, theme
+from initviz.figures.charts import DODGE
 from test_app_support import all_finite, figure_json, numbers, trace
 
 
@@ -165,3 +166,25 @@ def test_table_builders_keep_series_names_as_object_columns():
     """Not pandas' Arrow strings, whose every call releases the GIL (tables.text_column)."""
     assert hist_table([0.1, 0.2], group="a", bins=2)["group"].dtype == object
     assert curve_table([0.0, 1.0], [1.0, 2.0], group="a")["group"].dtype == object
+
+
+# --- several series: each one visible (issue 12 item 2) ------------------------------------------
+
+def test_equal_series_are_drawn_side_by_side_with_distinct_marks_and_a_note():
+    base = pd.DataFrame({"layer": [1, 2, 3], "value": [0.5, 0.4, 0.3]})
+    table = pd.concat([base.assign(group="kaiming"), base.assign(group="xavier"),
+                       base.assign(group="lecun", value=[0.5, 0.41, 0.3]),
+                       base.assign(group="orthogonal", value=base["value"] * (1 + 1e-12))])
+    fig = as_json(fig_curves(table, x="layer", y="value", x_title="l", y_title="v", lines=True))
+    traces = {t["name"]: t for t in fig["data"]}
+    assert len({t["marker"]["symbol"] for t in traces.values()}) == 4
+    assert len({t["line"]["dash"] for t in traces.values()}) == 4
+    x = {g: np.asarray(traces[g]["x"], dtype=float) for g in traces}
+    np.testing.assert_array_equal(x["kaiming"], [1, 2, 3])
+    np.testing.assert_array_equal(x["lecun"], [1, 2, 3])  # differs at layer 2: not moved
+    shifts = sorted({float(np.unique(x[g] - x["kaiming"])[0]) for g in ("xavier", "orthogonal")})
+    assert 0 < shifts[0] < shifts[1] <= DODGE * (1 + 1e-12)  # two followers of kaiming, each its own offset
+    notes = [a["text"] for a in fig["layout"]["annotations"]]
+    assert "equal values: kaiming = xavier = orthogonal (drawn side by side)" in notes
+    single = as_json(fig_curves(base.assign(group="a"), x="layer", y="value", x_title="l", y_title="v"))
+    assert not any("equal values" in a["text"] for a in single["layout"]["annotations"])

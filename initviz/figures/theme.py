@@ -64,9 +64,23 @@ TEMPLATE_SPEC = TEMPLATE.to_plotly_json()
 """The template as the plain dict a figure spec carries (validated once, here)."""
 
 
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "triangle-down", "star")
+"""Marker shape of the i-th series, with its colour: series stay apart without colour (print, colour blindness)."""
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "5px,2px")
+"""Line style of the i-th series' measured curve."""
+
+
 def color(i: int) -> str:
     """The i-th palette colour (cycling)."""
     return PALETTE[i % len(PALETTE)]
+
+
+def symbol(i: int) -> str:
+    return SYMBOLS[i % len(SYMBOLS)]
+
+
+def dash(i: int) -> str:
+    return DASHES[i % len(DASHES)]
 
 
 # --- figure specs ----------------------------------------------------------------------------------

@@ -294,6 +294,17 @@ def _layer_chart(settings, runs, *, stat: str, key: str, title: str, y_title: st
           name=_name(settings, key), caption=caption, reuse=runs.complete)
 
 
+def _scale_free(settings, act) -> str:
+    """Why series may coincide on the scale-free charts (dead units, symmetry, correlations): with a
+    positively homogeneous φ and no bias, c·W gives c·(every layer's output), so schemes whose draws
+    differ by a scale only (the same distribution from the same seed) give the same values there."""
+    if act.leaky_slope is None or settings["bias"] != "zeros" or len(links.compared_schemes(settings)) < 2:
+        return ""
+    return (f" {act.label} is positively homogeneous (φ(cx) = c·φ(x), c > 0) and the bias is 0: schemes whose "
+            "weights differ only by a scale — the same distribution from the same seed, e.g. He and Xavier "
+            "normal — give exactly the same values here (drawn side by side).")
+
+
 def _forward(settings, runs) -> None:
     st.header("Forward: the signal through depth")
     left, right = st.columns(HALF)
@@ -320,6 +331,7 @@ def _forward(settings, runs) -> None:
                      theory_of=lambda net, pred: pred.layer_ratio,
                      caption="The weight matrix alone (no bias, no φ); line: √(n_l s_l²).")
     act = get_activation(settings["activation"], links.activation_param(settings))
+    same = _scale_free(settings, act)
     left, right = st.columns(HALF)
     with left:
         if act.rails is not None:
@@ -330,7 +342,7 @@ def _forward(settings, runs) -> None:
         elif act.has_dead_units:
             _layer_chart(settings, runs, stat="dead", key="dead", band="seeds", log_y=False,
                          title=f"Dead units ({act.label})", y_title="fraction of units dead",
-                         caption="Units whose output is exactly 0 for every input of the batch.")
+                         caption="Units whose output is exactly 0 for every input of the batch." + same)
         else:
             st.subheader("Saturation and dead units")
             st.caption(f"{act.label} has neither two finite rails (no saturation) nor an exactly-zero half-line "
@@ -341,13 +353,13 @@ def _forward(settings, runs) -> None:
                      y_title="unit spread (0: all units equal)",
                      caption="max over inputs of (max − min over units of aˡ) / max|aˡ|. 0 means every unit of the "
                              "layer computes the same value for every input — constant or zero init never breaks "
-                             "this symmetry.")
+                             "this symmetry." + same)
     if settings["inputs"] == "correlated":
         _layer_chart(settings, runs, stat="corr", key="corr", band="seeds", log_y=False,
                      title="Correlation of input pairs through depth", y_title="cos ∠(h<sub>a</sub><sup>l</sup>, h<sub>b</sub><sup>l</sup>)",
                      theory_of=lambda net, pred: pred.corr,
                      caption=f"Pairs of inputs with correlation {settings['input_corr']:g}; line: the mean-field "
-                             "correlation map.")
+                             "correlation map." + same)
 
 
 HIST_AXES = {"act": "activation a = φ(h)", "preact": "pre-activation h", "grad": "gradient ∂L/∂h"}
@@ -387,7 +399,8 @@ def _histograms(settings, runs) -> None:
     chart(lambda: fp.fig_layer_histograms(hist(), layers, x_title=what, groups=list(runs),
                                           title=f"Layers {', '.join(map(str, layers))}"),
           lambda: hist()[hist()["layer"].isin(layers)], key="hist_layers",
-          name=_name(settings, f"hist-layers-{which}"), reuse=runs.complete)
+          name=_name(settings, f"hist-layers-{which}"), reuse=runs.complete,
+          caption="One panel per scheme; here colour = the layer (the other charts colour by scheme).")
 
 
 def _decades(values: np.ndarray) -> float:
