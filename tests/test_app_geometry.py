@@ -152,3 +152,22 @@ def test_link_round_trips_and_reproduces_the_numbers_bit_for_bit(linked):
             for field in ("x", "y", "z"):
                 if field in ta:
                     np.testing.assert_array_equal(np.asarray(ta[field], dtype=float), np.asarray(tb[field], dtype=float))
+
+
+def test_the_angle_axis_can_stay_at_0_to_180_degrees_for_every_n():
+    """Issue 12 item 7: by default the axis zooms on the sample; fixed, it spans 0–180° at any n."""
+    for n in (10, 10000):
+        fixed = chart(open_page("geometry", {"angle_n": str(n), "angle_fixed": "true"}), "angle_hist")
+        assert fixed["layout"]["xaxis"]["range"] == [0.0, 180.0]
+    zoomed = chart(open_page("geometry", {"angle_n": "10000"}), "angle_hist")
+    assert "range" not in zoomed["layout"]["xaxis"]
+
+
+def test_largest_n_offers_only_the_sizes_the_hosted_budget_computes():
+    """Issue 12 item 7: with orthogonal and the truncated normal chosen, the hosted budget cuts larger
+    sweeps — the control does not offer them (every rung of the ladder on a local instance)."""
+    dists = ("normal", "uniform", "rademacher", "trunc_normal", "orthogonal")
+    at = open_page("geometry", {"step": "sweep", "sweep_dists": ",".join(dists)})
+    offered = tuple(at.select_slider(key="sweep_max").options)
+    fits = [n for n in links.SWEEP_MAX if geo.sweep_seconds(n, dists) <= links.GEOMETRY_MAX_SECONDS]
+    assert offered == tuple(str(n) for n in fits) and len(fits) < len(links.SWEEP_MAX)

@@ -76,6 +76,8 @@ def test_atoms_are_stems_with_their_mass_and_the_axis_follows_the_density():
     assert len(shapes) == 1 and shapes[0]["x0"] == shapes[0]["x1"] == 0.0
     assert any("mass 0.25 at 0" in a["text"] for a in fig["layout"]["annotations"])
     assert fig["layout"]["yaxis"]["range"] == pytest.approx([0.0, 0.3 * 1.3])
+    lo, hi = fig["layout"]["xaxis"]["range"]  # the atom at the data's left edge stands clear of the y axis
+    assert lo < 0.0 < hi and shapes[0]["line"]["width"] > fig["data"][-1]["line"]["width"]
 
 
 # --- fig_curves ----------------------------------------------------------------------------------

@@ -20,6 +20,10 @@ from . import theme
 
 ATOM_HEADROOM = 1.3
 """With point masses on a density chart, the y axis ends 30% above the density's peak."""
+ATOM_WIDTH = 5
+"""Line width (px) of a point mass's stem: wider than a density curve, so it reads as a bar."""
+ATOM_PAD = 0.04
+"""With point masses, the x axis extends this fraction of the data's span past each end."""
 EMPTY = pd.DataFrame()
 
 
@@ -155,8 +159,8 @@ def fig_density(hist: pd.DataFrame, theory: pd.DataFrame | None = None, *, x_tit
             if not (np.isfinite(x) and np.isfinite(mass)):
                 dropped += 1
                 continue
-            line, note = _mark(float(x), f"atom: mass {mass:.3g} at {x:.3g}", color=c, log_x=False, dash="dot",
-                               width=theme.LINE_WIDTH, where="top")
+            line, note = _mark(float(x), f"atom: mass {mass:.3g} at {x:.3g}", color=c, log_x=False, dash="solid",
+                               width=ATOM_WIDTH, where="top")
             shapes += line
             notes += note
     notes += note_dropped(dropped, "not finite" + (" or ≤ 0 on a log axis" if log_y else ""))
@@ -169,7 +173,21 @@ def fig_density(hist: pd.DataFrame, theory: pd.DataFrame | None = None, *, x_tit
         top = top[np.isfinite(top)]
         if top.size and top.max() > 0:
             lay["yaxis"]["range"] = [0.0, ATOM_HEADROOM * float(top.max())]
+    if atoms is not None and len(atoms):
+        lay["xaxis"]["range"] = _padded(hist, theory, atoms)  # an atom at the edge (0) is not under the axis line
     return theme.figure(data, lay)
+
+
+def _padded(hist: pd.DataFrame, theory: pd.DataFrame | None, atoms: pd.DataFrame) -> list[float]:
+    """The x range of the bars, the curves and the atoms, widened by :data:`ATOM_PAD` on each side."""
+    parts = [hist[["left", "right"]].to_numpy(np.float64).ravel(), atoms["x"].to_numpy(np.float64)]
+    if theory is not None and len(theory):
+        parts.append(theory["x"].to_numpy(np.float64))
+    v = np.concatenate(parts)
+    v = v[np.isfinite(v)]
+    lo, hi = float(v.min()), float(v.max())
+    pad = ATOM_PAD * (hi - lo) if hi > lo else 1.0
+    return [lo - pad, hi + pad]
 
 
 def fig_curves(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: str, y: str,

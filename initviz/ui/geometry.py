@@ -160,12 +160,14 @@ def _angles(settings, seed) -> None:
              r"\sin^{n-2}\theta, \qquad \operatorname{E}\cos\theta = 0,\quad \operatorname{Var}\cos\theta = \frac1n,")
     st.markdown("so θ concentrates at 90° with a spread that shrinks like 1/√n.")
     n = settings["angle_n"]
-    control("angle_n")
+    control_row("angle_n", "angle_fixed", widths=[3, 1])
     left, right = st.columns(2)
     with left:
         hist, theory = angle_histogram(n, seed)
         fig = fig_density(hist, theory, x_title="angle θ between the vectors (degrees)",
                           y_title="probability density (1/degree)", title=f"Angles between random vectors, n = {n}")
+        if settings["angle_fixed"]:
+            fig.update_xaxes(range=[0.0, 180.0], dtick=30)
         chart(fig, hist, key="angle_hist", name=file_name("geometry-angles", f"n{n}", f"seed{seed}"),
               caption=f"{int(hist['count'].sum()):,} pairs of N(0, I) vectors; line: exact density.")
     with right:
@@ -202,7 +204,11 @@ def _sweep(settings, seed) -> None:
         "For n×n matrices with variance 1/n from several distributions at equal variance: the entrywise "
         "deviation falls like 1/n for every one of them (points: mean over draws, bars: 5–95% of draws; "
         "lines: the formula above). The **operator norm** ‖WᵀW − I‖₂ does not fall at all: it tends to 3.")
-    control_row("sweep_dists", "sweep_max", widths=[3, 1])
+    left, right = st.columns([3, 1])
+    with left:
+        control("sweep_dists")
+    with right:
+        control("sweep_max", options=links.geometry.sweep_sizes(settings))
     top = settings["sweep_max"]
     frames = [sweep(kind, min(top, ORTHOGONAL_SWEEP_MAX) if kind == "orthogonal" else top, seed)
               for kind in settings["sweep_dists"]]

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 
@@ -33,9 +34,16 @@ def current_page() -> str:
     return st.session_state[PAGE_KEY]
 
 
-def control(name: str, *, container=None, label: str | None = None, disabled: bool = False):
-    """Draw the widget for link parameter ``name`` of the current page; returns its value."""
+def control(name: str, *, container=None, label: str | None = None, disabled: bool = False,
+            options: tuple | None = None):
+    """Draw the widget for link parameter ``name`` of the current page; returns its value.
+    ``options`` narrows a ladder or choice to the values this view allows (e.g. within a budget);
+    the current value must be one of them."""
     param = links.schema_of(current_page()).by_name[name]
+    if options is not None:
+        options = tuple(options)
+        param = dataclasses.replace(param, options=options, labels=tuple(map(param.label_of, options)) if param.labels
+                                    else (), default=param.default if param.default in options else options[0])
     where = container if container is not None else st
     common = dict(key=param.name, help=param.help or None, disabled=disabled)
     text = label or param.label

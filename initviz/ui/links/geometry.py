@@ -106,6 +106,16 @@ def _constrain_geometry(settings: Settings) -> tuple[Settings, list[Notice]]:
     return settings, notices
 
 
+def sweep_sizes(settings: Mapping[str, Any]) -> tuple[int, ...]:
+    """The "Largest n" values a view may ask with the chosen distributions: every rung on a local
+    instance; on a hosted one the rungs whose sweep fits :data:`GEOMETRY_MAX_SECONDS` (at least the
+    first), so the control never offers what the budget would cut."""
+    if not deployment.current().page_budgets:
+        return SWEEP_MAX
+    fits = tuple(n for n in SWEEP_MAX if sweep_seconds(n, settings["sweep_dists"]) <= GEOMETRY_MAX_SECONDS)
+    return fits or SWEEP_MAX[:1]
+
+
 def _dist(name: str, default: str, label: str) -> Param:
     return Param(name, "choice", default, label, options=DISTRIBUTIONS, labels=DISTRIBUTION_LABELS,
                  help="entry distribution; every one is scaled to the same variance")
@@ -122,6 +132,8 @@ SCHEMA = PageSchema("geometry", (
           widget="segmented", help="which step of the argument the page computes and draws"),
     Param("angle_n", "int", 100, "Dimension n", options=ANGLE_DIMS,
           help="dimension of the two random vectors"),
+    Param("angle_fixed", "bool", False, "Whole range 0–180°",
+          help="keep the angle axis at 0–180° for every n, so the concentration at 90° shows as n grows"),
     Param("gram_n", "int", 32, "Matrix size n", options=GRAM_SIZES, help="W is n×n with variance 1/n"),
     _dist("gram_dist", "normal", "Distribution"),
     Param("sweep_dists", "multi", DISTRIBUTIONS[:3] + ("orthogonal",), "Distributions", options=DISTRIBUTIONS,
