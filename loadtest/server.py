@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -108,10 +109,10 @@ def _family(root: int) -> list[int]:
     return family
 
 
-@contextlib.contextmanager
-def serve(log: Path | None = None, flags: tuple[str, ...] = ()) -> Iterator[Server]:
-    """Run the app until the block ends; ``log`` keeps the server's output (default: a temp file);
-    ``flags`` are more ``streamlit run`` options, e.g. ``("--runner.postScriptGC", "true")``."""
+def start(log: Path | None = None, flags: tuple[str, ...] = (), env: dict[str, str] | None = None) -> Server:
+    """Start ``streamlit run app.py`` on a free port, without waiting for it (:func:`wait_healthy`);
+    ``log`` keeps its output (default: a temp file), ``flags`` are more ``streamlit run`` options, ``env``
+    more environment variables (e.g. ``INITVIZ_WORKERS``)."""
     port = free_port()
     if log is None:
         log = Path(tempfile.mkstemp(prefix="initviz-streamlit-", suffix=".log")[1])
@@ -119,21 +120,43 @@ def serve(log: Path | None = None, flags: tuple[str, ...] = ()) -> Iterator[Serv
            "--server.address", HOST, "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
            *flags]
     with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(port, proc, log)
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    return Server(port, proc, log)
+
+
+def wait_healthy(server: Server) -> None:
+    """Poll ``/_stcore/health`` until it answers ``ok``; RuntimeError if the server exits or takes
+    longer than ``START_TIMEOUT_S``."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not server.health(timeout=2.0)[1]:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.proc.returncode}; log: {server.log}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"streamlit not healthy after {START_TIMEOUT_S:.0f} s; log: {server.log}")
+        time.sleep(HEALTH_POLL_S)
+
+
+def stop(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Terminate ``proc`` (killed if it has not exited within ``timeout`` s), then any of the processes
+    it had started (its compute workers) that outlived it."""
+    family = _family(proc.pid)[1:] if proc.poll() is None else []
+    proc.terminate()
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not server.health(timeout=2.0)[1]:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}; log: {log}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit not healthy after {START_TIMEOUT_S:.0f} s; log: {log}")
-            time.sleep(HEALTH_POLL_S)
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for pid in family:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def serve(log: Path | None = None, flags: tuple[str, ...] = (), env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Run the app until the block ends (:func:`start`, :func:`wait_healthy`, :func:`stop`)."""
+    server = start(log, flags, env)
+    try:
+        wait_healthy(server)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(server.proc)

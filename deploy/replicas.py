@@ -1,0 +1,159 @@
+"""N initviz replicas behind nginx on one machine (issue 18): ``make serve-replicas N=2``.
+
+Starts N ``streamlit run app.py`` servers on free loopback ports, each with the hosted limits
+(``INITVIZ_LIMITS=hosted``) and ``INITVIZ_WORKERS`` = :func:`initviz.ui.workers.per_replica` (N
+replicas × workers ≤ the cores), waits until each answers ``/_stcore/health``, then runs nginx in
+front of them — Debian's ``nginx`` binary with ``deploy/nginx.conf`` filled in a private temporary
+directory (its pid file, logs and buffers there; not the system service), in the foreground as a
+child of this process. Ctrl-C (or SIGTERM) stops nginx, then every replica and its worker
+processes, and removes the directory.
+
+    python -m deploy.replicas [--replicas 2] [--port 8080] [--listen 127.0.0.1] [--cores C]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from initviz.ui import workers
+from loadtest.server import HOST, Server, free_port, start, stop, wait_healthy
+
+TEMPLATE = Path(__file__).with_name("nginx.conf")
+NGINX = os.environ.get("INITVIZ_NGINX", "nginx")
+"""The nginx binary (Debian: /usr/sbin/nginx, from ``apt-get install nginx``)."""
+MAX_FAILS, FAIL_TIMEOUT_S = 1, 10
+"""Passive health check: a replica that fails once (connection refused or timed out) is left out for
+10 s; nginx then tries it again with the next request."""
+START_TIMEOUT_S = 15.0
+
+
+def nginx_binary() -> str | None:
+    """Path of the nginx binary, or None. /usr/sbin is not on every user's PATH."""
+    return shutil.which(NGINX) or shutil.which(NGINX, path="/usr/sbin:/usr/local/sbin")
+
+
+def nginx_config(prefix: Path, listen: str, ports: list[int]) -> str:
+    """``deploy/nginx.conf`` for replicas on ``ports`` of 127.0.0.1, listening on ``listen``."""
+    servers = "\n".join(f"        server {HOST}:{port} max_fails={MAX_FAILS} fail_timeout={FAIL_TIMEOUT_S}s;"
+                        for port in ports)
+    text = TEMPLATE.read_text()
+    for field, value in (("@PREFIX@", str(prefix)), ("@LISTEN@", listen), ("@SERVERS@", servers)):
+        text = text.replace(field, value)
+    return text
+
+
+@dataclass
+class Balancer:
+    """nginx on ``port`` in front of ``replicas``; its files in ``prefix``."""
+
+    port: int
+    proc: subprocess.Popen
+    prefix: Path
+    replicas: list[Server]
+    workers: int
+    """``INITVIZ_WORKERS`` of each replica."""
+
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def stream_url(self) -> str:
+        return f"ws://{HOST}:{self.port}/_stcore/stream"
+
+    def upstream(self, replica: Server) -> str:
+        """How nginx names ``replica`` in its ``X-Initviz-Upstream`` header."""
+        return f"{HOST}:{replica.port}"
+
+    def log_text(self) -> str:
+        """nginx's error log (its stderr)."""
+        return (self.prefix / "nginx.log").read_text(errors="replace")
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2.0) as r:
+            return r.read().decode().strip() == "ok"
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def serve_replicas(replicas: int, port: int | None = None, listen: str | None = None,
+                   cores: int | None = None) -> Iterator[Balancer]:
+    """Run ``replicas`` app servers and nginx in front of them until the block ends."""
+    binary = nginx_binary()
+    if binary is None:
+        raise RuntimeError(f"no nginx ({NGINX}) found: apt-get install -y nginx")
+    cores = cores or len(os.sched_getaffinity(0))
+    per = workers.per_replica(replicas, cores)
+    env = {"INITVIZ_LIMITS": "hosted", workers.SETTING: str(per), "OPENBLAS_NUM_THREADS": "1"}
+    port = port or free_port()
+    prefix = Path(tempfile.mkdtemp(prefix="initviz-nginx-"))
+    prefix.chmod(0o711)  # run as root, nginx's workers (user nobody) reach their buffer directories here
+    servers: list[Server] = []
+    nginx = None
+    try:
+        servers = [start(log=prefix / f"replica-{i}.log", env=env) for i in range(replicas)]
+        for server in servers:  # started together, waited for in turn
+            wait_healthy(server)
+        conf = prefix / "nginx.conf"
+        conf.write_text(nginx_config(prefix, listen or f"{HOST}:{port}", [s.port for s in servers]))
+        with open(prefix / "nginx.log", "w") as log:
+            nginx = subprocess.Popen([binary, "-p", str(prefix), "-c", str(conf), "-e", "stderr"],
+                                     stdout=log, stderr=subprocess.STDOUT)
+        balancer = Balancer(port, nginx, prefix, servers, per)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _healthy(f"{balancer.base}/_stcore/health"):
+            if nginx.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"nginx did not start: {balancer.log_text()[-2000:]}")
+            time.sleep(0.1)
+        yield balancer
+    finally:
+        if nginx is not None:
+            stop(nginx, timeout=5.0)
+        for server in servers:
+            stop(server.proc)
+        shutil.rmtree(prefix, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--replicas", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8080, help="nginx's port")
+    parser.add_argument("--listen", help="nginx's listen address (default 127.0.0.1:PORT; 0.0.0.0:PORT to serve "
+                                         "other machines)")
+    parser.add_argument("--cores", type=int, help="cores the replicas share (default: this process's)")
+    args = parser.parse_args()
+    if args.replicas < 1:
+        parser.error("--replicas must be at least 1")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly, as on Ctrl-C
+    with serve_replicas(args.replicas, args.port, args.listen, args.cores) as balancer:
+        total = balancer.workers * args.replicas
+        print(f"initviz: {args.replicas} replicas on ports {', '.join(str(s.port) for s in balancer.replicas)} "
+              f"(hosted limits, {balancer.workers} workers each, {total} in all), nginx at "
+              f"http://{args.listen or f'{HOST}:{balancer.port}'}  — Ctrl-C stops them all; files in {balancer.prefix}",
+              flush=True)
+        try:
+            while balancer.proc.poll() is None:
+                time.sleep(0.5)
+            print(f"nginx exited ({balancer.proc.returncode}): {balancer.log_text()[-2000:]}", file=sys.stderr)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
