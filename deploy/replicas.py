@@ -142,8 +142,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly, as on Ctrl-C
     with serve_replicas(args.replicas, args.port, args.listen, args.cores) as balancer:
         total = balancer.workers * args.replicas
-        print(f"initviz: {args.replicas} replicas on ports {', '.join(str(s.port) for s in balancer.replicas)} "
-              f"(hosted limits, {balancer.workers} workers each, {total} in all), nginx at "
+        print(f"initviz: {args.replicas} replica(s) on ports {', '.join(str(s.port) for s in balancer.replicas)} "
+              f"(hosted limits, INITVIZ_WORKERS={balancer.workers} each, {total} workers in all), nginx at "
               f"http://{args.listen or f'{HOST}:{balancer.port}'}  — Ctrl-C stops them all; files in {balancer.prefix}",
               flush=True)
         try:

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from loadtest.client import Session
-from loadtest.run import PAGE, health_during, load, percentile, rerun_cost
+from loadtest.run import PAGE, Running, health_during, load, percentile, rerun_cost
 from loadtest.server import _family, serve
 
 
@@ -31,6 +31,14 @@ def test_two_sessions_two_reruns_are_all_served(server):
     assert all(r.charts > 0 for r in result.first_loads + result.reruns)  # each run drew the page's charts
     assert summary["p95_s"] > 0
     assert server.log_text().count("Traceback") == 0
+
+
+def test_the_load_targets_a_server_running_elsewhere_by_its_url(server):
+    """``--url``: the same load against a server the load test did not start (here: the module's, by URL)."""
+    target = Running(server.base)
+    assert target.stream_url == server.stream_url
+    summary = _run(load(target, 1, reruns=2, think=0.1, seed=2)).summary()
+    assert summary["reruns"] == 2 and summary["served"] == 2 and summary["errors"] == 0
 
 
 def test_a_changed_control_reaches_the_link_and_a_bad_link_gets_a_notice(server):
