@@ -112,8 +112,9 @@ def serve_replicas(replicas: int, port: int | None = None, listen: str | None = 
         conf = prefix / "nginx.conf"
         conf.write_text(nginx_config(prefix, listen or f"{HOST}:{port}", [s.port for s in servers]))
         with open(prefix / "nginx.log", "w") as log:
+            # its own session: a terminal's Ctrl-C reaches this script, which stops nginx, not nginx first
             nginx = subprocess.Popen([binary, "-p", str(prefix), "-c", str(conf), "-e", "stderr"],
-                                     stdout=log, stderr=subprocess.STDOUT)
+                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         balancer = Balancer(port, nginx, prefix, servers, per)
         deadline = time.monotonic() + START_TIMEOUT_S
         while not _healthy(f"{balancer.base}/_stcore/health"):
@@ -140,6 +141,7 @@ def main() -> None:
     if args.replicas < 1:
         parser.error("--replicas must be at least 1")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly, as on Ctrl-C
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even when started in the background
     with serve_replicas(args.replicas, args.port, args.listen, args.cores) as balancer:
         total = balancer.workers * args.replicas
         print(f"initviz: {args.replicas} replica(s) on ports {', '.join(str(s.port) for s in balancer.replicas)} "
