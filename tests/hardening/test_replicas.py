@@ -30,8 +30,9 @@ from loadtest.server import _family
 
 REPLICAS, TABS_PER_REPLICA, RERUNS = 2, 4, 5
 VISITS_MAX = 64
-"""Page loads tried to find 4 affinity cookies for each replica (each cookie lands on a replica with
-probability 1/2: missing one after 64 tries has probability < 1e-13)."""
+"""Page loads tried to find 4 affinity cookies for each replica (a random cookie lands on either
+replica with probability ~1/2 — consistent hashing splits the ring roughly evenly —: at exactly 1/2,
+64 tries miss 4 of one with probability < 1e-13)."""
 TIMEOUT_S = 30.0
 """Longest wait for one run (8 tabs on two shared cores) or for a killed replica's sockets to close."""
 
