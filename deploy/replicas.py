@@ -22,13 +22,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from initviz.ui import workers
-from loadtest.server import HOST, Server, free_port, start, stop, wait_healthy
+from loadtest.server import HOST, Server, free_port, health, start, stop, wait_healthy
 
 TEMPLATE = Path(__file__).with_name("nginx.conf")
 NGINX = os.environ.get("INITVIZ_NGINX", "nginx")
@@ -82,14 +81,6 @@ class Balancer:
         return (self.prefix / "nginx.log").read_text(errors="replace")
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2.0) as r:
-            return r.read().decode().strip() == "ok"
-    except OSError:
-        return False
-
-
 @contextlib.contextmanager
 def serve_replicas(replicas: int, port: int | None = None, listen: str | None = None,
                    cores: int | None = None) -> Iterator[Balancer]:
@@ -117,7 +108,7 @@ def serve_replicas(replicas: int, port: int | None = None, listen: str | None = 
                                      stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         balancer = Balancer(port, nginx, prefix, servers, per)
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not _healthy(f"{balancer.base}/_stcore/health"):
+        while not health(balancer.base, timeout=2.0)[1]:
             if nginx.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"nginx did not start: {balancer.log_text()[-2000:]}")
             time.sleep(0.1)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import websockets
@@ -42,6 +43,13 @@ UPSTREAM_HEADER = "X-Initviz-Upstream"
 """The header deploy/nginx.conf adds to every response: the replica that answered."""
 NO_XSRF_TOKEN = "PLACEHOLDER_AUTH_TOKEN"
 """What the frontend sends in the XSRF slot of the websocket's subprotocols when it has no token."""
+
+
+def run_blocking(coroutine):
+    """``asyncio.run`` on a thread of its own: Playwright's sync API (the browser tests of the same
+    pytest session) keeps an event loop running on the main thread, where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @dataclass

@@ -34,6 +34,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def health(base: str, timeout: float = 5.0) -> tuple[float, bool]:
+    """Seconds for one ``GET base/_stcore/health`` and whether it answered ``ok`` (a server, or a
+    load balancer in front of servers)."""
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(f"{base}/_stcore/health", timeout=timeout) as r:
+            ok = r.read().decode().strip() == "ok"
+    except OSError:
+        ok = False
+    return time.perf_counter() - start, ok
+
+
 @dataclass
 class Server:
     port: int
@@ -51,13 +63,7 @@ class Server:
 
     def health(self, timeout: float = 5.0) -> tuple[float, bool]:
         """Seconds for one ``GET /_stcore/health`` and whether it answered ``ok``."""
-        start = time.perf_counter()
-        try:
-            with urllib.request.urlopen(f"{self.base}/_stcore/health", timeout=timeout) as r:
-                ok = r.read().decode().strip() == "ok"
-        except OSError:
-            ok = False
-        return time.perf_counter() - start, ok
+        return health(self.base, timeout)
 
     def rss_bytes(self) -> int:
         """Resident memory of the server and of every process it started (its compute workers):

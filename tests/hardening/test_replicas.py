@@ -17,14 +17,13 @@ import asyncio
 import os
 import signal
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from deploy.replicas import nginx_binary, serve_replicas
 from initviz.ui import workers
-from loadtest.client import Session, visit
+from loadtest.client import Session, run_blocking, visit
 from loadtest.run import PAGE
 from loadtest.server import _family
 
@@ -42,12 +41,6 @@ def _unavailable(reason: str):
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"the replicas test must run in CI, but {reason}")
     pytest.skip(f"replicas test skipped: {reason}")
-
-
-def _run(coroutine):
-    """``asyncio.run`` on a thread of its own (the browser tests' Playwright keeps a loop on this one)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 LINK = {"depth": "3", "width": "32", "batch": "32", "seed": "7"}
@@ -156,7 +149,7 @@ def test_sessions_stick_to_their_replica_and_move_when_it_dies():
             return tabs, await asyncio.gather(*(moved(i) for i in range(first)),
                                               *(stayed(i) for i in range(first, len(tabs))))
 
-        tabs, outcomes = _run(scenario())
+        tabs, outcomes = run_blocking(scenario())
         name_alive = balancer.upstream(alive)
         for i, (closed, before, redraw, after, later, again, query) in enumerate(outcomes[:TABS_PER_REPLICA]):
             old_session = tabs[i][1][0][1]
