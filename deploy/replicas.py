@@ -8,7 +8,7 @@ directory (its pid file, logs and buffers there; not the system service), in the
 child of this process. Ctrl-C (or SIGTERM) stops nginx, then every replica and its worker
 processes, and removes the directory.
 
-    python -m deploy.replicas [--replicas 2] [--port 8080] [--listen 127.0.0.1] [--cores C]
+    python -m deploy.replicas [--replicas 2] [--port 8080] [--all-interfaces] [--cores C]
 """
 
 from __future__ import annotations
@@ -82,9 +82,10 @@ class Balancer:
 
 
 @contextlib.contextmanager
-def serve_replicas(replicas: int, port: int | None = None, listen: str | None = None,
+def serve_replicas(replicas: int, port: int | None = None, all_interfaces: bool = False,
                    cores: int | None = None) -> Iterator[Balancer]:
-    """Run ``replicas`` app servers and nginx in front of them until the block ends."""
+    """Run ``replicas`` app servers and nginx in front of them until the block ends; nginx listens on
+    ``port`` of 127.0.0.1, or of every interface (``all_interfaces``: other machines reach it)."""
     binary = nginx_binary()
     if binary is None:
         raise RuntimeError(f"no nginx ({NGINX}) found: apt-get install -y nginx")
@@ -101,7 +102,8 @@ def serve_replicas(replicas: int, port: int | None = None, listen: str | None = 
         for server in servers:  # started together, waited for in turn
             wait_healthy(server)
         conf = prefix / "nginx.conf"
-        conf.write_text(nginx_config(prefix, listen or f"{HOST}:{port}", [s.port for s in servers]))
+        listen = f"{'0.0.0.0' if all_interfaces else HOST}:{port}"
+        conf.write_text(nginx_config(prefix, listen, [s.port for s in servers]))
         with open(prefix / "nginx.log", "w") as log:
             # its own session: a terminal's Ctrl-C reaches this script, which stops nginx, not nginx first
             nginx = subprocess.Popen([binary, "-p", str(prefix), "-c", str(conf), "-e", "stderr"],
@@ -125,19 +127,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--replicas", type=int, default=2)
     parser.add_argument("--port", type=int, default=8080, help="nginx's port")
-    parser.add_argument("--listen", help="nginx's listen address (default 127.0.0.1:PORT; 0.0.0.0:PORT to serve "
-                                         "other machines)")
+    parser.add_argument("--all-interfaces", action="store_true", help="nginx listens on every interface, "
+                        "not only 127.0.0.1 (other machines reach it)")
     parser.add_argument("--cores", type=int, help="cores the replicas share (default: this process's)")
     args = parser.parse_args()
     if args.replicas < 1:
         parser.error("--replicas must be at least 1")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly, as on Ctrl-C
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even when started in the background
-    with serve_replicas(args.replicas, args.port, args.listen, args.cores) as balancer:
+    with serve_replicas(args.replicas, args.port, args.all_interfaces, args.cores) as balancer:
         total = balancer.workers * args.replicas
         print(f"initviz: {args.replicas} replica(s) on ports {', '.join(str(s.port) for s in balancer.replicas)} "
               f"(hosted limits, INITVIZ_WORKERS={balancer.workers} each, {total} workers in all), nginx at "
-              f"http://{args.listen or f'{HOST}:{balancer.port}'}  — Ctrl-C stops them all; files in {balancer.prefix}",
+              f"{balancer.base}{' (all interfaces)' if args.all_interfaces else ''}  — Ctrl-C stops them all; files in {balancer.prefix}",
               flush=True)
         try:
             while balancer.proc.poll() is None:
