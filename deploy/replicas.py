@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from initviz.ui import workers
-from loadtest.server import HOST, Server, free_port, health, start, stop, wait_healthy
+from loadtest.server import HOST, Local, Server, free_port, health, start, stop, wait_healthy
 
 TEMPLATE = Path(__file__).with_name("nginx.conf")
 NGINX = os.environ.get("INITVIZ_NGINX", "nginx")
@@ -54,23 +54,14 @@ def nginx_config(prefix: Path, listen: str, ports: list[int]) -> str:
 
 
 @dataclass
-class Balancer:
+class Balancer(Local):
     """nginx on ``port`` in front of ``replicas``; its files in ``prefix``."""
 
-    port: int
     proc: subprocess.Popen
     prefix: Path
     replicas: list[Server]
     workers: int
     """``INITVIZ_WORKERS`` of each replica."""
-
-    @property
-    def base(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    @property
-    def stream_url(self) -> str:
-        return f"ws://{HOST}:{self.port}/_stcore/stream"
 
     def upstream(self, replica: Server) -> str:
         """How nginx names ``replica`` in its ``X-Initviz-Upstream`` header."""

@@ -47,10 +47,10 @@ def health(base: str, timeout: float = 5.0) -> tuple[float, bool]:
 
 
 @dataclass
-class Server:
+class Local:
+    """The app served on ``port`` of 127.0.0.1: by a server, or by a load balancer in front of servers."""
+
     port: int
-    proc: subprocess.Popen
-    log: Path
 
     @property
     def base(self) -> str:
@@ -60,6 +60,12 @@ class Server:
     def stream_url(self) -> str:
         """The websocket every browser tab talks to."""
         return f"ws://{HOST}:{self.port}/_stcore/stream"
+
+
+@dataclass
+class Server(Local):
+    proc: subprocess.Popen
+    log: Path
 
     def health(self, timeout: float = 5.0) -> tuple[float, bool]:
         """Seconds for one ``GET /_stcore/health`` and whether it answered ``ok``."""
