@@ -107,7 +107,7 @@ def test_the_views_html_report_opens_offline_with_every_chart_its_settings_link_
     link = _app_link(page)
     assert charts >= 1
     with page.expect_download() as info:
-        page.locator(".st-key-view_report button").click()
+        page.locator(".st-key-view_report button").first.click()
     saved = tmp_path / info.value.suggested_filename
     info.value.save_as(saved)
     assert saved.name.startswith(f"initviz-{view.split('?')[0]}") and saved.suffix == ".html"
