@@ -24,11 +24,11 @@ def _propagation(**changes):
 
 # --- the caption inside a chart ------------------------------------------------------------------------
 
-def test_wrap_breaks_long_lines_at_ampersands_and_spaces_and_loses_nothing():
+def test_wrap_breaks_long_lines_before_parameters_and_at_spaces_and_loses_nothing():
     pieces = export.wrap(LINK, width=40)
     assert "".join(pieces) == LINK
     assert all(len(p) <= 40 for p in pieces[:-1]) and len(pieces) > 1
-    assert all(p.startswith("&") for p in pieces[1:])  # broken before a parameter, never inside one
+    assert all(p[0] in "?&" for p in pieces[1:])  # broken before a parameter, never inside one
     words = "initviz 0.1.0 · Propagation · depth=30 · seed=7"
     assert " ".join(export.wrap(words, width=20)) == words
     assert export.wrap("short") == ["short"]

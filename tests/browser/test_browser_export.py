@@ -55,7 +55,7 @@ def test_a_charts_png_has_its_caption_a_white_background_and_3x_pixels_and_its_c
     assert text.startswith("initviz ") and "seed=4" in text and link in text  # the link, whole
     caption, svg = box["caption"][0], box["svg"]
     assert all(caption["top"] >= x["bottom"] for x in box["xtitle"])  # under the axis title, not over it
-    assert caption["bottom"] <= svg["height"] and caption["left"] >= 0
+    assert caption["bottom"] <= svg["height"] and caption["left"] >= 0 and caption["right"] <= svg["width"]
     title = box["title"][0]
     assert title["left"] >= theme.GAP_PX - 1 and title["top"] >= theme.GAP_PX / 2  # not touching the edge
 
@@ -147,11 +147,16 @@ def test_the_views_html_report_opens_offline_with_every_chart_its_settings_link_
     context.close()
 
 
-def test_the_caption_block_fits_under_the_longest_x_title_of_each_propagation_chart(page):
-    """The caption sits below the x-axis titles on the multi-panel charts too (the histograms' shared
-    title is an annotation, placed less than ``export.AXIS_PX`` under the plot)."""
-    open_page(page, "propagation?view=histograms&compare=kaiming_normal", "hist_heatmap")
-    for key in ("hist_heatmap", "hist_layers"):
+@pytest.mark.parametrize("viewport", [{"width": 1400, "height": 1100}, {"width": 390, "height": 844}],
+                         ids=["laptop", "phone"])
+def test_the_caption_block_fits_under_the_x_titles_and_inside_each_propagation_chart(page, viewport):
+    """The caption sits below the x-axis titles, on the multi-panel charts too (the histograms' shared
+    title is an annotation), and is not cut at the right edge: half-width charts on a laptop, full
+    width on a phone. (Three panels on a phone rotate their tick labels into the caption's room: the
+    phone layout's business; exports are laid out at report.EXPORT_WIDTH.)"""
+    page.set_viewport_size(viewport)
+    open_page(page, "propagation?view=histograms&compare=kaiming_normal,orthogonal", "hist_heatmap")
+    for key in ("hist_heatmap", "hist_layers") if viewport["width"] > 1000 else ("hist_heatmap",):
         box = _boxes(page, key)
         assert len(box["caption"]) == 1, key
         others = page.evaluate(
@@ -161,6 +166,10 @@ def test_the_caption_block_fits_under_the_longest_x_title_of_each_propagation_ch
                           .map(a => a.getBoundingClientRect().bottom - root.querySelector('.main-svg')
                                                                             .getBoundingClientRect().top); }""",
             key)
-        top = box["caption"][0]["top"]
-        assert all(bottom <= top for bottom in others + [x["bottom"] for x in box["xtitle"]]), (key, others, top)
-        assert box["caption"][0]["bottom"] <= box["svg"]["height"]
+        caption = box["caption"][0]
+        assert all(bottom <= caption["top"] for bottom in others + [x["bottom"] for x in box["xtitle"]]), \
+            (key, others, caption)
+        assert caption["bottom"] <= box["svg"]["height"] and caption["right"] <= box["svg"]["width"], (key, box)
+    open_page(page, "propagation?compare=kaiming_normal,orthogonal&activation=relu", "preact_var")
+    box = _boxes(page, "preact_var")
+    assert box["caption"][0]["right"] <= box["svg"]["width"], box
