@@ -8,8 +8,8 @@ import pytest
 import initviz.geometry as geo
 from initviz import randmat
 from initviz.ui import geometry as page
-from initviz.ui import links
-from test_app_support import all_finite, assert_exportable, chart, open_page, trace
+from initviz.ui import frame, links
+from test_app_support import all_finite, assert_exportable, chart, export_caption, open_page, trace
 
 STEP_CHARTS = {"vectors": ("angle_hist", "angle_spread"), "gram": ("gram_heatmap",),
                "sweep": ("sweep_msq", "sweep_opnorm"), "spectrum": ("mp_hist",), "rectangular": ("norm_hist",)}
@@ -150,3 +150,14 @@ def test_link_round_trips_and_reproduces_the_numbers_bit_for_bit(linked):
             for field in ("x", "y", "z"):
                 if field in ta:
                     np.testing.assert_array_equal(np.asarray(ta[field], dtype=float), np.asarray(tb[field], dtype=float))
+
+
+@pytest.mark.parametrize("step", links.GEOMETRY_STEPS)
+def test_the_run_records_every_chart_and_formula_it_shows_for_the_views_report(default_steps, step):
+    at = default_steps[step]
+    record = at.session_state[frame.REPORT_KEY]
+    drawn = [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")]
+    assert [c.key for c in record.charts] == drawn
+    assert [f"$$\n{tex}\n$$" for tex in record.formulas] == [e.value for e in at.latex]
+    assert all(export_caption(c.spec) for c in record.charts)  # the report's charts carry their caption
+    assert [b for b in at.get("download_button") if b.proto.id.endswith(frame.REPORT_BUTTON)]
