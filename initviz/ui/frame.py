@@ -29,9 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlsplit, urlunsplit
 
-import streamlit as st
-
 import pandas as pd
+import streamlit as st
 
 from ..errors import InitvizError
 from . import links, nav, report

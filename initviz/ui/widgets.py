@@ -28,6 +28,7 @@ from ..figures.export import with_caption
 from . import links
 from .frame import PAGE_KEY, REPORT_KEY, VIEW_KEY, view_export
 from .report import EXPORT_SCALE, EXPORT_WIDTH, ReportChart
+
 FIGURES = dict(max_entries=4096, max_size=48 * 2 ** 20)
 """Charts kept built, across sessions (plotly's dict form: 3–30 kB each; 4–6 per view)."""
 
