@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from initviz import Network, predict, propagate
 from initviz.limits import Budget
 from initviz.ui import deployment, links, propagation, widgets, workers
-from test_app_support import all_finite, chart, open_page, text_of, trace
+from test_app_support import all_finite, assert_exportable, chart, open_page, text_of, trace
 
 FORWARD = ("preact_var", "act_var", "norm_ratio", "layer_ratio", "unit_spread")
 BACKWARD = ("grad_var", "grad_w_var", "grad_ratio", "grad_spread")
@@ -79,12 +79,12 @@ def test_each_view_draws_its_charts_finite_and_exportable_and_only_those(default
     for key in keys:
         fig = chart(at, key)
         assert fig["data"] and all_finite(fig), key
+        assert_exportable(fig, "propagation", {} if view == "forward" else {"view": view})
         opts = fig["config"]["toImageButtonOptions"]
-        assert opts["format"] == "svg" and opts["scale"] >= 2
         what = {"hist_heatmap": "hist-act", "hist_layers": "hist-layers-act"}.get(key, key)
         assert opts["filename"] == f"propagation-{what}-xavier_normal-tanh-L20-n256-float32-seed0"
     assert len(at.get("plotly_chart")) == len(keys)
-    assert len(at.get("download_button")) == len(keys)
+    assert len(at.get("download_button")) == len(keys) + 1  # a CSV per chart, the view's report
     assert at.get("segmented_control")[0].value == view
     assert dict(at.query_params) == ({} if view == "forward" else {"view": view})
 
@@ -211,7 +211,8 @@ def test_a_link_with_correlated_relu_inputs_draws_correlations_dead_units_and_pr
     assert [t["name"] for t in heat["data"] if t["type"] == "heatmap"] == list(linked_runs)
     _, res, _ = linked_runs["xavier_normal"]
     np.testing.assert_allclose(heat["data"][1]["x"], 0.5 * (res.preact_edges[1:] + res.preact_edges[:-1]), rtol=1e-12)
-    assert "pre-activation" in heat["layout"]["annotations"][-1]["text"]  # the shared x title
+    own = [a for a in heat["layout"]["annotations"] if a.get("name") != "export_caption"]
+    assert "pre-activation" in own[-1]["text"]  # the shared x title
     ratio = chart(linked["backward"], "grad_ratio")
     net, res, pred = linked_runs["xavier_normal"]
     std = np.array([net.weight_law(layer).std for layer in range(1, 13)])

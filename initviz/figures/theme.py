@@ -44,7 +44,7 @@ DIVERGING = [[0.0, "#0072B2"], [0.5, "#f7f7f7"], [1.0, "#D55E00"]]
 TEMPLATE = go.layout.Template(
     layout=go.Layout(
         font=dict(family=FONT, size=FONT_SIZE, color=INK),
-        title=dict(font=dict(size=TITLE_SIZE), x=0.0, xanchor="left"),
+        title=dict(font=dict(size=TITLE_SIZE), x=0.0, xanchor="left", pad=dict(l=GAP_PX, t=GAP_PX)),
         colorway=list(PALETTE),
         paper_bgcolor="white",
         plot_bgcolor="white",
@@ -108,7 +108,8 @@ def title_layout(title: str | None, rows: int) -> dict:
     between it and the plot."""
     out = {"margin": {"t": (TITLE_PX if title else GAP_PX) + rows * LEGEND_ROW_PX}}
     if title:
-        out["title"] = {"text": title, "yref": "container", "y": 1.0, "yanchor": "top", "pad": {"t": GAP_PX}}
+        out["title"] = {"text": title, "yref": "container", "y": 1.0, "yanchor": "top",
+                        "pad": {"t": GAP_PX, "l": GAP_PX}}
     return out
 
 

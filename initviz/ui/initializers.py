@@ -15,7 +15,7 @@ from ..fans import compute_fans
 from ..figures import curve_table, fig_density, hist_table
 from ..laws import Law
 from . import links, snippets
-from .frame import guard
+from .frame import guard, view_export
 from .widgets import chart, control, control_row, file_name
 
 CACHE = dict(max_entries=64, max_size=64 * 2 ** 20)
@@ -125,7 +125,8 @@ def render(settings: links.Settings) -> None:
     st.dataframe(_display(table), hide_index=True, width="stretch", height=TABLE_HEIGHT, key="scheme_table")
     st.caption("Default parameters of each scheme. Var × fan_in compares schemes across libraries: 1 for LeCun, "
                "2 for He, 1/3 for the PyTorch default; kurtosis 3 = normal, 1.8 = uniform, ≈ 2.37 = truncated at ±2σ.")
-    st.download_button("Table (CSV)", data=lambda: table.to_csv(index=False), on_click="ignore",
+    export = view_export()
+    st.download_button("Table (CSV)", data=lambda: export.csv(table), on_click="ignore",
                        file_name=file_name("initializers", "schemes", layer, *shape) + ".csv", mime="text/csv",
                        key="scheme_table_csv", icon=":material/download:")
 

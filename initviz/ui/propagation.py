@@ -21,7 +21,7 @@ from . import deployment, links, nav, workers
 from .frame import VIEW_KEY, control_notices, guard
 from .links import propagation as plan
 from .links.propagation import histogram_kinds, needs_backward
-from .widgets import chart, control, file_name
+from .widgets import chart, control, file_name, formula
 
 CACHE = dict(max_entries=1024, max_size=128 * 2 ** 20)
 """Propagation results and predictions are per-layer statistics and pre-binned histograms: 5–15 kB
@@ -150,7 +150,7 @@ INTRO_AFTER = (
 
 def render(settings: links.Settings) -> None:
     st.markdown(INTRO)
-    st.latex(INTRO_MATH)
+    formula(INTRO_MATH)
     st.markdown(INTRO_AFTER)
     fitted = plan.fit(settings)
     _controls(settings, fitted)

@@ -1,4 +1,5 @@
-"""The app in a real browser: every page draws, a control redraws, a link round-trips, exports work.
+"""The app in a real browser: every page draws, a control redraws, a link round-trips (exports:
+test_browser_export.py).
 
 Also saves a screenshot of each page (see ``SHOTS``; the README shows ``docs/screenshots``).
 """
@@ -132,21 +133,3 @@ def test_a_link_round_trips_controls_and_numbers(page, browser):
     assert _query(other.url) == _query(page.url)
     np.testing.assert_array_equal(_heatmap(other), _heatmap(page))
     other.context.close()
-
-
-def test_svg_download_from_the_modebar_and_csv_download(page, tmp_path):
-    open_page(page, "geometry", "angle_hist")
-    plot = page.locator(".st-key-angle_hist .js-plotly-plot")
-    plot.hover()
-    with page.expect_download() as info:
-        plot.locator(".modebar-btn[data-title='Download plot']").click()
-    svg = info.value
-    assert svg.suggested_filename == "geometry-angles-n100-seed0.svg"
-    text = Path(svg.path()).read_text()
-    assert text.lstrip().startswith("<svg") and "angle θ between the vectors" in text
-    with page.expect_download() as info:
-        page.locator(".st-key-angle_hist_csv button").click()
-    csv = info.value
-    assert csv.suggested_filename == "geometry-angles-n100-seed0.csv"
-    header = Path(csv.path()).read_text().splitlines()[0]
-    assert header.startswith("group,left,right,count,density")
