@@ -58,6 +58,7 @@ TEMPLATE = go.layout.Template(
                    zeroline=False, title=dict(font=dict(size=AXIS_TITLE_SIZE)), automargin=True,
                    exponentformat="power"),
         bargap=0.0,
+        modebar=dict(orientation="v"),  # upright at the right edge, not across the title (phones)
     )
 )
 TEMPLATE_SPEC = TEMPLATE.to_plotly_json()

@@ -237,6 +237,19 @@ def control_notices(name: str, extra: list[links.Notice] | tuple = ()) -> None:
     st.warning(f"{param.label}: {'; then '.join(problems)} — {extra[-1].used}.", icon=":material/info:")
 
 
+NARROW_PX = 768
+"""Up to this viewport width the page's foot repeats the link box (a phone: the sidebar, which has
+it, starts closed there)."""
+PHONE_LINK = "phone_link"
+LAYOUT_CSS = (
+    # a display equation wider than a phone scrolls inside its own box instead of being cut off
+    ".katex-display { overflow-x: auto; overflow-y: hidden; padding-bottom: 2px; }"
+    # the link box at the page's foot, for screens where the sidebar (which has it too) starts closed
+    f"@media (min-width: {NARROW_PX + 1}px) {{ .st-key-{PHONE_LINK} {{ display: none; }} }}"
+)
+"""The app's only style rules (no untrusted text ever reaches them)."""
+
+
 def run_page(path: str) -> None:
     """The whole run of page ``path``: settings, notices, ``render(settings)``, link box. The link's
     notices are listed on top once the page has drawn (a page may show some next to their control,
@@ -253,8 +266,13 @@ def run_page(path: str) -> None:
         report_button(record)
     with top:
         show_notices(st.session_state.pop(_PENDING, []))
+    link = share_url(path, settings)
+    with st.container(key=PHONE_LINK):  # shown on narrow screens only (LAYOUT_CSS): the sidebar starts closed there
+        st.caption("Link to this view (copy button on the right)")
+        st.code(link, language=None, wrap_lines=True)
+    st.html(f"<style>{LAYOUT_CSS}</style>")
     with st.sidebar:
         st.caption("Link to this view (copy button on the right)")
-        st.code(share_url(path, settings), language=None, wrap_lines=True)
+        st.code(link, language=None, wrap_lines=True)
         st.button("Reset this page", on_click=_reset, args=(path,), key="reset_page",
                   icon=":material/restart_alt:")

@@ -30,6 +30,9 @@ from . import links
 from .frame import PAGE_KEY, REPORT_KEY, VIEW_KEY, view_export
 from .report import EXPORT_SCALE, EXPORT_WIDTH, ReportChart
 
+MODEBAR_REMOVED = ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"]
+"""Buttons left out of the chart toolbar: with fewer, and the bar upright at the right edge
+(``theme.TEMPLATE``), it does not cover the title on a phone; zoom, pan, reset and the image stay."""
 FIGURES = dict(max_entries=4096, max_size=48 * 2 ** 20)
 """Charts kept built, across sessions (plotly's dict form: 3–30 kB each; 4–6 per view)."""
 
@@ -127,7 +130,7 @@ def chart(fig: go.Figure | Callable[[], go.Figure], table: pd.DataFrame | Callab
     spec = with_caption(spec, [export.summary, export.link])
     config = {"toImageButtonOptions": {"format": "png", "scale": EXPORT_SCALE, "width": EXPORT_WIDTH,
                                        "filename": name},
-              "displaylogo": False}
+              "displaylogo": False, "modeBarButtonsToRemove": MODEBAR_REMOVED}
     st.plotly_chart(_Stored(spec), width="stretch", theme=None, key=key, config=config)
     st.session_state[REPORT_KEY].charts.append(ReportChart(key, name, spec, caption or ""))
     left, right = st.columns([4, 1], vertical_alignment="center")

@@ -31,3 +31,34 @@ def test_a_phone_opens_on_the_page_with_the_sidebar_collapsed(page, path, chart)
 def test_a_desktop_opens_with_the_sidebar(page):
     open_page(page, "propagation", "preact_var")
     assert _sidebar_open(page)
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] and \
+        a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+def test_on_a_phone_titles_are_clear_of_the_toolbar_equations_scroll_and_the_link_is_on_the_page(page):
+    """Issue 12 item 5: the chart toolbar covered every title, the display equation was cut off on
+    the right, and the share link sat in the closed sidebar."""
+    page.set_viewport_size(PHONE)
+    open_page(page, "propagation", "preact_var")
+    chart = page.locator(".st-key-preact_var .js-plotly-plot")
+    chart.hover()  # the toolbar shows on hover / tap
+    bar = chart.locator(".modebar").bounding_box()
+    title = chart.locator(".gtitle").bounding_box()
+    assert bar and title and not _overlap(bar, title)
+    equations = page.locator(".katex-display").all()
+    assert equations
+    for eq in equations:  # wider than the screen: scrolls inside its box
+        assert eq.evaluate("e => getComputedStyle(e).overflowX") == "auto"
+        box = eq.bounding_box()
+        assert box["x"] + box["width"] <= PHONE["width"]
+    link = page.locator(".st-key-phone_link [data-testid=stCode]")
+    assert link.is_visible() and link.inner_text().strip() == page.url
+
+
+def test_on_a_desktop_the_link_is_in_the_sidebar_only(page):
+    open_page(page, "propagation", "preact_var")
+    assert not page.locator(".st-key-phone_link").is_visible()
+    assert page.locator("[data-testid=stSidebar] [data-testid=stCode]").is_visible()
