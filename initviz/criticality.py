@@ -69,8 +69,9 @@ import numpy as np
 
 from .activations import get_activation
 from .errors import invalid
-from .limits import check_float
-from .meanfield import _KINKED, chi1, fixed_point, piecewise_rule
+from .limits import MAX_DEPTH, MAX_SEEDS, check_float, check_int
+from .meanfield import _KINKED, chi1, fixed_point, pair_moment, piecewise_rule, qmap
+from .rng import ROLE_BIASES, ROLE_INPUTS, ROLE_WEIGHTS, stream
 
 PHASE_COLUMNS = ("sigma_w2", "sigma_b2", "q_star", "chi1", "c_star", "xi_q", "xi_c", "phase")
 """Columns of :func:`phase_diagram`'s frame."""
@@ -477,4 +478,106 @@ def critical_line(activation, sigma_b2_grid, activation_param=None, q0: float = 
     return np.where(np.isinf(out), math.nan, out)
 
 
-__all__ = ["phase_diagram", "critical_line", "PHASE_COLUMNS", "PHASES", "CRITICAL_BAND"]
+# --- the maps layer by layer: theory and a finite network --------------------------------------------
+MAP_COLUMNS = ("pair", "layer", "q", "c")
+"""Columns of :func:`map_iterates` (and, with ``seed``, of :func:`measure_maps`)."""
+
+MEASURE_MAX_WIDTH = 1000
+"""Widest network :func:`measure_maps` draws (deepchaos' Figure 1 width)."""
+
+MEASURE_MAX_PAIRS = 64
+"""Most input pairs (starting variances) of one measurement."""
+
+MEASURE_MAX_DRAWS = 2 ** 27
+"""Most weight entries one measurement draws, n_seeds·depth·width² (~2 s of normal draws on one core)."""
+
+
+def _starts(q0) -> np.ndarray:
+    """Starting variances: one finite number > 0, or a 1-D array of at most ``MEASURE_MAX_PAIRS``."""
+    try:
+        arr = np.atleast_1d(np.asarray(q0, dtype=float))
+    except (TypeError, ValueError):
+        arr = np.array([math.nan])
+    if arr.ndim != 1 or not 0 < arr.size <= MEASURE_MAX_PAIRS or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise invalid("q0", f"be a finite number > 0 or a 1-D array of 1 to {MEASURE_MAX_PAIRS} of them", q0)
+    return arr
+
+
+def map_iterates(activation, sigma_w2: float, sigma_b2: float, depth: int, q0=1.0, c0: float = 0.0,
+                 activation_param=None):
+    """The mean-field maps iterated layer by layer: a tidy frame with :data:`MAP_COLUMNS`, one row per
+    starting variance (``pair``: its index in ``q0``) and layer 0…``depth``.
+
+    Two inputs whose layer-0 pre-activations have variance q⁰ and correlation c⁰ give, layer after
+    layer (Poole et al. 2016, eqs. 3 and 5; weights N(0, σ_w²/n), biases N(0, σ_b²)),
+
+        q^l = σ_w² E[φ(√q^{l−1} z)²] + σ_b²,   c^l = (σ_w² E[φ(u₁)φ(u₂)] + σ_b²) / q^l,
+
+    (u₁, u₂) Gaussian with variances q^{l−1} and correlation c^{l−1} — the transient, not only the
+    fixed point. Where q^l reaches 0 (no bias, φ(0) = 0) c^l is undefined (NaN)."""
+    act = get_activation(activation, activation_param)
+    w2, b2 = check_float("sigma_w2", sigma_w2, 0.0), check_float("sigma_b2", sigma_b2, 0.0)
+    depth, c0, starts = check_int("depth", depth, 0, MAX_DEPTH), check_float("c0", c0, -1.0, 1.0), _starts(q0)
+    sw, sb = math.sqrt(w2), math.sqrt(b2)
+    rows = []
+    with np.errstate(all="ignore"):
+        for pair, q_start in enumerate(starts):
+            q, c = float(q_start), c0
+            rows.append((pair, 0, q, c))
+            for layer in range(1, depth + 1):
+                if not (math.isfinite(q) and math.isfinite(c)):
+                    q, c = math.nan, math.nan
+                else:
+                    kappa = w2 * pair_moment(act, 0.0, q, c) + b2
+                    q = qmap(q, act, sw, sb)
+                    c = kappa / q if q > 0 else math.nan
+                rows.append((pair, layer, q, c))
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=list(MAP_COLUMNS))
+
+
+def measure_maps(activation, sigma_w2: float, sigma_b2: float, depth: int, width: int, q0=1.0, c0: float = 0.0,
+                 n_seeds: int = 4, seed: int = 0, activation_param=None):
+    """q^l and c^l measured on finite networks: a tidy frame with ``seed`` and :data:`MAP_COLUMNS`,
+    one row per repeat, starting variance (``pair``) and layer 0…``depth``.
+
+    Repeat r draws one network of ``depth`` layers of ``width`` units, h^l = W^l φ(h^{l−1}) + b^l with
+    W^l_ij ~ N(0, σ_w²/width) from ``stream(seed, r, ROLE_WEIGHTS, l)`` and b^l_i ~ N(0, σ_b²) from
+    ``stream(seed, r, ROLE_BIASES, l)``, and for each q⁰ of ``q0`` one pair of layer-0
+    pre-activations h⁰₁ = √q⁰ z₁, h⁰₂ = √q⁰ (c⁰ z₁ + √(1 − c⁰²) z₂), z₁, z₂ ~ N(0, I) from
+    ``stream(seed, r, ROLE_INPUTS, 0)`` (every pair goes through the same network). Per layer,
+    q^l = (‖h^l₁‖² + ‖h^l₂‖²)/(2·width) and c^l = ⟨h^l₁, h^l₂⟩/(‖h^l₁‖‖h^l₂‖) — the estimates of
+    :func:`map_iterates`' q^l and c^l, to which they converge as width → ∞."""
+    act = get_activation(activation, activation_param)
+    w2, b2 = check_float("sigma_w2", sigma_w2, 0.0), check_float("sigma_b2", sigma_b2, 0.0)
+    depth, width = check_int("depth", depth, 1, MAX_DEPTH), check_int("width", width, 1, MEASURE_MAX_WIDTH)
+    n_seeds, c0, starts = check_int("n_seeds", n_seeds, 1, MAX_SEEDS), check_float("c0", c0, -1.0, 1.0), _starts(q0)
+    seed = check_int("seed", seed, 0, 2 ** 63 - 1)
+    if n_seeds * depth * width * width > MEASURE_MAX_DRAWS:
+        raise invalid("n_seeds", f"keep n_seeds·depth·width² within {MEASURE_MAX_DRAWS:,} (MEASURE_MAX_DRAWS)",
+                      f"{n_seeds}·{depth}·{width}² = {n_seeds * depth * width * width:,}")
+    scale, bias_sd = math.sqrt(w2 / width), math.sqrt(b2)
+    root_q = np.sqrt(starts)[:, None]
+    rows = []
+    with np.errstate(all="ignore"):  # an overflowing network is a result (inf/NaN rows), not a warning
+        for rep in range(n_seeds):
+            z = stream(seed, rep, ROLE_INPUTS, 0).standard_normal((2, len(starts), width))
+            h = np.stack([root_q * z[0], root_q * (c0 * z[0] + math.sqrt(1.0 - c0 * c0) * z[1])])
+            for layer in range(depth + 1):
+                if layer:
+                    W = stream(seed, rep, ROLE_WEIGHTS, layer).standard_normal((width, width))
+                    h = scale * (act(h) @ W.T)
+                    if b2 > 0:
+                        h += bias_sd * stream(seed, rep, ROLE_BIASES, layer).standard_normal(width)
+                sq = np.einsum("kpi,kpi->kp", h, h)
+                cross = np.einsum("pi,pi->p", h[0], h[1])
+                q, c = sq.mean(axis=0) / width, cross / np.sqrt(sq[0] * sq[1])
+                rows.extend((rep, pair, layer, q[pair], c[pair]) for pair in range(len(starts)))
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=["seed", *MAP_COLUMNS])
+
+
+__all__ = ["phase_diagram", "critical_line", "map_iterates", "measure_maps", "PHASE_COLUMNS", "PHASES",
+           "CRITICAL_BAND", "MAP_COLUMNS"]
