@@ -1,0 +1,139 @@
+"""The Criticality page: the order-to-chaos phase diagram of deep random networks (Poole et al. 2016;
+Schoenholz et al. 2017) for the chosen activation — maps of q*, χ₁, c*, ξ_q and ξ_c over (σ_w, σ_b)
+with the critical line — a chosen point marked on every map and opened in Propagation, and the q-
+and c-maps measured there on finite networks beside the theory's iteration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from ..activations import get_activation
+from ..criticality import critical_line, map_iterates, measure_maps, phase_diagram
+from ..figures import criticality as fc
+from . import links, nav
+from .frame import guard
+from .links import criticality as plan
+from .links.propagation import activation_param
+from .widgets import chart, control, control_row, file_name
+
+CACHE = dict(max_entries=64, max_size=64 * 2 ** 20)
+"""A diagram at the largest resolution is 3,721 rows of 8 columns (~0.3 MB); a measurement ≤ 1,616 rows."""
+
+
+@st.cache_data(**CACHE, show_spinner="Solving the mean-field maps…")
+def diagram(activation: str, param, sw: tuple, sb: tuple, res: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The phase diagram on a res × res grid uniform in σ_w and σ_b, and its critical line (σ_b² and
+    σ_w² on χ₁ = 1, on a finer σ_b grid)."""
+    w2, b2 = np.linspace(*sw, res) ** 2, np.linspace(*sb, res) ** 2
+    fine = np.linspace(*sb, 4 * res - 3) ** 2
+    line = pd.DataFrame({"sigma_b2": fine, "sigma_w2": critical_line(activation, fine, activation_param=param)})
+    return phase_diagram(activation, w2, b2, activation_param=param), line
+
+
+@st.cache_data(**CACHE, show_spinner="Measuring finite networks…")
+def measured(activation: str, param, sw: float, sb: float, depth: int, width: int, q0: float, c0: float,
+             n_seeds: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(measure_maps, map_iterates) at the chosen point."""
+    kwargs = dict(q0=q0, c0=c0, activation_param=param)
+    return (measure_maps(activation, sw * sw, sb * sb, depth, width, n_seeds=n_seeds, seed=seed, **kwargs),
+            map_iterates(activation, sw * sw, sb * sb, depth, **kwargs))
+
+
+INTRO = (
+    "A deep random network with weights W ~ N(0, σ_w²/fan_in) and biases b ~ N(0, σ_b²) has, as the width "
+    "grows, a stationary pre-activation variance q* and a correlation map between two inputs. **Ordered** "
+    "(χ₁ < 1): nearby inputs converge to c* = 1 and gradients vanish. **Chaotic** (χ₁ > 1): they decorrelate to "
+    "c* < 1 and gradients explode. On the **critical line** χ₁ = 1 the depth scale ξ_c diverges: signals (and "
+    "gradients) survive about **6 ξ_c layers** (Schoenholz et al. 2017), so only near it does a deep network train.")
+MATH = (r"q^{l} = \sigma_w^2\,\mathbb{E}_z\big[\phi(\sqrt{q^{l-1}}\,z)^2\big] + \sigma_b^2,\qquad"
+        r"\chi_1 = \sigma_w^2\,\mathbb{E}_z\big[\phi'(\sqrt{q^*}\,z)^2\big]")
+MATH_DEPTH = (r"\xi_q^{-1} = -\ln\!\big(\chi_1 + \sigma_w^2\,\mathbb{E}_z[\phi''(\sqrt{q^*}z)\,\phi(\sqrt{q^*}z)]\big),"
+              r"\qquad \xi_c^{-1} = -\ln\!\big(\sigma_w^2\,\mathbb{E}[\phi'(u_1)\phi'(u_2)]\big)\big|_{c^*}")
+MASK_NOTE = ("Grey: no stable finite q* — the variance grows without limit with depth (ReLU and its kin for "
+             "σ_w² above their critical gain, e.g. σ_w² > 2 for ReLU); these points have no fixed point to be "
+             "ordered or chaotic about. The leaky family (linear, ReLU, leaky ReLU) has a single critical point "
+             "σ_w² = 2/(1 + a²), σ_b = 0 (ReLU: σ_w = √2), not a line.")
+
+
+def render(settings: links.Settings) -> None:
+    _controls(settings)
+    st.markdown(INTRO)
+    st.latex(MATH)
+    st.latex(MATH_DEPTH)
+    point = (settings["pt_sw"], settings["pt_sb"])
+    param = activation_param(settings)
+    with guard("criticality: phase diagram"):
+        table, line = diagram(settings["activation"], param, *plan.window(settings), settings["res"])
+        _here(settings, table, line)
+        st.caption(MASK_NOTE)
+        for column, (symbol, what) in fc.MAPS.items():
+            chart(lambda column=column: fc.fig_phase_map(table, line, point, column, title=f"{symbol}: {what}"),
+                  table, key=f"map_{column}", name=_name(settings, column))
+    with guard("criticality: measurement"):
+        _measurement(settings, param)
+
+
+def _controls(settings: links.Settings) -> None:
+    with st.sidebar, st.container(key="criticality_controls"):
+        st.subheader("Network")
+        control("activation")
+        act_param = get_activation(settings["activation"]).spec.param_name
+        if act_param:
+            control(f"{settings['activation']}_{act_param}")
+        st.subheader("The chosen point")
+        control_row("pt_sw", "pt_sb")
+        st.subheader("Diagram window")
+        control_row("sw_min", "sw_max")
+        control_row("sb_min", "sb_max")
+        control("res")
+        st.subheader("Measured networks")
+        control("depth")
+        control("width")
+        control("c0")
+        control("q0")
+        control("n_seeds")
+        control("seed")
+
+
+def _row_at(table: pd.DataFrame, point: tuple[float, float]) -> pd.Series:
+    """The diagram's grid point nearest the chosen point (in σ)."""
+    d = (np.sqrt(table["sigma_w2"]) - point[0]) ** 2 + (np.sqrt(table["sigma_b2"]) - point[1]) ** 2
+    return table.loc[d.idxmin()]
+
+
+def _here(settings: links.Settings, table: pd.DataFrame, line: pd.DataFrame) -> None:
+    """The chosen point: its exact mean-field values, and the link that opens it in Propagation."""
+    sw, sb = settings["pt_sw"], settings["pt_sb"]
+    row = phase_diagram(settings["activation"], [sw * sw], [sb * sb], activation_param=activation_param(settings)).iloc[0]
+    values = " · ".join(f"{fc.MAPS[c][0]} = {row[c]:.4g}" for c in fc.MAPS)
+    survive = f"; signals survive ≈ 6ξ_c = {6 * row['xi_c']:.3g} layers" if np.isfinite(row["xi_c"]) else ""
+    with st.container(border=True, key="criticality_here"):
+        st.markdown(f"**You are here:** σ_w = {sw:g}, σ_b = {sb:g} (σ_w² = {sw * sw:.4g}, σ_b² = {sb * sb:.4g}) — "
+                    f"**{row['phase'] or 'not found'}**. {values}{survive}.")
+        prop = plan.propagation_settings(settings)
+        st.page_link(nav.entry("propagation").script, label="Open this network in Propagation",
+                     query_params=links.canonical("propagation", prop), icon=":material/open_in_new:")
+        st.caption(f"There: {prop['depth']} layers of width {prop['width']}, weights variance_scaling(scale = σ_w², "
+                   "fan_in, normal) = N(0, σ_w²/fan_in), biases N(0, σ_b²), correlated input pairs with c⁰ "
+                   "(Propagation's inputs have variance 1). Move the point with the σ_w and σ_b controls.")
+
+
+def _measurement(settings: links.Settings, param) -> None:
+    st.header("Measured beside theory at the chosen point")
+    st.markdown("Two inputs whose layer-0 pre-activations have variance q⁰ and correlation c⁰ go through "
+                f"{settings['n_seeds']} random network(s) of width {settings['width']}; the lines are the mean-field "
+                "maps iterated layer by layer from the same q⁰ and c⁰ (the n → ∞ limit).")
+    sw, sb = settings["pt_sw"], settings["pt_sb"]
+    meas, theory = measured(settings["activation"], param, sw, sb, settings["depth"], settings["width"],
+                            settings["q0"], settings["c0"], settings["n_seeds"], settings["seed"])
+    for column in ("c", "q"):
+        chart(lambda column=column: fc.fig_layers(meas, theory, column, width=settings["width"],
+                                                  n_seeds=settings["n_seeds"]),
+              lambda: meas.merge(theory, on=["pair", "layer"], suffixes=("", "_theory")),
+              key=f"layers_{column}", name=_name(settings, f"{column}-per-layer"))
+
+
+def _name(settings, what: str) -> str:
+    return file_name("criticality", what, settings["activation"], f"sw{settings['pt_sw']:g}", f"sb{settings['pt_sb']:g}")

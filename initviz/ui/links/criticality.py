@@ -1,0 +1,159 @@
+"""The Criticality page's link: the activation, the window and resolution of the phase diagram over
+(σ_w, σ_b), the chosen point, and the finite networks measured there; the links both ways with the
+Propagation page (:func:`propagation_settings`, :func:`phase_point`).
+
+The measurement's work is n_seeds·depth·width² normal draws; a view asking more than
+:data:`~initviz.criticality.MEASURE_MAX_DRAWS` gets fewer seeds (a sample size, never the network)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from ...activations import ACTIVATIONS
+from ...criticality import MEASURE_MAX_DRAWS, MEASURE_MAX_WIDTH
+from ...initializers import SCHEMES
+from .common import scheme_settings, seed
+from .grammar import Notice, PageSchema, Param, Settings
+from .propagation import PROPAGATION_MAX_DEPTH, PROPAGATION_MAX_WIDTH, activation_param, activation_params
+from .propagation import SCHEMA as _PROPAGATION
+
+SIGMA_LIMIT = 10.0
+"""Largest σ_w and σ_b of the window and the point (deepchaos' grid ends at 5 and 4)."""
+CRITICALITY_MAX_RES = 61
+"""Most grid points per axis: 61² = 3,721 points, ≲ 2 s for the slowest activation (tanh) on one core."""
+CRITICALITY_DEFAULT_RES = 17
+"""The default view's resolution (σ steps of 0.25 on the deepchaos window): its phase diagram
+computes within ~0.15 s for every activation, so the page's default view stays under 0.3 s."""
+CRITICALITY_MAX_DEPTH = 100
+CRITICALITY_MAX_SEEDS = 16
+MAPS = ("q_star", "chi1", "c_star", "xi_q", "xi_c")
+"""The phase diagram's maps, in display order (columns of :func:`initviz.phase_diagram`)."""
+IID_KINDS = ("normal", "uniform", "trunc_normal")
+"""Weight laws whose layers are i.i.d. with mean 0: their σ_w² = fan_in·Var W is the mean-field one."""
+
+
+def window(settings: Mapping[str, Any]) -> tuple[tuple[float, float], tuple[float, float]]:
+    """((σ_w min, max), (σ_b min, max)) of the diagram."""
+    return (settings["sw_min"], settings["sw_max"]), (settings["sb_min"], settings["sb_max"])
+
+
+def draws(settings: Mapping[str, Any]) -> int:
+    """Normal draws of the measurement: n_seeds·depth·width²."""
+    return settings["n_seeds"] * settings["depth"] * settings["width"] ** 2
+
+
+def _constrain(settings: Settings) -> tuple[Settings, list[Notice]]:
+    """Each window's ends in order (swapped when reversed, the defaults when equal); the measurement
+    within :data:`MEASURE_MAX_DRAWS` by fewer seeds."""
+    notices = []
+    for lo, hi in (("sw_min", "sw_max"), ("sb_min", "sb_max")):
+        if settings[lo] > settings[hi]:
+            settings[lo], settings[hi] = settings[hi], settings[lo]
+            notices.append(Notice(lo, f"above {hi}", f"swapped: {lo}={settings[lo]:g}, {hi}={settings[hi]:g}"))
+        elif settings[lo] == settings[hi]:
+            settings[lo], settings[hi] = SCHEMA.by_name[lo].default, SCHEMA.by_name[hi].default
+            notices.append(Notice(lo, f"equal to {hi}: an empty window", f"using {settings[lo]:g} to {settings[hi]:g}"))
+    if draws(settings) > MEASURE_MAX_DRAWS:
+        asked = settings["n_seeds"]
+        settings["n_seeds"] = max(1, MEASURE_MAX_DRAWS // (settings["depth"] * settings["width"] ** 2))
+        notices.append(Notice("n_seeds", f"{asked} networks of depth {settings['depth']} and width "
+                              f"{settings['width']} draw more than {MEASURE_MAX_DRAWS:,} weights",
+                              f"using {settings['n_seeds']}"))
+    return settings, notices
+
+
+def propagation_settings(settings: Mapping[str, Any]) -> Settings:
+    """The Propagation view of the chosen point: ``depth`` layers of ``width`` units (at most the
+    Propagation page's), square (input width = width, so fan_in is the width everywhere), weights
+    ``variance_scaling`` with scale σ_w², mode fan_in, the untruncated normal — Var W = σ_w²/fan_in —,
+    biases N(0, σ_b²) (zeros when σ_b = 0), the activation, and correlated input pairs with c⁰.
+    (Propagation's inputs have unit variance: its layer-0 q is 1, not the page's q⁰.)"""
+    sw2, sb = settings["pt_sw"] ** 2, settings["pt_sb"]
+    out = _PROPAGATION.defaults()
+    out.update(depth=min(settings["depth"], PROPAGATION_MAX_DEPTH), width=min(settings["width"], PROPAGATION_MAX_WIDTH),
+               in_width=0, activation=settings["activation"], scheme="variance_scaling",
+               variance_scaling_scale=sw2, variance_scaling_mode="fan_in", variance_scaling_distribution="normal",
+               bias="normal" if sb > 0 else "zeros", bias_value=sb if sb > 0 else out["bias_value"],
+               inputs="correlated", input_corr=settings["c0"], compare=())
+    spec = ACTIVATIONS[settings["activation"]]
+    if spec.param_name:
+        name = f"{settings['activation']}_{spec.param_name}"
+        out[name] = settings[name]
+    return out
+
+
+def phase_point(prop: Mapping[str, Any]) -> tuple[float, float] | None:
+    """(σ_w, σ_b) of a Propagation view's configured network, when the mean-field point is well
+    defined: every layer square (input width 0 or the width: one fan_in), weights i.i.d. of mean 0
+    from a normal, uniform or truncated normal law (σ_w² = fan_in·Var W), biases zero or N(0, σ_b²).
+    None otherwise (an orthogonal, sparse or constant scheme, a constant or uniform bias, …)."""
+    width = prop["width"]
+    if prop["in_width"] not in (0, width):
+        return None
+    try:
+        law = SCHEMES[prop["scheme"]].law((width, width), **scheme_settings(prop, prop["scheme"]))
+    except Exception:  # a parameter set the scheme refuses: the page shows its error, the link stays out
+        return None
+    if law.kind not in IID_KINDS or law.mean != 0.0 or not law.var > 0:
+        return None
+    bias = {"zeros": 0.0, "normal": abs(prop["bias_value"])}.get(prop["bias"])
+    if bias is None:
+        return None
+    sw = math.sqrt(width * law.var)
+    if not (sw <= SIGMA_LIMIT and bias <= SIGMA_LIMIT):
+        return None
+    return sw, bias
+
+
+def settings_at(prop: Mapping[str, Any], point: tuple[float, float]) -> Settings:
+    """The Criticality view of a Propagation view at its ``point`` (:func:`phase_point`): its
+    activation, depth, width (at most :data:`MEASURE_MAX_WIDTH`) and input correlation, the window
+    widened to hold the point."""
+    out = SCHEMA.defaults()
+    sw, sb = point
+    out.update(activation=prop["activation"], pt_sw=sw, pt_sb=sb,
+               depth=min(prop["depth"], CRITICALITY_MAX_DEPTH), width=min(prop["width"], MEASURE_MAX_WIDTH),
+               sw_min=min(out["sw_min"], math.floor(sw * 10) / 10), sw_max=max(out["sw_max"], math.ceil(sw * 10) / 10),
+               sb_max=max(out["sb_max"], math.ceil(sb * 10) / 10))
+    if out["sw_min"] == out["sw_max"]:
+        out["sw_max"] = out["sw_min"] + 1.0
+    if prop["inputs"] == "correlated":
+        out["c0"] = max(0.0, prop["input_corr"])
+    spec = ACTIVATIONS[prop["activation"]]
+    if spec.param_name:
+        name = f"{prop['activation']}_{spec.param_name}"
+        out[name] = prop[name]
+    return SCHEMA.constrained(out)[0]
+
+
+def _sigma(name: str, default: float, label: str, help: str) -> Param:
+    return Param(name, "float", default, label, lo=0.0, hi=SIGMA_LIMIT, step=0.05, help=help)
+
+
+SCHEMA = PageSchema("criticality", (
+    Param("activation", "choice", "tanh", "Activation φ", options=tuple(ACTIVATIONS),
+          help="the activation of every layer"),
+    *activation_params(),
+    _sigma("pt_sw", 2.0, "σ_w of the point", "the chosen network's weight scale: Var W = σ_w²/fan_in"),
+    _sigma("pt_sb", 0.3, "σ_b of the point", "the chosen network's bias scale: b ~ N(0, σ_b²)"),
+    _sigma("sw_min", 1.0, "σ_w from", "left end of the diagram's σ_w axis"),
+    _sigma("sw_max", 5.0, "σ_w to", "right end of the diagram's σ_w axis"),
+    _sigma("sb_min", 0.0, "σ_b from", "lower end of the diagram's σ_b axis"),
+    _sigma("sb_max", 4.0, "σ_b to", "upper end of the diagram's σ_b axis"),
+    Param("res", "int", CRITICALITY_DEFAULT_RES, "Grid points per axis", lo=5, hi=CRITICALITY_MAX_RES, step=4,
+          help=f"points of each axis of the diagram (deepchaos: 41); at most {CRITICALITY_MAX_RES}"),
+    Param("depth", "int", 30, "Depth L (layers)", lo=1, hi=CRITICALITY_MAX_DEPTH, step=1, widget="slider",
+          help="layers of the measured networks and of the maps' iteration"),
+    Param("width", "int", 128, "Width n", lo=2, hi=MEASURE_MAX_WIDTH, step=1,
+          help="units per layer of the measured networks (the theory is the n → ∞ limit)"),
+    Param("c0", "float", 0.5, "Input correlation c⁰", lo=0.0, hi=1.0, step=0.05, widget="slider",
+          help="correlation of the two inputs' layer-0 pre-activations"),
+    Param("q0", "float", 1.0, "Input variance q⁰", lo=0.01, hi=100.0, step=0.1,
+          help="variance of the layer-0 pre-activations"),
+    Param("n_seeds", "int", 4, "Networks (seeds)", lo=1, hi=CRITICALITY_MAX_SEEDS, step=1, widget="slider",
+          help="independent networks and input pairs; the band spans their mean ± one standard deviation"),
+    seed(),
+), _constrain)
+"""The Criticality page's parameters, in display order."""
