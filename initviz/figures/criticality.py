@@ -37,6 +37,11 @@ def _grid(diagram: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray, n
     return np.sqrt(wide.columns.to_numpy(float)), np.sqrt(wide.index.to_numpy(float)), wide.to_numpy(float)
 
 
+def _gaps(z: np.ndarray) -> list[list[float | None]]:
+    """A heatmap's values with every non-finite one a gap (None): a chart holds finite numbers only."""
+    return [[float(v) if np.isfinite(v) else None for v in row] for row in z]
+
+
 def _colour(column: str, z: np.ndarray) -> tuple[np.ndarray, dict]:
     """The values drawn (log10 for the depth scales) and the heatmap's colour settings."""
     symbol = MAPS[column][0]
@@ -71,12 +76,12 @@ def phase_map_spec(diagram: pd.DataFrame, line: pd.DataFrame, point: tuple[float
     drawn, colour = _colour(column, np.where(masked, np.nan, z))
     symbol = MAPS[column][0]
     text = np.where(np.isfinite(z), np.vectorize(lambda v: f"{v:.4g}")(np.nan_to_num(z)), np.where(np.isinf(z), "∞", "—"))
-    data = [{"type": "heatmap", "x": sw, "y": sb, "z": drawn, "text": text, "name": symbol, "showlegend": False,
+    data = [{"type": "heatmap", "x": sw, "y": sb, "z": _gaps(drawn), "text": text, "name": symbol, "showlegend": False,
              "hovertemplate": f"σ_w %{{x:.3g}} (σ_w² %{{customdata[0]:.3g}})<br>σ_b %{{y:.3g}} (σ_b² %{{customdata[1]:.3g}})"
                               f"<br>{symbol} = %{{text}}<extra></extra>",
              "customdata": np.dstack(np.meshgrid(sw ** 2, sb ** 2)), **colour}]
     if masked.any():
-        data.append({"type": "heatmap", "x": sw, "y": sb, "z": np.where(masked, 1.0, np.nan),
+        data.append({"type": "heatmap", "x": sw, "y": sb, "z": _gaps(np.where(masked, 1.0, np.nan)),
                      "colorscale": [[0, MASK], [1, MASK]], "showscale": False, "hoverinfo": "skip"})
         data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "no stable finite q* (q* = ∞)",
                      "marker": {"symbol": "square", "size": 14, "color": MASK}})
@@ -125,24 +130,28 @@ def fig_layers(measured: pd.DataFrame, theory: pd.DataFrame, column: str, *, wid
 
 
 def qmap_tables(measured: dict[str, pd.DataFrame], theory: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """deepchaos Figure 1 in :func:`fig_curves`' form: per group (a σ_w label), the one-layer map
-    q⁰ ↦ q¹ — measured (``measure_maps`` frames at depth 1, one pair per q⁰) and theory
-    (``map_iterates`` frames)."""
+    """deepchaos Figure 1 in :func:`fig_curves`' form: per group (a σ_w label) the one-layer map
+    q^{l−1} ↦ q^l — measured (``measure_maps`` frames of depth 1, one pair per starting q: the mean
+    over seeds, ± one standard deviation) and theory (``map_iterates`` frames of depth 1)."""
     def one_layer(frame: pd.DataFrame) -> pd.DataFrame:
         start = frame[frame.layer == 0].groupby("pair")["q"].mean()
-        end = frame[frame.layer == 1].groupby("pair")["q"].mean()
-        return pd.DataFrame({"q_in": start.to_numpy(), "q_out": end.to_numpy()})
+        end = frame[frame.layer == 1].groupby("pair")["q"].agg(["mean", "std"])
+        spread = end["std"].fillna(0.0)
+        return pd.DataFrame({"q_in": start.to_numpy(), "q_out": end["mean"].to_numpy(),
+                             "lo": (end["mean"] - spread).to_numpy(), "hi": (end["mean"] + spread).to_numpy()})
 
     table = pd.concat([one_layer(f).assign(group=g) for g, f in measured.items()], ignore_index=True)
     line = pd.concat([one_layer(f).assign(group=g) for g, f in theory.items()], ignore_index=True)
-    return table, line
+    return table, line[["group", "q_in", "q_out"]]
 
 
 def fig_qmap(measured: dict[str, pd.DataFrame], theory: dict[str, pd.DataFrame], *, title: str | None = None) -> go.Figure:
-    """The iterative variance map q^{l} against q^{l−1} with the identity (its crossings are q*)."""
+    """The iterative variance map q^l against q^{l−1} per σ_w (theory lines over measured dots), with
+    the identity: where a line crosses it is that σ_w's q*."""
     table, line = qmap_tables(measured, theory)
-    fig = fig_curves(table, line, x="q_in", y="q_out", x_title="q^{l−1}", y_title="q^l", title=title, height=420)
+    fig = fig_curves(table, line, x="q_in", y="q_out", x_title="input variance q^(l−1)",
+                     y_title="output variance q^l", lo="lo", hi="hi", title=title, height=440)
     top = float(max(line["q_in"].max(), line["q_out"].max()))
-    fig.add_scatter(x=[0, top], y=[0, top], mode="lines", name="q^l = q^{l−1}",
+    fig.add_scatter(x=[0, top], y=[0, top], mode="lines", name="q^l = q^(l−1)",
                     line={"color": theme.INK, "dash": "dot", "width": 1.5})
     return fig

@@ -57,11 +57,33 @@ MASK_NOTE = ("Grey: no stable finite q* — the variance grows without limit wit
              "σ_w² = 2/(1 + a²), σ_b = 0 (ReLU: σ_w = √2), not a line.")
 
 
+@st.cache_data(**CACHE, show_spinner="Measuring one layer at many variances…")
+def qmaps(activation: str, param, sigmas: tuple, sb: float, width: int, n_seeds: int,
+          seed: int) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """The one-layer variance map for each σ_w of ``sigmas`` at σ_b ``sb``: (measured, theory) by
+    legend name, measured at :data:`~.links.criticality.QMAP_POINTS` starting variances up to
+    :data:`~.links.criticality.QMAP_MAX` (one layer per σ_w and seed, every start through it)."""
+    starts = np.linspace(0, plan.QMAP_MAX, plan.QMAP_POINTS + 1)[1:]
+    curve = np.linspace(0, plan.QMAP_MAX, 61)[1:]
+    measured_, theory = {}, {}
+    for sw in sigmas:
+        name = f"σ_w = {sw:g}"
+        measured_[name] = measure_maps(activation, sw * sw, sb * sb, 1, width, q0=starts, n_seeds=n_seeds, seed=seed,
+                                       activation_param=param)
+        theory[name] = map_iterates(activation, sw * sw, sb * sb, 1, q0=curve, activation_param=param)
+    return measured_, theory
+
+
 def render(settings: links.Settings) -> None:
     _controls(settings)
     st.markdown(INTRO)
     st.latex(MATH)
     st.latex(MATH_DEPTH)
+    control("view")
+    if settings["view"] == "qmap":
+        with guard("criticality: variance map"):
+            _qmap(settings)
+        return
     point = (settings["pt_sw"], settings["pt_sb"])
     param = activation_param(settings)
     with guard("criticality: phase diagram"):
@@ -84,15 +106,19 @@ def _controls(settings: links.Settings) -> None:
             control(f"{settings['activation']}_{act_param}")
         st.subheader("The chosen point")
         control_row("pt_sw", "pt_sb")
-        st.subheader("Diagram window")
-        control_row("sw_min", "sw_max")
-        control_row("sb_min", "sb_max")
-        control("res")
+        diagram_view = settings["view"] == "diagram"
+        if diagram_view:
+            st.subheader("Diagram window")
+            control_row("sw_min", "sw_max")
+            control_row("sb_min", "sb_max")
+            control("res")
         st.subheader("Measured networks")
-        control("depth")
+        if diagram_view:
+            control("depth")
         control("width")
-        control("c0")
-        control("q0")
+        if diagram_view:
+            control("c0")
+            control("q0")
         control("n_seeds")
         control("seed")
 
@@ -133,6 +159,20 @@ def _measurement(settings: links.Settings, param) -> None:
                                                   n_seeds=settings["n_seeds"]),
               lambda: meas.merge(theory, on=["pair", "layer"], suffixes=("", "_theory")),
               key=f"layers_{column}", name=_name(settings, f"{column}-per-layer"))
+
+
+def _qmap(settings: links.Settings) -> None:
+    sb = settings["pt_sb"]
+    sigmas = plan.qmap_sigmas(settings)
+    st.markdown(f"One layer h¹ = W φ(h⁰) + b of width {settings['width']} ({settings['n_seeds']} network(s) per σ_w), "
+                f"fed inputs of variance q from 0 to {plan.QMAP_MAX:g} at σ_b = {sb:g}: dots are the measured q¹ (mean ± "
+                "sd over networks), lines the map q ↦ σ_w² E[φ(√q z)²] + σ_b². Where a line crosses the diagonal is "
+                "its q*, which deep networks reach within a few layers (Poole et al. 2016, Figure 1A; ganguli-lab/deepchaos).")
+    measured_, theory = qmaps(settings["activation"], activation_param(settings), sigmas, sb, settings["width"],
+                              settings["n_seeds"], settings["seed"])
+    chart(lambda: fc.fig_qmap(measured_, theory, title=f"The variance map at σ_b = {sb:g}"),
+          lambda: pd.concat([f.assign(group=g) for g, f in measured_.items()], ignore_index=True),
+          key="qmap", name=_name(settings, "qmap"))
 
 
 def _name(settings, what: str) -> str:

@@ -2,8 +2,9 @@
 (σ_w, σ_b), the chosen point, and the finite networks measured there; the links both ways with the
 Propagation page (:func:`propagation_settings`, :func:`phase_point`).
 
-The measurement's work is n_seeds·depth·width² normal draws; a view asking more than
-:data:`~initviz.criticality.MEASURE_MAX_DRAWS` gets fewer seeds (a sample size, never the network)."""
+Every view within the schema's bounds fits a hosted instance as asked: the diagram has at most
+:data:`CRITICALITY_MAX_RES`² points, and the measurement (``initviz.measure_maps``: width·2 normals
+per layer and pair) of the largest view, 16 networks of 100 layers of width 1000, takes ~0.9 s on one core."""
 
 from __future__ import annotations
 
@@ -12,17 +13,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...activations import ACTIVATIONS
-from ...criticality import MEASURE_MAX_DRAWS, MEASURE_MAX_WIDTH
+from ...criticality import MEASURE_MAX_WIDTH
 from ...initializers import SCHEMES
 from .common import scheme_settings, seed
 from .grammar import Notice, PageSchema, Param, Settings
 from .propagation import PROPAGATION_MAX_DEPTH, PROPAGATION_MAX_WIDTH, activation_param, activation_params
 from .propagation import SCHEMA as _PROPAGATION
 
-SIGMA_LIMIT = 10.0
-"""Largest σ_w and σ_b of the window and the point (deepchaos' grid ends at 5 and 4)."""
-CRITICALITY_MAX_RES = 61
-"""Most grid points per axis: 61² = 3,721 points, ≲ 2 s for the slowest activation (tanh) on one core."""
+SIGMA_LIMIT = 6.0
+"""Largest σ_w and σ_b of the window and the point (deepchaos' grid ends at 5 and 4; σ_w = 6 is σ_w² = 36)."""
+CRITICALITY_MAX_RES = 41
+"""Most grid points per axis, deepchaos' own: 41² = 1,681 points, ≲ 0.8 s for the slowest activation
+(tanh) on one core."""
 CRITICALITY_DEFAULT_RES = 17
 """The default view's resolution (σ steps of 0.25 on the deepchaos window): its phase diagram
 computes within ~0.15 s for every activation, so the page's default view stays under 0.3 s."""
@@ -31,7 +33,19 @@ CRITICALITY_MAX_SEEDS = 16
 MAPS = ("q_star", "chi1", "c_star", "xi_q", "xi_c")
 """The phase diagram's maps, in display order (columns of :func:`initviz.phase_diagram`)."""
 IID_KINDS = ("normal", "uniform", "trunc_normal")
-"""Weight laws whose layers are i.i.d. with mean 0: their σ_w² = fan_in·Var W is the mean-field one."""
+"""Weight laws whose entries are i.i.d.: their σ_w² = fan_in·Var W is the mean-field one."""
+CRITICALITY_VIEWS = ("diagram", "qmap")
+QMAP_SIGMAS = (1.3, 2.5, 4.0)
+"""σ_w of the variance-map view besides the chosen point's (deepchaos' Figure 1: weight_sigmas[3, 15, 30])."""
+QMAP_MAX = 15.0
+"""The variance-map view's range of q (deepchaos' Figure 1)."""
+QMAP_POINTS = 20
+"""Starting variances measured per σ_w in the variance-map view (q = 0.75, 1.5, …, 15)."""
+
+
+def qmap_sigmas(settings: Mapping[str, Any]) -> tuple[float, ...]:
+    """The σ_w drawn by the variance-map view: :data:`QMAP_SIGMAS` and the chosen point's."""
+    return tuple(sorted(set(QMAP_SIGMAS) | {settings["pt_sw"]}))
 
 
 def window(settings: Mapping[str, Any]) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -39,14 +53,8 @@ def window(settings: Mapping[str, Any]) -> tuple[tuple[float, float], tuple[floa
     return (settings["sw_min"], settings["sw_max"]), (settings["sb_min"], settings["sb_max"])
 
 
-def draws(settings: Mapping[str, Any]) -> int:
-    """Normal draws of the measurement: n_seeds·depth·width²."""
-    return settings["n_seeds"] * settings["depth"] * settings["width"] ** 2
-
-
 def _constrain(settings: Settings) -> tuple[Settings, list[Notice]]:
-    """Each window's ends in order (swapped when reversed, the defaults when equal); the measurement
-    within :data:`MEASURE_MAX_DRAWS` by fewer seeds."""
+    """Each window's ends in order: swapped when reversed, the defaults when equal."""
     notices = []
     for lo, hi in (("sw_min", "sw_max"), ("sb_min", "sb_max")):
         if settings[lo] > settings[hi]:
@@ -55,12 +63,6 @@ def _constrain(settings: Settings) -> tuple[Settings, list[Notice]]:
         elif settings[lo] == settings[hi]:
             settings[lo], settings[hi] = SCHEMA.by_name[lo].default, SCHEMA.by_name[hi].default
             notices.append(Notice(lo, f"equal to {hi}: an empty window", f"using {settings[lo]:g} to {settings[hi]:g}"))
-    if draws(settings) > MEASURE_MAX_DRAWS:
-        asked = settings["n_seeds"]
-        settings["n_seeds"] = max(1, MEASURE_MAX_DRAWS // (settings["depth"] * settings["width"] ** 2))
-        notices.append(Notice("n_seeds", f"{asked} networks of depth {settings['depth']} and width "
-                              f"{settings['width']} draw more than {MEASURE_MAX_DRAWS:,} weights",
-                              f"using {settings['n_seeds']}"))
     return settings, notices
 
 
@@ -101,7 +103,7 @@ def phase_point(prop: Mapping[str, Any]) -> tuple[float, float] | None:
     bias = {"zeros": 0.0, "normal": abs(prop["bias_value"])}.get(prop["bias"])
     if bias is None:
         return None
-    sw = math.sqrt(width * law.var)
+    sw = round(math.sqrt(width * law.var), 12)  # σ_w² = fan_in·Var W up to rounding: 1, not 0.9999999999999999
     if not (sw <= SIGMA_LIMIT and bias <= SIGMA_LIMIT):
         return None
     return sw, bias
@@ -128,30 +130,38 @@ def settings_at(prop: Mapping[str, Any], point: tuple[float, float]) -> Settings
     return SCHEMA.constrained(out)[0]
 
 
-def _sigma(name: str, default: float, label: str, help: str) -> Param:
-    return Param(name, "float", default, label, lo=0.0, hi=SIGMA_LIMIT, step=0.05, help=help)
+DIAGRAM = (("view", ("diagram",)),)
+"""``when`` of the parameters the variance-map view does not use."""
+
+
+def _sigma(name: str, default: float, label: str, help: str, when=()) -> Param:
+    return Param(name, "float", default, label, lo=0.0, hi=SIGMA_LIMIT, step=0.05, help=help, when=when)
 
 
 SCHEMA = PageSchema("criticality", (
+    Param("view", "choice", "diagram", "View", options=CRITICALITY_VIEWS,
+          labels=("Phase diagram and the chosen point", "Variance map q^(l−1) ↦ q^l"), widget="segmented",
+          help="the phase diagram with the maps measured at the chosen point, or the one-layer variance map "
+          f"for σ_w = {', '.join(map(str, QMAP_SIGMAS))} and the point's, at the point's σ_b (Poole et al. 2016, Fig. 1)"),
     Param("activation", "choice", "tanh", "Activation φ", options=tuple(ACTIVATIONS),
           help="the activation of every layer"),
     *activation_params(),
     _sigma("pt_sw", 2.0, "σ_w of the point", "the chosen network's weight scale: Var W = σ_w²/fan_in"),
     _sigma("pt_sb", 0.3, "σ_b of the point", "the chosen network's bias scale: b ~ N(0, σ_b²)"),
-    _sigma("sw_min", 1.0, "σ_w from", "left end of the diagram's σ_w axis"),
-    _sigma("sw_max", 5.0, "σ_w to", "right end of the diagram's σ_w axis"),
-    _sigma("sb_min", 0.0, "σ_b from", "lower end of the diagram's σ_b axis"),
-    _sigma("sb_max", 4.0, "σ_b to", "upper end of the diagram's σ_b axis"),
+    _sigma("sw_min", 1.0, "σ_w from", "left end of the diagram's σ_w axis", DIAGRAM),
+    _sigma("sw_max", 5.0, "σ_w to", "right end of the diagram's σ_w axis", DIAGRAM),
+    _sigma("sb_min", 0.0, "σ_b from", "lower end of the diagram's σ_b axis", DIAGRAM),
+    _sigma("sb_max", 4.0, "σ_b to", "upper end of the diagram's σ_b axis", DIAGRAM),
     Param("res", "int", CRITICALITY_DEFAULT_RES, "Grid points per axis", lo=5, hi=CRITICALITY_MAX_RES, step=4,
-          help=f"points of each axis of the diagram (deepchaos: 41); at most {CRITICALITY_MAX_RES}"),
+          when=DIAGRAM, help=f"points of each axis of the diagram (deepchaos: 41); at most {CRITICALITY_MAX_RES}"),
     Param("depth", "int", 30, "Depth L (layers)", lo=1, hi=CRITICALITY_MAX_DEPTH, step=1, widget="slider",
-          help="layers of the measured networks and of the maps' iteration"),
-    Param("width", "int", 128, "Width n", lo=2, hi=MEASURE_MAX_WIDTH, step=1,
+          when=DIAGRAM, help="layers of the measured networks and of the maps' iteration"),
+    Param("width", "int", 500, "Width n", lo=2, hi=MEASURE_MAX_WIDTH, step=1,
           help="units per layer of the measured networks (the theory is the n → ∞ limit)"),
     Param("c0", "float", 0.5, "Input correlation c⁰", lo=0.0, hi=1.0, step=0.05, widget="slider",
-          help="correlation of the two inputs' layer-0 pre-activations"),
+          when=DIAGRAM, help="correlation of the two inputs' layer-0 pre-activations"),
     Param("q0", "float", 1.0, "Input variance q⁰", lo=0.01, hi=100.0, step=0.1,
-          help="variance of the layer-0 pre-activations"),
+          when=DIAGRAM, help="variance of the layer-0 pre-activations"),
     Param("n_seeds", "int", 4, "Networks (seeds)", lo=1, hi=CRITICALITY_MAX_SEEDS, step=1, widget="slider",
           help="independent networks and input pairs; the band spans their mean ± one standard deviation"),
     seed(),
