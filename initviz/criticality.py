@@ -542,53 +542,60 @@ def measure_maps(activation, sigma_w2: float, sigma_b2: float, depth: int, width
     Repeat r is one network of ``depth`` layers of ``width`` units, h^l = W^l φ(h^{l−1}) + b^l with
     W^l_ij ~ N(0, σ_w²/width) and b^l_i ~ N(0, σ_b²) fresh at every layer, fed for each q⁰ of ``q0``
     one pair of layer-0 pre-activations h⁰₁ = √q⁰ z₁, h⁰₂ = √q⁰ (c⁰ z₁ + √(1 − c⁰²) z₂), z₁, z₂ ~ N(0, I)
-    (from ``stream(seed, r, ROLE_INPUTS, 0)``; every pair goes through the same network). Per layer,
+    (every pair goes through the same network). Per layer,
     q^l = (‖h^l₁‖² + ‖h^l₂‖²)/(2·width) and c^l = ⟨h^l₁, h^l₂⟩/(‖h^l₁‖‖h^l₂‖) — the estimates of
     :func:`map_iterates`' q^l and c^l, to which they converge as width → ∞.
 
     **Exact sampling in width·k normals per layer instead of width².** Only the k = 2·len(q0) vectors
     A = [φ(h^{l−1}_1), …] (width × k) pass through W^l, and W^l A has independent rows (one per unit),
     each N(0, (σ_w²/width)·AᵀA) given A. Drawing those rows — R z_i with R Rᵀ = (σ_w²/width)·AᵀA
-    (R from the eigendecomposition, which allows a singular AᵀA: c⁰ = 1), z_i ~ N(0, I_k) from
-    ``stream(seed, r, ROLE_WEIGHTS, l)`` — gives the pre-activations the same joint law over all
-    layers as drawing W^l itself (W^l is independent of A): the measurement of a real finite network,
-    at the cost of k² per unit. Biases come from ``stream(seed, r, ROLE_BIASES, l)``."""
+    (R from the eigendecomposition, which allows a singular AᵀA: c⁰ = 1), z_i ~ N(0, I_k) — gives the
+    pre-activations the same joint law over all layers as drawing W^l itself (W^l is independent of
+    A): the measurement of a real finite network, at the cost of k² per unit.
+
+    **Seeds.** The inputs, the z_i and the biases of layer l come from ``stream(seed, 0, role, l)``
+    (roles ROLE_INPUTS, ROLE_WEIGHTS, ROLE_BIASES), drawn for every repeat at once: repeat r is the
+    r-th block of each stream, so fewer repeats or layers keep the same first networks."""
     act = get_activation(activation, activation_param)
     w2, b2 = check_float("sigma_w2", sigma_w2, 0.0), check_float("sigma_b2", sigma_b2, 0.0)
     depth, width = check_int("depth", depth, 1, MAX_DEPTH), check_int("width", width, 1, MEASURE_MAX_WIDTH)
     n_seeds, c0, starts = check_int("n_seeds", n_seeds, 1, MAX_SEEDS), check_float("c0", c0, -1.0, 1.0), _starts(q0)
     seed = check_int("seed", seed, 0, 2 ** 63 - 1)
-    pairs, bias_sd = len(starts), math.sqrt(b2)
-    root_q = np.sqrt(starts)[:, None]
-    rows = []
+    pairs, k = len(starts), 2 * len(starts)
+    q = np.empty((n_seeds, depth + 1, pairs))
+    c = np.empty((n_seeds, depth + 1, pairs))
     with np.errstate(all="ignore"):  # an overflowing network is a result (inf/NaN rows), not a warning
-        for rep in range(n_seeds):
-            z = stream(seed, rep, ROLE_INPUTS, 0).standard_normal((2, pairs, width))
-            h = np.concatenate([root_q * z[0], root_q * (c0 * z[0] + math.sqrt(1.0 - c0 * c0) * z[1])])  # (2P, n)
-            for layer in range(depth + 1):
-                if layer:
-                    h = _next_layer(act(h), w2 / width, stream(seed, rep, ROLE_WEIGHTS, layer))
-                    if b2 > 0:
-                        h += bias_sd * stream(seed, rep, ROLE_BIASES, layer).standard_normal(width)
-                sq = np.einsum("ki,ki->k", h, h)
-                first, second = sq[:pairs], sq[pairs:]
-                q = (first + second) / (2 * width)
-                c = np.einsum("pi,pi->p", h[:pairs], h[pairs:]) / np.sqrt(first * second)
-                rows.extend((rep, pair, layer, q[pair], c[pair]) for pair in range(pairs))
+        # one stream per (role, layer), all repeats at once: repeat r's draws are the r-th block of
+        # the stream, the same whatever n_seeds is
+        z = stream(seed, 0, ROLE_INPUTS, 0).standard_normal((n_seeds, 2, pairs, width))
+        root_q = np.sqrt(starts)[None, :, None]
+        h = np.concatenate([root_q * z[:, 0], root_q * (c0 * z[:, 0] + math.sqrt(1.0 - c0 * c0) * z[:, 1])], axis=1)
+        for layer in range(depth + 1):
+            if layer:
+                h = _next_layer(act(h), w2 / width, stream(seed, 0, ROLE_WEIGHTS, layer))
+                if b2 > 0:
+                    h += math.sqrt(b2) * stream(seed, 0, ROLE_BIASES, layer).standard_normal((n_seeds, 1, width))
+            sq = np.einsum("ski,ski->sk", h, h)
+            q[:, layer] = (sq[:, :pairs] + sq[:, pairs:]) / (2 * width)
+            c[:, layer] = np.einsum("spi,spi->sp", h[:, :pairs], h[:, pairs:]) / np.sqrt(sq[:, :pairs] * sq[:, pairs:])
     import pandas as pd
 
-    return pd.DataFrame(rows, columns=["seed", *MAP_COLUMNS])
+    rep, layer, pair = np.meshgrid(np.arange(n_seeds), np.arange(depth + 1), np.arange(pairs), indexing="ij")
+    return pd.DataFrame({"seed": rep.ravel(), "pair": pair.ravel(), "layer": layer.ravel(), "q": q.ravel(),
+                         "c": c.ravel()})
 
 
 def _next_layer(a: np.ndarray, scale: float, gen: np.random.Generator) -> np.ndarray:
-    """W a for the k vectors ``a`` (k × n) and W with i.i.d. N(0, ``scale``) entries, drawn by its law
-    (:func:`measure_maps`): unit i is R z_i, R Rᵀ = scale·a aᵀ, z_i ~ N(0, I_k)."""
-    gram = scale * (a @ a.T)
-    if not np.all(np.isfinite(gram)):
-        return np.full_like(a, math.nan)
-    values, vectors = np.linalg.eigh(gram)
-    root = vectors * np.sqrt(np.clip(values, 0.0, None))
-    return root @ gen.standard_normal((a.shape[0], a.shape[1]))
+    """W a for each repeat's k vectors ``a`` (repeats × k × n) and W with i.i.d. N(0, ``scale``)
+    entries, drawn by its law (:func:`measure_maps`): unit i is R z_i, R Rᵀ = scale·a aᵀ, z_i ~ N(0, I_k).
+    A repeat whose vectors overflowed stays NaN."""
+    gram = scale * (a @ a.transpose(0, 2, 1))
+    finite = np.all(np.isfinite(gram), axis=(1, 2))
+    values, vectors = np.linalg.eigh(np.where(finite[:, None, None], gram, 0.0))
+    root = vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
+    out = root @ gen.standard_normal(a.shape)
+    out[~finite] = math.nan
+    return out
 
 
 __all__ = ["phase_diagram", "critical_line", "map_iterates", "measure_maps", "PHASE_COLUMNS", "PHASES",

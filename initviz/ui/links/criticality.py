@@ -4,7 +4,7 @@ Propagation page (:func:`propagation_settings`, :func:`phase_point`).
 
 Every view within the schema's bounds fits a hosted instance as asked: the diagram has at most
 :data:`CRITICALITY_MAX_RES`² points, and the measurement (``initviz.measure_maps``: width·2 normals
-per layer and pair) of the largest view, 16 networks of 100 layers of width 1000, takes ~0.9 s on one core."""
+per layer and pair) of the largest view, 16 networks of 100 layers of width 1000, takes ~0.5 s on one core."""
 
 from __future__ import annotations
 
