@@ -155,3 +155,20 @@ def test_the_variance_map_view_is_deepchaos_figure_1():
     theory = iv.map_iterates("tanh", 1.3 ** 2, 0.3 ** 2, 1, q0=q_in)
     np.testing.assert_allclose(np.asarray(curve[0]["y"], float), theory[theory.layer == 1]["q"], rtol=1e-12)
     assert q_in.max() == pytest.approx(plan.QMAP_MAX)
+
+
+def test_the_figure_1_preset_opens_the_variance_map_with_the_fixed_points_its_text_states():
+    from initviz.ui import experiments
+
+    preset = next(p for p in experiments.PRESETS if p.key == "poole_qmap")
+    at = open_page("criticality", preset.query())
+    assert not at.warning  # a valid view: nothing to notice
+    fig = chart(at, "qmap")
+    table = iv.phase_diagram("tanh", [1.3 ** 2, 2.5 ** 2, 4.0 ** 2], [0.09])
+    for q_star, stated in zip(table["q_star"], ("0.61", "4.1", "12.6")):
+        assert f"{q_star:.2g}" == stated or f"{q_star:.3g}" == stated
+        assert stated in preset.text
+    assert f"χ₁ = {table['chi1'][0]:.2f}" in preset.text and list(table["phase"]) == ["ordered", "chaotic", "chaotic"]
+    assert f"{math.sqrt(iv.critical_line('tanh', [0.09])[0]):.4g}" in preset.text
+    marks = [t for t in fig["data"] if "markers" in t.get("mode", "")]
+    assert len(marks) == 3 and all(len(t["x"]) == plan.QMAP_POINTS for t in marks)
