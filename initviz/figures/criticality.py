@@ -12,16 +12,22 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import theme
-from .charts import fig_curves
+from .charts import _legend_rows, fig_curves
 
 MAPS = {
-    "q_star": ("q*", "the fixed point of the variance map q ↦ σ_w² E[φ(√q z)²] + σ_b²"),
-    "chi1": ("χ₁", "σ_w² E[φ′(√q* z)²]: < 1 ordered (blue), > 1 chaotic (red)"),
-    "c_star": ("c*", "the stable fixed point of the correlation map"),
-    "xi_q": ("ξ_q", "depth scale of the variance, −1/ln χ_q (log colour)"),
-    "xi_c": ("ξ_c", "depth scale of the correlation, −1/ln χ_c (log colour; ∞ at criticality)"),
+    "q_star": ("q*", "q*: stationary variance",
+               "q*, the fixed point of the variance map q ↦ σ_w² E[φ(√q z)²] + σ_b² reached from q⁰ = 1."),
+    "chi1": ("χ₁", "χ₁: ordered < 1 < chaotic",
+             "χ₁ = σ_w² E[φ′(√q* z)²], on a log colour scale centred at 1: ordered (blue) below, chaotic (red) above."),
+    "c_star": ("c*", "c*: stationary correlation",
+               "c*, the stable fixed point of the correlation map: 1 in the ordered phase, below 1 in the chaotic one."),
+    "xi_q": ("ξ_q", "ξ_q: depth scale of q",
+             "ξ_q = −1/ln χ_q, the layers over which q^l approaches q* (log colour)."),
+    "xi_c": ("ξ_c", "ξ_c: depth scale of c",
+             "ξ_c = −1/ln χ_c, the layers over which c^l approaches c* (log colour): it diverges on the critical "
+             "line, and signals survive ~6ξ_c layers."),
 }
-"""Column → (symbol, what it is) of each map."""
+"""Column → (symbol, short title, caption) of each map."""
 LOG_MAPS = ("xi_q", "xi_c")
 MASK = "#9a9a9a"
 POINT = "#000000"
@@ -82,7 +88,8 @@ def phase_map_spec(diagram: pd.DataFrame, line: pd.DataFrame, point: tuple[float
              "customdata": np.dstack(np.meshgrid(sw ** 2, sb ** 2)), **colour}]
     if masked.any():
         data.append({"type": "heatmap", "x": sw, "y": sb, "z": _gaps(np.where(masked, 1.0, np.nan)),
-                     "colorscale": [[0, MASK], [1, MASK]], "showscale": False, "hoverinfo": "skip"})
+                     "colorscale": [[0, MASK], [1, MASK]], "showscale": False, "hoverinfo": "skip",
+                     "showlegend": False})
         data.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "no stable finite q* (q* = ∞)",
                      "marker": {"symbol": "square", "size": 14, "color": MASK}})
     crit = line[np.isfinite(line["sigma_w2"])]
@@ -97,7 +104,7 @@ def phase_map_spec(diagram: pd.DataFrame, line: pd.DataFrame, point: tuple[float
     data.append({"type": "scatter", "x": [point[0]], "y": [point[1]], "mode": "markers", "name": "you are here",
                  "marker": {"symbol": "x", "size": 15, "color": POINT, "line": {"color": "white", "width": 1.5}},
                  "hovertemplate": "the chosen network: σ_w %{x:.3g}, σ_b %{y:.3g}<extra></extra>"})
-    layout = theme.layout(x_title=X_TITLE, y_title=Y_TITLE, title=title, height=HEIGHT, legend_rows=1)
+    layout = theme.layout(x_title=X_TITLE, y_title=Y_TITLE, title=title, height=HEIGHT, legend_rows=_legend_rows(data))
     layout["xaxis"].update(range=[float(sw.min()), float(sw.max())], constrain="domain")
     layout["yaxis"].update(range=[float(sb.min()), float(sb.max())])
     return data, layout

@@ -90,9 +90,9 @@ def render(settings: links.Settings) -> None:
         table, line = diagram(settings["activation"], param, *plan.window(settings), settings["res"])
         _here(settings, table, line)
         st.caption(MASK_NOTE)
-        for column, (symbol, what) in fc.MAPS.items():
-            chart(lambda column=column: fc.fig_phase_map(table, line, point, column, title=f"{symbol}: {what}"),
-                  table, key=f"map_{column}", name=_name(settings, column))
+        for column, (_, title, caption) in fc.MAPS.items():
+            chart(lambda column=column, title=title: fc.fig_phase_map(table, line, point, column, title=title),
+                  table, key=f"map_{column}", name=_name(settings, column), caption=caption)
     with guard("criticality: measurement"):
         _measurement(settings, param)
 
@@ -133,7 +133,7 @@ def _here(settings: links.Settings, table: pd.DataFrame, line: pd.DataFrame) -> 
     """The chosen point: its exact mean-field values, and the link that opens it in Propagation."""
     sw, sb = settings["pt_sw"], settings["pt_sb"]
     row = phase_diagram(settings["activation"], [sw * sw], [sb * sb], activation_param=activation_param(settings)).iloc[0]
-    values = " · ".join(f"{fc.MAPS[c][0]} = {row[c]:.4g}" for c in fc.MAPS)
+    values = " · ".join(f"{symbol} = {row[c]:.4g}" for c, (symbol, _, _) in fc.MAPS.items())
     survive = f"; signals survive ≈ 6ξ_c = {6 * row['xi_c']:.3g} layers" if np.isfinite(row["xi_c"]) else ""
     with st.container(border=True, key="criticality_here"):
         st.markdown(f"**You are here:** σ_w = {sw:g}, σ_b = {sb:g} (σ_w² = {sw * sw:.4g}, σ_b² = {sb * sb:.4g}) — "
