@@ -29,6 +29,9 @@ MAPS = {
 }
 """Column → (symbol, short title, caption) of each map."""
 LOG_MAPS = ("xi_q", "xi_c")
+PICK = "grid point"
+"""Name of the transparent markers on the grid's points: hover shows a point's value, a click picks it
+(plotly reports clicks on scatter points, not on heatmap cells)."""
 MASK = "#9a9a9a"
 POINT = "#000000"
 LINE = "#009E73"
@@ -74,7 +77,8 @@ def phase_map_spec(diagram: pd.DataFrame, line: pd.DataFrame, point: tuple[float
                    *, title: str | None = None) -> tuple[list[dict], dict]:
     """One map of the phase diagram: ``column`` of ``diagram`` as a heatmap over (σ_w, σ_b), the
     points without a finite stable q* as a grey mask, the critical line χ₁ = 1 (``line``: columns
-    ``sigma_b2``, ``sigma_w2``; a single point for the leaky family) and the chosen ``point``
+    ``sigma_b2``, ``sigma_w2``; a single point for the leaky family), transparent markers on the grid
+    points (:data:`PICK`: their hover shows the value, a click can pick them) and the chosen ``point``
     (σ_w, σ_b)."""
     sw, sb, z = _grid(diagram, column)
     _, _, q_star = _grid(diagram, "q_star")
@@ -82,10 +86,14 @@ def phase_map_spec(diagram: pd.DataFrame, line: pd.DataFrame, point: tuple[float
     drawn, colour = _colour(column, np.where(masked, np.nan, z))
     symbol = MAPS[column][0]
     text = np.where(np.isfinite(z), np.vectorize(lambda v: f"{v:.4g}")(np.nan_to_num(z)), np.where(np.isinf(z), "∞", "—"))
-    data = [{"type": "heatmap", "x": sw, "y": sb, "z": _gaps(drawn), "text": text, "name": symbol, "showlegend": False,
+    grid_w, grid_b = np.meshgrid(sw, sb)
+    data = [{"type": "heatmap", "x": sw, "y": sb, "z": _gaps(drawn), "name": symbol, "showlegend": False,
+             "hoverinfo": "skip", **colour}]
+    picks = {"type": "scatter", "mode": "markers", "x": grid_w.ravel(), "y": grid_b.ravel(), "name": PICK,
+             "showlegend": False, "marker": {"size": 12, "opacity": 0, "color": POINT}, "text": text.ravel(),
+             "customdata": np.column_stack([grid_w.ravel() ** 2, grid_b.ravel() ** 2]),
              "hovertemplate": f"σ_w %{{x:.3g}} (σ_w² %{{customdata[0]:.3g}})<br>σ_b %{{y:.3g}} (σ_b² %{{customdata[1]:.3g}})"
-                              f"<br>{symbol} = %{{text}}<extra></extra>",
-             "customdata": np.dstack(np.meshgrid(sw ** 2, sb ** 2)), **colour}]
+                              f"<br>{symbol} = %{{text}}<br>(click: move the point here)<extra></extra>"}
     if masked.any():
         data.append({"type": "heatmap", "x": sw, "y": sb, "z": _gaps(np.where(masked, 1.0, np.nan)),
                      "colorscale": [[0, MASK], [1, MASK]], "showscale": False, "hoverinfo": "skip",
@@ -101,6 +109,7 @@ def phase_map_spec(diagram: pd.DataFrame, line: pd.DataFrame, point: tuple[float
                      "line": {"color": LINE, "width": theme.LINE_WIDTH},
                      "marker": {"color": LINE, "size": 14, "symbol": "diamond", "line": {"color": "white", "width": 1.5}},
                      "hovertemplate": "χ₁ = 1 at σ_w %{x:.4g}, σ_b %{y:.3g}<extra></extra>"})
+    data.append(picks)  # on top of the mask and the line: every grid point can be clicked
     data.append({"type": "scatter", "x": [point[0]], "y": [point[1]], "mode": "markers", "name": "you are here",
                  "marker": {"symbol": "x", "size": 15, "color": POINT, "line": {"color": "white", "width": 1.5}},
                  "hovertemplate": "the chosen network: σ_w %{x:.3g}, σ_b %{y:.3g}<extra></extra>"})

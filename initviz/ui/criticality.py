@@ -5,6 +5,8 @@ and c-maps measured there on finite networks beside the theory's iteration."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -92,7 +94,8 @@ def render(settings: links.Settings) -> None:
         st.caption(MASK_NOTE)
         for column, (_, title, caption) in fc.MAPS.items():
             chart(lambda column=column, title=title: fc.fig_phase_map(table, line, point, column, title=title),
-                  table, key=f"map_{column}", name=_name(settings, column), caption=caption)
+                  table, key=f"map_{column}", name=_name(settings, column), caption=caption,
+                  on_select=partial(_move_to_click, f"map_{column}"))
     with guard("criticality: measurement"):
         _measurement(settings, param)
 
@@ -123,10 +126,13 @@ def _controls(settings: links.Settings) -> None:
         control("seed")
 
 
-def _row_at(table: pd.DataFrame, point: tuple[float, float]) -> pd.Series:
-    """The diagram's grid point nearest the chosen point (in σ)."""
-    d = (np.sqrt(table["sigma_w2"]) - point[0]) ** 2 + (np.sqrt(table["sigma_b2"]) - point[1]) ** 2
-    return table.loc[d.idxmin()]
+def _move_to_click(key: str) -> None:
+    """A click on a grid point of map ``key`` moves the chosen point there (before the rerun, so the
+    controls and the link take the new values)."""
+    points = st.session_state[key].selection["points"]
+    if points:
+        st.session_state["pt_sw"] = round(float(points[0]["x"]), 9)
+        st.session_state["pt_sb"] = round(float(points[0]["y"]), 9)
 
 
 def _here(settings: links.Settings, table: pd.DataFrame, line: pd.DataFrame) -> None:
@@ -143,7 +149,7 @@ def _here(settings: links.Settings, table: pd.DataFrame, line: pd.DataFrame) -> 
                      query_params=links.canonical("propagation", prop), icon=":material/open_in_new:")
         st.caption(f"There: {prop['depth']} layers of width {prop['width']}, weights variance_scaling(scale = σ_w², "
                    "fan_in, normal) = N(0, σ_w²/fan_in), biases N(0, σ_b²), correlated input pairs with c⁰ "
-                   "(Propagation's inputs have variance 1). Move the point with the σ_w and σ_b controls.")
+                   "(Propagation's inputs have variance 1). Move the point by clicking a map, or with the σ_w and σ_b controls.")
 
 
 def _measurement(settings: links.Settings, param) -> None:

@@ -1,5 +1,6 @@
 """The Criticality page in a real browser: the phase diagram draws its heatmaps with the critical
-line, the chosen point opens in Propagation as the same network, and Propagation links back to it."""
+line, a click on a grid point moves the chosen point there, the point opens in Propagation as the
+same network, and Propagation links back to it."""
 
 from __future__ import annotations
 
@@ -61,3 +62,22 @@ def test_the_point_opens_in_propagation_and_propagation_links_back(page):
     assert (query["activation"], float(query["pt_sw"]), float(query["pt_sb"])) == ("relu", 1.2, 0.5)
     here = [t for t in chart_data(page, "map_chi1") if t["name"] == "you are here"][0]
     assert (here["x"][0], here["y"][0]) == pytest.approx((1.2, 0.5))
+
+
+def test_clicking_a_grid_point_of_a_map_moves_the_point_there(page):
+    open_page(page, "criticality", "map_chi1")
+    page.locator(".st-key-map_chi1").scroll_into_view_if_needed()
+    # the grid point (σ_w, σ_b) = (3.0, 1.0) of the default 17 × 17 window, in screen pixels
+    x, y = page.evaluate(
+        """() => { const el = document.querySelector('.st-key-map_chi1 .js-plotly-plot');
+                   const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis;
+                   const box = el.querySelector('.nsewdrag').getBoundingClientRect();
+                   return [box.left + xa.l2p(3.0), box.top + ya.l2p(1.0)]; }""")
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    page.wait_for_function("() => new URL(location.href).searchParams.get('pt_sw') === '3.0'")
+    wait_idle(page)
+    assert _query(page.url) == {"pt_sw": "3.0", "pt_sb": "1.0"}
+    for key in MAPS:
+        here = [t for t in chart_data(page, f"map_{key}") if t["name"] == "you are here"][0]
+        assert (here["x"][0], here["y"][0]) == pytest.approx((3.0, 1.0))
