@@ -4,7 +4,6 @@ same network, and Propagation links back to it."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 

@@ -17,7 +17,7 @@ from ...criticality import MEASURE_MAX_WIDTH
 from ...initializers import SCHEMES
 from .common import scheme_settings, seed
 from .grammar import Notice, PageSchema, Param, Settings
-from .propagation import PROPAGATION_MAX_DEPTH, PROPAGATION_MAX_WIDTH, activation_param, activation_params
+from .propagation import PROPAGATION_MAX_DEPTH, PROPAGATION_MAX_WIDTH, activation_params
 from .propagation import SCHEMA as _PROPAGATION
 
 SIGMA_LIMIT = 6.0
