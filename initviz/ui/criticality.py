@@ -12,35 +12,33 @@ import pandas as pd
 import streamlit as st
 
 from ..activations import get_activation
-from ..criticality import critical_line, map_iterates, measure_maps, phase_diagram
 from ..figures import criticality as fc
-from . import links, nav
+from . import links, nav, workers
 from .frame import guard
 from .links import criticality as plan
 from .links.propagation import activation_param
 from .widgets import chart, control, control_row, file_name
 
 CACHE = dict(max_entries=64, max_size=64 * 2 ** 20)
-"""A diagram at the largest resolution is 3,721 rows of 8 columns (~0.3 MB); a measurement ≤ 1,616 rows."""
+"""A diagram at the largest resolution is 1,681 rows of 8 columns (~0.2 MB); a measurement ≤ 1,616 rows."""
 
 
 @st.cache_data(**CACHE, show_spinner="Solving the mean-field maps…")
 def diagram(activation: str, param, sw: tuple, sb: tuple, res: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The phase diagram on a res × res grid uniform in σ_w and σ_b, and its critical line (σ_b² and
-    σ_w² on χ₁ = 1, on a finer σ_b grid)."""
-    w2, b2 = np.linspace(*sw, res) ** 2, np.linspace(*sb, res) ** 2
-    fine = np.linspace(*sb, 4 * res - 3) ** 2
-    line = pd.DataFrame({"sigma_b2": fine, "sigma_w2": critical_line(activation, fine, activation_param=param)})
-    return phase_diagram(activation, w2, b2, activation_param=param), line
+    """:func:`.links.criticality.diagram_tables`, in a worker process."""
+    return workers.run(plan.diagram_tables, activation, param, sw, sb, res)
 
 
 @st.cache_data(**CACHE, show_spinner="Measuring finite networks…")
-def measured(activation: str, param, sw: float, sb: float, depth: int, width: int, q0: float, c0: float,
-             n_seeds: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(measure_maps, map_iterates) at the chosen point."""
-    kwargs = dict(q0=q0, c0=c0, activation_param=param)
-    return (measure_maps(activation, sw * sw, sb * sb, depth, width, n_seeds=n_seeds, seed=seed, **kwargs),
-            map_iterates(activation, sw * sw, sb * sb, depth, **kwargs))
+def at_point(*args) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """:func:`.links.criticality.point_tables`, in a worker process."""
+    return workers.run(plan.point_tables, *args)
+
+
+@st.cache_data(**CACHE, show_spinner="Measuring one layer at many variances…")
+def qmaps(*args) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """:func:`.links.criticality.qmap_frames`, in a worker process."""
+    return workers.run(plan.qmap_frames, *args)
 
 
 INTRO = (
@@ -59,23 +57,6 @@ MASK_NOTE = ("Grey: no stable finite q* — the variance grows without limit wit
              "σ_w² = 2/(1 + a²), σ_b = 0 (ReLU: σ_w = √2), not a line.")
 
 
-@st.cache_data(**CACHE, show_spinner="Measuring one layer at many variances…")
-def qmaps(activation: str, param, sigmas: tuple, sb: float, width: int, n_seeds: int,
-          seed: int) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
-    """The one-layer variance map for each σ_w of ``sigmas`` at σ_b ``sb``: (measured, theory) by
-    legend name, measured at :data:`~.links.criticality.QMAP_POINTS` starting variances up to
-    :data:`~.links.criticality.QMAP_MAX` (one layer per σ_w and seed, every start through it)."""
-    starts = np.linspace(0, plan.QMAP_MAX, plan.QMAP_POINTS + 1)[1:]
-    curve = np.linspace(0, plan.QMAP_MAX, 61)[1:]
-    measured_, theory = {}, {}
-    for sw in sigmas:
-        name = f"σ_w = {sw:g}"
-        measured_[name] = measure_maps(activation, sw * sw, sb * sb, 1, width, q0=starts, n_seeds=n_seeds, seed=seed,
-                                       activation_param=param)
-        theory[name] = map_iterates(activation, sw * sw, sb * sb, 1, q0=curve, activation_param=param)
-    return measured_, theory
-
-
 def render(settings: links.Settings) -> None:
     _controls(settings)
     st.markdown(INTRO)
@@ -88,16 +69,19 @@ def render(settings: links.Settings) -> None:
         return
     point = (settings["pt_sw"], settings["pt_sb"])
     param = activation_param(settings)
+    with guard("criticality: the chosen point"):
+        row, meas, theory = at_point(settings["activation"], param, *point, settings["depth"], settings["width"],
+                                     settings["q0"], settings["c0"], settings["n_seeds"], settings["seed"])
+        _here(settings, row.iloc[0])
     with guard("criticality: phase diagram"):
         table, line = diagram(settings["activation"], param, *plan.window(settings), settings["res"])
-        _here(settings, table, line)
         st.caption(MASK_NOTE)
         for column, (_, title, caption) in fc.MAPS.items():
             chart(lambda column=column, title=title: fc.fig_phase_map(table, line, point, column, title=title),
                   table, key=f"map_{column}", name=_name(settings, column), caption=caption,
                   on_select=partial(_move_to_click, f"map_{column}"))
     with guard("criticality: measurement"):
-        _measurement(settings, param)
+        _measurement(settings, meas, theory)
 
 
 def _controls(settings: links.Settings) -> None:
@@ -135,10 +119,10 @@ def _move_to_click(key: str) -> None:
         st.session_state["pt_sb"] = round(float(points[0]["y"]), 9)
 
 
-def _here(settings: links.Settings, table: pd.DataFrame, line: pd.DataFrame) -> None:
-    """The chosen point: its exact mean-field values, and the link that opens it in Propagation."""
+def _here(settings: links.Settings, row: pd.Series) -> None:
+    """The chosen point: its exact mean-field values (``row`` of its phase diagram), and the link that
+    opens it in Propagation."""
     sw, sb = settings["pt_sw"], settings["pt_sb"]
-    row = phase_diagram(settings["activation"], [sw * sw], [sb * sb], activation_param=activation_param(settings)).iloc[0]
     values = " · ".join(f"{symbol} = {row[c]:.4g}" for c, (symbol, _, _) in fc.MAPS.items())
     survive = f"; signals survive ≈ 6ξ_c = {6 * row['xi_c']:.3g} layers" if np.isfinite(row["xi_c"]) else ""
     with st.container(border=True, key="criticality_here"):
@@ -152,14 +136,11 @@ def _here(settings: links.Settings, table: pd.DataFrame, line: pd.DataFrame) -> 
                    "(Propagation's inputs have variance 1). Move the point by clicking a map, or with the σ_w and σ_b controls.")
 
 
-def _measurement(settings: links.Settings, param) -> None:
+def _measurement(settings: links.Settings, meas: pd.DataFrame, theory: pd.DataFrame) -> None:
     st.header("Measured beside theory at the chosen point")
     st.markdown("Two inputs whose layer-0 pre-activations have variance q⁰ and correlation c⁰ go through "
                 f"{settings['n_seeds']} random network(s) of width {settings['width']}; the lines are the mean-field "
                 "maps iterated layer by layer from the same q⁰ and c⁰ (the n → ∞ limit).")
-    sw, sb = settings["pt_sw"], settings["pt_sb"]
-    meas, theory = measured(settings["activation"], param, sw, sb, settings["depth"], settings["width"],
-                            settings["q0"], settings["c0"], settings["n_seeds"], settings["seed"])
     for column in ("c", "q"):
         chart(lambda column=column: fc.fig_layers(meas, theory, column, width=settings["width"],
                                                   n_seeds=settings["n_seeds"]),
@@ -174,10 +155,10 @@ def _qmap(settings: links.Settings) -> None:
                 f"fed inputs of variance q from 0 to {plan.QMAP_MAX:g} at σ_b = {sb:g}: dots are the measured q¹ (mean ± "
                 "sd over networks), lines the map q ↦ σ_w² E[φ(√q z)²] + σ_b². Where a line crosses the diagonal is "
                 "its q*, which deep networks reach within a few layers (Poole et al. 2016, Figure 1A; ganguli-lab/deepchaos).")
-    measured_, theory = qmaps(settings["activation"], activation_param(settings), sigmas, sb, settings["width"],
-                              settings["n_seeds"], settings["seed"])
-    chart(lambda: fc.fig_qmap(measured_, theory, title=f"The variance map at σ_b = {sb:g}"),
-          lambda: pd.concat([f.assign(group=g) for g, f in measured_.items()], ignore_index=True),
+    measured, theory = qmaps(settings["activation"], activation_param(settings), sigmas, sb, settings["width"],
+                             settings["n_seeds"], settings["seed"])
+    chart(lambda: fc.fig_qmap(measured, theory, title=f"The variance map at σ_b = {sb:g}"),
+          lambda: pd.concat([f.assign(group=g) for g, f in measured.items()], ignore_index=True),
           key="qmap", name=_name(settings, "qmap"))
 
 

@@ -12,8 +12,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from ...activations import ACTIVATIONS
-from ...criticality import MEASURE_MAX_WIDTH
+from ...criticality import MEASURE_MAX_WIDTH, critical_line, map_iterates, measure_maps, phase_diagram
 from ...initializers import SCHEMES
 from .common import scheme_settings, seed
 from .grammar import Notice, PageSchema, Param, Settings
@@ -132,6 +134,44 @@ def settings_at(prop: Mapping[str, Any], point: tuple[float, float]) -> Settings
 
 DIAGRAM = (("view", ("diagram",)),)
 """``when`` of the parameters the variance-map view does not use."""
+
+
+# --- the core's calls of a view (module-level: a worker process runs them) ------------------------------
+
+def diagram_tables(activation: str, param, sw: tuple[float, float], sb: tuple[float, float], res: int):
+    """The phase diagram on a res × res grid uniform in σ_w and σ_b, and its critical line (columns
+    ``sigma_b2``, ``sigma_w2`` on χ₁ = 1, on a σ_b grid four times finer)."""
+    import pandas as pd
+
+    w2, b2 = np.linspace(*sw, res) ** 2, np.linspace(*sb, res) ** 2
+    fine = np.linspace(*sb, 4 * res - 3) ** 2
+    line = pd.DataFrame({"sigma_b2": fine, "sigma_w2": critical_line(activation, fine, activation_param=param)})
+    return phase_diagram(activation, w2, b2, activation_param=param), line
+
+
+def point_tables(activation: str, param, sw: float, sb: float, depth: int, width: int, q0: float, c0: float,
+                 n_seeds: int, seed: int):
+    """At the chosen point: its one-row phase diagram, the maps measured on finite networks
+    (``measure_maps``) and iterated (``map_iterates``)."""
+    kwargs = dict(q0=q0, c0=c0, activation_param=param)
+    return (phase_diagram(activation, [sw * sw], [sb * sb], activation_param=param),
+            measure_maps(activation, sw * sw, sb * sb, depth, width, n_seeds=n_seeds, seed=seed, **kwargs),
+            map_iterates(activation, sw * sw, sb * sb, depth, **kwargs))
+
+
+def qmap_frames(activation: str, param, sigmas: tuple[float, ...], sb: float, width: int, n_seeds: int, seed: int):
+    """The one-layer variance map for each σ_w of ``sigmas`` at σ_b ``sb``: (measured, theory) by legend
+    name, measured at :data:`QMAP_POINTS` starting variances up to :data:`QMAP_MAX` (one layer per σ_w
+    and seed, every start through it), the theory on a three times finer grid."""
+    starts = np.linspace(0, QMAP_MAX, QMAP_POINTS + 1)[1:]
+    curve = np.linspace(0, QMAP_MAX, 3 * QMAP_POINTS + 1)[1:]
+    measured, theory = {}, {}
+    for sw in sigmas:
+        name = f"σ_w = {sw:g}"
+        measured[name] = measure_maps(activation, sw * sw, sb * sb, 1, width, q0=starts, n_seeds=n_seeds, seed=seed,
+                                      activation_param=param)
+        theory[name] = map_iterates(activation, sw * sw, sb * sb, 1, q0=curve, activation_param=param)
+    return measured, theory
 
 
 def _sigma(name: str, default: float, label: str, help: str, when=()) -> Param:
