@@ -82,3 +82,31 @@ def test_measurement_rejects_what_it_cannot_do():
 def test_an_exploding_network_is_a_result():
     out = iv.measure_maps("linear", 100.0, 0.0, 200, 16, n_seeds=1)  # q grows like 100^l: past float64 at l ≈ 155
     assert np.isfinite(out.q.iloc[100]) and not np.isfinite(out.q.iloc[-1])
+
+
+@pytest.mark.parametrize("name,w2,b2,c0", [("tanh", 4.0, 0.09, 0.5), ("relu", 2.0, 0.3, 0.9)])
+def test_sampling_by_the_law_matches_networks_with_explicit_weights(name, w2, b2, c0):
+    # measure_maps draws W^l a by its law given a; here W^l itself, width² normals a layer. At width 40
+    # the finite-width fluctuations are large: over 416 networks each, the means of q^l and c^l agree
+    # within 5 standard errors of their difference, and their spreads within 5 standard errors of a
+    # sample standard deviation's ratio (√(1/(2(n−1))) each, √2 for the ratio).
+    width, depth, n = 40, 3, 13 * 32
+    act = iv.get_activation(name)
+    rng = np.random.default_rng(11)
+    q, c = np.empty((n, depth)), np.empty((n, depth))
+    for r in range(n):
+        z = rng.standard_normal((2, width))
+        h = np.stack([z[0], c0 * z[0] + math.sqrt(1 - c0 * c0) * z[1]])
+        for layer in range(depth):
+            W = rng.standard_normal((width, width)) * math.sqrt(w2 / width)
+            h = act(h) @ W.T + math.sqrt(b2) * rng.standard_normal(width)
+            q[r, layer] = (h * h).sum() / (2 * width)
+            c[r, layer] = (h[0] @ h[1]) / math.sqrt((h[0] @ h[0]) * (h[1] @ h[1]))
+    runs = [iv.measure_maps(name, w2, b2, depth, width, c0=c0, n_seeds=32, seed=s) for s in range(13)]
+    for col, explicit in (("q", q), ("c", c)):
+        ours = np.concatenate([m[m.layer > 0].pivot(index="seed", columns="layer", values=col).to_numpy()
+                               for m in runs])
+        se = np.sqrt(ours.var(axis=0, ddof=1) / n + explicit.var(axis=0, ddof=1) / n)
+        assert np.all(np.abs(ours.mean(axis=0) - explicit.mean(axis=0)) <= 5 * se), col
+        ratio = ours.std(axis=0, ddof=1) / explicit.std(axis=0, ddof=1)
+        assert np.all(np.abs(ratio - 1) <= 5 * math.sqrt(1 / (n - 1))), col
