@@ -84,6 +84,11 @@ def render(settings: links.Settings) -> None:
         _measurement(settings, meas, theory)
 
 
+PHASE_WORDS = {"ordered": "ordered", "critical": "critical", "chaotic": "chaotic",
+               "unbounded": "unbounded: no stable finite q*, the variance grows without limit with depth"}
+"""How the box names the point's phase (:data:`initviz.criticality.PHASES`)."""
+
+
 def _controls(settings: links.Settings) -> None:
     with st.sidebar, st.container(key="criticality_controls"):
         st.subheader("Network")
@@ -123,17 +128,24 @@ def _here(settings: links.Settings, row: pd.Series) -> None:
     """The chosen point: its exact mean-field values (``row`` of its phase diagram), and the link that
     opens it in Propagation."""
     sw, sb = settings["pt_sw"], settings["pt_sb"]
-    values = " · ".join(f"{symbol} = {row[c]:.4g}" for c, (symbol, _, _) in fc.MAPS.items())
-    survive = f"; signals survive ≈ 6ξ_c = {6 * row['xi_c']:.3g} layers" if np.isfinite(row["xi_c"]) else ""
+    values = " · ".join(f"{symbol} = {_number(row[c])}" for c, (symbol, _, _) in fc.MAPS.items())
+    xi_c = row["xi_c"]
+    survive = (f"; signals survive ≈ 6ξ_c = {6 * xi_c:.3g} layers" if np.isfinite(xi_c)
+               else "; ξ_c = ∞: signals survive at any depth" if xi_c == np.inf else "")
     with st.container(border=True, key="criticality_here"):
         st.markdown(f"**You are here:** σ_w = {sw:g}, σ_b = {sb:g} (σ_w² = {sw * sw:.4g}, σ_b² = {sb * sb:.4g}) — "
-                    f"**{row['phase'] or 'not found'}**. {values}{survive}.")
+                    f"**{PHASE_WORDS.get(row['phase'], 'no fixed point found')}**. {values}{survive}.")
         prop = plan.propagation_settings(settings)
         st.page_link(nav.entry("propagation").script, label="Open this network in Propagation",
                      query_params=links.canonical("propagation", prop), icon=":material/open_in_new:")
         st.caption(f"There: {prop['depth']} layers of width {prop['width']}, weights variance_scaling(scale = σ_w², "
                    "fan_in, normal) = N(0, σ_w²/fan_in), biases N(0, σ_b²), correlated input pairs with c⁰ "
                    "(Propagation's inputs have variance 1). Move the point by clicking a map, or with the σ_w and σ_b controls.")
+
+
+def _number(value: float) -> str:
+    """A value of the point's row: 4 significant digits, ∞, or — where it is undefined (NaN)."""
+    return "∞" if value == np.inf else "—" if not np.isfinite(value) else f"{value:.4g}"
 
 
 def _measurement(settings: links.Settings, meas: pd.DataFrame, theory: pd.DataFrame) -> None:
