@@ -172,3 +172,21 @@ def test_the_figure_1_preset_opens_the_variance_map_with_the_fixed_points_its_te
     assert f"{math.sqrt(iv.critical_line('tanh', [0.09])[0]):.4g}" in preset.text
     marks = [t for t in fig["data"] if "markers" in t.get("mode", "")]
     assert len(marks) == 3 and all(len(t["x"]) == plan.QMAP_POINTS for t in marks)
+
+
+def test_the_relu_preset_is_at_the_critical_point_with_an_infinite_depth_scale():
+    from initviz.ui import experiments
+
+    preset = next(p for p in experiments.PRESETS if p.key == "relu_critical")
+    at = open_page("criticality", preset.query())
+    assert not at.warning
+    text = text_of(at)
+    assert "**critical**" in text and "ξ_c = ∞" in text
+    row = iv.phase_diagram("relu", [2.0], [0.0]).iloc[0]
+    assert row.phase == "critical" and row.xi_c == math.inf
+    assert iv.phase_diagram("relu", [2.0, 2.5], [0.01]).phase.tolist() == ["unbounded", "unbounded"]
+    point = trace(chart(at, "map_chi1"), "critical point χ₁ = 1")
+    assert point["x"][0] == pytest.approx(math.sqrt(2))
+    # c^l creeps towards 1 at criticality: the theory's c^l increases, more slowly than any geometric rate
+    c = iv.map_iterates("relu", 2.0, 0.0, 30, c0=0.5)["c"].to_numpy()
+    assert (c[1:] > c[:-1]).all() and (1 - c[-1]) / (1 - c[-2]) > 0.9

@@ -9,6 +9,7 @@ phenomenon the text describes).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -153,6 +154,14 @@ PRESETS: tuple[Preset, ...] = (
         "a few layers. σ_w = 1.3 is ordered (χ₁ = 0.94), the other two chaotic — the Phase diagram view shows "
         "where (the critical σ_w at σ_b = 0.3 is 1.396).",
         view="qmap", pt_sw=2.5, pt_sb=0.3, width=1000),
+    _preset(
+        "relu_critical", "ReLU's one critical point is He's init", "criticality",
+        "For ReLU, χ₁ = σ_w²/2 whatever the variance: below σ_w² = 2 the network is ordered, above it the "
+        "variance grows without limit with depth — no finite fixed point, the grey region — so ReLU has no "
+        "chaotic phase and no critical line, only the point σ_w² = 2, σ_b = 0: He et al.'s 2/fan_in. There "
+        "c^l still creeps towards 1 (ξ_c = ∞: slowly, not exponentially), as the measured correlations show; "
+        "any bias at σ_w² = 2 makes q grow by σ_b² a layer.",
+        activation="relu", pt_sw=math.sqrt(2), pt_sb=0.0),
 )
 """The classic experiments, in reading order."""
 
