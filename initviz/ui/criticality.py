@@ -69,10 +69,11 @@ def render(settings: links.Settings) -> None:
         return
     point = (settings["pt_sw"], settings["pt_sb"])
     param = activation_param(settings)
+    tables = None  # the point's row, measurement and theory (none if they could not be computed)
     with guard("criticality: the chosen point"):
-        row, meas, theory = at_point(settings["activation"], param, *point, settings["depth"], settings["width"],
-                                     settings["q0"], settings["c0"], settings["n_seeds"], settings["seed"])
-        _here(settings, row.iloc[0])
+        tables = at_point(settings["activation"], param, *point, settings["depth"], settings["width"],
+                          settings["q0"], settings["c0"], settings["n_seeds"], settings["seed"])
+        _here(settings, tables[0].iloc[0])
     with guard("criticality: phase diagram"):
         table, line = diagram(settings["activation"], param, *plan.window(settings), settings["res"])
         st.caption(MASK_NOTE)
@@ -80,8 +81,9 @@ def render(settings: links.Settings) -> None:
             chart(lambda column=column, title=title: fc.fig_phase_map(table, line, point, column, title=title),
                   table, key=f"map_{column}", name=_name(settings, column), caption=caption,
                   on_select=partial(_move_to_click, f"map_{column}"))
-    with guard("criticality: measurement"):
-        _measurement(settings, meas, theory)
+    if tables is not None:
+        with guard("criticality: measurement"):
+            _measurement(settings, *tables[1:])
 
 
 PHASE_WORDS = {"ordered": "ordered", "critical": "critical", "chaotic": "chaotic",
