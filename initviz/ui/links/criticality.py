@@ -32,8 +32,6 @@ CRITICALITY_DEFAULT_RES = 17
 computes within ~0.15 s for every activation, so the page's default view stays under 0.3 s."""
 CRITICALITY_MAX_DEPTH = 100
 CRITICALITY_MAX_SEEDS = 16
-MAPS = ("q_star", "chi1", "c_star", "xi_q", "xi_c")
-"""The phase diagram's maps, in display order (columns of :func:`initviz.phase_diagram`)."""
 IID_KINDS = ("normal", "uniform", "trunc_normal")
 """Weight laws whose entries are i.i.d.: their σ_w² = fan_in·Var W is the mean-field one."""
 CRITICALITY_VIEWS = ("diagram", "qmap")
