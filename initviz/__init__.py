@@ -18,7 +18,7 @@ from .laws import Law, law_with_variance
 from .activations import ACTIVATIONS, Activation, get_activation
 from .meanfield import (Prediction, chi1, correlation_map, fixed_point, hanin_rolnick_spread, mean_field_applies,
                         predict, qmap)
-from .criticality import critical_line, phase_diagram
+from .criticality import critical_line, map_iterates, measure_maps, phase_diagram
 from .network import BIAS_RULES, Network
 from .limits import Budget
 from .propagation import INPUTS, PropagationResult, propagate

@@ -69,8 +69,9 @@ import numpy as np
 
 from .activations import get_activation
 from .errors import invalid
-from .limits import check_float
-from .meanfield import _KINKED, chi1, fixed_point, piecewise_rule
+from .limits import MAX_DEPTH, MAX_SEEDS, check_float, check_int
+from .meanfield import _KINKED, chi1, fixed_point, pair_moment, piecewise_rule, qmap
+from .rng import ROLE_BIASES, ROLE_INPUTS, ROLE_WEIGHTS, stream
 
 PHASE_COLUMNS = ("sigma_w2", "sigma_b2", "q_star", "chi1", "c_star", "xi_q", "xi_c", "phase")
 """Columns of :func:`phase_diagram`'s frame."""
@@ -477,4 +478,125 @@ def critical_line(activation, sigma_b2_grid, activation_param=None, q0: float = 
     return np.where(np.isinf(out), math.nan, out)
 
 
-__all__ = ["phase_diagram", "critical_line", "PHASE_COLUMNS", "PHASES", "CRITICAL_BAND"]
+# --- the maps layer by layer: theory and a finite network --------------------------------------------
+MAP_COLUMNS = ("pair", "layer", "q", "c")
+"""Columns of :func:`map_iterates` (and, with ``seed``, of :func:`measure_maps`)."""
+
+MEASURE_MAX_WIDTH = 1000
+"""Widest network :func:`measure_maps` draws (deepchaos' Figure 1 width)."""
+
+MEASURE_MAX_PAIRS = 64
+"""Most input pairs (starting variances) of one measurement."""
+
+
+def _starts(q0) -> np.ndarray:
+    """Starting variances: one finite number > 0, or a 1-D array of at most ``MEASURE_MAX_PAIRS``."""
+    try:
+        arr = np.atleast_1d(np.asarray(q0, dtype=float))
+    except (TypeError, ValueError):
+        arr = np.array([math.nan])
+    if arr.ndim != 1 or not 0 < arr.size <= MEASURE_MAX_PAIRS or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise invalid("q0", f"be a finite number > 0 or a 1-D array of 1 to {MEASURE_MAX_PAIRS} of them", q0)
+    return arr
+
+
+def map_iterates(activation, sigma_w2: float, sigma_b2: float, depth: int, q0=1.0, c0: float = 0.0,
+                 activation_param=None):
+    """The mean-field maps iterated layer by layer: a tidy frame with :data:`MAP_COLUMNS`, one row per
+    starting variance (``pair``: its index in ``q0``) and layer 0…``depth``.
+
+    Two inputs whose layer-0 pre-activations have variance q⁰ and correlation c⁰ give, layer after
+    layer (Poole et al. 2016, eqs. 3 and 5; weights N(0, σ_w²/n), biases N(0, σ_b²)),
+
+        q^l = σ_w² E[φ(√q^{l−1} z)²] + σ_b²,   c^l = (σ_w² E[φ(u₁)φ(u₂)] + σ_b²) / q^l,
+
+    (u₁, u₂) Gaussian with variances q^{l−1} and correlation c^{l−1} — the transient, not only the
+    fixed point. Where q^l reaches 0 (no bias, φ(0) = 0) c^l is undefined (NaN)."""
+    act = get_activation(activation, activation_param)
+    w2, b2 = check_float("sigma_w2", sigma_w2, 0.0), check_float("sigma_b2", sigma_b2, 0.0)
+    depth, c0, starts = check_int("depth", depth, 0, MAX_DEPTH), check_float("c0", c0, -1.0, 1.0), _starts(q0)
+    sw, sb = math.sqrt(w2), math.sqrt(b2)
+    rows = []
+    with np.errstate(all="ignore"):
+        for pair, q_start in enumerate(starts):
+            q, c = float(q_start), c0
+            rows.append((pair, 0, q, c))
+            for layer in range(1, depth + 1):
+                if not (math.isfinite(q) and math.isfinite(c)):
+                    q, c = math.nan, math.nan
+                else:
+                    kappa = w2 * pair_moment(act, 0.0, q, c) + b2
+                    q = qmap(q, act, sw, sb)
+                    c = kappa / q if q > 0 else math.nan
+                rows.append((pair, layer, q, c))
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=list(MAP_COLUMNS))
+
+
+def measure_maps(activation, sigma_w2: float, sigma_b2: float, depth: int, width: int, q0=1.0, c0: float = 0.0,
+                 n_seeds: int = 4, seed: int = 0, activation_param=None):
+    """q^l and c^l measured on finite networks: a tidy frame with ``seed`` and :data:`MAP_COLUMNS`,
+    one row per repeat, starting variance (``pair``) and layer 0…``depth``.
+
+    Repeat r is one network of ``depth`` layers of ``width`` units, h^l = W^l φ(h^{l−1}) + b^l with
+    W^l_ij ~ N(0, σ_w²/width) and b^l_i ~ N(0, σ_b²) fresh at every layer, fed for each q⁰ of ``q0``
+    one pair of layer-0 pre-activations h⁰₁ = √q⁰ z₁, h⁰₂ = √q⁰ (c⁰ z₁ + √(1 − c⁰²) z₂), z₁, z₂ ~ N(0, I)
+    (every pair goes through the same network). Per layer,
+    q^l = (‖h^l₁‖² + ‖h^l₂‖²)/(2·width) and c^l = ⟨h^l₁, h^l₂⟩/(‖h^l₁‖‖h^l₂‖) — the estimates of
+    :func:`map_iterates`' q^l and c^l, to which they converge as width → ∞.
+
+    **Exact sampling in width·k normals per layer instead of width².** Only the k = 2·len(q0) vectors
+    A = [φ(h^{l−1}_1), …] (width × k) pass through W^l, and W^l A has independent rows (one per unit),
+    each N(0, (σ_w²/width)·AᵀA) given A. Drawing those rows — R z_i with R Rᵀ = (σ_w²/width)·AᵀA
+    (R from the eigendecomposition, which allows a singular AᵀA: c⁰ = 1), z_i ~ N(0, I_k) — gives the
+    pre-activations the same joint law over all layers as drawing W^l itself (W^l is independent of
+    A): the measurement of a real finite network, at the cost of k² per unit.
+
+    **Seeds.** The inputs, the z_i and the biases of layer l come from ``stream(seed, 0, role, l)``
+    (roles ROLE_INPUTS, ROLE_WEIGHTS, ROLE_BIASES), drawn for every repeat at once: repeat r is the
+    r-th block of each stream, so fewer repeats or layers keep the same first networks."""
+    act = get_activation(activation, activation_param)
+    w2, b2 = check_float("sigma_w2", sigma_w2, 0.0), check_float("sigma_b2", sigma_b2, 0.0)
+    depth, width = check_int("depth", depth, 1, MAX_DEPTH), check_int("width", width, 1, MEASURE_MAX_WIDTH)
+    n_seeds, c0, starts = check_int("n_seeds", n_seeds, 1, MAX_SEEDS), check_float("c0", c0, -1.0, 1.0), _starts(q0)
+    seed = check_int("seed", seed, 0, 2 ** 63 - 1)
+    pairs, k = len(starts), 2 * len(starts)
+    q = np.empty((n_seeds, depth + 1, pairs))
+    c = np.empty((n_seeds, depth + 1, pairs))
+    with np.errstate(all="ignore"):  # an overflowing network is a result (inf/NaN rows), not a warning
+        # one stream per (role, layer), all repeats at once: repeat r's draws are the r-th block of
+        # the stream, the same whatever n_seeds is
+        z = stream(seed, 0, ROLE_INPUTS, 0).standard_normal((n_seeds, 2, pairs, width))
+        root_q = np.sqrt(starts)[None, :, None]
+        h = np.concatenate([root_q * z[:, 0], root_q * (c0 * z[:, 0] + math.sqrt(1.0 - c0 * c0) * z[:, 1])], axis=1)
+        for layer in range(depth + 1):
+            if layer:
+                h = _next_layer(act(h), w2 / width, stream(seed, 0, ROLE_WEIGHTS, layer))
+                if b2 > 0:
+                    h += math.sqrt(b2) * stream(seed, 0, ROLE_BIASES, layer).standard_normal((n_seeds, 1, width))
+            sq = np.einsum("ski,ski->sk", h, h)
+            q[:, layer] = (sq[:, :pairs] + sq[:, pairs:]) / (2 * width)
+            c[:, layer] = np.einsum("spi,spi->sp", h[:, :pairs], h[:, pairs:]) / np.sqrt(sq[:, :pairs] * sq[:, pairs:])
+    import pandas as pd
+
+    rep, layer, pair = np.meshgrid(np.arange(n_seeds), np.arange(depth + 1), np.arange(pairs), indexing="ij")
+    return pd.DataFrame({"seed": rep.ravel(), "pair": pair.ravel(), "layer": layer.ravel(), "q": q.ravel(),
+                         "c": c.ravel()})
+
+
+def _next_layer(a: np.ndarray, scale: float, gen: np.random.Generator) -> np.ndarray:
+    """W a for each repeat's k vectors ``a`` (repeats × k × n) and W with i.i.d. N(0, ``scale``)
+    entries, drawn by its law (:func:`measure_maps`): unit i is R z_i, R Rᵀ = scale·a aᵀ, z_i ~ N(0, I_k).
+    A repeat whose vectors overflowed stays NaN."""
+    gram = scale * (a @ a.transpose(0, 2, 1))
+    finite = np.all(np.isfinite(gram), axis=(1, 2))
+    values, vectors = np.linalg.eigh(np.where(finite[:, None, None], gram, 0.0))
+    root = vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
+    out = root @ gen.standard_normal(a.shape)
+    out[~finite] = math.nan
+    return out
+
+
+__all__ = ["phase_diagram", "critical_line", "map_iterates", "measure_maps", "PHASE_COLUMNS", "PHASES",
+           "CRITICAL_BAND", "MAP_COLUMNS"]

@@ -1,5 +1,5 @@
 """The Experiments page: the classic demonstrations of what initialization does, each a one-click
-link that opens the Propagation or the Training page with the right settings, and the deep linear Jacobian's
+link that opens the Propagation, Training or Criticality page with the right settings, and the deep linear Jacobian's
 singular values (Gaussian vs orthogonal) drawn here.
 
 :data:`PRESETS` is plain data — (key, title, page, settings, text) — and every preset's settings
@@ -9,6 +9,7 @@ phenomenon the text describes).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -144,6 +145,23 @@ PRESETS: tuple[Preset, ...] = (
         "chance is −log(1/10) = 2.30 — the network is confidently wrong and the first steps only undo it. "
         "Xavier's 1/n scale starts near chance.",
         activation="tanh", scheme="normal", compare=("xavier_normal",)),
+    _preset(
+        "poole_qmap", "Poole et al. (2016), Figure 1: the variance map of a tanh layer", "criticality",
+        "One tanh layer of width 1000 at σ_b = 0.3, fed inputs of variance q from 0 to 15, for σ_w = 1.3, 2.5 "
+        "and 4 (ganguli-lab/deepchaos): the dots are the measured output variance, the lines the mean-field map "
+        "q ↦ σ_w² E[tanh(√q z)²] + σ_b². Each line crosses the diagonal once, at its stable fixed point q* "
+        "(0.61, 4.1 and 12.6): whatever the input's scale, a deep network's pre-activations settle there within "
+        "a few layers. σ_w = 1.3 is ordered (χ₁ = 0.94), the other two chaotic — the Phase diagram view shows "
+        "where (the critical σ_w at σ_b = 0.3 is 1.396).",
+        view="qmap", pt_sw=2.5, pt_sb=0.3, width=1000),
+    _preset(
+        "relu_critical", "ReLU's one critical point is He's init", "criticality",
+        "For ReLU, χ₁ = σ_w²/2 whatever the variance: below σ_w² = 2 the network is ordered, above it the "
+        "variance grows without limit with depth — no finite fixed point, the grey region — so ReLU has no "
+        "chaotic phase and no critical line, only the point σ_w² = 2, σ_b = 0: He et al.'s 2/fan_in. There "
+        "c^l still creeps towards 1 (ξ_c = ∞: slowly, not exponentially), as the measured correlations show; "
+        "any bias at σ_w² = 2 makes q grow by σ_b² a layer.",
+        activation="relu", pt_sw=math.sqrt(2), pt_sb=0.0),
 )
 """The classic experiments, in reading order."""
 
@@ -159,7 +177,7 @@ def jacobian_table(width: int, depth: int, seed: int) -> pd.DataFrame:
 
 def render(settings: links.Settings) -> None:
     st.markdown("The classic demonstrations of what initialization does, each one click away: the link opens "
-                "the Propagation or the Training page with the experiment's settings (same seed, so the same "
+                "the Propagation, Training or Criticality page with the experiment's settings (same seed, so the same "
                 "numbers — and a link you can share). Change any control there to explore around it.")
     for preset in PRESETS:
         with st.container(border=True, key=f"preset_{preset.key}"):

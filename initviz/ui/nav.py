@@ -29,6 +29,7 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("geometry", "Geometry", ":material/scatter_plot:", "initviz.ui.geometry"),
     PageEntry("propagation", "Propagation", ":material/stacked_line_chart:", "initviz.ui.propagation"),
     PageEntry("training", "Training", ":material/model_training:", "initviz.ui.training"),
+    PageEntry("criticality", "Criticality", ":material/blur_on:", "initviz.ui.criticality"),
     PageEntry("initializers", "Initializers", ":material/tune:", "initviz.ui.initializers"),
     PageEntry("experiments", "Experiments", ":material/science:", "initviz.ui.experiments"),
 )

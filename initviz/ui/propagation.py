@@ -19,6 +19,7 @@ from ..network import Network
 from ..propagation import PropagationResult, propagate
 from . import deployment, links, nav, workers
 from .frame import VIEW_KEY, control_notices, guard
+from .links import criticality as critical
 from .links import propagation as plan
 from .links.propagation import histogram_kinds, needs_backward
 from .widgets import chart, control, file_name, formula
@@ -165,7 +166,18 @@ def render(settings: links.Settings) -> None:
     with guard("propagation: compute"):
         runs = runs_of(computed)
         _caption_runs(computed, runs)
+        _phase_link(settings)
         VIEWS[settings["view"]](computed, runs)
+
+
+def _phase_link(settings: links.Settings) -> None:
+    """A link to the configured network's point of the phase diagram, where that point is defined
+    (:func:`.links.criticality.phase_point`: i.i.d. zero-mean weights on square layers, no or normal bias)."""
+    point = critical.phase_point(settings)
+    if point is not None:
+        st.page_link(nav.entry("criticality").script, icon=":material/blur_on:",
+                     label=f"See this network on the phase diagram (σ_w = {point[0]:.3g}, σ_b = {point[1]:.3g})",
+                     query_params=links.canonical("criticality", critical.settings_at(settings, point)))
 
 
 UNFIT_KEY = "propagation_unfit"

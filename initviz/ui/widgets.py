@@ -113,7 +113,8 @@ class _Stored(go.Figure):
 
 
 def chart(fig: go.Figure | Callable[[], go.Figure], table: pd.DataFrame | Callable[[], pd.DataFrame], *,
-          key: str, name: str, caption: str | None = None, reuse: bool = True) -> None:
+          key: str, name: str, caption: str | None = None, reuse: bool = True,
+          on_select: Callable[[], None] | None = None) -> None:
     """Show ``fig`` (our template, not Streamlit's theme) with PNG export named ``name`` and a CSV
     download of ``table`` (the data behind the chart, or a function making it: either is turned
     into CSV only when the button is clicked), both saying which view they come from.
@@ -121,7 +122,9 @@ def chart(fig: go.Figure | Callable[[], go.Figure], table: pd.DataFrame | Callab
     ``fig`` may be a function building the figure from what this view's settings determine: it is
     then called only the first time this view (page and canonical link) shows chart ``key``, and the
     stored chart is drawn after that. ``reuse=False`` builds it every time (for a result that is not
-    a function of the settings alone, e.g. one cut short by a deadline)."""
+    a function of the settings alone, e.g. one cut short by a deadline). ``on_select``: a callback run
+    when a point of a scatter trace is clicked (its selection is ``st.session_state[key].selection``);
+    plotly reports clicks on points of scatter-like traces only, not on heatmap cells."""
     if callable(fig):
         spec = _built(st.session_state[VIEW_KEY], key, fig) if reuse else fig().to_dict()
     else:
@@ -131,7 +134,8 @@ def chart(fig: go.Figure | Callable[[], go.Figure], table: pd.DataFrame | Callab
     config = {"toImageButtonOptions": {"format": "png", "scale": EXPORT_SCALE, "width": EXPORT_WIDTH,
                                        "filename": name},
               "displaylogo": False, "modeBarButtonsToRemove": MODEBAR_REMOVED}
-    st.plotly_chart(_Stored(spec), width="stretch", theme=None, key=key, config=config)
+    select = {"on_select": on_select, "selection_mode": "points"} if on_select else {}
+    st.plotly_chart(_Stored(spec), width="stretch", theme=None, key=key, config=config, **select)
     st.session_state[REPORT_KEY].charts.append(ReportChart(key, name, spec, caption or ""))
     left, right = st.columns([4, 1], vertical_alignment="center")
     if caption:

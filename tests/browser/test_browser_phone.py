@@ -19,7 +19,7 @@ def _sidebar_open(tab) -> bool:
     return box is not None and box["width"] > 0 and box["x"] + box["width"] > 0
 
 
-@pytest.mark.parametrize("path,chart", [("propagation", "preact_var"), ("training", "loss")])
+@pytest.mark.parametrize("path,chart", [("propagation", "preact_var"), ("training", "loss"), ("criticality", "map_chi1")])
 def test_a_phone_opens_on_the_page_with_the_sidebar_collapsed(page, path, chart):
     page.set_viewport_size(PHONE)
     open_page(page, path, chart)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-PAGES = ("propagation", "geometry", "initializers", "experiments", "training")
+PAGES = ("propagation", "geometry", "initializers", "experiments", "training", "criticality")
 CLASSES = ("numbers", "floats", "enums", "structure", "budget", "numerics", "injection")
 
 
@@ -394,6 +394,7 @@ TEXT_PARAMS = {
     "initializers": ("layer", "scheme", "kaiming_normal_mode", "n_out"),
     "experiments": ("jac_width",),
     "training": ("task", "optimizer", "scheme", "activation", "view", "lr", "steps"),
+    "criticality": ("activation", "view", "pt_sw", "res", "seed"),
 }
 """Every parameter whose value a link spells as text (choices, lists) plus a number of each kind."""
 
@@ -480,6 +481,46 @@ for query in ("scheme=normal&normal_std=1e6&steps=20", "activation=linear&scheme
               "activation=sigmoid&scheme=constant&constant_val=-1e6&steps=20&view=layers",
               "task=spirals&depth=1&width=1&batch=1&steps=20&n_seeds=1"):
     add("training", query, "numerics", False)
+
+# --- the Criticality page: every parameter ----------------------------------------------------------
+# (every view within the bounds fits: the budget link is the largest one, computed as asked)
+
+for value in ("1e3", "0x10", "5.0", "", "١٢٣"):
+    add("criticality", f"res={q(value)}", "numbers", True, ["res"], {})
+for name in ("depth", "width", "n_seeds", "seed"):
+    add("criticality", f"{name}=1e3", "numbers", True, [name], {})
+add("criticality", "activation=relu&res=999", "numbers", True, ["res"], {"activation": "relu", "res": "41"})
+add("criticality", "res=0", "numbers", True, ["res"], {"res": "5"})
+add("criticality", "depth=-1", "numbers", True, ["depth"], {"depth": "1"})
+add("criticality", "width=99999", "numbers", True, ["width"], {"width": "1000"})
+add("criticality", "n_seeds=0", "numbers", True, ["n_seeds"], {"n_seeds": "1"})
+for value in ("nan", "inf", "1e309", "1,5", ""):
+    for name in ("pt_sw", "pt_sb", "sw_max", "c0", "q0"):
+        add("criticality", f"{name}={q(value)}", "floats", True, [name], {})
+add("criticality", "pt_sw=-1", "floats", True, ["pt_sw"], {"pt_sw": "0.0"})
+add("criticality", "pt_sb=1e9", "floats", True, ["pt_sb"], {"pt_sb": "6.0"})
+add("criticality", "c0=2&q0=0", "floats", True, ["c0", "q0"], {"c0": "1.0", "q0": "0.01"})
+add("criticality", "sw_min=6&sw_max=2", "floats", True, ["sw_min", "swapped"], {"sw_min": "2.0", "sw_max": "6.0"})
+add("criticality", "sb_min=3&sb_max=3", "floats", True, ["sb_min", "empty window"], {})
+add("criticality", "pt_sw=1.5&pt_sb=0.05", "floats", False, applied={"pt_sw": "1.5", "pt_sb": "0.05"})
+for name, value, applied in (("activation", " ReLU ", "relu"), ("view", "QMAP", "qmap")):
+    add("criticality", f"{name}={q(value)}", "enums", False, applied={name: applied})
+for name, value in (("activation", "softmax"), ("view", "sideways")):
+    add("criticality", f"{name}={q(value)}", "enums", True, [name], {})
+add("criticality", "view=qmap&depth=5", "structure", True, ["depth", "only applies"], {"view": "qmap"})
+add("criticality", "leaky_relu_negative_slope=0.2", "structure", True, ["leaky_relu_negative_slope", "only applies"], {})
+add("criticality", "activation=leaky_relu&leaky_relu_negative_slope=0.2", "structure", False,
+    applied={"activation": "leaky_relu", "leaky_relu_negative_slope": "0.2"})
+add("criticality", "batch=5", "structure", True, ["batch"], {})  # another page's parameter
+add("criticality", "depth=100&width=1000&n_seeds=16&res=41", "budget", False,
+    applied={"res": "41", "depth": "100", "width": "1000", "n_seeds": "16"})
+add("criticality", "view=qmap&width=1000&n_seeds=16", "budget", False,
+    applied={"view": "qmap", "width": "1000", "n_seeds": "16"})
+for query in ("activation=relu&pt_sw=6&pt_sb=0&depth=100&width=64", "activation=linear&pt_sw=6&depth=100&width=32",
+              "pt_sw=0&pt_sb=0", "activation=elu&elu_alpha=100&pt_sw=6&pt_sb=6",
+              "activation=sigmoid&sw_min=0&sw_max=6&sb_min=0&sb_max=6&res=9",
+              "view=qmap&activation=relu&pt_sw=6&pt_sb=6&width=2"):
+    add("criticality", query, "numerics", False)
 
 # --- every Geometry link also at the steps that compute what it sets ---------------------------------
 # (the page computes only the step shown: without these, links setting e.g. mp_* would only be parsed)

@@ -1,0 +1,180 @@
+"""The Criticality page: the order-to-chaos phase diagram of deep random networks (Poole et al. 2016;
+Schoenholz et al. 2017) for the chosen activation — maps of q*, χ₁, c*, ξ_q and ξ_c over (σ_w, σ_b)
+with the critical line — a chosen point marked on every map and opened in Propagation, and the q-
+and c-maps measured there on finite networks beside the theory's iteration."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from ..activations import get_activation
+from ..figures import criticality as fc
+from . import links, nav, workers
+from .frame import guard
+from .links import criticality as plan
+from .links.propagation import activation_param
+from .widgets import chart, control, control_row, file_name, formula
+
+CACHE = dict(max_entries=64, max_size=64 * 2 ** 20)
+"""A diagram at the largest resolution is 1,681 rows of 8 columns (~0.2 MB); a measurement ≤ 1,616 rows."""
+
+
+@st.cache_data(**CACHE, show_spinner="Solving the mean-field maps…")
+def diagram(activation: str, param, sw: tuple, sb: tuple, res: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`.links.criticality.diagram_tables`, in a worker process."""
+    return workers.run(plan.diagram_tables, activation, param, sw, sb, res)
+
+
+@st.cache_data(**CACHE, show_spinner="Measuring finite networks…")
+def at_point(*args) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """:func:`.links.criticality.point_tables`, in a worker process."""
+    return workers.run(plan.point_tables, *args)
+
+
+@st.cache_data(**CACHE, show_spinner="Measuring one layer at many variances…")
+def qmaps(*args) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    """:func:`.links.criticality.qmap_frames`, in a worker process."""
+    return workers.run(plan.qmap_frames, *args)
+
+
+INTRO = (
+    "A deep random network with weights W ~ N(0, σ_w²/fan_in) and biases b ~ N(0, σ_b²) has, as the width "
+    "grows, a stationary pre-activation variance q* and a correlation map between two inputs. **Ordered** "
+    "(χ₁ < 1): nearby inputs converge to c* = 1 and gradients vanish. **Chaotic** (χ₁ > 1): they decorrelate to "
+    "c* < 1 and gradients explode. On the **critical line** χ₁ = 1 the depth scale ξ_c diverges: signals (and "
+    "gradients) survive about **6 ξ_c layers** (Schoenholz et al. 2017), so only near it does a deep network train.")
+MATH = (r"q^{l} = \sigma_w^2\,\mathbb{E}_z\big[\phi(\sqrt{q^{l-1}}\,z)^2\big] + \sigma_b^2,\qquad"
+        r"\chi_1 = \sigma_w^2\,\mathbb{E}_z\big[\phi'(\sqrt{q^*}\,z)^2\big]")
+MATH_DEPTH = (r"\xi_q^{-1} = -\ln\!\big(\chi_1 + \sigma_w^2\,\mathbb{E}_z[\phi''(\sqrt{q^*}z)\,\phi(\sqrt{q^*}z)]\big),"
+              r"\qquad \xi_c^{-1} = -\ln\!\big(\sigma_w^2\,\mathbb{E}[\phi'(u_1)\phi'(u_2)]\big)\big|_{c^*}")
+MASK_NOTE = ("Grey: no stable finite q* — the variance grows without limit with depth (ReLU and its kin for "
+             "σ_w² above their critical gain, e.g. σ_w² > 2 for ReLU); these points have no fixed point to be "
+             "ordered or chaotic about. The leaky family (linear, ReLU, leaky ReLU) has a single critical point "
+             "σ_w² = 2/(1 + a²), σ_b = 0 (ReLU: σ_w = √2), not a line.")
+
+
+def render(settings: links.Settings) -> None:
+    _controls(settings)
+    st.markdown(INTRO)
+    formula(MATH)
+    formula(MATH_DEPTH)
+    control("view")
+    if settings["view"] == "qmap":
+        with guard("criticality: variance map"):
+            _qmap(settings)
+        return
+    point = (settings["pt_sw"], settings["pt_sb"])
+    param = activation_param(settings)
+    tables = None  # the point's row, measurement and theory (none if they could not be computed)
+    with guard("criticality: the chosen point"):
+        tables = at_point(settings["activation"], param, *point, settings["depth"], settings["width"],
+                          settings["q0"], settings["c0"], settings["n_seeds"], settings["seed"])
+        _here(settings, tables[0].iloc[0])
+    with guard("criticality: phase diagram"):
+        table, line = diagram(settings["activation"], param, *plan.window(settings), settings["res"])
+        st.caption(MASK_NOTE)
+        for column, (_, title, caption) in fc.MAPS.items():
+            chart(lambda column=column, title=title: fc.fig_phase_map(table, line, point, column, title=title),
+                  table, key=f"map_{column}", name=_name(settings, column), caption=caption,
+                  on_select=partial(_move_to_click, f"map_{column}"))
+    if tables is not None:
+        with guard("criticality: measurement"):
+            _measurement(settings, *tables[1:])
+
+
+PHASE_WORDS = {"ordered": "ordered", "critical": "critical", "chaotic": "chaotic",
+               "unbounded": "unbounded: no stable finite q*, the variance grows without limit with depth"}
+"""How the box names the point's phase (:data:`initviz.criticality.PHASES`)."""
+
+
+def _controls(settings: links.Settings) -> None:
+    with st.sidebar, st.container(key="criticality_controls"):
+        st.subheader("Network")
+        control("activation")
+        act_param = get_activation(settings["activation"]).spec.param_name
+        if act_param:
+            control(f"{settings['activation']}_{act_param}")
+        st.subheader("The chosen point")
+        control_row("pt_sw", "pt_sb")
+        diagram_view = settings["view"] == "diagram"
+        if diagram_view:
+            st.subheader("Diagram window")
+            control_row("sw_min", "sw_max")
+            control_row("sb_min", "sb_max")
+            control("res")
+        st.subheader("Measured networks")
+        if diagram_view:
+            control("depth")
+        control("width")
+        if diagram_view:
+            control("c0")
+            control("q0")
+        control("n_seeds")
+        control("seed")
+
+
+def _move_to_click(key: str) -> None:
+    """A click on a grid point of map ``key`` moves the chosen point there (before the rerun, so the
+    controls and the link take the new values)."""
+    points = st.session_state[key].selection["points"]
+    if points:
+        st.session_state["pt_sw"] = round(float(points[0]["x"]), 9)
+        st.session_state["pt_sb"] = round(float(points[0]["y"]), 9)
+
+
+def _here(settings: links.Settings, row: pd.Series) -> None:
+    """The chosen point: its exact mean-field values (``row`` of its phase diagram), and the link that
+    opens it in Propagation."""
+    sw, sb = settings["pt_sw"], settings["pt_sb"]
+    values = " · ".join(f"{symbol} = {_number(row[c])}" for c, (symbol, _, _) in fc.MAPS.items())
+    xi_c = row["xi_c"]
+    survive = (f"; signals survive ≈ 6ξ_c = {6 * xi_c:.3g} layers" if np.isfinite(xi_c)
+               else "; ξ_c = ∞: signals survive at any depth" if xi_c == np.inf else "")
+    with st.container(border=True, key="criticality_here"):
+        st.markdown(f"**You are here:** σ_w = {sw:g}, σ_b = {sb:g} (σ_w² = {sw * sw:.4g}, σ_b² = {sb * sb:.4g}) — "
+                    f"**{PHASE_WORDS.get(row['phase'], 'no fixed point found')}**. {values}{survive}.")
+        prop = plan.propagation_settings(settings)
+        st.page_link(nav.entry("propagation").script, label="Open this network in Propagation",
+                     query_params=links.canonical("propagation", prop), icon=":material/open_in_new:")
+        st.caption(f"There: {prop['depth']} layers of width {prop['width']}, weights variance_scaling(scale = σ_w², "
+                   "fan_in, normal) = N(0, σ_w²/fan_in), biases N(0, σ_b²), correlated input pairs with c⁰ "
+                   "(Propagation's inputs have variance 1). Move the point by clicking a map, or with the σ_w and σ_b controls.")
+
+
+def _number(value: float) -> str:
+    """A value of the point's row: 4 significant digits, ∞, or — where it is undefined (NaN)."""
+    return "∞" if value == np.inf else "—" if not np.isfinite(value) else f"{value:.4g}"
+
+
+def _measurement(settings: links.Settings, meas: pd.DataFrame, theory: pd.DataFrame) -> None:
+    st.header("Measured beside theory at the chosen point")
+    st.markdown("Two inputs whose layer-0 pre-activations have variance q⁰ and correlation c⁰ go through "
+                f"{settings['n_seeds']} random network(s) of width {settings['width']}; the lines are the mean-field "
+                "maps iterated layer by layer from the same q⁰ and c⁰ (the n → ∞ limit).")
+    for column in ("c", "q"):
+        chart(lambda column=column: fc.fig_layers(meas, theory, column, width=settings["width"],
+                                                  n_seeds=settings["n_seeds"]),
+              lambda: meas.merge(theory, on=["pair", "layer"], suffixes=("", "_theory")),
+              key=f"layers_{column}", name=_name(settings, f"{column}-per-layer"))
+
+
+def _qmap(settings: links.Settings) -> None:
+    sb = settings["pt_sb"]
+    sigmas = plan.qmap_sigmas(settings)
+    st.markdown(f"One layer h¹ = W φ(h⁰) + b of width {settings['width']} ({settings['n_seeds']} network(s) per σ_w), "
+                f"fed inputs of variance q from 0 to {plan.QMAP_MAX:g} at σ_b = {sb:g}: dots are the measured q¹ (mean ± "
+                "sd over networks), lines the map q ↦ σ_w² E[φ(√q z)²] + σ_b². Where a line crosses the diagonal is "
+                "its q*, which deep networks reach within a few layers (Poole et al. 2016, Figure 1A; ganguli-lab/deepchaos).")
+    measured, theory = qmaps(settings["activation"], activation_param(settings), sigmas, sb, settings["width"],
+                             settings["n_seeds"], settings["seed"])
+    chart(lambda: fc.fig_qmap(measured, theory, title=f"The variance map at σ_b = {sb:g}"),
+          lambda: pd.concat([f.assign(group=g) for g, f in measured.items()], ignore_index=True),
+          key="qmap", name=_name(settings, "qmap"))
+
+
+def _name(settings, what: str) -> str:
+    return file_name("criticality", what, settings["activation"], f"sw{settings['pt_sw']:g}", f"sb{settings['pt_sb']:g}")
