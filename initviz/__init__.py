@@ -20,6 +20,9 @@ from .meanfield import (Prediction, chi1, correlation_map, fixed_point, hanin_ro
                         predict, qmap)
 from .criticality import critical_line, phase_diagram
 from .network import BIAS_RULES, Network
+from . import norms, residual
+from .norms import NORMS
+from .residual import PRESETS, BranchScales, Residual
 from .limits import Budget
 from .propagation import INPUTS, PropagationResult, propagate
 

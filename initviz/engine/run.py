@@ -30,6 +30,9 @@ BACKWARD_STATS = ("grad_var", "grad_act_var", "grad_w_var", "grad_ratio", "grad_
 STATS = FORWARD_STATS + BACKWARD_STATS
 """Every per-layer statistic, each an (n_seeds, L) float64 array of :class:`~initviz.propagation.PropagationResult`."""
 
+RESIDUAL_STATS = ("branch_var", "skip_var", "grad_w_out_var")
+"""The statistics only residual networks have, per block (:mod:`initviz.engine.residual`)."""
+
 FAULTS = ("nonfinite_layer", "vanished_layer", "grad_nonfinite_layer", "grad_vanished_layer")
 """Per-repeat fault layers (1-based, 0 = never)."""
 
@@ -84,7 +87,8 @@ class Run:
         self.deadline = deadline
         self.tiny = float(np.finfo(dtype).tiny)
         depth = net.depth
-        self.stats = {name: np.full((n_seeds, depth), np.nan) for name in STATS}
+        names = STATS if net.residual is None else STATS + RESIDUAL_STATS
+        self.stats = {name: np.full((n_seeds, depth), np.nan) for name in names}
         self.faults = {name: np.zeros(n_seeds, dtype=np.int64) for name in FAULTS}
         self.done = np.zeros(n_seeds, dtype=np.int64)
         self.input_corr_measured = np.full(n_seeds, np.nan)
@@ -95,7 +99,8 @@ class Run:
         self.scratch = Scratch()
         self.prefetch = None  # set by propagate for large layers
         self.truncated, self.reason = False, None
-        self.segments = self._plan_segments(store_bytes)
+        self.store_bytes = store_bytes
+        self.segments = self._plan_segments(store_bytes) if net.residual is None else None  # blocks plan their own
 
     def check_time(self, where: str):
         """Raise :class:`Deadline` (recording why) once the deadline has passed."""
@@ -160,7 +165,7 @@ class Run:
             if b is not None:
                 pre += b
             out.append((W, b, pre))
-            a = self.net.activation(layer)(pre)
+            a = self.net.output(layer, pre)
         return out
 
     def layers(self, rep: int, start: int, stop: int, kept: "Kept") -> list:
