@@ -17,7 +17,8 @@ or blocks x + α·F(N(x)) (pre-norm) / N(s·x + α·F(x)) (post-norm, DeepNorm's
 records per layer or block, as torch computes them: std of W_1, the variance of the branch's (or
 layer's) pre-activation h and of the block's output x_l (entries pooled), the mean over samples of
 ‖x_l‖/‖x_0‖ and of ‖x_l‖²/‖x_0‖² (MLP: the per-unit mean square ratio), the variances of ∂L/∂x_l,
-∂L/∂h, ∂L/∂W_1 (and, for blocks, of ∂L/∂W_m and of α·F). ``tests/test_residual_torch.py`` requires
+∂L/∂h, ∂L/∂W_1 (and, for blocks, of ∂L/∂W_m and of α·F). And directly, each norm's output and
+∂L/∂x in float32 and float64 at unit scale and at 1e-7, where the eps decides. ``tests/test_residual_torch.py`` requires
 :func:`initviz.propagate` in float64 to agree to 1e-9 relative.
 """
 
@@ -152,9 +153,29 @@ def torch_case(name: str, kind: str, args: dict) -> dict:
     return {"name": name, "kind": kind, "args": args, "seed": SEED, "batch": BATCH, "stats": stats}
 
 
+NORM_SCALES = (1.0, 1e-7)
+"""Input scales of the direct norm checks: at 1e-7 the mean square (~1e-14) is below RMSNorm's
+float32 eps (1.2e-7) and near LayerNorm's 1e-5 only through it, so the eps decides the output."""
+
+
+def norm_case(norm: str, dtype: str, scale: float) -> dict:
+    """torch's norm module on a (4, 32) batch x·scale and its backward for a probe g."""
+    gen = stream(SEED, 9, 0, 0)
+    x = gen.standard_normal((4, 32)).astype(dtype) * np.dtype(dtype).type(scale)
+    g = gen.standard_normal((4, 32)).astype(dtype)
+    module = (nn.LayerNorm(32) if norm == "layernorm" else nn.RMSNorm(32)).to(getattr(torch, dtype))
+    xt = torch.from_numpy(x).requires_grad_(True)
+    y = module(xt)
+    (y * torch.from_numpy(g)).sum().backward()
+    return {"norm": norm, "dtype": dtype, "x": x.tolist(), "g": g.tolist(), "y": y.detach().numpy().tolist(),
+            "grad_x": xt.grad.numpy().tolist()}
+
+
 def main() -> None:
     torch.set_num_threads(1)
-    fixture = {"torch": torch.__version__, "cases": [torch_case(*case) for case in CASES]}
+    fixture = {"torch": torch.__version__, "cases": [torch_case(*case) for case in CASES],
+               "norms": [norm_case(norm, dtype, scale) for norm in ("layernorm", "rmsnorm")
+                         for dtype in ("float32", "float64") for scale in NORM_SCALES]}
     OUT.write_text(json.dumps(fixture, indent=None, separators=(",", ":")) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes, torch {torch.__version__})")
 

@@ -40,3 +40,18 @@ def test_the_fixture_covers_every_norm_placement_and_preset():
     assert {b.preset for b in blocks} == set(iv.PRESETS)
     assert {b.placement for b in blocks} == set(iv.residual.PLACEMENTS)
     assert {b.branch_depth for b in blocks} == {1, 2} and {b.final_norm for b in blocks} == {True, False}
+
+
+@pytest.mark.parametrize("case", FIXTURE["norms"], ids=[f"{c['norm']}-{c['dtype']}-{abs(c['x'][0][0]):.0e}"
+                                                         for c in FIXTURE["norms"]])
+def test_norms_equal_torch_modules(case):
+    """normalise / normalise_backward against nn.LayerNorm / nn.RMSNorm, including inputs of scale
+    1e-7 whose mean square is below the eps (a wrong eps changes y by O(1) there). float64: 1e-9 as
+    above; float32: both sides round each of ~n = 32 terms of the means at 2^-24 ≈ 6e-8, so 2e-5
+    relative (plus that much of the row's largest value, for entries near 0)."""
+    x, g = np.array(case["x"], dtype=case["dtype"]), np.array(case["g"], dtype=case["dtype"])
+    rtol = RTOL if case["dtype"] == "float64" else 2e-5
+    y, grad_x = np.array(case["y"]), np.array(case["grad_x"])
+    np.testing.assert_allclose(iv.norms.normalise(case["norm"], x), y, rtol=rtol, atol=rtol * np.abs(y).max())
+    np.testing.assert_allclose(iv.norms.normalise_backward(case["norm"], x, g), grad_x, rtol=rtol,
+                               atol=rtol * np.abs(grad_x).max())
