@@ -167,3 +167,17 @@ def test_histograms_cover_every_block_without_a_backward_pass():
     res = iv.propagate(net, batch=16, backward=False)
     assert res.act_hist.shape == (5, 60) and np.all(res.act_hist.sum(axis=1) > 0)
     assert math.isnan(res.grad_outside[0])
+
+
+def test_budgets_and_the_deadline_bound_residual_networks():
+    """The weight budget counts the branch weights (m·L·n·hidden), the activation budget every weight
+    layer's outputs; past the deadline a residual run returns what it has, as an MLP's does."""
+    hosted = iv.Budget.hosted()
+    with pytest.raises(iv.InitvizError, match="Argument `widths`"):
+        iv.Network.residual_net(2048, 100, budget=hosted)  # 100·2·2048² = 2^29.6 > MAX_WEIGHTS = 2^27
+    net = iv.Network.residual_net(256, 40, budget=hosted)  # 40·2·256² = 5.2M weights: allowed
+    assert iv.propagation.cost(net, batch=64).activations == 64 * 40 * 2 * 256
+    with pytest.raises(iv.InitvizError, match="Argument `batch`"):
+        iv.propagate(net, batch=4096, budget=hosted)  # 4096·40·512 = 2^26.3 > MAX_ACTIVATIONS = 2^25
+    res = iv.propagate(net, batch=16, deadline=0.0)
+    assert res.truncated and "deadline" in res.reason and res.layers_done[0] < 40
