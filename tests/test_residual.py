@@ -87,8 +87,9 @@ def test_training_and_mean_field_refuse_what_they_do_not_model():
         iv.train(net, iv.tasks.get_task("mixture", n=40, classes=3, dim=8), steps=1)
     with pytest.raises(iv.InitvizError, match="Argument `net`"):
         iv.predict(net)
-    with pytest.raises(iv.InitvizError, match="Argument `net`"):
-        iv.predict(iv.Network.residual_net(8, 3))
+    for norm, preset in (("layernorm", "none"), ("none", "fixup")):
+        with pytest.raises(iv.InitvizError, match="Argument `net`"):
+            iv.predict(iv.Network.residual_net(8, 3, norm=norm, preset=preset))
 
 
 # --- measured -------------------------------------------------------------------------------------
