@@ -23,6 +23,7 @@ from .network import BIAS_RULES, Network
 from . import norms, residual
 from .norms import NORMS
 from .residual import PRESETS, BranchScales, Residual
+from .residual_theory import ResidualPrediction, predict_residual
 from .limits import Budget
 from .propagation import INPUTS, PropagationResult, propagate
 
