@@ -24,6 +24,7 @@ from . import norms, residual
 from .norms import NORMS
 from .residual import PRESETS, BranchScales, Residual
 from .residual_theory import ResidualPrediction, predict_residual
+from .block_jacobian import block_singular_values
 from .limits import Budget
 from .propagation import INPUTS, PropagationResult, propagate
 
