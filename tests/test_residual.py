@@ -182,3 +182,14 @@ def test_budgets_and_the_deadline_bound_residual_networks():
         iv.propagate(net, batch=4096, budget=hosted)  # 4096·40·512 = 2^26.3 > MAX_ACTIVATIONS = 2^25
     res = iv.propagate(net, batch=16, deadline=0.0)
     assert res.truncated and "deadline" in res.reason and res.layers_done[0] < 40
+
+
+@pytest.mark.parametrize("hidden", [8, 64])
+def test_histograms_bin_every_block_whatever_the_hidden_width(hidden):
+    """∂L/∂h of a block has B·hidden values: each block's gradient histogram counts that many (or
+    its strided subsample), narrower or wider than the stream."""
+    net = iv.Network.residual_net(32, 4, hidden=hidden)
+    res = iv.propagate(net, batch=16, seed=1)
+    counts = res.grad_hist.sum(axis=1) / (1 - res.grad_outside)
+    np.testing.assert_allclose(counts, res.grad_hist_values)
+    assert res.grad_hist_values == 16 * min(hidden, 32)

@@ -117,7 +117,9 @@ class RunHistograms:
         self.hist = {k: np.zeros((depth, bins), dtype=np.int64) for k in forward_kinds}
         self.outside = {k: np.full(depth, np.nan) for k in kinds}
         binned_grad = "grad" in kinds
-        self.grad_values = min(batch * min(net.widths), GRAD_HIST_VALUES, max(1, GRAD_HIST_TOTAL // depth)) \
+        # the smallest ∂L/∂h of a layer (an MLP's narrowest width; a residual branch's hidden or stream width)
+        self.grad_values = min(batch * min(out for out, _ in net.shapes), GRAD_HIST_VALUES,
+                               max(1, GRAD_HIST_TOTAL // depth)) \
             if binned_grad else 0
         # rows of the layers the backward pass reaches
         self.grad_sub = np.empty((depth, self.grad_values), dtype=dtype) if binned_grad and backward else None
