@@ -28,7 +28,7 @@ LAYERNORM_EPS = 1e-5
 
 def check_norm(norm) -> str:
     """``norm`` if it is one of :data:`NORMS`, else InitvizError."""
-    if norm not in NORMS:
+    if not isinstance(norm, str) or norm not in NORMS:
         raise one_of("norm", NORMS, norm)
     return norm
 

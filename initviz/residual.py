@@ -122,12 +122,12 @@ class Residual:
     hidden: int | None = None
 
     def __post_init__(self):
-        if self.placement not in PLACEMENTS:
+        if not isinstance(self.placement, str) or self.placement not in PLACEMENTS:
             raise one_of("placement", PLACEMENTS, self.placement)
         if not isinstance(self.branch_depth, numbers.Integral) or isinstance(self.branch_depth, bool) \
                 or self.branch_depth not in BRANCH_DEPTHS:
             raise one_of("branch_depth", BRANCH_DEPTHS, self.branch_depth)
-        if self.preset not in PRESETS:
+        if not isinstance(self.preset, str) or self.preset not in PRESETS:
             raise one_of("preset", tuple(PRESETS), self.preset)
         if not isinstance(self.final_norm, bool):
             raise invalid("final_norm", "be True or False", self.final_norm)

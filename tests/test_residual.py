@@ -63,6 +63,10 @@ def test_preset_multipliers_reach_the_weight_laws(preset):
     ({"branch_depth": 1, "hidden": 64}, "hidden"),
     ({"depth": 0}, "depth"),
     ({"final_norm": "yes"}, "final_norm"),
+    ({"preset": {}}, "preset"),
+    ({"placement": ["pre"]}, "placement"),
+    ({"norm": {"layernorm": 1}}, "norm"),
+    ({"hidden": 2.5}, "hidden"),
 ])
 def test_invalid_residual_descriptions_name_their_argument(kwargs, argument):
     with pytest.raises(iv.InitvizError, match=f"Argument `{argument}`"):
@@ -74,6 +78,10 @@ def test_residual_widths_must_be_the_streams_and_the_description_round_trips():
         iv.Network(16, (16, 32), (("relu", None),) * 2, "kaiming_normal", residual={"preset": "gpt2"})
     with pytest.raises(iv.InitvizError, match="Argument `residual`"):
         iv.Network(16, (16,), (("relu", None),), "kaiming_normal", residual="pre")
+    for hostile in (5, {"bogus": 1}, ["pre"], {"preset": None}):
+        data = {**iv.Network.residual_net(16, 2).to_dict(), "residual": hostile}
+        with pytest.raises(iv.InitvizError):
+            iv.Network.from_dict(data)
     net = iv.Network.residual_net(16, 5, norm="rmsnorm", placement="post", preset="deepnorm", final_norm=True)
     assert iv.Network.from_dict(net.to_dict()) == net and hash(iv.Network.from_dict(net.to_dict())) == hash(net)
     assert net.residual.hidden == 16 and net.n_weights == 5 * 2 * 16 * 16 and "deepnorm" in net.describe()
