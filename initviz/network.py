@@ -127,6 +127,7 @@ class Network:
         check_norm(self.norm)
         if self.residual is not None:
             set_(self, "residual", self._check_residual(Residual.coerce(self.residual)))
+        set_(self, "_shapes", self._weight_shapes())
         check_budget("widths", f"{len(widths)} layers", self.n_weights,
                      budget.weights, "the weight count Σ n_{l-1}·n_l", budget.limit_name("weights", "MAX_WEIGHTS"))
         try:
@@ -223,6 +224,9 @@ class Network:
     def shapes(self) -> tuple[tuple[int, int], ...]:
         """Weight shapes in torch layout, (n_l, n_{l−1}) = (fan_out, fan_in), for l = 1..L; for a
         residual network, of its weight layers k = 1..m·L (block l's are :meth:`block_layers`)."""
+        return self._shapes
+
+    def _weight_shapes(self) -> tuple[tuple[int, int], ...]:
         if self.residual is not None:
             return self.residual.shapes(self.input_dim) * self.depth
         dims = self.dims

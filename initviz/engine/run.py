@@ -7,7 +7,8 @@ draws what it needs: the input batch, W_l and b_l of repeat r from
 when a prefetch pool is set. For the backward pass the layers are cut into segments whose weights
 and pre-activations fit in ``store_bytes``; a segment the forward pass did not keep is recomputed
 from its input (:class:`Kept`), the same streams giving the same numbers. A layer computes
-h^l = a^{l−1} W_lᵀ + b_l (:func:`times_transpose`).
+h^l = a^{l−1} W_lᵀ + b_l (:func:`times_transpose`). A residual network's run plans its own
+segments of blocks (:mod:`initviz.engine.residual`) and has :data:`RESIDUAL_STATS` too.
 """
 
 from __future__ import annotations
