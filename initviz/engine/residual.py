@@ -182,8 +182,8 @@ def _record_block(run: Run, rep: int, block: int, v: Block, x_norm: np.ndarray,
     w_mom = mean_var_max(v.params[0][0], run.scratch)
     h_sum = scaled_moments(v.h, run.scratch)
     y_sum = scaled_moments(v.y, run.scratch)
-    branch = mean_var_max(v.f * v.f.dtype.type(scales.alpha), run.scratch)
-    skip = mean_var_max(v.x * v.x.dtype.type(scales.skip), run.scratch)
+    branch = mean_var_max(v.f if scales.alpha == 1.0 else v.f * v.f.dtype.type(scales.alpha), run.scratch)
+    skip = mean_var_max(v.x if scales.skip == 1.0 else v.x * v.x.dtype.type(scales.skip), run.scratch)
     if None in (w_mom, h_sum, y_sum, branch, skip) or not np.isfinite(v.a).all():
         return None
     norm = y_sum.row_norms()
