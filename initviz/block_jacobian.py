@@ -22,7 +22,7 @@ from .limits import MAX_BATCH, MAX_MACS, check_int
 from .network import Network
 from .rng import ROLE_INPUTS, stream
 
-MAX_JACOBIAN_WORK = MAX_MACS
+MAX_BLOCK_JACOBIAN_WORK = MAX_MACS
 """Most multiply–adds of one call, counted as ~8·n³ per block asked (the vector–Jacobian products of
 n copies of the sample and the SVD): 2^33 allows one block per call at n = 1024, 64 at n = 256."""
 
@@ -61,7 +61,7 @@ def block_singular_values(net: Network, seed: int = 0, sample: int = 0, blocks=N
 
 
 def _blocks(net: Network, blocks) -> list[int]:
-    """The asked blocks, validated, within :data:`MAX_JACOBIAN_WORK`."""
+    """The asked blocks, validated, within :data:`MAX_BLOCK_JACOBIAN_WORK`."""
     if blocks is None:
         blocks = range(1, net.depth + 1)
     try:
@@ -71,11 +71,11 @@ def _blocks(net: Network, blocks) -> list[int]:
     if not wanted:
         raise invalid("blocks", "name at least one block", blocks)
     work = 8 * net.input_dim ** 3 * len(wanted)
-    if work > MAX_JACOBIAN_WORK:
-        raise invalid("blocks", f"ask for at most {max(1, MAX_JACOBIAN_WORK // (8 * net.input_dim ** 3))} blocks "
-                      f"at width {net.input_dim} (MAX_JACOBIAN_WORK = 2^33 multiply–adds: ~8·n³ per block)",
+    if work > MAX_BLOCK_JACOBIAN_WORK:
+        raise invalid("blocks", f"ask for at most {max(1, MAX_BLOCK_JACOBIAN_WORK // (8 * net.input_dim ** 3))} blocks "
+                      f"at width {net.input_dim} (MAX_BLOCK_JACOBIAN_WORK = 2^33 multiply–adds: ~8·n³ per block)",
                       f"{len(wanted)} blocks")
     return wanted
 
 
-__all__ = ["block_jacobians", "block_singular_values", "MAX_JACOBIAN_WORK"]
+__all__ = ["block_jacobians", "block_singular_values", "MAX_BLOCK_JACOBIAN_WORK"]

@@ -63,3 +63,11 @@ def test_the_work_limit_bounds_wide_requests_before_computing():
     net = iv.Network.residual_net(1024, 3)
     with pytest.raises(iv.InitvizError, match="at most 1 blocks"):
         block_singular_values(net, blocks=[1, 2])
+
+
+def test_the_linear_mlp_spectrum_refuses_residual_and_normalised_networks():
+    """iv.jacobian.jacobian_spectrum multiplies W_L⋯W_1: true of a linear MLP only."""
+    for net in (iv.Network.residual_net(16, 3, "linear", norm="none"),
+                iv.Network.mlp(16, [16] * 3, "linear", norm="rmsnorm")):
+        with pytest.raises(iv.InitvizError, match="Argument `net`"):
+            iv.jacobian.jacobian_spectrum(net)
