@@ -123,7 +123,7 @@ from .activations import Activation
 from .engine.backward import backward as backward_pass
 from .engine.forward import forward as forward_pass
 from .engine.histograms import GRAD_HIST_TOTAL, GRAD_HIST_VALUES, HIST_QUANTILES, HISTOGRAMS  # noqa: F401
-from .engine.residual import run_all as run_residual
+from .engine import residual as residual_passes
 from .engine.run import BACKWARD_STATS, FAULTS, FORWARD_STATS, RESIDUAL_STATS, STATS, Deadline, Run
 from .errors import invalid, one_of
 from .laws import as_dtype
@@ -400,7 +400,7 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
     prefetch = max(out * fan_in for out, fan_in in net.shapes) >= PREFETCH_MIN_ENTRIES
     with np.errstate(all="ignore"), ThreadPoolExecutor(max_workers=1) if prefetch else nullcontext() as pool:
         run.prefetch = pool
-        (run_residual if net.residual is not None else _run_all)(run, backward)
+        _run_all(run, backward)
     return _result(run)
 
 
@@ -424,19 +424,24 @@ def _histogram_kinds(histograms) -> tuple[str, ...]:
 
 
 def _run_all(run: Run, backward: bool) -> None:
-    """Forward (and backward) for every repeat; histograms from repeat 0; stop at the deadline."""
+    """Forward (and backward) for every repeat; histograms from repeat 0; stop at the deadline. The
+    passes are the MLP's or, for a residual network, :mod:`initviz.engine.residual`'s."""
     net = run.net
+    if net.residual is None:
+        forward, backward_, bin_unbinned = forward_pass, backward_pass, Run.bin_unbinned
+    else:
+        forward, backward_, bin_unbinned = residual_passes.forward, residual_passes.backward, residual_passes.bin_unbinned
     try:
         for rep in range(run.n_seeds):
-            kept = forward_pass(run, rep)
+            kept = forward(run, rep)
             if rep == 0:
                 run.histograms.choose_edges(int(run.done[0]))
             complete = run.done[rep] == net.depth and run.faults["nonfinite_layer"][rep] == 0 \
                 and run.faults["vanished_layer"][rep] == 0
             if backward and complete:
-                backward_pass(run, rep, kept)
+                backward_(run, rep, kept)
             if rep == 0:
-                run.bin_unbinned(kept)
+                bin_unbinned(run, kept)
     except Deadline:
         pass
 

@@ -43,11 +43,7 @@ def forward(run: Run, rep: int) -> Kept:
     """Forward pass of repeat ``rep``. Returns what the later passes need: the checkpoints
     {segment start: input activation} and the (W, b, pre) of the last segment reached."""
     net = run.net
-    x = run.draw_inputs(rep)
-    x_sum = scaled_moments(x, run.scratch)
-    run.input_scale[rep] = x_sum.scale
-    x_norm = x_sum.row_norms()
-    run.input_corr_measured[rep] = mean_cosine(x_sum.scaled)
+    x, x_norm = inputs(run, rep)
     keep = run.backward or (rep == 0 and bool(run.histograms.hist))
     kept = Kept({}, 0, [])
     a_prev, prev_norm = x, x_norm
@@ -71,6 +67,15 @@ def forward(run: Run, rep: int) -> Kept:
             return kept
         a_prev, prev_norm = values.a, norm
     return kept
+
+
+def inputs(run: Run, rep: int) -> tuple[np.ndarray, np.ndarray]:
+    """The input batch of repeat ``rep`` and its per-sample norms, its max|x| and pair cosine recorded."""
+    x = run.draw_inputs(rep)
+    x_sum = scaled_moments(x, run.scratch)
+    run.input_scale[rep] = x_sum.scale
+    run.input_corr_measured[rep] = mean_cosine(x_sum.scaled)
+    return x, x_sum.row_norms()
 
 
 def _layer(run: Run, layer: int, W: np.ndarray, b: np.ndarray | None, a_prev: np.ndarray) -> _Layer | None:

@@ -18,9 +18,10 @@ residual statistics ``branch_var`` (variance of α·f's entries), ``skip_var`` (
 ``grad_w_out_var`` (of ∂L/∂W_m's, the branch's last layer). Histograms: ``preact`` h, ``act`` x_l,
 ``grad`` ∂L/∂h.
 
-Memory: blocks are cut into segments whose weights and values fit in the run's ``store_bytes``; the
-forward pass keeps each segment's input and the values of the last segment, and the backward pass
-recomputes the others from their inputs (the same streams: the same numbers).
+Memory: blocks are cut into segments whose weights and values fit in the run's ``store_bytes``
+(:meth:`~initviz.engine.run.Run._plan_segments`); the forward pass keeps each segment's input and
+the values of the last segment, and the backward pass recomputes the others from their inputs (the
+same streams: the same numbers).
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ import numpy as np
 
 from ..norms import normalise, normalise_backward
 from ..rng import ROLE_PROBE, stream
-from .forward import _Layer, _record
-from .moments import mean_cosine, mean_var_max, scaled_moments
-from .run import Deadline, Run
+from .forward import _Layer, _record, inputs
+from .moments import mean_var_max, scaled_moments
+from .run import Run
 
 
 @dataclass
@@ -99,15 +100,6 @@ def final_output(net, x_last: np.ndarray) -> np.ndarray:
     return normalise(net.norm, x_last) if net.residual.final_norm else x_last
 
 
-def _plan_segments(run: Run) -> list[tuple[int, int]]:
-    """Consecutive block ranges [start, stop) whose weights and values fit in ``run.store_bytes``."""
-    net, item = run.net, run.dtype.itemsize
-    per_block = item * sum(out * fan_in + 2 * run.batch * out for out, fan_in in net.residual.shapes(net.input_dim))
-    per_block += item * run.batch * 4 * net.input_dim  # x, u, t, y
-    size = max(1, run.store_bytes // per_block)
-    return [(start, min(start + size, net.depth + 1)) for start in range(1, net.depth + 1, size)]
-
-
 def _params(run: Run, rep: int, start: int, stop: int):
     """The branch parameters [(W, b)] of blocks [start, stop), block by block (drawn one layer ahead)."""
     net = run.net
@@ -138,18 +130,14 @@ class KeptBlocks:
     last: np.ndarray | None = None
 
 
-def forward(run: Run, rep: int, segments: list) -> KeptBlocks:
+def forward(run: Run, rep: int) -> KeptBlocks:
     """Forward pass of repeat ``rep``: every block's statistics (module docstring)."""
     net = run.net
-    x = run.draw_inputs(rep)
-    x_sum = scaled_moments(x, run.scratch)
-    run.input_scale[rep] = x_sum.scale
-    x_norm = x_sum.row_norms()
-    run.input_corr_measured[rep] = mean_cosine(x_sum.scaled)
+    x, x_norm = inputs(run, rep)
     keep = run.backward or (rep == 0 and bool(run.histograms.hist))
     kept = KeptBlocks({}, 0, [])
     prev_norm = x_norm
-    starts = {start for start, _ in segments}
+    starts = {start for start, _ in run.segments}
     for block, params in zip(range(1, net.depth + 1), _params(run, rep, 1, net.depth + 1)):
         run.check_time(f"repeat {rep}, forward block {block}")
         if block in starts:
@@ -194,12 +182,12 @@ def _record_block(run: Run, rep: int, block: int, v: Block, x_norm: np.ndarray,
     return norm
 
 
-def backward(run: Run, rep: int, kept: KeptBlocks, segments: list) -> None:
+def backward(run: Run, rep: int, kept: KeptBlocks) -> None:
     """Backward pass of repeat ``rep`` after its complete forward pass (module docstring)."""
     net, st = run.net, run.stats
     probe = stream(run.seed, rep, ROLE_PROBE, 0).standard_normal((run.batch, net.input_dim), dtype=run.dtype)
     grad = normalise_backward(net.norm, kept.last, probe) if net.residual.final_norm else probe
-    for start, stop in reversed(segments):
+    for start, stop in reversed(run.segments):
         values = kept.store if kept.start == start and len(kept.store) == stop - start \
             else _replay(run, rep, start, stop, kept.checkpoints[start])
         for block in range(stop - 1, start - 1, -1):
@@ -226,32 +214,13 @@ def backward(run: Run, rep: int, kept: KeptBlocks, segments: list) -> None:
                 return
 
 
-def _bin_unbinned(run: Run, kept: KeptBlocks, segments: list) -> None:
+def bin_unbinned(run: Run, kept: KeptBlocks) -> None:
     """Bin the blocks of repeat 0 the backward pass did not reach, recomputing their segments."""
     missing = run.histograms.unbinned(int(run.done[0]))
-    for start, stop in segments:
+    for start, stop in run.segments:
         todo = [block for block in missing if start <= block < stop]
         if todo:
             values = kept.store if kept.start == start and len(kept.store) >= todo[-1] - start + 1 \
                 else _replay(run, 0, start, todo[-1] + 1, kept.checkpoints[start])
             for block in todo:
                 run.histograms.bin_layer(block, values[block - start].h, values[block - start].y)
-
-
-def run_all(run: Run, backward_too: bool) -> None:
-    """Forward (and backward) for every repeat of a residual network; stop at the deadline."""
-    segments = _plan_segments(run)
-    depth = run.net.depth
-    try:
-        for rep in range(run.n_seeds):
-            kept = forward(run, rep, segments)
-            if rep == 0:
-                run.histograms.choose_edges(int(run.done[0]))
-            complete = run.done[rep] == depth and run.faults["nonfinite_layer"][rep] == 0 \
-                and run.faults["vanished_layer"][rep] == 0
-            if backward_too and complete:
-                backward(run, rep, kept, segments)
-            if rep == 0:
-                _bin_unbinned(run, kept, segments)
-    except Deadline:
-        pass

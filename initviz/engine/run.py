@@ -100,8 +100,7 @@ class Run:
         self.scratch = Scratch()
         self.prefetch = None  # set by propagate for large layers
         self.truncated, self.reason = False, None
-        self.store_bytes = store_bytes
-        self.segments = self._plan_segments(store_bytes) if net.residual is None else None  # blocks plan their own
+        self.segments = self._plan_segments(store_bytes)
 
     def check_time(self, where: str):
         """Raise :class:`Deadline` (recording why) once the deadline has passed."""
@@ -112,11 +111,17 @@ class Run:
 
     def _plan_segments(self, store_bytes: int) -> list[tuple[int, int]]:
         """Consecutive layer ranges [start, stop) (1-based) whose weights and pre-activations fit
-        in ``store_bytes`` together (each holds at least one layer)."""
-        item = self.dtype.itemsize
+        in ``store_bytes`` together (each holds at least one layer); for a residual network, ranges
+        of blocks, each block holding its branch's weights and two values per output and four
+        stream-wide values (x, u, t, y: :class:`~initviz.engine.residual.Block`)."""
+        item, net, batch = self.dtype.itemsize, self.net, self.batch
+        if net.residual is None:
+            costs = [item * (out * fan_in + batch * out) for out, fan_in in net.shapes]
+        else:
+            block = sum(out * fan_in + 2 * batch * out for out, fan_in in net.residual.shapes(net.input_dim))
+            costs = [item * (block + 4 * batch * net.input_dim)] * net.depth
         segments, start, used = [], 1, 0
-        for layer, (out, fan_in) in enumerate(self.net.shapes, start=1):
-            cost = item * (out * fan_in + self.batch * out)
+        for layer, cost in enumerate(costs, start=1):
             if layer > start and used + cost > store_bytes:
                 segments.append((start, layer))
                 start, used = layer, 0
