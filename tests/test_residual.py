@@ -205,3 +205,15 @@ def test_histograms_bin_every_block_whatever_the_hidden_width(hidden):
     counts = res.grad_hist.sum(axis=1) / (1 - res.grad_outside)
     np.testing.assert_allclose(counts, res.grad_hist_values)
     assert res.grad_hist_values == 16 * min(hidden, 32)
+
+
+def test_without_weight_gradients_the_other_statistics_are_unchanged():
+    """weight_grad=False skips the ∂L/∂W products only: the same operations give every other
+    statistic bit for bit, and the weight-gradient columns are absent."""
+    net = iv.Network.residual_net(32, 6, "tanh", norm="rmsnorm", placement="post", branch_depth=1)
+    full = iv.propagate(net, batch=16, seed=5, dtype="float64")
+    lean = iv.propagate(net, batch=16, seed=5, dtype="float64", weight_grad=False)
+    for name in ("grad_w_var", "grad_w_out_var", "grad_ratio"):
+        assert np.isnan(lean.stats[name]).all() and np.isfinite(full.stats[name]).all()
+    for name in ("grad_act_var", "grad_var", "grad_spread", "act_var"):
+        np.testing.assert_array_equal(lean.stats[name], full.stats[name], err_msg=name)

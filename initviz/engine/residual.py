@@ -74,25 +74,26 @@ def block_forward(net, block: int, x: np.ndarray, params: list) -> Block:
     return Block(x, u, h, a, f, t, y, params)
 
 
-def block_backward(net, block: int, v: Block, grad_y: np.ndarray):
-    """(∂L/∂x, ∂L/∂h, ∂L/∂W_1, ∂L/∂W_m) of block ``block`` from ∂L/∂y = ``grad_y`` (module docstring)."""
+def block_backward(net, block: int, v: Block, grad_y: np.ndarray, weights: bool = True, inputs: bool = True):
+    """(∂L/∂x, ∂L/∂h, ∂L/∂W_1, ∂L/∂W_m) of block ``block`` from ∂L/∂y = ``grad_y`` (module
+    docstring); the weight gradients are None unless ``weights``, ∂L/∂x None unless ``inputs``."""
     res, scales, dt = net.residual, net.branch_scales, grad_y.dtype
     grad_t = normalise_backward(net.norm, v.t, grad_y) if res.placement == "post" else grad_y
     grad_f = grad_t if scales.alpha == 1.0 else grad_t * dt.type(scales.alpha)
-    W1 = v.params[0][0]
     grad_w_out = None
     if res.branch_depth == 2:
-        W2 = v.params[1][0]
-        grad_w_out = grad_f.T @ v.a
-        grad_a = grad_f @ W2
+        grad_w_out = grad_f.T @ v.a if weights else None
+        grad_a = grad_f @ v.params[1][0]
     else:
         grad_a = grad_f
     grad_h = grad_a * net.activation(block).derivative(v.h)
-    grad_w1 = grad_h.T @ v.u
-    grad_u = grad_h @ W1
-    grad_x = grad_u if res.placement == "post" else normalise_backward(net.norm, v.x, grad_u)
-    grad_x += grad_t if scales.skip == 1.0 else grad_t * dt.type(scales.skip)
-    return grad_x, grad_h, grad_w1, grad_w1 if grad_w_out is None else grad_w_out
+    grad_w1 = grad_h.T @ v.u if weights else None
+    grad_x = None
+    if inputs:
+        grad_u = grad_h @ v.params[0][0]
+        grad_x = grad_u if res.placement == "post" else normalise_backward(net.norm, v.x, grad_u)
+        grad_x += grad_t if scales.skip == 1.0 else grad_t * dt.type(scales.skip)
+    return grad_x, grad_h, grad_w1, grad_w1 if res.branch_depth == 1 else grad_w_out
 
 
 def final_output(net, x_last: np.ndarray) -> np.ndarray:
@@ -156,8 +157,7 @@ def forward(run: Run, rep: int) -> KeptBlocks:
             run.faults["vanished_layer"][rep] = block
             return kept
         x, prev_norm = v.y, norm
-    out = final_output(net, x)
-    if not np.isfinite(out).all():
+    if net.residual.final_norm and not np.isfinite(final_output(net, x)).all():
         run.faults["nonfinite_layer"][rep] = net.depth
     kept.last = x
     return kept
@@ -193,12 +193,16 @@ def backward(run: Run, rep: int, kept: KeptBlocks) -> None:
         for block in range(stop - 1, start - 1, -1):
             run.check_time(f"repeat {rep}, backward block {block}")
             i, v = block - 1, values[block - start]
-            g_y = mean_var_max(grad, run.scratch)
-            grad, grad_h, grad_w1, grad_w_out = block_backward(net, block, v, grad)
-            gh = scaled_moments(grad_h, run.scratch) if g_y is not None else None
+            g_y = mean_var_max(grad, run.scratch)  # ∂L/∂x_l: None when not finite
+            if g_y is None:
+                run.faults["grad_nonfinite_layer"][rep] = block
+                return
+            # ∂L/∂x_0 is not needed
+            grad, grad_h, grad_w1, grad_w_out = block_backward(net, block, v, grad, run.weight_grad, block > 1)
+            gh = scaled_moments(grad_h, run.scratch)
             gw1 = mean_var_max(grad_w1, run.scratch) if run.weight_grad and gh is not None else None
             gwo = mean_var_max(grad_w_out, run.scratch) if gw1 is not None else None
-            if gh is None or (run.weight_grad and gwo is None) or not np.isfinite(grad).all():
+            if gh is None or (run.weight_grad and gwo is None):
                 run.faults["grad_nonfinite_layer"][rep] = block
                 return
             st["grad_act_var"][rep, i], st["grad_var"][rep, i], st["grad_spread"][rep, i] = g_y[1], gh.var, gh.spread()
