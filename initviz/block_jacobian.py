@@ -49,7 +49,7 @@ def _jacobians(net: Network, seed: int, sample: int, wanted: list[int], dt: np.d
             params = [draw_layer(net, seed, 0, k, dt) for k in net.block_layers(block)]
             if block in wanted:
                 values = block_forward(net, block, np.repeat(x, n, axis=0), params)
-                yield block, block_backward(net, block, values, eye)[0]
+                yield block, block_backward(net, block, values, eye, weights=False)[0]
                 x = values.y[:1]
             else:
                 x = block_forward(net, block, x, params).y
