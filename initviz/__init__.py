@@ -20,6 +20,11 @@ from .meanfield import (Prediction, chi1, correlation_map, fixed_point, hanin_ro
                         predict, qmap)
 from .criticality import critical_line, map_iterates, measure_maps, phase_diagram
 from .network import BIAS_RULES, Network
+from . import norms, residual
+from .norms import NORMS
+from .residual import PRESETS, BranchScales, Residual
+from .residual_theory import ResidualPrediction, predict_residual
+from .block_jacobian import block_singular_values
 from .limits import Budget
 from .propagation import INPUTS, PropagationResult, propagate
 

@@ -232,6 +232,9 @@ def jacobian_spectrum(net, seed: int = 0, n_seeds: int = 4, checkpoints=None, dt
     own keyed stream ``stream(seed, r, ROLE_WEIGHTS, l)`` (:mod:`initviz.rng`), which a Generator —
     one running state — cannot define.
     """
+    if net.residual is not None or net.norm != "none":
+        raise invalid("net", "be a plain MLP (residual blocks: initviz.block_jacobian; a norm makes the Jacobian "
+                      "depend on the input)", net.describe())
     if any(name != "linear" for name, _ in net.activations):
         raise invalid("net", "be linear in every layer (a nonlinear net's Jacobian depends on its input)",
                       net.describe())

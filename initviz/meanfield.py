@@ -363,7 +363,12 @@ def mean_field_applies(net) -> str | None:
     """None when the mean-field theory applies to ``net``, else the reason it does not.
 
     It needs random weights with mean 0 in every layer; deterministic tensors (constant, zeros,
-    ones, eye, dirac) and non-zero-mean laws break the Gaussian limit."""
+    ones, eye, dirac) and non-zero-mean laws break the Gaussian limit. The recursion here is the
+    plain MLP's: a network with a norm after each activation or residual blocks is not covered."""
+    if net.residual is not None:
+        return "the network has residual blocks; their recursion is initviz.residual_theory.predict_residual"
+    if net.norm != "none":
+        return f"the network normalises after each activation ({net.norm}); this recursion is the plain MLP's"
     for layer in range(1, net.depth + 1):
         law = net.weight_law(layer)
         if not law.is_random or law.mean != 0.0 or law.var == 0.0:

@@ -1,7 +1,9 @@
 """A validated, immutable description of a fully connected network (an MLP).
 
-Layer l = 1..L maps a^{l−1} ∈ ℝ^{n_{l−1}} to a^l = φ_l(h^l), h^l = a^{l−1} W_lᵀ + b_l for a batch
-of row vectors, with W_l in torch layout (n_l, n_{l−1}) = (fan_out, fan_in) and a⁰ = x ∈ ℝ^{n_0}.
+Layer l = 1..L maps a^{l−1} ∈ ℝ^{n_{l−1}} to a^l = N(φ_l(h^l)), h^l = a^{l−1} W_lᵀ + b_l for a batch
+of row vectors, N the ``norm`` after each activation (:data:`initviz.norms.NORMS`: none — the plain
+MLP, a^l = φ_l(h^l) —, LayerNorm or RMSNorm, γ = 1, β = 0, torch's eps: :mod:`initviz.norms`), with
+W_l in torch layout (n_l, n_{l−1}) = (fan_out, fan_in) and a⁰ = x ∈ ℝ^{n_0}.
 The weights of every layer come from one init scheme (:func:`initviz.initializers.law` with the
 layer's shape and the scheme's parameters); the biases from one bias rule:
 
@@ -10,6 +12,12 @@ layer's shape and the scheme's parameters); the biases from one bias rule:
 * ``"normal"`` — i.i.d. N(0, ``bias_value``²) (``bias_value`` is the standard deviation);
 * ``"scheme"`` — the scheme's own rule (e.g. ``torch_default``: U(±1/√fan_in), as ``nn.Linear``);
   zero for schemes that have none.
+
+With ``residual`` (a :class:`~initviz.residual.Residual`; build one with :meth:`Network.residual_net`)
+the network is a stack of L residual blocks on a stream of width n = ``input_dim`` (every width n):
+layer l of the description is block l, its activation the branch's, ``norm`` the blocks' N; its
+weight layers are the branches' (:attr:`Network.shapes`, m per block, each with the preset's
+multiplier) — :mod:`initviz.residual` states the block and the presets.
 
 A :class:`Network` is frozen and hashable — it is the cache key of the app — and equal
 descriptions compare equal: per-layer activations are stored expanded, init parameters as a
@@ -27,10 +35,14 @@ import numbers
 from dataclasses import InitVar, dataclass
 from typing import Mapping
 
+import numpy as np
+
 from .activations import Activation, get_activation
 from .errors import invalid, one_of
 from .initializers import SCHEMES, law
 from .laws import Law
+from .norms import check_norm, normalise, normalise_backward
+from .residual import Residual
 from .limits import MAX_DEPTH, MAX_WIDTH, Budget, as_budget, check_budget, check_float, check_int
 
 BIAS_RULES = ("zeros", "constant", "normal", "scheme")
@@ -84,7 +96,10 @@ class Network:
     * ``activations`` — one (name, param) per layer (param None for parameter-free activations);
     * ``init`` — a scheme name of :data:`initviz.initializers.SCHEMES`, ``init_params`` its
       parameters as sorted (name, value) items (torch's parameter names);
-    * ``bias`` in :data:`BIAS_RULES` and ``bias_value`` (the constant, or the normal's std).
+    * ``bias`` in :data:`BIAS_RULES` and ``bias_value`` (the constant, or the normal's std);
+    * ``norm`` in :data:`initviz.norms.NORMS`, applied after each activation (``"none"``: a plain MLP),
+      or in each residual block;
+    * ``residual`` — None for an MLP, else the :class:`~initviz.residual.Residual` block structure.
     """
 
     input_dim: int
@@ -94,6 +109,8 @@ class Network:
     init_params: tuple[tuple[str, object], ...] = ()
     bias: str = "zeros"
     bias_value: float = 0.0
+    norm: str = "none"
+    residual: Residual | None = None
     budget: InitVar[Budget | None] = None
 
     def __post_init__(self, budget):
@@ -107,8 +124,11 @@ class Network:
         if not 1 <= len(widths) <= MAX_DEPTH:
             raise invalid("widths", f"have between 1 and MAX_DEPTH = {MAX_DEPTH} layers", f"{len(widths)} layers")
         set_(self, "widths", tuple(check_int("widths", w, 1, MAX_WIDTH) for w in widths))
-        dims = (self.input_dim, *self.widths)
-        check_budget("widths", f"{len(widths)} layers", weight_count(dims),
+        check_norm(self.norm)
+        if self.residual is not None:
+            set_(self, "residual", self._check_residual(Residual.coerce(self.residual)))
+        set_(self, "_shapes", self._weight_shapes())
+        check_budget("widths", f"{len(widths)} layers", self.n_weights,
                      budget.weights, "the weight count Σ n_{l-1}·n_l", budget.limit_name("weights", "MAX_WEIGHTS"))
         try:
             pairs = tuple(self.activations)
@@ -132,9 +152,11 @@ class Network:
     def mlp(cls, input_dim: int = 512, widths=(512,) * 30, activation: str = "relu",
             init: str = "kaiming_normal", init_params: Mapping | None = None, bias: str = "zeros",
             bias_value: float = 0.0, *, activation_param: float | None = None,
-            layer_activations: Mapping | None = None, budget: Budget | None = None) -> "Network":
+            layer_activations: Mapping | None = None, norm: str = "none",
+            budget: Budget | None = None) -> "Network":
         """An MLP with one activation everywhere, except the 1-based layers named in
-        ``layer_activations`` (``{30: "linear"}`` or ``{3: ("leaky_relu", 0.2)}``). ``budget``
+        ``layer_activations`` (``{30: "linear"}`` or ``{3: ("leaky_relu", 0.2)}``), and ``norm``
+        (:data:`initviz.norms.NORMS`) after every activation. ``budget``
         (:class:`initviz.limits.Budget`; default ``Budget.local()``, the app passes ``Budget.hosted()``
         on a public instance) bounds the weight count.
 
@@ -151,7 +173,41 @@ class Network:
         for layer, choice in dict(layer_activations or {}).items():
             index = check_int("layer_activations", layer, 1, max(depth, 1)) - 1
             per_layer[index] = _activation_pair(choice)
-        return cls(input_dim, tuple(widths), tuple(per_layer), init, init_params, bias, bias_value, budget)
+        return cls(input_dim, tuple(widths), tuple(per_layer), init, init_params, bias, bias_value, norm, None, budget)
+
+    @classmethod
+    def residual_net(cls, width: int = 256, depth: int = 48, activation: str = "relu",
+                     init: str = "kaiming_normal", init_params: Mapping | None = None, *,
+                     norm: str = "layernorm", placement: str = "pre", branch_depth: int = 2,
+                     preset: str = "none", final_norm: bool = False, hidden: int | None = None,
+                     bias: str = "zeros", bias_value: float = 0.0, activation_param: float | None = None,
+                     budget: Budget | None = None) -> "Network":
+        """``depth`` residual blocks on a stream of ``width`` units (:mod:`initviz.residual`): the
+        branch has ``branch_depth`` weight layers (``hidden`` units between them; default
+        ``width``) with ``activation``, drawn by ``init`` and scaled by ``preset``; ``norm`` sits
+        before the branch (``placement="pre"``) or after the sum (``"post"``).
+
+        >>> net = Network.residual_net(width=64, depth=12, norm="layernorm", placement="pre", preset="gpt2")
+        >>> net.depth, len(net.shapes)
+        (12, 24)
+        """
+        depth = check_int("depth", depth, 1, MAX_DEPTH)
+        structure = Residual(placement, branch_depth, preset, final_norm, hidden)
+        return cls(width, (width,) * depth, ((activation, activation_param),) * depth, init, init_params,
+                   bias, bias_value, norm, structure, budget)
+
+    def _check_residual(self, structure: Residual) -> Residual:
+        """The block structure with its hidden width filled in, checked against the other fields."""
+        if any(w != self.input_dim for w in self.widths):
+            raise invalid("widths", f"all equal input_dim = {self.input_dim} in a residual network (the stream's width)",
+                          self.widths)
+        structure.check_with(self.norm)
+        if structure.branch_depth == 1:
+            if structure.hidden not in (None, self.input_dim):
+                raise invalid("hidden", "be None with a one-layer branch (its width is the stream's)", structure.hidden)
+            return Residual(structure.placement, 1, structure.preset, structure.final_norm, None)
+        return Residual(structure.placement, 2, structure.preset, structure.final_norm,
+                        structure.hidden or self.input_dim)
 
     # --- structure -------------------------------------------------------------------------
     @property
@@ -166,21 +222,58 @@ class Network:
 
     @property
     def shapes(self) -> tuple[tuple[int, int], ...]:
-        """Weight shapes in torch layout, (n_l, n_{l−1}) = (fan_out, fan_in), for l = 1..L."""
+        """Weight shapes in torch layout, (n_l, n_{l−1}) = (fan_out, fan_in), for l = 1..L; for a
+        residual network, of its weight layers k = 1..m·L (block l's are :meth:`block_layers`)."""
+        return self._shapes
+
+    def _weight_shapes(self) -> tuple[tuple[int, int], ...]:
+        if self.residual is not None:
+            return self.residual.shapes(self.input_dim) * self.depth
         dims = self.dims
         return tuple(zip(dims[1:], dims[:-1]))
 
     @property
     def n_weights(self) -> int:
-        """Σ_l n_{l−1}·n_l."""
-        return weight_count(self.dims)
+        """Σ fan_in·fan_out over the weight layers (Σ_l n_{l−1}·n_l for an MLP)."""
+        return sum(out * fan_in for out, fan_in in self.shapes)
+
+    @property
+    def n_units(self) -> int:
+        """Σ fan_out over the weight layers (Σ_l n_l for an MLP): the activations of one sample."""
+        return sum(out for out, _ in self.shapes)
+
+    def block_layers(self, block: int) -> range:
+        """The weight layers k of 1-based ``block`` of a residual network ((l − 1)·m + 1 .. l·m)."""
+        m = self.residual.branch_depth
+        return range((block - 1) * m + 1, block * m + 1)
+
+    @property
+    def branch_scales(self):
+        """The preset's :class:`~initviz.residual.BranchScales` (residual networks), else None."""
+        return None if self.residual is None else self.residual.scales(self.depth)
 
     def activation(self, layer: int) -> Activation:
         """φ_l of 1-based ``layer``."""
         return get_activation(*self.activations[layer - 1])
 
+    def output(self, layer: int, pre: np.ndarray) -> np.ndarray:
+        """a^l = N(φ_l(h^l)) of 1-based ``layer`` from its pre-activation ``pre`` = h^l."""
+        return normalise(self.norm, self.activation(layer)(pre))
+
+    def output_backward(self, layer: int, pre: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
+        """∂L/∂h^l from ∂L/∂a^l = ``grad_a``: (∂L/∂a^l ⊙ φ_l'(h^l) without a norm; through N first with one)."""
+        act = self.activation(layer)
+        if self.norm != "none":
+            grad_a = normalise_backward(self.norm, act(pre), grad_a)
+        return grad_a * act.derivative(pre)
+
+    def output_rails(self, layer: int) -> tuple[float, float] | None:
+        """The bounds of a^l: φ_l's rails in an MLP without a norm, else None (a residual stream has none)."""
+        return self.activation(layer).rails if self.norm == "none" and self.residual is None else None
+
     def weight_law(self, layer: int) -> Law:
-        """The exact entry law of W_l (1-based ``layer``), from the init scheme."""
+        """The exact entry law of W_l (1-based ``layer``; a residual network's weight layer k), from
+        the init scheme (times the preset's multiplier in a residual branch)."""
         return self._laws[layer - 1][0]
 
     def bias_law(self, layer: int) -> Law | None:
@@ -190,11 +283,15 @@ class Network:
     def _build_laws(self) -> tuple[tuple[Law, Law | None], ...]:
         """(weight law, bias law) per layer; one construction per distinct shape."""
         params = dict(self.init_params)
-        by_shape: dict[tuple[int, int], tuple[Law, Law | None]] = {}
-        for shape in self.shapes:
-            if shape not in by_shape:
-                by_shape[shape] = (law(self.init, shape, **params), self._bias_for(shape, params))
-        return tuple(by_shape[shape] for shape in self.shapes)
+        shapes = self.shapes
+        multipliers = (1.0,) * len(shapes) if self.residual is None else self.branch_scales.weights * self.depth
+        by_key: dict[tuple, tuple[Law, Law | None]] = {}
+        for key in zip(shapes, multipliers):
+            if key not in by_key:
+                shape, c = key
+                weights = law(self.init, shape, **params)
+                by_key[key] = (weights if c == 1.0 else weights.scaled(c), self._bias_for(shape, params))
+        return tuple(by_key[key] for key in zip(shapes, multipliers))
 
     def _bias_for(self, shape: tuple[int, int], params: dict) -> Law | None:
         if self.bias == "constant" and self.bias_value != 0.0:
@@ -211,7 +308,8 @@ class Network:
         """Plain JSON-able fields; ``Network.from_dict(net.to_dict()) == net``."""
         return {"input_dim": self.input_dim, "widths": list(self.widths),
                 "activations": [list(pair) for pair in self.activations], "init": self.init,
-                "init_params": dict(self.init_params), "bias": self.bias, "bias_value": self.bias_value}
+                "init_params": dict(self.init_params), "bias": self.bias, "bias_value": self.bias_value,
+                "norm": self.norm, "residual": None if self.residual is None else self.residual.to_dict()}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "Network":
@@ -222,7 +320,8 @@ class Network:
             raise invalid("data", "hold input_dim, widths, activations and init", data) from None
         fields["activations"] = tuple(tuple(pair) for pair in fields["activations"])
         return cls(**fields, init_params=data.get("init_params"), bias=data.get("bias", "zeros"),
-                   bias_value=data.get("bias_value", 0.0))
+                   bias_value=data.get("bias_value", 0.0), norm=data.get("norm", "none"),
+                   residual=data.get("residual"))
 
     def describe(self) -> str:
         """One line: ``"30 × relu, widths 512…512 (in 512), kaiming_normal(nonlinearity=relu), bias zeros"``."""
@@ -231,7 +330,11 @@ class Network:
         bias = {"zeros": "zeros", "constant": f"constant {self.bias_value:g}",
                 "normal": f"N(0, {self.bias_value:g}²)", "scheme": f"{self.init}'s own"}[self.bias]
         return (f"{self.depth} × {'/'.join(names)}, widths {min(self.widths)}…{max(self.widths)} "
-                f"(in {self.input_dim}), {self.init}({params}), bias {bias}")
+                f"(in {self.input_dim}), {self.init}({params}), bias {bias}"
+                + ("" if self.norm == "none" or self.residual else f", {self.norm} after each activation")
+                + ("" if self.residual is None else
+                   f", residual {self.residual.placement}-norm {self.norm}, branch of {self.residual.branch_depth}"
+                   f", preset {self.residual.preset}" + (", final norm" if self.residual.final_norm else "")))
 
 
 __all__ = ["Network", "BIAS_RULES", "weight_count"]

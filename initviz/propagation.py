@@ -100,6 +100,11 @@ bit for bit, from candidate subsets rather than a partition of everything
 of ∂L/∂W_l comes from B×B Grams instead of the n_out×n_in product when B is small against the
 widths (:func:`~initviz.engine.moments.gram_moments`, ``GRAM_MAX_RATIO``).
 
+**Residual networks** (``net.residual``, :mod:`initviz.residual`): the same statistics per block,
+read on the block as :mod:`initviz.engine.residual` states, plus ``branch_var``, ``skip_var`` and
+``grad_w_out_var`` (:data:`RESIDUAL_STATS`, present only for them); the probe is taken at the output
+(N(x_L) with a final norm, else x_L).
+
 The computation is :mod:`initviz.engine`'s (forward and backward passes, moments, quantiles,
 histograms); this module validates, budgets, runs it and holds the result.
 """
@@ -118,7 +123,8 @@ from .activations import Activation
 from .engine.backward import backward as backward_pass
 from .engine.forward import forward as forward_pass
 from .engine.histograms import GRAD_HIST_TOTAL, GRAD_HIST_VALUES, HIST_QUANTILES, HISTOGRAMS  # noqa: F401
-from .engine.run import BACKWARD_STATS, FAULTS, FORWARD_STATS, STATS, Deadline, Run
+from .engine import residual as residual_passes
+from .engine.run import BACKWARD_STATS, FAULTS, FORWARD_STATS, RESIDUAL_STATS, STATS, Deadline, Run
 from .errors import invalid, one_of
 from .laws import as_dtype
 from .limits import (MAX_BATCH, MAX_BINS, MAX_SEEDS, MIN_BATCH, Budget, as_budget, check_budget, check_float,
@@ -243,7 +249,7 @@ class PropagationResult:
 
         columns = {"layer": np.arange(1, self.depth + 1), "width": np.array(self.net.widths),
                    "activation": [Activation(*pair).label for pair in self.net.activations]}
-        for name in STATS:
+        for name in STATS + tuple(n for n in RESIDUAL_STATS if n in self.stats):
             columns[name] = _over_seeds(self.stats[name])
             if name in BAND_STATS:
                 columns[f"{name}_lo"], columns[f"{name}_hi"] = _over_seeds(self.stats[name], "min"), \
@@ -310,7 +316,8 @@ class Cost:
     """The work of one :func:`propagate` call, as its :class:`~initviz.limits.Budget` counts it.
 
     * ``weights`` — Σ_l n_{l−1}·n_l, the network's weight entries (``Budget.weights``);
-    * ``activations`` — wide·n_seeds·batch·Σ_l n_l activation entries (``Budget.activations``);
+    * ``activations`` — wide·n_seeds·batch·Σ_l n_l activation entries (``Budget.activations``; a
+      residual network's Σ over its weight layers' outputs, :attr:`~initviz.network.Network.n_units`);
     * ``macs`` — wide·n_seeds·batch·Σ_l n_{l−1}·n_l forward multiply–adds (``Budget.macs``);
     * ``weight_draws`` — n_seeds·Σ_l :func:`~initviz.limits.draw_cost` (kind_l, shape_l), the
       sampling work in normal-draw equivalents (a float; the budget compares its ceiling);
@@ -339,7 +346,7 @@ def cost(net: Network, batch: int = 256, n_seeds: int = 1, dtype="float32") -> C
     n_seeds = check_int("n_seeds", n_seeds, 1, MAX_SEEDS)
     weights = net.n_weights
     draws = sum(draw_cost(net.weight_law(layer).kind, shape) for layer, shape in enumerate(net.shapes, start=1))
-    return Cost(weights=weights, activations=wide * n_seeds * batch * sum(net.widths),
+    return Cost(weights=weights, activations=wide * n_seeds * batch * net.n_units,
                 macs=wide * n_seeds * batch * weights, weight_draws=n_seeds * draws)
 
 
@@ -417,19 +424,24 @@ def _histogram_kinds(histograms) -> tuple[str, ...]:
 
 
 def _run_all(run: Run, backward: bool) -> None:
-    """Forward (and backward) for every repeat; histograms from repeat 0; stop at the deadline."""
+    """Forward (and backward) for every repeat; histograms from repeat 0; stop at the deadline. The
+    passes are the MLP's or, for a residual network, :mod:`initviz.engine.residual`'s."""
     net = run.net
+    if net.residual is None:
+        forward, backward_, bin_unbinned = forward_pass, backward_pass, Run.bin_unbinned
+    else:
+        forward, backward_, bin_unbinned = residual_passes.forward, residual_passes.backward, residual_passes.bin_unbinned
     try:
         for rep in range(run.n_seeds):
-            kept = forward_pass(run, rep)
+            kept = forward(run, rep)
             if rep == 0:
                 run.histograms.choose_edges(int(run.done[0]))
             complete = run.done[rep] == net.depth and run.faults["nonfinite_layer"][rep] == 0 \
                 and run.faults["vanished_layer"][rep] == 0
             if backward and complete:
-                backward_pass(run, rep, kept)
+                backward_(run, rep, kept)
             if rep == 0:
-                run.bin_unbinned(kept)
+                bin_unbinned(run, kept)
     except Deadline:
         pass
 
@@ -444,5 +456,6 @@ def _result(run: Run) -> PropagationResult:
         reason=run.reason)
 
 
-__all__ = ["propagate", "PropagationResult", "cost", "Cost", "INPUTS", "HISTOGRAMS", "STATS", "FORWARD_STATS", "BACKWARD_STATS",
+__all__ = ["propagate", "PropagationResult", "cost", "Cost", "INPUTS", "HISTOGRAMS", "STATS", "FORWARD_STATS",
+           "BACKWARD_STATS", "RESIDUAL_STATS",
            "BAND_STATS", "FAULTS", "LOSS", "DEFAULT_BINS"]

@@ -176,6 +176,8 @@ def _check(net, task, steps, batch, n_seeds, log_every, seed):
         raise invalid("net", "be an initviz Network (see Network.mlp)", type(net).__name__)
     if not isinstance(task, Task):
         raise invalid("task", "be an initviz.tasks.Task (see initviz.tasks.get_task)", type(task).__name__)
+    if net.norm != "none":
+        raise invalid("net", "be a plain MLP (norm 'none'): train() does not normalise", net.norm)
     if net.input_dim != task.in_dim:
         raise invalid("net", f"take the task's {task.in_dim} inputs (input_dim)", net.input_dim)
     if net.widths[-1] != task.out_dim:

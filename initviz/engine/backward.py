@@ -1,6 +1,7 @@
 """The backward pass for the probe loss L = Σ_b ⟨g_b, a^L_b⟩, g ~ N(0, 1) drawn once per repeat.
 
-From ∂L/∂a^L = g, layer by layer from L down: δ^l = ∂L/∂h^l = ∂L/∂a^l ⊙ φ_l'(h^l),
+From ∂L/∂a^L = g, layer by layer from L down: δ^l = ∂L/∂h^l = ∂L/∂a^l ⊙ φ_l'(h^l) (through the
+network's norm first when it has one: :meth:`~initviz.network.Network.output_backward`),
 ∂L/∂W_l = δ^lᵀ a^{l−1} and ∂L/∂a^{l−1} = δ^l W_l. Each layer records into ``run.stats[·][r, l−1]``
 the variances of ∂L/∂a^l (``grad_act_var``), of δ^l (``grad_var``) and of ∂L/∂W_l's entries
 (``grad_w_var``, from B×B Grams when B is small against the widths:
@@ -42,7 +43,7 @@ def _layer(run: Run, rep: int, layer: int, start: int, layers: list, kept: Kept,
     st, i = run.stats, layer - 1
     W, _, pre = layers[layer - start]
     ga = mean_var_max(grad_a, run.scratch)
-    delta = grad_a * run.net.activation(layer).derivative(pre)
+    delta = run.net.output_backward(layer, pre, grad_a)
     gd = scaled_moments(delta, run.scratch) if ga is not None else None
     if gd is None:
         run.faults["grad_nonfinite_layer"][rep] = layer
@@ -80,6 +81,6 @@ def _weight_grad_moments(run: Run, rep: int, layer: int, start: int, layers: lis
     if layer == start:
         a_prev = kept.checkpoints[start]
     else:
-        a_prev = run.net.activation(layer - 1)(layers[layer - start - 1][2])
+        a_prev = run.net.output(layer - 1, layers[layer - start - 1][2])
     a_scale = run.stats["max_abs"][rep, i - 1] if layer > 1 else run.input_scale[rep]
     return (run.gram[i] and gram_moments(gd, a_prev, a_scale)) or mean_var_max(delta.T @ a_prev, run.scratch)

@@ -1,4 +1,5 @@
-"""The forward pass: h^l = a^{l−1} W_lᵀ + b_l, a^l = φ_l(h^l), measured layer by layer.
+"""The forward pass: h^l = a^{l−1} W_lᵀ + b_l, a^l = N(φ_l(h^l)) (N the network's norm, or none),
+measured layer by layer.
 
 For repeat r of a :class:`~initviz.engine.run.Run`, every layer l records into ``run.stats[·][r, l−1]``
 (the statistics of :mod:`initviz.propagation`'s docstring): moments of h^l and a^l over all B·n_l
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..norms import normalise
 from .moments import ScaledMoments, mean_cosine, mean_var_max, scaled_moments
 from .quantiles import sample_stats
 from .run import Kept, Run, times_transpose
@@ -23,8 +25,9 @@ from .run import Kept, Run, times_transpose
 
 @dataclass
 class _Layer:
-    """One layer's values and their moments: ``pre`` = h^l, ``a`` = φ_l(h^l), ``z_norm`` the
-    per-sample ‖W_l a^{l−1}‖ (before the bias), ``w_moments`` (mean, var, max|W|) of the weights."""
+    """One layer's values and their moments: ``pre`` = h^l, ``a`` = N(φ_l(h^l)), ``z_norm`` the
+    per-sample ‖W_l a^{l−1}‖ (before the bias), ``w_moments`` (mean, var, max|W|) of the weights,
+    ``phi`` = φ_l(h^l) when a norm makes it differ from ``a`` (its saturated and dead units)."""
 
     pre: np.ndarray
     a: np.ndarray
@@ -33,17 +36,14 @@ class _Layer:
     z_norm: np.ndarray
     pre_sum: ScaledMoments
     a_sum: ScaledMoments
+    phi: np.ndarray | None = None
 
 
 def forward(run: Run, rep: int) -> Kept:
     """Forward pass of repeat ``rep``. Returns what the later passes need: the checkpoints
     {segment start: input activation} and the (W, b, pre) of the last segment reached."""
     net = run.net
-    x = run.draw_inputs(rep)
-    x_sum = scaled_moments(x, run.scratch)
-    run.input_scale[rep] = x_sum.scale
-    x_norm = x_sum.row_norms()
-    run.input_corr_measured[rep] = mean_cosine(x_sum.scaled)
+    x, x_norm = inputs(run, rep)
     keep = run.backward or (rep == 0 and bool(run.histograms.hist))
     kept = Kept({}, 0, [])
     a_prev, prev_norm = x, x_norm
@@ -69,6 +69,15 @@ def forward(run: Run, rep: int) -> Kept:
     return kept
 
 
+def inputs(run: Run, rep: int) -> tuple[np.ndarray, np.ndarray]:
+    """The input batch of repeat ``rep`` and its per-sample norms, its max|x| and pair cosine recorded."""
+    x = run.draw_inputs(rep)
+    x_sum = scaled_moments(x, run.scratch)
+    run.input_scale[rep] = x_sum.scale
+    run.input_corr_measured[rep] = mean_cosine(x_sum.scaled)
+    return x, x_sum.row_norms()
+
+
 def _layer(run: Run, layer: int, W: np.ndarray, b: np.ndarray | None, a_prev: np.ndarray) -> _Layer | None:
     """h^l, a^l and their moments, or None when W_l, W_l a^{l−1}, h^l or a^l holds a non-finite value."""
     w_mom = mean_var_max(W, run.scratch)
@@ -79,11 +88,12 @@ def _layer(run: Run, layer: int, W: np.ndarray, b: np.ndarray | None, a_prev: np
         pre += b
     pre_sum = scaled_moments(pre, run.scratch) if b is not None else z_sum
     act = run.net.activation(layer)
-    a = act(pre) if pre_sum is not None else None
+    phi = act(pre) if pre_sum is not None else None
+    a = normalise(run.net.norm, phi) if phi is not None else None
     a_sum = scaled_moments(a, run.scratch) if a is not None else None
     if a_sum is None or z_sum is None or w_mom is None:
         return None
-    return _Layer(pre, a, act, w_mom, z_norm, pre_sum, a_sum)
+    return _Layer(pre, a, act, w_mom, z_norm, pre_sum, a_sum, None if a is phi else phi)
 
 
 def _record(run: Run, rep: int, layer: int, v: _Layer, x_norm: np.ndarray, prev_norm: np.ndarray) -> np.ndarray:
@@ -102,10 +112,11 @@ def _record(run: Run, rep: int, layer: int, v: _Layer, x_norm: np.ndarray, prev_
     finite = bool(np.isfinite(msq).all())  # float64 beyond ~1e154: the square itself is +inf
     st["msq_ratio"][rep, i] = float(msq.mean())
     st["msq_ratio_var"][rep, i] = float(msq.var()) if finite else math.inf
+    phi = a if v.phi is None else v.phi
     if v.act.rails is not None:
-        st["saturated"][rep, i] = v.act.saturated_fraction(a)
+        st["saturated"][rep, i] = v.act.saturated_fraction(phi)
     if v.act.has_dead_units:
-        st["dead"][rep, i] = 1.0 - float((a != 0).any(axis=0).mean())
+        st["dead"][rep, i] = 1.0 - float((phi != 0).any(axis=0).mean())
     st["corr"][rep, i] = mean_cosine(pre_sum.scaled)
     st["unit_spread"][rep, i] = a_sum.spread()
     return norm

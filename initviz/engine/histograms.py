@@ -117,7 +117,9 @@ class RunHistograms:
         self.hist = {k: np.zeros((depth, bins), dtype=np.int64) for k in forward_kinds}
         self.outside = {k: np.full(depth, np.nan) for k in kinds}
         binned_grad = "grad" in kinds
-        self.grad_values = min(batch * min(net.widths), GRAD_HIST_VALUES, max(1, GRAD_HIST_TOTAL // depth)) \
+        # the smallest ∂L/∂h of a layer (an MLP's narrowest width; a residual branch's hidden or stream width)
+        self.grad_values = min(batch * min(out for out, _ in net.shapes), GRAD_HIST_VALUES,
+                               max(1, GRAD_HIST_TOTAL // depth)) \
             if binned_grad else 0
         # rows of the layers the backward pass reaches
         self.grad_sub = np.empty((depth, self.grad_values), dtype=dtype) if binned_grad and backward else None
@@ -139,13 +141,14 @@ class RunHistograms:
         if "preact" in self.sub:
             self.edges["preact"] = common_edges(self.sub["preact"][:done], self.bins, None)
         if "act" in self.sub:
-            rails = {self.net.activation(layer).rails for layer in range(1, done + 1)}
+            rails = {self.net.output_rails(layer) for layer in range(1, done + 1)}
             self.edges["act"] = common_edges(self.sub["act"][:done], self.bins, rails.pop() if len(rails) == 1 else None)
 
-    def bin_layer(self, layer: int, pre: np.ndarray):
-        """Bin 1-based ``layer`` for the asked forward kinds (from its pre-activation)."""
+    def bin_layer(self, layer: int, pre: np.ndarray, a: np.ndarray | None = None):
+        """Bin 1-based ``layer`` for the asked forward kinds (from its pre-activation; its output
+        ``a`` when given, else recomputed from ``pre``)."""
         for key in self.hist:
-            values = pre if key == "preact" else self.net.activation(layer)(pre)
+            values = pre if key == "preact" else a if a is not None else self.net.output(layer, pre)
             self.hist[key][layer - 1], self.outside[key][layer - 1] = self.binner(values, self.edges[key])
 
     def keep_grad(self, i: int, delta: np.ndarray):

@@ -7,7 +7,8 @@ draws what it needs: the input batch, W_l and b_l of repeat r from
 when a prefetch pool is set. For the backward pass the layers are cut into segments whose weights
 and pre-activations fit in ``store_bytes``; a segment the forward pass did not keep is recomputed
 from its input (:class:`Kept`), the same streams giving the same numbers. A layer computes
-h^l = a^{l−1} W_lᵀ + b_l (:func:`times_transpose`).
+h^l = a^{l−1} W_lᵀ + b_l (:func:`times_transpose`). A residual network's run plans its own
+segments of blocks (:mod:`initviz.engine.residual`) and has :data:`RESIDUAL_STATS` too.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ FORWARD_STATS = ("preact_mean", "preact_var", "act_mean", "act_var", "norm_ratio
 BACKWARD_STATS = ("grad_var", "grad_act_var", "grad_w_var", "grad_ratio", "grad_spread")
 STATS = FORWARD_STATS + BACKWARD_STATS
 """Every per-layer statistic, each an (n_seeds, L) float64 array of :class:`~initviz.propagation.PropagationResult`."""
+
+RESIDUAL_STATS = ("branch_var", "skip_var", "grad_w_out_var")
+"""The statistics only residual networks have, per block (:mod:`initviz.engine.residual`)."""
 
 FAULTS = ("nonfinite_layer", "vanished_layer", "grad_nonfinite_layer", "grad_vanished_layer")
 """Per-repeat fault layers (1-based, 0 = never)."""
@@ -84,7 +88,8 @@ class Run:
         self.deadline = deadline
         self.tiny = float(np.finfo(dtype).tiny)
         depth = net.depth
-        self.stats = {name: np.full((n_seeds, depth), np.nan) for name in STATS}
+        names = STATS if net.residual is None else STATS + RESIDUAL_STATS
+        self.stats = {name: np.full((n_seeds, depth), np.nan) for name in names}
         self.faults = {name: np.zeros(n_seeds, dtype=np.int64) for name in FAULTS}
         self.done = np.zeros(n_seeds, dtype=np.int64)
         self.input_corr_measured = np.full(n_seeds, np.nan)
@@ -106,11 +111,17 @@ class Run:
 
     def _plan_segments(self, store_bytes: int) -> list[tuple[int, int]]:
         """Consecutive layer ranges [start, stop) (1-based) whose weights and pre-activations fit
-        in ``store_bytes`` together (each holds at least one layer)."""
-        item = self.dtype.itemsize
+        in ``store_bytes`` together (each holds at least one layer); for a residual network, ranges
+        of blocks, each block holding its branch's weights and two values per output and four
+        stream-wide values (x, u, t, y: :class:`~initviz.engine.residual.Block`)."""
+        item, net, batch = self.dtype.itemsize, self.net, self.batch
+        if net.residual is None:
+            costs = [item * (out * fan_in + batch * out) for out, fan_in in net.shapes]
+        else:
+            block = sum(out * fan_in + 2 * batch * out for out, fan_in in net.residual.shapes(net.input_dim))
+            costs = [item * (block + 4 * batch * net.input_dim)] * net.depth
         segments, start, used = [], 1, 0
-        for layer, (out, fan_in) in enumerate(self.net.shapes, start=1):
-            cost = item * (out * fan_in + self.batch * out)
+        for layer, cost in enumerate(costs, start=1):
             if layer > start and used + cost > store_bytes:
                 segments.append((start, layer))
                 start, used = layer, 0
@@ -160,7 +171,7 @@ class Run:
             if b is not None:
                 pre += b
             out.append((W, b, pre))
-            a = self.net.activation(layer)(pre)
+            a = self.net.output(layer, pre)
         return out
 
     def layers(self, rep: int, start: int, stop: int, kept: "Kept") -> list:
