@@ -328,7 +328,7 @@ def test_library_default_biases():
 # --- 8. registry, API, dtypes, base draws -------------------------------------------------------
 
 def default_shape(name):
-    return (6, 4, 3) if name == "dirac" else (12, 8)
+    return {"dirac": (6, 4, 3), "delta_orthogonal": (12, 8, 3, 3)}.get(name, (12, 8))
 
 
 @pytest.mark.parametrize("name", SCHEMES)
@@ -400,3 +400,42 @@ def test_seed_is_the_one_spelling_and_rng_a_deprecated_alias():
         iv.sample("normal", (3,), seed=-1)
     with pytest.raises(InitvizError, match="`rng` must not be given with `seed`"):
         iv.sample("normal", (3,), seed=1, rng=1)
+
+
+# --- delta-orthogonal (JAX delta_orthogonal, torch layout) ---------------------------------------
+
+@pytest.mark.parametrize("shape", [(7, 7, 3), (9, 4, 4, 4), (5, 3, 2, 3, 5), (6, 6, 1, 1)])
+@pytest.mark.parametrize("scale", [1.0, -0.7])
+def test_delta_orthogonal_is_jaxs_centre_tap_rule(shape, scale):
+    """JAX (jax/_src/nn/initializers.py): zeros, and at index (k−1)//2 of every spatial axis an
+    orthogonal (in, out) tap with orthonormal rows times scale — in torch layout the (out, in) tap has
+    orthonormal columns: tapᵀ·tap = scale²·I up to float64 rounding of a Householder QR (≲ n·ε)."""
+    w = iv.delta_orthogonal(shape, scale=scale, seed=3)
+    out_ch, in_ch, *k = shape
+    centre = tuple((s - 1) // 2 for s in k)
+    tap = w[(slice(None), slice(None), *centre)]
+    np.testing.assert_allclose(tap.T @ tap, scale ** 2 * np.eye(in_ch), atol=10 * out_ch * np.finfo(float).eps)
+    rest = w.copy()
+    rest[(slice(None), slice(None), *centre)] = 0
+    assert not rest.any()
+    law = iv.law("delta_orthogonal", shape, scale=scale)
+    assert law.zero_fraction == pytest.approx(1 - 1 / math.prod(k), abs=1e-15)
+    assert law.var == pytest.approx(scale ** 2 / (math.prod(k) * out_ch), rel=1e-14)  # g²/(K·out)
+    assert law.support == (-abs(scale), abs(scale))
+
+
+def test_delta_orthogonal_refuses_what_jax_refuses():
+    with pytest.raises(InitvizError, match="in_channels <= out_channels"):
+        iv.delta_orthogonal((4, 6, 3, 3))  # JAX: "`fan_in` must be less or equal than `fan_out`"
+    for shape in ((6, 4), (2, 2, 2, 2, 2, 2)):  # JAX: "requires a 3D, 4D or 5D shape"
+        with pytest.raises(InitvizError, match="3, 4 or 5 dimensions"):
+            iv.delta_orthogonal(shape)
+
+
+def test_delta_orthogonal_centre_entries_follow_the_haar_coordinate_law():
+    # the non-zero entries are coordinates of Haar unit vectors in R^out (times the scale): their
+    # distribution function is continuous_part().cdf — a Kolmogorov–Smirnov test at level 1e-3
+    law = iv.law("delta_orthogonal", (10, 6, 3, 3), scale=2.0)
+    rng = np.random.default_rng(8)
+    values = np.concatenate([law.sample(seed=rng)[:, :, 1, 1].ravel() for _ in range(300)])
+    assert stats.kstest(values, law.continuous_part().cdf).pvalue > 1e-3
