@@ -70,7 +70,7 @@ import numpy as np
 from . import randmat
 from .errors import invalid
 from .laws import as_dtype
-from .limits import check_int
+from .limits import MAX_MACS, as_budget, check_int
 from .rng import ROLE_INPUTS, ROLE_WEIGHTS, stream
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -80,8 +80,10 @@ MAX_JACOBIAN_WIDTH = 1024
 """Widest layer for a Jacobian spectrum (each layer costs a few n³ operations)."""
 
 MAX_JACOBIAN_WORK = 2 ** 32
-"""Most n³·(depth + checkpoints)·n_seeds: ≈3 s on one core (measured 2.8 s at n = 256, depth 100,
-32 checkpoints, 2 seeds)."""
+"""Most n³·(depth + checkpoints)·n_seeds under the hosted budget: ≈3 s on one core (measured 2.8 s
+at n = 256, depth 100, 32 checkpoints, 2 seeds). A ``budget`` scales it by budget.macs/MAX_MACS, so
+the local budget (the default) leaves only the structural limits: a notebook may ask for depth 300
+at width 1024 and wait for it."""
 
 MAX_SEEDS = 64
 """Most independent networks per spectrum."""
@@ -153,10 +155,6 @@ class _ProductTracker:
         self.basis = np.eye(n)
         self.logd = np.zeros(n)
         self.upper = np.eye(n)
-
-    @property
-    def rank(self) -> int:
-        return self.logd.size
 
     def push(self, a: np.ndarray) -> None:
         """Multiply by the next factor ``a`` (k × the previous factor's row count)."""
@@ -337,7 +335,7 @@ def _factors(net, x, seed: int, rep: int, stop: int, dt):
 
 
 def jacobian_spectrum(net, seed: int = 0, n_seeds: int = 4, checkpoints=None, dtype="float64",
-                      input=None) -> JacobianSpectrum:
+                      input=None, budget=None) -> JacobianSpectrum:
     """Singular values of the input–output Jacobian J = D_L W_L⋯D_1 W_1 of a constant-width
     :class:`initviz.network.Network` (module docstring), per seed and checkpoint depth.
 
@@ -352,7 +350,8 @@ def jacobian_spectrum(net, seed: int = 0, n_seeds: int = 4, checkpoints=None, dt
 
     ``seed`` is an int, as :func:`initviz.propagate`'s: network r = 0..n_seeds−1 draws W_l from its
     own keyed stream ``stream(seed, r, ROLE_WEIGHTS, l)`` (:mod:`initviz.rng`), which a Generator —
-    one running state — cannot define.
+    one running state — cannot define. ``budget`` (:class:`initviz.limits.Budget`, default local)
+    bounds the work n³·(depth + checkpoints)·n_seeds (:data:`MAX_JACOBIAN_WORK` when hosted).
     """
     n = net.input_dim
     if any(w != n for w in net.widths):
@@ -365,9 +364,10 @@ def jacobian_spectrum(net, seed: int = 0, n_seeds: int = 4, checkpoints=None, dt
     if not depths:
         raise invalid("checkpoints", "name at least one depth", checkpoints)
     work = n ** 3 * (depth + len(depths)) * n_seeds
-    if work > MAX_JACOBIAN_WORK:
-        raise invalid("n_seeds", f"keep n³·(depth + checkpoints)·n_seeds = {work:,} within "
-                      f"MAX_JACOBIAN_WORK = {MAX_JACOBIAN_WORK:,}", n_seeds)
+    limit = MAX_JACOBIAN_WORK * as_budget(budget).macs // MAX_MACS
+    if work > limit:
+        name = "MAX_JACOBIAN_WORK" if limit == MAX_JACOBIAN_WORK else "MAX_JACOBIAN_WORK·budget.macs/MAX_MACS"
+        raise invalid("n_seeds", f"keep n³·(depth + checkpoints)·n_seeds = {work:,} within {name} = {limit:,}", n_seeds)
     dt = as_dtype(dtype)
     q_star, x = math.nan, None
     if not _is_linear(net):
