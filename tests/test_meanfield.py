@@ -210,6 +210,8 @@ def test_prediction_refuses_deterministic_weights():
     ("tanh", "normal", {"std": 1.5 / math.sqrt(512)}, ("normal", 0.05)),
     ("relu", "kaiming_normal", {"nonlinearity": "relu"}, ("constant", 0.1)),
     ("gelu", "xavier_uniform", {"gain": 1.5}, ("zeros", 0.0)),
+    ("hardtanh", "normal", {"std": 1.3 / math.sqrt(512)}, ("constant", 0.2)),
+    ("erf", "orthogonal", {"gain": 1.2}, ("normal", 0.1)),
 ])
 def test_prediction_against_a_wide_network(activation, init, params, bias):
     """Theory vs Monte Carlo through a width-512 network, 6 repeats.
