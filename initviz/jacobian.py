@@ -29,7 +29,8 @@ isometry as q* → 0 (ReLU cannot: half its D_l are zero). Theory beside the mea
 product after a few layers (for n = 100, σ_min/σ_max ≈ 10^{−1.3 L}; at depth 40 an SVD of the
 product misreads them by decades), and beyond ~300 layers they underflow. So J is never formed:
 
-1. *Lyapunov QR* (Benettin et al. 1980): W_l Q_{l−1} = Q_l R_l with diag R_l > 0, so
+1. *Lyapunov QR* (Benettin et al. 1980), shown for a linear net (a nonlinear one pushes the factors
+   D_l W_l the same way): W_l Q_{l−1} = Q_l R_l with diag R_l > 0, so
    J = Q_L T with T = R_L⋯R_1 upper triangular and σ(J) = σ(T). T is kept graded, T = D·U with
    D = diag(e^{ℓ_i}) held in logs and U unit upper triangular: R·D·U = D·(D⁻¹RD)·U, where
    (D⁻¹RD)_ij = R_ij e^{ℓ_j−ℓ_i} stays bounded because the ℓ_i come out (nearly) decreasing.
@@ -43,7 +44,7 @@ product misreads them by decades), and beyond ~300 layers they underflow. So J i
    certificate). Checked against 200-digit arithmetic (tests/fixtures): agreement ~1e−13 decades.
 
 *Zeros of φ′* (ReLU's negative half, hardtanh beyond ±1) make D_l singular: with k_l active units
-J = P_Lᵀ·(D̃_L W_l[act_L, act_{L−1}])⋯(D̃_1 W_1[act_1, :]), P_l the selection of layer l's active
+J = P_Lᵀ·(D̃_L W_L[act_L, act_{L−1}])⋯(D̃_1 W_1[act_1, :]), P_l the selection of layer l's active
 units and D̃_l their non-zero derivatives. So each layer pushes only its k_l × k_{l−1} active block
 into the factorisation, Q and R become rectangular when k_l is below the running rank r, and R·D·U
 keeps its graded form with U r×n unit upper trapezoidal; J has r = min_l k_l (generically) non-zero
