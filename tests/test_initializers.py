@@ -439,3 +439,24 @@ def test_delta_orthogonal_centre_entries_follow_the_haar_coordinate_law():
     rng = np.random.default_rng(8)
     values = np.concatenate([law.sample(seed=rng)[:, :, 1, 1].ravel() for _ in range(300)])
     assert stats.kstest(values, law.continuous_part().cdf).pvalue > 1e-3
+
+
+DELTA_FIXTURE = json.loads((pathlib.Path(__file__).parent / "fixtures" / "torch_delta_orthogonal_reference.json").read_text())
+
+
+@pytest.mark.parametrize("case", DELTA_FIXTURE["cases"], ids=lambda c: f"{c['layer']}-{c['n_in']}x{c['n_out']}-k{c['kernel']}")
+def test_delta_orthogonal_torch_snippet_draws_initvizs_law(case):
+    """The page's PyTorch snippet, run under torch 2.13 (scripts/make_torch_delta_fixture.py), against
+    initviz: the same non-zero tap and zero fraction, an orthogonal tap (float32 Householder QR:
+    |tapᵀtap − g²I| ≲ 10·out·ε₃₂·g²), and its non-zero entries distributed as the law's continuous
+    part (Kolmogorov–Smirnov at level 1e-3; the entries of one matrix are only weakly dependent)."""
+    shape, scale = tuple(case["shape"]), case["scale"]
+    law = iv.law("delta_orthogonal", shape, scale=scale)
+    ours = iv.delta_orthogonal(shape, scale=scale, seed=1)
+    assert [list(p) for p in np.argwhere(ours.any(axis=(0, 1)))] == case["positions"]
+    assert case["zero_fraction"] == pytest.approx(law.zero_fraction, abs=1e-15)
+    assert case["tap_gram_max_error"] <= 10 * shape[0] * np.finfo(np.float32).eps * scale ** 2
+    # every column of the tap has squared norm g² (float32: to ~1e-6 relative), so the mean square of
+    # its out·in entries is g²/out — the variance of the law's continuous part, exactly
+    assert np.mean(np.square(case["values"])) == pytest.approx(law.continuous_part().var, rel=1e-5)
+    assert stats.kstest(case["values"], law.continuous_part().cdf).pvalue > 1e-3
