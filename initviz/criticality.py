@@ -47,8 +47,9 @@ N(0, σ_b²), pre-activations h^l = W^l φ(h^{l−1}) + b^l of a wide network; z
 
 **Numerics.** Everything is vectorised over the grid (numpy broadcasting, no loop over points).
 Gaussian expectations use :func:`initviz.meanfield.piecewise_rule`: Gauss–Legendre pieces cut at
-the kinks of φ (0; ±1 for hardtanh), at u = 0, ±2, ±8, ±32 (φ's unit-scale non-linearity and its exponential approach to
-its asymptotes) and at ±4 standard deviations. In 1-D, ``GRID_NODES`` per piece give the same
+the kinks of φ (0; ±1 for hardtanh), at u = 0, ±2, ±8, ±32 (φ's unit-scale non-linearity and its
+exponential approach to its asymptotes) and at ±4 standard deviations (erf's 1-D expectations are
+closed forms, :func:`initviz.meanfield.erf_moments`). In 1-D, ``GRID_NODES`` per piece give the same
 numbers as :func:`~initviz.meanfield.moments` to ~1e−13 (q up to ~1e4). In 2-D the conditional
 form E[φ(u₁)·E[φ(u₂) | u₁]] with the fine rule of ``PAIR_RULES`` is within ~1e−10 of a reference
 with twice the nodes and cuts (kinked φ get extra outer cuts around the kink at the conditional
@@ -72,7 +73,7 @@ import numpy as np
 from .activations import get_activation
 from .errors import invalid
 from .limits import check_float
-from .meanfield import chi1, fixed_point, kink_term, piecewise_rule
+from .meanfield import chi1, erf_moments, fixed_point, kink_term, piecewise_rule
 
 PHASE_COLUMNS = ("sigma_w2", "sigma_b2", "q_star", "chi1", "c_star", "xi_q", "xi_c", "phase")
 """Columns of :func:`phase_diagram`'s frame."""
@@ -169,13 +170,10 @@ def _u_cuts(act) -> tuple[float, ...]:
 
 def _moments(act, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(E[φ²], E[φ′²], E[φφ″]) at u = √q z for each q > 0 of a 1-D array (E[φφ″] with the Dirac
-    masses of φ″ at the kinks). erf has them in closed form: (2/π) arcsin(2q/(1 + 2q)),
-    (4/π)/√(1 + 4q) and, from d/dq E[φ²] = E[φ′²] + E[φφ″], −(8q/π)/((1 + 2q)√(1 + 4q)) — its φ′²
-    = (4/π)e^{−2u²} is narrower than the grid's pieces resolve to 1e−12 at large q."""
+    masses of φ″ at the kinks). erf's are closed forms (:func:`~initviz.meanfield.erf_moments`): its
+    φ′² = (4/π)e^{−2u²} is narrower than the grid's pieces resolve to 1e−12 at large q."""
     if act.name == "erf":
-        root = np.sqrt(1.0 + 4.0 * q)
-        return (2.0 / math.pi * np.arcsin(2.0 * q / (1.0 + 2.0 * q)), 4.0 / math.pi / root,
-                -8.0 * q / math.pi / ((1.0 + 2.0 * q) * root))
+        return erf_moments(q)
     sd = np.sqrt(q)
     u, w = piecewise_rule(0.0, sd, GRID_NODES, _u_cuts(act), GRID_Z_CUTS, GRID_Z_MAX)
     f, fp, fpp = act(u), act.derivative(u), act.second_derivative(u)

@@ -38,8 +38,9 @@ activations at q ≤ ``TRAPEZOID_MAX_VAR`` use the trapezoid rule on a uniform g
 smooth integrands — Gauss–Hermite is not, at large q. Kinked activations (ELU, SELU, relu-like
 with a bias mean; hardtanh's correlation map) and every activation at larger q use a piecewise
 Gauss–Legendre rule in u = μ + √q z, cut at u = −8, 0, 8 (``SPLIT_POINTS``, ``SPLIT_NODES`` per
-piece) and at φ's kinks (``ActivationSpec.kinks``: ±1 for hardtanh): every kink is a breakpoint, φ's unit-scale non-linearity is resolved however wide the Gaussian, and outside
-|u| ≤ 8 the integrand is smooth on the Gaussian's scale. The 2-D expectation is the same rule in
+piece) and at φ's kinks (``ActivationSpec.kinks``: ±1 for hardtanh): every kink is a breakpoint,
+φ's unit-scale non-linearity is resolved however wide the Gaussian, and outside |u| ≤ 8 the
+integrand is smooth on the Gaussian's scale. The 2-D expectation is the same rule in
 u and, for each u node, in v given u.
 
 **Finite width** (Hanin & Rolnick 2018). For positively homogeneous φ (linear, relu, leaky_relu),
@@ -189,13 +190,23 @@ def _hardtanh_moments(mean: float, var: float) -> tuple[float, float, float]:
     return first, second, inside
 
 
+def erf_moments(var):
+    """(E[erf(U)²], E[erf′(U)²], E[erf(U)·erf″(U)]) for U ~ N(0, q), q = ``var`` > 0 (a number or an
+    array), in closed form: (2/π) arcsin(2q/(1 + 2q)), (4/π)/√(1 + 4q) and, from Stein's
+    d/dq E[φ²] = E[φ′²] + E[φφ″], −(8q/π)/((1 + 2q)√(1 + 4q))."""
+    q = np.asarray(var, dtype=float)
+    root = np.sqrt(1.0 + 4.0 * q)
+    return (2.0 / math.pi * np.arcsin(2.0 * q / (1.0 + 2.0 * q)), 4.0 / math.pi / root,
+            -8.0 * q / math.pi / ((1.0 + 2.0 * q) * root))
+
+
 def _erf_moments(mean: float, var: float) -> tuple[float, float, float] | None:
-    """E[φ], E[φ²], E[φ′²] for φ = erf and X ~ N(0, var), in closed form: 0,
-    (2/π) arcsin(2q/(1 + 2q)) and (4/π)/√(1 + 4q). None for a non-zero mean (E[erf(X)²] then needs
-    Owen's T function: quadrature serves it)."""
+    """E[φ], E[φ²], E[φ′²] for φ = erf and X ~ N(0, var) from :func:`erf_moments` (E[φ] = 0). None
+    for a non-zero mean (E[erf(X)²] then needs Owen's T function: quadrature serves it)."""
     if mean != 0.0:
         return None
-    return 0.0, 2.0 / math.pi * math.asin(2 * var / (1 + 2 * var)), 4.0 / math.pi / math.sqrt(1 + 4 * var)
+    square, slope, _ = erf_moments(var)
+    return 0.0, float(square), float(slope)
 
 
 _CLOSED_MOMENTS = {"hardtanh": _hardtanh_moments, "erf": _erf_moments}
@@ -207,12 +218,12 @@ def kink_term(activation, mean, sd):
     the Dirac part of E[φ(U)φ″(U)] that φ″ (defined almost everywhere) leaves out. Zero for the
     kinks at 0 (φ(0) = 0); hardtanh's gives −p(1) − p(−1). ``mean`` and ``sd`` (> 0) broadcast."""
     act = get_activation(activation)
-    total = np.zeros(np.broadcast(np.asarray(mean), np.asarray(sd)).shape)
+    mean, sd = np.asarray(mean, dtype=float), np.asarray(sd, dtype=float)
+    total = np.zeros(np.broadcast(mean, sd).shape)
     for x in act.spec.kinks:
-        at = np.array([x, np.nextafter(x, -math.inf), np.nextafter(x, math.inf)])
-        value, (left, right) = float(act(at[:1])[0]), act.derivative(at[1:])
-        z = (x - np.asarray(mean, dtype=float)) / np.asarray(sd, dtype=float)
-        total = total + value * float(right - left) * np.exp(-0.5 * z * z) / (np.asarray(sd) * math.sqrt(2 * math.pi))
+        left, right = act.derivative(np.array([np.nextafter(x, -math.inf), np.nextafter(x, math.inf)]))
+        z = (x - mean) / sd
+        total += float(act(np.array(x))) * float(right - left) * np.exp(-0.5 * z * z) / (sd * math.sqrt(2 * math.pi))
     return total
 
 
@@ -541,6 +552,6 @@ def _hanin_rolnick(net) -> np.ndarray:
     return np.expm1(np.cumsum(np.log1p(np.array(constants) / np.array(net.widths, dtype=float))))
 
 
-__all__ = ["moments", "pair_moment", "kink_term", "piecewise_rule", "qmap", "chi1", "correlation_map", "fixed_point",
+__all__ = ["moments", "pair_moment", "kink_term", "erf_moments", "piecewise_rule", "qmap", "chi1", "correlation_map", "fixed_point",
            "relative_spread_constant", "hanin_rolnick_spread", "predict", "Prediction", "mean_field_applies",
            "PREDICTION_COLUMNS"]
