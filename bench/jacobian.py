@@ -46,7 +46,8 @@ def main(argv=None) -> int:
     parser.add_argument("--width", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
-    print(f"jacobian_spectrum, tanh at criticality (σ_b² = {SIGMA_B2}), depth {args.depth}, width {args.width}, 1 seed")
+    print(f"jacobian_spectrum, tanh at criticality (σ_b² = {SIGMA_B2}), depth {args.depth}, "
+          f"width {args.width}, 1 seed")
     for init, checkpoints, wall, cpu in measure(args.depth, args.width, args.repeats):
         print(f"  {init:<10} {checkpoints:>3} checkpoint(s): wall {wall:6.2f} s  cpu {cpu:6.2f} s")
     return 0

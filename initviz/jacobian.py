@@ -368,7 +368,8 @@ def jacobian_spectrum(net, seed: int = 0, n_seeds: int = 4, checkpoints=None, dt
     limit = MAX_JACOBIAN_WORK * as_budget(budget).macs // MAX_MACS
     if work > limit:
         name = "MAX_JACOBIAN_WORK" if limit == MAX_JACOBIAN_WORK else "MAX_JACOBIAN_WORK·budget.macs/MAX_MACS"
-        raise invalid("n_seeds", f"keep n³·(depth + checkpoints)·n_seeds = {work:,} within {name} = {limit:,}", n_seeds)
+        raise invalid("n_seeds", f"keep n³·(depth + checkpoints)·n_seeds = {work:,} within {name} = {limit:,}",
+                      n_seeds)
     dt = as_dtype(dtype)
     q_star, x = math.nan, None
     if not _is_linear(net):

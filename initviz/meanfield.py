@@ -269,8 +269,9 @@ def pair_moment(activation, mean: float, var: float, rho: float) -> float:
     """E[φ(u)φ(v)] for (u, v) jointly Gaussian with means ``mean``, variances ``var``, correlation ρ.
 
     Leaky family with mean 0: (1 + a²)k(ρ) − 2a·k(−ρ) times var, k the arc-cosine kernel; erf with
-    mean 0: (2/π) arcsin(2ρq/(1 + 2q)) (Williams 1997); otherwise a product rule over u and v | u ~ N(m + ρ(u − m), q(1 − ρ²)): the trapezoid for
-    smooth φ at q ≤ ``TRAPEZOID_MAX_VAR``, else piecewise Gauss–Legendre in u and, per u, in v.
+    mean 0: (2/π) arcsin(2ρq/(1 + 2q)) (Williams 1997); otherwise a product rule over u and
+    v | u ~ N(m + ρ(u − m), q(1 − ρ²)): the trapezoid for smooth φ at q ≤ ``TRAPEZOID_MAX_VAR``, else
+    piecewise Gauss–Legendre in u and, per u, in v (cut at φ's kinks).
     """
     act = get_activation(activation)
     rho = min(max(float(rho), -1.0), 1.0)
@@ -552,6 +553,7 @@ def _hanin_rolnick(net) -> np.ndarray:
     return np.expm1(np.cumsum(np.log1p(np.array(constants) / np.array(net.widths, dtype=float))))
 
 
-__all__ = ["moments", "pair_moment", "kink_term", "erf_moments", "piecewise_rule", "qmap", "chi1", "correlation_map", "fixed_point",
+__all__ = ["moments", "pair_moment", "kink_term", "erf_moments",
+           "piecewise_rule", "qmap", "chi1", "correlation_map", "fixed_point",
            "relative_spread_constant", "hanin_rolnick_spread", "predict", "Prediction", "mean_field_applies",
            "PREDICTION_COLUMNS"]
