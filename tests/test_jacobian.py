@@ -264,3 +264,15 @@ def test_values_frame_holds_every_singular_value():
     assert len(frame) == 2 * 2 * 8 and list(frame.columns) == ["repeat", "depth", "index", "log10_sigma"]
     np.testing.assert_array_equal(frame.log10_sigma.to_numpy().reshape(2, 2, 8), res.log10_sigma)
     assert (res.to_frame().zero_fraction == res.zero_fraction.ravel()).all()
+
+
+def test_a_layer_with_no_active_unit_gives_a_zero_jacobian():
+    # a 3-wide ReLU net dies in some layer for some seeds: J is then exactly 0 (formed product too)
+    net = Network.mlp(3, [3] * 6, "relu", "kaiming_normal")
+    res = J.jacobian_spectrum(net, seed=0, n_seeds=16, checkpoints=[6])
+    dead = np.flatnonzero(res.zero_fraction[:, 0] == 1.0)
+    assert dead.size > 0 and np.all(np.isneginf(res.log10_mean_sq[dead, 0]))
+    scale = math.sqrt(J.fixed_point_input(net)[1])
+    for rep in dead:
+        x = stream(0, int(rep), ROLE_INPUTS, 0).standard_normal(3) * scale
+        assert not formed_jacobian(net, 0, int(rep), x).any()
