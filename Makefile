@@ -7,7 +7,7 @@ PORT   ?= 8501
 # running `streamlit run app.py` gets the hosted limits unless it sets INITVIZ_LIMITS=local.
 INITVIZ_LIMITS ?= local
 
-.PHONY: run test test-core bench loadtest clean
+.PHONY: run test test-core bench loadtest serve-replicas clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ bench: $(VENV)/.dev-deps
 # the heaviest views. A benchmark (~20 min); LOADTEST_ARGS="--sessions 4 --duration 15 --soak 50" for a quick look.
 loadtest: $(VENV)/.dev-deps
 	$(BIN)/python -m loadtest.run $(LOADTEST_ARGS)
+
+# N replicas with the hosted limits behind nginx on 127.0.0.1:$(REPLICAS_PORT) (issue 18, README "Deploy");
+# Ctrl-C stops them all. Needs nginx (Debian: apt-get install -y nginx).
+N ?= 2
+REPLICAS_PORT ?= 8080
+serve-replicas: $(VENV)/.run-deps
+	$(BIN)/python -m deploy.replicas --replicas $(N) --port $(REPLICAS_PORT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -450,6 +450,61 @@ class Law:
         out *= out.dtype.type(self.scale)
         return self._shift(out)
 
+    @rng_alias
+    def entries(self, count: int, seed=None, dtype="float64") -> np.ndarray:
+        """The entries (flat) of one draw of this law's tensor when it has at most ``count`` of them;
+        else ``count`` entries, each with this law, drawn without making the whole tensor:
+
+        * i.i.d. and constant kinds: ``count`` fresh entries;
+        * orthogonal, flattened to (rows, cols): the first c = ⌊count/rows⌋ columns when rows ≥ cols,
+          the first r = ⌊count/cols⌋ rows (at least one; then its first ``count`` entries) when
+          rows < cols. A column (row) subset of a Haar matrix with orthonormal columns (rows) is
+          Haar of that shape, with the same entry law (variance 1/max(rows, cols));
+        * sparse: the first ⌊count/rows⌋ columns (each column has its own ⌈sparsity·rows⌉ zeros);
+        * eye and dirac (deterministic): ``count`` distinct positions drawn uniformly, each entry
+          read from the pattern's rule (eye: 1 where i = j; dirac: 1 at the centre tap of input
+          channel d of output channel g·(out/groups) + d, d < min(out/groups, in));
+        * delta_orthogonal: ``count`` distinct positions drawn uniformly; the m of them at the centre
+          tap take the first m entries of a Haar (out, ⌈m/out⌉) column part of the tap, the others 0.
+        """
+        shape = self._sample_shape(None) if self.shape is not None else (count,)
+        total = math.prod(shape)
+        if total <= count:
+            return self.sample(shape, seed, dtype).ravel()
+        if self.kind not in _SHAPED:
+            return self.sample((count,), seed, dtype)
+        if self.kind == "delta_orthogonal":
+            return self._delta_entries(shape, count, as_generator(seed), as_dtype(dtype))
+        rows, cols = shape[0], total // shape[0]
+        if self.kind in ("orthogonal", "sparse"):
+            part = (rows, max(1, count // rows)) if self.kind == "sparse" or rows >= cols else \
+                (max(1, count // cols), cols)
+            return _replace(self, shape=part).sample(seed=seed, dtype=dtype).ravel()[:count]
+        gen = as_generator(seed)
+        where = np.unravel_index(gen.choice(total, size=count, replace=False), shape)
+        if self.kind == "eye":
+            ones = where[0] == where[1]
+        else:
+            per_group = shape[0] // self.groups
+            d = where[0] % per_group
+            ones = (where[1] == d) & (d < min(per_group, shape[1]))
+            for axis, k in zip(where[2:], shape[2:]):
+                ones &= axis == k // 2
+        return self.transform(ones.astype(as_dtype(dtype)))
+
+    def _delta_entries(self, shape, count: int, gen: np.random.Generator, dt: np.dtype) -> np.ndarray:
+        """:meth:`entries` of a delta_orthogonal kernel larger than ``count``."""
+        where = np.unravel_index(gen.choice(math.prod(shape), size=count, replace=False), shape)
+        centre = np.ones(count, dtype=bool)
+        for axis, k in zip(where[2:], shape[2:]):
+            centre &= axis == (k - 1) // 2
+        out = np.zeros(count, dtype=dt)
+        m = int(centre.sum())
+        if m:
+            tap = Law("orthogonal", scale=self.scale, shape=(shape[0], -(-m // shape[0])))
+            out[centre] = tap.sample(seed=gen, dtype=dt).ravel()[:m]
+        return out
+
     def _sample_shape(self, shape) -> tuple[int, ...]:
         if shape is None:
             if self.shape is None:

@@ -529,7 +529,13 @@ def _close(a: float, b: float) -> bool:
 
 
 def _backward(net, out: dict, m2_in: float, batch: int) -> None:
-    """Fill the gradient columns from the forward ones (gradient independence)."""
+    """Fill the gradient columns from the forward ones (gradient independence). A variance beyond
+    float64 is the prediction ∞ (a result, drawn as such), not a warning."""
+    with np.errstate(over="ignore"):
+        _backward_layers(net, out, m2_in, batch)
+
+
+def _backward_layers(net, out: dict, m2_in: float, batch: int) -> None:
     grad_a = 1.0  # E[(∂L/∂a^L)²] for the probe g ~ N(0, 1)
     for i in range(net.depth - 1, -1, -1):
         prime2 = out["backward_mult"][i]

@@ -14,6 +14,12 @@ and ``script_finished``. This client does the same:
 * each returns a :class:`Run`: wall seconds from sending to ``script_finished``, the outcome, and
   what the page showed that matters here (exceptions, error boxes, notices, charts).
 
+Behind a load balancer (``deploy/``), a tab first loads the page, which gives it the balancer's
+affinity cookie (:func:`visit`), and sends that cookie with its websocket; a tab whose socket closed
+reconnects with its session id (``Session.connect(..., resume=...)``), as the browser does, and the
+server that still holds the session resumes it. :attr:`Session.upstream` is the replica nginx says
+served the socket (its ``X-Initviz-Upstream`` header), :attr:`Session.session_id` the server's id.
+
 Only 127.0.0.1 is meant (the load test starts its own server); every wait is bounded.
 """
 
@@ -21,6 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import websockets
@@ -31,6 +39,39 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
 WIDGETS = ("slider", "number_input", "selectbox", "radio", "multiselect", "button", "toggle", "select_slider")
 NOTICE_HEADING = "could not be used as given"
+UPSTREAM_HEADER = "X-Initviz-Upstream"
+"""The header deploy/nginx.conf adds to every response: the replica that answered."""
+NO_XSRF_TOKEN = "PLACEHOLDER_AUTH_TOKEN"
+"""What the frontend sends in the XSRF slot of the websocket's subprotocols when it has no token."""
+
+
+def run_blocking(coroutine):
+    """``asyncio.run`` on a thread of its own: Playwright's sync API (the browser tests of the same
+    pytest session) keeps an event loop running on the main thread, where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+@dataclass
+class Visit:
+    """What loading a page over HTTP gave: the cookies to send back (a ``Cookie`` header value, or
+    None) and the replica that answered (None without a balancer)."""
+
+    cookie: str | None
+    upstream: str | None
+
+
+def last_upstream(header: str | None) -> str | None:
+    """The replica that answered: the last of nginx's ``$upstream_addr`` list (``a, b`` after a failover)."""
+    return header.split(",")[-1].strip() if header else None
+
+
+def visit(base: str, timeout: float = 30.0) -> Visit:
+    """``GET base/`` as a browser's first request does; its ``Set-Cookie`` names and values."""
+    with urllib.request.urlopen(f"{base}/", timeout=timeout) as response:
+        cookies = [c.split(";", 1)[0].strip() for c in response.headers.get_all("Set-Cookie") or []]
+        response.read()
+        return Visit("; ".join(c for c in cookies if c) or None, last_upstream(response.headers.get(UPSTREAM_HEADER)))
 
 
 @dataclass
@@ -68,15 +109,37 @@ class Session:
         self.widgets: dict[str, tuple[str, object]] = {}
         self.query = ""
         self.page_hash = ""
+        self.session_id = ""
+        """The server's id of this session (from its ``new_session`` message)."""
+        self.upstream = last_upstream(ws.response.headers.get(UPSTREAM_HEADER))
         self._run: Run | None = None
         self._done: asyncio.Future | None = None
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     @classmethod
-    async def connect(cls, url: str, timeout: float = 30.0) -> Session:
-        ws = await websockets.connect(url, subprotocols=["streamlit"], max_size=None, open_timeout=timeout,
-                                      ping_interval=None)
+    async def connect(cls, url: str, timeout: float = 30.0, cookie: str | None = None,
+                      resume: str | None = None) -> Session:
+        """Open the websocket at ``url``, sending ``cookie`` (a ``Cookie`` header value) and asking the
+        server to resume the session ``resume`` (the frontend's reconnect)."""
+        protocols = ["streamlit"] + ([NO_XSRF_TOKEN, resume] if resume else [])
+        ws = await websockets.connect(url, subprotocols=protocols, max_size=None, open_timeout=timeout,
+                                      ping_interval=None, additional_headers={"Cookie": cookie} if cookie else None)
         return cls(ws)
+
+    async def reconnect(self, url: str, cookie: str | None = None, timeout: float = 30.0) -> Session:
+        """A new socket to ``url`` asking to resume this session, as the browser's reconnect does; it
+        keeps this tab's widgets, query string and page (this socket is closed first if still open)."""
+        if not self.closed:
+            await self.close()
+        new = await Session.connect(url, timeout, cookie=cookie, resume=self.session_id or None)
+        new.widgets, new.query, new.page_hash = dict(self.widgets), self.query, self.page_hash
+        new.session_id = self.session_id  # until the server announces another (a new session)
+        return new
+
+    @property
+    def closed(self) -> bool:
+        """Whether the socket has gone away (the server closed it or died)."""
+        return self._reader.done()
 
     async def close(self) -> None:
         self._reader.cancel()
@@ -145,7 +208,9 @@ class Session:
     def _handle(self, msg: ForwardMsg) -> None:
         kind = msg.WhichOneof("type")
         run = self._run
-        if kind == "navigation":
+        if kind == "new_session" and msg.new_session.initialize.session_id:
+            self.session_id = msg.new_session.initialize.session_id
+        elif kind == "navigation":
             self.page_hash = msg.navigation.page_script_hash
         elif kind == "page_info_changed":
             self.query = msg.page_info_changed.query_string

@@ -25,7 +25,13 @@ Everything is bounded: every rerun by ``RERUN_TIMEOUT_S``, the load by ``--durat
 ``--json`` also writes them. A benchmark, not a unit test (``tests/hardening/test_loadtest_smoke.py``
 keeps the client from rotting).
 
+``--url`` targets a server that is already running instead — e.g. nginx in front of replicas
+(``make serve-replicas``, ``deploy/``): each tab then loads the page first, as a browser does, and
+sends the balancer's affinity cookie with its websocket. Only the load phase runs then (the others
+measure the server's own processes).
+
     python -m loadtest.run [--sessions 20] [--duration 60] [--soak 1000] [--only cost,load,soak,health] [--json out.json]
+    python -m loadtest.run --url http://127.0.0.1:8080 [--sessions 20] [--duration 60] [--scenario sliders,new]
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .client import Run, Session
+from .client import Run, Session, visit
 from .server import Server, serve
 
 PAGE = "propagation"
@@ -123,7 +129,7 @@ class LoadResult:
                 "error_samples": [(r.status, r.exceptions[:1], r.errors[:1]) for r in errors[:3]]}
 
 
-async def load(server: Server, sessions: int, *, duration: float | None = None, reruns: int | None = None,
+async def load(server: Server | Running, sessions: int, *, duration: float | None = None, reruns: int | None = None,
                think: float = 1.0, seed: int = 0, scenario: str = "new") -> LoadResult:
     """``sessions`` tabs changing controls (:func:`change_for` ``scenario``) until ``duration`` s have
     passed or each made ``reruns``."""
@@ -133,7 +139,8 @@ async def load(server: Server, sessions: int, *, duration: float | None = None, 
     async def tab(i: int) -> None:
         rng = random.Random(seed * 1000 + i)
         await asyncio.sleep(rng.uniform(0, THINK_SPREAD[1] * think))  # tabs do not start in lockstep
-        s = await Session.connect(server.stream_url)
+        cookie = (await asyncio.to_thread(visit, server.base)).cookie  # a balancer's affinity cookie
+        s = await Session.connect(server.stream_url, cookie=cookie)
         try:
             result.first_loads.append(await s.load(PAGE, timeout=LOAD_TIMEOUT_S))
             done = 0
@@ -147,6 +154,17 @@ async def load(server: Server, sessions: int, *, duration: float | None = None, 
 
     await asyncio.gather(*(tab(i) for i in range(sessions)))
     return result
+
+
+@dataclass
+class Running:
+    """A server started elsewhere (``--url``): an app, or a load balancer in front of replicas."""
+
+    base: str
+
+    @property
+    def stream_url(self) -> str:
+        return self.base.replace("http", "ws", 1) + "/_stcore/stream"
 
 
 async def soak(server: Server, configs: int, tabs: int, max_seconds: float) -> dict:
@@ -239,7 +257,8 @@ def tracebacks(server: Server) -> int:
 def report(figures: dict) -> str:
     m = figures["machine"]
     flags = " ".join(figures["args"]["flag"]) or "the project's .streamlit/config.toml"
-    lines = [f"server: streamlit run app.py with {flags}"]
+    url = figures["args"].get("url")
+    lines = [f"server: {url} (running elsewhere)" if url else f"server: streamlit run app.py with {flags}"]
     lines += [f"machine: {m['cpu']}, {m['nproc']} cores, load average {m['loadavg'][0]:.2f} at start "
              f"(end {figures['loadavg_end'][0]:.2f}); Python {m['python']}, Streamlit {m['streamlit']}; {m['date']}"]
 
@@ -269,12 +288,26 @@ def report(figures: dict) -> str:
         lines.append(f"(d) cost of a rerun, one tab, {kind} view: CPU of the server and its workers "
                      f"{d['cpu_ms']:.1f} ms per rerun, latency p50 {d['p50_s'] * 1e3:.0f} ms "
                      f"({d['reruns']} reruns, {d['failed']} failed)")
-    lines.append(f"server log: {figures['tracebacks']} tracebacks; RSS of the server and its workers at the end "
-                 f"{figures['rss_end_mb']:.0f} MB")
+    if "tracebacks" in figures:
+        lines.append(f"server log: {figures['tracebacks']} tracebacks; RSS of the server and its workers at the end "
+                     f"{figures['rss_end_mb']:.0f} MB")
     return "\n".join(lines)
 
 
+async def load_running(args) -> dict:
+    """The load phase against ``args.url``, a server started elsewhere."""
+    figures: dict = {"machine": machine(), "args": vars(args)}
+    target = Running(args.url.rstrip("/"))
+    await load(target, 1, reruns=2, think=0.0)  # compile, import, first caches
+    figures["load"] = [(await load(target, args.sessions, duration=args.duration, think=args.think,
+                                   scenario=scenario)).summary() for scenario in args.scenario.split(",")]
+    figures["loadavg_end"] = os.getloadavg()
+    return figures
+
+
 async def main_async(args) -> dict:
+    if args.url:
+        return await load_running(args)
     only = set(args.only.split(","))
     figures: dict = {"machine": machine(), "args": vars(args)}
     with serve(flags=tuple(args.flag)) as server:
@@ -311,7 +344,11 @@ def main() -> None:
     parser.add_argument("--flag", action="append", default=[], help="a streamlit run option for the server, "
                         "e.g. --flag=--runner.postScriptGC=true (repeatable)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--url", help="load a server already running there (e.g. nginx in front of replicas: "
+                        "make serve-replicas) instead of starting one; the load phase only")
     args = parser.parse_args()
+    if args.url and not args.url.startswith(("http://127.0.0.1", "http://localhost")):
+        parser.error("--url is for a server on this machine (http://127.0.0.1:PORT)")
     figures = asyncio.run(main_async(args))
     print(report(figures))
     if args.json:

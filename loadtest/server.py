@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -33,11 +34,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def health(base: str, timeout: float = 5.0) -> tuple[float, bool]:
+    """Seconds for one ``GET base/_stcore/health`` and whether it answered ``ok`` (a server, or a
+    load balancer in front of servers)."""
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(f"{base}/_stcore/health", timeout=timeout) as r:
+            ok = r.read().decode().strip() == "ok"
+    except OSError:
+        ok = False
+    return time.perf_counter() - start, ok
+
+
 @dataclass
-class Server:
+class Local:
+    """The app served on ``port`` of 127.0.0.1: by a server, or by a load balancer in front of servers."""
+
     port: int
-    proc: subprocess.Popen
-    log: Path
 
     @property
     def base(self) -> str:
@@ -48,15 +61,15 @@ class Server:
         """The websocket every browser tab talks to."""
         return f"ws://{HOST}:{self.port}/_stcore/stream"
 
+
+@dataclass
+class Server(Local):
+    proc: subprocess.Popen
+    log: Path
+
     def health(self, timeout: float = 5.0) -> tuple[float, bool]:
         """Seconds for one ``GET /_stcore/health`` and whether it answered ``ok``."""
-        start = time.perf_counter()
-        try:
-            with urllib.request.urlopen(f"{self.base}/_stcore/health", timeout=timeout) as r:
-                ok = r.read().decode().strip() == "ok"
-        except OSError:
-            ok = False
-        return time.perf_counter() - start, ok
+        return health(self.base, timeout)
 
     def rss_bytes(self) -> int:
         """Resident memory of the server and of every process it started (its compute workers):
@@ -108,10 +121,10 @@ def _family(root: int) -> list[int]:
     return family
 
 
-@contextlib.contextmanager
-def serve(log: Path | None = None, flags: tuple[str, ...] = ()) -> Iterator[Server]:
-    """Run the app until the block ends; ``log`` keeps the server's output (default: a temp file);
-    ``flags`` are more ``streamlit run`` options, e.g. ``("--runner.postScriptGC", "true")``."""
+def start(log: Path | None = None, flags: tuple[str, ...] = (), env: dict[str, str] | None = None) -> Server:
+    """Start ``streamlit run app.py`` on a free port, without waiting for it (:func:`wait_healthy`);
+    ``log`` keeps its output (default: a temp file), ``flags`` are more ``streamlit run`` options, ``env``
+    more environment variables (e.g. ``INITVIZ_WORKERS``)."""
     port = free_port()
     if log is None:
         log = Path(tempfile.mkstemp(prefix="initviz-streamlit-", suffix=".log")[1])
@@ -119,21 +132,43 @@ def serve(log: Path | None = None, flags: tuple[str, ...] = ()) -> Iterator[Serv
            "--server.address", HOST, "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
            *flags]
     with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(port, proc, log)
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+    return Server(port, proc, log)
+
+
+def wait_healthy(server: Server) -> None:
+    """Poll ``/_stcore/health`` until it answers ``ok``; RuntimeError if the server exits or takes
+    longer than ``START_TIMEOUT_S``."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not server.health(timeout=2.0)[1]:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.proc.returncode}; log: {server.log}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"streamlit not healthy after {START_TIMEOUT_S:.0f} s; log: {server.log}")
+        time.sleep(HEALTH_POLL_S)
+
+
+def stop(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Terminate ``proc`` (killed if it has not exited within ``timeout`` s), then any of the processes
+    it had started (its compute workers) that outlived it."""
+    family = _family(proc.pid)[1:] if proc.poll() is None else []
+    proc.terminate()
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not server.health(timeout=2.0)[1]:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}; log: {log}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit not healthy after {START_TIMEOUT_S:.0f} s; log: {log}")
-            time.sleep(HEALTH_POLL_S)
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for pid in family:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def serve(log: Path | None = None, flags: tuple[str, ...] = (), env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Run the app until the block ends (:func:`start`, :func:`wait_healthy`, :func:`stop`)."""
+    server = start(log, flags, env)
+    try:
+        wait_healthy(server)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(server.proc)

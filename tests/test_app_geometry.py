@@ -8,8 +8,8 @@ import pytest
 import initviz.geometry as geo
 from initviz import randmat
 from initviz.ui import geometry as page
-from initviz.ui import links
-from test_app_support import all_finite, chart, open_page, trace
+from initviz.ui import frame, links
+from test_app_support import all_finite, assert_exportable, chart, export_caption, open_page, trace
 
 STEP_CHARTS = {"vectors": ("angle_hist", "angle_spread"), "gram": ("gram_heatmap",),
                "sweep": ("sweep_msq", "sweep_opnorm"), "spectrum": ("mp_hist",), "rectangular": ("norm_hist",)}
@@ -50,18 +50,16 @@ def linked(linked_steps):
 
 
 @pytest.mark.parametrize("step", links.GEOMETRY_STEPS)
-def test_each_step_draws_its_charts_finite_and_exports_svg_with_a_descriptive_name(default_steps, step):
+def test_each_step_draws_its_charts_finite_and_exportable_with_a_descriptive_name(default_steps, step):
     at = default_steps[step]
     assert set(page.STEPS) == set(links.GEOMETRY_STEPS) == set(STEP_CHARTS)
     for key in STEP_CHARTS[step]:
         fig = chart(at, key)
         assert fig["data"] and all_finite(fig), key
-        opts = fig["config"]["toImageButtonOptions"]
-        assert opts["format"] == "svg" and opts["scale"] >= 2 and opts["filename"].startswith("geometry-")
-        assert fig["config"]["displaylogo"] is False
+        assert_exportable(fig, "geometry", {} if step == "vectors" else {"step": step})
         assert fig["layout"]["xaxis"]["title"]["text"] and fig["layout"]["yaxis"]["title"]["text"]
     assert [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")] == list(STEP_CHARTS[step])
-    assert len(at.get("download_button")) == len(STEP_CHARTS[step])
+    assert len(at.get("download_button")) == len(STEP_CHARTS[step]) + 1  # a CSV per chart, the view's report
     assert at.get("segmented_control")[0].value == step
     assert dict(at.query_params) == ({} if step == "vectors" else {"step": step})
 
@@ -152,3 +150,33 @@ def test_link_round_trips_and_reproduces_the_numbers_bit_for_bit(linked):
             for field in ("x", "y", "z"):
                 if field in ta:
                     np.testing.assert_array_equal(np.asarray(ta[field], dtype=float), np.asarray(tb[field], dtype=float))
+
+
+def test_the_angle_axis_can_stay_at_0_to_180_degrees_for_every_n():
+    """Issue 12 item 7: by default the axis zooms on the sample; fixed, it spans 0–180° at any n."""
+    for n in (10, 10000):
+        fixed = chart(open_page("geometry", {"angle_n": str(n), "angle_fixed": "true"}), "angle_hist")
+        assert fixed["layout"]["xaxis"]["range"] == [0.0, 180.0]
+    zoomed = chart(open_page("geometry", {"angle_n": "10000"}), "angle_hist")
+    assert "range" not in zoomed["layout"]["xaxis"]
+
+
+def test_largest_n_offers_only_the_sizes_the_hosted_budget_computes():
+    """Issue 12 item 7: with orthogonal and the truncated normal chosen, the hosted budget cuts larger
+    sweeps — the control does not offer them (every rung of the ladder on a local instance)."""
+    dists = ("normal", "uniform", "rademacher", "trunc_normal", "orthogonal")
+    at = open_page("geometry", {"step": "sweep", "sweep_dists": ",".join(dists)})
+    offered = tuple(at.select_slider(key="sweep_max").options)
+    fits = [n for n in links.SWEEP_MAX if geo.sweep_seconds(n, dists) <= links.GEOMETRY_MAX_SECONDS]
+    assert offered == tuple(str(n) for n in fits) and len(fits) < len(links.SWEEP_MAX)
+
+
+@pytest.mark.parametrize("step", links.GEOMETRY_STEPS)
+def test_the_run_records_every_chart_and_formula_it_shows_for_the_views_report(default_steps, step):
+    at = default_steps[step]
+    record = at.session_state[frame.REPORT_KEY]
+    drawn = [c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")]
+    assert [c.key for c in record.charts] == drawn
+    assert [f"$$\n{tex}\n$$" for tex in record.formulas] == [e.value for e in at.latex]
+    assert all(export_caption(c.spec) for c in record.charts)  # the report's charts carry their caption
+    assert [b for b in at.get("download_button") if b.proto.id.endswith(frame.REPORT_BUTTON)]

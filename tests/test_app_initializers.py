@@ -111,6 +111,14 @@ def test_delta_orthogonal_page_draws_the_centre_taps_law_and_its_atom_at_zero():
     assert "delta_orthogonal(scale=2.0)" in "\n".join(c.value for c in at.code)
 
 
+def test_delta_orthogonal_with_more_inputs_than_outputs_is_explained():
+    # JAX refuses in > out channels; the page keeps the shape asked and says why there is no sample
+    at = open_page("initializers", {"layer": "conv2d", "n_in": "64", "n_out": "32", "scheme": "delta_orthogonal"},
+                   errors=True)
+    assert any("could not be computed" in e.value for e in at.error)
+    assert any("in_channels <= out_channels" in t.value for t in at.text)
+
+
 def test_a_scheme_that_does_not_fit_the_shape_is_explained_and_the_page_goes_on():
     at = open_page("initializers", {"layer": "conv1d", "scheme": "eye"}, errors=True)
     assert any("could not be computed" in e.value for e in at.error)
@@ -118,12 +126,25 @@ def test_a_scheme_that_does_not_fit_the_shape_is_explained_and_the_page_goes_on(
     assert len(at.code) >= 3  # the code section still renders
 
 
-def test_budget_notice_for_an_oversized_layer():
-    at = open_page("initializers", {"layer": "conv3d", "n_in": "4096", "n_out": "4096", "kernel": "9"})
-    assert "n_in: a weight of shape (4096, 4096, 9, 9, 9) has 12,230,590,464 entries" in text_of(at)
-    assert math.prod(links.layer_shape({"layer": "conv3d", "n_in": at.number_input(key="n_in").value,
-                                        "n_out": at.number_input(key="n_out").value, "kernel": 9})) \
-        <= links.MAX_LAYER_WEIGHTS
+@pytest.mark.parametrize("query, shape", [
+    ({"layer": "conv2d", "n_in": "512", "n_out": "512"}, (512, 512, 3, 3)),  # issue 12 item 3's example
+    ({"layer": "conv3d", "n_in": "4096", "n_out": "4096", "kernel": "9"}, (4096, 4096, 9, 9, 9)),
+])
+def test_a_large_layer_keeps_its_shape_and_only_the_histogram_samples_part_of_it(query, shape):
+    """The table, the fans, the laws and the code describe the shape asked; only the histogram's
+    sample is a part of the weight (:meth:`Law.entries`), and its title says how much."""
+    at = open_page("initializers", {**query, "scheme": "xavier_normal"})
+    assert (at.number_input(key="n_in").value, at.number_input(key="n_out").value) == shape[1::-1]
+    fan_in, fan_out = iv.compute_fans(shape)
+    assert f"fan_in = **{fan_in}** · fan_out = **{fan_out}**" in text_of(at)
+    assert not [n for n in text_of(at).splitlines() if n.startswith("n_in:") or n.startswith("n_out:")]
+    layer = {4: "Conv2d", 5: "Conv3d"}[len(shape)]
+    assert f"nn.{layer}({shape[1]}, {shape[0]}, kernel_size={shape[2]})" in at.code[0].value
+    fig = chart(at, "weight_hist")
+    total = math.prod(shape)
+    assert f"{links.MAX_SAMPLED_WEIGHTS:,} of its {total:,} weights sampled" in fig["layout"]["title"]["text"]
+    law = iv.law("xavier_normal", shape)
+    assert any(f"Exact law: std {law.std:.4g}" in c.value for c in at.caption)
 
 
 # --- snippets (pure) -------------------------------------------------------------------------------

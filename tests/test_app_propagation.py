@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from initviz import Network, predict, propagate
 from initviz.limits import Budget
 from initviz.ui import deployment, links, propagation, widgets, workers
-from test_app_support import all_finite, chart, open_page, text_of, trace
+from test_app_support import all_finite, assert_exportable, chart, open_page, text_of, trace
 
 FORWARD = ("preact_var", "act_var", "norm_ratio", "layer_ratio", "unit_spread")
 BACKWARD = ("grad_var", "grad_w_var", "grad_ratio", "grad_spread")
@@ -79,12 +79,12 @@ def test_each_view_draws_its_charts_finite_and_exportable_and_only_those(default
     for key in keys:
         fig = chart(at, key)
         assert fig["data"] and all_finite(fig), key
+        assert_exportable(fig, "propagation", {} if view == "forward" else {"view": view})
         opts = fig["config"]["toImageButtonOptions"]
-        assert opts["format"] == "svg" and opts["scale"] >= 2
         what = {"hist_heatmap": "hist-act", "hist_layers": "hist-layers-act"}.get(key, key)
         assert opts["filename"] == f"propagation-{what}-xavier_normal-tanh-L20-n256-float32-seed0"
     assert len(at.get("plotly_chart")) == len(keys)
-    assert len(at.get("download_button")) == len(keys)
+    assert len(at.get("download_button")) == len(keys) + 1  # a CSV per chart, the view's report
     assert at.get("segmented_control")[0].value == view
     assert dict(at.query_params) == ({} if view == "forward" else {"view": view})
 
@@ -211,7 +211,8 @@ def test_a_link_with_correlated_relu_inputs_draws_correlations_dead_units_and_pr
     assert [t["name"] for t in heat["data"] if t["type"] == "heatmap"] == list(linked_runs)
     _, res, _ = linked_runs["xavier_normal"]
     np.testing.assert_allclose(heat["data"][1]["x"], 0.5 * (res.preact_edges[1:] + res.preact_edges[:-1]), rtol=1e-12)
-    assert "pre-activation" in heat["layout"]["annotations"][-1]["text"]  # the shared x title
+    own = [a for a in heat["layout"]["annotations"] if a.get("name") != "export_caption"]
+    assert "pre-activation" in own[-1]["text"]  # the shared x title
     ratio = chart(linked["backward"], "grad_ratio")
     net, res, pred = linked_runs["xavier_normal"]
     std = np.array([net.weight_law(layer).std for layer in range(1, 13)])
@@ -248,6 +249,40 @@ def test_overflow_is_marked_at_its_layer_and_nothing_past_it_is_drawn():
     assert all_finite(grads) and "normal" not in [t["name"] for t in grads["data"]]
     assert f"normal (forward stopped at layer {fault})" in text_of(ats["backward"])
     assert all_finite(chart(ats["histograms"], "hist_heatmap"))
+
+
+def test_a_theory_beyond_float64_is_marked_infinite_where_it_leaves_float64():
+    """Issue 12 item 9: sigmoid, Xavier gain 1000, depth 200: the mean-field gradient variance is +∞
+    below some layer (a result, marked on the chart; no server warning)."""
+    at = _open({"depth": "200", "width": "64", "activation": "sigmoid", "scheme": "xavier_normal",
+                "xavier_normal_gain": "1000", "batch": "16", "view": "backward"})
+    pred = predict(Network.mlp(64, [64] * 200, "sigmoid", "xavier_normal", {"gain": 1000.0}))
+    last = int(np.flatnonzero(np.isinf(pred.grad_var))[-1]) + 1  # backward: ∞ from layer 1 up to here
+    fig = chart(at, "grad_var")
+    assert all_finite(fig)
+    marks = [a["text"] for a in fig["layout"]["annotations"] if "mean field ∞" in a["text"]]
+    assert len(marks) == 1 and marks[0].startswith("xavier_normal")
+    assert marks[0].endswith(": mean field ∞ (beyond float64) from layer 1") and last > 1
+
+
+def test_he_and_xavier_on_relu_stay_visible_and_the_page_says_why_they_coincide():
+    """Issue 12 item 2: on a zero-bias ReLU net, He and Xavier normal from one seed differ by a scale
+    (ReLU is positively homogeneous), so dead units and symmetry are equal: the second series is drawn
+    side by side, with distinct marks, the chart names the equal series and the caption says why."""
+    at = _open({"depth": "6", "width": "32", "activation": "relu", "scheme": "kaiming_normal",
+                "compare": "xavier_normal", "batch": "16"})
+    for key in ("dead", "unit_spread"):
+        fig = chart(at, key)
+        he, xavier = (trace(fig, name) for name in ("kaiming_normal", "xavier_normal"))
+        np.testing.assert_allclose(xavier["y"], he["y"], rtol=1e-9)  # equal values (the fact shown)...
+        assert min(np.asarray(xavier["x"], float) - np.asarray(he["x"], float)) > 0  # ...drawn beside
+        assert he["marker"]["symbol"] != xavier["marker"]["symbol"]
+        assert any(a["text"].startswith("equal values: kaiming_normal = xavier_normal")
+                   for a in fig["layout"]["annotations"])
+    assert "positively homogeneous" in text_of(at)
+    biased = _open({"depth": "6", "width": "32", "activation": "relu", "scheme": "kaiming_normal",
+                    "compare": "xavier_normal", "batch": "16", "bias": "normal", "bias_value": "0.5"})
+    assert "positively homogeneous" not in text_of(biased)
 
 
 def test_constant_init_keeps_units_identical_and_has_no_mean_field_line():

@@ -7,6 +7,8 @@
   :func:`initviz.figures.theme.figure`); :func:`figure_json` does the same for a builder's figure.
 * :func:`numbers` walks every number of a figure (to prove that none is NaN or infinite).
 * :func:`open_page` opens a page with a link's query in an ``AppTest`` and checks it ran cleanly.
+* :func:`assert_exportable` checks a drawn chart's export: the modebar's PNG at ≥ 3× and the caption
+  inside the figure naming the page, the seed and the link.
 """
 
 import base64
@@ -79,6 +81,27 @@ def numbers(obj):
             yield from numbers(v)
     elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
         yield obj
+
+
+def export_caption(fig: dict) -> str:
+    """The text of the caption the app adds inside a chart (``initviz.figures.export``), or ""."""
+    found = [a["text"] for a in fig["layout"].get("annotations", []) if a.get("name") == "export_caption"]
+    assert len(found) <= 1, found
+    return found[0] if found else ""
+
+
+def assert_exportable(fig: dict, path: str, query: dict) -> None:
+    """Chart ``fig`` of page ``path`` (link ``query``) exports as a PNG at ≥ 3× with a descriptive
+    name, no plotly logo, and a caption naming the page, the seed and the link to its view."""
+    opts = fig["config"]["toImageButtonOptions"]
+    assert opts["format"] == "png" and opts["scale"] >= 3 and opts["filename"].startswith(f"{path}-"), opts
+    assert fig["config"]["displaylogo"] is False
+    caption = export_caption(fig).replace("&amp;", "&")
+    seed = query.get("seed", "0")
+    assert caption.startswith("initviz ") and f"seed={seed}" in caption, caption
+    link = caption.replace("<br>", "").split(" · ")[-1]
+    tail = f"/{path}" + ("?" if query else "")
+    assert tail in link and all(f"{k}={v}" in link for k, v in query.items()), (link, query)
 
 
 def all_finite(fig: dict) -> bool:

@@ -8,7 +8,7 @@ import pytest
 import initviz as iv
 from initviz.ui import experiments, links
 from initviz.ui.links import training as plan
-from test_app_support import all_finite, chart, open_page, text_of, trace
+from test_app_support import all_finite, assert_exportable, chart, open_page, text_of, trace
 
 CURVES = ("loss", "accuracy")
 LAYERS = ("update_data", "grad_std", "dead", "distinct_units")
@@ -32,8 +32,8 @@ def test_the_default_view_draws_its_charts_finite_and_exportable(default, view, 
     for key in keys:
         fig = chart(at, key)
         assert fig["data"] and all_finite(fig), key
-        opts = fig["config"]["toImageButtonOptions"]
-        assert opts["format"] == "svg" and opts["filename"].startswith(f"training-{key}")
+        assert_exportable(fig, "training", {} if view == "curves" else {"view": view})
+        assert fig["config"]["toImageButtonOptions"]["filename"].startswith(f"training-{key}")
     # (zeros has no update:data ratio nor a positive gradient std to draw: its weights stay 0 under ReLU)
     legend = chart(at, "loss" if view == "curves" else "distinct_units")
     names = [t["name"] for t in legend["data"] if t.get("showlegend", True) and t.get("name")]

@@ -45,13 +45,13 @@ def test_links_keep_the_question_on_a_local_instance_and_are_budgeted_on_a_hoste
     assert fitted.fits and fitted.settings["n_seeds"] < 8 and [n.param for n in fitted.cut] == ["n_seeds"]
     assert {k: fitted.settings[k] for k in ("depth", "width", "compare")} == {k: hosted[k] for k in
                                                                              ("depth", "width", "compare")}
-    big = {"sweep_max": "4096", "sweep_dists": "normal,uniform,rademacher,trunc_normal"}
+    big = {"step": "sweep", "sweep_max": "4096", "sweep_dists": "normal,uniform,rademacher,trunc_normal"}
     assert links.parse("geometry", big)[0]["sweep_max"] < 4096
     monkeypatch.setenv(deployment.SETTING, "local")
     local, notices = links.parse("propagation", OVER)
     assert notices == [] and all(local[k] == int(v) for k, v in OVER.items() if k not in ("compare",))
     assert links.fit(local).settings == local and links.fit(local).cut == ()
-    assert links.parse("geometry", big) == ({**links.parse("geometry", {})[0], "sweep_max": 4096,
+    assert links.parse("geometry", big) == ({**links.parse("geometry", {})[0], "step": "sweep", "sweep_max": 4096,
                                              "sweep_dists": tuple(big["sweep_dists"].split(","))}, [])
 
 

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from initviz.figures import curve_table, fig_curves, fig_density, fig_heatmaps, hist_table, theme
+from initviz.figures.charts import DODGE
 from test_app_support import all_finite, figure_json, numbers, trace
 
 
@@ -75,6 +76,8 @@ def test_atoms_are_stems_with_their_mass_and_the_axis_follows_the_density():
     assert len(shapes) == 1 and shapes[0]["x0"] == shapes[0]["x1"] == 0.0
     assert any("mass 0.25 at 0" in a["text"] for a in fig["layout"]["annotations"])
     assert fig["layout"]["yaxis"]["range"] == pytest.approx([0.0, 0.3 * 1.3])
+    lo, hi = fig["layout"]["xaxis"]["range"]  # the atom at the data's left edge stands clear of the y axis
+    assert lo < 0.0 < hi and shapes[0]["line"]["width"] > fig["data"][-1]["line"]["width"]
 
 
 # --- fig_curves ----------------------------------------------------------------------------------
@@ -128,6 +131,9 @@ def test_log_axis_spanning_decades_is_labelled_at_powers_of_ten():
     assert fig["layout"]["xaxis"]["dtick"] == 1 and fig["layout"]["yaxis"]["dtick"] == 1
     narrow = as_json(fig_curves(table.assign(y=[1.0, 1.2, 1.4, 1.6]), x="n", y="y", x_title="n", y_title="y", log_y=True))
     assert "dtick" not in narrow["layout"]["yaxis"]
+    huge = as_json(fig_curves(table.assign(y=[1e-300, 1.0, 1e10, 1e300]), x="n", y="y", x_title="n", y_title="y",
+                              log_y=True))  # 600 decades: max/min is beyond float64
+    assert huge["layout"]["yaxis"]["dtick"] == 1
 
 
 # --- fig_heatmaps --------------------------------------------------------------------------------
@@ -162,3 +168,25 @@ def test_table_builders_keep_series_names_as_object_columns():
     """Not pandas' Arrow strings, whose every call releases the GIL (tables.text_column)."""
     assert hist_table([0.1, 0.2], group="a", bins=2)["group"].dtype == object
     assert curve_table([0.0, 1.0], [1.0, 2.0], group="a")["group"].dtype == object
+
+
+# --- several series: each one visible (issue 12 item 2) ------------------------------------------
+
+def test_equal_series_are_drawn_side_by_side_with_distinct_marks_and_a_note():
+    base = pd.DataFrame({"layer": [1, 2, 3], "value": [0.5, 0.4, 0.3]})
+    table = pd.concat([base.assign(group="kaiming"), base.assign(group="xavier"),
+                       base.assign(group="lecun", value=[0.5, 0.41, 0.3]),
+                       base.assign(group="orthogonal", value=base["value"] * (1 + 1e-12))])
+    fig = as_json(fig_curves(table, x="layer", y="value", x_title="l", y_title="v", lines=True))
+    traces = {t["name"]: t for t in fig["data"]}
+    assert len({t["marker"]["symbol"] for t in traces.values()}) == 4
+    assert len({t["line"]["dash"] for t in traces.values()}) == 4
+    x = {g: np.asarray(traces[g]["x"], dtype=float) for g in traces}
+    np.testing.assert_array_equal(x["kaiming"], [1, 2, 3])
+    np.testing.assert_array_equal(x["lecun"], [1, 2, 3])  # differs at layer 2: not moved
+    shifts = sorted({float(np.unique(x[g] - x["kaiming"])[0]) for g in ("xavier", "orthogonal")})
+    assert 0 < shifts[0] < shifts[1] <= DODGE * (1 + 1e-12)  # two followers of kaiming, each its own offset
+    notes = [a["text"] for a in fig["layout"]["annotations"]]
+    assert "equal values: kaiming = xavier = orthogonal (drawn side by side)" in notes
+    single = as_json(fig_curves(base.assign(group="a"), x="layer", y="value", x_title="l", y_title="v"))
+    assert not any("equal values" in a["text"] for a in single["layout"]["annotations"])

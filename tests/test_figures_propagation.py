@@ -81,6 +81,14 @@ def test_values_table_cuts_at_upto_and_drops_nonfinite_and_missing_series():
     assert list(fp.values_table({"b": None}).columns) == ["group", "layer", "value"]
 
 
+def test_theory_fault_table_marks_the_first_infinite_prediction_within_upto():
+    v = np.array([1.0, 1e308, np.inf, np.inf, np.nan])
+    faults = fp.theory_fault_table({"a": v, "b": None, "c": np.arange(5.0), "d": -v}, upto={"a": 5, "d": 2})
+    assert faults[["group", "layer", "kind"]].values.tolist() == [["a", 3, "theory_overflow"]]
+    assert "layer 3" in faults["label"].iloc[0]
+    assert list(fp.theory_fault_table({}).columns) == ["group", "layer", "kind", "label"]
+
+
 def test_fault_table_names_the_layer_dtype_and_kind(explosion):
     faults = fp.fault_table(explosion, backward=True)
     assert len(faults) == 1
@@ -206,6 +214,7 @@ def test_log_ticks_label_plain_values_never_bare_mantissas():
     assert fp.log_ticks(1.0, 1e80)["dtick"] == 10  # 80 decades: one label every 10, at most 8 labels
     assert fp.log_ticks(1e-9, 1.0)["dtick"] == 2
     assert "tickvals" not in fp.log_ticks(1e-9, 1.0)
+    assert fp.log_ticks(1e-300, 1e300)["dtick"] == 75  # 600 decades: the ratio itself is beyond float64
 
 
 def test_per_layer_tables_keep_series_names_as_object_columns(tanh_runs, explosion):

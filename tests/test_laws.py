@@ -366,3 +366,45 @@ def test_constant_value_is_the_single_point_of_a_degenerate_law(law, value):
     if value is not None:  # and the tensor is that value everywhere, exactly
         shape = law.shape or (6, 5)
         assert np.all(law.sample(shape, 0, "float32") == np.float32(value))
+
+
+# --- entries of a weight too large to draw whole (the Initializers page's histogram) --------------
+
+COUNT = 4096
+
+
+@pytest.mark.parametrize("kind, shape", [("orthogonal", (64, 1024)), ("orthogonal", (1024, 64)),
+                                         ("orthogonal", (2, 8192)), ("sparse", (256, 512)), ("eye", (256, 512)),
+                                         ("dirac", (64, 32, 3, 3)), ("normal", (128, 128)),
+                                         ("delta_orthogonal", (64, 32, 3, 3))])
+def test_entries_of_a_large_weight_have_its_law(kind, shape):
+    """``count`` entries of a weight with more: their mean and variance within 5 standard errors of
+    the law's (SE of a mean √(var/k); of a variance √((κ − 1)/k)·var, κ the kurtosis — the entries of
+    one draw are dependent for orthogonal/sparse, but weakly: O(1/n) correlations); the exact zero
+    fraction for sparse (per column, by construction), and within 5 binomial SEs for eye/dirac."""
+    law = Law(kind, shape=shape, sparsity=0.25, groups=2 if kind == "dirac" else 1)
+    x = law.entries(COUNT, seed=3)
+    assert math.prod(shape) > COUNT and x.shape == (COUNT,)
+    k = x.size
+    assert abs(x.mean() - law.mean) <= 5 * math.sqrt(law.var / k) + 1e-12
+    assert abs(x.var() - law.var) <= 5 * math.sqrt(max(law.kurtosis - 1, 0) / k) * law.var + 1e-12
+    p = law.zero_fraction
+    if kind == "sparse":
+        assert (x == 0).mean() == p
+    elif kind in ("eye", "dirac", "delta_orthogonal"):
+        assert abs((x == 0).mean() - p) <= 5 * math.sqrt(p * (1 - p) / k) + 1 / k
+
+
+def test_entries_of_an_orthogonal_weight_are_a_haar_part_with_orthonormal_rows_or_columns():
+    """Tall (rows ≥ cols): the first ⌊count/rows⌋ columns, orthonormal; wide: the first ⌊count/cols⌋
+    rows, orthonormal (to float64 rounding, ~n·ε)."""
+    tall = Law("orthogonal", shape=(1024, 64)).entries(COUNT, seed=0).reshape(1024, COUNT // 1024)
+    np.testing.assert_allclose(tall.T @ tall, np.eye(COUNT // 1024), atol=1e-12)
+    wide = Law("orthogonal", shape=(64, 1024)).entries(COUNT, seed=0).reshape(COUNT // 1024, 1024)
+    np.testing.assert_allclose(wide @ wide.T, np.eye(COUNT // 1024), atol=1e-12)
+
+
+def test_entries_of_a_weight_that_fits_are_the_weight_itself():
+    """Exact by construction: the same draw as ``sample`` with the same seed."""
+    for law in (Law("orthogonal", shape=(32, 64)), Law("normal", scale=0.1, shape=(16, 16))):
+        np.testing.assert_array_equal(law.entries(COUNT, seed=5), law.sample(seed=5).ravel())

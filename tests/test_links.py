@@ -219,11 +219,25 @@ def test_value_length_and_field_count_limits():
 
 
 def test_cross_field_budgets_clamp_with_a_notice():
-    s, notices = links.parse("initializers", {"layer": "conv3d", "n_in": "4096", "n_out": "4096", "kernel": "9"})
-    assert math.prod(links.layer_shape(s)) <= links.MAX_LAYER_WEIGHTS
-    assert s["kernel"] == 9 and notices[-1].param == "n_in" and "entries" in notices[-1].problem
+    big = {"layer": "conv3d", "n_in": "4096", "n_out": "4096", "kernel": "9"}
+    s, notices = links.parse("initializers", big)  # the shape is the question: kept (only its sample is cut)
+    assert links.layer_shape(s) == (4096, 4096, 9, 9, 9) and notices == []
     s, notices = links.parse("geometry", {"rect_m": "4096", "rect_n": "4096"})
     assert s["rect_m"] * s["rect_n"] <= links.MAX_RECT_WEIGHTS and notices[-1].param == "rect_n"
+
+
+def test_geometry_budget_counts_only_the_step_shown_and_each_param_gets_one_notice():
+    """Issue 12 item 9: the sweep was cut because of the rectangular step's sizes, and a clamped then
+    budgeted value got two notices whose first "using" was not the value used."""
+    asked = {"step": "sweep", "sweep_max": "512", "rect_m": "4096", "rect_n": "4096"}
+    s, notices = links.parse("geometry", asked)
+    assert sum(links.geometry_seconds(s).values()) <= links.GEOMETRY_MAX_SECONDS  # the sweep alone fits...
+    assert s["sweep_max"] == 512 and "sweep_max" not in [n.param for n in notices]  # ...so it is not cut
+    assert s["rect_m"] * s["rect_n"] <= links.MAX_RECT_WEIGHTS  # the structural limit still holds
+    s, notices = links.parse("geometry", {"step": "rectangular", "rect_m": "4096", "rect_n": "999999999"})
+    mine = [n for n in notices if n.param == "rect_n"]
+    assert len(mine) == 1 and mine[0].used.endswith(str(s["rect_n"]))
+    assert "above the maximum" in mine[0].problem and "; then " in mine[0].problem
 
 
 def test_validate_rejects_wrong_types_and_missing_names():
@@ -315,7 +329,8 @@ def test_every_conditional_parameter_can_apply(page, param):
      {"trunc_normal_a": -3.0, "trunc_normal_b": 3.0}),
     ("initializers", "scheme=uniform&uniform_a=5&uniform_b=1", "uniform_a", {"uniform_a": 1.0, "uniform_b": 5.0}),
     ("initializers", "scheme=dirac", "layer", {"layer": "conv2d", "scheme": "dirac"}),
-    ("initializers", "scheme=delta_orthogonal", "layer", {"layer": "conv2d", "scheme": "delta_orthogonal"}),
+    ("initializers", "scheme=delta_orthogonal&n_in=64&n_out=128", "layer",
+     {"layer": "conv2d", "scheme": "delta_orthogonal"}),
     ("initializers", "scheme=dirac&layer=conv2d&n_out=5&dirac_groups=3", "dirac_groups", {"dirac_groups": 1}),
     ("initializers", "scheme=dirac&layer=conv1d&n_out=12&dirac_groups=5", "dirac_groups", {"dirac_groups": 4}),
 ])

@@ -264,3 +264,16 @@ def test_prediction_of_an_exploding_network_stops_where_float64_does():
     assert 400 < last < 600 and np.isnan(p.preact_var[last:]).all()
     assert np.isnan(p.grad_var).all()  # the probe sits at the output, which has no prediction
     assert not np.isinf(p.to_frame()[["preact_var", "act_m2", "corr"]].to_numpy(dtype=float, na_value=np.nan)).any()
+
+
+def test_a_prediction_beyond_float64_is_infinite_without_a_warning():
+    """Issue 12 item 9: sigmoid, Xavier gain 1000, 200 layers. Backward, each layer multiplies the
+    gradient variance by n·s²·E[φ′²] ≥ (gain²·n/(2n))·E[φ′²] ~ 10⁵·E[φ′²]; far beyond 1.8e308 over 200
+    layers, so the input layer's prediction is +∞ — a result, not a RuntimeWarning."""
+    import warnings
+    net = Network.mlp(100, [100] * 200, "sigmoid", "xavier_normal", {"gain": 1000.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pred = predict(net)
+    assert np.isinf(pred.grad_var[0]) and pred.grad_var[0] > 0
+    assert np.isfinite(pred.grad_var[-1])

@@ -20,6 +20,10 @@ from . import theme
 
 ATOM_HEADROOM = 1.3
 """With point masses on a density chart, the y axis ends 30% above the density's peak."""
+ATOM_WIDTH = 5
+"""Line width (px) of a point mass's stem: wider than a density curve, so it reads as a bar."""
+ATOM_PAD = 0.04
+"""With point masses, the x axis extends this fraction of the data's span past each end."""
 EMPTY = pd.DataFrame()
 
 
@@ -155,8 +159,8 @@ def fig_density(hist: pd.DataFrame, theory: pd.DataFrame | None = None, *, x_tit
             if not (np.isfinite(x) and np.isfinite(mass)):
                 dropped += 1
                 continue
-            line, note = _mark(float(x), f"atom: mass {mass:.3g} at {x:.3g}", color=c, log_x=False, dash="dot",
-                               width=theme.LINE_WIDTH, where="top")
+            line, note = _mark(float(x), f"atom: mass {mass:.3g} at {x:.3g}", color=c, log_x=False, dash="solid",
+                               width=ATOM_WIDTH, where="top")
             shapes += line
             notes += note
     notes += note_dropped(dropped, "not finite" + (" or ≤ 0 on a log axis" if log_y else ""))
@@ -169,7 +173,21 @@ def fig_density(hist: pd.DataFrame, theory: pd.DataFrame | None = None, *, x_tit
         top = top[np.isfinite(top)]
         if top.size and top.max() > 0:
             lay["yaxis"]["range"] = [0.0, ATOM_HEADROOM * float(top.max())]
+    if atoms is not None and len(atoms):
+        lay["xaxis"]["range"] = _padded(hist, theory, atoms)  # an atom at the edge (0) is not under the axis line
     return theme.figure(data, lay)
+
+
+def _padded(hist: pd.DataFrame, theory: pd.DataFrame | None, atoms: pd.DataFrame) -> list[float]:
+    """The x range of the bars, the curves and the atoms, widened by :data:`ATOM_PAD` on each side."""
+    parts = [hist[["left", "right"]].to_numpy(np.float64).ravel(), atoms["x"].to_numpy(np.float64)]
+    if theory is not None and len(theory):
+        parts.append(theory["x"].to_numpy(np.float64))
+    v = np.concatenate(parts)
+    v = v[np.isfinite(v)]
+    lo, hi = float(v.min()), float(v.max())
+    pad = ATOM_PAD * (hi - lo) if hi > lo else 1.0
+    return [lo - pad, hi + pad]
 
 
 def fig_curves(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: str, y: str,
@@ -197,6 +215,54 @@ def _kept(cols: dict[str, np.ndarray] | None, columns: list[str], *, log_x: bool
     return ({c: v[ok] for c, v in cols.items()} if ok.any() else {}), int(ok.size - np.count_nonzero(ok))
 
 
+COINCIDE_RTOL = 1e-9
+"""Two series whose values agree to this relative tolerance at every common x are "the same" on a
+chart (far below what a chart can show; equal by construction when it happens, e.g. ReLU's scale
+invariance with proportional draws)."""
+DODGE = 0.12
+"""A coinciding series is drawn this fraction of the x spacing to the side (a log axis: of a decade's
+log-spacing), so each one stays visible."""
+
+
+def coinciding(points: dict[str, dict[str, np.ndarray]], groups: list[str], x: str, y: str) -> dict[str, list[str]]:
+    """Series whose (x, y) points are those of an earlier series (same x, y equal to
+    :data:`COINCIDE_RTOL`): {first series: [the later ones equal to it]}."""
+    same: dict[str, list[str]] = {}
+    for j, g in enumerate(groups):
+        b = points.get(g)
+        if not b or not len(b[x]):
+            continue
+        for first in groups[:j]:
+            a = points.get(first)
+            if a and first not in sum(same.values(), []) and _equal(a[x], b[x]) and _equal(a[y], b[y]):
+                same.setdefault(first, []).append(g)
+                break
+    return same
+
+
+def _equal(a: np.ndarray, b: np.ndarray) -> bool:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return a.shape == b.shape and bool(np.all((a == b) | np.isclose(a, b, rtol=COINCIDE_RTOL, atol=0.0)))
+
+
+def _dodged(xv: np.ndarray, rank: int, count: int, log_x: bool) -> np.ndarray:
+    """x moved ``rank``/``count`` of :data:`DODGE` of the x spacing to the right (multiplicatively on a log axis)."""
+    xv = np.asarray(xv, dtype=np.float64)
+    u = np.unique(np.log10(xv) if log_x else xv)
+    step = float(np.min(np.diff(u))) if u.size > 1 else 1.0
+    shift = DODGE * step * rank / max(count, 1)
+    return xv * 10.0 ** shift if log_x else xv + shift
+
+
+def _coincide_note(same: dict[str, list[str]]) -> list[dict]:
+    if not same:
+        return []
+    text = "; ".join(" = ".join([first, *rest]) for first, rest in same.items())
+    return [{"text": f"equal values: {text} (drawn side by side)", "xref": "paper", "yref": "paper", "x": 0.0,
+             "y": 0.0, "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+             "font": {"size": theme.FONT_SIZE - 2}, "bgcolor": "rgba(255,255,255,0.85)"}]
+
+
 def curves_spec(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: str, y: str,
                 x_title: str, y_title: str, lo: str | None = None, hi: str | None = None,
                 title: str | None = None, log_x: bool = False, log_y: bool = False,
@@ -208,11 +274,15 @@ def curves_spec(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: s
     band = [c for c in (lo, hi) if c]
     points, curves = columns_by_group(table, [x, y, *band]), columns_by_group(theory, [x, y])
     multi = len(groups) > 1
+    same = coinciding(points, groups, x, y) if multi else {}
+    rank = {g: (k + 1, len(rest)) for rest in same.values() for k, g in enumerate(rest)}
     dropped = 0
     for i, g in enumerate(groups):
         c = theme.color(i)
         m, lost = _kept(points.get(g), [x, y, *band], log_x=log_x, log_y=log_y)
         dropped += lost
+        if m and g in rank:
+            m = {**m, x: _dodged(m[x], *rank[g], log_x=log_x)}
         if m:
             err = None
             if lo and hi:
@@ -221,8 +291,8 @@ def curves_spec(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: s
                        "arrayminus": np.maximum(yv - m[lo], 0), "color": c, "thickness": 1.5}
             data.append({"type": "scatter", "x": m[x], "y": m[y],
                          "mode": "lines+markers" if lines else "markers", "name": g if multi else measured,
-                         "legendgroup": g, "marker": {"color": c, "size": theme.MARKER_SIZE, "symbol": "circle"},
-                         "line": {"color": c, "width": 1.5}, **({"error_y": err} if err else {})})
+                         "legendgroup": g, "marker": {"color": c, "size": theme.MARKER_SIZE, "symbol": theme.symbol(i)},
+                         "line": {"color": c, "width": 1.5, "dash": theme.dash(i)}, **({"error_y": err} if err else {})})
         t, lost = _kept(curves.get(g), [x, y], log_x=log_x, log_y=log_y)
         dropped += lost
         if t:
@@ -234,6 +304,7 @@ def curves_spec(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: s
     if mark_x is not None:
         shapes, notes = _mark(mark_x, mark_label, color=theme.INK, log_x=log_x, dash="dash", width=1.5, where="bottom")
     notes += note_dropped(dropped, "not finite" + (" or ≤ 0 on a log axis" if (log_x or log_y) else ""))
+    notes += _coincide_note(same)
     lay = theme.layout(x_title=x_title, y_title=y_title, title=title, log_x=log_x, log_y=log_y, height=height,
                        legend_rows=_legend_rows(data, legend_title), data=data)
     if legend_title:

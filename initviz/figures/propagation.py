@@ -118,6 +118,23 @@ def fault_table(runs: Mapping[str, object], backward: bool = False) -> pd.DataFr
     return frame.assign(group=text_column(frame["group"].to_numpy(dtype=object)))
 
 
+def theory_fault_table(values: Mapping[str, np.ndarray | None], upto: Mapping[str, int] | None = None) -> pd.DataFrame:
+    """The first layer (up to ``upto[group]``) where a prediction is beyond float64 (±∞): the theory
+    did not fail there, its value is ∞ — drawn as a fault mark, like a measured overflow. Columns as
+    :func:`fault_table`."""
+    rows = []
+    for group, v in values.items():
+        if v is None:
+            continue
+        v = np.asarray(v, dtype=np.float64)[:None if upto is None else upto.get(group)]
+        beyond = np.flatnonzero(np.isinf(v))
+        if beyond.size:
+            layer = int(beyond[0]) + 1
+            rows.append({"group": group, "layer": layer, "kind": "theory_overflow",
+                         "label": f"mean field ∞ (beyond float64) from layer {layer}"})
+    return pd.DataFrame(rows, columns=["group", "layer", "kind", "label"])
+
+
 def depth_hist_table(runs: Mapping[str, object], which: str = "act") -> pd.DataFrame:
     """Each series' pre-binned histograms across depth (first seed; ``which`` = ``"act"``,
     ``"preact"`` or ``"grad"``) as ``group, layer, left, right, count, density`` (density over all of the layer's
@@ -165,7 +182,7 @@ def log_ticks(lo: float, hi: float) -> dict:
     """Tick settings of a log axis over [lo, hi], every label a plain value (plotly's own labels
     between powers of ten are bare mantissas — "2", "5" — that read as values): 1-2-5 steps up to
     ``FEW_DECADES``, powers of ten (one label every ⌈decades / MAX_LOG_LABELS⌉) beyond."""
-    decades = math.log10(hi / lo)
+    decades = math.log10(hi) - math.log10(lo)  # hi / lo may be beyond float64
     if decades > FEW_DECADES:
         return dict(dtick=max(1, math.ceil(decades / MAX_LOG_LABELS)), minor=dict(ticks="", showgrid=False))
     first, last = math.floor(math.log10(lo)), math.ceil(math.log10(hi))

@@ -44,7 +44,7 @@ DIVERGING = [[0.0, "#0072B2"], [0.5, "#f7f7f7"], [1.0, "#D55E00"]]
 TEMPLATE = go.layout.Template(
     layout=go.Layout(
         font=dict(family=FONT, size=FONT_SIZE, color=INK),
-        title=dict(font=dict(size=TITLE_SIZE), x=0.0, xanchor="left"),
+        title=dict(font=dict(size=TITLE_SIZE), x=0.0, xanchor="left", pad=dict(l=GAP_PX, t=GAP_PX)),
         colorway=list(PALETTE),
         paper_bgcolor="white",
         plot_bgcolor="white",
@@ -64,9 +64,23 @@ TEMPLATE_SPEC = TEMPLATE.to_plotly_json()
 """The template as the plain dict a figure spec carries (validated once, here)."""
 
 
+SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "triangle-down", "star")
+"""Marker shape of the i-th series, with its colour: series stay apart without colour (print, colour blindness)."""
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "5px,2px")
+"""Line style of the i-th series' measured curve."""
+
+
 def color(i: int) -> str:
     """The i-th palette colour (cycling)."""
     return PALETTE[i % len(PALETTE)]
+
+
+def symbol(i: int) -> str:
+    return SYMBOLS[i % len(SYMBOLS)]
+
+
+def dash(i: int) -> str:
+    return DASHES[i % len(DASHES)]
 
 
 # --- figure specs ----------------------------------------------------------------------------------
@@ -94,7 +108,8 @@ def title_layout(title: str | None, rows: int) -> dict:
     between it and the plot."""
     out = {"margin": {"t": (TITLE_PX if title else GAP_PX) + rows * LEGEND_ROW_PX}}
     if title:
-        out["title"] = {"text": title, "yref": "container", "y": 1.0, "yanchor": "top", "pad": {"t": GAP_PX}}
+        out["title"] = {"text": title, "yref": "container", "y": 1.0, "yanchor": "top",
+                        "pad": {"t": GAP_PX, "l": GAP_PX}}
     return out
 
 
@@ -119,7 +134,7 @@ def log_axis(data: list[dict], axis: str) -> dict:
     v = np.concatenate(values) if values else np.array([])
     v = v[np.isfinite(v) & (v > 0)]
     out = {"type": "log"}
-    if v.size and np.log10(v.max() / v.min()) > DECADES_FOR_POWERS:
+    if v.size and np.log10(v.max()) - np.log10(v.min()) > DECADES_FOR_POWERS:  # the ratio may overflow
         out.update(dtick=1, minor={"ticks": "outside", "ticklen": 4, "showgrid": False})
     return out
 

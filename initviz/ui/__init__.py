@@ -14,8 +14,10 @@ Layout
   (URL → settings → widgets → URL), the notices for what a link asked but could not get, the
   error catch-all (:func:`.frame.guard`), the "Copy link" box.
 * :mod:`.widgets` — :func:`.widgets.control` (the widget of a link parameter; key = URL name) and
-  :func:`.widgets.chart` (a figure with SVG export and a CSV download of its table; a builder's
-  figure is kept per view and chart for every session).
+  :func:`.widgets.chart` (a figure with PNG export and a caption naming its view, a CSV download
+  of its table after a comment line with the link; a builder's figure is kept per view and chart for
+  every session) and :func:`.widgets.formula` (a display equation); both are recorded for the view's
+  HTML report (:mod:`.report`, offered by the frame after the page's charts).
 * :mod:`.workers` — heavy computations in worker processes (``workers.run``), off the server's GIL.
 * :mod:`.main` — the frame of every run (page config, process settings, navigation); ``app.py`` calls it.
 * One module per page with ``render(settings)``; page scripts in ``pages/`` are two lines.
@@ -56,6 +58,7 @@ How to add a page (e.g. ``propagation``)
    given a builder, ``chart`` builds the figure once per view (page and canonical link) and chart
    key and reuses it for every session (``reuse=False`` for a result that is not a function of the
    settings alone, e.g. one cut short by a deadline); a built figure is shown as it is.
+   Show display equations with ``formula(r"...")`` (not ``st.latex``) so the report has them too.
    Wrap independent sections in ``with guard("propagation: <section>"):`` so one failure does not
    blank the page. The frame already draws the page title and the notices.
 3. Page script ``initviz/ui/pages/propagation.py``::

@@ -13,7 +13,9 @@ Every page script calls :func:`run_page`, which on each script run
 2. seeds every widget of the page through ``st.session_state`` (the widget key is the URL name),
    and writes the canonical query (non-default values only) back into the URL;
 3. calls the page module's ``render(settings)`` inside :func:`guard` (the catch-all);
-4. shows the shareable link in the sidebar (``st.code`` has a copy button).
+4. offers the view as one HTML report (:func:`report_button`: the charts and formulas the page
+   recorded through :func:`.widgets.chart` and :func:`.widgets.formula` in this run);
+5. shows the shareable link in the sidebar (``st.code`` has a copy button).
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ import importlib
 import logging
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from urllib.parse import urlsplit, urlunsplit
 
+import pandas as pd
 import streamlit as st
 
 from ..errors import InitvizError
-from . import links, nav
+from . import links, nav, report
 
 LOG = logging.getLogger("initviz.ui")
 
@@ -38,6 +43,44 @@ _NOTICES = "initviz:notices"   # path -> (notices from the link, canonical query
 PAGE_KEY = "initviz:page"      # path of the page of the previous run (widgets.current_page reads it)
 VIEW_KEY = "initviz:view"      # (path, canonical query) of this run: what every chart of it shows (widgets.chart)
 _PENDING = "initviz:pending"   # this run's notices not yet shown next to their control (the rest go on top)
+REPORT_KEY = "initviz:report"  # this run's RunRecord: the charts and formulas drawn, in page order
+REPORT_BUTTON = "view_report"  # key of the "HTML report" download button (tests find .st-key-view_report)
+
+
+@dataclass
+class RunRecord:
+    """What the page drew in this run, for its HTML report (:func:`report_button`)."""
+
+    charts: list[report.ReportChart] = field(default_factory=list)
+    formulas: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ViewExport:
+    """Where this run's charts come from, as every export states it: the page, the settings the
+    charts show (the view's, :data:`VIEW_KEY`), the caption's summary line and the link."""
+
+    path: str
+    settings: dict
+    summary: str
+    link: str
+
+    def csv(self, table: pd.DataFrame) -> str:
+        """``table`` as CSV after its comment line (:func:`.report.csv_header`, the time of the click)."""
+        return report.with_header(table, report.csv_header(self.path, self.link, _now()))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def view_export() -> ViewExport:
+    """The :class:`ViewExport` of this run's view: the settings behind its canonical query (which a
+    page may set to what it computed, e.g. Propagation's cut sample), their summary and link."""
+    path, query = st.session_state[VIEW_KEY]
+    settings, _ = links.parse(path, dict(query))
+    return ViewExport(path, settings, report.summary(path, settings, nav.entry(path).title),
+                      share_url(path, settings))
 
 
 def _raw_query() -> dict[str, list[str]]:
@@ -66,7 +109,7 @@ def _from_widgets(schema: links.PageSchema, last: links.Settings) -> tuple[links
             value = last[p.name]
         settings[p.name] = value
     settings, cross = links.constrain(schema.path, settings)
-    return settings, notices + cross
+    return settings, links.one_per_param(notices + cross)
 
 
 def sync_settings(path: str) -> tuple[links.Settings, list[links.Notice]]:
@@ -131,19 +174,43 @@ def guard(where: str) -> Iterator[None]:
                  "It has been logged; other settings may work.", icon=":material/error:")
 
 
+def base_path() -> str:
+    """The app's base URL path (Streamlit's ``server.baseUrlPath``), without slashes; ``""`` at the root."""
+    return (st.get_option("server.baseUrlPath") or "").strip("/")
+
+
 def share_url(path: str, settings: links.Settings) -> str:
-    """The full link to this view: the app's root URL (from ``st.context.url``, relative when the
-    app is not in a browser), the page path and the canonical query."""
+    """The full link to this view: the app's root URL (scheme and host from ``st.context.url``, then
+    the app's base path — never the path the browser asked for, which may be no page at all;
+    relative when the app is not in a browser), the page path and the canonical query."""
     query = links.query_string(path, settings)
     root = ""
     url = st.context.url
     if url:
         parts = urlsplit(url)
-        base = parts.path.rstrip("/")
-        if base.endswith("/" + path) or base == path:
-            base = base[: -len(path)].rstrip("/")
-        root = urlunsplit((parts.scheme, parts.netloc, base, "", ""))
+        base = base_path()
+        root = urlunsplit((parts.scheme, parts.netloc, f"/{base}" if base else "", "", ""))
     return f"{root}/{path}" + (f"?{query}" if query else "")
+
+
+def report_button(record: RunRecord) -> None:
+    """The download of this view as one HTML file (:func:`.report.build_html`), built only when
+    clicked, from what the run recorded; nothing when the run drew no chart."""
+    if not record.charts:
+        return
+    export = view_export()
+    title = f"initviz — {nav.entry(export.path).title}"
+    charts, formulas = list(record.charts), list(record.formulas)
+
+    def build() -> str:
+        return report.build_html(title=title, link=export.link, created=_now(), formulas=formulas,
+                                 settings=report.settings_rows(export.path, export.settings), charts=charts)
+
+    st.download_button("Download this view as an HTML report", data=build,
+                       file_name=f"initviz-{export.path}-report.html", mime="text/html", key=REPORT_BUTTON,
+                       on_click="ignore", icon=":material/description:",
+                       help="One file with every chart of this view (interactive, works offline; PNG and SVG "
+                            "buttons under each), its settings, its link and its formulas.")
 
 
 def show_notices(notices: list[links.Notice]) -> None:
@@ -179,8 +246,11 @@ def run_page(path: str) -> None:
     st.title(entry.title)
     top = st.container()
     st.session_state[_PENDING] = list(notices)
+    record = st.session_state[REPORT_KEY] = RunRecord()
     with guard(f"page {path}"):
         importlib.import_module(entry.module).render(settings)
+    with guard(f"page {path}: report"):
+        report_button(record)
     with top:
         show_notices(st.session_state.pop(_PENDING, []))
     with st.sidebar:

@@ -15,7 +15,7 @@ from ..geometry import ORTHOGONAL_SWEEP_MAX, SPECTRUM_EIGENVALUES
 from ..figures import curve_table, fig_curves, fig_density, fig_heatmaps
 from . import links
 from .frame import guard
-from .widgets import chart, control, control_row, file_name
+from .widgets import chart, control, control_row, file_name, formula
 
 CACHE = dict(max_entries=32, max_size=64 * 2 ** 20)
 DEG = 180.0 / math.pi
@@ -156,16 +156,18 @@ def render(settings: links.Settings) -> None:
 def _angles(settings, seed) -> None:
     st.header("1 · Random vectors are almost orthogonal")
     st.markdown("The angle θ between two independent Gaussian vectors of ℝⁿ has the exact density")
-    st.latex(r"p_n(\theta) = \frac{\Gamma(n/2)}{\sqrt{\pi}\,\Gamma\!\left(\frac{n-1}{2}\right)}\,"
+    formula(r"p_n(\theta) = \frac{\Gamma(n/2)}{\sqrt{\pi}\,\Gamma\!\left(\frac{n-1}{2}\right)}\,"
              r"\sin^{n-2}\theta, \qquad \operatorname{E}\cos\theta = 0,\quad \operatorname{Var}\cos\theta = \frac1n,")
     st.markdown("so θ concentrates at 90° with a spread that shrinks like 1/√n.")
     n = settings["angle_n"]
-    control("angle_n")
+    control_row("angle_n", "angle_fixed", widths=[3, 1])
     left, right = st.columns(2)
     with left:
         hist, theory = angle_histogram(n, seed)
         fig = fig_density(hist, theory, x_title="angle θ between the vectors (degrees)",
                           y_title="probability density (1/degree)", title=f"Angles between random vectors, n = {n}")
+        if settings["angle_fixed"]:
+            fig.update_xaxes(range=[0.0, 180.0], dtick=30)
         chart(fig, hist, key="angle_hist", name=file_name("geometry-angles", f"n{n}", f"seed{seed}"),
               caption=f"{int(hist['count'].sum()):,} pairs of N(0, I) vectors; line: exact density.")
     with right:
@@ -183,7 +185,7 @@ def _gram(settings, seed) -> None:
     st.markdown("Entry (i, j) of WᵀW is the inner product of columns i and j. With entry variance 1/m the "
                 "columns have squared norm ≈ 1 and are almost orthogonal, so WᵀW ≈ I. The mean square of "
                 "the n² entries of WᵀW − I, for any law with kurtosis κ, is")
-    st.latex(r"\operatorname{E}\frac{\|W^\top W - I\|_F^2}{n^2} = \frac{n + \kappa - 2}{m\,n}"
+    formula(r"\operatorname{E}\frac{\|W^\top W - I\|_F^2}{n^2} = \frac{n + \kappa - 2}{m\,n}"
              r"\quad\text{(variance } 1/m\text{)}.")
     n, kind = settings["gram_n"], settings["gram_dist"]
     control_row("gram_n", "gram_dist")
@@ -202,7 +204,11 @@ def _sweep(settings, seed) -> None:
         "For n×n matrices with variance 1/n from several distributions at equal variance: the entrywise "
         "deviation falls like 1/n for every one of them (points: mean over draws, bars: 5–95% of draws; "
         "lines: the formula above). The **operator norm** ‖WᵀW − I‖₂ does not fall at all: it tends to 3.")
-    control_row("sweep_dists", "sweep_max", widths=[3, 1])
+    left, right = st.columns([3, 1])
+    with left:
+        control("sweep_dists")
+    with right:
+        control("sweep_max", options=links.geometry.sweep_sizes(settings))
     top = settings["sweep_max"]
     frames = [sweep(kind, min(top, ORTHOGONAL_SWEEP_MAX) if kind == "orthogonal" else top, seed)
               for kind in settings["sweep_dists"]]
@@ -237,7 +243,7 @@ def _sweep(settings, seed) -> None:
 def _spectrum(settings, seed) -> None:
     st.header("4 · The eigenvalues of WᵀW spread out: Marchenko–Pastur")
     st.markdown("For W m×n with i.i.d. entries of variance 1/m and λ = n/m, the eigenvalues of WᵀW follow")
-    st.latex(r"p(x) = \frac{\sqrt{(\lambda_+ - x)(x - \lambda_-)}}{2\pi\lambda x},\qquad "
+    formula(r"p(x) = \frac{\sqrt{(\lambda_+ - x)(x - \lambda_-)}}{2\pi\lambda x},\qquad "
              r"\lambda_\pm = (1 \pm \sqrt{\lambda})^2,")
     st.markdown("with an atom of mass 1 − 1/λ at 0 when λ > 1. Only tall matrices (λ → 0) approach an isometry.")
     control_row("mp_ratio", "mp_m", "mp_dist")
@@ -258,7 +264,7 @@ def _rectangular(settings, seed) -> None:
         "For m ≠ n no single variance makes both WᵀW ≈ I (forward: ‖Wx‖ ≈ ‖x‖) and WWᵀ ≈ I "
         "(backward: ‖Wᵀg‖ ≈ ‖g‖). Variance 1/m gives the first, 1/n the second, 2/(m+n) (Glorot & Bengio; "
         "the source's Corollary 4) splits the difference. For Gaussian W, R = ‖Wx‖²/‖x‖² = s²·χ²_m exactly:")
-    st.latex(r"\operatorname{E}R = m s^2,\qquad \operatorname{Var}R = m s^4\Big[2 + (\kappa - 3)"
+    formula(r"\operatorname{E}R = m s^2,\qquad \operatorname{Var}R = m s^4\Big[2 + (\kappa - 3)"
              r"\frac{\sum x_i^4}{(\sum x_i^2)^2}\Big].")
     control_row("rect_m", "rect_n", "rule", "rect_dist", widths=[1, 1, 2, 1])
     m, n, kind = settings["rect_m"], settings["rect_n"], settings["rect_dist"]

@@ -15,7 +15,7 @@ from ..fans import compute_fans
 from ..figures import curve_table, fig_density, hist_table
 from ..laws import Law
 from . import links, snippets
-from .frame import guard
+from .frame import guard, view_export
 from .widgets import chart, control, control_row, file_name
 
 CACHE = dict(max_entries=64, max_size=64 * 2 ** 20)
@@ -83,9 +83,11 @@ def scheme_table(shape: tuple[int, ...]) -> pd.DataFrame:
 
 @st.cache_data(**CACHE, show_spinner=False)
 def weight_histogram(scheme: str, params: tuple, shape: tuple[int, ...], seed: int) -> pd.DataFrame:
-    """Histogram of one sampled weight (``initviz.sample`` with this seed), binned over the plot range."""
+    """Histogram of one sampled weight (``initviz.sample`` with this seed; beyond
+    :data:`links.MAX_SAMPLED_WEIGHTS` entries, that many of them: :meth:`initviz.laws.Law.entries`),
+    binned over the plot range."""
     w = inits.law(scheme, shape, **dict(params))
-    sample = inits.sample(scheme, shape, seed=seed, **dict(params))
+    sample = w.entries(links.MAX_SAMPLED_WEIGHTS, seed=seed)
     frame = hist_table(sample, group=scheme, bins=HIST_BINS, range=_plot_range(w))
     frame.attrs.update(sample_mean=float(sample.mean()), sample_std=float(sample.std()))
     return frame
@@ -123,7 +125,8 @@ def render(settings: links.Settings) -> None:
     st.dataframe(_display(table), hide_index=True, width="stretch", height=TABLE_HEIGHT, key="scheme_table")
     st.caption("Default parameters of each scheme. Var × fan_in compares schemes across libraries: 1 for LeCun, "
                "2 for He, 1/3 for the PyTorch default; kurtosis 3 = normal, 1.8 = uniform, ≈ 2.37 = truncated at ±2σ.")
-    st.download_button("Table (CSV)", data=lambda: table.to_csv(index=False), on_click="ignore",
+    export = view_export()
+    st.download_button("Table (CSV)", data=lambda: export.csv(table), on_click="ignore",
                        file_name=file_name("initializers", "schemes", layer, *shape) + ".csv", mime="text/csv",
                        key="scheme_table_csv", icon=":material/download:")
 
@@ -142,7 +145,7 @@ def render(settings: links.Settings) -> None:
         curve, atoms = _theory(scheme, w)
         name = file_name("initializers", scheme, layer, "x".join(map(str, shape)), f"seed{settings['seed']}")
         fig = fig_density(hist, curve, atoms=atoms, x_title="weight value w", y_title="probability density",
-                          title=f"{inits.SCHEMES[scheme].label}: {math.prod(shape):,} sampled weights")
+                          title=f"{inits.SCHEMES[scheme].label}: {_sampled(shape)}")
         chart(fig, hist, key="weight_hist", name=name,
               caption=f"Exact law: std {w.std:.4g} (sample {hist.attrs['sample_std']:.4g}), "
                       f"mean {w.mean:.3g} (sample {hist.attrs['sample_mean']:.3g}), kurtosis {w.kurtosis:.4g}.")
@@ -151,6 +154,13 @@ def render(settings: links.Settings) -> None:
     args = (scheme, params, layer, settings["n_in"], settings["n_out"], settings["kernel"])
     with guard("initializers: code"):
         _code(args)
+
+
+def _sampled(shape) -> str:
+    total = math.prod(shape)
+    if total <= links.MAX_SAMPLED_WEIGHTS:
+        return f"{total:,} sampled weights"
+    return f"{links.MAX_SAMPLED_WEIGHTS:,} of its {total:,} weights sampled"
 
 
 def _code(args) -> None:

@@ -4,11 +4,12 @@ common text. ``app.py`` calls :func:`main`."""
 from __future__ import annotations
 
 import gc
+from urllib.parse import urlsplit
 
 import streamlit as st
 from threadpoolctl import threadpool_limits
 
-from . import nav, workers
+from . import frame, nav, workers
 
 
 @st.cache_resource
@@ -24,8 +25,28 @@ def _tune_process():
     return threadpool_limits(limits=1)
 
 
+def requested_path() -> str:
+    """The page path the browser asked for: the URL's path after the app's base path (``""`` for
+    the bare URL; ``""`` too outside a browser)."""
+    url = st.context.url
+    if not url:
+        return ""
+    base = frame.base_path()
+    path = urlsplit(url).path.strip("/")
+    return path[len(base):].strip("/") if base and (path + "/").startswith(base + "/") else path
+
+
 def _home(pages: dict) -> None:
-    """The bare URL opens the default page at its own path, keeping the link's query."""
+    """The bare URL opens the default page at its own path, keeping the link's query. A path that
+    is no page (Streamlit runs this default page for it, under its own "Page not found" dialog)
+    says so and links to the pages."""
+    asked = requested_path()
+    if asked not in ("", "home"):
+        st.title("Page not found")
+        st.text(f"initviz has no page at “/{asked[:80]}”. Its pages:")
+        for page in pages.values():
+            st.page_link(page)
+        return
     st.switch_page(pages[nav.DEFAULT_PAGE], query_params={k: st.query_params.get_all(k) for k in st.query_params})
 
 

@@ -21,7 +21,7 @@ from . import deployment, links, nav, workers
 from .frame import VIEW_KEY, control_notices, guard
 from .links import propagation as plan
 from .links.propagation import histogram_kinds, needs_backward
-from .widgets import chart, control, file_name
+from .widgets import chart, control, file_name, formula
 
 CACHE = dict(max_entries=1024, max_size=128 * 2 ** 20)
 """Propagation results and predictions are per-layer statistics and pre-binned histograms: 5–15 kB
@@ -150,7 +150,7 @@ INTRO_AFTER = (
 
 def render(settings: links.Settings) -> None:
     st.markdown(INTRO)
-    st.latex(INTRO_MATH)
+    formula(INTRO_MATH)
     st.markdown(INTRO_AFTER)
     fitted = plan.fit(settings)
     _controls(settings, fitted)
@@ -252,7 +252,7 @@ def _caption_runs(settings, runs) -> None:
 def _tables(runs, stat: str, band: str | None, theory_of=None, backward: bool = False):
     """Measured table, theory table (``theory_of(net, pred) -> per-layer array``) and faults."""
     table = fp.stat_table(runs.measured, stat, band)
-    prediction = None
+    prediction, faults = None, runs.all_faults if backward else runs.faults
     if theory_of is not None:
         values, upto = {}, {}
         for name, (net, res, pred, _) in runs.items():
@@ -260,7 +260,10 @@ def _tables(runs, stat: str, band: str | None, theory_of=None, backward: bool = 
             values[name] = theory_of(net, pred) if pred is not None and has_data else None
             upto[name] = res.depth if backward else forward_limit(res)
         prediction = fp.values_table(values, upto)
-    return table, prediction, runs.all_faults if backward else runs.faults
+        beyond = fp.theory_fault_table(values, upto)
+        if len(beyond):
+            faults = pd.concat([faults, beyond], ignore_index=True)
+    return table, prediction, faults
 
 
 def _name(settings, what: str) -> str:
@@ -291,6 +294,17 @@ def _layer_chart(settings, runs, *, stat: str, key: str, title: str, y_title: st
           name=_name(settings, key), caption=caption, reuse=runs.complete)
 
 
+def _scale_free(settings, act) -> str:
+    """Why series may coincide on the scale-free charts (dead units, symmetry, correlations): with a
+    positively homogeneous φ and no bias, c·W gives c·(every layer's output), so schemes whose draws
+    differ by a scale only (the same distribution from the same seed) give the same values there."""
+    if act.leaky_slope is None or settings["bias"] != "zeros" or len(links.compared_schemes(settings)) < 2:
+        return ""
+    return (f" {act.label} is positively homogeneous (φ(cx) = c·φ(x), c > 0) and the bias is 0: schemes whose "
+            "weights differ only by a scale — the same distribution from the same seed, e.g. He and Xavier "
+            "normal — give exactly the same values here (drawn side by side).")
+
+
 def _forward(settings, runs) -> None:
     st.header("Forward: the signal through depth")
     left, right = st.columns(HALF)
@@ -317,6 +331,7 @@ def _forward(settings, runs) -> None:
                      theory_of=lambda net, pred: pred.layer_ratio,
                      caption="The weight matrix alone (no bias, no φ); line: √(n_l s_l²).")
     act = get_activation(settings["activation"], links.activation_param(settings))
+    same = _scale_free(settings, act)
     left, right = st.columns(HALF)
     with left:
         if act.rails is not None:
@@ -327,7 +342,7 @@ def _forward(settings, runs) -> None:
         elif act.has_dead_units:
             _layer_chart(settings, runs, stat="dead", key="dead", band="seeds", log_y=False,
                          title=f"Dead units ({act.label})", y_title="fraction of units dead",
-                         caption="Units whose output is exactly 0 for every input of the batch.")
+                         caption="Units whose output is exactly 0 for every input of the batch." + same)
         else:
             st.subheader("Saturation and dead units")
             st.caption(f"{act.label} has neither two finite rails (no saturation) nor an exactly-zero half-line "
@@ -338,13 +353,13 @@ def _forward(settings, runs) -> None:
                      y_title="unit spread (0: all units equal)",
                      caption="max over inputs of (max − min over units of aˡ) / max|aˡ|. 0 means every unit of the "
                              "layer computes the same value for every input — constant or zero init never breaks "
-                             "this symmetry.")
+                             "this symmetry." + same)
     if settings["inputs"] == "correlated":
         _layer_chart(settings, runs, stat="corr", key="corr", band="seeds", log_y=False,
                      title="Correlation of input pairs through depth", y_title="cos ∠(h<sub>a</sub><sup>l</sup>, h<sub>b</sub><sup>l</sup>)",
                      theory_of=lambda net, pred: pred.corr,
                      caption=f"Pairs of inputs with correlation {settings['input_corr']:g}; line: the mean-field "
-                             "correlation map.")
+                             "correlation map." + same)
 
 
 HIST_AXES = {"act": "activation a = φ(h)", "preact": "pre-activation h", "grad": "gradient ∂L/∂h"}
@@ -384,7 +399,8 @@ def _histograms(settings, runs) -> None:
     chart(lambda: fp.fig_layer_histograms(hist(), layers, x_title=what, groups=list(runs),
                                           title=f"Layers {', '.join(map(str, layers))}"),
           lambda: hist()[hist()["layer"].isin(layers)], key="hist_layers",
-          name=_name(settings, f"hist-layers-{which}"), reuse=runs.complete)
+          name=_name(settings, f"hist-layers-{which}"), reuse=runs.complete,
+          caption="One panel per scheme; here colour = the layer (the other charts colour by scheme).")
 
 
 def _decades(values: np.ndarray) -> float:

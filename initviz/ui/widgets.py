@@ -3,16 +3,21 @@
 * :func:`control` draws the widget of a link parameter of the current page. Its key is the
   parameter's URL name (so tests find it as ``.st-key-<name>`` or ``at.<kind>(key=name)``); its
   value comes from ``st.session_state``, seeded by :mod:`initviz.ui.frame` — never pass a value.
-* :func:`chart` shows a figure with the app's export settings (SVG at 3×, a descriptive file
-  name, no plotly logo) and offers the chart's data as CSV, generated only when clicked. Given a
+* :func:`chart` shows a figure with the app's export settings (the modebar's camera downloads a
+  PNG at 3×, :data:`.report.EXPORT_WIDTH` wide, with a descriptive file name; no plotly logo) and a
+  caption inside the figure naming the view's settings and link (:mod:`initviz.figures.export`),
+  and offers the chart's data as CSV after a comment line with the same (generated only when
+  clicked). It records the chart for the view's HTML report (:func:`.frame.report_button`). Given a
   function that builds the figure instead, it builds it once per view (the page and its canonical
   link, which determine every chart on it) and chart key, for every session: a rerun that comes
   back to a view (a slider moved back and forth, twenty users on the same defaults) draws the
   stored chart instead of making its tables and spec again.
+* :func:`formula` shows a display equation and records it for the report.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 
@@ -20,11 +25,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from ..figures.export import with_caption
 from . import links
-from .frame import PAGE_KEY, VIEW_KEY
+from .frame import PAGE_KEY, REPORT_KEY, VIEW_KEY, view_export
+from .report import EXPORT_SCALE, EXPORT_WIDTH, ReportChart
 
-EXPORT_SCALE = 3
-"""Modebar image export: SVG, and 3× for any raster the browser makes of it."""
 FIGURES = dict(max_entries=4096, max_size=48 * 2 ** 20)
 """Charts kept built, across sessions (plotly's dict form: 3–30 kB each; 4–6 per view)."""
 
@@ -33,9 +38,16 @@ def current_page() -> str:
     return st.session_state[PAGE_KEY]
 
 
-def control(name: str, *, container=None, label: str | None = None, disabled: bool = False):
-    """Draw the widget for link parameter ``name`` of the current page; returns its value."""
+def control(name: str, *, container=None, label: str | None = None, disabled: bool = False,
+            options: tuple | None = None):
+    """Draw the widget for link parameter ``name`` of the current page; returns its value.
+    ``options`` narrows a ladder or choice to the values this view allows (e.g. within a budget);
+    the current value must be one of them."""
     param = links.schema_of(current_page()).by_name[name]
+    if options is not None:
+        options = tuple(options)
+        param = dataclasses.replace(param, options=options, labels=tuple(map(param.label_of, options)) if param.labels
+                                    else (), default=param.default if param.default in options else options[0])
     where = container if container is not None else st
     common = dict(key=param.name, help=param.help or None, disabled=disabled)
     text = label or param.label
@@ -99,22 +111,34 @@ class _Stored(go.Figure):
 
 def chart(fig: go.Figure | Callable[[], go.Figure], table: pd.DataFrame | Callable[[], pd.DataFrame], *,
           key: str, name: str, caption: str | None = None, reuse: bool = True) -> None:
-    """Show ``fig`` (our template, not Streamlit's theme) with SVG export named ``name`` and a CSV
+    """Show ``fig`` (our template, not Streamlit's theme) with PNG export named ``name`` and a CSV
     download of ``table`` (the data behind the chart, or a function making it: either is turned
-    into CSV only when the button is clicked).
+    into CSV only when the button is clicked), both saying which view they come from.
 
     ``fig`` may be a function building the figure from what this view's settings determine: it is
     then called only the first time this view (page and canonical link) shows chart ``key``, and the
     stored chart is drawn after that. ``reuse=False`` builds it every time (for a result that is not
     a function of the settings alone, e.g. one cut short by a deadline)."""
     if callable(fig):
-        fig = _Stored(_built(st.session_state[VIEW_KEY], key, fig)) if reuse else fig()
-    config = {"toImageButtonOptions": {"format": "svg", "scale": EXPORT_SCALE, "filename": name},
+        spec = _built(st.session_state[VIEW_KEY], key, fig) if reuse else fig().to_dict()
+    else:
+        spec = fig.to_dict()
+    export = view_export()
+    spec = with_caption(spec, [export.summary, export.link])
+    config = {"toImageButtonOptions": {"format": "png", "scale": EXPORT_SCALE, "width": EXPORT_WIDTH,
+                                       "filename": name},
               "displaylogo": False}
-    st.plotly_chart(fig, width="stretch", theme=None, key=key, config=config)
+    st.plotly_chart(_Stored(spec), width="stretch", theme=None, key=key, config=config)
+    st.session_state[REPORT_KEY].charts.append(ReportChart(key, name, spec, caption or ""))
     left, right = st.columns([4, 1], vertical_alignment="center")
     if caption:
         left.caption(caption)
-    right.download_button("CSV", data=lambda: (table() if callable(table) else table).to_csv(index=False), file_name=f"{name}.csv",
-                          mime="text/csv", key=f"{key}_csv", on_click="ignore", icon=":material/download:",
-                          width="stretch")
+    right.download_button("CSV", data=lambda: export.csv(table() if callable(table) else table),
+                          file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore",
+                          icon=":material/download:", width="stretch")
+
+
+def formula(tex: str) -> None:
+    """Show the display equation ``tex`` (LaTeX) and record it for the view's HTML report."""
+    st.latex(tex)
+    st.session_state[REPORT_KEY].formulas.append(tex)

@@ -18,11 +18,19 @@ Python 3.11, the pool stopped replacing its retired workers and every call waite
 worker died (e.g. killed by the host for memory), or that did not answer within
 ``RESULT_TIMEOUT``, is replaced, and the call reports it as an
 :class:`~initviz.errors.InitvizError` — a plain message, not a traceback.
+
+How many workers is a deployment setting, ``INITVIZ_WORKERS`` (an environment variable): by default
+one per core, at most 4 — right for one server on a machine. Several servers on one machine (replicas
+behind a load balancer, ``deploy/``) would each start that many and oversubscribe the cores: each
+CPU-bound computation would then take several times its time, and the page deadlines cut views
+short. The rule: N replicas on C cores each run ``INITVIZ_WORKERS = max(1, C // N)`` workers
+(:func:`per_replica`), so that N · workers ≤ C whenever N ≤ C.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import multiprocessing
 import os
 import threading
@@ -33,8 +41,36 @@ from typing import TypeVar
 
 from ..errors import InitvizError
 
-WORKERS = max(1, min(4, os.cpu_count() or 1))
-"""Worker processes: one per core, at most 4 (each holds its own numpy, ~60 MB resident)."""
+SETTING = "INITVIZ_WORKERS"
+"""Name of the environment variable that sets the number of worker processes."""
+MAX_WORKERS = 4
+"""Worker processes of one server at most (each holds its own numpy, ~60 MB resident)."""
+LOG = logging.getLogger("initviz.ui")
+
+
+def per_replica(replicas: int, cores: int) -> int:
+    """Workers of each of ``replicas`` servers sharing ``cores`` cores: ⌊cores / replicas⌋, at least
+    1 and at most :data:`MAX_WORKERS` — the total, replicas × workers, is then ≤ cores whenever there
+    are no more replicas than cores (beyond that, one worker each is the least a replica needs)."""
+    return max(1, min(MAX_WORKERS, cores // max(1, replicas)))
+
+
+def pool_size(value: str | None, cores: int) -> int:
+    """Worker processes of this server: ``value`` (``INITVIZ_WORKERS``: an ASCII integer in
+    1…:data:`MAX_WORKERS`) if given, else one per core (:func:`per_replica` of one replica). Another
+    value is logged for the operator and the default applies."""
+    default = per_replica(1, cores)
+    if value is None:
+        return default
+    text = value.strip()
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_WORKERS:
+        return int(text)
+    LOG.warning("%s=%r is not an integer in 1..%d: running %d workers", SETTING, value[:40], MAX_WORKERS, default)
+    return default
+
+
+WORKERS = pool_size(os.environ.get(SETTING), os.cpu_count() or 1)
+"""Worker processes of this server (:func:`pool_size` of ``INITVIZ_WORKERS`` and the cores)."""
 RESULT_TIMEOUT = 60.0
 """Seconds a call may take by default (the computations' own deadlines stop them long before: a
 propagation of a hosted instance gets at most 5 s); a caller with a longer deadline passes
@@ -91,4 +127,4 @@ def run(fn: Callable[..., T], *args, timeout: float = RESULT_TIMEOUT, **kwargs) 
                            "smaller settings may work") from None
 
 
-__all__ = ["run", "start", "WORKERS", "RESULT_TIMEOUT"]
+__all__ = ["run", "start", "per_replica", "pool_size", "WORKERS", "MAX_WORKERS", "SETTING", "RESULT_TIMEOUT"]

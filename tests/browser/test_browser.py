@@ -1,4 +1,5 @@
-"""The app in a real browser: every page draws, a control redraws, a link round-trips, exports work.
+"""The app in a real browser: every page draws, a control redraws, a link round-trips (exports:
+test_browser_export.py).
 
 Also saves a screenshot of each page (see ``SHOTS``; the README shows ``docs/screenshots``).
 """
@@ -59,6 +60,25 @@ def test_the_bare_url_opens_the_default_page_at_its_own_path_keeping_the_query(p
     assert "'bogus': not a parameter" in page.locator(".st-key-link_notices").inner_text()
 
 
+def test_an_unknown_path_says_so_links_every_page_and_the_shared_link_is_the_pages_own(page):
+    """Issue 12 items 6 and 9: ``/nosuchpage`` redirected silently and the link box then showed
+    ``…/nosuchpage/propagation`` while the address bar said ``/propagation``."""
+    page.goto(f"{page.base}/nosuchpage?depth=abc")
+    page.wait_for_selector("h1:has-text('Page not found')")
+    wait_idle(page)
+    main = page.locator("[data-testid=stMain]")
+    assert "no page at “/nosuchpage”" in main.inner_text()
+    links = main.locator("[data-testid=stPageLink] a")
+    assert [links.nth(i).get_attribute("href").strip("/").split("/")[-1] for i in range(links.count())] == \
+        [entry.path for entry in nav.PAGES]
+    page.keyboard.press("Escape")  # Streamlit's own "Page not found" dialog is open over the page
+    links.filter(has_text=nav.entry(nav.DEFAULT_PAGE).title).click()
+    page.wait_for_selector(f"h1:has-text('{nav.entry(nav.DEFAULT_PAGE).title}')")
+    wait_idle(page)
+    shared = page.locator("[data-testid=stSidebar] [data-testid=stCode]").inner_text().strip()
+    assert shared == page.url and urlsplit(shared).path == f"/{nav.DEFAULT_PAGE}"
+
+
 def test_settings_come_back_after_visiting_another_page(page):
     open_page(page, "geometry?step=gram&gram_dist=uniform", "gram_heatmap")
     page.locator("[data-testid=stSidebarNav] a[href$='/initializers']").click()
@@ -113,21 +133,3 @@ def test_a_link_round_trips_controls_and_numbers(page, browser):
     assert _query(other.url) == _query(page.url)
     np.testing.assert_array_equal(_heatmap(other), _heatmap(page))
     other.context.close()
-
-
-def test_svg_download_from_the_modebar_and_csv_download(page, tmp_path):
-    open_page(page, "geometry", "angle_hist")
-    plot = page.locator(".st-key-angle_hist .js-plotly-plot")
-    plot.hover()
-    with page.expect_download() as info:
-        plot.locator(".modebar-btn[data-title='Download plot']").click()
-    svg = info.value
-    assert svg.suggested_filename == "geometry-angles-n100-seed0.svg"
-    text = Path(svg.path()).read_text()
-    assert text.lstrip().startswith("<svg") and "angle θ between the vectors" in text
-    with page.expect_download() as info:
-        page.locator(".st-key-angle_hist_csv button").click()
-    csv = info.value
-    assert csv.suggested_filename == "geometry-angles-n100-seed0.csv"
-    header = Path(csv.path()).read_text().splitlines()[0]
-    assert header.startswith("group,left,right,count,density")

@@ -101,12 +101,10 @@ for name in ("rect_m", "rect_n"):
     add("geometry", f"{name}=0", "numbers", True, [name], {name: "1"})
 add("initializers", "n_in=999999999", "numbers", True, ["n_in"], {"n_in": "4096"})  # 256×4096 = 2²⁰: fits
 add("initializers", "n_in=-1", "numbers", True, ["n_in"], {"n_in": "1"})
-# n_out 4096 × n_in 512 = 2²¹ > 2²⁰ entries: the larger side is halved once, to 2048
-add("initializers", "n_out=999999999", "numbers", True, ["n_out"], {"n_out": "2048"})
+# clamped to 4096; the shape asked is kept whatever its size (only the histogram samples a part of it)
+add("initializers", "n_out=999999999", "numbers", True, ["n_out"], {"n_out": "4096"})
 add("initializers", "n_out=0", "numbers", True, ["n_out"], {"n_out": "1"})
-# kernel 9 on conv1d: 256×512×9 > 2²⁰ → n_in (the larger side) halves to 256
-add("initializers", "layer=conv1d&kernel=999999999", "numbers", True, ["kernel"],
-    {"layer": "conv1d", "n_in": "256", "kernel": "9"})
+add("initializers", "layer=conv1d&kernel=999999999", "numbers", True, ["kernel"], {"layer": "conv1d", "kernel": "9"})
 add("initializers", "layer=conv2d&kernel=-3", "numbers", True, ["kernel"], {"layer": "conv2d", "kernel": "1"})
 for name, top, bottom in (("jac_width", "128", "16"), ("jac_depth", "100", "10")):
     add("experiments", f"{name}=999999999", "numbers", True, [name], {name: top})
@@ -283,19 +281,23 @@ add("propagation", "depth=999999999&width=999999999&batch=999999999&n_seeds=9999
 # within the budget as given: one i.i.d. sweep to 4096 with the largest angles and Gram
 add("geometry", "angle_n=10000&gram_n=128&sweep_max=4096&sweep_dists=normal", "budget", False,
     applied={"angle_n": "10000", "gram_n": "128", "sweep_dists": "normal", "sweep_max": "4096"})
-# beyond: everything at its maximum; 1600 rows at λ ≥ 0.81 also exceed the core's eigen-work limit
-add("geometry", "angle_n=10000&gram_n=128&sweep_max=4096&sweep_dists=normal,uniform,rademacher,trunc_normal,"
-    "orthogonal&mp_m=1600&mp_ratio=1&mp_dist=orthogonal&rect_m=2048&rect_n=2048&rect_dist=orthogonal&rule=fan_avg",
-    "budget", True, ["sweep_max", "mp_m", "rect_n", "more computing than one view"])
+# beyond: everything at its maximum; 1600 rows at λ ≥ 0.81 exceed the core's eigen-work limit whatever
+# the step; the compute budget counts the step shown only (the variants below and at the end)
+EVERYTHING = ("angle_n=10000&gram_n=128&sweep_max=4096&sweep_dists=normal,uniform,rademacher,trunc_normal,orthogonal"
+              "&mp_m=1600&mp_ratio=1&mp_dist=orthogonal&rect_m=2048&rect_n=2048&rect_dist=orthogonal&rule=fan_avg")
+add("geometry", EVERYTHING, "budget", True, ["mp_m"])
+for step, name in (("sweep", "sweep_max"), ("rectangular", "rect_n")):
+    add("geometry", f"{EVERYTHING}&step={step}", "budget", True, [name, "more computing than one view"])
 # 4096×4096 is 2²⁴ entries > 2²²: n drops to 2²² / 4096 = 1024, then the budget
 add("geometry", "rect_m=4096&rect_n=4096&rect_dist=orthogonal&mp_m=1600&mp_ratio=4&mp_dist=trunc_normal",
     "budget", True, ["rect_n", "mp_m"])
 add("geometry", "sweep_max=999999999&sweep_dists=orthogonal,trunc_normal", "budget", True, ["sweep_max"])
 add("initializers", "layer=dense&n_in=4096&n_out=256&scheme=orthogonal", "budget", False,
     applied={"n_in": "4096", "scheme": "orthogonal"})
-add("initializers", "layer=conv3d&n_in=4096&n_out=4096&kernel=9&scheme=orthogonal", "budget", True, ["n_in"])
+add("initializers", "layer=conv3d&n_in=4096&n_out=4096&kernel=9&scheme=orthogonal", "budget", False,
+    applied={"layer": "conv3d", "n_in": "4096", "n_out": "4096", "kernel": "9", "scheme": "orthogonal"})
 add("initializers", "layer=conv3d&n_in=4096&n_out=4096&kernel=9&scheme=dirac&dirac_groups=65536", "budget", True,
-    ["n_in"])
+    ["dirac_groups"])
 add("initializers", "n_in=4096&n_out=256&scheme=sparse&sparse_sparsity=0.5", "budget", False,
     applied={"n_in": "4096", "scheme": "sparse", "sparse_sparsity": "0.5"})
 add("experiments", "jac_width=128&jac_depth=100", "budget", False, applied={"jac_width": "128", "jac_depth": "100"})
@@ -484,7 +486,7 @@ for query in ("scheme=normal&normal_std=1e6&steps=20", "activation=linear&scheme
 
 STEP_OF_PREFIX = {"angle_": "vectors", "gram_": "gram", "sweep_": "sweep", "mp_": "spectrum", "rect_": "rectangular",
                   "rule=": "rectangular"}
-for link in [link for link in CATALOGUE if link.page == "geometry"]:
+for link in [link for link in CATALOGUE if link.page == "geometry" and "step=" not in link.query]:
     steps = {step for prefix, step in STEP_OF_PREFIX.items() if prefix in link.query} - {"vectors"}
     for step in sorted(steps):
         applied = None if link.applied is None else {**link.applied, "step": step}

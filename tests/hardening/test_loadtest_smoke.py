@@ -1,21 +1,11 @@
 """The load test's client and scenarios, tiny (2 sessions × 2 reruns), so ``make loadtest`` cannot
 rot: a real ``streamlit run app.py`` on 127.0.0.1, driven over its websocket like a browser tab."""
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
-from loadtest.client import Session
-from loadtest.run import PAGE, health_during, load, percentile, rerun_cost
+from loadtest.client import Session, run_blocking
+from loadtest.run import PAGE, Running, health_during, load, percentile, rerun_cost
 from loadtest.server import _family, serve
-
-
-def _run(coroutine):
-    """``asyncio.run`` on a thread of its own: Playwright's sync API (the browser tests of the same
-    session) keeps an event loop running on the main thread, where ``asyncio.run`` refuses to start."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +15,20 @@ def server():
 
 
 def test_two_sessions_two_reruns_are_all_served(server):
-    result = _run(load(server, 2, reruns=2, think=0.1, seed=1))
+    result = run_blocking(load(server, 2, reruns=2, think=0.1, seed=1))
     summary = result.summary()
     assert summary["reruns"] == 4 and summary["served"] == 4 and summary["errors"] == 0
     assert all(r.charts > 0 for r in result.first_loads + result.reruns)  # each run drew the page's charts
     assert summary["p95_s"] > 0
     assert server.log_text().count("Traceback") == 0
+
+
+def test_the_load_targets_a_server_running_elsewhere_by_its_url(server):
+    """``--url``: the same load against a server the load test did not start (here: the module's, by URL)."""
+    target = Running(server.base)
+    assert target.stream_url == server.stream_url
+    summary = run_blocking(load(target, 1, reruns=2, think=0.1, seed=2)).summary()
+    assert summary["reruns"] == 2 and summary["served"] == 2 and summary["errors"] == 0
 
 
 def test_a_changed_control_reaches_the_link_and_a_bad_link_gets_a_notice(server):
@@ -43,19 +41,19 @@ def test_a_changed_control_reaches_the_link_and_a_bad_link_gets_a_notice(server)
         finally:
             await s.close()
 
-    first, changed, query = _run(scenario())
+    first, changed, query = run_blocking(scenario())
     assert first.ok and first.notice  # depth=1e3 is not an integer
     assert changed.ok and not changed.notice
     assert query == "depth=7&seed=3"  # the canonical link the app wrote after the change
 
 
 def test_health_is_polled_while_a_view_runs(server):
-    figures = _run(health_during(server, PAGE, "seed=11"))
+    figures = run_blocking(health_during(server, PAGE, "seed=11"))
     assert figures["run_ok"] and figures["polls"] >= 1 and figures["failed"] == 0
 
 
 def test_the_cost_of_a_rerun_counts_the_workers_cpu(server):
-    cost = _run(rerun_cost(server, 4))
+    cost = run_blocking(rerun_cost(server, 4))
     assert set(cost) == {"cached", "new"} and all(c["failed"] == 0 for c in cost.values())
     # a new seed is computed (in a worker) and drawn anew; a cached view is neither (CPU time comes in
     # 10-ms ticks: four reruns of each kind are ≥ 100 ms of it)

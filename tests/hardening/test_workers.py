@@ -82,3 +82,22 @@ def test_a_call_past_the_timeout_gives_a_plain_message_and_a_fresh_pool(monkeypa
     with pytest.raises(InitvizError, match="did not finish within 0.2 s"):
         workers.run(time.sleep, 5, timeout=0.2)
     assert workers.run(os.getpid) != os.getpid()
+
+
+def test_replicas_sharing_the_cores_do_not_oversubscribe_them():
+    for cores in range(1, 17):
+        for replicas in range(1, 2 * cores + 1):
+            per = workers.per_replica(replicas, cores)
+            assert 1 <= per <= workers.MAX_WORKERS
+            if replicas <= cores:  # the rule: replicas × workers ≤ cores, and no core left idle below the cap
+                assert replicas * per <= cores and (per == workers.MAX_WORKERS or replicas * (per + 1) > cores)
+    assert workers.per_replica(1, 2) == 2 and workers.per_replica(2, 2) == 1
+
+
+def test_the_workers_setting_is_strict_and_falls_back_to_one_per_core(caplog):
+    assert workers.pool_size(None, 2) == workers.per_replica(1, 2)
+    assert workers.pool_size(" 3 ", 2) == 3  # an operator may choose more than the cores
+    for bad in ("0", "5", "-1", "1.5", "two", "١", "", "1_0"):
+        with caplog.at_level("WARNING", logger="initviz.ui"):
+            assert workers.pool_size(bad, 8) == workers.per_replica(1, 8), bad
+    assert "INITVIZ_WORKERS='two' is not an integer in 1..4" in caplog.text

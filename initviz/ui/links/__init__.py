@@ -33,8 +33,8 @@ from .geometry import (ANGLE_DIMS, DISTRIBUTION_LABELS, DISTRIBUTIONS, GEOMETRY_
                        GRAM_SIZES, MAX_RATIO, MAX_RECT, MAX_RECT_WEIGHTS, MP_M, RULE_LABELS, RULES, SWEEP_MAX,
                        geometry_seconds)
 from .grammar import (MAX_FIELDS, MAX_VALUE_CHARS, PARAM_KINDS, SHOWN_CHARS, STREAMLIT_RESERVED, Notice, PageSchema,
-                      Param, Settings, check, format_value, parse_value, shown)
-from .initializers import LAYERS, MAX_CHANNELS, MAX_KERNEL, MAX_LAYER_WEIGHTS, kernel_dims, layer_shape
+                      Param, Settings, check, format_value, one_per_param, parse_value, shown)
+from .initializers import LAYERS, MAX_CHANNELS, MAX_KERNEL, MAX_SAMPLED_WEIGHTS, kernel_dims, layer_shape
 from .propagation import (ACTIVATION_PARAM_LIMIT, MIN_BATCH, TARGET_RSE, BIAS_LIMIT, DTYPES, MAX_COMPARED, PAGE_MAX_ACTIVATIONS,
                           PAGE_MAX_DRAWS, PAGE_MAX_LAYERS, PAGE_MAX_MACS, PROPAGATION_INPUTS, PROPAGATION_MAX_BATCH,
                           PROPAGATION_MAX_DEPTH, PROPAGATION_MAX_SEEDS, PROPAGATION_MAX_WIDTH, PROPAGATION_VIEWS,
@@ -96,12 +96,12 @@ def query_string(page: str, settings: Mapping[str, Any]) -> str:
 __all__ = [
     "PAGES", "SCHEMAS", "schema_of", "parse", "validate", "constrain", "canonical", "query_string",
     # grammar
-    "MAX_FIELDS", "MAX_VALUE_CHARS", "SHOWN_CHARS", "STREAMLIT_RESERVED", "PARAM_KINDS", "Settings", "Param", "Notice",
+    "MAX_FIELDS", "MAX_VALUE_CHARS", "SHOWN_CHARS", "STREAMLIT_RESERVED", "PARAM_KINDS", "Settings", "Param", "Notice", "one_per_param",
     "PageSchema", "shown", "format_value", "check", "parse_value",
     # shared parameters
     "SCHEME_PARAM_HIDDEN", "SEED_MAX", "scheme_params", "scheme_param_names", "scheme_settings",
     # the pages' own
-    "LAYERS", "MAX_CHANNELS", "MAX_KERNEL", "MAX_LAYER_WEIGHTS", "kernel_dims", "layer_shape",
+    "LAYERS", "MAX_CHANNELS", "MAX_KERNEL", "MAX_SAMPLED_WEIGHTS", "kernel_dims", "layer_shape",
     "DISTRIBUTIONS", "DISTRIBUTION_LABELS", "RULES", "RULE_LABELS", "ANGLE_DIMS", "GRAM_SIZES", "SWEEP_MAX", "MP_M",
     "MAX_RATIO", "MAX_RECT", "MAX_RECT_WEIGHTS", "GEOMETRY_MAX_SECONDS", "geometry_seconds", "GEOMETRY_STEPS",
     "PROPAGATION_MAX_DEPTH", "PROPAGATION_MAX_WIDTH", "PROPAGATION_MAX_BATCH", "PROPAGATION_MAX_SEEDS", "MAX_COMPARED",

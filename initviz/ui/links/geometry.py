@@ -38,10 +38,9 @@ def _constrain_rect(settings: Settings) -> tuple[Settings, list[Notice]]:
 
 
 GEOMETRY_MAX_SECONDS = 2.2
-"""Modelled CPU seconds (:func:`geometry_seconds`) of the sweep, the spectrum and the ‖Wx‖/‖x‖
-samples of one Geometry view — enough for one i.i.d. sweep to n = 4096; the angles and drawing add
-< 1 s (the costliest allowed views measured 1.8 s of CPU). A link asking for more gets its costliest
-step shrunk first (everything at its maximum took 27 s of CPU)."""
+"""Modelled CPU seconds (:func:`geometry_seconds`) of the step one Geometry view shows — enough for
+one i.i.d. sweep to n = 4096; drawing adds < 1 s. A link asking for more gets that step's size
+shrunk (every step at its maximum took 27 s of CPU together)."""
 
 
 def spectrum_shape(settings: Mapping[str, Any]) -> tuple[int, int]:
@@ -51,12 +50,18 @@ def spectrum_shape(settings: Mapping[str, Any]) -> tuple[int, int]:
 
 
 def geometry_seconds(settings: Mapping[str, Any]) -> dict[str, float]:
-    """Modelled CPU seconds of a Geometry view's steps (the core's model, :mod:`initviz.geometry.timing`),
-    keyed by the parameter that shrinks each: the sweep (``sweep_max``), the spectrum (``mp_m``) and
-    the ‖Wx‖/‖x‖ samples (``rect_n``)."""
-    return {"sweep_max": sweep_seconds(settings["sweep_max"], settings["sweep_dists"]),
-            "mp_m": spectrum_seconds(*spectrum_shape(settings), settings["mp_dist"]),
-            "rect_n": norm_ratio_seconds(settings["rect_m"], settings["rect_n"], settings["rect_dist"])}
+    """Modelled CPU seconds of the step a Geometry view shows (the page computes that step only; the
+    core's model, :mod:`initviz.geometry.timing`), keyed by the parameter that shrinks it: the sweep
+    (``sweep_max``), the spectrum (``mp_m``) or the ‖Wx‖/‖x‖ samples (``rect_n``); empty for the
+    steps whose sizes are small by construction (vectors, WᵀW)."""
+    step = settings["step"]
+    if step == "sweep":
+        return {"sweep_max": sweep_seconds(settings["sweep_max"], settings["sweep_dists"])}
+    if step == "spectrum":
+        return {"mp_m": spectrum_seconds(*spectrum_shape(settings), settings["mp_dist"])}
+    if step == "rectangular":
+        return {"rect_n": norm_ratio_seconds(settings["rect_m"], settings["rect_n"], settings["rect_dist"])}
+    return {}
 
 
 def _smaller(settings: Settings, name: str) -> bool:
@@ -78,7 +83,7 @@ def _constrain_geometry(settings: Settings) -> tuple[Settings, list[Notice]]:
     """The rectangular matrix's size (:func:`_constrain_rect`); the spectrum within the core's
     ``geometry.SPECTRUM_MAX_WORK`` (min(m, n)³, by fewer rows at the same λ); and, on a hosted
     instance (:mod:`.deployment`), the view's compute budget :data:`GEOMETRY_MAX_SECONDS`, met by
-    shrinking the costliest step first."""
+    shrinking the size of the step shown (the other steps' sizes are left as asked)."""
     settings, notices = _constrain_rect(settings)
     asked = dict(settings)
     while min(spectrum_shape(settings)) ** 3 > SPECTRUM_MAX_WORK:
@@ -101,6 +106,16 @@ def _constrain_geometry(settings: Settings) -> tuple[Settings, list[Notice]]:
     return settings, notices
 
 
+def sweep_sizes(settings: Mapping[str, Any]) -> tuple[int, ...]:
+    """The "Largest n" values a view may ask with the chosen distributions: every rung on a local
+    instance; on a hosted one the rungs whose sweep fits :data:`GEOMETRY_MAX_SECONDS` (at least the
+    first), so the control never offers what the budget would cut."""
+    if not deployment.current().page_budgets:
+        return SWEEP_MAX
+    fits = tuple(n for n in SWEEP_MAX if sweep_seconds(n, settings["sweep_dists"]) <= GEOMETRY_MAX_SECONDS)
+    return fits or SWEEP_MAX[:1]
+
+
 def _dist(name: str, default: str, label: str) -> Param:
     return Param(name, "choice", default, label, options=DISTRIBUTIONS, labels=DISTRIBUTION_LABELS,
                  help="entry distribution; every one is scaled to the same variance")
@@ -117,6 +132,8 @@ SCHEMA = PageSchema("geometry", (
           widget="segmented", help="which step of the argument the page computes and draws"),
     Param("angle_n", "int", 100, "Dimension n", options=ANGLE_DIMS,
           help="dimension of the two random vectors"),
+    Param("angle_fixed", "bool", False, "Whole range 0–180°",
+          help="keep the angle axis at 0–180° for every n, so the concentration at 90° shows as n grows"),
     Param("gram_n", "int", 32, "Matrix size n", options=GRAM_SIZES, help="W is n×n with variance 1/n"),
     _dist("gram_dist", "normal", "Distribution"),
     Param("sweep_dists", "multi", DISTRIBUTIONS[:3] + ("orthogonal",), "Distributions", options=DISTRIBUTIONS,

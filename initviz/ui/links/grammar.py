@@ -134,6 +134,18 @@ class Notice:
         return f"{self.param}: {self.problem} — {self.used}."
 
 
+def one_per_param(notices: list[Notice]) -> list[Notice]:
+    """One notice per parameter, in first-seen order: when a value was changed twice (clamped, then
+    cut by a cross-field budget) the reasons are joined and the value used is the last one — the
+    value actually used, never an intermediate one."""
+    merged: dict[str, Notice] = {}
+    for notice in notices:
+        first = merged.get(notice.param)
+        merged[notice.param] = notice if first is None else Notice(
+            notice.param, f"{first.problem}; then {notice.problem}", notice.used)
+    return list(merged.values())
+
+
 @dataclass(frozen=True)
 class PageSchema:
     """A page's URL path, its parameters (in display order) and an optional cross-field rule.
@@ -194,7 +206,7 @@ class PageSchema:
                 settings[key] = param.default
                 notices.append(Notice(key, "only applies when " + _conditions(param), "ignored"))
         settings, cross = self.constrained(settings)
-        return settings, notices + cross
+        return settings, one_per_param(notices + cross)
 
     def validate(self, settings: Mapping[str, Any]) -> Settings:
         """Check that ``settings`` has every parameter of this page with a valid value; return a copy.

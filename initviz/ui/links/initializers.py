@@ -1,9 +1,9 @@
 """The Initializers page's link: one layer's weight (dense or conv, torch layout) and the scheme that
-samples it; the whole tensor is sampled, so its size is capped."""
+samples it. The shape is the one asked (each size within its control's bounds); a weight with more
+than :data:`MAX_SAMPLED_WEIGHTS` entries has that many of them sampled for its histogram."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,8 +13,9 @@ from .grammar import Notice, PageSchema, Param, Settings
 LAYERS = ("dense", "conv1d", "conv2d", "conv3d")
 MAX_CHANNELS = 4096
 MAX_KERNEL = 9
-MAX_LAYER_WEIGHTS = 2 ** 20
-"""The Initializers page samples the whole weight tensor; its size is capped at 2²⁰ entries."""
+MAX_SAMPLED_WEIGHTS = 2 ** 20
+"""The Initializers page's histogram draws at most 2²⁰ entries of the weight (all of a smaller one;
+:meth:`initviz.laws.Law.entries` for how a part of a larger one keeps the law)."""
 
 
 def kernel_dims(layer: str) -> int:
@@ -61,19 +62,9 @@ def _scheme_fits_layer(settings: Settings) -> list[Notice]:
 
 
 def _constrain_layer(settings: Settings) -> tuple[Settings, list[Notice]]:
-    """The scheme's parameters fit together and with the layer (:func:`_scheme_fits_layer`); then the
-    larger of n_in and n_out is halved until the weight fits :data:`MAX_LAYER_WEIGHTS`."""
-    fixed = _scheme_fits_layer(settings)
-    shape = layer_shape(settings)
-    numel = math.prod(shape)
-    if numel <= MAX_LAYER_WEIGHTS:
-        return settings, fixed
-    while math.prod(layer_shape(settings)) > MAX_LAYER_WEIGHTS:
-        side = "n_in" if settings["n_in"] >= settings["n_out"] else "n_out"
-        settings[side] = max(1, settings[side] // 2)
-    return settings, fixed + [Notice("n_in", f"a weight of shape {shape} has {numel:,} entries, more than the "
-                             f"{MAX_LAYER_WEIGHTS:,} this page samples",
-                             f"using n_in={settings['n_in']}, n_out={settings['n_out']}")]
+    """The scheme's parameters fit together and with the layer (:func:`_scheme_fits_layer`). The
+    shape is never changed: it is the question."""
+    return settings, _scheme_fits_layer(settings)
 
 
 SCHEMA = PageSchema("initializers", (
