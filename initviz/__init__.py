@@ -9,7 +9,8 @@ from .rng import as_generator, stream
 
 # --- initializers: fans, gains, exact laws, sampling (initviz.fans, .laws, .initializers)
 from .fans import calculate_gain, compute_fans
-from .initializers import (SCHEMES, Param, Scheme, SchemeParam, constant, dirac, eye, get_scheme, kaiming_normal,
+from .initializers import (SCHEMES, Param, Scheme, SchemeParam, constant, delta_orthogonal, dirac, eye, get_scheme,
+                           kaiming_normal,
                            kaiming_uniform, law, lecun_normal, lecun_uniform, normal, ones, orthogonal, sample,
                            sparse, trunc_normal, uniform, variance_scaling, xavier_normal, xavier_uniform, zeros)
 from .laws import Law, law_with_variance

@@ -16,17 +16,24 @@ through expm1 of min(x, 0), so ±1e4 (or ±inf) inputs give the limits, not NaN.
 | gelu | x·Φ(x) = x·½(1 + erf(x/√2)) | Φ(x) + x·φ_N(x) | φ_N(x)(2 − x²) | — |
 | silu | x·σ(x) | σ(x)(1 + x(1 − σ(x))) | σ(1 − σ)(2 + x(1 − 2σ)) | — |
 | softplus | log(1 + eˣ) | σ(x) | σ(x)(1 − σ(x)) | — |
+| hardtanh | max(−1, min(x, 1)) | 1[−1 < x < 1] | 0 | — |
+| erf | erf x | (2/√π) e^{−x²} | −2x·φ′(x) | — |
 
-Derivatives at a kink take the value torch's autograd uses (relu′(0) = 0, leaky_relu′(0) = a).
-φ″ is the derivative of φ′ where it exists (almost everywhere): at the kink x = 0 of relu,
-leaky_relu, ELU and SELU it would be a Dirac mass, which φ″ leaves out — every such φ has
-φ(0) = 0, so Gaussian expectations of φ·φ″ (the slope of the variance map) lose nothing by it.
+Derivatives at a kink take the value torch's autograd uses (relu′(0) = 0, leaky_relu′(0) = a,
+hardtanh′(±1) = 0: ``nn.Hardtanh`` passes gradient only strictly inside (min_val, max_val) = (−1, 1)).
+φ″ is the derivative of φ′ where it exists (almost everywhere): at a kink x_k (``kinks``: 0 for
+relu, leaky_relu, ELU and SELU; ±1 for hardtanh) it would be a Dirac mass [φ′(x_k⁺) − φ′(x_k⁻)]·δ,
+which φ″ leaves out. For the kinks at 0 φ(0) = 0, so Gaussian expectations of φ·φ″ (the slope of
+the variance map) lose nothing by it; hardtanh's kinks have φ(±1) = ±1 and jumps ∓1, so its
+E[φ(U)φ″(U)] is all Dirac mass, −p_U(1) − p_U(−1) (p_U the density of U) — the mean-field code adds
+these terms (:func:`initviz.meanfield.kink_term`) and cuts its quadrature rules at every kink.
+erf is ``torch.erf`` (``scipy.special.erf`` here); hardtanh is ``nn.Hardtanh()`` (min_val −1, max_val 1).
 SELU constants are Klambauer et al. (2017); GELU is the exact (erf) form of Hendrycks & Gimpel
 (2016), evaluated as x·Φ(x) with Φ = ``scipy.special.ndtr`` so the lower tail does not cancel.
 The gain itself is :func:`initviz.fans.calculate_gain` (torch semantics); this module only names it.
 
 *Saturation* (Glorot & Bengio 2010) is defined for the activations with two finite rails,
-tanh (−1, 1) and sigmoid (0, 1): a unit is saturated when its output lies within
+tanh, erf and hardtanh (−1, 1) and sigmoid (0, 1): a unit is saturated when its output lies within
 ``SATURATION_TOL`` = 1 % of the range (hi − lo) from a rail — |tanh| ≥ 0.98, sigmoid ≤ 0.01 or
 ≥ 0.99. Because tanh(x) = 2σ(2x) − 1, both definitions pick out the same pre-activations.
 The other activations have no saturation in this sense (ELU/SELU approach a rail on one side only).
@@ -117,6 +124,18 @@ def _softplus(x):
     return np.logaddexp(x, 0.0)
 
 
+def _hardtanh_prime(x):
+    return ((x > -1) & (x < 1)).astype(x.dtype)
+
+
+def _erf_prime(x):
+    return (2.0 / math.sqrt(math.pi)) * np.exp(-x * x)
+
+
+def _erf_second(x):
+    return -2.0 * x * _erf_prime(x)
+
+
 def _zeros_like(x):
     return np.zeros_like(x)
 
@@ -153,7 +172,8 @@ class ActivationSpec:
     where torch defines none); ``rails`` the two finite rails of a saturating activation;
     ``dead_when`` tells, for a parameter value, whether φ is exactly 0 on a half-line;
     ``leaky_slope`` gives a for the positively homogeneous φ(x) = x (x > 0), a·x (x ≤ 0);
-    ``second(x, param)`` evaluates φ″ almost everywhere (module docstring).
+    ``second(x, param)`` evaluates φ″ almost everywhere; ``kinks`` are the points where φ′ jumps
+    (module docstring).
     """
 
     formula: str
@@ -167,6 +187,7 @@ class ActivationSpec:
     dead_when: Callable[[float | None], bool] = lambda p: False  # noqa: E731
     leaky_slope: Callable[[float | None], float | None] = lambda p: None  # noqa: E731
     second: Callable | None = None
+    kinks: tuple[float, ...] = ()
 
 
 ACTIVATIONS: dict[str, ActivationSpec] = {
@@ -178,21 +199,27 @@ ACTIVATIONS: dict[str, ActivationSpec] = {
                               gain="sigmoid", rails=(0.0, 1.0), second=lambda x, p: _sigmoid_second(x)),
     "relu": ActivationSpec("max(x, 0)", lambda x, p: np.maximum(x, 0), lambda x, p: _leaky_prime(x, 0.0),
                            gain="relu", dead_when=lambda p: True, leaky_slope=lambda p: 0.0,
-                           second=lambda x, p: _zeros_like(x)),
+                           second=lambda x, p: _zeros_like(x), kinks=(0.0,)),
     "leaky_relu": ActivationSpec("x if x > 0 else a*x", _leaky, _leaky_prime, param_name="negative_slope",
                                  default=0.01, gain="leaky_relu", dead_when=lambda p: p == 0,
-                                 leaky_slope=lambda p: p, second=lambda x, p: _zeros_like(x)),
+                                 leaky_slope=lambda p: p, second=lambda x, p: _zeros_like(x), kinks=(0.0,)),
     "elu": ActivationSpec("x if x > 0 else alpha*(e^x - 1)", _elu, _elu_prime, param_name="alpha",
-                          default=1.0, param_min=0.0, dead_when=lambda p: p == 0, second=_elu_second),
+                          default=1.0, param_min=0.0, dead_when=lambda p: p == 0, second=_elu_second,
+                          kinks=(0.0,)),
     "selu": ActivationSpec("scale*elu(x, alpha)", lambda x, p: SELU_SCALE * _elu(x, SELU_ALPHA),
                            lambda x, p: SELU_SCALE * _elu_prime(x, SELU_ALPHA), gain="selu",
-                           second=lambda x, p: SELU_SCALE * _elu_second(x, SELU_ALPHA)),
+                           second=lambda x, p: SELU_SCALE * _elu_second(x, SELU_ALPHA), kinks=(0.0,)),
     "gelu": ActivationSpec("x*Phi(x)", lambda x, p: _gelu(x), lambda x, p: _gelu_prime(x),
                            second=lambda x, p: _gelu_second(x)),
     "silu": ActivationSpec("x*sigmoid(x)", lambda x, p: _silu(x), lambda x, p: _silu_prime(x),
                            second=lambda x, p: _silu_second(x)),
     "softplus": ActivationSpec("log(1+e^x)", lambda x, p: _softplus(x), lambda x, p: _sigmoid(x),
                                second=lambda x, p: _sigmoid_prime(x)),
+    "hardtanh": ActivationSpec("max(-1, min(x, 1))", lambda x, p: np.clip(x, -1.0, 1.0),
+                               lambda x, p: _hardtanh_prime(x), rails=(-1.0, 1.0),
+                               second=lambda x, p: _zeros_like(x), kinks=(-1.0, 1.0)),
+    "erf": ActivationSpec("erf(x)", lambda x, p: special.erf(x), lambda x, p: _erf_prime(x), rails=(-1.0, 1.0),
+                          second=lambda x, p: _erf_second(x)),
 }
 """Every supported activation by name; drives the UI choices and parametrised tests."""
 

@@ -23,7 +23,9 @@ N(0, σ_b²), pre-activations h^l = W^l φ(h^{l−1}) + b^l of a wide network; z
   - χ_q = M′(q*). Gaussian integration by parts (E[z g(z)] = E[g′(z)]) gives
     d/dq E[φ(√q z)²] = E[φ′(√q z)² + φ(√q z)φ″(√q z)], so χ_q = χ₁ + σ_w² E[φ(u)φ″(u)],
     u = √q* z — the paper's ξ_q⁻¹ = −ln[χ₁ + σ_w² ∫Dz φ″(√q* z)φ(√q* z)] is this same slope.
-    (φ″ of a kinked activation misses a Dirac mass at 0, which meets φ(0) = 0: nothing lost.)
+    φ″ is defined almost everywhere: at a kink x_k, where φ′ jumps by Δ_k, the Dirac mass
+    Δ_k·δ(u − x_k) adds φ(x_k)·Δ_k·p(x_k) (:func:`initviz.meanfield.kink_term`) — nothing for the
+    kinks at 0 (φ(0) = 0), −p(1) − p(−1) for hardtanh, whose χ_q is otherwise all Dirac mass.
   - χ_c = f′(c*) = σ_w² E[φ′(u₁)φ′(u₂)] at variance q*, correlation c* (Price's theorem:
     ∂E[φ(u₁)φ(u₂)]/∂c = q·E[φ′(u₁)φ′(u₂)]). At c* = 1, χ_c = χ₁, so ξ_c diverges at
     criticality; signals and gradients survive ~6ξ_c layers.
@@ -45,8 +47,9 @@ N(0, σ_b²), pre-activations h^l = W^l φ(h^{l−1}) + b^l of a wide network; z
 
 **Numerics.** Everything is vectorised over the grid (numpy broadcasting, no loop over points).
 Gaussian expectations use :func:`initviz.meanfield.piecewise_rule`: Gauss–Legendre pieces cut at
-the kink u = 0, at u = ±2, ±8, ±32 (φ's unit-scale non-linearity and its exponential approach to
-its asymptotes) and at ±4 standard deviations. In 1-D, ``GRID_NODES`` per piece give the same
+the kinks of φ (0; ±1 for hardtanh), at u = 0, ±2, ±8, ±32 (φ's unit-scale non-linearity and its
+exponential approach to its asymptotes) and at ±4 standard deviations (erf's 1-D expectations are
+closed forms, :func:`initviz.meanfield.erf_moments`). In 1-D, ``GRID_NODES`` per piece give the same
 numbers as :func:`~initviz.meanfield.moments` to ~1e−13 (q up to ~1e4). In 2-D the conditional
 form E[φ(u₁)·E[φ(u₂) | u₁]] with the fine rule of ``PAIR_RULES`` is within ~1e−10 of a reference
 with twice the nodes and cuts (kinked φ get extra outer cuts around the kink at the conditional
@@ -70,7 +73,7 @@ import numpy as np
 from .activations import get_activation
 from .errors import invalid
 from .limits import MAX_DEPTH, MAX_SEEDS, check_float, check_int
-from .meanfield import _KINKED, chi1, fixed_point, pair_moment, piecewise_rule, qmap
+from .meanfield import _KINKED, chi1, erf_moments, fixed_point, kink_term, pair_moment, piecewise_rule, qmap
 from .rng import ROLE_BIASES, ROLE_INPUTS, ROLE_WEIGHTS, stream
 
 PHASE_COLUMNS = ("sigma_w2", "sigma_b2", "q_star", "chi1", "c_star", "xi_q", "xi_c", "phase")
@@ -111,8 +114,8 @@ GRID_Z_MAX = 8.0
 """Expectations integrate ±8 standard deviations (the tails carry e^{−32} ≈ 1e−14)."""
 
 KINK_CUTS = (2.0, 6.0)
-"""Kinked φ: extra outer cuts at u₁ = ±k·s/c, where E[φ(u₂) | u₁] smooths the kink over the
-conditional standard deviation s = √(q(1 − c²))."""
+"""Kinked φ: extra outer cuts at u₁ = (x_k ± k·s)/c for each kink x_k, where E[φ(u₂) | u₁] smooths
+the kink over the conditional standard deviation s = √(q(1 − c²)) (and at x_k/c itself)."""
 
 Q_TOL = 1e-14
 """The q Newton iteration stops at |M(q) − q| ≤ Q_TOL·M(q)."""
@@ -150,7 +153,7 @@ MAX_ITER = 200
 _PAIR_CHUNK = 150_000
 """Most 2-D quadrature nodes evaluated at once (a few MB: the arrays stay in cache)."""
 
-_ODD = ("tanh", "sigmoid")
+_ODD = ("tanh", "sigmoid", "erf", "hardtanh")
 """Activations with φ − φ(0) odd (φ′ even): the 2-D expectations integrate u₁ > 0 only, doubled."""
 
 _AT_ZERO = 1e-300
@@ -161,11 +164,22 @@ _AT_INFINITY = 1e12
 
 
 # --- Gaussian expectations over a grid ------------------------------------------------------------
+def _u_cuts(act) -> tuple[float, ...]:
+    """``GRID_U_CUTS`` and the kinks of φ, sorted, without repeats."""
+    return tuple(sorted(set(GRID_U_CUTS) | set(act.spec.kinks)))
+
+
 def _moments(act, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(E[φ²], E[φ′²], E[φφ″]) at u = √q z for each q > 0 of a 1-D array."""
-    u, w = piecewise_rule(0.0, np.sqrt(q), GRID_NODES, GRID_U_CUTS, GRID_Z_CUTS, GRID_Z_MAX)
+    """(E[φ²], E[φ′²], E[φφ″]) at u = √q z for each q > 0 of a 1-D array (E[φφ″] with the Dirac
+    masses of φ″ at the kinks). erf's are closed forms (:func:`~initviz.meanfield.erf_moments`): its
+    φ′² = (4/π)e^{−2u²} is narrower than the grid's pieces resolve to 1e−12 at large q."""
+    if act.name == "erf":
+        return erf_moments(q)
+    sd = np.sqrt(q)
+    u, w = piecewise_rule(0.0, sd, GRID_NODES, _u_cuts(act), GRID_Z_CUTS, GRID_Z_MAX)
     f, fp, fpp = act(u), act.derivative(u), act.second_derivative(u)
-    return np.sum(w * f * f, axis=-1), np.sum(w * fp * fp, axis=-1), np.sum(w * f * fpp, axis=-1)
+    return (np.sum(w * f * f, axis=-1), np.sum(w * fp * fp, axis=-1),
+            np.sum(w * f * fpp, axis=-1) + kink_term(act, 0.0, sd))
 
 
 def _moments_at_zero(act) -> tuple[float, float, float]:
@@ -188,16 +202,19 @@ def _pair_moments(act, q: np.ndarray, c: np.ndarray, rule: tuple[int, int]) -> t
     left out (they would only add pieces of zero length)."""
     sd, sd_cond = np.sqrt(q), np.sqrt(q * (1.0 - c * c))
     reach_outer, reach_inner = GRID_Z_MAX * sd.max(), GRID_Z_MAX * (c * sd + sd_cond).max()
-    u_cuts = tuple(x for x in GRID_U_CUTS if abs(x) < reach_outer)
-    if act.name in _KINKED:  # resolve the kink as smoothed by the inner expectation
-        spread = sd_cond / np.maximum(c, 1e-300)
-        u_cuts = u_cuts + tuple(s * k * spread for k in KINK_CUTS for s in (-1.0, 1.0))
+    u_cuts = tuple(x for x in _u_cuts(act) if abs(x) < reach_outer)
+    kinks = act.spec.kinks
+    if kinks:  # resolve each kink x_k as smoothed by the inner expectation: around u₁ = x_k/c
+        inv_c = 1.0 / np.maximum(c, 1e-300)
+        spread = sd_cond * inv_c
+        u_cuts += tuple(x * inv_c + s * k * spread for x in kinks for k in KINK_CUTS for s in (-1.0, 1.0))
+        u_cuts += tuple(x * inv_c for x in kinks if x != 0.0)
     u, w1 = piecewise_rule(0.0, sd, rule[0], u_cuts, GRID_Z_CUTS, GRID_Z_MAX)
     shift = 0.0
     if act.name in _ODD:  # symmetric cuts: the second half of the nodes is u₁ > 0
         u, w1 = u[:, u.shape[1] // 2:], 2.0 * w1[:, u.shape[1] // 2:]
         shift = float(act(np.array(0.0)))
-    v_cuts = tuple(x for x in GRID_U_CUTS if abs(x) < reach_inner)
+    v_cuts = tuple(x for x in _u_cuts(act) if abs(x) < reach_inner)
     v, w2 = piecewise_rule(c[:, None] * u, sd_cond[:, None], rule[1], v_cuts, PAIR_INNER_Z_CUTS, GRID_Z_MAX)
     inner, inner_prime = np.sum(w2 * (act(v) - shift), axis=-1), np.sum(w2 * act.derivative(v), axis=-1)
     return (shift * shift + np.sum(w1 * (act(u) - shift) * inner, axis=-1),
@@ -207,8 +224,10 @@ def _pair_moments(act, q: np.ndarray, c: np.ndarray, rule: tuple[int, int]) -> t
 def _pair_moments_chunked(act, q: np.ndarray, c: np.ndarray, rule: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_pair_moments` in chunks of points of similar q (so that far cuts drop out together),
     each small enough for the node arrays to stay within ``_PAIR_CHUNK``."""
-    outer = len(GRID_U_CUTS) + len(GRID_Z_CUTS) + 1 + 2 * len(KINK_CUTS)
-    inner = len(GRID_U_CUTS) + len(PAIR_INNER_Z_CUTS) + 1
+    kinks = act.spec.kinks
+    outer = (len(_u_cuts(act)) + len(GRID_Z_CUTS) + 1 + 2 * len(KINK_CUTS) * len(kinks)
+             + sum(x != 0.0 for x in kinks))
+    inner = len(_u_cuts(act)) + len(PAIR_INNER_Z_CUTS) + 1
     step = max(1, _PAIR_CHUNK // (outer * rule[0] * inner * rule[1]))
     order = np.argsort(q, kind="stable")
     pair, pair_prime = np.empty(len(q)), np.empty(len(q))
@@ -272,7 +291,7 @@ def _c_guess(act, q: np.ndarray, w2: np.ndarray, b2: np.ndarray) -> tuple[np.nda
     E[φ²] − Σ a_k² and q E[φ′²] − Σ k a_k² (so the model has f(1) = 1 and f′(1) = χ₁). The model is
     convex like f; Newton's method from c = 0 climbs monotonically to its root in [0, 1)."""
     sd = np.sqrt(q)
-    u, w = piecewise_rule(0.0, sd, GRID_NODES, GRID_U_CUTS, GRID_Z_CUTS, GRID_Z_MAX)
+    u, w = piecewise_rule(0.0, sd, GRID_NODES, _u_cuts(act), GRID_Z_CUTS, GRID_Z_MAX)
     z, f, fp = u / sd[:, None], act(u), act.derivative(u)
     h_prev, h = np.ones_like(z), z
     coef = [np.sum(w * f, axis=-1), np.sum(w * f * z, axis=-1)]

@@ -59,6 +59,16 @@ def haar(shape, gen: np.random.Generator, dt: np.dtype) -> np.ndarray:
     return np.ascontiguousarray(q).reshape(shape)
 
 
+def delta_orthogonal(shape, gen: np.random.Generator, dt: np.dtype) -> np.ndarray:
+    """Delta-orthogonal conv kernel (Xiao et al. 2018; JAX ``delta_orthogonal``) in torch layout
+    (out, in, *k), in ≤ out: zeros, and at the centre tap ((k−1)//2 along every spatial axis, JAX's
+    index) the Haar (out, in) matrix with orthonormal columns of :func:`haar`."""
+    out = np.zeros(shape, dtype=dt)
+    centre = tuple((k - 1) // 2 for k in shape[2:])
+    out[(slice(None), slice(None), *centre)] = haar(shape[:2], gen, dt)
+    return out
+
+
 def sparse_pattern(shape, zeros: int, gen: np.random.Generator, dt: np.dtype) -> np.ndarray:
     """Standard normal (rows, cols) with exactly ``zeros`` zeros at uniformly random rows of
     each column (torch ``sparse_``)."""

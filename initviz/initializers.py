@@ -29,6 +29,14 @@ in both libraries. Keras/JAX schemes take ``layout``: the layout ``shape`` is wr
 ``"torch"`` (the default, as everywhere in initviz) or the library's own ``(*k, in, out)``. Fans are
 computed with the rule of that layout, so the same layer gets the same fans either way (see
 :mod:`initviz.fans`). Keras guards n with max(1, n); initviz rejects zero-size shapes, so n ≥ 1.
+
+``delta_orthogonal(scale)`` (Xiao et al. 2018, JAX ``jax.nn.initializers.delta_orthogonal``; torch
+has none): a 3-5-D conv kernel that is zero except at its centre tap, an orthogonal (in, out) matrix
+times ``scale``; in_channels ≤ out_channels, else an error (JAX: "`fan_in` must be less or equal than
+`fan_out`"). JAX writes the kernel (*k, in, out) (HWIO for 2-D) with the tap at ((k−1)//2, …) and
+orthonormal rows of the (in, out) tap; initviz takes torch's (out, in, *k) (OIHW): the same tap
+index, the (out, in) tap with orthonormal columns — W_jax = W_torch.transpose(2, 3, 1, 0) for 2-D.
+For an even k the centre is (k−1)//2, one below torch ``dirac_``'s k//2.
 """
 
 from __future__ import annotations
@@ -240,6 +248,10 @@ def _variance_scaling_law(shape, scale, mode, distribution, layout):
     return law_with_variance(kind, scale / n, shape=shape)
 
 
+def _delta_orthogonal_law(shape, scale):
+    return Law("delta_orthogonal", scale=scale, shape=shape)
+
+
 def _rademacher_law(shape, std):
     return Law("rademacher", scale=std, shape=shape)
 
@@ -364,6 +376,12 @@ def _build_registry() -> dict[str, Scheme]:
         "rademacher", "Rademacher ±std", "initviz", (_STD,),
         "w = ±std with probability 1/2 each: variance std², kurtosis 1 (for equal-variance comparisons).",
         _rademacher_law))
+    schemes.append(Scheme(
+        "delta_orthogonal", "Delta-orthogonal (JAX, conv)", "jax",
+        (_float("scale", 1.0, "multiplies the orthogonal centre tap"),),
+        "3-5-D conv kernel, in ≤ out channels: an orthogonal (out, in) centre tap times scale, zeros at "
+        "every other tap — Xiao et al. 2018 (JAX delta_orthogonal; kernel (*k, in, out) there).",
+        _delta_orthogonal_law))
     return {s.name: s for s in schemes}
 
 
@@ -501,6 +519,13 @@ def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_no
 
 
 @rng_alias
+def delta_orthogonal(shape, scale=1.0, seed=None, dtype="float64"):
+    """JAX ``delta_orthogonal`` in torch layout (out, in, *k), in ≤ out: zeros except the centre tap
+    [:, :, (k−1)//2, …] = scale × a Haar (out, in) matrix with orthonormal columns (Xiao et al. 2018)."""
+    return sample("delta_orthogonal", shape, seed, dtype, scale=scale)
+
+
+@rng_alias
 def lecun_normal(shape, layout="torch", seed=None, dtype="float64"):
     """LeCun normal (Keras/JAX): truncated at ±2 parent std, realised variance 1/fan_in."""
     return sample("lecun_normal", shape, seed, dtype, layout=layout)
@@ -517,5 +542,6 @@ TORCH_FUNCTIONS = ("uniform", "normal", "trunc_normal", "constant", "zeros", "on
 """The torch.nn.init schemes, by torch name without the trailing underscore."""
 
 __all__ = ["SchemeParam", "Param", "Scheme", "SCHEMES", "get_scheme", "law", "sample", "variance_scaling",
+           "delta_orthogonal",
            "lecun_normal", "lecun_uniform", "TORCH_FUNCTIONS", "LIBRARIES", "VS_MODES", "VS_DISTRIBUTIONS",
            "TRUNC_CUT", "TRUNC_STD_RATIO", *TORCH_FUNCTIONS]

@@ -10,6 +10,11 @@ entry has this law; for the structured ones it is the exact marginal:
   uniform unit vector in R^N has density Γ(N/2)/(√π Γ((N−1)/2)) (1−u²)^((N−3)/2) on [−1, 1], i.e.
   (u+1)/2 ~ Beta((N−1)/2, (N−1)/2); hence var = g²/N and kurtosis E[u⁴]/E[u²]² = 3N/(N+2).
   N = 1 is the atom pair ±g.
+* ``delta_orthogonal`` (Xiao et al. 2018; JAX ``delta_orthogonal``): a conv kernel (out, in, *k)
+  with in ≤ out, zero except its centre tap, a Haar (out, in) matrix with orthonormal columns times
+  the scale g. A uniformly chosen entry is 0 with probability 1 − 1/K (K = ∏k, the taps) and
+  otherwise one coordinate of a Haar unit vector in R^out times g — the orthogonal law above with
+  N = out: var = g²/(K·out), kurtosis 3K·out/(out + 2). K = 1 is plain orthogonal.
 * ``sparse`` (Martens 2010; torch ``sparse_``): N(0, σ²) entries, then exactly ⌈sparsity·rows⌉
   zeros in each column: a mixture with zero mass p₀ = ⌈sparsity·rows⌉/rows, var (1−p₀)σ²,
   kurtosis 3/(1−p₀).
@@ -52,14 +57,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .draws import chunked, deterministic_pattern, haar, sparse_pattern
+from .draws import chunked, delta_orthogonal, deterministic_pattern, haar, sparse_pattern
 from .errors import InitvizError, invalid, one_of
 from .limits import TRUNC_REJECTION_MIN_MASS
 from .rng import as_generator, rng_alias
 from .truncated_normal import (TRUNC_QUADRATURE_LOG_RANGE, TRUNC_QUADRATURE_NODES,  # noqa: F401  (public here too)
                                draw_by_inverse, fill_by_rejection, log_mass, log_mass_upto, log_phi, standard_moments)
 
-KINDS = ("normal", "trunc_normal", "uniform", "rademacher", "orthogonal", "constant", "eye", "dirac", "sparse")
+KINDS = ("normal", "trunc_normal", "uniform", "rademacher", "orthogonal", "constant", "eye", "dirac", "sparse",
+         "delta_orthogonal")
 """Every law kind, in the order the UI lists them."""
 
 EQUAL_VARIANCE_KINDS = ("normal", "uniform", "rademacher", "trunc_normal", "orthogonal")
@@ -76,7 +82,9 @@ TRUNC_STD_RATIO = 0.87962566103423978
 
 _DETERMINISTIC = ("constant", "eye", "dirac")
 _IID = ("normal", "uniform", "rademacher", "trunc_normal")
-_SHAPED = ("orthogonal", "eye", "dirac", "sparse")
+_SHAPED = ("orthogonal", "eye", "dirac", "sparse", "delta_orthogonal")
+_SIGNED = ("orthogonal", "delta_orthogonal", *_DETERMINISTIC)
+"""Kinds whose scale (a gain or a value) may be negative."""
 
 
 def as_dtype(dtype) -> np.dtype:
@@ -109,11 +117,11 @@ class Law:
 
     * ``loc`` — normal/trunc_normal: parent mean μ; uniform: centre; rademacher: centre.
     * ``scale`` — normal/trunc_normal: parent std σ; uniform: half-width; rademacher: magnitude s;
-      orthogonal: gain g (may be negative, as in torch); constant/eye/dirac: the value;
+      orthogonal, delta_orthogonal: gain g (may be negative, as in torch); constant/eye/dirac: the value;
       sparse: std of the non-zeros.
     * ``a``, ``b`` — trunc_normal: *absolute* cut points (torch semantics).
     * ``sparsity`` — sparse: torch's ``sparsity`` (⌈sparsity·rows⌉ zeros per column).
-    * ``shape`` — the tensor shape; required by orthogonal, eye, dirac and sparse, whose marginal
+    * ``shape`` — the tensor shape; required by orthogonal, delta_orthogonal, eye, dirac and sparse, whose marginal
       depends on it. ``groups`` — dirac only.
     """
 
@@ -135,7 +143,7 @@ class Law:
                     or not math.isfinite(value):
                 raise invalid(name, "be a finite number", value)
             object.__setattr__(self, name, float(value))
-        if self.kind not in ("orthogonal", *_DETERMINISTIC) and self.scale < 0:
+        if self.kind not in _SIGNED and self.scale < 0:
             raise invalid("scale", f"be >= 0 for kind={self.kind!r}", self.scale)
         for name in ("a", "b"):
             value = getattr(self, name)
@@ -160,6 +168,12 @@ class Law:
             raise invalid("shape", f"be given for kind={self.kind!r} (its marginal depends on it)", None)
         if self.kind == "orthogonal" and len(shape) < 2:
             raise invalid("shape", "have 2 or more dimensions for orthogonal", shape)
+        if self.kind == "delta_orthogonal":
+            if len(shape) not in (3, 4, 5):
+                raise invalid("shape", "have 3, 4 or 5 dimensions for delta_orthogonal (a conv kernel)", shape)
+            if shape[1] > shape[0]:
+                raise invalid("shape", "have in_channels <= out_channels for delta_orthogonal (shape[1] <= shape[0])",
+                              shape)
         if self.kind in ("eye", "sparse") and len(shape) != 2:
             raise invalid("shape", f"have exactly 2 dimensions for {self.kind}", shape)
         if self.kind == "dirac":
@@ -183,18 +197,24 @@ class Law:
 
     @property
     def haar_dim(self) -> int:
-        """orthogonal: N = max(rows, numel/rows), the dimension of each Haar unit vector."""
+        """orthogonal: N = max(rows, numel/rows), the dimension of each Haar unit vector;
+        delta_orthogonal: N = out, that of its centre tap's columns."""
         rows = self.shape[0]
+        if self.kind == "delta_orthogonal":
+            return rows
         return max(rows, math.prod(self.shape) // rows)
 
     @property
     def zero_fraction(self) -> float:
-        """Exact fraction of entries that are 0 by construction (sparse, eye, dirac); else 0."""
+        """Exact fraction of entries that are 0 by construction (sparse, eye, dirac, the off-centre taps of
+        delta_orthogonal); else 0."""
         if self.kind == "sparse":
             rows = self.shape[0]
             return math.ceil(self.sparsity * rows) / rows
         if self.kind == "eye":
             return 1.0 - min(self.shape) / math.prod(self.shape)
+        if self.kind == "delta_orthogonal":
+            return 1.0 - 1.0 / math.prod(self.shape[2:])
         if self.kind == "dirac":
             per_group = min(self.shape[0] // self.groups, self.shape[1])
             return 1.0 - self.groups * per_group / math.prod(self.shape)
@@ -224,9 +244,9 @@ class Law:
             return 0.0, 1.0, 1.0
         if kind == "trunc_normal":
             return standard_moments(self.alpha, self.beta)
-        if kind == "orthogonal":
-            n = self.haar_dim
-            return 0.0, 1.0 / n, 3.0 / (n * (n + 2))
+        if kind in ("orthogonal", "delta_orthogonal"):  # a Haar coordinate, with probability `keep`
+            n, keep = self.haar_dim, 1.0 - self.zero_fraction
+            return 0.0, keep / n, keep * 3.0 / (n * (n + 2))
         if kind == "sparse":
             keep = 1.0 - self.zero_fraction
             return 0.0, keep, 3.0 * keep
@@ -260,7 +280,7 @@ class Law:
         kind, s = self.kind, abs(self.scale)
         if kind == "trunc_normal":
             return self.a, self.b
-        if kind in ("uniform", "rademacher", "orthogonal"):
+        if kind in ("uniform", "rademacher", "orthogonal", "delta_orthogonal"):
             return self.loc - s, self.loc + s
         if kind in _DETERMINISTIC:
             values = [self.scale] + ([0.0] if self.zero_fraction > 0 else [])
@@ -286,8 +306,8 @@ class Law:
         """True when the law has a density (no atoms)."""
         if self.scale == 0 or self.kind in ("rademacher", *_DETERMINISTIC):
             return False
-        if self.kind == "orthogonal":
-            return self.haar_dim >= 2
+        if self.kind in ("orthogonal", "delta_orthogonal"):
+            return self.haar_dim >= 2 and self.zero_fraction == 0.0
         return self.zero_fraction == 0.0
 
     def mixture(self) -> tuple[float, list[tuple[float, float]]]:
@@ -295,21 +315,33 @@ class Law:
         masses summing to 1.
 
         The density of the continuous part is ``weight · pdf`` of the zero-free law (sparse: a normal
-        with a point mass ⌈sparsity·rows⌉/rows at 0); Rademacher (and a 1-dimensional Haar vector) is
-        ±s with ½ each; constant, eye and dirac are the value with its fraction and 0 with the rest;
-        a zero scale is a single atom.
+        with a point mass ⌈sparsity·rows⌉/rows at 0; delta_orthogonal: its centre tap's orthogonal law
+        with a point mass 1 − 1/K at 0 — :meth:`continuous_part`); Rademacher (and a 1-dimensional
+        Haar vector) is ±s with ½ each; constant, eye and dirac are the value with its fraction and 0
+        with the rest; a zero scale is a single atom.
         """
         if self.is_continuous:
             return 1.0, []
         lo, hi = self.support
         if lo == hi:
             return 0.0, [(lo, 1.0)]
-        if self.kind in ("rademacher", "orthogonal"):
-            return 0.0, [(lo, 0.5), (hi, 0.5)]
         zero = self.zero_fraction
-        if self.kind == "sparse":
+        if self.kind == "rademacher" or self.kind in ("orthogonal", "delta_orthogonal") and self.haar_dim == 1:
+            side = 0.5 * (1.0 - zero)
+            return 0.0, [(lo, side), (hi, side)] + ([(0.0, zero)] if zero > 0 else [])
+        if self.kind in ("sparse", "delta_orthogonal"):
             return 1.0 - zero, [(0.0, zero)]
         return 0.0, [(self.scale, 1.0 - zero), (0.0, zero)]
+
+    def continuous_part(self) -> "Law":
+        """The law whose density, times the weight of :meth:`mixture`, is this law's continuous part:
+        itself when continuous, the N(0, σ²) of a sparse law's non-zeros, the orthogonal (out, in)
+        law of a delta_orthogonal kernel's centre tap."""
+        if self.kind == "sparse":
+            return Law("normal", scale=self.scale)
+        if self.kind == "delta_orthogonal":
+            return Law("orthogonal", scale=self.scale, shape=self.shape[:2])
+        return self
 
     # --- density and distribution function ----------------------------------------------------
     def _standardise(self, x):
@@ -368,6 +400,8 @@ class Law:
             return haar(shape, gen, dt)
         if kind == "sparse":
             return sparse_pattern(shape, math.ceil(self.sparsity * shape[0]), gen, dt)
+        if kind == "delta_orthogonal":
+            return delta_orthogonal(shape, gen, dt)
         return deterministic_pattern(kind, shape, self.groups, dt)
 
     def _fill(self, dt: np.dtype):
@@ -429,7 +463,9 @@ class Law:
         * sparse: the first ⌊count/rows⌋ columns (each column has its own ⌈sparsity·rows⌉ zeros);
         * eye and dirac (deterministic): ``count`` distinct positions drawn uniformly, each entry
           read from the pattern's rule (eye: 1 where i = j; dirac: 1 at the centre tap of input
-          channel d of output channel g·(out/groups) + d, d < min(out/groups, in)).
+          channel d of output channel g·(out/groups) + d, d < min(out/groups, in));
+        * delta_orthogonal: ``count`` distinct positions drawn uniformly; the m of them at the centre
+          tap take the first m entries of a Haar (out, ⌈m/out⌉) column part of the tap, the others 0.
         """
         shape = self._sample_shape(None) if self.shape is not None else (count,)
         total = math.prod(shape)
@@ -437,6 +473,8 @@ class Law:
             return self.sample(shape, seed, dtype).ravel()
         if self.kind not in _SHAPED:
             return self.sample((count,), seed, dtype)
+        if self.kind == "delta_orthogonal":
+            return self._delta_entries(shape, count, as_generator(seed), as_dtype(dtype))
         rows, cols = shape[0], total // shape[0]
         if self.kind in ("orthogonal", "sparse"):
             part = (rows, max(1, count // rows)) if self.kind == "sparse" or rows >= cols else \
@@ -454,6 +492,19 @@ class Law:
                 ones &= axis == k // 2
         return self.transform(ones.astype(as_dtype(dtype)))
 
+    def _delta_entries(self, shape, count: int, gen: np.random.Generator, dt: np.dtype) -> np.ndarray:
+        """:meth:`entries` of a delta_orthogonal kernel larger than ``count``."""
+        where = np.unravel_index(gen.choice(math.prod(shape), size=count, replace=False), shape)
+        centre = np.ones(count, dtype=bool)
+        for axis, k in zip(where[2:], shape[2:]):
+            centre &= axis == (k - 1) // 2
+        out = np.zeros(count, dtype=dt)
+        m = int(centre.sum())
+        if m:
+            tap = Law("orthogonal", scale=self.scale, shape=(shape[0], -(-m // shape[0])))
+            out[centre] = tap.sample(seed=gen, dtype=dt).ravel()[:m]
+        return out
+
     def _sample_shape(self, shape) -> tuple[int, ...]:
         if shape is None:
             if self.shape is None:
@@ -467,7 +518,7 @@ class Law:
     def scaled(self, c: float) -> "Law":
         """The law of c·W."""
         c = float(c)
-        if self.kind in ("orthogonal", *_DETERMINISTIC):
+        if self.kind in _SIGNED:
             return _replace(self, scale=self.scale * c)
         if self.kind == "trunc_normal":
             a, b = sorted((self.a * c, self.b * c))

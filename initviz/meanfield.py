@@ -29,14 +29,18 @@ E[(∂L/∂a^{l−1})²] = n_l s_l² E[(∂L/∂h^l)²], and since the probe is 
 Var[∂L/∂W^l] = batch · E[(∂L/∂h^l)²] · E[(a^{l−1})²].
 
 **Numerics** (see REFERENCE.md). The leaky family (linear, relu, leaky_relu) uses closed forms,
-including the arc-cosine kernel (Cho & Saul 2009) for the correlation map when μ_b = 0. Smooth
+including the arc-cosine kernel (Cho & Saul 2009) for the correlation map when μ_b = 0; so do
+hardtanh (truncated Gaussian moments, any μ_b: E[φ′²] = P(|U| < 1), at μ_b = 0 erf(1/√(2q)) — the
+p(q*) of Pennington et al. 2017) and erf at μ_b = 0 (E[erf(U)²] = (2/π) arcsin(2q/(1 + 2q)),
+E[erf′(U)²] = (4/π)/√(1 + 4q), and the pair kernel (2/π) arcsin(2ρq/(1 + 2q)), Williams 1997). Smooth
 activations at q ≤ ``TRAPEZOID_MAX_VAR`` use the trapezoid rule on a uniform grid z ∈ [−12, 12]
 (``QUAD_POINTS`` nodes in 1-D; in 2-D spacing min(0.1, 0.4/√q)), exponentially accurate for
 smooth integrands — Gauss–Hermite is not, at large q. Kinked activations (ELU, SELU, relu-like
-with a bias mean) and every activation at larger q use a piecewise Gauss–Legendre rule in
-u = μ + √q z, cut at u = −8, 0, 8 (``SPLIT_POINTS``, ``SPLIT_NODES`` per piece): the kink is a
-breakpoint, φ's unit-scale non-linearity is resolved however wide the Gaussian, and outside
-|u| ≤ 8 the integrand is smooth on the Gaussian's scale. The 2-D expectation is the same rule in
+with a bias mean; hardtanh's correlation map) and every activation at larger q use a piecewise
+Gauss–Legendre rule in u = μ + √q z, cut at u = −8, 0, 8 (``SPLIT_POINTS``, ``SPLIT_NODES`` per
+piece) and at φ's kinks (``ActivationSpec.kinks``: ±1 for hardtanh): every kink is a breakpoint,
+φ's unit-scale non-linearity is resolved however wide the Gaussian, and outside |u| ≤ 8 the
+integrand is smooth on the Gaussian's scale. The 2-D expectation is the same rule in
 u and, for each u node, in v given u.
 
 **Finite width** (Hanin & Rolnick 2018). For positively homogeneous φ (linear, relu, leaky_relu),
@@ -55,7 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .activations import get_activation
+from .activations import ACTIVATIONS, get_activation
 from .errors import invalid
 from .limits import MAX_BATCH, check_float, check_int
 from .network import Network
@@ -95,8 +99,9 @@ FIXED_POINT_MAX_ITER = 5000
 _Z = np.linspace(-QUAD_Z_MAX, QUAD_Z_MAX, QUAD_POINTS)
 _W = np.exp(-0.5 * _Z ** 2) / math.sqrt(2 * math.pi) * (_Z[1] - _Z[0])
 _W[[0, -1]] *= 0.5
-_KINKED = ("relu", "leaky_relu", "elu", "selu")
-"""Activations with a kink at 0 (the piecewise rule always serves them)."""
+_KINKED = tuple(name for name, spec in ACTIVATIONS.items() if spec.kinks)
+"""Activations whose φ′ jumps somewhere (``ActivationSpec.kinks``): the piecewise rule, cut at the
+kinks, always serves them."""
 
 
 # --- 1-D Gaussian expectations -------------------------------------------------------------
@@ -118,13 +123,14 @@ def _leaky_moments(a: float, mean: float, var: float) -> tuple[float, float, flo
     return r1_pos - a * r1_neg, r2_pos + a * a * r2_neg, cdf + a * a * cdf_neg
 
 
-def _split_nodes(mean, sd: float) -> tuple[np.ndarray, np.ndarray]:
+def _split_nodes(act, mean, sd: float) -> tuple[np.ndarray, np.ndarray]:
     """Piecewise Gauss–Legendre nodes u and weights (times the N(mean, sd²) density) for
-    E[f(U)], U ~ N(mean, sd²): [mean − Z·sd, mean + Z·sd] cut at ``SPLIT_POINTS``.
+    E[f(U)], U ~ N(mean, sd²): [mean − Z·sd, mean + Z·sd] cut at ``SPLIT_POINTS`` and at the kinks
+    of ``act``.
 
-    ``mean`` may be an array (one rule per entry); shapes mean.shape + (4·SPLIT_NODES,). Pieces
-    outside the range get zero length and zero weight."""
-    return piecewise_rule(mean, sd)
+    ``mean`` may be an array (one rule per entry); shapes mean.shape + ((4 + kinks)·SPLIT_NODES,).
+    Pieces outside the range get zero length and zero weight."""
+    return piecewise_rule(mean, sd, u_cuts=SPLIT_POINTS + act.spec.kinks)
 
 
 @functools.lru_cache(maxsize=None)
@@ -167,6 +173,60 @@ def piecewise_rule(mean, sd, nodes: int = SPLIT_NODES, u_cuts=SPLIT_POINTS, z_cu
     return u, w
 
 
+def _hardtanh_moments(mean: float, var: float) -> tuple[float, float, float]:
+    """E[φ], E[φ²], E[φ′²] for φ = hardtanh and X ~ N(mean, var > 0), in closed form.
+
+    With s = √var, a = (−1 − mean)/s, b = (1 − mean)/s, I = Φ(b) − Φ(a) = P(|X| < 1) = E[φ′²]
+    and the truncated moments E[Z 1{a<Z<b}] = φ_N(a) − φ_N(b), E[Z² 1{a<Z<b}] = I + aφ_N(a) − bφ_N(b):
+    E[φ] = mean·I + s(φ_N(a) − φ_N(b)) + P(X > 1) − P(X < −1) and
+    E[φ²] = (mean² + var)I + 2·mean·s(φ_N(a) − φ_N(b)) + var(aφ_N(a) − bφ_N(b)) + P(|X| > 1)."""
+    s = math.sqrt(var)
+    a, b = (-1.0 - mean) / s, (1.0 - mean) / s
+    pa, pb = math.exp(-0.5 * a * a) / math.sqrt(2 * math.pi), math.exp(-0.5 * b * b) / math.sqrt(2 * math.pi)
+    below, above = float(special.ndtr(a)), float(special.ndtr(-b))
+    inside = float(special.ndtr(b) - special.ndtr(a)) if a < 0 else float(special.ndtr(-a) - special.ndtr(-b))
+    first = mean * inside + s * (pa - pb) + above - below
+    second = (mean * mean + var) * inside + 2 * mean * s * (pa - pb) + var * (a * pa - b * pb) + above + below
+    return first, second, inside
+
+
+def erf_moments(var):
+    """(E[erf(U)²], E[erf′(U)²], E[erf(U)·erf″(U)]) for U ~ N(0, q), q = ``var`` > 0 (a number or an
+    array), in closed form: (2/π) arcsin(2q/(1 + 2q)), (4/π)/√(1 + 4q) and, from Stein's
+    d/dq E[φ²] = E[φ′²] + E[φφ″], −(8q/π)/((1 + 2q)√(1 + 4q))."""
+    q = np.asarray(var, dtype=float)
+    root = np.sqrt(1.0 + 4.0 * q)
+    return (2.0 / math.pi * np.arcsin(2.0 * q / (1.0 + 2.0 * q)), 4.0 / math.pi / root,
+            -8.0 * q / math.pi / ((1.0 + 2.0 * q) * root))
+
+
+def _erf_moments(mean: float, var: float) -> tuple[float, float, float] | None:
+    """E[φ], E[φ²], E[φ′²] for φ = erf and X ~ N(0, var) from :func:`erf_moments` (E[φ] = 0). None
+    for a non-zero mean (E[erf(X)²] then needs Owen's T function: quadrature serves it)."""
+    if mean != 0.0:
+        return None
+    square, slope, _ = erf_moments(var)
+    return 0.0, float(square), float(slope)
+
+
+_CLOSED_MOMENTS = {"hardtanh": _hardtanh_moments, "erf": _erf_moments}
+"""Closed-form (E[φ], E[φ²], E[φ′²]) at variance > 0 beside the leaky family's (None: use quadrature)."""
+
+
+def kink_term(activation, mean, sd):
+    """Σ_k φ(x_k)·[φ′(x_k⁺) − φ′(x_k⁻)]·p(x_k), p the N(mean, sd²) density, over the kinks x_k of φ:
+    the Dirac part of E[φ(U)φ″(U)] that φ″ (defined almost everywhere) leaves out. Zero for the
+    kinks at 0 (φ(0) = 0); hardtanh's gives −p(1) − p(−1). ``mean`` and ``sd`` (> 0) broadcast."""
+    act = get_activation(activation)
+    mean, sd = np.asarray(mean, dtype=float), np.asarray(sd, dtype=float)
+    total = np.zeros(np.broadcast(mean, sd).shape)
+    for x in act.spec.kinks:
+        left, right = act.derivative(np.array([np.nextafter(x, -math.inf), np.nextafter(x, math.inf)]))
+        z = (x - mean) / sd
+        total += float(act(np.array(x))) * float(right - left) * np.exp(-0.5 * z * z) / (sd * math.sqrt(2 * math.pi))
+    return total
+
+
 def _trapezoid_serves(act, var: float) -> bool:
     """REFERENCE's uniform-grid trapezoid: smooth φ and a variance its spacing resolves."""
     return act.name not in _KINKED and var <= TRAPEZOID_MAX_VAR
@@ -175,7 +235,8 @@ def _trapezoid_serves(act, var: float) -> bool:
 def moments(activation, mean: float = 0.0, var: float = 1.0) -> tuple[float, float, float]:
     """(E[φ(X)], E[φ(X)²], E[φ′(X)²]) for X ~ N(mean, var).
 
-    Closed forms for the leaky family (linear, relu, leaky_relu); otherwise the trapezoid rule
+    Closed forms for the leaky family (linear, relu, leaky_relu), hardtanh and erf (mean 0);
+    otherwise the trapezoid rule
     (smooth φ, var ≤ ``TRAPEZOID_MAX_VAR``) or the piecewise Gauss–Legendre rule (module docstring). ``activation`` is a name or an :class:`~initviz.activations.Activation`.
     """
     act = get_activation(activation)
@@ -187,10 +248,13 @@ def moments(activation, mean: float = 0.0, var: float = 1.0) -> tuple[float, flo
         return _leaky_moments(slope, mean, var)
     if var == 0.0:
         return float(act(np.array(mean))), float(act(np.array(mean))) ** 2, float(act.derivative(np.array(mean))) ** 2
+    closed = _CLOSED_MOMENTS.get(act.name, lambda m, v: None)(mean, var)
+    if closed is not None:
+        return closed
     if _trapezoid_serves(act, var):
         x, w = mean + math.sqrt(var) * _Z, _W
     else:
-        x, w = _split_nodes(mean, math.sqrt(var))
+        x, w = _split_nodes(act, mean, math.sqrt(var))
     f, fp = act(x), act.derivative(x)
     return float(w @ f), float(w @ (f * f)), float(w @ (fp * fp))
 
@@ -204,9 +268,10 @@ def _arccos_kernel(rho: float) -> float:
 def pair_moment(activation, mean: float, var: float, rho: float) -> float:
     """E[φ(u)φ(v)] for (u, v) jointly Gaussian with means ``mean``, variances ``var``, correlation ρ.
 
-    Leaky family with mean 0: (1 + a²)k(ρ) − 2a·k(−ρ) times var, k the arc-cosine kernel;
-    otherwise a product rule over u and v | u ~ N(m + ρ(u − m), q(1 − ρ²)): the trapezoid for
-    smooth φ at q ≤ ``TRAPEZOID_MAX_VAR``, else piecewise Gauss–Legendre in u and, per u, in v.
+    Leaky family with mean 0: (1 + a²)k(ρ) − 2a·k(−ρ) times var, k the arc-cosine kernel; erf with
+    mean 0: (2/π) arcsin(2ρq/(1 + 2q)) (Williams 1997); otherwise a product rule over u and
+    v | u ~ N(m + ρ(u − m), q(1 − ρ²)): the trapezoid for smooth φ at q ≤ ``TRAPEZOID_MAX_VAR``, else
+    piecewise Gauss–Legendre in u and, per u, in v (cut at φ's kinks).
     """
     act = get_activation(activation)
     rho = min(max(float(rho), -1.0), 1.0)
@@ -215,13 +280,15 @@ def pair_moment(activation, mean: float, var: float, rho: float) -> float:
         return moments(act, mean, var)[1]
     if slope is not None and mean == 0.0:
         return var * ((1 + slope * slope) * _arccos_kernel(rho) - 2 * slope * _arccos_kernel(-rho))
+    if act.name == "erf" and mean == 0.0:
+        return 2.0 / math.pi * math.asin(2 * rho * var / (1 + 2 * var))
     sd, sd_cond = math.sqrt(var), math.sqrt(1.0 - rho * rho) * math.sqrt(var)
     if not _trapezoid_serves(act, var):  # piecewise Gauss–Legendre in u, then in v given u
-        u, w1 = _split_nodes(mean, sd)
+        u, w1 = _split_nodes(act, mean, sd)
         centre = mean + rho * (u - mean)  # E[v | u]
         if sd_cond == 0.0:
             return float(w1 @ (act(u) * act(centre)))
-        v, w2 = _split_nodes(centre, sd_cond)
+        v, w2 = _split_nodes(act, centre, sd_cond)
         return float(w1 @ (act(u) * np.sum(act(v) * w2, axis=1)))
     h = min(2 * QUAD_Z_MAX / (QUAD2_MIN_POINTS - 1), QUAD2_RESOLUTION / sd)
     z = np.linspace(-QUAD_Z_MAX, QUAD_Z_MAX, 2 * math.ceil(QUAD_Z_MAX / h) + 1)
@@ -497,6 +564,7 @@ def _hanin_rolnick(net) -> np.ndarray:
     return np.expm1(np.cumsum(np.log1p(np.array(constants) / np.array(net.widths, dtype=float))))
 
 
-__all__ = ["moments", "pair_moment", "piecewise_rule", "qmap", "chi1", "correlation_map", "fixed_point",
+__all__ = ["moments", "pair_moment", "kink_term", "erf_moments",
+           "piecewise_rule", "qmap", "chi1", "correlation_map", "fixed_point",
            "relative_spread_constant", "hanin_rolnick_spread", "predict", "Prediction", "mean_field_applies",
            "PREDICTION_COLUMNS"]

@@ -18,7 +18,8 @@ CASES = [(name, None) for name in ACTIVATIONS] + [("leaky_relu", 0.2), ("leaky_r
 def test_derivative_matches_central_difference(name, param):
     act = get_activation(name, param)
     x = np.linspace(-4.0, 4.0, 801)
-    x = x[np.abs(x) > 1e-3]  # away from the kink of relu-like functions
+    for kink in act.spec.kinks:  # away from the kinks (0 for relu-like functions, ±1 for hardtanh)
+        x = x[np.abs(x - kink) > 1e-3]
     h = 1e-5
     numeric = (act(x + h) - act(x - h)) / (2 * h)
     # central difference: truncation h²/6·|φ‴| ≲ 1e-10, rounding ~ eps·|φ|/h ≲ 1e-10 on [-4, 4]
@@ -106,7 +107,29 @@ def test_torch_gains_through_calculate_gain():
     assert get_activation("leaky_relu").gain() == pytest.approx(math.sqrt(2 / (1 + 0.01 ** 2)))
     assert get_activation("selu").gain() == pytest.approx(0.75)
     assert get_activation("sigmoid").gain() == 1 and get_activation("linear").gain() == 1
-    assert all(get_activation(n).gain() is None for n in ("elu", "gelu", "silu", "softplus"))
+    assert all(get_activation(n).gain() is None for n in ("elu", "gelu", "silu", "softplus", "hardtanh", "erf"))
+
+
+def test_hardtanh_is_torchs_with_zero_slope_at_and_beyond_the_rails():
+    # nn.Hardtanh(min_val=-1, max_val=1): clip to [−1, 1]; autograd passes the gradient only where
+    # min_val < x < max_val, so the derivative is 0 at x = ±1 exactly
+    ht = get_activation("hardtanh")
+    x = np.array([-3.0, -1.0, -0.999, 0.0, 0.5, 1.0, 1.0 + 1e-12, 7.0])
+    assert ht(x).tolist() == [-1.0, -1.0, -0.999, 0.0, 0.5, 1.0, 1.0, 1.0]
+    assert ht.derivative(x).tolist() == [0.0, 0.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    assert ht.spec.kinks == (-1.0, 1.0) and ht.rails == (-1.0, 1.0)
+    assert ht.saturated_fraction(ht(x)) == pytest.approx(6 / 8)  # |φ| ≥ 0.98: all but 0 and 0.5
+    assert not ht.has_dead_units
+
+
+def test_erf_and_its_derivatives_against_math_erf():
+    act = get_activation("erf")
+    x = np.linspace(-4.0, 4.0, 81)
+    np.testing.assert_allclose(act(x), [math.erf(v) for v in x], rtol=1e-15, atol=1e-16)
+    # erf′ = 2/√π e^{−x²}: its integral from 0 to x is erf x (adaptive quadrature, 1e−13)
+    for v in (0.3, 1.7, -2.5):
+        assert integrate.quad(lambda t: float(act.derivative(np.array(t))), 0.0, v, epsabs=1e-14)[0] == \
+            pytest.approx(math.erf(v), abs=1e-13)
 
 
 @pytest.mark.parametrize("name,param,fragment", [

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import initviz as iv
 from initviz.ui import links, snippets
@@ -95,6 +96,29 @@ def test_point_masses_are_drawn_as_atoms():
     assert atoms == ["atom: mass 0.5 at -0.5", "atom: mass 0.5 at 0.5"]
 
 
+def test_delta_orthogonal_page_draws_the_centre_taps_law_and_its_atom_at_zero():
+    at = open_page("initializers", {"layer": "conv2d", "n_in": "16", "n_out": "32", "kernel": "3",
+                                    "scheme": "delta_orthogonal", "delta_orthogonal_scale": "2"})
+    fig = chart(at, "weight_hist")
+    atoms = [a["text"] for a in fig["layout"]["annotations"] if a["text"].startswith("atom")]
+    assert atoms == [f"atom: mass {8 / 9:.3g} at 0"]  # the 8 off-centre taps of 9
+    # the density line is 1/9 × the orthogonal (32, 16) law of the centre tap: coordinates of Haar unit
+    # vectors of R^32 times 2, (w/2 + 1)/2 ~ Beta(31/2, 31/2)
+    line = trace(fig, "exact")
+    x = line["x"][np.abs(line["x"]) < 2]
+    expected = stats.beta(15.5, 15.5).pdf((x / 2 + 1) / 2) / 4 / 9
+    np.testing.assert_allclose(line["y"][np.abs(line["x"]) < 2], expected, rtol=1e-9, atol=1e-300)
+    assert "delta_orthogonal(scale=2.0)" in "\n".join(c.value for c in at.code)
+
+
+def test_delta_orthogonal_with_more_inputs_than_outputs_is_explained():
+    # JAX refuses in > out channels; the page keeps the shape asked and says why there is no sample
+    at = open_page("initializers", {"layer": "conv2d", "n_in": "64", "n_out": "32", "scheme": "delta_orthogonal"},
+                   errors=True)
+    assert any("could not be computed" in e.value for e in at.error)
+    assert any("in_channels <= out_channels" in t.value for t in at.text)
+
+
 def test_a_scheme_that_does_not_fit_the_shape_is_explained_and_the_page_goes_on():
     at = open_page("initializers", {"layer": "conv1d", "scheme": "eye"}, errors=True)
     assert any("could not be computed" in e.value for e in at.error)
@@ -135,6 +159,18 @@ def test_every_snippet_compiles(scheme, layer):
         except iv.InitvizError:
             continue  # the scheme does not fit this shape (eye, dirac, sparse): the page says so
         compile(code, "<snippet>", "exec")
+
+
+def test_delta_orthogonal_snippets_build_jaxs_kernel_in_each_library():
+    # in ≤ out channels (JAX refuses the rest); torch has no built-in: the snippet zeroes the kernel
+    # and writes an orthogonal_ tap at JAX's centre (k−1)//2; JAX names its own initializer
+    torch_code = snippets.torch_code("delta_orthogonal", {"scale": 1.5}, "conv2d", 16, 32, 4)
+    compile(torch_code, "<snippet>", "exec")
+    assert "nn.init.orthogonal_(tap, gain=1.5)" in torch_code and "(s - 1) // 2" in torch_code
+    jax_code = snippets.jax_code("delta_orthogonal", {"scale": 1.5}, "conv2d", 16, 32, 4)
+    compile(jax_code, "<snippet>", "exec")
+    assert "jax.nn.initializers.delta_orthogonal(scale=1.5)" in jax_code
+    compile(snippets.keras_code("delta_orthogonal", {"scale": 1.5}, "conv2d", 16, 32, 4), "<snippet>", "exec")
 
 
 VARIANCE_SCALINGS = [s for s in iv.SCHEMES if s in snippets.PRESET_BASES or s in (

@@ -329,3 +329,16 @@ def test_invalid_arguments():
         iv.critical_line("tanh", [-1.0])
     frame = iv.phase_diagram("elu", 2.0, 0.5, activation_param=0.5)  # numbers are grids of one
     assert len(frame) == 1 and frame.phase.iloc[0] in cr.PHASES
+
+
+def test_erf_and_hardtanh_critical_points_without_bias():
+    # σ_b = 0: q* = 0 and χ₁ = σ_w² φ′(0)², so the line starts at σ_w² = 1/φ′(0)²: π/4 for erf
+    # (erf′(0) = 2/√π), 1 for hardtanh; with a bias, χ₁ = σ_w² erf(1/√(2q*)) for hardtanh
+    # (Pennington et al. 2017) and (4/π)σ_w²/√(1 + 4q*) for erf — the closed forms, evaluated here
+    assert iv.critical_line("erf", [0.0])[0] == pytest.approx(math.pi / 4, rel=1e-12)
+    assert iv.critical_line("hardtanh", [0.0])[0] == pytest.approx(1.0, rel=1e-12)
+    for name, slope in (("hardtanh", lambda q: math.erf(1 / math.sqrt(2 * q))),
+                        ("erf", lambda q: 4 / math.pi / math.sqrt(1 + 4 * q))):
+        df = iv.phase_diagram(name, [1.5, 3.0, 6.0], [0.05, 0.5])
+        for r in df.itertuples():
+            assert r.chi1 == pytest.approx(r.sigma_w2 * slope(r.q_star), rel=1e-12)

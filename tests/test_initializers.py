@@ -328,7 +328,7 @@ def test_library_default_biases():
 # --- 8. registry, API, dtypes, base draws -------------------------------------------------------
 
 def default_shape(name):
-    return (6, 4, 3) if name == "dirac" else (12, 8)
+    return {"dirac": (6, 4, 3), "delta_orthogonal": (12, 8, 3, 3)}.get(name, (12, 8))
 
 
 @pytest.mark.parametrize("name", SCHEMES)
@@ -400,3 +400,63 @@ def test_seed_is_the_one_spelling_and_rng_a_deprecated_alias():
         iv.sample("normal", (3,), seed=-1)
     with pytest.raises(InitvizError, match="`rng` must not be given with `seed`"):
         iv.sample("normal", (3,), seed=1, rng=1)
+
+
+# --- delta-orthogonal (JAX delta_orthogonal, torch layout) ---------------------------------------
+
+@pytest.mark.parametrize("shape", [(7, 7, 3), (9, 4, 4, 4), (5, 3, 2, 3, 5), (6, 6, 1, 1)])
+@pytest.mark.parametrize("scale", [1.0, -0.7])
+def test_delta_orthogonal_is_jaxs_centre_tap_rule(shape, scale):
+    """JAX (jax/_src/nn/initializers.py): zeros, and at index (k−1)//2 of every spatial axis an
+    orthogonal (in, out) tap with orthonormal rows times scale — in torch layout the (out, in) tap has
+    orthonormal columns: tapᵀ·tap = scale²·I up to float64 rounding of a Householder QR (≲ n·ε)."""
+    w = iv.delta_orthogonal(shape, scale=scale, seed=3)
+    out_ch, in_ch, *k = shape
+    centre = tuple((s - 1) // 2 for s in k)
+    tap = w[(slice(None), slice(None), *centre)]
+    np.testing.assert_allclose(tap.T @ tap, scale ** 2 * np.eye(in_ch), atol=10 * out_ch * np.finfo(float).eps)
+    rest = w.copy()
+    rest[(slice(None), slice(None), *centre)] = 0
+    assert not rest.any()
+    law = iv.law("delta_orthogonal", shape, scale=scale)
+    assert law.zero_fraction == pytest.approx(1 - 1 / math.prod(k), abs=1e-15)
+    assert law.var == pytest.approx(scale ** 2 / (math.prod(k) * out_ch), rel=1e-14)  # g²/(K·out)
+    assert law.support == (-abs(scale), abs(scale))
+
+
+def test_delta_orthogonal_refuses_what_jax_refuses():
+    with pytest.raises(InitvizError, match="in_channels <= out_channels"):
+        iv.delta_orthogonal((4, 6, 3, 3))  # JAX: "`fan_in` must be less or equal than `fan_out`"
+    for shape in ((6, 4), (2, 2, 2, 2, 2, 2)):  # JAX: "requires a 3D, 4D or 5D shape"
+        with pytest.raises(InitvizError, match="3, 4 or 5 dimensions"):
+            iv.delta_orthogonal(shape)
+
+
+def test_delta_orthogonal_centre_entries_follow_the_haar_coordinate_law():
+    # the non-zero entries are coordinates of Haar unit vectors in R^out (times the scale): their
+    # distribution function is continuous_part().cdf — a Kolmogorov–Smirnov test at level 1e-3
+    law = iv.law("delta_orthogonal", (10, 6, 3, 3), scale=2.0)
+    rng = np.random.default_rng(8)
+    values = np.concatenate([law.sample(seed=rng)[:, :, 1, 1].ravel() for _ in range(300)])
+    assert stats.kstest(values, law.continuous_part().cdf).pvalue > 1e-3
+
+
+DELTA_FIXTURE = json.loads((pathlib.Path(__file__).parent / "fixtures" / "torch_delta_orthogonal_reference.json").read_text())
+
+
+@pytest.mark.parametrize("case", DELTA_FIXTURE["cases"], ids=lambda c: f"{c['layer']}-{c['n_in']}x{c['n_out']}-k{c['kernel']}")
+def test_delta_orthogonal_torch_snippet_draws_initvizs_law(case):
+    """The page's PyTorch snippet, run under torch 2.13 (scripts/make_torch_delta_fixture.py), against
+    initviz: the same non-zero tap and zero fraction, an orthogonal tap (float32 Householder QR:
+    |tapᵀtap − g²I| ≲ 10·out·ε₃₂·g²), and its non-zero entries distributed as the law's continuous
+    part (Kolmogorov–Smirnov at level 1e-3; the entries of one matrix are only weakly dependent)."""
+    shape, scale = tuple(case["shape"]), case["scale"]
+    law = iv.law("delta_orthogonal", shape, scale=scale)
+    ours = iv.delta_orthogonal(shape, scale=scale, seed=1)
+    assert [list(p) for p in np.argwhere(ours.any(axis=(0, 1)))] == case["positions"]
+    assert case["zero_fraction"] == pytest.approx(law.zero_fraction, abs=1e-15)
+    assert case["tap_gram_max_error"] <= 10 * shape[0] * np.finfo(np.float32).eps * scale ** 2
+    # every column of the tap has squared norm g² (float32: to ~1e-6 relative), so the mean square of
+    # its out·in entries is g²/out — the variance of the law's continuous part, exactly
+    assert np.mean(np.square(case["values"])) == pytest.approx(law.continuous_part().var, rel=1e-5)
+    assert stats.kstest(case["values"], law.continuous_part().cdf).pvalue > 1e-3

@@ -29,6 +29,7 @@ RANDOM_LAWS = {
     "orthogonal_tall": Law("orthogonal", scale=1.0, shape=(20, 5)),
     "orthogonal_wide_conv": Law("orthogonal", scale=0.5, shape=(3, 10, 2)),
     "sparse": Law("sparse", scale=0.1, sparsity=0.3, shape=(40, 50)),
+    "delta_orthogonal": Law("delta_orthogonal", scale=1.3, shape=(12, 5, 3, 3)),
 }
 
 
@@ -331,7 +332,9 @@ def test_sampling_errors():
 
 MIXTURE_LAWS = {**RANDOM_LAWS, "eye": Law("eye", shape=(5, 8)), "dirac": Law("dirac", shape=(4, 2, 3, 3), groups=2),
                 "constant": Law("constant", scale=0.3, shape=(2, 3)), "zero_scale": Law("normal", scale=0.0),
-                "haar_1d": Law("orthogonal", scale=0.5, shape=(1, 1))}
+                "haar_1d": Law("orthogonal", scale=0.5, shape=(1, 1)),
+                "delta_1d": Law("delta_orthogonal", scale=0.5, shape=(1, 1, 3)),
+                "delta_one_tap": Law("delta_orthogonal", scale=0.5, shape=(6, 4, 1, 1))}
 
 
 @pytest.mark.parametrize("name", MIXTURE_LAWS)
@@ -342,6 +345,10 @@ def test_mixture_splits_the_law_into_density_and_atoms_with_its_moments(name):
     assert (weight == 1.0) == law.is_continuous and all(m > 0 for _, m in atoms)
     if name == "sparse":  # a point mass ⌈0.3·40⌉/40 = 0.3 at 0 beside the normal part (mean 0)
         assert atoms == [(0.0, pytest.approx(0.3))] and weight == pytest.approx(0.7)
+    if name == "delta_orthogonal":  # 8 of the 9 taps are 0; the centre tap's entries have a density
+        assert atoms == [(0.0, pytest.approx(8 / 9))] and weight == pytest.approx(1 / 9)
+    if 0 < weight < 1:  # the density part carries the rest of the variance (atoms here sit at 0)
+        assert weight * law.continuous_part().var == pytest.approx(law.var, rel=1e-14)
     if weight == 0.0:  # atoms only: they carry the law's mean and variance exactly
         mean = sum(x * m for x, m in atoms)
         assert mean == pytest.approx(law.mean, abs=1e-15)
@@ -368,7 +375,8 @@ COUNT = 4096
 
 @pytest.mark.parametrize("kind, shape", [("orthogonal", (64, 1024)), ("orthogonal", (1024, 64)),
                                          ("orthogonal", (2, 8192)), ("sparse", (256, 512)), ("eye", (256, 512)),
-                                         ("dirac", (64, 32, 3, 3)), ("normal", (128, 128))])
+                                         ("dirac", (64, 32, 3, 3)), ("normal", (128, 128)),
+                                         ("delta_orthogonal", (64, 32, 3, 3))])
 def test_entries_of_a_large_weight_have_its_law(kind, shape):
     """``count`` entries of a weight with more: their mean and variance within 5 standard errors of
     the law's (SE of a mean √(var/k); of a variance √((κ − 1)/k)·var, κ the kurtosis — the entries of
@@ -383,7 +391,7 @@ def test_entries_of_a_large_weight_have_its_law(kind, shape):
     p = law.zero_fraction
     if kind == "sparse":
         assert (x == 0).mean() == p
-    elif kind in ("eye", "dirac"):
+    elif kind in ("eye", "dirac", "delta_orthogonal"):
         assert abs((x == 0).mean() - p) <= 5 * math.sqrt(p * (1 - p) / k) + 1 / k
 
 

@@ -50,7 +50,7 @@ def _applying(page: str, name: str, value) -> dict:
         if s[other] not in allowed:
             s[other] = allowed[0]
     s[name] = value
-    if page == "initializers" and s["scheme"] == "dirac":  # a conv-only scheme: a conv layer it divides
+    if page == "initializers" and s["scheme"] in ("dirac", "delta_orthogonal"):  # conv-only: a conv layer that fits
         s.update(layer="conv2d", n_in=64, n_out=64 * value if name == "dirac_groups" else 64)
     return s
 
@@ -329,6 +329,8 @@ def test_every_conditional_parameter_can_apply(page, param):
      {"trunc_normal_a": -3.0, "trunc_normal_b": 3.0}),
     ("initializers", "scheme=uniform&uniform_a=5&uniform_b=1", "uniform_a", {"uniform_a": 1.0, "uniform_b": 5.0}),
     ("initializers", "scheme=dirac", "layer", {"layer": "conv2d", "scheme": "dirac"}),
+    ("initializers", "scheme=delta_orthogonal&n_in=64&n_out=128", "layer",
+     {"layer": "conv2d", "scheme": "delta_orthogonal"}),
     ("initializers", "scheme=dirac&layer=conv2d&n_out=5&dirac_groups=3", "dirac_groups", {"dirac_groups": 1}),
     ("initializers", "scheme=dirac&layer=conv1d&n_out=12&dirac_groups=5", "dirac_groups", {"dirac_groups": 4}),
 ])

@@ -9,19 +9,19 @@ from scipy import integrate
 
 from initviz import InitvizError
 from initviz.activations import get_activation
-from initviz.meanfield import (chi1, correlation_map, fixed_point, hanin_rolnick_spread, mean_field_applies,
-                               moments, pair_moment, predict, qmap, relative_spread_constant)
+from initviz.meanfield import (chi1, correlation_map, fixed_point, hanin_rolnick_spread, kink_term,
+                               mean_field_applies, moments, pair_moment, predict, qmap, relative_spread_constant)
 from initviz.network import Network
 from initviz.propagation import propagate
 
 
 def _quad_moments(name, param, mean, var):
-    """E[φ], E[φ²], E[φ′²] for X ~ N(mean, var) by adaptive scipy quadrature, split at 0."""
+    """E[φ], E[φ²], E[φ′²] for X ~ N(mean, var) by adaptive scipy quadrature, split at 0 and the kinks."""
     act = get_activation(name, param)
     s = math.sqrt(var)
     pdf = lambda x: math.exp(-0.5 * ((x - mean) / s) ** 2) / (s * math.sqrt(2 * math.pi))  # noqa: E731
     lo, hi = mean - 14 * s, mean + 14 * s
-    points = [0.0] if lo < 0 < hi else None
+    points = [x for x in {0.0, *act.spec.kinks} if lo < x < hi] or None
     out = []
     for f in (lambda x: float(act(np.array(x))), lambda x: float(act(np.array(x))) ** 2,
               lambda x: float(act.derivative(np.array(x))) ** 2):
@@ -53,7 +53,7 @@ def test_reference_critical_points():
 # --- closed forms and quadrature against independent integration ---------------------------------
 @pytest.mark.parametrize("name,param", [("relu", None), ("leaky_relu", 0.2), ("linear", None), ("tanh", None),
                                         ("sigmoid", None), ("elu", 0.7), ("selu", None), ("gelu", None),
-                                        ("silu", None), ("softplus", None)])
+                                        ("silu", None), ("softplus", None), ("hardtanh", None), ("erf", None)])
 @pytest.mark.parametrize("mean,var", [(0.0, 1.0), (0.4, 2.5), (-0.3, 0.05)])
 def test_moments_against_adaptive_quadrature(name, param, mean, var):
     ours = moments(get_activation(name, param), mean, var)
@@ -71,7 +71,9 @@ def test_trapezoid_stays_accurate_where_gauss_hermite_fails():
 
 @pytest.mark.parametrize("name,mean,var,rho", [("tanh", 0.0, 0.8, 0.6), ("tanh", 0.2, 30.0, -0.4),
                                                ("gelu", 0.1, 2.0, 0.9), ("relu", 0.3, 1.5, 0.5),
-                                               ("selu", 0.0, 1.0, 0.99), ("elu", -0.2, 0.7, 0.3)])
+                                               ("selu", 0.0, 1.0, 0.99), ("elu", -0.2, 0.7, 0.3),
+                                               ("hardtanh", 0.0, 2.0, 0.5), ("hardtanh", 0.3, 0.8, -0.6),
+                                               ("erf", 0.0, 1.5, 0.7), ("erf", 0.2, 3.0, 0.4)])
 def test_pair_moment_against_scipy_dblquad(name, mean, var, rho):
     act = get_activation(name)
     s, t = math.sqrt(var), math.sqrt(var * (1 - rho * rho))
@@ -81,10 +83,10 @@ def test_pair_moment_against_scipy_dblquad(name, mean, var, rho):
     def inner(z1):
         centre = mean + s * rho * z1
         g = lambda z2: float(act(np.array(centre + t * z2))) * pdf(z2)  # noqa: E731
-        kink = [-centre / t] if abs(centre / t) < 10 else None
+        kink = [z for z in ((x - centre) / t for x in (0.0, *act.spec.kinks)) if abs(z) < 10] or None
         return integrate.quad(g, -10, 10, points=kink, epsabs=1e-13, limit=200)[0]
 
-    kink = [-mean / s] if abs(mean / s) < 10 else None
+    kink = [z for z in ((x - mean) / s for x in (0.0, *act.spec.kinks)) if abs(z) < 10] or None
     expected = integrate.quad(lambda z1: f1(z1) * inner(z1), -10, 10, points=kink, epsabs=1e-12, limit=200)[0]
     assert pair_moment(act, mean, var, rho) == pytest.approx(expected, rel=1e-7, abs=1e-10)
 
@@ -101,6 +103,34 @@ def test_arccos_closed_form_against_monte_carlo(slope, rho):
     prod = act(u) * act(v) * 1.7
     se = prod.std() / math.sqrt(n)
     assert abs(pair_moment(act, 0.0, 1.7, rho) - prod.mean()) < 5 * se  # 5 standard errors
+
+
+def test_hardtanh_chi1_is_pennington_p_of_q():
+    # Pennington, Schoenholz & Ganguli 2017: E[hardtanh′(√q z)²] = P(|z| < 1/√q) = erf(1/√(2q)),
+    # so χ₁ = σ_w² p(q*); and the kink_term is the Dirac part of d/dq E[φ(√q z)²] (Stein's lemma:
+    # d/dq E[φ²] = E[φ′²] + E[φφ″]), checked by a central difference (h = 1e−5·q: error ≲ 1e−9)
+    for q in (0.01, 0.3, 1.0, 4.0, 50.0):
+        assert chi1("hardtanh", 1.3, q) == pytest.approx(1.69 * math.erf(1 / math.sqrt(2 * q)), rel=1e-14)
+        h = 1e-5 * q
+        slope = (moments("hardtanh", 0.0, q + h)[1] - moments("hardtanh", 0.0, q - h)[1]) / (2 * h)
+        assert moments("hardtanh", 0.0, q)[2] + float(kink_term("hardtanh", 0.0, math.sqrt(q))) == \
+            pytest.approx(slope, rel=1e-8)
+    assert float(kink_term("relu", 0.0, 1.0)) == 0.0  # the kink at 0 meets φ(0) = 0
+
+
+@pytest.mark.parametrize("name,var,rho", [("erf", 0.6, 0.0), ("erf", 2.0, 0.8), ("erf", 9.0, -0.5),
+                                          ("hardtanh", 0.5, 0.3), ("hardtanh", 3.0, 0.9)])
+def test_new_closed_forms_against_monte_carlo(name, var, rho):
+    # the triangle's third side for the erf and hardtanh closed forms: 400k Gaussian pairs, 5 SE
+    rng = np.random.default_rng(5)
+    n = 400_000
+    u = rng.standard_normal(n)
+    v = rho * u + math.sqrt(1 - rho * rho) * rng.standard_normal(n)
+    act, s = get_activation(name), math.sqrt(var)
+    for sample, value in ((act(s * u) ** 2, moments(act, 0.0, var)[1]),
+                          (act.derivative(s * u) ** 2, moments(act, 0.0, var)[2]),
+                          (act(s * u) * act(s * v), pair_moment(act, 0.0, var, rho))):
+        assert abs(sample.mean() - value) < 5 * sample.std() / math.sqrt(n)
 
 
 def test_correlation_map_fixed_points():
@@ -180,6 +210,8 @@ def test_prediction_refuses_deterministic_weights():
     ("tanh", "normal", {"std": 1.5 / math.sqrt(512)}, ("normal", 0.05)),
     ("relu", "kaiming_normal", {"nonlinearity": "relu"}, ("constant", 0.1)),
     ("gelu", "xavier_uniform", {"gain": 1.5}, ("zeros", 0.0)),
+    ("hardtanh", "normal", {"std": 1.3 / math.sqrt(512)}, ("constant", 0.2)),
+    ("erf", "orthogonal", {"gain": 1.2}, ("normal", 0.1)),
 ])
 def test_prediction_against_a_wide_network(activation, init, params, bias):
     """Theory vs Monte Carlo through a width-512 network, 6 repeats.

@@ -99,7 +99,7 @@ def _theory(scheme: str, w: Law) -> tuple[pd.DataFrame | None, pd.DataFrame | No
     if weight > 0:
         lo, hi = _plot_range(w)
         x = np.linspace(lo, hi, DENSITY_POINTS)
-        continuous = w if w.is_continuous else Law("normal", scale=w.scale)
+        continuous = w.continuous_part()
         curve = curve_table(x, weight * continuous.pdf(x), group=scheme)
     atom_table = pd.DataFrame([{"group": scheme, "x": x, "mass": m} for x, m in atoms if m > 0]) if atoms else None
     return curve, atom_table

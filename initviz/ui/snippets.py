@@ -105,6 +105,15 @@ def torch_code(scheme: str, params: dict, layer: str, n_in: int, n_out: int, ker
         return head + ("with torch.no_grad():\n"
                        f"    signs = torch.randint(0, 2, layer.weight.shape).mul_(2).sub_(1)\n"
                        f"    layer.weight.copy_({num(w.scale)} * signs)\n")
+    if w.kind == "delta_orthogonal":
+        return head + ("# delta-orthogonal (Xiao et al. 2018): no torch built-in; JAX's rule in torch layout\n"
+                       "out_ch, in_ch, *k = layer.weight.shape  # (out, in, *k); needs in_ch <= out_ch\n"
+                       "centre = tuple((s - 1) // 2 for s in k)  # JAX's centre tap\n"
+                       "tap = torch.empty(out_ch, in_ch)\n"
+                       f"nn.init.orthogonal_(tap, gain={num(w.scale)})  # orthonormal columns, times the gain\n"
+                       "with torch.no_grad():\n"
+                       "    layer.weight.zero_()\n"
+                       "    layer.weight[(slice(None), slice(None), *centre)] = tap\n")
     return head + f"# {scheme}: no PyTorch equivalent written for a {w.kind} law\n"
 
 
@@ -182,6 +191,7 @@ def _jax_init(scheme, params, layer, n_in, n_out, kernel) -> tuple[str, str]:
         return ji + f'variance_scaling({num(scale)}, "{mode}", "{dist}")', ""
     simple = {
         "orthogonal": lambda p: f"orthogonal(scale={num(p['gain'])})",
+        "delta_orthogonal": lambda p: f"delta_orthogonal(scale={num(p['scale'])})  # kernel (*k, in, out)",
         "constant": lambda p: f"constant({num(p['val'])})",
         "zeros": lambda p: "zeros", "ones": lambda p: "ones",
     }

@@ -33,17 +33,25 @@ def layer_shape(settings: Mapping[str, Any]) -> tuple[int, ...]:
     return weight_shape(settings["layer"], settings["n_in"], settings["n_out"], settings["kernel"])
 
 
+CONV_ONLY_SCHEMES = ("dirac", "delta_orthogonal")
+"""Schemes defined for convolution kernels (3-5-D) only."""
+
+
 def _scheme_fits_layer(settings: Settings) -> list[Notice]:
     """Scheme parameters valid one by one but not together with the layer: the bounds of a uniform or
-    truncated normal in order; ``dirac`` (a conv-only scheme) on a dense layer takes a Conv 2-D layer;
-    its ``groups`` must divide the outputs: the largest divisor of n_out not above the one asked."""
-    notices = order_scheme_params(settings, settings["scheme"])
-    if settings["scheme"] != "dirac":
+    truncated normal in order; ``dirac`` and ``delta_orthogonal`` (conv-only schemes) on a dense layer
+    take a Conv 2-D layer; dirac's ``groups`` must divide the outputs: the largest divisor of n_out not
+    above the one asked. (delta_orthogonal's in ≤ out is left to the law, whose error the page shows.)"""
+    scheme = settings["scheme"]
+    notices = order_scheme_params(settings, scheme)
+    if scheme not in CONV_ONLY_SCHEMES:
         return notices
     if settings["layer"] == "dense":
         settings["layer"] = "conv2d"
-        notices.append(Notice("layer", "dirac initializes convolution weights only (3-5-D), not a dense layer",
+        notices.append(Notice("layer", f"{scheme} initializes convolution weights only (3-5-D), not a dense layer",
                               "using Conv 2-D"))
+    if scheme != "dirac":
+        return notices
     groups, n_out = settings["dirac_groups"], settings["n_out"]
     if n_out % groups:
         used = max(d for d in range(1, min(groups, n_out) + 1) if n_out % d == 0)
