@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import initviz as iv
+from initviz.figures import theme
 from initviz import Network, predict, propagate
 from initviz.limits import Budget
 from initviz.ui import deployment, links, propagation, widgets, workers
@@ -283,6 +285,18 @@ def test_he_and_xavier_on_relu_stay_visible_and_the_page_says_why_they_coincide(
     biased = _open({"depth": "6", "width": "32", "activation": "relu", "scheme": "kaiming_normal",
                     "compare": "xavier_normal", "batch": "16", "bias": "normal", "bias_value": "0.5"})
     assert "positively homogeneous" not in text_of(biased)
+
+
+def test_compare_shows_scheme_names_and_stops_at_its_maximum_and_the_summary_writes_numbers_plainly():
+    """Issue 12 items 1 and 6: the compare box uses the sidebar's scheme names, lets a user pick at
+    most MAX_COMPARED (no "Select all"), and the summary writes 8.453 × 10²⁷⁰, not q^L = 8.453e+270."""
+    at = _open({"depth": "20", "width": "64", "activation": "linear", "scheme": "normal", "batch": "16"})
+    box = at.multiselect(key="compare")
+    assert box.proto.max_selections == links.MAX_COMPARED
+    assert list(box.options) == [iv.SCHEMES[s].label for s in links.SCHEMAS["propagation"].by_name["compare"].options]
+    text = text_of(at)
+    q = predict(Network.mlp(64, [64] * 20, "linear", "normal")).preact_var[-1]  # 64²⁰: beyond 1e36
+    assert f"qᴸ = {theme.number(q)}" in text and "× 10³⁶" in theme.number(q) and "q^L" not in text
 
 
 def test_constant_init_keeps_units_identical_and_has_no_mean_field_line():

@@ -190,3 +190,12 @@ def test_equal_series_are_drawn_side_by_side_with_distinct_marks_and_a_note():
     assert "equal values: kaiming = xavier = orthogonal (drawn side by side)" in notes
     single = as_json(fig_curves(base.assign(group="a"), x="layer", y="value", x_title="l", y_title="v"))
     assert not any("equal values" in a["text"] for a in single["layout"]["annotations"])
+
+
+def test_numbers_are_written_as_a_reader_writes_them():
+    assert theme.number(8.453e270) == "8.453 × 10²⁷⁰"
+    assert theme.number(-2.5e-7) == "-2.5 × 10⁻⁷"
+    assert theme.number(1e5) == "1 × 10⁵" and theme.number(99999.7) == "1 × 10⁵"
+    assert theme.number(12345.6) == "12350" and theme.number(0.001) == "0.001"
+    assert theme.number(0.0123) == "0.0123" and theme.number(0.0) == "0"
+    assert theme.number(float("inf")) == "∞" and theme.number(float("nan")) == "NaN"

@@ -174,3 +174,24 @@ def hline(y: float, line: dict, panel: int = 1) -> dict:
     """A horizontal line at data value ``y`` across the whole width of panel ``panel``."""
     xref, yref = axis_ids(panel)
     return {"type": "line", "x0": 0, "x1": 1, "xref": f"{xref} domain", "y0": y, "y1": y, "yref": yref, "line": line}
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+PLAIN_RANGE = (1e-3, 1e5)
+"""Numbers with a magnitude in this range are written plainly; others as m × 10ᵏ."""
+
+
+def number(x: float, digits: int = 4) -> str:
+    """``x`` to ``digits`` significant digits as a reader writes it: ``0.0123``, ``8.453 × 10²⁷⁰``,
+    ``∞`` — never ``8.453e+270``."""
+    if x != x:
+        return "NaN"
+    if x in (float("inf"), float("-inf")):
+        return "∞" if x > 0 else "−∞"
+    x = float(f"{x:.{digits}g}")  # rounded first: 99999.7 is 1 × 10⁵
+    if x == 0 or PLAIN_RANGE[0] <= abs(x) < PLAIN_RANGE[1]:
+        text = f"{x:.{digits}g}"
+        return f"{x:.0f}" if "e" in text else text  # 12345.6 → 12350, not 1.235e+04
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"

@@ -1,4 +1,4 @@
-"""The Geometry page: the source's argument, step by step — random vectors are almost orthogonal,
+"""The Geometry page: Su Jianlin's geometric argument, step by step — random vectors are almost orthogonal,
 so a random matrix is almost orthogonal entrywise and per vector, but not as an operator."""
 
 from __future__ import annotations
@@ -263,7 +263,10 @@ def _rectangular(settings, seed) -> None:
     st.markdown(
         "For m ≠ n no single variance makes both WᵀW ≈ I (forward: ‖Wx‖ ≈ ‖x‖) and WWᵀ ≈ I "
         "(backward: ‖Wᵀg‖ ≈ ‖g‖). Variance 1/m gives the first, 1/n the second, 2/(m+n) (Glorot & Bengio; "
-        "the source's Corollary 4) splits the difference. For Gaussian W, R = ‖Wx‖²/‖x‖² = s²·χ²_m exactly:")
+        "Corollary 4 of Su Jianlin's geometric view of initialisation) splits the difference. Variance 1/m keeps "
+        "the *norm of the whole vector*; Xavier, LeCun and He count fan_in (= n) instead because they keep the "
+        "*variance of each unit*: each output is a sum of n terms, so $\\operatorname{Var}(Wx)_i = n s^2 "
+        "\\cdot \\overline{x^2}$. For Gaussian W, $R = \\|Wx\\|^2/\\|x\\|^2 = s^2\\chi^2_m$ exactly:")
     formula(r"\operatorname{E}R = m s^2,\qquad \operatorname{Var}R = m s^4\Big[2 + (\kappa - 3)"
              r"\frac{\sum x_i^4}{(\sum x_i^2)^2}\Big].")
     control_row("rect_m", "rect_n", "rule", "rect_dist", widths=[1, 1, 2, 1])

@@ -14,6 +14,7 @@ import streamlit as st
 from .. import meanfield as mf
 from ..activations import get_activation
 from ..figures import propagation as fp
+from ..figures import theme
 from ..limits import Budget
 from ..network import Network
 from ..propagation import PropagationResult, propagate
@@ -71,8 +72,8 @@ def theory(net: Network, input_corr: float, batch: int) -> tuple[mf.Prediction |
 
 
 def regime(net: Network, pred: mf.Prediction) -> str:
-    """σ_w, σ_b of the last layer and its gradient factor χ = σ_w² E[φ′(h^L)²] at the predicted q^L
-    (χ₁ of Schoenholz et al. 2017 when q^L has reached the fixed point), in words."""
+    """σ_w, σ_b of the last layer and its gradient factor χ = σ_w² E[φ′(hᴸ)²] at the predicted qᴸ
+    (χ₁ of Schoenholz et al. 2017 when qᴸ has reached the fixed point), in words."""
     layer = net.depth
     w2 = net.dims[layer - 1] * net.weight_law(layer).var
     bias = net.bias_law(layer)
@@ -83,7 +84,8 @@ def regime(net: Network, pred: mf.Prediction) -> str:
         return f"{head}: the predicted variance overflows float64 before layer {layer}."
     chi = mf.chi1(net.activation(layer), math.sqrt(w2), q, mu)
     trend = "gradients shrink" if chi < 1 - 1e-6 else "gradients grow" if chi > 1 + 1e-6 else "critical"
-    return f"{head}: q^L = {q:.4g}, gradient factor per layer χ = σ_w² E[φ′(h)²] = {chi:.4g} ({trend})."
+    return (f"{head}: last layer's pre-activation variance qᴸ = {theme.number(q)}, gradient factor per layer "
+            f"χ = σ_w² E[φ′(h)²] = {theme.number(chi)} ({trend}).")
 
 
 class Runs(dict):
@@ -134,9 +136,10 @@ def forward_limit(res: PropagationResult) -> int:
 # --- the page ------------------------------------------------------------------------------------------
 
 INTRO = (
-    "Layer *l* computes hˡ = W_l aˡ⁻¹ + b_l and aˡ = φ(hˡ) (W_l of shape n_l × n_l−1, PyTorch layout). "
-    "With weight variance s² = σ_w²/n_l−1 and bias variance σ_b², the *mean field* (Poole et al. 2016; "
-    "Schoenholz et al. 2017) carries the pre-activation variance q and the gradient from layer to layer:")
+    r"Layer $l$ computes $h^l = W_l\,a^{l-1} + b_l$ and $a^l = \phi(h^l)$ ($W_l$ of shape $n_l \times n_{l-1}$, "
+    r"PyTorch layout). With weight variance $s^2 = \sigma_w^2/n_{l-1}$ and bias variance $\sigma_b^2$, the "
+    "*mean field* (Poole et al. 2016; Schoenholz et al. 2017) carries the pre-activation variance q and the "
+    "gradient from layer to layer:")
 INTRO_MATH = (r"q^{l} = \sigma_w^2\,\mathbb{E}_{z\sim\mathcal{N}(0,1)}\!\big[\phi(\sqrt{q^{l-1}}\,z)^2\big]"
               r" + \sigma_b^2,\qquad \mathbb{E}\big[(\partial_{h^{l-1}}L)^2\big] = "
               r"\sigma_w^2\,\mathbb{E}\big[\phi'(h^{l-1})^2\big]\;\mathbb{E}\big[(\partial_{h^{l}}L)^2\big].")
@@ -431,8 +434,8 @@ def _backward(settings, runs) -> None:
     st.header("Backward: gradients through depth")
     st.markdown("The probe loss L = Σ_b ⟨g_b, aᴸ_b⟩ with g ~ N(0, 1) sends a random gradient back from the "
                 "output. ∂L/∂hˡ is what reaches layer l (Glorot & Bengio's back-propagated gradient); "
-                "∂L/∂W_l = (∂L/∂hˡ)ᵀ aˡ⁻¹ is the weight update, compared with the weights by the ratio "
-                "std(∂L/∂W_l) / std(W_l).")
+                r"$\partial L/\partial W_l = (\partial L/\partial h^l)^\top a^{l-1}$ is the weight update, compared "
+                r"with the weights by the ratio $\mathrm{std}(\partial L/\partial W_l) / \mathrm{std}(W_l)$.")
     skipped = [f"{name} (forward stopped at layer {forward_limit(res)})" for name, (_, res, _, _) in runs.items()
                if res.first_nonfinite_layer or res.first_vanished_layer]
     if skipped:

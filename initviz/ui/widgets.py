@@ -65,7 +65,9 @@ def control(name: str, *, container=None, label: str | None = None, disabled: bo
                                            **common)
         return where.selectbox(text, param.options, format_func=param.label_of, **common)
     if param.kind == "multi":
-        return where.multiselect(text, param.options, format_func=param.label_of, **common)
+        cap = param.max_items
+        return where.multiselect(text, param.options, format_func=param.label_of, max_selections=cap,
+                                 select_all=cap is None or cap >= len(param.options), **common)
     if param.options:
         return where.select_slider(text, options=list(param.options), **common)
     cast = int if param.kind == "int" else float

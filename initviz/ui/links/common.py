@@ -76,7 +76,7 @@ def scheme_choice(name: str, default: str, label: str, schemes=None) -> Param:
     shown by its label."""
     options = tuple(schemes or SCHEMES)
     return Param(name, "choice", default, label, options=options, labels=tuple(map(scheme_label, options)),
-                 help="an initialization scheme of initviz.SCHEMES")
+                 help="how the weights are drawn: every torch.nn.init scheme, and the Keras/JAX presets where they differ")
 
 
 SEED_MAX = 2 ** 32 - 1

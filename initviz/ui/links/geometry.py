@@ -1,4 +1,4 @@
-"""The Geometry page's link: the steps of the source's argument (random vectors, WᵀW, the sweep over
+"""The Geometry page's link: the steps of Su Jianlin's geometric argument (random vectors, WᵀW, the sweep over
 n, the Marchenko–Pastur spectrum, rectangular W) with the sizes each step draws, kept within the
 core's limits and, on a hosted instance (:mod:`initviz.ui.deployment`), within a view's CPU time."""
 
@@ -147,7 +147,8 @@ SCHEMA = PageSchema("geometry", (
     Param("rect_m", "int", 512, "Rows m (fan_out)", lo=1, hi=MAX_RECT, step=1),
     Param("rect_n", "int", 128, "Columns n (fan_in)", lo=1, hi=MAX_RECT, step=1),
     Param("rule", "choice", "fan_out", "Variance rule", options=RULES, labels=RULE_LABELS, widget="radio",
-          help="entry variance 1/m, 1/n or 2/(m+n) — the source's Corollary 4"),
+          help="entry variance 1/m (keeps ‖Wx‖ ≈ ‖x‖), 1/n (keeps ‖Wᵀg‖ ≈ ‖g‖) or 2/(m+n) (Glorot's compromise; "
+               "Su's Corollary 4)"),
     _dist("rect_dist", "normal", "Distribution"),
     seed(),
 ), _constrain_geometry)

@@ -71,6 +71,8 @@ class Param:
         measured in log distance when every rung is positive).
     labels: display names parallel to ``options`` (defaults to the options themselves).
     min_items: ``multi`` only — fewer valid items fall back to the default.
+    max_items: ``multi`` only — the most the widget lets a user pick (``None``: all); a link asking
+        more is cut by the page's cross-field rule, with a notice.
     when: the parameter only applies when each named parameter has one of the listed values, e.g.
         ``(("layer", ("conv",)),)``; otherwise it is left out of links and ignored in them.
     step: widget step for numbers (``None``: Streamlit's default).
@@ -91,6 +93,7 @@ class Param:
     options: tuple = ()
     labels: tuple[str, ...] = ()
     min_items: int = 1
+    max_items: int | None = None
     when: tuple[tuple[str, tuple], ...] = ()
     step: float | None = None
     widget: str = ""

@@ -22,7 +22,7 @@ from ...network import BIAS_RULES, Network
 from ...propagation import INPUTS as PROPAGATION_INPUTS
 from ...propagation import Cost, cost
 from .. import deployment
-from .common import order_scheme_params, scheme_choice, scheme_params, scheme_settings, seed
+from .common import order_scheme_params, scheme_choice, scheme_label, scheme_params, scheme_settings, seed
 from .grammar import Notice, PageSchema, Param, Settings, format_value
 
 PROPAGATION_MAX_DEPTH = 200
@@ -367,7 +367,8 @@ BIAS_PARAM = Param("bias_value", "float", 0.05, "Bias value", lo=-BIAS_LIMIT, hi
                    when=(("bias", ("constant", "normal")),),
                    help="the constant of a constant bias, or the standard deviation of a normal bias")
 COMPARE_PARAM = Param("compare", "multi", (), "Compare with other schemes (each at its default parameters)",
-                      options=_DENSE, min_items=0,
+                      options=_DENSE, labels=tuple(map(scheme_label, _DENSE)), min_items=0,
+                      max_items=MAX_COMPARED,
                       help=f"up to {MAX_COMPARED} more schemes on the same network, seed and inputs, one colour each "
                       "on every chart; torch's defaults for torch schemes (kaiming_*: a = 0, gain √2). Schemes of "
                       "the same base law (normal, xavier_normal) draw proportional weights from one seed, so "
