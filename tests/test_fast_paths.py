@@ -402,3 +402,39 @@ def test_propagate_with_gram_route_equals_the_product_route(monkeypatch):
             # division round (2u⁶⁴ on each side)
             r_gram, r_prod = gram.grad_ratio[rep, i], product.grad_ratio[rep, i]
             assert abs(r_gram - r_prod) <= err / v_prod * r_prod + 4 * u64 * max(r_gram, r_prod)
+
+
+# --- kept Haar bases (orthogonal draws) -------------------------------------------------------------
+
+def test_an_orthogonal_layer_drawn_again_is_the_fresh_draw_without_a_second_qr(monkeypatch):
+    """Exact by construction: the kept basis is the same stream's QR, times the same gain."""
+    from initviz import Network
+    from initviz.engine import run
+    from initviz.rng import ROLE_WEIGHTS
+    run._haar_cache.clear()
+    net = Network.mlp(48, [64, 32], "tanh", "orthogonal", {"gain": 1.7})
+    qr_calls = []
+    qr = np.linalg.qr
+    monkeypatch.setattr(np.linalg, "qr", lambda a, *args, **kw: qr_calls.append(a.shape) or qr(a, *args, **kw))
+    first, _ = run.draw_layer(net, 3, 1, 2, np.dtype(np.float64))
+    again, _ = run.draw_layer(net, 3, 1, 2, np.dtype(np.float64))
+    assert len(qr_calls) == 1
+    fresh = net.weight_law(2).sample((32, 64), stream(3, 1, ROLE_WEIGHTS, 2), np.float64)  # a QR of its own
+    np.testing.assert_array_equal(first, fresh)
+    np.testing.assert_array_equal(again, fresh)
+    again *= 0  # a caller (training) may update its W in place: the kept basis is not touched
+    np.testing.assert_array_equal(run.draw_layer(net, 3, 1, 2, np.dtype(np.float64))[0], fresh)
+    other, _ = run.draw_layer(net, 4, 1, 2, np.dtype(np.float64))  # another seed: another draw
+    assert len(qr_calls) == 3 and not np.array_equal(other, fresh)
+
+
+def test_kept_haar_bases_stay_within_their_byte_budget(monkeypatch):
+    from initviz import Network
+    from initviz.engine import run
+    run._haar_cache.clear()
+    monkeypatch.setattr(run, "HAAR_CACHE_BYTES", 3 * 64 * 64 * 8)
+    net = Network.mlp(64, [64] * 6, "tanh", "orthogonal")
+    for layer in range(1, 7):
+        run.draw_layer(net, 0, 0, layer, np.dtype(np.float64))
+    assert sum(b.nbytes for b in run._haar_cache.values()) <= run.HAAR_CACHE_BYTES
+    assert [k[2] for k in run._haar_cache] == [4, 5, 6]  # the most recently used

@@ -14,7 +14,9 @@ segments of blocks (:mod:`initviz.engine.residual`) and has :data:`RESIDUAL_STAT
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,12 +66,43 @@ class Deadline(Exception):
     """Raised between layers when the deadline has passed."""
 
 
+HAAR_CACHE_BYTES = 64 * 2 ** 20
+"""Haar bases (orthogonal draws before their gain) kept per process, most recently used first."""
+_haar_cache: OrderedDict = OrderedDict()
+_haar_lock = threading.Lock()
+
+
+def _haar_base(law, shape: tuple[int, int], seed: int, rep: int, layer: int, dtype: np.dtype) -> np.ndarray:
+    """The Haar matrix of ``stream(seed, rep, ROLE_WEIGHTS, layer)`` for ``shape`` (read-only): a QR
+    computed once and kept (:data:`HAAR_CACHE_BYTES`), since views that differ in anything but the
+    weights — the batch, the inputs, the other schemes compared, a slider moved back — draw the same
+    orthogonal W again. The same stream gives the same numbers, so a kept base is the fresh one."""
+    key = (seed, rep, layer, shape, np.dtype(dtype).str)
+    with _haar_lock:
+        base = _haar_cache.get(key)
+        if base is not None:
+            _haar_cache.move_to_end(key)
+            return base
+    base = law.base(shape, stream(seed, rep, ROLE_WEIGHTS, layer), dtype)
+    base.setflags(write=False)
+    with _haar_lock:
+        _haar_cache[key] = base
+        while sum(b.nbytes for b in _haar_cache.values()) > HAAR_CACHE_BYTES and len(_haar_cache) > 1:
+            _haar_cache.popitem(last=False)
+    return base
+
+
 def draw_layer(net, seed: int, rep: int, layer: int, dtype: np.dtype):
     """(W_l, b_l) of repeat ``rep`` under ``seed``: W_l from ``stream(seed, rep, ROLE_WEIGHTS, l)``,
     b_l from ``stream(seed, rep, ROLE_BIASES, l)`` (None for a zero bias). Propagation draws its
-    networks with it, and :func:`initviz.train` starts from the same weights."""
+    networks with it, and :func:`initviz.train` starts from the same weights. An orthogonal W is its
+    gain times a kept Haar basis (:func:`_haar_base`); every other law is drawn afresh."""
     out, fan_in = net.shapes[layer - 1]
-    W = net.weight_law(layer).sample((out, fan_in), stream(seed, rep, ROLE_WEIGHTS, layer), dtype)
+    law = net.weight_law(layer)
+    if law.kind == "orthogonal":
+        W = law.transform(_haar_base(law, (out, fan_in), seed, rep, layer, dtype))
+    else:
+        W = law.sample((out, fan_in), stream(seed, rep, ROLE_WEIGHTS, layer), dtype)
     bias_law = net.bias_law(layer)
     b = None if bias_law is None else bias_law.sample((out,), stream(seed, rep, ROLE_BIASES, layer), dtype)
     return W, b
