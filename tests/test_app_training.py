@@ -110,13 +110,29 @@ def test_a_hostile_link_gives_notices_for_every_parameter_and_no_traceback():
     assert chart(at, "loss")["data"]
 
 
-def test_a_view_over_the_budget_cuts_seeds_then_batch_then_steps_with_a_notice():
-    at = open_page("training", {"depth": "20", "width": "512", "n_seeds": "8", "batch": "512", "steps": "2000",
-                                "compare": ""})
-    settings = links.parse("training", dict(at.query_params))[0]
-    assert settings["depth"] == 20 and settings["width"] == 512  # the question is never cut
-    assert settings["n_seeds"] == 1 and settings["batch"] == 16 and settings["steps"] < 2000
-    assert plan.training_cost(settings)["run"] <= plan.RUN_MAX_FLOPS
-    warnings = "\n".join([w.value for w in at.warning] + [t.value for t in at.text])
-    assert "Networks (seeds) 8 is more training" in warnings and "using Steps" in warnings
-    assert all_finite(chart(at, "loss"))
+def test_a_view_over_the_budget_trains_fewer_seeds_and_keeps_the_link():
+    """Seeds are the only sample size of a training view: cut under their control, the link kept."""
+    asked = {"n_seeds": "8", "steps": "400"}
+    at = open_page("training", asked)
+    assert {k: at.query_params[k] for k in asked} == asked  # the link says what was asked
+    fitted = plan.fit_view(links.parse("training", asked)[0])
+    assert fitted.fits and 1 <= fitted.settings["n_seeds"] < 8 and fitted.settings["steps"] == 400
+    assert plan.training_cost(fitted.settings)["page"] <= plan.PAGE_MAX_FLOPS
+    notes = [w.value for w in at.warning]
+    assert any(n.startswith("Networks (seeds): 8 networks would be") and n.endswith(
+        f"using {fitted.settings['n_seeds']}.") for n in notes), notes
+    assert len(chart(at, "loss")["data"]) and at.slider(key="n_seeds").value == 8
+
+
+def test_a_view_that_does_not_fit_with_one_seed_trains_nothing_and_offers_choices_that_fit():
+    """Issue 12 item 1 / issue 13: the batch and the steps are part of the training asked — never
+    cut behind the user's back; each choice is one change, and fits."""
+    asked = {"depth": "20", "width": "512", "n_seeds": "8", "batch": "512", "steps": "2000", "compare": ""}
+    at = open_page("training", asked)
+    assert not at.get("plotly_chart") and {k: at.query_params[k] for k in asked} == asked
+    fitted = plan.fit_view(links.parse("training", asked)[0])
+    assert not fitted.fits and fitted.choices
+    for label, choice in fitted.choices:
+        changed = {k for k in choice if choice[k] != fitted.asked[k]}
+        assert len(changed) == 1 and plan.fit_view(choice).fits, (label, changed)
+    assert "nothing is trained" in text_of(at)

@@ -23,7 +23,7 @@ from .frame import VIEW_KEY, control_notices, guard
 from .links import criticality as critical
 from .links import propagation as plan
 from .links.propagation import histogram_kinds, needs_backward
-from .widgets import chart, control, file_name, formula
+from .widgets import chart, control, file_name, formula, offer_choices
 
 CACHE = dict(max_entries=1024, max_size=128 * 2 ** 20)
 """Propagation results and predictions are per-layer statistics and pre-binned histograms: 5–15 kB
@@ -190,20 +190,12 @@ UNFIT_KEY = "propagation_unfit"
 def _unfit(fitted: plan.Fit) -> None:
     """A view that does not fit the hosted budget even with the smallest sample: what it would cost,
     and one link per choice that fits (the settings asked stay in the controls and the link)."""
-    asked = fitted.asked
-    floor = plan.batch_floor(asked["width"])
-    with st.container(key=UNFIT_KEY, border=True):
-        st.warning(f"This view would be {plan.times(fitted.over)} the work a hosted view may compute (a few "
-                   f"seconds), and even with batch {min(asked['batch'], floor)} and one network it does not fit: "
-                   "nothing is computed, and your settings stay as you set them. Each of these changes fits — "
-                   "or change the controls yourself:", icon=":material/speed:")
-        if not fitted.choices:
-            st.caption("No single change fits: lower the depth and the width together.")
-        for label, choice in fitted.choices:
-            st.page_link(nav.entry("propagation").script, label=label, icon=":material/arrow_forward:",
-                         query_params=links.canonical("propagation", choice))
-        st.caption("On your own machine (`make run`, INITVIZ_LIMITS=local) there is no hosted budget: "
-                   "the view asked for is the view computed.")
+    floor = plan.batch_floor(fitted.asked["width"])
+    offer_choices("propagation", UNFIT_KEY,
+                  f"This view would be {plan.times(fitted.over)} the work a hosted view may compute (a few seconds), "
+                  f"and even with batch {min(fitted.asked['batch'], floor)} and one network it does not fit: nothing "
+                  "is computed, and your settings stay as you set them. Each of these changes fits — or change the "
+                  "controls yourself:", fitted.choices, "No single change fits: lower the depth and the width together.")
 
 
 def _controls(settings: links.Settings, fitted: plan.Fit) -> None:

@@ -17,10 +17,10 @@ from ..figures import training as ft
 from ..network import Network
 from ..training import TrainingResult
 from . import deployment, links, workers
-from .frame import guard
+from .frame import VIEW_KEY, control_notices, guard
 from .links import training as plan
 from .propagation import mlp_controls
-from .widgets import chart, control, control_row, file_name
+from .widgets import chart, control, control_row, file_name, offer_choices
 
 CACHE = dict(max_entries=256, max_size=64 * 2 ** 20)
 """A view's results are losses and per-layer statistics at ~30 logged steps (the final weights are
@@ -93,19 +93,34 @@ INTRO = (
     "run — the symmetry gradient descent never breaks (the Per-layer view counts the distinct units).")
 
 
+UNFIT_KEY = "training_unfit"
+"""Key of the box a view over the hosted budget shows instead of its charts (tests find it)."""
+
+
 def render(settings: links.Settings) -> None:
-    _controls(settings)
+    fitted = plan.fit_view(settings)
+    _controls(settings, fitted)
     st.markdown(INTRO)
     control_row("compare", "view", widths=[3, 2])  # the question, above the charts
+    if not fitted.fits:
+        offer_choices("training", UNFIT_KEY,
+                      f"This training would be {plan.times(fitted.over)} the work a hosted view may do (a few seconds), "
+                      "and even with one network (seed) it does not fit: nothing is trained, and your settings stay as "
+                      "you set them. Each of these changes fits — or change the controls yourself:", fitted.choices,
+                      "No single change fits: lower several settings together.")
+        return
+    computed = fitted.settings
+    if fitted.cut:  # what the charts show: the view with fewer seeds (a function of the link on this deployment)
+        st.session_state[VIEW_KEY] = ("training", tuple(links.canonical("training", computed).items()))
     with guard("training: compute"):
-        runs = runs_of(settings)
-        _caption_runs(settings, runs)
+        runs = runs_of(computed)
+        _caption_runs(computed, runs)
         draw = _layers if settings["view"] == "layers" else _curves  # links.TRAINING_VIEWS
-        draw(settings, runs)
+        draw(computed, runs)
 
 
-def _controls(settings: links.Settings) -> None:
-    """The task, the network and the training, in the sidebar."""
+def _controls(settings: links.Settings, fitted) -> None:
+    """The task, the network and the training, in the sidebar; a cut of the seeds under its control."""
     sidebar = st.sidebar.container(key="training_controls")
     with sidebar:
         st.subheader("Task")
@@ -123,6 +138,7 @@ def _controls(settings: links.Settings) -> None:
         control("steps")
         control("batch")
         control("n_seeds")
+        control_notices("n_seeds", list(fitted.cut))
         control("seed")
         control("dtype")
         st.divider()

@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ..figures.export import with_caption
-from . import links
+from . import links, nav
 from .frame import PAGE_KEY, REPORT_KEY, VIEW_KEY, view_export
 from .report import EXPORT_SCALE, EXPORT_WIDTH, ReportChart
 
@@ -145,6 +145,24 @@ def chart(fig: go.Figure | Callable[[], go.Figure], table: pd.DataFrame | Callab
     right.download_button("CSV", data=lambda: export.csv(table() if callable(table) else table),
                           file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv", on_click="ignore",
                           icon=":material/download:", width="stretch")
+
+
+LOCAL_NOTE = ("On your own machine (`make run`, INITVIZ_LIMITS=local) there is no hosted budget: the view asked "
+              "for is the view computed.")
+
+
+def offer_choices(path: str, key: str, message: str, choices, none_text: str) -> None:
+    """The box a view over the hosted budget shows instead of its charts: ``message`` (what it would
+    cost; the settings asked stay in the controls and the link) and one link per (label, settings)
+    choice that fits, on page ``path`` — or ``none_text`` when there is none."""
+    with st.container(key=key, border=True):
+        st.warning(message, icon=":material/speed:")
+        if not choices:
+            st.caption(none_text)
+        for label, choice in choices:
+            st.page_link(nav.entry(path).script, label=label, icon=":material/arrow_forward:",
+                         query_params=links.canonical(path, choice))
+        st.caption(LOCAL_NOTE)
 
 
 def formula(tex: str) -> None:

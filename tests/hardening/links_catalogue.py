@@ -435,8 +435,10 @@ add("training", "depth=-1&steps=20", "numbers", True, ["depth"], {"depth": "1", 
 add("training", "width=-5&steps=20", "numbers", True, ["width"], {"width": "1", "steps": "20"})
 add("training", "steps=-1", "numbers", True, ["steps"], {"steps": "1"})
 add("training", "batch=0&steps=20", "numbers", True, ["batch"], {"batch": "1", "steps": "20"})
-# 8 seeds are over the hosted budget with the rest at the defaults: cut back to 3, the default view
-add("training", "n_seeds=999999999", "numbers", True, ["n_seeds", "Networks (seeds)"], {})
+# clamped to 8, kept in the link; 8 seeds are over the hosted budget with the rest at the defaults: the
+# page trains 3 and says both under the control
+add("training", "n_seeds=999999999", "numbers", True, ["Networks (seeds)", "above the maximum", "using 3"],
+    {"n_seeds": "8"})
 add("training", "view=layers&diag_layer=99", "numbers", True, ["diag_layer"], {"view": "layers"})
 add("training", "view=layers&diag_layer=-1", "numbers", True, ["diag_layer"], {"view": "layers"})
 add("training", "view=layers&diag_layer=2", "numbers", False, applied={"view": "layers", "diag_layer": "2"})
@@ -468,13 +470,13 @@ add("training", "optimizer=adam&momentum=0.5&steps=20", "structure", True, ["mom
 add("training", "diag_layer=3", "structure", True, ["diag_layer", "only applies"], {})
 add("training", "input_corr=0.5", "structure", True, ["input_corr"], {})  # another page's parameter
 add("training", "bogus=1&" + "&".join(f"k{i}={i}" for i in range(70)), "structure", True, ["more than 64"], {})
-# budget: the largest single-scheme view within the budget as given; beyond it, seeds, batch, steps are cut
+# budget: the link keeps what was asked; the page trains fewer seeds, or nothing and offers choices
 add("training", "compare=&n_seeds=4&steps=400", "budget", False,
     applied={"compare": "", "steps": "400", "n_seeds": "4"})
-add("training", "depth=20&width=512&n_seeds=8&batch=512&steps=2000&compare=", "budget", True,
-    ["n_seeds", "batch", "steps", "more training than one view"])
+add("training", "depth=20&width=512&n_seeds=8&batch=512&steps=2000&compare=", "budget", False,
+    applied={"depth": "20", "width": "512", "n_seeds": "8", "batch": "512", "steps": "2000", "compare": ""})
 add("training", "depth=999999999&width=999999999&n_seeds=999999999&batch=999999999&steps=999999999&compare=",
-    "budget", True, ["depth", "width", "more training than one view"])
+    "budget", True, ["depth", "width", "steps", "nothing is trained"])
 for query in ("scheme=normal&normal_std=1e6&steps=20", "activation=linear&scheme=ones&depth=20&steps=20",
               "lr=2&momentum=0.99&steps=50", "optimizer=adam&lr=2&steps=20", "scheme=zeros&compare=ones,eye&steps=20",
               "task=teacher&scheme=normal&normal_std=1e3&steps=20&dtype=float64",

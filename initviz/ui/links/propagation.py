@@ -236,10 +236,15 @@ def _smallest_sample(settings: Mapping[str, Any]) -> Settings:
     return {**settings, "batch": min(settings["batch"], batch_floor(settings["width"])), "n_seeds": 1}
 
 
-def _largest(settings: Mapping[str, Any], name: str, lo: int, hi: int, sample=lambda s: s) -> int | None:
-    """The largest value of ``name`` in [lo, hi] whose view (through ``sample``) fits every budget, or None."""
+def largest(settings: Mapping[str, Any], name: str, lo: int, hi: int, sample=lambda s: s,
+            excess=None) -> int | None:
+    """The largest value of ``name`` in [lo, hi] whose view (through ``sample``) fits every budget
+    (``excess(settings) ≤ 1``; the Propagation page's by default), or None. The work must grow with
+    the value (a bisection)."""
+    excess = excess or _excess
+
     def fits(value: int) -> bool:
-        return _excess(sample({**settings, name: value})) <= 1
+        return excess(sample({**settings, name: value})) <= 1
 
     if hi < lo or not fits(lo):
         return None
@@ -260,7 +265,8 @@ FIT_PROBLEM = "the hosted demo computes for one view (a few seconds)"
 
 @dataclass(frozen=True)
 class Fit:
-    """How a Propagation view meets the hosted compute budget (:func:`fit`).
+    """How a view meets the hosted compute budget (Propagation's :func:`fit`; Training's
+    :func:`.training.fit_view`).
 
     ``asked``: the settings as asked (the controls and the link keep them). ``fits``: whether the view
     is computed. ``settings``: what is computed — ``asked`` with the statistical sample cut (batch, then
@@ -295,13 +301,13 @@ def fit(settings: Mapping[str, Any]) -> Fit:
     floor = batch_floor(asked["width"])
     cut = []
     if used["batch"] > floor:
-        used["batch"] = _largest(used, "batch", floor, used["batch"]) or floor
+        used["batch"] = largest(used, "batch", floor, used["batch"]) or floor
     if used["batch"] != asked["batch"]:
         cut.append(Notice("batch", f"{asked['batch']} would be {times(over)} the work {FIT_PROBLEM}",
                           f"using batch {used['batch']}"))
     if _excess(used) > 1 and used["n_seeds"] > 1:
         still = _excess(used)
-        used["n_seeds"] = _largest(used, "n_seeds", 1, used["n_seeds"]) or 1
+        used["n_seeds"] = largest(used, "n_seeds", 1, used["n_seeds"]) or 1
         at = f" with batch {used['batch']}" if used["batch"] != asked["batch"] else ""
         cut.append(Notice("n_seeds", f"{asked['n_seeds']} networks{at} would be {times(still)} the work "
                           f"{FIT_PROBLEM}", f"using {used['n_seeds']}"))
@@ -323,11 +329,11 @@ def _choices(asked: Settings) -> tuple[tuple[str, Settings], ...]:
     for name, label, lo in (("depth", "depth", 1), ("width", "width", 1), ("in_width", "input width", 1)):
         if name == "in_width" and asked["in_width"] == 0:
             continue
-        value = _largest(asked, name, lo, asked[name] - 1, _smallest_sample)
+        value = largest(asked, name, lo, asked[name] - 1, _smallest_sample)
         if value is not None:
             out.append((f"{label} {value}", {**asked, name: value}))
     single = {**asked, "n_seeds": 1}
-    batch = _largest(single, "batch", MIN_SAMPLE, min(asked["batch"], batch_floor(asked["width"])) - 1)
+    batch = largest(single, "batch", MIN_SAMPLE, min(asked["batch"], batch_floor(asked["width"])) - 1)
     if batch is not None:
         out.append((f"batch {batch} (a noisier estimate)", {**asked, "batch": batch}))
     return tuple(out)

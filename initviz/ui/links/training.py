@@ -2,8 +2,9 @@
 a linear output layer), its init scheme and up to :data:`~.propagation.MAX_COMPARED` comparisons,
 the optimizer and the sample sizes; the core calls a view makes (:func:`runs`: ``Network.mlp`` and
 ``initviz.train``, one run per scheme); and, on a hosted instance (:mod:`initviz.ui.deployment`),
-the view's compute budget, met by cutting the sample sizes (seeds, then batch, then steps) — never
-the question (task, depth, width, schemes)."""
+the view's compute budget (:func:`fit_view`), met by training fewer seeds — the only sample size of
+a training view: the batch and the number of steps are part of the training asked — and otherwise by
+offering choices, never by changing the question."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ from ...training import TrainingResult, train
 from .. import deployment
 from .common import scheme_choice, scheme_params, scheme_settings, seed
 from .grammar import Notice, PageSchema, Param, Settings
-from .propagation import (BIAS_PARAM, COMPARE_PARAM, DENSE_SCHEMES, activation_param, activation_params,
-                          compared_schemes, scheme_rules, series_name)
+from .propagation import (BIAS_PARAM, COMPARE_PARAM, DENSE_SCHEMES, FIT_PROBLEM, Fit, activation_param,
+                          activation_params, compared_schemes, largest, scheme_rules, series_name, times)
 from .propagation import SCHEMA as _PROPAGATION
 
 TRAINING_MAX_DEPTH = 20
@@ -53,12 +54,10 @@ never waits much longer than the default one (a link's view is shown within ~3 s
 RUN_MAX_FLOPS = PAGE_MAX_FLOPS // 2
 """One run (one scheme, every seed) at most: it runs on one worker of two, so a view of one scheme
 waits no longer than a view of four on two workers."""
-SAMPLE_FLOORS = (("n_seeds", 1), ("batch", 16), ("steps", 20))
-"""(parameter, floor) in the order the budget cuts them: sample sizes only, never below the floor
-(at the floors every view of the page fits: 4 × 20 × 16 × 5.0 M weights × 3 = 1.9·10¹⁰)."""
+CHOICE_FLOORS = (("steps", 20), ("batch", 16), ("width", 1), ("depth", 1))
+"""(parameter, smallest value offered) of the choices a view over the budget offers, in this order."""
 
 
-@functools.lru_cache(maxsize=len(TASKS))
 def task_of(name: str) -> Task:
     """The task ``name`` at its default options (what the page trains on), built once per process."""
     return get_task(name)
@@ -137,15 +136,51 @@ def _excess(settings: Mapping[str, Any]) -> float:
     return max(cost["page"] / PAGE_MAX_FLOPS, cost["run"] / RUN_MAX_FLOPS)
 
 
-LABELS = {"n_seeds": "Networks (seeds)", "batch": "Batch", "steps": "Steps"}
+def fit_view(settings: Mapping[str, Any]) -> Fit:
+    """The view of ``settings`` within the hosted compute budget (:data:`PAGE_MAX_FLOPS`,
+    :data:`RUN_MAX_FLOPS`) on a hosted instance (:mod:`.deployment`; a local one trains the view as
+    asked). Over the budget fewer seeds are trained (each seed is an independent repeat of the same
+    training: the median and band get noisier, the question stays). If one seed is still too much,
+    nothing is trained and :attr:`Fit.choices` offers one change each that fits: fewer compared
+    schemes, fewer steps, a smaller batch, width or depth (:data:`CHOICE_FLOORS`)."""
+    asked = dict(settings)
+    if not deployment.current().page_budgets:
+        return Fit(asked, True, asked)
+    over = _excess(asked)
+    if over <= 1:
+        return Fit(asked, True, asked, over=over)
+    seeds = largest(asked, "n_seeds", 1, asked["n_seeds"], excess=_excess)
+    if seeds is not None:
+        cut = Notice("n_seeds", f"{asked['n_seeds']} networks would be {times(over)} the work {FIT_PROBLEM}",
+                     f"using {seeds}")
+        return Fit(asked, True, {**asked, "n_seeds": seeds}, (cut,), over)
+    return Fit(asked, False, asked, (), over, _choices(asked))
+
+
+def _choices(asked: Settings) -> tuple[tuple[str, Settings], ...]:
+    """One change each that makes the view fit with one seed (:func:`fit_view`)."""
+    def one_seed(s):
+        return {**s, "n_seeds": 1}
+
+    out = []
+    compare = asked["compare"]
+    for keep in range(len(compare) - 1, -1, -1):
+        trial = {**asked, "compare": compare[:keep]}
+        if _excess(one_seed(trial)) <= 1:
+            out.append((f"compare {1 + keep} scheme{'s' if keep else ''} (without {', '.join(compare[keep:])})", trial))
+            break
+    for name, floor in CHOICE_FLOORS:
+        value = largest(asked, name, floor, asked[name] - 1, one_seed, excess=_excess)
+        if value is not None:
+            out.append((f"{SCHEMA.by_name[name].label.split(' (')[0].lower()} {value}", {**asked, name: value}))
+    return tuple(out)
 
 
 def _constrain_training(settings: Settings) -> tuple[Settings, list[Notice]]:
     """Cross-field rules of the Training page: those of every scheme-comparing page
-    (:func:`~.propagation.scheme_rules`); the batch within the task's training set; and, on a hosted
-    instance, the compute budget (:data:`PAGE_MAX_FLOPS`, :data:`RUN_MAX_FLOPS`), met by cutting
-    the parameters of :data:`SAMPLE_FLOORS` in turn — the work is linear in each, so each is cut to
-    the largest value that fits, or to its floor."""
+    (:func:`~.propagation.scheme_rules`); the batch within the task's training set; the diagnosed
+    layer within the network. The compute budget is not a rule of the link: the page trains
+    :func:`fit_view` of the settings as asked."""
     notices = scheme_rules(settings)
     available = task_of(settings["task"]).x_train.shape[0]
     if settings["batch"] > available:
@@ -155,18 +190,6 @@ def _constrain_training(settings: Settings) -> tuple[Settings, list[Notice]]:
     if settings["diag_layer"] > settings["depth"] + 1:
         notices.append(Notice("diag_layer", f"the network has {settings['depth'] + 1} layers", "using 0 (every layer)"))
         settings["diag_layer"] = 0
-    asked = dict(settings)
-    for name, floor in SAMPLE_FLOORS if deployment.current().page_budgets else ():
-        excess = _excess(settings)
-        if excess > 1:
-            settings[name] = max(floor, min(settings[name], int(settings[name] / excess)))
-    cost = training_cost(settings)
-    for name, _ in SAMPLE_FLOORS:
-        if settings[name] != asked[name]:
-            notices.append(Notice(name, f"{LABELS[name]} {asked[name]} is more training than one view may do on this "
-                                  f"instance (at most {PAGE_MAX_FLOPS:,} weight multiply–adds over all schemes, seeds, "
-                                  f"steps and examples)", f"using {LABELS[name]} {settings[name]} "
-                                  f"({cost['page']:,} multiply–adds)"))
     return settings, notices
 
 
