@@ -1,6 +1,7 @@
 """Light and dark (issue 12, item 8): the app and its charts follow the browser's colour-scheme
 preference (``prefers-color-scheme``, emulated by Playwright's ``color_scheme``), and the view's
-HTML report stays light whatever the screen shows."""
+HTML report stays light whatever the screen shows. The dark page is screenshotted for the README
+(``SHOTS``, as the other pages in test_browser.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import re
 
 import pytest
 
-from browser_support import open_page
+from browser_support import open_page, wait_hydrated
 from conftest import PAGE_TIMEOUT_MS, VIEWPORT
+from test_browser import SHOT_VIEWPORT, SHOTS
 
 pytestmark = pytest.mark.browser
 
@@ -55,8 +57,9 @@ def scheme_page(request, browser, server):
     context.close()
 
 
-def test_the_app_and_its_charts_follow_the_browsers_light_or_dark_preference(scheme_page):
+def test_the_app_and_its_charts_follow_the_browsers_light_or_dark_preference_and_are_screenshotted(scheme_page):
     scheme, tab = scheme_page
+    tab.set_viewport_size(SHOT_VIEWPORT)
     open_page(tab, "propagation", "preact_var")
     seen = _colours(tab, "preact_var")
     dark = scheme == "dark"
@@ -66,6 +69,10 @@ def test_the_app_and_its_charts_follow_the_browsers_light_or_dark_preference(sch
         assert (_luminance(seen[name]) > 1 - DARK_BELOW) == dark, (name, seen)
     assert seen["notes"]  # the export caption at least
     assert all((_luminance(n) < DARK_BELOW) == dark for n in seen["notes"]), seen["notes"]
+    if dark:  # the light page is test_browser.py's
+        wait_hydrated(tab)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        tab.screenshot(path=str(SHOTS / "propagation-dark.png"))
 
 
 @pytest.mark.parametrize("scheme_page", ["dark"], indirect=True)
