@@ -11,7 +11,8 @@
   screen in dark mode (``st.context.theme.type``, the browser's preference or the app menu's choice)
   the chart is drawn with :func:`initviz.figures.theme.on_dark` of the stored light spec; the report
   and its PNG/SVG stay light, while the modebar's PNG is an image of the chart as shown (plotly's
-  image export takes no colours of its own). Given a
+  image export takes no colours of its own; :func:`.frame.follow_theme` redraws them when the theme
+  changes). Given a
   function that builds the figure instead, it builds it once per view (the page and its canonical
   link, which determine every chart on it) and chart key, for every session: a rerun that comes
   back to a view (a slider moved back and forth, twenty users on the same defaults) draws the

@@ -11,6 +11,7 @@ import pytest
 
 from browser_support import open_page, wait_hydrated
 from conftest import PAGE_TIMEOUT_MS, VIEWPORT
+from initviz.figures import theme
 from test_browser import SHOT_VIEWPORT, SHOTS
 
 pytestmark = pytest.mark.browser
@@ -84,3 +85,18 @@ def test_the_html_report_is_light_on_a_dark_screen(scheme_page):
     text = open(info.value.path(), encoding="utf-8").read()
     papers = re.findall(r'"paper_bgcolor":\s*"([^"]+)"', text)
     assert papers and all(_luminance(p) > 1 - DARK_BELOW for p in papers), papers
+
+
+@pytest.mark.parametrize("scheme_page", ["dark"], indirect=True)
+def test_the_charts_follow_a_theme_change_without_a_click(scheme_page):
+    """The system preference turns light under an open page (the app menu's Light does the same to
+    the app's background): the page reruns and its charts are light, with no interaction."""
+    _, tab = scheme_page
+    open_page(tab, "propagation", "preact_var")
+    assert _luminance(_colours(tab, "preact_var")["paper"]) < DARK_BELOW
+    tab.emulate_media(color_scheme="light")
+    tab.wait_for_function(
+        """paper => { const el = document.querySelector('.st-key-preact_var .js-plotly-plot');
+                      return el && el._fullLayout && el._fullLayout.paper_bgcolor === paper; }""", arg=theme.PAPER)
+    seen = _colours(tab, "preact_var")
+    assert _luminance(seen["app"]) > 1 - DARK_BELOW and _luminance(seen["ink"]) < DARK_BELOW
