@@ -67,7 +67,7 @@ def note_dropped(dropped: int, why: str) -> list[dict]:
         return []
     return [{"text": f"{dropped} value{'s' if dropped != 1 else ''} not drawn ({why})", "xref": "paper",
              "yref": "paper", "x": 1.0, "y": 1.0, "xanchor": "right", "yanchor": "top", "showarrow": False,
-             "font": {"size": theme.FONT_SIZE - 2}, "bgcolor": "rgba(255,255,255,0.85)"}]
+             "font": {"size": theme.FONT_SIZE - 2}}]
 
 
 def _name(group: str, role: str, groups: list[str]) -> str:
@@ -99,8 +99,7 @@ def _mark(x: float, label: str, *, color: str, log_x: bool, dash: str, width: fl
         return shapes, []
     return shapes, [{"x": np.log10(x) if log_x and x > 0 else x, "xref": "x", "yref": "paper",
                      "y": 1.0 if where == "top" else 0.0, "yanchor": "top" if where == "top" else "bottom",
-                     "xanchor": "left", "text": label, "showarrow": False, "font": {"size": theme.FONT_SIZE - 2},
-                     "bgcolor": "rgba(255,255,255,0.8)"}]
+                     "xanchor": "left", "text": label, "showarrow": False, "font": {"size": theme.FONT_SIZE - 2}}]
 
 
 def by_group(frame: pd.DataFrame | None, column: str = "group") -> dict[str, pd.DataFrame]:
@@ -260,7 +259,7 @@ def _coincide_note(same: dict[str, list[str]]) -> list[dict]:
     text = "; ".join(" = ".join([first, *rest]) for first, rest in same.items())
     return [{"text": f"equal values: {text} (drawn side by side)", "xref": "paper", "yref": "paper", "x": 0.0,
              "y": 0.0, "xanchor": "left", "yanchor": "bottom", "showarrow": False,
-             "font": {"size": theme.FONT_SIZE - 2}, "bgcolor": "rgba(255,255,255,0.85)"}]
+             "font": {"size": theme.FONT_SIZE - 2}}]
 
 
 def curves_spec(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: str, y: str,

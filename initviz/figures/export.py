@@ -29,7 +29,6 @@ CAPTION_CHARS = 48
 """A caption line longer than this is broken (before ``?`` or ``&`` in a link, else at a space):
 ≤ ~320 px of 11 px Arial, so the block fits a chart on a phone (~360 px) and a half-width chart on a
 laptop."""
-CAPTION_COLOR = "#555555"
 
 
 def wrap(line: str, width: int = CAPTION_CHARS) -> list[str]:
@@ -76,7 +75,7 @@ def with_caption(spec: dict, lines: list[str]) -> dict:
     block = {"text": "<br>".join(html.escape(piece, quote=False) for piece in shown),
              "xref": "paper", "yref": "paper", "x": 0.0, "y": 0.0, "xanchor": "left", "yanchor": "top",
              "yshift": -AXIS_PX - CAPTION_GAP_PX, "xshift": -LEFT_PX, "align": "left", "showarrow": False, "name": "export_caption",
-             "font": {"size": CAPTION_FONT_SIZE, "color": CAPTION_COLOR}}
+             "font": {"size": CAPTION_FONT_SIZE, "color": theme.MUTED}}
     layout["annotations"] = [*layout.get("annotations", ()), block]
     layout["margin"] = margin
     return {**spec, "layout": layout}

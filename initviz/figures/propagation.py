@@ -208,7 +208,7 @@ def mark_faults(faults: pd.DataFrame | None, colors: Mapping[str, str], *, depth
     for k, (group, layer, label) in enumerate(zip(faults["group"], faults["layer"], faults["label"])):
         color = colors.get(group, theme.INK)
         line = {"color": color, "width": 2, "dash": "dot"}
-        note = {"text": f"{group}: {label}", "showarrow": False, "bgcolor": "rgba(255,255,255,0.85)",
+        note = {"text": f"{group}: {label}", "showarrow": False,
                 "font": {"color": color, "size": theme.FONT_SIZE - 2}}
         if axis == "x":
             shapes.append(theme.vline(layer, line))

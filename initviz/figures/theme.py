@@ -1,4 +1,4 @@
-"""The one plotly template of initviz: readable on a slide, colour-blind safe, paired theory/measurement.
+"""The plotly templates of initviz: readable on a slide, colour-blind safe, paired theory/measurement.
 
 * Palette: Okabe & Ito (2008), "Color Universal Design" — distinguishable under the common colour
   vision deficiencies. Yellow is left out (too faint on white); black is the last resort.
@@ -7,6 +7,12 @@
 * Pairing: a measurement (markers, bars) and its theory (a line) share colour and ``legendgroup``;
   theory is drawn solid on top, measurement as markers or translucent bars beneath.
 * Maths in titles is Unicode (θ, ‖Wx‖, WᵀW, λ), because the app's plotly renderer has no MathJax.
+* Light and dark: builders draw on :data:`TEMPLATE` (light paper), and every stored chart and export
+  stays so; a screen in dark mode shows :func:`on_dark` of it — :data:`DARK_TEMPLATE` and the ink
+  colours builders name (:data:`INK`, the palette's black, :data:`PAPER`, :data:`MUTED`) swapped by
+  :data:`DARK_COLORS`. The data colours (palette, colour scales) are the same in both, so a value has
+  one colour everywhere: the palette's hues keep ≥ 3:1 contrast on the dark paper, and a heatmap
+  fills its plot, so its colours are read against each other and its colour bar, not the page.
 """
 
 from __future__ import annotations
@@ -21,6 +27,17 @@ AXIS_TITLE_SIZE = 18
 TITLE_SIZE = 20
 INK = "#222222"
 GRID = "#e3e3e3"
+PAPER = "white"
+MUTED = "#555555"
+"""Secondary text (the export caption)."""
+NOTE_BG = "rgba(255,255,255,0.85)"
+"""Behind an annotation (template default): a note stays readable over the lines it crosses."""
+DARK_INK = "#E6E8EB"
+DARK_PAPER = "#0E1117"
+"""The app's dark background (``.streamlit/config.toml``, ``[theme.dark]``): a chart is part of the page."""
+DARK_GRID = "#343a46"
+DARK_MUTED = "#A3A9B2"
+DARK_NOTE_BG = "rgba(14,17,23,0.85)"
 
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 """Okabe–Ito: blue, vermillion, bluish green, reddish purple, orange, sky blue, black."""
@@ -41,28 +58,40 @@ SEQUENTIAL = "Cividis"
 DIVERGING = [[0.0, "#0072B2"], [0.5, "#f7f7f7"], [1.0, "#D55E00"]]
 """Colour scale for signed values centred on 0: Okabe–Ito blue, white, vermillion."""
 
-TEMPLATE = go.layout.Template(
-    layout=go.Layout(
-        font=dict(family=FONT, size=FONT_SIZE, color=INK),
-        title=dict(font=dict(size=TITLE_SIZE), x=0.0, xanchor="left", pad=dict(l=GAP_PX, t=GAP_PX)),
-        colorway=list(PALETTE),
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        margin=dict(l=80, r=30, t=70, b=70),
-        legend=dict(font=dict(size=FONT_SIZE - 1), title=dict(side="top", font=dict(size=FONT_SIZE - 2))),
-        hoverlabel=dict(font=dict(family=FONT, size=FONT_SIZE - 2)),
-        xaxis=dict(showline=True, linecolor=INK, linewidth=1.5, ticks="outside", gridcolor=GRID,
-                   zeroline=False, title=dict(font=dict(size=AXIS_TITLE_SIZE)), automargin=True,
-                   exponentformat="power"),
-        yaxis=dict(showline=True, linecolor=INK, linewidth=1.5, ticks="outside", gridcolor=GRID,
-                   zeroline=False, title=dict(font=dict(size=AXIS_TITLE_SIZE)), automargin=True,
-                   exponentformat="power"),
-        bargap=0.0,
-        modebar=dict(orientation="v"),  # upright at the right edge, not across the title (phones)
+
+
+def _template(*, ink: str, paper: str, grid: str, note_bg: str, colorway: tuple[str, ...]) -> go.layout.Template:
+    """The template with these colours (the rest — fonts, sizes, margins, axes — shared)."""
+    axis = dict(showline=True, linecolor=ink, linewidth=1.5, ticks="outside", gridcolor=grid,
+                zeroline=False, title=dict(font=dict(size=AXIS_TITLE_SIZE)), automargin=True,
+                exponentformat="power")
+    return go.layout.Template(
+        layout=go.Layout(
+            font=dict(family=FONT, size=FONT_SIZE, color=ink),
+            title=dict(font=dict(size=TITLE_SIZE), x=0.0, xanchor="left", pad=dict(l=GAP_PX, t=GAP_PX)),
+            colorway=list(colorway),
+            paper_bgcolor=paper,
+            plot_bgcolor=paper,
+            margin=dict(l=80, r=30, t=70, b=70),
+            legend=dict(font=dict(size=FONT_SIZE - 1), title=dict(side="top", font=dict(size=FONT_SIZE - 2))),
+            hoverlabel=dict(font=dict(family=FONT, size=FONT_SIZE - 2)),
+            xaxis=axis,
+            yaxis=axis,
+            annotationdefaults=dict(bgcolor=note_bg),
+            bargap=0.0,
+            modebar=dict(orientation="v"),  # upright at the right edge, not across the title (phones)
+        )
     )
-)
+
+
+TEMPLATE = _template(ink=INK, paper=PAPER, grid=GRID, note_bg=NOTE_BG, colorway=PALETTE)
 TEMPLATE_SPEC = TEMPLATE.to_plotly_json()
 """The template as the plain dict a figure spec carries (validated once, here)."""
+DARK_COLORS = {INK: DARK_INK, PALETTE[-1]: DARK_INK, PAPER: DARK_PAPER, MUTED: DARK_MUTED}
+"""Light colour → dark one, for the colours builders name that are ink or paper, not data."""
+DARK_TEMPLATE = _template(ink=DARK_INK, paper=DARK_PAPER, grid=DARK_GRID, note_bg=DARK_NOTE_BG,
+                          colorway=tuple(DARK_COLORS.get(c, c) for c in PALETTE))
+DARK_TEMPLATE_SPEC = DARK_TEMPLATE.to_plotly_json()
 
 
 SYMBOLS = ("circle", "square", "diamond", "triangle-up", "x", "triangle-down", "star")
@@ -195,3 +224,27 @@ def number(x: float, digits: int = 4) -> str:
     mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
     mantissa = mantissa.rstrip("0").rstrip(".")
     return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
+
+
+def on_dark(spec: dict) -> dict:
+    """Figure ``spec`` (plotly's dict form, drawn on :data:`TEMPLATE`) as a dark screen shows it: a
+    copy with :data:`DARK_TEMPLATE` and each ``…color`` property whose value :data:`DARK_COLORS` names
+    swapped (in the layout, its annotations and shapes, and the traces); ``spec`` is left as it is."""
+    layout = _dark({k: v for k, v in spec.get("layout", {}).items() if k != "template"})
+    layout["template"] = DARK_TEMPLATE_SPEC
+    return {**spec, "data": [_dark(trace) for trace in spec.get("data", ())], "layout": layout}
+
+
+def _dark(node: dict) -> dict:
+    """A copy of ``node`` with :data:`DARK_COLORS` applied to its ``…color`` strings, recursing into
+    nested dicts and lists of dicts (data arrays, lists of numbers, are not walked)."""
+    out = {}
+    for key, value in node.items():
+        if isinstance(value, dict):
+            value = _dark(value)
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            value = [_dark(v) if isinstance(v, dict) else v for v in value]
+        elif isinstance(value, str) and key.endswith("color"):
+            value = DARK_COLORS.get(value, value)
+        out[key] = value
+    return out

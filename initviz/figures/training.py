@@ -104,7 +104,7 @@ def _reference(y: float | None, label: str) -> tuple[list[dict], list[dict]]:
         return [], []
     line = theme.hline(y, {"color": theme.INK, "width": 1.5, "dash": "dash"})
     note = {"text": label, "x": 1.0, "xref": "x domain", "y": y, "yref": "y", "xanchor": "right", "yanchor": "bottom",
-            "showarrow": False, "font": {"size": theme.FONT_SIZE - 2}, "bgcolor": "rgba(255,255,255,0.8)"}
+            "showarrow": False, "font": {"size": theme.FONT_SIZE - 2}}
     return [line], [note]
 
 
@@ -137,7 +137,7 @@ def fig_steps(table: pd.DataFrame, points: pd.DataFrame | None = None, *, y_titl
                              "name": g if g not in lined else f"{g} ({markers})", "legendgroup": g,
                              "showlegend": g not in lined,
                              "marker": {"color": s["color"], "symbol": s["symbol"], "size": theme.MARKER_SIZE,
-                                        "line": {"color": "white", "width": 1}}})
+                                        "line": {"color": theme.PAPER, "width": 1}}})
     legend_title = None
     if points is not None and len(points) and len(table):
         legend_title = f"lines: {lines} (median{', band: interquartile over seeds' if band else ''}) · markers: {markers}"

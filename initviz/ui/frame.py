@@ -15,7 +15,10 @@ Every page script calls :func:`run_page`, which on each script run
 3. calls the page module's ``render(settings)`` inside :func:`guard` (the catch-all);
 4. offers the view as one HTML report (:func:`report_button`: the charts and formulas the page
    recorded through :func:`.widgets.chart` and :func:`.widgets.formula` in this run);
-5. shows the shareable link in the sidebar (``st.code`` has a copy button).
+5. shows the shareable link in the sidebar (``st.code`` has a copy button);
+6. on a page with charts, mounts :func:`follow_theme`: the charts are drawn for the screen's theme
+   (:func:`.widgets.chart`), so a theme change (the app menu's Light/Dark/System, the system's
+   preference) reruns the page; it also corrects a first run told the wrong theme (Streamlit #11920).
 """
 
 from __future__ import annotations
@@ -237,6 +240,36 @@ def control_notices(name: str, extra: list[links.Notice] | tuple = ()) -> None:
     st.warning(f"{param.label}: {'; then '.join(problems)} — {extra[-1].used}.", icon=":material/info:")
 
 
+THEME_WATCH_JS = """
+let sent = null;  // the last theme reported: one rerun per change, never a loop
+export default function ({ data, setTriggerValue }) {
+  const app = document.querySelector('[data-testid=stApp]');
+  if (!app) return;
+  const type = () => {  // as Streamlit infers it: the app background's luminance
+    const [r, g, b] = getComputedStyle(app).backgroundColor.match(/[0-9.]+/g).map(Number);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b < 128 ? 'dark' : 'light';
+  };
+  const check = () => {
+    const now = type();
+    if (now !== data && now !== sent) { sent = now; setTriggerValue('theme', now); }
+  };
+  const seen = new MutationObserver(check);
+  seen.observe(app, { attributes: true, attributeFilter: ['class', 'style'] });
+  seen.observe(document.head, { childList: true });
+  check();
+  return () => seen.disconnect();
+}
+"""
+"""Watches the app's background (a theme change restyles it) and reports the theme it shows when
+it differs from the one this run drew the charts for (``data``)."""
+_theme_watch = st.components.v2.component("initviz_theme_watch", js=THEME_WATCH_JS)
+
+
+def follow_theme() -> None:
+    """Mount the theme watcher (no visible element): a theme change reruns the page."""
+    _theme_watch(key="theme_watch", data=st.context.theme.type or "light", on_theme_change=lambda: None)
+
+
 NARROW_PX = 768
 """Up to this viewport width the page's foot repeats the link box (a phone: the sidebar, which has
 it, starts closed there)."""
@@ -264,6 +297,8 @@ def run_page(path: str) -> None:
         importlib.import_module(entry.module).render(settings)
     with guard(f"page {path}: report"):
         report_button(record)
+    if record.charts:
+        follow_theme()  # charts are drawn for the screen's theme: redraw when it changes
     with top:
         show_notices(st.session_state.pop(_PENDING, []))
     link = share_url(path, settings)

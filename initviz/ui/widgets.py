@@ -7,7 +7,12 @@
   PNG at 3×, :data:`.report.EXPORT_WIDTH` wide, with a descriptive file name; no plotly logo) and a
   caption inside the figure naming the view's settings and link (:mod:`initviz.figures.export`),
   and offers the chart's data as CSV after a comment line with the same (generated only when
-  clicked). It records the chart for the view's HTML report (:func:`.frame.report_button`). Given a
+  clicked). It records the chart for the view's HTML report (:func:`.frame.report_button`). On a
+  screen in dark mode (``st.context.theme.type``, the browser's preference or the app menu's choice)
+  the chart is drawn with :func:`initviz.figures.theme.on_dark` of the stored light spec; the report
+  and its PNG/SVG stay light, while the modebar's PNG is an image of the chart as shown (plotly's
+  image export takes no colours of its own; :func:`.frame.follow_theme` redraws them when the theme
+  changes). Given a
   function that builds the figure instead, it builds it once per view (the page and its canonical
   link, which determine every chart on it) and chart key, for every session: a rerun that comes
   back to a view (a slider moved back and forth, twenty users on the same defaults) draws the
@@ -25,6 +30,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from ..figures import theme
 from ..figures.export import with_caption
 from . import links, nav
 from .frame import PAGE_KEY, REPORT_KEY, VIEW_KEY, view_export
@@ -137,8 +143,9 @@ def chart(fig: go.Figure | Callable[[], go.Figure], table: pd.DataFrame | Callab
                                        "filename": name},
               "displaylogo": False, "modeBarButtonsToRemove": MODEBAR_REMOVED}
     select = {"on_select": on_select, "selection_mode": "points"} if on_select else {}
-    st.plotly_chart(_Stored(spec), width="stretch", theme=None, key=key, config=config, **select)
-    st.session_state[REPORT_KEY].charts.append(ReportChart(key, name, spec, caption or ""))
+    shown = theme.on_dark(spec) if st.context.theme.type == "dark" else spec
+    st.plotly_chart(_Stored(shown), width="stretch", theme=None, key=key, config=config, **select)
+    st.session_state[REPORT_KEY].charts.append(ReportChart(key, name, spec, caption or ""))  # light
     left, right = st.columns([4, 1], vertical_alignment="center")
     if caption:
         left.caption(caption)
