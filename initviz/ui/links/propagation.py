@@ -291,12 +291,10 @@ def fit(settings: Mapping[str, Any]) -> Fit:
     :func:`batch_floor` of the width, then the seeds down to 1, each to the largest value that fits.
     If that is not enough the view is not computed and :attr:`Fit.choices` lists what would fit:
     fewer comparisons, a smaller depth, width or input width, or a batch below the floor."""
-    asked = dict(settings)
-    if not deployment.current().page_budgets:
-        return Fit(asked, True, asked)
-    over = _excess(asked)
-    if over <= 1:
-        return Fit(asked, True, asked, over=over)
+    whole = as_asked(settings, _excess)
+    if whole.fits:
+        return whole
+    asked, over = whole.asked, whole.over
     used = dict(asked)
     floor = batch_floor(asked["width"])
     cut = []
@@ -316,16 +314,30 @@ def fit(settings: Mapping[str, Any]) -> Fit:
     return Fit(asked, False, asked, (), over, _choices(asked))
 
 
-def _choices(asked: Settings) -> tuple[tuple[str, Settings], ...]:
-    """One change each that makes the view fit (with the sample :func:`fit` then uses)."""
-    out = []
+def as_asked(settings: Mapping[str, Any], excess) -> Fit:
+    """The view as asked, computed (``fits``) when no budget applies (a local instance) or when
+    ``excess(settings) ≤ 1``; else not yet (its ``over`` says by how much)."""
+    asked = dict(settings)
+    if not deployment.current().page_budgets:
+        return Fit(asked, True, asked)
+    over = excess(asked)
+    return Fit(asked, over <= 1, asked, over=over)
+
+
+def fewer_compared(asked: Settings, fits) -> tuple[tuple[str, Settings], ...]:
+    """The choice "compare fewer schemes": the most comparisons (dropping the last ones) whose view
+    ``fits``; none when even none does."""
     compare = asked["compare"]
     for keep in range(len(compare) - 1, -1, -1):
         trial = {**asked, "compare": compare[:keep]}
-        if _excess(_smallest_sample(trial)) <= 1:
-            dropped = ", ".join(compare[keep:])
-            out.append((f"compare {1 + keep} scheme{'s' if keep else ''} (without {dropped})", trial))
-            break
+        if fits(trial):
+            return ((f"compare {1 + keep} scheme{'s' if keep else ''} (without {', '.join(compare[keep:])})", trial),)
+    return ()
+
+
+def _choices(asked: Settings) -> tuple[tuple[str, Settings], ...]:
+    """One change each that makes the view fit (with the sample :func:`fit` then uses)."""
+    out = list(fewer_compared(asked, lambda s: _excess(_smallest_sample(s)) <= 1))
     for name, label, lo in (("depth", "depth", 1), ("width", "width", 1), ("in_width", "input width", 1)):
         if name == "in_width" and asked["in_width"] == 0:
             continue

@@ -24,7 +24,8 @@ from .. import deployment
 from .common import scheme_choice, scheme_params, scheme_settings, seed
 from .grammar import Notice, PageSchema, Param, Settings
 from .propagation import (BIAS_PARAM, COMPARE_PARAM, DENSE_SCHEMES, FIT_PROBLEM, Fit, activation_param,
-                          activation_params, compared_schemes, largest, scheme_rules, series_name, times)
+                          activation_params, as_asked, compared_schemes, fewer_compared, largest, scheme_rules,
+                          series_name, times)
 from .propagation import SCHEMA as _PROPAGATION
 
 TRAINING_MAX_DEPTH = 20
@@ -143,12 +144,10 @@ def fit_view(settings: Mapping[str, Any]) -> Fit:
     training: the median and band get noisier, the question stays). If one seed is still too much,
     nothing is trained and :attr:`Fit.choices` offers one change each that fits: fewer compared
     schemes, fewer steps, a smaller batch, width or depth (:data:`CHOICE_FLOORS`)."""
-    asked = dict(settings)
-    if not deployment.current().page_budgets:
-        return Fit(asked, True, asked)
-    over = _excess(asked)
-    if over <= 1:
-        return Fit(asked, True, asked, over=over)
+    whole = as_asked(settings, _excess)
+    if whole.fits:
+        return whole
+    asked, over = whole.asked, whole.over
     seeds = largest(asked, "n_seeds", 1, asked["n_seeds"], excess=_excess)
     if seeds is not None:
         cut = Notice("n_seeds", f"{asked['n_seeds']} networks would be {times(over)} the work {FIT_PROBLEM}",
@@ -162,13 +161,7 @@ def _choices(asked: Settings) -> tuple[tuple[str, Settings], ...]:
     def one_seed(s):
         return {**s, "n_seeds": 1}
 
-    out = []
-    compare = asked["compare"]
-    for keep in range(len(compare) - 1, -1, -1):
-        trial = {**asked, "compare": compare[:keep]}
-        if _excess(one_seed(trial)) <= 1:
-            out.append((f"compare {1 + keep} scheme{'s' if keep else ''} (without {', '.join(compare[keep:])})", trial))
-            break
+    out = list(fewer_compared(asked, lambda s: _excess(one_seed(s)) <= 1))
     for name, floor in CHOICE_FLOORS:
         value = largest(asked, name, floor, asked[name] - 1, one_seed, excess=_excess)
         if value is not None:
