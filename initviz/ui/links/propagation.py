@@ -23,6 +23,7 @@ from ...propagation import INPUTS as PROPAGATION_INPUTS
 from ...propagation import Cost, cost
 from .. import deployment
 from .common import order_scheme_params, scheme_choice, scheme_label, scheme_params, scheme_settings, seed
+from .budget import FIT_PROBLEM, Fit, as_asked, fewer_compared, largest, times
 from .grammar import Notice, PageSchema, Param, Settings, format_value
 
 PROPAGATION_MAX_DEPTH = 200
@@ -236,53 +237,6 @@ def _smallest_sample(settings: Mapping[str, Any]) -> Settings:
     return {**settings, "batch": min(settings["batch"], batch_floor(settings["width"])), "n_seeds": 1}
 
 
-def largest(settings: Mapping[str, Any], name: str, lo: int, hi: int, sample=lambda s: s,
-            excess=None) -> int | None:
-    """The largest value of ``name`` in [lo, hi] whose view (through ``sample``) fits every budget
-    (``excess(settings) ≤ 1``; the Propagation page's by default), or None. The work must grow with
-    the value (a bisection)."""
-    excess = excess or _excess
-
-    def fits(value: int) -> bool:
-        return excess(sample({**settings, name: value})) <= 1
-
-    if hi < lo or not fits(lo):
-        return None
-    while lo < hi:  # fits(lo)
-        mid = (lo + hi + 1) // 2
-        lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
-    return lo
-
-
-def times(ratio: float) -> str:
-    """A cost ratio in words: "about 3×", "about 40×"."""
-    return f"about {ratio:.1f}×" if ratio < 10 else f"about {ratio:,.0f}×"
-
-
-FIT_PROBLEM = "the hosted demo computes for one view (a few seconds)"
-"""The words every notice of a sample cut ends its problem with (tests and the page look for them)."""
-
-
-@dataclass(frozen=True)
-class Fit:
-    """How a view meets the hosted compute budget (Propagation's :func:`fit`; Training's
-    :func:`.training.fit_view`).
-
-    ``asked``: the settings as asked (the controls and the link keep them). ``fits``: whether the view
-    is computed. ``settings``: what is computed — ``asked`` with the statistical sample cut (batch, then
-    seeds; never depth, widths, activation or schemes) when ``fits``, else ``asked``. ``cut``: one
-    notice per cut parameter (its value actually used). ``over``: the asked view's cost over the
-    budget (≤ 1: it fits as asked). ``choices``: when it does not fit even with the smallest sample,
-    (label, settings) pairs that each fit — one change the user may choose."""
-
-    asked: Settings
-    fits: bool
-    settings: Settings
-    cut: tuple[Notice, ...] = ()
-    over: float = 0.0
-    choices: tuple[tuple[str, Settings], ...] = ()
-
-
 def fit(settings: Mapping[str, Any]) -> Fit:
     """The view of ``settings`` within the hosted compute budget (:data:`PAGE_MAX_MACS`,
     :data:`PAGE_MAX_DRAWS`, :data:`PAGE_MAX_ACTIVATIONS`, :data:`PAGE_MAX_LAYERS` and the core's
@@ -299,13 +253,13 @@ def fit(settings: Mapping[str, Any]) -> Fit:
     floor = batch_floor(asked["width"])
     cut = []
     if used["batch"] > floor:
-        used["batch"] = largest(used, "batch", floor, used["batch"]) or floor
+        used["batch"] = largest(used, "batch", floor, used["batch"], _excess) or floor
     if used["batch"] != asked["batch"]:
         cut.append(Notice("batch", f"{asked['batch']} would be {times(over)} the work {FIT_PROBLEM}",
                           f"using batch {used['batch']}"))
     if _excess(used) > 1 and used["n_seeds"] > 1:
         still = _excess(used)
-        used["n_seeds"] = largest(used, "n_seeds", 1, used["n_seeds"]) or 1
+        used["n_seeds"] = largest(used, "n_seeds", 1, used["n_seeds"], _excess) or 1
         at = f" with batch {used['batch']}" if used["batch"] != asked["batch"] else ""
         cut.append(Notice("n_seeds", f"{asked['n_seeds']} networks{at} would be {times(still)} the work "
                           f"{FIT_PROBLEM}", f"using {used['n_seeds']}"))
@@ -314,38 +268,17 @@ def fit(settings: Mapping[str, Any]) -> Fit:
     return Fit(asked, False, asked, (), over, _choices(asked))
 
 
-def as_asked(settings: Mapping[str, Any], excess) -> Fit:
-    """The view as asked, computed (``fits``) when no budget applies (a local instance) or when
-    ``excess(settings) ≤ 1``; else not yet (its ``over`` says by how much)."""
-    asked = dict(settings)
-    if not deployment.current().page_budgets:
-        return Fit(asked, True, asked)
-    over = excess(asked)
-    return Fit(asked, over <= 1, asked, over=over)
-
-
-def fewer_compared(asked: Settings, fits) -> tuple[tuple[str, Settings], ...]:
-    """The choice "compare fewer schemes": the most comparisons (dropping the last ones) whose view
-    ``fits``; none when even none does."""
-    compare = asked["compare"]
-    for keep in range(len(compare) - 1, -1, -1):
-        trial = {**asked, "compare": compare[:keep]}
-        if fits(trial):
-            return ((f"compare {1 + keep} scheme{'s' if keep else ''} (without {', '.join(compare[keep:])})", trial),)
-    return ()
-
-
 def _choices(asked: Settings) -> tuple[tuple[str, Settings], ...]:
     """One change each that makes the view fit (with the sample :func:`fit` then uses)."""
     out = list(fewer_compared(asked, lambda s: _excess(_smallest_sample(s)) <= 1))
     for name, label, lo in (("depth", "depth", 1), ("width", "width", 1), ("in_width", "input width", 1)):
         if name == "in_width" and asked["in_width"] == 0:
             continue
-        value = largest(asked, name, lo, asked[name] - 1, _smallest_sample)
+        value = largest(asked, name, lo, asked[name] - 1, _excess, _smallest_sample)
         if value is not None:
             out.append((f"{label} {value}", {**asked, name: value}))
     single = {**asked, "n_seeds": 1}
-    batch = largest(single, "batch", MIN_SAMPLE, min(asked["batch"], batch_floor(asked["width"])) - 1)
+    batch = largest(single, "batch", MIN_SAMPLE, min(asked["batch"], batch_floor(asked["width"])) - 1, _excess)
     if batch is not None:
         out.append((f"batch {batch} (a noisier estimate)", {**asked, "batch": batch}))
     return tuple(out)

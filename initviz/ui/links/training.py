@@ -23,9 +23,9 @@ from ...training import TrainingResult, train
 from .. import deployment
 from .common import scheme_choice, scheme_params, scheme_settings, seed
 from .grammar import Notice, PageSchema, Param, Settings
-from .propagation import (BIAS_PARAM, COMPARE_PARAM, DENSE_SCHEMES, FIT_PROBLEM, Fit, activation_param,
-                          activation_params, as_asked, compared_schemes, fewer_compared, largest, scheme_rules,
-                          series_name, times)
+from .budget import FIT_PROBLEM, Fit, as_asked, fewer_compared, largest, times
+from .propagation import (BIAS_PARAM, COMPARE_PARAM, DENSE_SCHEMES, activation_param, activation_params,
+                          compared_schemes, scheme_rules, series_name)
 from .propagation import SCHEMA as _PROPAGATION
 
 TRAINING_MAX_DEPTH = 20
@@ -148,7 +148,7 @@ def fit_view(settings: Mapping[str, Any]) -> Fit:
     if whole.fits:
         return whole
     asked, over = whole.asked, whole.over
-    seeds = largest(asked, "n_seeds", 1, asked["n_seeds"], excess=_excess)
+    seeds = largest(asked, "n_seeds", 1, asked["n_seeds"], _excess)
     if seeds is not None:
         cut = Notice("n_seeds", f"{asked['n_seeds']} networks would be {times(over)} the work {FIT_PROBLEM}",
                      f"using {seeds}")
@@ -163,7 +163,7 @@ def _choices(asked: Settings) -> tuple[tuple[str, Settings], ...]:
 
     out = list(fewer_compared(asked, lambda s: _excess(one_seed(s)) <= 1))
     for name, floor in CHOICE_FLOORS:
-        value = largest(asked, name, floor, asked[name] - 1, one_seed, excess=_excess)
+        value = largest(asked, name, floor, asked[name] - 1, _excess, one_seed)
         if value is not None:
             out.append((f"{SCHEMA.by_name[name].label.split(' (')[0].lower()} {value}", {**asked, name: value}))
     return tuple(out)
