@@ -180,3 +180,18 @@ def test_the_run_records_every_chart_and_formula_it_shows_for_the_views_report(d
     assert [f"$$\n{tex}\n$$" for tex in record.formulas] == [e.value for e in at.latex]
     assert all(export_caption(c.spec) for c in record.charts)  # the report's charts carry their caption
     assert [b for b in at.get("download_button") if b.proto.id.endswith(frame.REPORT_BUTTON)]
+
+
+def test_a_step_over_the_hosted_budget_keeps_its_size_and_offers_choices_that_fit():
+    """The sizes are the question: a hosted instance computes nothing rather than a smaller n, and
+    offers one change each that fits (a smaller largest n, or the cheapest distributions at n asked)."""
+    dists = "normal,uniform,rademacher,trunc_normal,orthogonal"
+    at = open_page("geometry", {"step": "sweep", "sweep_max": "4096", "sweep_dists": dists})
+    assert at.query_params["sweep_max"] == "4096" and not at.get("plotly_chart")
+    fitted = links.geometry.fit_view(links.parse("geometry", {"step": "sweep", "sweep_max": "4096",
+                                                              "sweep_dists": dists})[0])
+    assert not fitted.fits and fitted.choices
+    for label, choice in fitted.choices:
+        changed = {k for k in choice if choice[k] != fitted.asked[k]}
+        assert len(changed) == 1 and links.geometry.fit_view(choice).fits, label
+    assert "nothing is computed" in " ".join(w.value for w in at.warning)

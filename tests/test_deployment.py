@@ -46,11 +46,13 @@ def test_links_keep_the_question_on_a_local_instance_and_are_budgeted_on_a_hoste
     assert {k: fitted.settings[k] for k in ("depth", "width", "compare")} == {k: hosted[k] for k in
                                                                              ("depth", "width", "compare")}
     big = {"step": "sweep", "sweep_max": "4096", "sweep_dists": "normal,uniform,rademacher,trunc_normal"}
-    assert links.parse("geometry", big)[0]["sweep_max"] < 4096
+    asked = links.parse("geometry", big)[0]
+    assert asked["sweep_max"] == 4096 and not links.geometry.fit_view(asked).fits  # kept; choices offered
     monkeypatch.setenv(deployment.SETTING, "local")
     local, notices = links.parse("propagation", OVER)
     assert notices == [] and all(local[k] == int(v) for k, v in OVER.items() if k not in ("compare",))
     assert links.fit(local).settings == local and links.fit(local).cut == ()
+    assert links.geometry.fit_view(asked).fits
     assert links.parse("geometry", big) == ({**links.parse("geometry", {})[0], "step": "sweep", "sweep_max": 4096,
                                              "sweep_dists": tuple(big["sweep_dists"].split(","))}, [])
 

@@ -15,7 +15,8 @@ from ..geometry import ORTHOGONAL_SWEEP_MAX, SPECTRUM_EIGENVALUES
 from ..figures import curve_table, fig_curves, fig_density, fig_heatmaps
 from . import links
 from .frame import guard
-from .widgets import chart, control, control_row, file_name, formula
+from .links.budget import times
+from .widgets import chart, control, control_row, file_name, formula, offer_choices
 
 CACHE = dict(max_entries=32, max_size=64 * 2 ** 20)
 DEG = 180.0 / math.pi
@@ -153,6 +154,22 @@ def render(settings: links.Settings) -> None:
         STEPS[step](settings, seed)
 
 
+UNFIT_KEY = "geometry_unfit"
+"""Key of the box a step over the hosted budget shows instead of its charts (tests find it)."""
+
+
+def fits(settings: links.Settings) -> bool:
+    """Whether the step's view fits the hosted budget; if not, the choices that do are shown."""
+    fitted = links.geometry.fit_view(settings)
+    if not fitted.fits:
+        offer_choices("geometry", UNFIT_KEY,
+                      f"This step would be {times(fitted.over)} the computing a hosted view may do (about "
+                      f"{links.GEOMETRY_MAX_SECONDS:g} s of CPU): nothing is computed, and your settings stay as you set "
+                      "them. Each of these changes fits — or change the controls yourself:", fitted.choices,
+                      "No single change fits: lower the sizes together.")
+    return fitted.fits
+
+
 def _angles(settings, seed) -> None:
     st.header("1 · Random vectors are almost orthogonal")
     st.markdown("The angle θ between two independent Gaussian vectors of ℝⁿ has the exact density")
@@ -209,6 +226,8 @@ def _sweep(settings, seed) -> None:
         control("sweep_dists")
     with right:
         control("sweep_max", options=links.geometry.sweep_sizes(settings))
+    if not fits(settings):
+        return
     top = settings["sweep_max"]
     frames = [sweep(kind, min(top, ORTHOGONAL_SWEEP_MAX) if kind == "orthogonal" else top, seed)
               for kind in settings["sweep_dists"]]
@@ -247,6 +266,8 @@ def _spectrum(settings, seed) -> None:
              r"\lambda_\pm = (1 \pm \sqrt{\lambda})^2,")
     st.markdown("with an atom of mass 1 − 1/λ at 0 when λ > 1. Only tall matrices (λ → 0) approach an isometry.")
     control_row("mp_ratio", "mp_m", "mp_dist")
+    if not fits(settings):
+        return
     (m, n), kind = links.geometry.spectrum_shape(settings), settings["mp_dist"]
     hist, theory, atoms, zero_share, repeats = spectrum(m, n, kind, seed)
     fig = fig_density(hist, theory, atoms=atoms, x_title="eigenvalue of WᵀW", y_title="probability density",
@@ -270,6 +291,8 @@ def _rectangular(settings, seed) -> None:
     formula(r"\operatorname{E}R = m s^2,\qquad \operatorname{Var}R = m s^4\Big[2 + (\kappa - 3)"
              r"\frac{\sum x_i^4}{(\sum x_i^2)^2}\Big].")
     control_row("rect_m", "rect_n", "rule", "rect_dist", widths=[1, 1, 2, 1])
+    if not fits(settings):
+        return
     m, n, kind = settings["rect_m"], settings["rect_n"], settings["rect_dist"]
     rule = RULE_OF[settings["rule"]]
     rules = rules_table(m, n, kind)

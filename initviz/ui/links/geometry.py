@@ -10,6 +10,7 @@ from typing import Any
 from ...geometry import (ORTHOGONAL_SWEEP_MAX, SPECTRUM_MAX_WORK, norm_ratio_seconds, spectrum_seconds,
                         sweep_seconds)
 from .. import deployment
+from .budget import Fit, as_asked
 from .common import seed
 from .grammar import Notice, PageSchema, Param, Settings
 
@@ -80,40 +81,61 @@ def _smaller(settings: Settings, name: str) -> bool:
 
 
 def _constrain_geometry(settings: Settings) -> tuple[Settings, list[Notice]]:
-    """The rectangular matrix's size (:func:`_constrain_rect`); the spectrum within the core's
-    ``geometry.SPECTRUM_MAX_WORK`` (min(m, n)³, by fewer rows at the same λ); and, on a hosted
-    instance (:mod:`.deployment`), the view's compute budget :data:`GEOMETRY_MAX_SECONDS`, met by
-    shrinking the size of the step shown (the other steps' sizes are left as asked)."""
+    """The rectangular matrix's size (:func:`_constrain_rect`) and the spectrum within the core's
+    ``geometry.SPECTRUM_MAX_WORK`` (min(m, n)³, by fewer rows at the same λ): structural limits.
+    The compute budget is not a rule of the link: the page computes :func:`fit_view` of the
+    settings as asked."""
     settings, notices = _constrain_rect(settings)
-    asked = dict(settings)
+    asked = settings["mp_m"]
     while min(spectrum_shape(settings)) ** 3 > SPECTRUM_MAX_WORK:
         _smaller(settings, "mp_m")
-    if settings["mp_m"] != asked["mp_m"]:
-        notices.append(Notice("mp_m", f"{asked['mp_m']} rows at λ = {settings['mp_ratio']:g} make min(m, n)³ more "
+    if settings["mp_m"] != asked:
+        notices.append(Notice("mp_m", f"{asked} rows at λ = {settings['mp_ratio']:g} make min(m, n)³ more "
                               f"than {SPECTRUM_MAX_WORK:,}", f"using m={settings['mp_m']}"))
-        asked["mp_m"] = settings["mp_m"]
-    steps = geometry_seconds(settings) if deployment.current().page_budgets else {}
-    while sum(steps.values()) > GEOMETRY_MAX_SECONDS and steps:
-        name = max(steps, key=steps.get)
-        if _smaller(settings, name):
-            steps.update({k: v for k, v in geometry_seconds(settings).items() if k in steps})
-        else:
-            del steps[name]
-    for name in ("sweep_max", "mp_m", "rect_n"):
-        if settings[name] != asked[name]:
-            notices.append(Notice(name, f"{asked[name]} with these settings is more computing than one view may ask "
-                                  f"(~{GEOMETRY_MAX_SECONDS:g} s of CPU)", f"using {name}={settings[name]}"))
     return settings, notices
 
 
+def _excess(settings: Mapping[str, Any]) -> float:
+    return sum(geometry_seconds(settings).values()) / GEOMETRY_MAX_SECONDS
+
+
+SIZE_LABELS = {"sweep_max": "largest n", "mp_m": "rows m", "rect_n": "columns n"}
+
+
+def fit_view(settings: Mapping[str, Any]) -> Fit:
+    """The step shown within :data:`GEOMETRY_MAX_SECONDS` on a hosted instance (a local one computes
+    it as asked). The sizes are the question (n, m, the shape of W), so over the budget nothing is
+    computed and :attr:`Fit.choices` offers one change each that fits: the largest smaller size of the
+    step, and for the sweep the cheapest distributions that fit at the size asked."""
+    whole = as_asked(settings, _excess)
+    if whole.fits:
+        return whole
+    asked, out = whole.asked, []
+    for name in geometry_seconds(asked):
+        trial = dict(asked)
+        while _smaller(trial, name):
+            if _excess(trial) <= 1:
+                out.append((f"{SIZE_LABELS[name]} {trial[name]}", trial))
+                break
+    if asked["step"] == "sweep" and len(asked["sweep_dists"]) > 1:
+        order = sorted(asked["sweep_dists"], key=lambda d: sweep_seconds(asked["sweep_max"], (d,)))
+        for keep in range(len(order) - 1, 0, -1):
+            kept = tuple(d for d in asked["sweep_dists"] if d in order[:keep])
+            trial = {**asked, "sweep_dists": kept}
+            if _excess(trial) <= 1:
+                out.append((f"distributions {', '.join(kept)} at largest n {asked['sweep_max']}", trial))
+                break
+    return Fit(asked, False, asked, (), whole.over, tuple(out))
+
+
 def sweep_sizes(settings: Mapping[str, Any]) -> tuple[int, ...]:
-    """The "Largest n" values a view may ask with the chosen distributions: every rung on a local
+    """The "Largest n" values the control offers with the chosen distributions: every rung on a local
     instance; on a hosted one the rungs whose sweep fits :data:`GEOMETRY_MAX_SECONDS` (at least the
-    first), so the control never offers what the budget would cut."""
+    first) — and the value asked, if a link asked for more (the page then offers choices)."""
     if not deployment.current().page_budgets:
         return SWEEP_MAX
-    fits = tuple(n for n in SWEEP_MAX if sweep_seconds(n, settings["sweep_dists"]) <= GEOMETRY_MAX_SECONDS)
-    return fits or SWEEP_MAX[:1]
+    return tuple(n for n in SWEEP_MAX if n == SWEEP_MAX[0] or n == settings["sweep_max"]
+                 or sweep_seconds(n, settings["sweep_dists"]) <= GEOMETRY_MAX_SECONDS)
 
 
 def _dist(name: str, default: str, label: str) -> Param:
