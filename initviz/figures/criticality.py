@@ -235,7 +235,7 @@ def fig_jacobian_depth(stats: pd.DataFrame, column: str, *, y_title: str, theory
     depth per group, its band ``lo``…``hi``, with the ``theory`` column as lines where it is finite; a
     note on the chart says which groups have a theory line and why the others have none."""
     band = [c for c in (lo, hi) if c]
-    table = stats[["group", "depth", column, *band]]
+    table = stats[list(dict.fromkeys(["group", "depth", column, *band]))]
     line = None
     if theory is not None:
         line = stats[["group", "depth", theory]].rename(columns={theory: column})

@@ -5,6 +5,7 @@ and c-maps measured there on finite networks beside the theory's iteration."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import numpy as np
@@ -12,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from ..activations import get_activation
+from ..criticality import phase_diagram
 from ..figures import criticality as fc
 from . import deployment, links, nav, workers
 from .frame import VIEW_KEY, control_notices, guard
@@ -190,11 +192,17 @@ def _qmap(settings: links.Settings) -> None:
 
 
 @st.cache_data(**CACHE, show_spinner="Computing Jacobian spectra…")
-def jacobian(*args) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """:func:`.links.criticality.jacobian_tables`, in a worker process (the deployment's view deadline)."""
+def jacobian(*args) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`.links.criticality.jacobian_tables` of every law of ``JACOBIAN_INITS``, each in its own worker
+    process (at once), with the deployment's budget and view deadline: (per-depth table, values at the
+    last depth), the laws stacked."""
     limits = deployment.current()
-    return workers.run(plan.jacobian_tables, *args, limits.budget,
-                       timeout=max(workers.RESULT_TIMEOUT, limits.view_deadline + limits.worker_grace))
+    timeout = max(workers.RESULT_TIMEOUT, limits.view_deadline + limits.worker_grace)
+    laws = [law for law, _ in plan.JACOBIAN_INITS]
+    with ThreadPoolExecutor(len(laws)) as pool:  # the threads only wait for the workers
+        parts = list(pool.map(lambda law: workers.run(plan.jacobian_tables, *args, law, limits.budget,
+                                                      timeout=timeout), laws))
+    return tuple(pd.concat(frames, ignore_index=True) for frames in zip(*parts))
 
 
 JACOBIAN_INTRO = (
@@ -220,9 +228,10 @@ def _jacobian(settings: links.Settings) -> None:
     if fitted.n_seeds != settings["n_seeds"]:  # the charts show the view with its sample cut
         st.session_state[VIEW_KEY] = ("criticality", tuple(links.canonical("criticality", computed).items()))
     sw, sb, depth, width = settings["pt_sw"], settings["pt_sb"], settings["jac_depth"], settings["jac_width"]
-    stats, values, row = jacobian(settings["activation"], activation_param(settings), sw, sb, depth, width,
-                                  fitted.n_seeds, settings["seed"], fitted.checkpoints)
-    point = row.iloc[0]
+    param = activation_param(settings)
+    stats, values = jacobian(settings["activation"], param, sw, sb, depth, width, fitted.n_seeds, settings["seed"],
+                             fitted.checkpoints)
+    point = phase_diagram(settings["activation"], [sw * sw], [sb * sb], activation_param=param).iloc[0]  # one point: ms
     st.markdown(f"**At σ_w = {sw:g}, σ_b = {sb:g}:** q* = {_number(point['q_star'])}, χ₁ = {_number(point['chi1'])} "
                 f"(**{PHASE_WORDS.get(point['phase'], 'no fixed point found')}**). {fitted.n_seeds} network(s) per law, "
                 f"{depth} layers of width {width}; the lines are the n → ∞ free-probability moments.")

@@ -23,7 +23,7 @@ from ...jacobian import (DEFAULT_CHECKPOINTS, MAX_JACOBIAN_WIDTH, MAX_JACOBIAN_W
 from .. import deployment
 from .common import scheme_settings, seed
 from .grammar import Notice, PageSchema, Param, Settings
-from .propagation import PROPAGATION_MAX_DEPTH, PROPAGATION_MAX_WIDTH, activation_params
+from .propagation import FIT_PROBLEM, PROPAGATION_MAX_DEPTH, PROPAGATION_MAX_WIDTH, activation_params, times
 from .propagation import SCHEMA as _PROPAGATION
 
 SIGMA_LIMIT = 6.0
@@ -145,9 +145,10 @@ JACOBIAN_MAX_DEPTH = 300
 JACOBIAN_INITS = (("Gaussian", "variance_scaling"), ("orthogonal", "orthogonal"))
 """(legend name, scheme) of the two weight laws the Jacobian view compares at the chosen point: i.i.d.
 N(0, σ_w²/n) and a random orthogonal matrix times σ_w — the same σ_w² = n·Var W."""
-JACOBIAN_VIEW_MAX_WORK = len(JACOBIAN_INITS) * MAX_JACOBIAN_WORK
-"""Most :func:`initviz.jacobian.jacobian_work` of one hosted Jacobian view, both laws together: each
-at most the core's hosted limit (≈3 s of one core each)."""
+JACOBIAN_VIEW_MAX_WORK = MAX_JACOBIAN_WORK // 2
+"""Most :func:`initviz.jacobian.jacobian_work` of one hosted Jacobian view, both laws together (each
+runs in its own worker): ≈1.7 s of one core per law, measured 3.5 s of CPU for the whole default view
+(width 128, depth 100, 4 networks, exactly this work) on a loaded 2-core machine."""
 JACOBIAN_MIN_CHECKPOINTS = 8
 """Fewest checkpoint depths a compute budget cuts the depth charts to (log-spaced, the last included)."""
 
@@ -190,7 +191,7 @@ def jacobian_fit(settings: Mapping[str, Any]) -> JacobianFit:
     if jacobian_work(n, depth, len(fewest), 1) > limit:
         return JacobianFit(False, seeds, points, choices=_jacobian_choices(settings, limit))
     asked = jacobian_work(n, depth, len(points), seeds)
-    problem = f"would be {asked / limit:.1f}× the work one view may compute here (n³·(depth + checkpoints)·networks)"
+    problem = f"would be {times(asked / limit)} the work {FIT_PROBLEM}"
     cut = []
     used = max(1, min(seeds, limit // jacobian_work(n, depth, len(points), 1)))
     if used < seeds:
@@ -262,18 +263,20 @@ def qmap_frames(activation: str, param, sigmas: tuple[float, ...], sb: float, wi
 
 
 def jacobian_tables(activation: str, param, sw: float, sb: float, depth: int, width: int, n_seeds: int, seed: int,
-                    checkpoints: tuple[int, ...], budget):
-    """The Jacobian spectra at the chosen point for each law of :data:`JACOBIAN_INITS` (``depth``
-    layers of ``width``, biases N(0, σ_b²), the input at the fixed point q*; ``jacobian_spectrum``):
+                    checkpoints: tuple[int, ...], law: str, budget):
+    """The Jacobian spectra at the chosen point for the weight ``law`` (a legend name of
+    :data:`JACOBIAN_INITS`) — ``depth`` layers of ``width``, biases N(0, σ_b²), the input at the fixed
+    point q* (``jacobian_spectrum``):
 
-    * per (group, depth): the mean over networks of log10 σ_max (``log10_max``, with its standard
-      deviation ``log10_max_sd``) and of the quantiles ``q05``, ``q50``, ``q95`` of log10 σ; log10 of
-      the mean over networks of the spectral mean and variance of σ² (``log10_mean_sq``,
-      ``log10_var_sq``, averaged in the log domain: no overflow), the mean share of exact zeros
-      (``zero_fraction``), and the theory ``theory_log10_mean_sq``, ``theory_log10_var_sq`` (NaN where
-      the core gives none, −inf where it is 0);
-    * per (group, repeat, index) at the last depth: every ``log10_sigma`` (−inf for an exact zero);
-    * the point's one-row phase diagram (q*, χ₁, …)."""
+    * per depth: the mean over networks of log10 σ_max (``log10_max``, with its standard deviation
+      ``log10_max_sd``) and of the quantiles ``q05``, ``q50``, ``q95`` of log10 σ; log10 of the mean
+      over networks of the spectral mean and variance of σ² (``log10_mean_sq``, ``log10_var_sq``,
+      averaged in the log domain: no overflow), the mean share of exact zeros (``zero_fraction``),
+      and the theory ``theory_log10_mean_sq``, ``theory_log10_var_sq`` (NaN where the core gives
+      none, −inf where it is 0);
+    * per (repeat, index) at the last depth: every ``log10_sigma`` (−inf for an exact zero).
+
+    Both frames carry the law's name in ``group``."""
     import pandas as pd
 
     from ...jacobian import jacobian_spectrum
@@ -286,29 +289,26 @@ def jacobian_tables(activation: str, param, sw: float, sb: float, depth: int, wi
         with np.errstate(divide="ignore"):
             return np.where(np.isneginf(top), -np.inf, safe + np.log10(np.mean(10.0 ** (log10 - safe), axis=0)))
 
-    stats, values = [], []
+    scheme = dict(JACOBIAN_INITS)[law]
+    params = ({"scale": sw * sw, "mode": "fan_in", "distribution": "normal"} if scheme == "variance_scaling"
+              else {"gain": sw})
     bias = dict(bias="normal", bias_value=sb) if sb > 0 else {}
-    for group, scheme in JACOBIAN_INITS:
-        params = ({"scale": sw * sw, "mode": "fan_in", "distribution": "normal"} if scheme == "variance_scaling"
-                  else {"gain": sw})
-        net = Network.mlp(width, (width,) * depth, activation, scheme, params, activation_param=param,
-                          budget=budget, **bias)
-        spec = jacobian_spectrum(net, seed=seed, n_seeds=n_seeds, checkpoints=checkpoints, budget=budget)
-        with np.errstate(divide="ignore"):
-            theory_mean, theory_var = np.log10(spec.theory_mean_sq), np.log10(spec.theory_var_sq)
-        quantiles = spec.quantiles.mean(axis=0)
-        stats.append(pd.DataFrame({
-            "group": np.full(spec.depths.size, group, dtype=object), "depth": spec.depths,
-            "log10_max": spec.log10_max.mean(axis=0), "log10_max_sd": spec.log10_max.std(axis=0),
-            "q05": quantiles[:, 0], "q50": quantiles[:, 2], "q95": quantiles[:, -1],
-            "log10_mean_sq": logmean(spec.log10_mean_sq), "log10_var_sq": logmean(spec.log10_var_sq),
-            "zero_fraction": spec.zero_fraction.mean(axis=0),
-            "theory_log10_mean_sq": theory_mean, "theory_log10_var_sq": theory_var}))
-        last = spec.values_frame()
-        last = last[last["depth"] == spec.depths[-1]].drop(columns="depth")
-        values.append(last.assign(group=np.full(len(last), group, dtype=object)))
-    return (pd.concat(stats, ignore_index=True), pd.concat(values, ignore_index=True),
-            phase_diagram(activation, [sw * sw], [sb * sb], activation_param=param))
+    net = Network.mlp(width, (width,) * depth, activation, scheme, params, activation_param=param, budget=budget,
+                      **bias)
+    spec = jacobian_spectrum(net, seed=seed, n_seeds=n_seeds, checkpoints=checkpoints, budget=budget)
+    with np.errstate(divide="ignore"):
+        theory_mean, theory_var = np.log10(spec.theory_mean_sq), np.log10(spec.theory_var_sq)
+    quantiles = spec.quantiles.mean(axis=0)
+    stats = pd.DataFrame({
+        "group": np.full(spec.depths.size, law, dtype=object), "depth": spec.depths,
+        "log10_max": spec.log10_max.mean(axis=0), "log10_max_sd": spec.log10_max.std(axis=0),
+        "q05": quantiles[:, 0], "q50": quantiles[:, 2], "q95": quantiles[:, -1],
+        "log10_mean_sq": logmean(spec.log10_mean_sq), "log10_var_sq": logmean(spec.log10_var_sq),
+        "zero_fraction": spec.zero_fraction.mean(axis=0),
+        "theory_log10_mean_sq": theory_mean, "theory_log10_var_sq": theory_var})
+    values = spec.values_frame()
+    values = values[values["depth"] == spec.depths[-1]].drop(columns="depth").reset_index(drop=True)
+    return stats, values.assign(group=np.full(len(values), law, dtype=object))
 
 
 def _sigma(name: str, default: float, label: str, help: str, when=()) -> Param:
