@@ -229,9 +229,15 @@ def _jacobian(settings: links.Settings) -> None:
         st.session_state[VIEW_KEY] = ("criticality", tuple(links.canonical("criticality", computed).items()))
     sw, sb, depth, width = settings["pt_sw"], settings["pt_sb"], settings["jac_depth"], settings["jac_width"]
     param = activation_param(settings)
+    point = phase_diagram(settings["activation"], [sw * sw], [sb * sb], activation_param=param).iloc[0]  # one point: ms
+    if sw == 0 or (settings["activation"] != "linear" and not np.isfinite(point["q_star"])):
+        st.info(f"At σ_w = {sw:g}, σ_b = {sb:g} " + ("every weight is 0, so J = 0: there is no spectrum to draw."
+                if sw == 0 else "the variance map has no finite fixed point q* (it grows without limit with depth): "
+                "there is no input at q* to take the Jacobian at. Choose a point with a finite q* — e.g. on or below "
+                "the critical line of the phase diagram."), icon=":material/info:")
+        return
     stats, values = jacobian(settings["activation"], param, sw, sb, depth, width, fitted.n_seeds, settings["seed"],
                              fitted.checkpoints)
-    point = phase_diagram(settings["activation"], [sw * sw], [sb * sb], activation_param=param).iloc[0]  # one point: ms
     st.markdown(f"**At σ_w = {sw:g}, σ_b = {sb:g}:** q* = {_number(point['q_star'])}, χ₁ = {_number(point['chi1'])} "
                 f"(**{PHASE_WORDS.get(point['phase'], 'no fixed point found')}**). {fitted.n_seeds} network(s) per law, "
                 f"{depth} layers of width {width}; the lines are the n → ∞ free-probability moments.")

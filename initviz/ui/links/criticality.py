@@ -145,10 +145,10 @@ JACOBIAN_MAX_DEPTH = 300
 JACOBIAN_INITS = (("Gaussian", "variance_scaling"), ("orthogonal", "orthogonal"))
 """(legend name, scheme) of the two weight laws the Jacobian view compares at the chosen point: i.i.d.
 N(0, σ_w²/n) and a random orthogonal matrix times σ_w — the same σ_w² = n·Var W."""
-JACOBIAN_VIEW_MAX_WORK = MAX_JACOBIAN_WORK // 2
+JACOBIAN_VIEW_MAX_WORK = MAX_JACOBIAN_WORK // 4
 """Most :func:`initviz.jacobian.jacobian_work` of one hosted Jacobian view, both laws together (each
-runs in its own worker): ≈1.7 s of one core per law, measured 3.5 s of CPU for the whole default view
-(width 128, depth 100, 4 networks, exactly this work) on a loaded 2-core machine."""
+runs in its own worker): 2³⁰, ≈0.9 s of one core per law (2³¹ measured 3.5 s of CPU on a loaded
+2-core machine), so a view stays within the links' 3 s even when the machine is busy."""
 JACOBIAN_MIN_CHECKPOINTS = 8
 """Fewest checkpoint depths a compute budget cuts the depth charts to (log-spaced, the last included)."""
 
@@ -344,7 +344,7 @@ SCHEMA = PageSchema("criticality", (
           when=DIAGRAM, help="variance of the layer-0 pre-activations"),
     Param("jac_depth", "int", 100, "Depth L (layers)", lo=1, hi=JACOBIAN_MAX_DEPTH, step=1, when=JACOBIAN,
           help=f"layers of the networks whose Jacobian is taken; at most {JACOBIAN_MAX_DEPTH}"),
-    Param("jac_width", "int", 128, "Width n", lo=2, hi=MAX_JACOBIAN_WIDTH, step=1, when=JACOBIAN,
+    Param("jac_width", "int", 64, "Width n", lo=2, hi=MAX_JACOBIAN_WIDTH, step=1, when=JACOBIAN,
           help=f"units per layer (n singular values per network; the theory is the n → ∞ limit); at most "
           f"{MAX_JACOBIAN_WIDTH}"),
     Param("n_seeds", "int", 4, "Networks (seeds)", lo=1, hi=CRITICALITY_MAX_SEEDS, step=1, widget="slider",
