@@ -308,7 +308,8 @@ def test_the_jacobian_presets_are_what_their_text_says(key):
     preset = next(p for p in experiments.PRESETS if p.key == key)
     s = preset.full_settings()
     row = iv.phase_diagram(s["activation"], [s["pt_sw"] ** 2], [s["pt_sb"] ** 2]).iloc[0]
-    assert row.chi1 == pytest.approx(1.0, abs=1e-5)  # on the critical line (σ_w rounded to 6 digits)
+    assert row.phase == "critical"  # on the critical line: |χ₁ − 1| within the core's CRITICAL_BAND
+    assert f"σ_w = {s['pt_sw']:.5g}" in preset.text or f"σ_w² = {s['pt_sw'] ** 2:g}" in preset.text
     assert plan.jacobian_fit(s).fits and plan.jacobian_fit(s).cut == ()  # the hosted budget as given
     mu1, mu2 = derivative_moments(s["activation"], row.q_star)
     depth = s["jac_depth"]
