@@ -206,7 +206,7 @@ def fig_jacobian_hist(values: pd.DataFrame, *, depth: int, title: str | None = N
     """The histogram of log10 σ of the Jacobian at ``depth``, every group on one axis, pooled over the
     networks; exact zeros (σ = 0, log σ = −inf) are counted in the legend and a note, never drawn."""
     hist = jacobian_hist_table(values)
-    fig = fig_density(hist, x_title=f"log₁₀ σ (singular values of J at depth {depth})",
+    fig = fig_density(hist, x_title=f"log₁₀ σ at depth {depth}",
                       y_title="density (over the non-zero σ)", title=title, height=400)
     zeros = {g: z for g, z in zero_shares(values).items() if z[0]}
     text = ("exact zeros (φ′ = 0 units), not drawn: " + ", ".join(f"{g} {z:,} of {t:,}" for g, (z, t) in zeros.items())
