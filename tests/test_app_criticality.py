@@ -273,8 +273,9 @@ def test_relu_counts_its_exact_zeros_apart_from_the_bars():
         assert f"{group} {zeros:,} of {values.size:,}" in " ".join(a["text"] for a in hist["layout"]["annotations"])
 
 
-@pytest.mark.parametrize("query,words", [({"activation": "relu", "pt_sw": "2.0", "pt_sb": "0.0"}, "no finite fixed point"),
-                                         ({"pt_sw": "0.0"}, "every weight is 0, so J = 0")])
+@pytest.mark.parametrize("query,words", [
+    ({"activation": "relu", "pt_sw": "2.0", "pt_sb": "0.0"}, "no finite fixed point"),
+    ({"pt_sw": "0.0"}, "every weight is 0, so J = 0")])
 def test_a_point_without_a_spectrum_says_so_plainly(query, words):
     at = open_page("criticality", {**JAC, **query})  # no error: a valid question without an answer
     assert not list(at.get("plotly_chart"))
@@ -315,7 +316,8 @@ def test_the_jacobian_presets_are_what_their_text_says(key):
     depth = s["jac_depth"]
     if key == "jacobian_tanh_critical":  # the spreads its text states: L(μ₂/μ₁² − 1 + s), s = 1 Gaussian, 0 orthogonal
         assert f"q* = {row.q_star:.3g}" in preset.text
-        assert f"≈ {depth * (mu2 / mu1 ** 2):.0f}" in preset.text and f"≈ {depth * (mu2 / mu1 ** 2 - 1):.0f}" in preset.text
+        assert f"≈ {depth * (mu2 / mu1 ** 2):.0f}" in preset.text
+        assert f"≈ {depth * (mu2 / mu1 ** 2 - 1):.0f}" in preset.text
     elif key == "jacobian_qstar_small":
         assert f"q* falls to {row.q_star:.2g}" in preset.text
         assert f"≈ {depth * (mu2 / mu1 ** 2 - 1):.2g}" in preset.text

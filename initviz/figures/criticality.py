@@ -2,7 +2,8 @@
 and the Jacobian spectra at the chosen point (histogram of log σ, its statistics against depth).
 
 Every builder is a function of the core's frames (:func:`initviz.phase_diagram`,
-:func:`initviz.critical_line`, :func:`initviz.map_iterates`, :func:`initviz.measure_maps`). Points
+:func:`initviz.critical_line`, :func:`initviz.map_iterates`, :func:`initviz.measure_maps`, and the
+Jacobian tables of :func:`initviz.ui.links.criticality.jacobian_tables`). Points
 where the core reports no finite stable fixed point (q* = ∞, "unbounded"; or none found) are drawn
 as a grey mask that says so on hover and in the legend — never as colours of a number."""
 

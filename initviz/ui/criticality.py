@@ -1,7 +1,8 @@
 """The Criticality page: the order-to-chaos phase diagram of deep random networks (Poole et al. 2016;
 Schoenholz et al. 2017) for the chosen activation — maps of q*, χ₁, c*, ξ_q and ξ_c over (σ_w, σ_b)
-with the critical line — a chosen point marked on every map and opened in Propagation, and the q-
-and c-maps measured there on finite networks beside the theory's iteration."""
+with the critical line — a chosen point marked on every map and opened in Propagation, the q-
+and c-maps measured there on finite networks beside the theory's iteration, and the singular values
+of the input–output Jacobian there, Gaussian vs orthogonal weights (Pennington et al. 2017)."""
 
 from __future__ import annotations
 
@@ -239,7 +240,8 @@ def _jacobian(settings: links.Settings) -> None:
     stats, values = jacobian(settings["activation"], param, sw, sb, depth, width, fitted.n_seeds, settings["seed"],
                              fitted.checkpoints)
     st.markdown(f"**At σ_w = {sw:g}, σ_b = {sb:g}:** q* = {_number(point['q_star'])}, χ₁ = {_number(point['chi1'])} "
-                f"(**{PHASE_WORDS.get(point['phase'], 'no fixed point found')}**). {fitted.n_seeds} network(s) per law, "
+                f"(**{PHASE_WORDS.get(point['phase'], 'no fixed point found')}**). "
+                f"{fitted.n_seeds} network(s) per law, "
                 f"{depth} layers of width {width}; the lines are the n → ∞ free-probability moments.")
     name = partial(_name, settings)
     chart(lambda: fc.fig_jacobian_hist(values, depth=depth, title=f"Singular values of J at depth {depth}"),

@@ -170,14 +170,16 @@ PRESETS: tuple[Preset, ...] = (
         "spread with a variance ≈ L·(μ₂/μ₁² − 1 + 1) ≈ 107 — a few directions amplified by decades, most crushed "
         "— while orthogonal weights leave only L·(μ₂/μ₁² − 1) ≈ 7: much closer to dynamical isometry "
         "(Pennington, Schoenholz & Ganguli 2017, their Figure 1). Lines: the free-probability moments.",
-        view="jacobian", activation="tanh", pt_sw=1.1225390047695467, pt_sb=0.05, jac_depth=100, jac_width=128, n_seeds=2),
+        view="jacobian", activation="tanh", pt_sw=1.1225390047695467, pt_sb=0.05, jac_depth=100, jac_width=128,
+        n_seeds=2),
     _preset(
         "jacobian_qstar_small", "q* → 0: orthogonal tanh networks approach isometry", "criticality",
         "The same critical tanh network with σ_b = 0.01 (σ_w = 1.0421): q* falls to 0.046, where tanh is nearly "
         "linear, μ₂/μ₁² → 1 and the orthogonal network's spread L·(μ₂/μ₁² − 1) to ≈ 1.1 at depth 100 — 40 "
         "times less than at σ_b = 0.3 (q* = 0.76) — while Gaussian weights still spread as L. This is Pennington "
         "et al.'s q* slider: sigmoidal networks reach dynamical isometry with orthogonal weights as q* → 0.",
-        view="jacobian", activation="tanh", pt_sw=1.0421258525242325, pt_sb=0.01, jac_depth=100, jac_width=128, n_seeds=2),
+        view="jacobian", activation="tanh", pt_sw=1.0421258525242325, pt_sb=0.01, jac_depth=100, jac_width=128,
+        n_seeds=2),
     _preset(
         "jacobian_relu", "ReLU cannot reach dynamical isometry", "criticality",
         "ReLU at its critical point (σ_w² = 2, σ_b = 0: He's init): φ′ is 0 or 1, so μ₂/μ₁² − 1 = 1 whatever q*, and "

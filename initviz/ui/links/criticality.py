@@ -2,9 +2,11 @@
 (σ_w, σ_b), the chosen point, and the finite networks measured there; the links both ways with the
 Propagation page (:func:`propagation_settings`, :func:`phase_point`).
 
-Every view within the schema's bounds fits a hosted instance as asked: the diagram has at most
-:data:`CRITICALITY_MAX_RES`² points, and the measurement (``initviz.measure_maps``: width·2 normals
-per layer and pair) of the largest view, 16 networks of 100 layers of width 1000, takes ~0.5 s on one core."""
+Every diagram and variance-map view within the schema's bounds fits a hosted instance as asked: the
+diagram has at most :data:`CRITICALITY_MAX_RES`² points, and the measurement (``initviz.measure_maps``:
+width·2 normals per layer and pair) of the largest view, 16 networks of 100 layers of width 1000, takes
+~0.5 s on one core. The Jacobian view (up to 300 layers of width 1024) is fitted to the deployment's
+budget by cutting its sample (:func:`jacobian_fit`)."""
 
 from __future__ import annotations
 
@@ -320,7 +322,8 @@ SCHEMA = PageSchema("criticality", (
           labels=("Phase diagram and the chosen point", "Variance map q^(l−1) ↦ q^l", "Jacobian spectra"),
           widget="segmented",
           help="the phase diagram with the maps measured at the chosen point, the one-layer variance map "
-          f"for σ_w = {', '.join(map(str, QMAP_SIGMAS))} and the point's, at the point's σ_b (Poole et al. 2016, Fig. 1), "
+          f"for σ_w = {', '.join(map(str, QMAP_SIGMAS))} and the point's, at the point's σ_b "
+          "(Poole et al. 2016, Fig. 1), "
           "or the singular values of the input–output Jacobian at the chosen point, Gaussian vs orthogonal weights "
           "(Pennington et al. 2017)"),
     Param("activation", "choice", "tanh", "Activation φ", options=tuple(ACTIVATIONS),
