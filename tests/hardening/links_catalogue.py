@@ -526,9 +526,9 @@ add("criticality", "view=jacobian&jac_depth=-1&jac_width=1", "numbers", True, ["
 add("criticality", "view=jacobian&jac_depth=999999999&jac_width=999999999", "budget", True,
     ["jac_depth", "jac_width", UNFIT], {"view": "jacobian", "jac_depth": "300", "jac_width": "1024"})
 add("criticality", "view=jacobian&jac_depth=100&jac_width=96&n_seeds=16", "budget", True,
-    ["Networks (seeds): 16", CUT], {"view": "jacobian", "jac_width": "96", "n_seeds": "16"})
+    ["Networks (seeds): 16", CUT], {"view": "jacobian", "jac_depth": "100", "jac_width": "96", "n_seeds": "16"})
 add("criticality", "view=jacobian&jac_depth=100&jac_width=128&n_seeds=2", "budget", False,
-    applied={"view": "jacobian", "jac_width": "128", "n_seeds": "2"})
+    applied={"view": "jacobian", "jac_depth": "100", "jac_width": "128", "n_seeds": "2"})
 add("criticality", "jac_depth=50&jac_width=64", "structure", True, ["jac_depth", "jac_width", "only applies"], {})
 add("criticality", "view=jacobian&depth=5&width=64", "structure", True, ["depth", "width", "only applies"],
     {"view": "jacobian"})

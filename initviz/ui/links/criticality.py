@@ -149,8 +149,10 @@ JACOBIAN_INITS = (("Gaussian", "variance_scaling"), ("orthogonal", "orthogonal")
 N(0, σ_w²/n) and a random orthogonal matrix times σ_w — the same σ_w² = n·Var W."""
 JACOBIAN_VIEW_MAX_WORK = MAX_JACOBIAN_WORK // 4
 """Most :func:`initviz.jacobian.jacobian_work` of one hosted Jacobian view, both laws together (each
-runs in its own worker): 2³⁰, ≈0.9 s of one core per law (2³¹ measured 3.5 s of CPU on a loaded
-2-core machine), so a view stays within the links' 3 s even when the machine is busy."""
+runs in its own worker): 2³⁰, 2²⁹ per law — measured 0.7 s of CPU per law at width 128, depth 100, 2
+networks (the presets; 5.2·10⁸); small widths cost more than n³ says (per-layer overhead: width 64,
+depth 100, 4 networks, 1.3·10⁸, also 0.7 s). The two laws run at once, ~1 s of wall time on an idle
+2-core machine (3–5 s measured when it ran at a load of 8)."""
 JACOBIAN_MIN_CHECKPOINTS = 8
 """Fewest checkpoint depths a compute budget cuts the depth charts to (log-spaced, the last included)."""
 
@@ -345,7 +347,7 @@ SCHEMA = PageSchema("criticality", (
           when=DIAGRAM, help="correlation of the two inputs' layer-0 pre-activations"),
     Param("q0", "float", 1.0, "Input variance q⁰", lo=0.01, hi=100.0, step=0.1,
           when=DIAGRAM, help="variance of the layer-0 pre-activations"),
-    Param("jac_depth", "int", 100, "Depth L (layers)", lo=1, hi=JACOBIAN_MAX_DEPTH, step=1, when=JACOBIAN,
+    Param("jac_depth", "int", 50, "Depth L (layers)", lo=1, hi=JACOBIAN_MAX_DEPTH, step=1, when=JACOBIAN,
           help=f"layers of the networks whose Jacobian is taken; at most {JACOBIAN_MAX_DEPTH}"),
     Param("jac_width", "int", 64, "Width n", lo=2, hi=MAX_JACOBIAN_WIDTH, step=1, when=JACOBIAN,
           help=f"units per layer (n singular values per network; the theory is the n → ∞ limit); at most "
