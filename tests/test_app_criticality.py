@@ -238,7 +238,7 @@ def test_the_jacobian_view_draws_the_cores_singular_values_and_its_theory_lines(
                                 ("jac_log10_var_sq", "theory_var_sq", "log10_var_sq")):
         fig = chart(jac, key)
         for group, spec in spectra.items():
-            line = trace(fig, f"{group} (theory (n → ∞))")
+            line = trace(fig, f"{group} (theory)")
             np.testing.assert_allclose(np.asarray(line["y"], float), np.log10(getattr(spec, attr)), rtol=1e-9)
             measured = np.log10(np.mean(10.0 ** getattr(spec, log_attr), axis=0))  # the mean over networks
             np.testing.assert_allclose(np.asarray(trace(fig, group)["y"], float), measured, rtol=1e-9)
@@ -251,11 +251,11 @@ def test_a_linear_network_has_no_orthogonal_spread_line_and_says_why():
     at = open_page("criticality", {**JAC, "activation": "linear", "pt_sw": "1.0", "pt_sb": "0.0"})
     fig = chart(at, "jac_log10_var_sq")
     names = [t.get("name", "") for t in fig["data"]]
-    assert "Gaussian (theory (n → ∞))" in names and "orthogonal (theory (n → ∞))" not in names
+    assert "Gaussian (theory)" in names and "orthogonal (theory)" not in names
     note = " ".join(a["text"] for a in fig["layout"]["annotations"])
     assert "orthogonal: theory 0 (every σ equal)" in note and "Gaussian: free-probability line" in note
     mean = chart(at, "jac_log10_mean_sq")  # orthogonal: σ = 1 exactly, its line is log10 1 = 0
-    np.testing.assert_allclose(np.asarray(trace(mean, "orthogonal (theory (n → ∞))")["y"], float), 0.0, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(trace(mean, "orthogonal (theory)")["y"], float), 0.0, atol=1e-12)
 
 
 def test_relu_counts_its_exact_zeros_apart_from_the_bars():

@@ -99,8 +99,8 @@ def test_a_jacobian_depth_chart_draws_theory_only_where_it_is_finite_and_says_so
     spec = _spec(fc.fig_jacobian_depth(stats, "log10_var_sq", y_title="y", theory="theory_log10_var_sq"))
     assert all_finite(spec)
     lines = [t["name"] for t in spec["data"] if t.get("mode") == "lines"]
-    assert ("orthogonal (theory (n → ∞))" in lines) == bool(np.isfinite(theory_var).all())
-    assert "Gaussian (theory (n → ∞))" in lines
+    assert ("orthogonal (theory)" in lines) == bool(np.isfinite(theory_var).all())
+    assert "Gaussian (theory)" in lines
     notes = " ".join(a["text"] for a in spec["layout"]["annotations"])
     assert words in notes and "Gaussian: free-probability line" in notes
     bare = _spec(fc.fig_jacobian_depth(stats, "log10_max", y_title="y", lo="log10_max", hi="log10_max"))

@@ -242,7 +242,7 @@ def fig_jacobian_depth(stats: pd.DataFrame, column: str, *, y_title: str, theory
         line = stats[["group", "depth", theory]].rename(columns={theory: column})
         line = line[np.isfinite(line[column].to_numpy(float))]
     fig = fig_curves(table, line, x="depth", y=column, lo=lo, hi=hi, lines=True, x_title="depth l (layers)",
-                     y_title=y_title, measured="measured", predicted="theory (n → ∞)", title=title, height=400)
+                     y_title=y_title, measured="measured", predicted="theory", title=title, height=400)
     fig.add_annotation(text=_theory_words(stats, theory), xref="paper", yref="paper", x=0.0, y=1.0, xanchor="left",
                        yanchor="top", showarrow=False, font={"size": theme.FONT_SIZE - 2})
     return fig

@@ -242,7 +242,8 @@ def _jacobian(settings: links.Settings) -> None:
     st.markdown(f"**At σ_w = {sw:g}, σ_b = {sb:g}:** q* = {_number(point['q_star'])}, χ₁ = {_number(point['chi1'])} "
                 f"(**{PHASE_WORDS.get(point['phase'], 'no fixed point found')}**). "
                 f"{fitted.n_seeds} network(s) per law, "
-                f"{depth} layers of width {width}; the lines are the n → ∞ free-probability moments.")
+                f"{depth} layers of width {width}; the lines are the free-probability moments (n → ∞; for a linear "
+                "network the exact finite-n ones).")
     name = partial(_name, settings)
     chart(lambda: fc.fig_jacobian_hist(values, depth=depth, title=f"Singular values of J at depth {depth}"),
           values, key="jac_hist", name=name(f"jacobian-hist-L{depth}-n{width}"),

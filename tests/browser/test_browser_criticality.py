@@ -97,7 +97,7 @@ def test_the_jacobian_view_opens_from_its_segment_and_the_preset_draws_both_laws
     assert bars == {"Gaussian (sampled)", "orthogonal (sampled)"}  # tanh: no exact zeros
     for key in ("jac_log10_var_sq", "jac_log10_mean_sq"):
         names = {t["name"] for t in chart_data(page, key)}
-        assert {"Gaussian (theory (n → ∞))", "orthogonal (theory (n → ∞))"} <= names, names
+        assert {"Gaussian (theory)", "orthogonal (theory)"} <= names, names
     spread = {t["name"]: t["y"] for t in chart_data(page, "jac_log10_var_sq")}
     assert spread["orthogonal"][-1] < spread["Gaussian"][-1] - 0.5  # orthogonal: ≥ 3× less spread at depth 100
     page.set_viewport_size({"width": 1400, "height": 3000})

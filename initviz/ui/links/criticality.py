@@ -151,8 +151,8 @@ JACOBIAN_VIEW_MAX_WORK = MAX_JACOBIAN_WORK // 4
 """Most :func:`initviz.jacobian.jacobian_work` of one hosted Jacobian view, both laws together (each
 runs in its own worker): 2³⁰, 2²⁹ per law — measured 0.7 s of CPU per law at width 128, depth 100, 2
 networks (the presets; 5.2·10⁸); small widths cost more than n³ says (per-layer overhead: width 64,
-depth 100, 4 networks, 1.3·10⁸, also 0.7 s). The two laws run at once, ~1 s of wall time on an idle
-2-core machine (3–5 s measured when it ran at a load of 8)."""
+depth 100, 4 networks, 1.3·10⁸, also 0.7 s). The two laws run at once: about 1 s of wall time expected
+on an idle 2-core machine (3–5 s measured for the AppTest of a view while the machine ran at a load of 8)."""
 JACOBIAN_MIN_CHECKPOINTS = 8
 """Fewest checkpoint depths a compute budget cuts the depth charts to (log-spaced, the last included)."""
 
