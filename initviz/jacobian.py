@@ -269,11 +269,28 @@ class JacobianSpectrum:
                              "log10_sigma": self.log10_sigma.ravel()})
 
 
-def default_checkpoints(depth: int) -> tuple[int, ...]:
-    """Every layer up to 32; beyond, 32 log-spaced depths from 1 to ``depth`` (inclusive)."""
-    if depth <= 32:
+DEFAULT_CHECKPOINTS = 32
+"""Checkpoint depths of a spectrum by default (:func:`default_checkpoints`)."""
+
+
+def default_checkpoints(depth: int, count: int = DEFAULT_CHECKPOINTS) -> tuple[int, ...]:
+    """Every layer up to ``count``; beyond, ``count`` log-spaced depths from 1 to ``depth``
+    (inclusive; rounding may merge a few)."""
+    if depth <= count:
         return tuple(range(1, depth + 1))
-    return tuple(sorted(set(np.unique(np.round(np.geomspace(1, depth, 32)).astype(int)).tolist()) | {depth}))
+    return tuple(sorted(set(np.unique(np.round(np.geomspace(1, depth, count)).astype(int)).tolist()) | {depth}))
+
+
+def jacobian_work(width: int, depth: int, checkpoints: int, n_seeds: int) -> int:
+    """The work :func:`jacobian_spectrum` is checked against: n³ per layer pushed and per checkpoint's
+    SVD, for each network — n³·(depth + checkpoints)·n_seeds."""
+    return width ** 3 * (depth + checkpoints) * n_seeds
+
+
+def jacobian_work_limit(budget=None) -> int:
+    """The most :func:`jacobian_work` a ``budget`` allows: :data:`MAX_JACOBIAN_WORK` scaled by
+    budget.macs/MAX_MACS (the hosted budget's is MAX_JACOBIAN_WORK itself)."""
+    return MAX_JACOBIAN_WORK * as_budget(budget).macs // MAX_MACS
 
 
 def _quantiles(values: np.ndarray) -> np.ndarray:
@@ -367,8 +384,8 @@ def jacobian_spectrum(net, seed: int = 0, n_seeds: int = 4, checkpoints=None, dt
         tuple(sorted({check_int("checkpoints", c, 1, depth) for c in checkpoints}))
     if not depths:
         raise invalid("checkpoints", "name at least one depth", checkpoints)
-    work = n ** 3 * (depth + len(depths)) * n_seeds
-    limit = MAX_JACOBIAN_WORK * as_budget(budget).macs // MAX_MACS
+    work = jacobian_work(n, depth, len(depths), n_seeds)
+    limit = jacobian_work_limit(budget)
     if work > limit:
         name = "MAX_JACOBIAN_WORK" if limit == MAX_JACOBIAN_WORK else "MAX_JACOBIAN_WORK·budget.macs/MAX_MACS"
         raise invalid("n_seeds", f"keep n³·(depth + checkpoints)·n_seeds = {work:,} within {name} = {limit:,}",
@@ -458,4 +475,4 @@ def _free_theory(net, depths: np.ndarray, q_star: float) -> dict:
 
 
 __all__ = ["QUANTILES", "ProductSpectrum", "product_spectra", "JacobianSpectrum", "jacobian_spectrum",
-           "default_checkpoints", "fixed_point_input", "derivative_moments"]
+           "default_checkpoints", "jacobian_work", "jacobian_work_limit", "fixed_point_input", "derivative_moments"]

@@ -190,3 +190,136 @@ def test_the_relu_preset_is_at_the_critical_point_with_an_infinite_depth_scale()
     # c^l creeps towards 1 at criticality: the theory's c^l increases, more slowly than any geometric rate
     c = iv.map_iterates("relu", 2.0, 0.0, 30, c0=0.5)["c"].to_numpy()
     assert (c[1:] > c[:-1]).all() and (1 - c[-1]) / (1 - c[-2]) > 0.9
+
+
+# --- the Jacobian spectra view ---------------------------------------------------------------------------
+
+JAC = {"view": "jacobian", "pt_sw": "1.12", "pt_sb": "0.05", "jac_depth": "12", "jac_width": "24", "n_seeds": "2",
+       "seed": "3"}
+JAC_CHARTS = ["jac_hist", "jac_log10_max", "jac_log10_var_sq", "jac_log10_mean_sq"]
+
+
+def _core_spectra(activation, sw, sb, depth, width, n_seeds, seed):
+    """The two laws' spectra computed here with the core, as the page's text describes them: weights
+    N(0, σ_w²/n) (variance_scaling) or σ_w × orthogonal, biases N(0, σ_b²), every layer's depth a checkpoint."""
+    bias = {"bias": "normal", "bias_value": sb} if sb > 0 else {}
+    nets = {"Gaussian": iv.Network.mlp(width, [width] * depth, activation, "variance_scaling",
+                                       {"scale": sw * sw, "mode": "fan_in", "distribution": "normal"}, **bias),
+            "orthogonal": iv.Network.mlp(width, [width] * depth, activation, "orthogonal", {"gain": sw}, **bias)}
+    return {g: iv.jacobian_spectrum(net, seed=seed, n_seeds=n_seeds) for g, net in nets.items()}
+
+
+@pytest.fixture(scope="module")
+def jac():
+    return open_page("criticality", JAC)
+
+
+def test_the_jacobian_view_draws_the_cores_singular_values_and_its_theory_lines(jac):
+    assert [c.proto.id.rsplit("-", 1)[-1] for c in jac.get("plotly_chart")] == JAC_CHARTS
+    spectra = _core_spectra("tanh", 1.12, 0.05, 12, 24, 2, 3)
+    for key in JAC_CHARTS:
+        fig = chart(jac, key)
+        assert all_finite(fig)
+        assert_exportable(fig, "criticality", JAC)
+    hist = chart(jac, "jac_hist")
+    low = min(s.log10_sigma[:, -1].min() for s in spectra.values())  # tanh: no exact zeros, all finite
+    for group, spec in spectra.items():
+        bars = trace(hist, f"{group} (sampled)")
+        widths = np.asarray(bars["width"], float)
+        assert np.sum(np.asarray(bars["y"], float) * widths) == pytest.approx(1.0)  # every σ > 0 is in a bar
+        assert np.asarray(bars["x"], float)[0] - widths[0] / 2 == pytest.approx(low)  # one common range
+    sigma_max = chart(jac, "jac_log10_max")
+    for group, spec in spectra.items():
+        np.testing.assert_allclose(np.asarray(trace(sigma_max, group)["y"], float), spec.log10_max.mean(axis=0),
+                                   rtol=1e-9)
+    assert [t for t in sigma_max["data"] if "theory" in t.get("name", "")] == []  # σ_max has no closed form
+    assert "no closed form" in " ".join(a["text"] for a in sigma_max["layout"]["annotations"])
+    for key, attr, log_attr in (("jac_log10_mean_sq", "theory_mean_sq", "log10_mean_sq"),
+                                ("jac_log10_var_sq", "theory_var_sq", "log10_var_sq")):
+        fig = chart(jac, key)
+        for group, spec in spectra.items():
+            line = trace(fig, f"{group} (theory)")
+            np.testing.assert_allclose(np.asarray(line["y"], float), np.log10(getattr(spec, attr)), rtol=1e-9)
+            measured = np.log10(np.mean(10.0 ** getattr(spec, log_attr), axis=0))  # the mean over networks
+            np.testing.assert_allclose(np.asarray(trace(fig, group)["y"], float), measured, rtol=1e-9)
+    text = text_of(jac)
+    row = iv.phase_diagram("tanh", [1.12 ** 2], [0.05 ** 2]).iloc[0]
+    assert f"q* = {row.q_star:.4g}" in text and f"χ₁ = {row.chi1:.4g}" in text
+
+
+def test_a_linear_network_has_no_orthogonal_spread_line_and_says_why():
+    at = open_page("criticality", {**JAC, "activation": "linear", "pt_sw": "1.0", "pt_sb": "0.0"})
+    fig = chart(at, "jac_log10_var_sq")
+    names = [t.get("name", "") for t in fig["data"]]
+    assert "Gaussian (theory)" in names and "orthogonal (theory)" not in names
+    note = " ".join(a["text"] for a in fig["layout"]["annotations"])
+    assert "orthogonal: theory 0 (every σ equal)" in note and "Gaussian: free-probability line" in note
+    mean = chart(at, "jac_log10_mean_sq")  # orthogonal: σ = 1 exactly, its line is log10 1 = 0
+    np.testing.assert_allclose(np.asarray(trace(mean, "orthogonal (theory)")["y"], float), 0.0, atol=1e-12)
+
+
+def test_relu_counts_its_exact_zeros_apart_from_the_bars():
+    query = {**JAC, "activation": "relu", "pt_sw": str(math.sqrt(2)), "pt_sb": "0.0"}
+    at = open_page("criticality", query)
+    spectra = _core_spectra("relu", math.sqrt(2), 0.0, 12, 24, 2, 3)
+    hist = chart(at, "jac_hist")
+    for group, spec in spectra.items():
+        values = spec.log10_sigma[:, -1]
+        zeros = int(np.isneginf(values).sum())
+        assert zeros > 0  # ReLU's φ′ = 0 units make J singular
+        share = f"{100 * zeros / values.size:.3g} % exact zeros, not drawn"
+        bars = trace(hist, f"{group} ({share}) (sampled)")
+        assert sum(bars["y"][i] * bars["width"][i] for i in range(len(bars["y"]))) == pytest.approx(1.0)
+        assert f"{group} {zeros:,} of {values.size:,}" in " ".join(a["text"] for a in hist["layout"]["annotations"])
+
+
+@pytest.mark.parametrize("query,words", [
+    ({"activation": "relu", "pt_sw": "2.0", "pt_sb": "0.0"}, "no finite fixed point"),
+    ({"pt_sw": "0.0"}, "every weight is 0, so J = 0")])
+def test_a_point_without_a_spectrum_says_so_plainly(query, words):
+    at = open_page("criticality", {**JAC, **query})  # no error: a valid question without an answer
+    assert not list(at.get("plotly_chart"))
+    assert words in text_of(at)
+
+
+def test_a_hosted_jacobian_view_cuts_networks_not_depth_or_width_and_offers_choices_when_even_one_is_too_much():
+    cut = {**JAC, "jac_depth": "100", "jac_width": "96", "n_seeds": "8"}
+    fitted = plan.jacobian_fit(links.parse("criticality", cut)[0])
+    assert fitted.fits and 1 <= fitted.n_seeds < 8
+    at = open_page("criticality", cut)
+    assert at.number_input(key="jac_depth").value == 100 and at.number_input(key="jac_width").value == 96
+    assert f"using {fitted.n_seeds}" in text_of(at)
+    assert f"{fitted.n_seeds} network(s) per law, 100 layers of width 96" in text_of(at)
+    over = {**JAC, "jac_depth": "300", "jac_width": "1024"}
+    at = open_page("criticality", over)
+    assert not list(at.get("plotly_chart"))
+    choices = at.get("page_link")
+    assert choices and all(c.proto.page == "criticality" for c in choices)
+    for c in choices:
+        settings, notices = links.parse("criticality", dict(parse_qsl(c.proto.query_string)))
+        assert notices == [] and plan.jacobian_fit(settings).fits
+        assert (settings["jac_depth"], settings["jac_width"]) != (300, 1024)
+
+
+@pytest.mark.parametrize("key", ["jacobian_tanh_critical", "jacobian_qstar_small", "jacobian_relu"])
+def test_the_jacobian_presets_are_what_their_text_says(key):
+    from initviz.ui import experiments
+    from initviz.jacobian import derivative_moments
+
+    preset = next(p for p in experiments.PRESETS if p.key == key)
+    s = preset.full_settings()
+    row = iv.phase_diagram(s["activation"], [s["pt_sw"] ** 2], [s["pt_sb"] ** 2]).iloc[0]
+    assert row.phase == "critical"  # on the critical line: |χ₁ − 1| within the core's CRITICAL_BAND
+    assert f"σ_w = {s['pt_sw']:.5g}" in preset.text or f"σ_w² = {s['pt_sw'] ** 2:g}" in preset.text
+    assert plan.jacobian_fit(s).fits and plan.jacobian_fit(s).cut == ()  # the hosted budget as given
+    mu1, mu2 = derivative_moments(s["activation"], row.q_star)
+    depth = s["jac_depth"]
+    if key == "jacobian_tanh_critical":  # the spreads its text states: L(μ₂/μ₁² − 1 + s), s = 1 Gaussian, 0 orthogonal
+        assert f"q* = {row.q_star:.3g}" in preset.text
+        assert f"≈ {depth * (mu2 / mu1 ** 2):.0f}" in preset.text
+        assert f"≈ {depth * (mu2 / mu1 ** 2 - 1):.0f}" in preset.text
+    elif key == "jacobian_qstar_small":
+        assert f"q* falls to {row.q_star:.2g}" in preset.text
+        assert f"≈ {depth * (mu2 / mu1 ** 2 - 1):.2g}" in preset.text
+    else:
+        assert mu2 / mu1 ** 2 - 1 == pytest.approx(1.0)

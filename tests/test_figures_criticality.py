@@ -81,3 +81,44 @@ def test_the_variance_map_has_one_group_per_sigma_and_the_identity():
     np.testing.assert_allclose(table["q_in"][:5], measured["σ_w = 1.3"].query("layer == 0").groupby("pair")["q"].mean())
     spec = _spec(fc.fig_qmap(measured, theory))
     assert all_finite(spec) and any(t.get("name") == "q^l = q^(l−1)" for t in spec["data"])
+
+
+def _jacobian_stats(theory_var):
+    depths = np.array([1, 2, 4])
+    frames = [pd.DataFrame({"group": g, "depth": depths, "log10_max": [0.1, 0.2, 0.4], "log10_max_sd": 0.05,
+                            "log10_var_sq": [-1.0, -0.5, 0.0], "theory_log10_var_sq": t})
+              for g, t in (("Gaussian", [-1.0, -0.6, 0.1]), ("orthogonal", theory_var))]
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.parametrize("theory_var,words", [([np.nan] * 3, "orthogonal: no closed form"),
+                                               ([-np.inf] * 3, "orthogonal: theory 0 (every σ equal)"),
+                                               ([-1.1, -0.7, 0.0], "orthogonal: free-probability line")])
+def test_a_jacobian_depth_chart_draws_theory_only_where_it_is_finite_and_says_so(theory_var, words):
+    stats = _jacobian_stats(theory_var)
+    spec = _spec(fc.fig_jacobian_depth(stats, "log10_var_sq", y_title="y", theory="theory_log10_var_sq"))
+    assert all_finite(spec)
+    lines = [t["name"] for t in spec["data"] if t.get("mode") == "lines"]
+    assert ("orthogonal (theory)" in lines) == bool(np.isfinite(theory_var).all())
+    assert "Gaussian (theory)" in lines
+    notes = " ".join(a["text"] for a in spec["layout"]["annotations"])
+    assert words in notes and "Gaussian: free-probability line" in notes
+    bare = _spec(fc.fig_jacobian_depth(stats, "log10_max", y_title="y", lo="log10_max", hi="log10_max"))
+    assert not [t for t in bare["data"] if t.get("mode") == "lines"]
+    assert "no closed form: measured only" in " ".join(a["text"] for a in bare["layout"]["annotations"])
+
+
+def test_the_jacobian_histogram_counts_exact_zeros_and_never_draws_minus_infinity():
+    values = pd.DataFrame({"group": ["Gaussian"] * 6 + ["orthogonal"] * 4,
+                           "log10_sigma": [-np.inf, -np.inf, -3.0, -1.0, 0.0, 0.5, -0.2, -0.1, 0.0, 0.1]})
+    spec = _spec(fc.fig_jacobian_hist(values, depth=7))
+    assert all_finite(spec)
+    bars = {t["name"]: t for t in spec["data"] if t["type"] == "bar"}
+    assert set(bars) == {"Gaussian (33.3 % exact zeros, not drawn) (sampled)", "orthogonal (sampled)"}
+    for t in bars.values():  # density over the non-zero values: each group's bars integrate to 1
+        assert np.sum(np.asarray(t["y"], float) * np.asarray(t["width"], float)) == pytest.approx(1.0)
+    left = [np.asarray(t["x"], float)[0] - np.asarray(t["width"], float)[0] / 2 for t in bars.values()]
+    assert left == pytest.approx([-3.0, -3.0])  # one common range, from the smallest non-zero value
+    notes = " ".join(a["text"] for a in spec["layout"]["annotations"])
+    assert "Gaussian 2 of 6" in notes and "orthogonal" not in notes.split("not drawn:")[1]
+    assert "depth 7" in spec["layout"]["xaxis"]["title"]["text"]

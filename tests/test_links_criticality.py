@@ -5,7 +5,8 @@ import math
 import pytest
 
 import initviz as iv
-from initviz.ui import links
+from initviz import jacobian
+from initviz.ui import deployment, links
 from initviz.ui.links import criticality as plan
 
 DEFAULTS = links.SCHEMAS["criticality"].defaults()
@@ -70,3 +71,47 @@ def test_the_variance_map_view_leaves_the_diagrams_parameters_out_of_its_link():
     assert links.canonical("criticality", s) == {"view": "qmap", "pt_sw": "1.3"}
     assert plan.qmap_sigmas(s) == plan.QMAP_SIGMAS  # the point's σ_w is one of them: three curves
     assert plan.qmap_sigmas({**s, "pt_sw": 2.0}) == (1.3, 2.0, 2.5, 4.0)
+
+
+JAC_VIEW = {**DEFAULTS, "view": "jacobian"}
+
+
+def test_the_jacobian_view_keeps_only_its_own_parameters_in_its_link():
+    s = {**JAC_VIEW, "jac_depth": 40, "jac_width": 96, "depth": 5, "width": 99, "c0": 0.1}
+    assert links.canonical("criticality", s) == {"view": "jacobian", "jac_depth": "40", "jac_width": "96"}
+    settings, notices = links.parse("criticality", {"view": "diagram", "jac_depth": "40"})
+    assert [n.param for n in notices] == ["jac_depth"] and "only applies" in notices[0].problem
+
+
+def test_a_local_jacobian_view_is_computed_as_asked(monkeypatch):
+    monkeypatch.setenv(deployment.SETTING, "local")
+    s = {**JAC_VIEW, "jac_depth": 300, "jac_width": 512, "n_seeds": 16}
+    fitted = plan.jacobian_fit(s)
+    assert fitted.fits and fitted.n_seeds == 16 and fitted.cut == ()
+    assert fitted.checkpoints == jacobian.default_checkpoints(300)
+
+
+@pytest.mark.parametrize("depth,width,seeds", [(100, 128, 4), (100, 160, 16), (300, 96, 16), (30, 300, 5),
+                                               (300, 200, 1), (1, 1024, 16), (300, 1024, 16)])
+def test_a_hosted_jacobian_view_cuts_only_its_sample_to_fit(monkeypatch, depth, width, seeds):
+    monkeypatch.setenv(deployment.SETTING, "hosted")
+    s = {**JAC_VIEW, "jac_depth": depth, "jac_width": width, "n_seeds": seeds}
+    fitted = plan.jacobian_fit(s)
+    limit = plan.JACOBIAN_VIEW_MAX_WORK // len(plan.JACOBIAN_INITS)
+    work = jacobian.jacobian_work(width, depth, len(fitted.checkpoints), fitted.n_seeds)
+    asked = jacobian.jacobian_work(width, depth, len(jacobian.default_checkpoints(depth)), seeds)
+    if fitted.fits:
+        assert work <= limit and fitted.checkpoints[-1] == depth  # the depth asked is always reached
+        assert len(fitted.checkpoints) >= min(depth, plan.JACOBIAN_MIN_CHECKPOINTS)
+        assert (fitted.cut == ()) == (asked <= limit)
+        if fitted.n_seeds < seeds:  # the most networks that fit
+            more = jacobian.jacobian_work(width, depth, len(jacobian.default_checkpoints(depth)), fitted.n_seeds + 1)
+            assert more > limit
+    else:
+        fewest = jacobian.default_checkpoints(depth, plan.JACOBIAN_MIN_CHECKPOINTS)
+        assert jacobian.jacobian_work(width, depth, len(fewest), 1) > limit
+        assert fitted.choices
+        for label, choice in fitted.choices:  # one change each, the largest that fits
+            changed = [k for k in ("jac_depth", "jac_width") if choice[k] != s[k]]
+            assert len(changed) == 1 and plan.jacobian_fit(choice).fits and str(choice[changed[0]]) in label
+            assert not plan.jacobian_fit({**choice, changed[0]: choice[changed[0]] + 1, "n_seeds": 1}).fits

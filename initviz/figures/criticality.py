@@ -1,7 +1,9 @@
-"""Charts of the Criticality page: the phase-diagram maps over (σ_w, σ_b) and the maps layer by layer.
+"""Charts of the Criticality page: the phase-diagram maps over (σ_w, σ_b), the maps layer by layer,
+and the Jacobian spectra at the chosen point (histogram of log σ, its statistics against depth).
 
 Every builder is a function of the core's frames (:func:`initviz.phase_diagram`,
-:func:`initviz.critical_line`, :func:`initviz.map_iterates`, :func:`initviz.measure_maps`). Points
+:func:`initviz.critical_line`, :func:`initviz.map_iterates`, :func:`initviz.measure_maps`, and the
+Jacobian tables of :func:`initviz.ui.links.criticality.jacobian_tables`). Points
 where the core reports no finite stable fixed point (q* = ∞, "unbounded"; or none found) are drawn
 as a grey mask that says so on hover and in the legend — never as colours of a number."""
 
@@ -12,7 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import theme
-from .charts import _legend_rows, fig_curves
+from .charts import _legend_rows, fig_curves, fig_density
+from .tables import hist_table
 
 MAPS = {
     "q_star": ("q*", "q*: stationary variance",
@@ -170,4 +173,76 @@ def fig_qmap(measured: dict[str, pd.DataFrame], theory: dict[str, pd.DataFrame],
     top = float(max(line["q_in"].max(), line["q_out"].max()))
     fig.add_scatter(x=[0, top], y=[0, top], mode="lines", name="q^l = q^(l−1)",
                     line={"color": theme.INK, "dash": "dot", "width": 1.5})
+    return fig
+
+
+# --- Jacobian spectra at the chosen point (:func:`initviz.ui.links.criticality.jacobian_tables`) ---------
+
+JACOBIAN_BINS = 60
+
+
+def zero_shares(values: pd.DataFrame) -> dict[str, tuple[int, int]]:
+    """Per group of a singular-value table (``group, log10_sigma``): (exact zeros, all values) — the
+    zeros are log10 σ = −inf, which no histogram bin holds."""
+    return {g: (int(np.isneginf(f["log10_sigma"].to_numpy(float)).sum()), len(f))
+            for g, f in values.groupby("group", sort=False)}
+
+
+def jacobian_hist_table(values: pd.DataFrame, bins: int = JACOBIAN_BINS) -> pd.DataFrame:
+    """Histograms of the non-zero log10 σ per group on one common range (density over each group's
+    non-zero values); a group with exact zeros is named with their share ("… 12.5 % exact zeros, not
+    drawn")."""
+    finite = values[np.isfinite(values["log10_sigma"].to_numpy(float))]
+    x = finite["log10_sigma"].to_numpy(float)
+    span = (float(x.min()), float(x.max())) if x.size else (0.0, 1.0)
+    frames = []
+    for g, (zeros, total) in zero_shares(values).items():
+        name = f"{g} ({100 * zeros / total:.3g} % exact zeros, not drawn)" if zeros else g
+        frames.append(hist_table(finite.loc[finite["group"] == g, "log10_sigma"], group=name, bins=bins,
+                                 range=span if span[1] > span[0] else None))
+    return pd.concat(frames, ignore_index=True)
+
+
+def fig_jacobian_hist(values: pd.DataFrame, *, depth: int, title: str | None = None) -> go.Figure:
+    """The histogram of log10 σ of the Jacobian at ``depth``, every group on one axis, pooled over the
+    networks; exact zeros (σ = 0, log σ = −inf) are counted in the legend and a note, never drawn."""
+    hist = jacobian_hist_table(values)
+    fig = fig_density(hist, x_title=f"log₁₀ σ at depth {depth}",
+                      y_title="density (over the non-zero σ)", title=title, height=400)
+    zeros = {g: z for g, z in zero_shares(values).items() if z[0]}
+    text = ("exact zeros (φ′ = 0 units), not drawn: " + ", ".join(f"{g} {z:,} of {t:,}" for g, (z, t) in zeros.items())
+            if zeros else "no exact zeros")
+    fig.add_annotation(text=text, xref="paper", yref="paper", x=0.0, y=1.0, xanchor="left", yanchor="top",
+                       showarrow=False, font={"size": theme.FONT_SIZE - 2})
+    return fig
+
+
+def _theory_words(stats: pd.DataFrame, theory: str | None) -> str:
+    """Which groups of a depth chart have a theory line, and why the others have none."""
+    if theory is None:
+        return "no closed form: measured only"
+    parts = []
+    for g, f in stats.groupby("group", sort=False):
+        t = f[theory].to_numpy(float)
+        parts.append(f"{g}: " + ("free-probability line" if np.isfinite(t).any() else
+                                 "theory 0 (every σ equal), off the log scale" if np.isneginf(t).all() else
+                                 "no closed form"))
+    return "theory — " + "; ".join(parts)
+
+
+def fig_jacobian_depth(stats: pd.DataFrame, column: str, *, y_title: str, theory: str | None = None,
+                       lo: str | None = None, hi: str | None = None, title: str | None = None) -> go.Figure:
+    """A statistic of the Jacobian's spectrum (``column`` of the per-depth table, a log10 value) against
+    depth per group, its band ``lo``…``hi``, with the ``theory`` column as lines where it is finite; a
+    note on the chart says which groups have a theory line and why the others have none."""
+    band = [c for c in (lo, hi) if c]
+    table = stats[list(dict.fromkeys(["group", "depth", column, *band]))]
+    line = None
+    if theory is not None:
+        line = stats[["group", "depth", theory]].rename(columns={theory: column})
+        line = line[np.isfinite(line[column].to_numpy(float))]
+    fig = fig_curves(table, line, x="depth", y=column, lo=lo, hi=hi, lines=True, x_title="depth l (layers)",
+                     y_title=y_title, measured="measured", predicted="theory", title=title, height=400)
+    fig.add_annotation(text=_theory_words(stats, theory), xref="paper", yref="paper", x=0.0, y=1.0, xanchor="left",
+                       yanchor="top", showarrow=False, font={"size": theme.FONT_SIZE - 2})
     return fig

@@ -1,10 +1,12 @@
 """The Criticality page: the order-to-chaos phase diagram of deep random networks (Poole et al. 2016;
 Schoenholz et al. 2017) for the chosen activation — maps of q*, χ₁, c*, ξ_q and ξ_c over (σ_w, σ_b)
-with the critical line — a chosen point marked on every map and opened in Propagation, and the q-
-and c-maps measured there on finite networks beside the theory's iteration."""
+with the critical line — a chosen point marked on every map and opened in Propagation, the q-
+and c-maps measured there on finite networks beside the theory's iteration, and the singular values
+of the input–output Jacobian there, Gaussian vs orthogonal weights (Pennington et al. 2017)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import numpy as np
@@ -12,9 +14,10 @@ import pandas as pd
 import streamlit as st
 
 from ..activations import get_activation
+from ..criticality import phase_diagram
 from ..figures import criticality as fc
-from . import links, nav, workers
-from .frame import guard
+from . import deployment, links, nav, workers
+from .frame import VIEW_KEY, control_notices, guard
 from .links import criticality as plan
 from .links.propagation import activation_param
 from .widgets import chart, control, control_row, file_name, formula
@@ -67,6 +70,10 @@ def render(settings: links.Settings) -> None:
         with guard("criticality: variance map"):
             _qmap(settings)
         return
+    if settings["view"] == "jacobian":
+        with guard("criticality: Jacobian spectra"):
+            _jacobian(settings)
+        return
     point = (settings["pt_sw"], settings["pt_sb"])
     param = activation_param(settings)
     tables = None  # the point's row, measurement and theory (none if they could not be computed)
@@ -107,6 +114,15 @@ def _controls(settings: links.Settings) -> None:
             control_row("sb_min", "sb_max")
             control("res")
         st.subheader("Measured networks")
+        if settings["view"] == "jacobian":
+            fitted = plan.jacobian_fit(settings)
+            control("jac_depth")
+            control_notices("jac_depth", [n for n in fitted.cut if n.param == "jac_depth"])
+            control("jac_width")
+            control("n_seeds")
+            control_notices("n_seeds", [n for n in fitted.cut if n.param == "n_seeds"])
+            control("seed")
+            return
         if diagram_view:
             control("depth")
         control("width")
@@ -174,6 +190,95 @@ def _qmap(settings: links.Settings) -> None:
     chart(lambda: fc.fig_qmap(measured, theory, title=f"The variance map at σ_b = {sb:g}"),
           lambda: pd.concat([f.assign(group=g) for g, f in measured.items()], ignore_index=True),
           key="qmap", name=_name(settings, "qmap"))
+
+
+@st.cache_data(**CACHE, show_spinner="Computing Jacobian spectra…")
+def jacobian(*args) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`.links.criticality.jacobian_tables` of every law of ``JACOBIAN_INITS``, each in its own worker
+    process (at once), with the deployment's budget and view deadline: (per-depth table, values at the
+    last depth), the laws stacked."""
+    limits = deployment.current()
+    timeout = max(workers.RESULT_TIMEOUT, limits.view_deadline + limits.worker_grace)
+    laws = [law for law, _ in plan.JACOBIAN_INITS]
+    with ThreadPoolExecutor(len(laws)) as pool:  # the threads only wait for the workers
+        parts = list(pool.map(lambda law: workers.run(plan.jacobian_tables, *args, law, limits.budget,
+                                                      timeout=timeout), laws))
+    return tuple(pd.concat(frames, ignore_index=True) for frames in zip(*parts))
+
+
+JACOBIAN_INTRO = (
+    "The input–output Jacobian J = D_L W_L ⋯ D_1 W_1 (D_l = diag φ′(h^l)) of a deep network at the chosen point, "
+    "its input drawn at the fixed point q*, for **Gaussian** weights N(0, σ_w²/n) and **orthogonal** ones (σ_w × a "
+    "random orthogonal matrix) — the same σ_w², the same mean-field q*, χ₁ and phase. At criticality (χ₁ = 1) the "
+    "mean of σ² stays 1 for both, but Gaussian weights spread the squared singular values in proportion to L, while "
+    "orthogonal ones with a sigmoidal φ keep them close to 1 as q* → 0: **dynamical isometry** (Pennington, "
+    "Schoenholz & Ganguli 2017). ReLU cannot: half its D_l are zero.")
+JACOBIAN_MATH = (r"m_1 = \langle\sigma^2\rangle = \chi_1^L,\qquad \frac{m_2 - m_1^2}{m_1^2} = "
+                 r"L\Big(\frac{\mu_2}{\mu_1^2} - 1 + s\Big),\quad \mu_k = \mathbb{E}\,\phi'(\sqrt{q^*}z)^{2k},"
+                 r"\; s = 1 \text{ (Gaussian)},\ 0 \text{ (orthogonal)}")
+
+
+def _jacobian(settings: links.Settings) -> None:
+    st.markdown(JACOBIAN_INTRO)
+    formula(JACOBIAN_MATH)
+    fitted = plan.jacobian_fit(settings)
+    if not fitted.fits:
+        _jacobian_unfit(fitted)
+        return
+    computed = {**settings, "n_seeds": fitted.n_seeds}
+    if fitted.n_seeds != settings["n_seeds"]:  # the charts show the view with its sample cut
+        st.session_state[VIEW_KEY] = ("criticality", tuple(links.canonical("criticality", computed).items()))
+    sw, sb, depth, width = settings["pt_sw"], settings["pt_sb"], settings["jac_depth"], settings["jac_width"]
+    param = activation_param(settings)
+    point = phase_diagram(settings["activation"], [sw * sw], [sb * sb], activation_param=param).iloc[0]  # one point: ms
+    if sw == 0 or (settings["activation"] != "linear" and not np.isfinite(point["q_star"])):
+        st.info(f"At σ_w = {sw:g}, σ_b = {sb:g} " + ("every weight is 0, so J = 0: there is no spectrum to draw."
+                if sw == 0 else "the variance map has no finite fixed point q* (it grows without limit with depth): "
+                "there is no input at q* to take the Jacobian at. Choose a point with a finite q* — e.g. on or below "
+                "the critical line of the phase diagram."), icon=":material/info:")
+        return
+    stats, values = jacobian(settings["activation"], param, sw, sb, depth, width, fitted.n_seeds, settings["seed"],
+                             fitted.checkpoints)
+    st.markdown(f"**At σ_w = {sw:g}, σ_b = {sb:g}:** q* = {_number(point['q_star'])}, χ₁ = {_number(point['chi1'])} "
+                f"(**{PHASE_WORDS.get(point['phase'], 'no fixed point found')}**). "
+                f"{fitted.n_seeds} network(s) per law, "
+                f"{depth} layers of width {width}; the lines are the free-probability moments (n → ∞; for a linear "
+                "network the exact finite-n ones).")
+    name = partial(_name, settings)
+    chart(lambda: fc.fig_jacobian_hist(values, depth=depth, title=f"Singular values of J at depth {depth}"),
+          values, key="jac_hist", name=name(f"jacobian-hist-L{depth}-n{width}"),
+          caption="All singular values of the networks pooled; density over the non-zero ones. Exact zeros (units "
+                  "with φ′ = 0: ReLU's negative half, hard-tanh beyond ±1) are counted in the legend, not drawn.")
+    for column, theory, y_title, title, band in (
+            ("log10_max", None, "log₁₀ σ_max", "The largest singular value", ("lo", "hi")),
+            ("log10_var_sq", "theory_log10_var_sq", "log₁₀ (variance of σ² over the spectrum)",
+             "The spread of σ²", None),
+            ("log10_mean_sq", "theory_log10_mean_sq", "log₁₀ (mean of σ²)", "The mean of σ²", None)):
+        table = stats.assign(lo=stats.log10_max - stats.log10_max_sd, hi=stats.log10_max + stats.log10_max_sd) \
+            if band else stats
+        chart(lambda table=table, column=column, theory=theory, y_title=y_title, title=title, band=band:
+              fc.fig_jacobian_depth(table, column, y_title=y_title, theory=theory, title=title,
+                                    lo=band[0] if band else None, hi=band[1] if band else None),
+              stats, key=f"jac_{column}", name=name(f"jacobian-{column}-L{depth}-n{width}"))
+    st.caption("Points: the mean over networks (σ_max: ± one standard deviation; σ² moments: averaged over networks "
+               "in the log domain). Lines: the free-probability moments m₁ = χ₁^L and m₂ − m₁² of the module "
+               "initviz.jacobian, for a network whose input sits at q*; σ_max and the quantiles have no closed form.")
+
+
+JACOBIAN_UNFIT_KEY = "criticality_jacobian_unfit"
+"""Key of the box a Jacobian view over the budget shows instead of its charts (tests find it)."""
+
+
+def _jacobian_unfit(fitted: plan.JacobianFit) -> None:
+    """A Jacobian view over the budget even with one network: one link per change that fits."""
+    with st.container(key=JACOBIAN_UNFIT_KEY, border=True):
+        st.warning("Even one network per law at the fewest checkpoints is more work than one view may compute here "
+                   "(n³·(depth + checkpoints) per law): nothing is computed, and your settings stay as you set them. "
+                   "Each of these fits — or change the controls yourself:", icon=":material/speed:")
+        for label, choice in fitted.choices:
+            st.page_link(nav.entry("criticality").script, label=label, icon=":material/arrow_forward:",
+                         query_params=links.canonical("criticality", choice))
+        st.caption("On your own machine (`make run`, INITVIZ_LIMITS=local) the hosted budget does not apply.")
 
 
 def _name(settings, what: str) -> str:

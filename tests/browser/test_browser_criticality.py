@@ -80,3 +80,31 @@ def test_clicking_a_grid_point_of_a_map_moves_the_point_there(page):
     for key in MAPS:
         here = [t for t in chart_data(page, f"map_{key}") if t["name"] == "you are here"][0]
         assert (here["x"][0], here["y"][0]) == pytest.approx((3.0, 1.0))
+
+
+def test_the_jacobian_view_opens_from_its_segment_and_the_preset_draws_both_laws(page):
+    open_page(page, "criticality", "map_chi1")
+    page.locator(".st-key-view button", has_text="Jacobian spectra").click()
+    page.wait_for_selector(".st-key-jac_hist .js-plotly-plot .main-svg", state="attached")
+    wait_idle(page)
+    assert _query(page.url) == {"view": "jacobian"}
+    from initviz.ui.experiments import PRESETS
+
+    preset = next(p for p in PRESETS if p.key == "jacobian_tanh_critical")
+    query = "&".join(f"{k}={v}" for k, v in preset.query().items())
+    open_page(page, f"criticality?{query}", "jac_log10_mean_sq")
+    bars = {t["name"] for t in chart_data(page, "jac_hist") if t["type"] == "bar"}
+    assert bars == {"Gaussian (sampled)", "orthogonal (sampled)"}  # tanh: no exact zeros
+    for key in ("jac_log10_var_sq", "jac_log10_mean_sq"):
+        names = {t["name"] for t in chart_data(page, key)}
+        assert {"Gaussian (theory)", "orthogonal (theory)"} <= names, names
+    spread = {t["name"]: t["y"] for t in chart_data(page, "jac_log10_var_sq")}
+    assert spread["orthogonal"][-1] < spread["Gaussian"][-1] - 0.5  # orthogonal: ≥ 3× less spread at depth 100
+    page.set_viewport_size({"width": 1400, "height": 3000})
+    wait_hydrated(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "criticality-jacobian-tanh-critical-depth100.png"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    wait_hydrated(page)
+    page.locator(".st-key-jac_hist").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "criticality-jacobian-phone.png"))

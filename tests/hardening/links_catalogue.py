@@ -519,6 +519,27 @@ add("criticality", "depth=100&width=1000&n_seeds=16&res=41", "budget", False,
     applied={"res": "41", "depth": "100", "width": "1000", "n_seeds": "16"})
 add("criticality", "view=qmap&width=1000&n_seeds=16", "budget", False,
     applied={"view": "qmap", "width": "1000", "n_seeds": "16"})
+# the Jacobian view (view=jacobian): jac_depth 1…300, jac_width 2…1024; over the hosted budget its sample is cut
+# (networks, then checkpoints), and a view that still does not fit offers a depth or a width instead
+for value in ("1e3", "0x10", "", "١٢٣", "5.0"):
+    for name in ("jac_depth", "jac_width"):
+        add("criticality", f"view=jacobian&{name}={q(value)}", "numbers", True, [name], {"view": "jacobian"})
+add("criticality", "view=jacobian&jac_depth=-1&jac_width=1", "numbers", True, ["jac_depth", "jac_width"],
+    {"view": "jacobian", "jac_depth": "1", "jac_width": "2"})
+add("criticality", "view=jacobian&jac_depth=999999999&jac_width=999999999", "budget", True,
+    ["jac_depth", "jac_width", UNFIT], {"view": "jacobian", "jac_depth": "300", "jac_width": "1024"})
+add("criticality", "view=jacobian&jac_depth=100&jac_width=96&n_seeds=16", "budget", True,
+    ["Networks (seeds): 16", CUT], {"view": "jacobian", "jac_depth": "100", "jac_width": "96", "n_seeds": "16"})
+add("criticality", "view=jacobian&jac_depth=100&jac_width=128&n_seeds=2", "budget", False,
+    applied={"view": "jacobian", "jac_depth": "100", "jac_width": "128", "n_seeds": "2"})
+add("criticality", "jac_depth=50&jac_width=64", "structure", True, ["jac_depth", "jac_width", "only applies"], {})
+add("criticality", "view=jacobian&depth=5&width=64", "structure", True, ["depth", "width", "only applies"],
+    {"view": "jacobian"})
+add("criticality", "view=JACOBIAN", "enums", False, applied={"view": "jacobian"})
+for query in ("view=jacobian&activation=relu&pt_sw=6&pt_sb=0", "view=jacobian&activation=linear&pt_sw=6&pt_sb=6",
+              "view=jacobian&pt_sw=0&pt_sb=0", "view=jacobian&activation=hardtanh&pt_sw=0.05&pt_sb=6&jac_depth=300",
+              "view=jacobian&activation=sigmoid&pt_sw=6&pt_sb=0&jac_width=2&n_seeds=16"):
+    add("criticality", query, "numerics", False)
 for query in ("activation=relu&pt_sw=6&pt_sb=0&depth=100&width=64", "activation=linear&pt_sw=6&depth=100&width=32",
               "pt_sw=0&pt_sb=0", "activation=elu&elu_alpha=100&pt_sw=6&pt_sb=6",
               "activation=sigmoid&sw_min=0&sw_max=6&sb_min=0&sb_max=6&res=9",
