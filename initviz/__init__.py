@@ -33,6 +33,10 @@ from .propagation import INPUTS, PropagationResult, propagate
 from . import losses, optimizers, tasks
 from .training import TrainingResult, train
 
+# --- width scaling: SP / NTK / μP parametrisations (initviz.parametrisation)
+from . import parametrisation
+from .parametrisation import PARAMETRISATIONS, Parametrisation, parametrise
+
 # --- geometry of random matrices and theory (initviz.geometry, .randmat, .jacobian)
 from . import geometry, jacobian, randmat
 from .geometry import (Ensemble, gram_deviations, gram_matrix, gram_spectrum, gram_sweep, matrix_deviations,
