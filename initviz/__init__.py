@@ -33,8 +33,9 @@ from .propagation import INPUTS, PropagationResult, propagate
 from . import losses, optimizers, tasks
 from .training import TrainingResult, train
 
-# --- width scaling: SP / NTK / μP parametrisations (initviz.parametrisation)
-from . import parametrisation
+# --- width scaling: SP / NTK / μP parametrisations, the coordinate check (initviz.parametrisation, .coordcheck)
+from . import coordcheck, parametrisation
+from .coordcheck import coord_check, coord_spread
 from .parametrisation import PARAMETRISATIONS, Parametrisation, parametrise
 
 # --- geometry of random matrices and theory (initviz.geometry, .randmat, .jacobian)

@@ -40,7 +40,8 @@ variance σ²/fan_in — use a fan_in scheme such as ``kaiming_normal``):
   ====================  ==================  ==================  ==============
 
   (the output W's rate is on the stored weight; through α = 1/m_in its effective rate is η/m_in².
-  SGD: η/m_in on the effective weight, Table 3's 1/fan_in; Adam: η/m_in.)
+  SGD: η/m_in on the effective weight, Table 3's 1/fan_in; Adam: η/m_in.) Weight decay λ is scaled
+  by 1/s wherever the learning rate is scaled by s (mup's default), so AdamW's decay η_i·λ_i stays η·λ.
 
 **Deliberate mistakes** (the issues people post about their coordinate checks): ``readout_zero=False``
 (the output at init shrinks as 1/√width — harmless but not flat, mup issue #42); :func:`parametrise`'s
@@ -94,6 +95,11 @@ class Parametrisation:
         if not biases:
             return self.lr_scales
         return tuple(s for pair in zip(self.lr_scales, self.bias_lr_scales) for s in pair)
+
+    def param_weight_decay_scales(self, biases: bool = True) -> tuple[float, ...]:
+        """Weight-decay multipliers 1/s per parameter (same order): λ_i = λ/s_i keeps η_i·λ_i = η·λ, mup's
+        rule for both coupled and decoupled decay (``MuSGD``/``MuAdam`` with ``decoupled_wd=False``)."""
+        return tuple(1.0 / s if s > 0 else 1.0 for s in self.param_lr_scales(biases))
 
     @classmethod
     def standard(cls, depth: int) -> "Parametrisation":

@@ -18,7 +18,7 @@ drop_last=True)``): the data order is part of the seed.
 batch as torch's losses), the backward pass ∂L/∂W_l = δ_lᵀa^{l−1}, ∂L/∂b_l = Σ_b δ_l, δ_l =
 ∂L/∂h^l, then one optimizer update (:mod:`initviz.optimizers`, torch's semantics).
 With a ``parametrisation`` (:mod:`initviz.parametrisation`: SP, NTK, μP), W_l starts at c_l times
-its draw, W_l and b_l train at η·s_l and η·s_l^b, and the last layer reads α·a^{L−1}
+its draw, W_l and b_l train at η·s_l and η·s_l^b (weight decay λ/s_l, λ/s_l^b), and the last layer reads α·a^{L−1}
 (h^L = (α·a^{L−1})W_Lᵀ + b_L, so ∂L/∂W_L = α·δ_Lᵀa^{L−1} and ∂L/∂a^{L−1} = α·δ_L W_L); without one
 (or with SP) every scale is 1 and nothing is multiplied.
 ``train_loss[r, t]`` is the batch loss before update t (what a torch loop prints); the test loss
@@ -234,6 +234,7 @@ def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, mom
             raise invalid("parametrisation", f"be an initviz Parametrisation of {net.depth} layers (see parametrise)",
                           parametrisation)
         options["lr_scales"] = parametrisation.param_lr_scales(biases)
+        options["weight_decay_scales"] = parametrisation.param_weight_decay_scales(biases)
     make_optimizer(optimizer, lr, momentum, weight_decay, **options)  # validate once, early
     logged = np.array(sorted(set(range(0, steps, log_every)) | {steps - 1}))
     run = _Training(net, task, dt, steps, batch, seed, n_seeds, logged, parametrisation)
