@@ -34,8 +34,9 @@ from . import losses, optimizers, tasks
 from .training import TrainingResult, train
 
 # --- width scaling: SP / NTK / μP parametrisations, the coordinate check (initviz.parametrisation, .coordcheck)
-from . import coordcheck, parametrisation
+from . import coordcheck, parametrisation, transfer
 from .coordcheck import coord_check, coord_spread
+from .transfer import lr_optimum, lr_sweep
 from .parametrisation import PARAMETRISATIONS, Parametrisation, parametrise
 
 # --- geometry of random matrices and theory (initviz.geometry, .randmat, .jacobian)
