@@ -44,7 +44,7 @@ import numpy as np
 
 from .errors import invalid
 from .laws import as_dtype
-from .limits import MAX_BATCH, MAX_SEEDS, MAX_WIDTH, check_float, check_int
+from .limits import MAX_BATCH, MAX_DEPTH, MAX_SEEDS, MAX_WIDTH, check_float, check_int
 from .losses import loss_function
 from .network import Network
 from .optimizers import make_optimizer
@@ -80,7 +80,7 @@ def width_family(task: Task, width: int, depth: int = 3, activation: str = "tanh
     for ``kaiming_normal``)."""
     if init_params is None and init == "kaiming_normal":
         init_params = {"nonlinearity": "linear"}
-    depth = check_int("depth", depth, 2, 64)
+    depth = check_int("depth", depth, 2, MAX_DEPTH)
     return Network.mlp(task.in_dim, [width] * (depth - 1) + [task.out_dim], activation, init, init_params,
                        layer_activations={depth: "linear"})
 
@@ -127,6 +127,14 @@ def statistics(h: np.ndarray, h0: np.ndarray) -> tuple[float, float, float]:
     return float(np.abs(h64).mean()), math.sqrt(float(np.square(h64).mean())), math.sqrt(float(np.square(d).mean()))
 
 
+def check_sizes(task: Task, n_seeds, batch, depth, seed) -> tuple[int, int, int]:
+    """``n_seeds``, ``batch`` and ``depth`` checked against their limits, and ``seed`` a non-negative int."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise invalid("seed", "be a non-negative int", seed)
+    return (check_int("n_seeds", n_seeds, 1, MAX_SEEDS),
+            check_int("batch", batch, 1, min(MAX_BATCH, task.x_train.shape[0])), check_int("depth", depth, 2, MAX_DEPTH))
+
+
 def coord_check(preset: str = "mup", optimizer: str = "sgd", lr: float | None = None, widths=None, steps: int = 3,
                 n_seeds: int = 3, depth: int = 3, activation: str = "tanh", task: Task | str = "digits",
                 batch: int = 64, seed: int = 0, base_width: int = 128, readout_zero: bool = True,
@@ -152,10 +160,7 @@ def coord_check(preset: str = "mup", optimizer: str = "sgd", lr: float | None = 
         lr = DEFAULT_LR.get(optimizer, 0.1)
     lr, weight_decay = check_float("lr", lr, 0.0), check_float("weight_decay", weight_decay, 0.0)
     steps = check_int("steps", steps, 1, MAX_COORD_STEPS)
-    n_seeds = check_int("n_seeds", n_seeds, 1, MAX_SEEDS)
-    batch = check_int("batch", batch, 1, min(MAX_BATCH, task.x_train.shape[0]))
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise invalid("seed", "be a non-negative int", seed)
+    n_seeds, batch, depth = check_sizes(task, n_seeds, batch, depth, seed)
     max_work = MAX_COORD_WORK if max_work is None else check_int("max_work", max_work, 1, 2 ** 62)
     widths = _widths(widths, task, depth, n_seeds, steps, batch, max_work)
     idx = fixed_batch(task, batch, seed)
@@ -218,6 +223,6 @@ def coord_spread(frame):
     return pd.DataFrame(rows, columns=["step", "layer_index", "layer", "statistic", "spread", "exponent"])
 
 
-__all__ = ["coord_check", "coord_spread", "coordinates", "width_family", "fixed_batch", "layer_labels",
+__all__ = ["coord_check", "coord_spread", "coordinates", "width_family", "fixed_batch", "layer_labels", "check_sizes",
            "statistics", "coord_work", "MUP_WIDTHS", "MAX_COORD_WORK", "MAX_COORD_STEPS", "COORD_STATISTICS",
            "DEFAULT_LR"]

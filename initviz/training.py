@@ -18,9 +18,9 @@ drop_last=True)``): the data order is part of the seed.
 batch as torch's losses), the backward pass ∂L/∂W_l = δ_lᵀa^{l−1}, ∂L/∂b_l = Σ_b δ_l, δ_l =
 ∂L/∂h^l, then one optimizer update (:mod:`initviz.optimizers`, torch's semantics).
 With a ``parametrisation`` (:mod:`initviz.parametrisation`: SP, NTK, μP), W_l starts at c_l times
-its draw, W_l and b_l train at η·s_l and η·s_l^b (weight decay λ/s_l, λ/s_l^b), and the last layer reads α·a^{L−1}
-(h^L = (α·a^{L−1})W_Lᵀ + b_L, so ∂L/∂W_L = α·δ_Lᵀa^{L−1} and ∂L/∂a^{L−1} = α·δ_L W_L); without one
-(or with SP) every scale is 1 and nothing is multiplied.
+its draw, W_l and b_l train at η·s_l and η·s_l^b (weight decay λ/s_l, λ/s_l^b), and the last layer
+reads α·a^{L−1} (h^L = (α·a^{L−1})W_Lᵀ + b_L, so ∂L/∂W_L = α·δ_Lᵀa^{L−1} and ∂L/∂a^{L−1} =
+α·δ_L W_L); without one (or with SP) every scale is 1 and nothing is multiplied.
 ``train_loss[r, t]`` is the batch loss before update t (what a torch loop prints); the test loss
 and accuracy (classification) are measured on the whole test set at the logged steps and after the
 last update (``step = steps``).

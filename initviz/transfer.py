@@ -19,9 +19,9 @@ import math
 
 import numpy as np
 
-from .coordcheck import coord_work, width_family
+from .coordcheck import check_sizes, coord_work, width_family
 from .errors import invalid
-from .limits import MAX_SEEDS, MAX_WIDTH, check_float, check_int
+from .limits import MAX_WIDTH, check_float, check_int
 from .losses import loss_function
 from .parametrisation import PARAMETRISATIONS, parametrise
 from .tasks import Task, get_task
@@ -50,7 +50,10 @@ def lr_sweep(presets=("sp", "mup"), optimizer: str = "sgd", log2_lrs=range(-8, 3
     task = get_task(task) if isinstance(task, str) else task
     if not isinstance(task, Task):
         raise invalid("task", "be a task name or an initviz.tasks.Task", type(task).__name__)
-    presets = tuple(presets) if not isinstance(presets, str) else (presets,)
+    try:
+        presets = tuple(presets) if not isinstance(presets, str) else (presets,)
+    except TypeError:
+        raise invalid("presets", f"be a sequence of names of {PARAMETRISATIONS}", presets) from None
     for p in presets:
         if p not in PARAMETRISATIONS:
             raise invalid("presets", f"hold names of {PARAMETRISATIONS}", p)
@@ -63,7 +66,7 @@ def lr_sweep(presets=("sp", "mup"), optimizer: str = "sgd", log2_lrs=range(-8, 3
         raise invalid("log2_lrs", f"hold 1 to {MAX_SWEEP_RATES} rates, with at least one width and preset",
                       len(rates))
     steps = check_int("steps", steps, 1, MAX_STEPS)
-    n_seeds = check_int("n_seeds", n_seeds, 1, MAX_SEEDS)
+    n_seeds, batch, depth = check_sizes(task, n_seeds, batch, depth, seed)
     max_work = MAX_SWEEP_WORK if max_work is None else check_int("max_work", max_work, 1, 2 ** 62)
     dims = [(task.in_dim, *[w] * (depth - 1), task.out_dim) for w in widths]
     work = len(presets) * len(rates) * coord_work(dims, n_seeds, steps - 1, batch)

@@ -152,7 +152,8 @@ def test_default_widths_are_mups_within_the_limits():
                                  dict(steps=0), dict(steps=10 ** 6), dict(n_seeds=0), dict(lr=-1.0),
                                  dict(lr=math.inf), dict(seed=-1), dict(batch=0), dict(task="nope"),
                                  dict(task=3), dict(preset="xp"), dict(depth=1), dict(weight_decay=-0.1),
-                                 dict(max_work=1)])
+                                 dict(max_work=1), dict(depth="3"), dict(batch="x"), dict(n_seeds=1.5),
+                                 dict(activation="nope"), dict(dtype="int8"), dict(output_mult=math.inf)])
 def test_invalid_arguments_are_refused(bad):
     with pytest.raises(iv.InitvizError):
         iv.coord_check(**({"widths": [64, 128], "steps": 1, "n_seeds": 1} | bad))

@@ -28,7 +28,8 @@ def test_every_preset_is_standard_at_the_base_width(preset, optimizer):
 # How each scale changes when every hidden width doubles (m → 2m): powers of 2 of Table 3's rules
 # (module docstring): SGD input/biases × m_out, hidden × m_out/m_in, output × m_in; Adam hidden × 1/m_in;
 # α = 1/m_in; NTK 1/m_in (SGD), 1/√m_in (Adam).
-DOUBLING = {("mup", "sgd"): ((2, 1, 1, 2), (2, 2, 2, 1), 0.5), ("mup", "adam"): ((1, 0.5, 0.5, 1), (1, 1, 1, 1), 0.5),
+DOUBLING = {("mup", "sgd"): ((2, 1, 1, 2), (2, 2, 2, 1), 0.5),
+            ("mup", "adam"): ((1, 0.5, 0.5, 1), (1, 1, 1, 1), 0.5),
             ("ntk", "sgd"): ((1, 0.5, 0.5, 0.5), (1, 1, 1, 1), 1.0),
             ("ntk", "adam"): ((1, 2 ** -0.5, 2 ** -0.5, 2 ** -0.5), (1, 1, 1, 1), 1.0),
             ("sp", "sgd"): ((1, 1, 1, 1), (1, 1, 1, 1), 1.0)}

@@ -68,7 +68,9 @@ def test_a_diverging_rate_scores_infinity():
 
 @pytest.mark.parametrize("bad", [dict(presets=("xp",)), dict(log2_lrs=[]), dict(log2_lrs=range(40)),
                                  dict(widths=[10 ** 6]), dict(steps=0), dict(n_seeds=0), dict(task=1),
-                                 dict(max_work=1), dict(log2_lrs=[math.nan])])
+                                 dict(max_work=1), dict(log2_lrs=[math.nan]),
+                                 dict(presets=3), dict(depth="3"), dict(batch="x"), dict(seed=-1),
+                                 dict(optimizer="rmsprop")])
 def test_invalid_arguments_are_refused(bad):
     with pytest.raises(iv.InitvizError):
         iv.lr_sweep(**({"log2_lrs": [-2], "widths": (32,), "steps": 2, "n_seeds": 1, "batch": 16} | bad))
