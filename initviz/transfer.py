@@ -28,7 +28,8 @@ from .tasks import Task, get_task
 from .training import MAX_STEPS, _forward, train
 
 MAX_SWEEP_WORK = 2 ** 38
-"""Most multiply–adds of one sweep (~2.7e11: tens of seconds of float32 BLAS on 2 cores)."""
+"""Most multiply–adds of one sweep (~2.7e11: ~30 CPU-s at the 9.2e9 per CPU-second measured for
+:data:`initviz.coordcheck.MAX_COORD_WORK`; training adds a test-set evaluation per run)."""
 
 MAX_SWEEP_RATES = 32
 """Most learning rates in one sweep."""
