@@ -157,3 +157,15 @@ def test_default_widths_are_mups_within_the_limits():
 def test_invalid_arguments_are_refused(bad):
     with pytest.raises(iv.InitvizError):
         iv.coord_check(**({"widths": [64, 128], "steps": 1, "n_seeds": 1} | bad))
+
+
+def test_ntk_is_lazy_its_features_move_like_one_over_root_width():
+    # NTK parametrisation (Tensor Programs IV): the output moves by O(1) (flat), every feature layer by
+    # O(1/√n) — the kernel regime, where hidden representations do not learn in the limit
+    frame = _frame(SMALL, preset="ntk", optimizer="sgd")
+    for step in (1, 3):
+        spread, _, bound, _ = _cell(frame, step, "output", "delta_rms")
+        assert spread <= bound
+        for layer in ("input", "hidden 1"):
+            spread, exponent, bound, se = _cell(frame, step, layer, "delta_rms")
+            assert spread > bound and abs(exponent + 0.5) <= Z * se, (step, layer, exponent, se)
