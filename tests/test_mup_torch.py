@@ -6,7 +6,9 @@ initviz's draws on its fixed batch. Every coordinate statistic of every layer, s
 agrees to 1e-9 relative: both sides do the same float64 operations in possibly different orders
 (~1e-15 relative each, over 3 steps), while one wrong multiplier (a learning-rate scale of m instead
 of 1, α applied to the bias-free output twice, λ unscaled) changes the statistics at the 1e-3 level
-or more. ``delta_rms`` at step 0 is 0 on both sides; a zero-initialised readout's step-0 output is 0."""
+or more. ``delta_rms`` at step 0 is 0 on both sides; a zero-initialised readout's step-0 output is 0.
+The same holds for iv.train with a μP parametrisation and biases (SGD with momentum, Adam, both with
+weight decay), 12 steps on its own batches: every loss, the biases and the first weight rows."""
 
 import json
 import pathlib
@@ -51,3 +53,25 @@ def test_the_fixture_covers_sgd_adam_adamw_decay_and_both_readouts():
     for case in cases:
         last = case["widths"][str(FIXTURE["widths"][-1])][0][-1]
         assert all(layer["delta_rms"] > 1e-6 for layer in last), case["name"]
+
+
+@pytest.mark.parametrize("case", FIXTURE["train"]["cases"], ids=[c["name"] for c in FIXTURE["train"]["cases"]])
+def test_train_with_a_mup_parametrisation_equals_torch(case):
+    # iv.train with parametrise(...) and biases: per-parameter lr and weight-decay groups (biases of
+    # width-sized layers at η·m under SGD), the output multiplier before the readout's bias, momentum
+    f, spec = FIXTURE, FIXTURE["train"]
+    task = iv.tasks.get_task(f["task"][0], **f["task"][1])
+    options = dict(case["options"])
+    momentum, weight_decay = options.pop("momentum", 0.0), options.pop("weight_decay", None)
+    for width, expected in case["widths"].items():
+        net = iv.Network.mlp(task.in_dim, [int(width), int(width), task.out_dim], "tanh", "kaiming_normal",
+                             {"nonlinearity": "linear"}, bias="normal", bias_value=0.1, layer_activations={3: "linear"})
+        param = iv.parametrise(net, "mup", case["optimizer"], f["base_width"], readout_zero=False)
+        res = iv.train(net, task, case["optimizer"], case["lr"], momentum, weight_decay, steps=spec["steps"],
+                       batch=spec["batch"], seed=f["seed"], dtype="float64", optimizer_options=options,
+                       parametrisation=param)
+        np.testing.assert_allclose(res.train_loss[0], expected["losses"], rtol=RTOL, atol=0)
+        for (W, b), rows, b_torch in zip(res.params[0], expected["weight_rows"], expected["biases"]):
+            rows = np.asarray(rows)
+            np.testing.assert_allclose(W[:len(rows)], rows, rtol=RTOL, atol=RTOL * np.abs(rows).max())
+            np.testing.assert_allclose(b, b_torch, rtol=RTOL, atol=RTOL * np.abs(b_torch).max())
