@@ -33,6 +33,12 @@ from .propagation import INPUTS, PropagationResult, propagate
 from . import losses, optimizers, tasks
 from .training import TrainingResult, train
 
+# --- width scaling: SP / NTK / μP parametrisations, the coordinate check (initviz.parametrisation, .coordcheck)
+from . import coordcheck, parametrisation, transfer
+from .coordcheck import coord_check, coord_spread
+from .transfer import lr_optimum, lr_sweep
+from .parametrisation import PARAMETRISATIONS, Parametrisation, parametrise
+
 # --- geometry of random matrices and theory (initviz.geometry, .randmat, .jacobian)
 from . import geometry, jacobian, randmat
 from .geometry import (Ensemble, gram_deviations, gram_matrix, gram_spectrum, gram_sweep, matrix_deviations,

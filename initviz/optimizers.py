@@ -24,7 +24,14 @@ against a fixture written by ``scripts/make_torch_training_fixture.py`` with rea
 **AdamW** (``torch.optim.AdamW``): decoupled decay p ← p·(1 − η·λ) first, then the Adam step
 without the L2 term (torch's default λ = 0.01 for AdamW, 0 for Adam).
 
-``maximize``, ``amsgrad`` and per-group options are not offered; invalid hyper-parameters are
+**Per-parameter learning rates** (torch's parameter groups, one per parameter, differing in lr only):
+``lr_scales`` (one multiplier s_i per parameter, in the order of ``step``'s lists; empty = all 1)
+makes parameter i use η_i = η·s_i wherever η appears above (AdamW's decay too), and
+``weight_decay_scales`` r_i its own decay λ_i = λ·r_i, as ``torch.optim.X([{"params": [p_i], "lr": η·s_i,
+"weight_decay": λ·r_i}, …])`` does; s_i = r_i = 1 is η and λ themselves, bit for bit. The width
+parametrisations of :mod:`initviz.parametrisation` use them.
+
+``maximize``, ``amsgrad`` and other per-group options are not offered; invalid hyper-parameters are
 refused with torch's rules (lr ≥ 0, momentum ≥ 0, Nesterov needs momentum > 0 and no dampening,
 0 ≤ β < 1, ε ≥ 0, weight decay ≥ 0).
 """
@@ -53,6 +60,31 @@ def _lerp(start: np.ndarray, end: np.ndarray, weight: float) -> None:
         np.subtract(end, diff * (1.0 - weight), out=start)
 
 
+def _check_scales(name: str, scales) -> tuple:
+    """Per-parameter multipliers as a tuple of finite floats ≥ 0."""
+    try:
+        return tuple(check_float(name, s, 0.0) for s in scales)
+    except TypeError:
+        raise invalid(name, "be a sequence of numbers ≥ 0", scales) from None
+
+
+def _check_count(opt, params: list) -> None:
+    for name in ("lr_scales", "weight_decay_scales"):
+        scales = getattr(opt, name)
+        if scales and len(scales) != len(params):
+            raise invalid(name, f"give one multiplier per parameter ({len(params)})", len(scales))
+
+
+def _wd(opt, i: int) -> float:
+    """λ_i = λ·r_i of parameter i (λ when no scales are set)."""
+    return opt.weight_decay * opt.weight_decay_scales[i] if opt.weight_decay_scales else opt.weight_decay
+
+
+def _lr(opt, i: int) -> float:
+    """η_i = η·s_i of parameter i (η when no scales are set; s_i = 1 gives η exactly)."""
+    return opt.lr * opt.lr_scales[i] if opt.lr_scales else opt.lr
+
+
 @dataclass
 class SGD:
     """``torch.optim.SGD(params, lr, momentum, dampening, weight_decay, nesterov)`` (module docstring)."""
@@ -62,6 +94,8 @@ class SGD:
     dampening: float = 0.0
     weight_decay: float = 0.0
     nesterov: bool = False
+    lr_scales: tuple = ()
+    weight_decay_scales: tuple = ()
     buffers: list = field(default_factory=list, repr=False)
 
     def __post_init__(self):
@@ -73,13 +107,17 @@ class SGD:
             raise invalid("nesterov", "be True or False", self.nesterov)
         if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise invalid("nesterov", "come with momentum > 0 and dampening = 0 (torch's rule)", self.nesterov)
+        self.lr_scales = _check_scales("lr_scales", self.lr_scales)
+        self.weight_decay_scales = _check_scales("weight_decay_scales", self.weight_decay_scales)
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """One update of every parameter, in place (``grads`` are left unchanged)."""
+        _check_count(self, params)
         if not self.buffers:
             self.buffers = [None] * len(params)
         for i, (p, g) in enumerate(zip(params, grads)):
-            d = g + p.dtype.type(self.weight_decay) * p if self.weight_decay else g
+            wd = _wd(self, i)
+            d = g + p.dtype.type(wd) * p if wd else g
             if self.momentum:
                 buf = self.buffers[i]
                 if buf is None:
@@ -88,7 +126,7 @@ class SGD:
                     buf *= p.dtype.type(self.momentum)
                     buf += p.dtype.type(1.0 - self.dampening) * d
                 d = d + p.dtype.type(self.momentum) * buf if self.nesterov else buf
-            p -= p.dtype.type(self.lr) * d
+            p -= p.dtype.type(_lr(self, i)) * d
 
 
 @dataclass
@@ -101,6 +139,8 @@ class Adam:
     eps: float = 1e-8
     weight_decay: float = 0.0
     decoupled: bool = False
+    lr_scales: tuple = ()
+    weight_decay_scales: tuple = ()
     t: int = 0
     moments: list = field(default_factory=list, repr=False)
 
@@ -114,21 +154,25 @@ class Adam:
                       check_float("betas[1]", b2, 0.0, math.nextafter(1.0, 0.0)))
         self.eps = check_float("eps", self.eps, 0.0)
         self.weight_decay = check_float("weight_decay", self.weight_decay, 0.0)
+        self.lr_scales = _check_scales("lr_scales", self.lr_scales)
+        self.weight_decay_scales = _check_scales("weight_decay_scales", self.weight_decay_scales)
 
     def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """One update of every parameter, in place (``grads`` are left unchanged)."""
+        _check_count(self, params)
         if not self.moments:
             self.moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
         self.t += 1
         b1, b2 = self.betas
-        step_size = self.lr / (1.0 - b1 ** self.t)
+        correction1 = 1.0 - b1 ** self.t
         correction2_sqrt = math.sqrt(1.0 - b2 ** self.t)
-        for p, g, (m, v) in zip(params, grads, self.moments):
-            one = p.dtype.type
-            if self.weight_decay and self.decoupled:
-                p *= one(1.0 - self.lr * self.weight_decay)
-            elif self.weight_decay:
-                g = g + one(self.weight_decay) * p
+        for i, (p, g, (m, v)) in enumerate(zip(params, grads, self.moments)):
+            one, lr = p.dtype.type, _lr(self, i)
+            step_size, wd = lr / correction1, _wd(self, i)
+            if wd and self.decoupled:
+                p *= one(1.0 - lr * wd)
+            elif wd:
+                g = g + one(wd) * p
             _lerp(m, g, 1.0 - b1)
             v *= one(b2)
             v += one(1.0 - b2) * (g * g)

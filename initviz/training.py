@@ -17,6 +17,10 @@ drop_last=True)``): the data order is part of the seed.
 **A step** (t = 0 … steps − 1): forward on the batch, the loss (:mod:`initviz.losses`: mean over the
 batch as torch's losses), the backward pass ∂L/∂W_l = δ_lᵀa^{l−1}, ∂L/∂b_l = Σ_b δ_l, δ_l =
 ∂L/∂h^l, then one optimizer update (:mod:`initviz.optimizers`, torch's semantics).
+With a ``parametrisation`` (:mod:`initviz.parametrisation`: SP, NTK, μP), W_l starts at c_l times
+its draw, W_l and b_l train at η·s_l and η·s_l^b (weight decay λ/s_l, λ/s_l^b), and the last layer
+reads α·a^{L−1} (h^L = (α·a^{L−1})W_Lᵀ + b_L, so ∂L/∂W_L = α·δ_Lᵀa^{L−1} and ∂L/∂a^{L−1} =
+α·δ_L W_L); without one (or with SP) every scale is 1 and nothing is multiplied.
 ``train_loss[r, t]`` is the batch loss before update t (what a torch loop prints); the test loss
 and accuracy (classification) are measured on the whole test set at the logged steps and after the
 last update (``step = steps``).
@@ -48,6 +52,7 @@ from .limits import MAX_BATCH, MAX_SEEDS, check_float, check_int
 from .losses import accuracy, loss_function
 from .network import Network
 from .optimizers import make_optimizer
+from .parametrisation import Parametrisation
 from .engine.run import draw_layer
 from .rng import ROLE_DATA, stream
 from .tasks import Task
@@ -110,35 +115,45 @@ class TrainingResult:
                              **{name: self.layers[name].ravel() for name in LAYER_STATS}})
 
 
-def _initial_params(net: Network, seed: int, rep: int, dt: np.dtype, biases: bool = True) -> list[list[np.ndarray]]:
+def _initial_params(net: Network, seed: int, rep: int, dt: np.dtype, biases: bool = True,
+                    init_scales: tuple = ()) -> list[list[np.ndarray]]:
     """[W_l, b_l] of repeat ``rep``: propagation's draws for the same seed (:func:`draw_layer`; b_l
-    zero without a bias law, or without ``biases``)."""
+    zero without a bias law, or without ``biases``), W_l times ``init_scales[l − 1]`` when given."""
     params = []
     for layer, (out, _) in enumerate(net.shapes, start=1):
         W, b = draw_layer(net, seed, rep, layer, dt)
+        if init_scales and init_scales[layer - 1] != 1.0:
+            W *= dt.type(init_scales[layer - 1])
         params.append([W, b if biases and b is not None else np.zeros(out, dt)])
     return params
 
 
-def _forward(net: Network, params, x: np.ndarray) -> tuple[list, list]:
-    """Pre-activations h^1..h^L and activations a^0..a^L of a batch."""
+def _layer_input(a: np.ndarray, layer: int, depth: int, alpha: float) -> np.ndarray:
+    """What layer ``layer`` multiplies by W_lᵀ: a^{l−1}, times α at the last layer (when α ≠ 1)."""
+    return a * a.dtype.type(alpha) if layer == depth and alpha != 1.0 else a
+
+
+def _forward(net: Network, params, x: np.ndarray, alpha: float = 1.0) -> tuple[list, list]:
+    """Pre-activations h^1..h^L and activations a^0..a^L of a batch (α: the output multiplier)."""
     pres, acts = [], [x]
     for layer, (W, b) in enumerate(params, start=1):
-        h = acts[-1] @ W.T
+        h = _layer_input(acts[-1], layer, len(params), alpha) @ W.T
         h += b
         pres.append(h)
         acts.append(net.activation(layer)(h))
     return pres, acts
 
 
-def _backward(net: Network, params, pres, acts, grad_out: np.ndarray) -> list[list[np.ndarray]]:
-    """[∂L/∂W_l, ∂L/∂b_l] for every layer from ∂L/∂a^L."""
-    grads, g = [None] * len(params), grad_out
-    for layer in range(len(params), 0, -1):
+def _backward(net: Network, params, pres, acts, grad_out: np.ndarray, alpha: float = 1.0) -> list[list[np.ndarray]]:
+    """[∂L/∂W_l, ∂L/∂b_l] for every layer from ∂L/∂a^L (α: the output multiplier)."""
+    grads, g, depth = [None] * len(params), grad_out, len(params)
+    for layer in range(depth, 0, -1):
         delta = g * net.activation(layer).derivative(pres[layer - 1])
-        grads[layer - 1] = [delta.T @ acts[layer - 1], delta.sum(axis=0)]
+        grads[layer - 1] = [delta.T @ _layer_input(acts[layer - 1], layer, depth, alpha), delta.sum(axis=0)]
         if layer > 1:
             g = delta @ params[layer - 1][0]
+            if layer == depth and alpha != 1.0:
+                g *= g.dtype.type(alpha)
     return grads
 
 
@@ -192,12 +207,13 @@ def _check(net, task, steps, batch, n_seeds, log_every, seed):
 def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, momentum: float = 0.0,
           weight_decay: float | None = None, steps: int = 100, batch: int = 64, seed: int = 0, dtype="float32",
           n_seeds: int = 1, log_every: int = 1, biases: bool = True, optimizer_options: dict | None = None,
-          deadline: float | None = None) -> TrainingResult:
+          deadline: float | None = None, parametrisation: Parametrisation | None = None) -> TrainingResult:
     """Train ``n_seeds`` fresh draws of ``net`` on ``task`` for ``steps`` optimizer steps (module
     docstring). ``optimizer`` is one of :data:`initviz.optimizers.OPTIMIZERS` with torch's defaults
     (``weight_decay`` None: 0, AdamW 0.01); ``optimizer_options`` its other arguments (``nesterov``,
     ``dampening``, ``betas``, ``eps``); ``deadline`` seconds, checked between steps, returns what
-    was done with ``truncated=True``.
+    was done with ``truncated=True``; ``parametrisation`` (:func:`initviz.parametrisation.parametrise`)
+    scales the init, the per-layer learning rates and the output (module docstring).
 
     >>> import initviz as iv
     >>> task = iv.tasks.get_task("spirals", n=200)
@@ -212,12 +228,19 @@ def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, mom
         raise invalid("biases", "be True or False", biases)
     if deadline is not None:
         deadline = check_float("deadline", deadline, 0.0)
-    make_optimizer(optimizer, lr, momentum, weight_decay, **(optimizer_options or {}))  # validate once, early
+    options = dict(optimizer_options or {})
+    if parametrisation is not None:
+        if not isinstance(parametrisation, Parametrisation) or parametrisation.depth != net.depth:
+            raise invalid("parametrisation", f"be an initviz Parametrisation of {net.depth} layers (see parametrise)",
+                          parametrisation)
+        options["lr_scales"] = parametrisation.param_lr_scales(biases)
+        options["weight_decay_scales"] = parametrisation.param_weight_decay_scales(biases)
+    make_optimizer(optimizer, lr, momentum, weight_decay, **options)  # validate once, early
     logged = np.array(sorted(set(range(0, steps, log_every)) | {steps - 1}))
-    run = _Training(net, task, dt, steps, batch, seed, n_seeds, logged)
+    run = _Training(net, task, dt, steps, batch, seed, n_seeds, logged, parametrisation)
     t_end = None if deadline is None else time.monotonic() + deadline
     for rep in range(n_seeds):
-        opt = make_optimizer(optimizer, lr, momentum, weight_decay, **(optimizer_options or {}))
+        opt = make_optimizer(optimizer, lr, momentum, weight_decay, **options)
         if not run.repeat(rep, opt, lr, biases, t_end):
             break
     return TrainingResult(net=net, task=task.name, optimizer=optimizer, lr=lr, steps=steps, batch=batch, seed=seed,
@@ -230,8 +253,10 @@ def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, mom
 class _Training:
     """The state of one :func:`train` call: the task's arrays in the run's dtype and the records."""
 
-    def __init__(self, net, task, dt, steps, batch, seed, n_seeds, logged):
+    def __init__(self, net, task, dt, steps, batch, seed, n_seeds, logged, parametrisation=None):
         self.net, self.task, self.dt, self.steps, self.batch, self.seed = net, task, dt, steps, batch, seed
+        self.init_scales = () if parametrisation is None else parametrisation.init_scales
+        self.alpha = 1.0 if parametrisation is None else parametrisation.output_multiplier
         self.loss = loss_function(task.loss)
         self.classify = task.loss == "cross_entropy"
         self.x, self.x_test = task.x_train.astype(dt), task.x_test.astype(dt)
@@ -254,26 +279,26 @@ class _Training:
             epoch += 1
 
     def evaluate(self, rep: int, t: int, params) -> None:
-        z = _forward(self.net, params, self.x_test)[1][-1]
+        z = _forward(self.net, params, self.x_test, self.alpha)[1][-1]
         self.test_loss[rep, t] = self.loss(z, self.y_test)[0]
         if self.classify:
             self.test_accuracy[rep, t] = accuracy(z, self.y_test)
 
     def repeat(self, rep: int, opt, lr: float, biases: bool, t_end) -> bool:
         """Train repeat ``rep``; False when the deadline stopped it."""
-        params = _initial_params(self.net, self.seed, rep, self.dt, biases)
+        params = _initial_params(self.net, self.seed, rep, self.dt, biases, self.init_scales)
         flat = [p for pair in params for p in (pair if biases else pair[:1])]
         for t, idx in zip(range(self.steps), self.batches(rep)):
             if t_end is not None and time.monotonic() > t_end:
                 self.truncated, self.reason = True, f"deadline reached at repeat {rep}, step {t}"
                 self.params.append(params)
                 return False
-            pres, acts = _forward(self.net, params, self.x[idx])
+            pres, acts = _forward(self.net, params, self.x[idx], self.alpha)
             loss, grad_out = self.loss(acts[-1], self.y[idx])
             self.train_loss[rep, t] = loss
             if not math.isfinite(loss):
                 break
-            grads = _backward(self.net, params, pres, acts, grad_out)
+            grads = _backward(self.net, params, pres, acts, grad_out, self.alpha)
             k = self.logged.get(t)
             if k is not None:
                 self.evaluate(rep, t, params)

@@ -1,0 +1,171 @@
+"""Write tests/fixtures/torch_mup_reference.json: the μP coordinate check computed by torch.
+
+Run with a Python that has torch 2.13 (torch is never a dependency of initviz or of its tests), from
+the repository root:
+
+    python scripts/make_torch_mup_fixture.py
+
+For every case and width the script takes from initviz only what it documents as inputs — the task's
+arrays, the fixed batch (:func:`initviz.coordcheck.fixed_batch`) and each repeat's raw weight draws
+(the streams of :func:`initviz.train`) — and writes the μP rules out by hand in torch (not the mup
+package, nor initviz's parametrisation): width multiplier m = n/BASE; the output layer reads
+α·a with α = 1/m (mup's ``MuReadout``) and starts at zero or at √m times its draw; one parameter group
+per layer with learning rate η·s and weight decay λ/s, s = (m, 1, m) for SGD (``MuSGD``: input
+fan_out, hidden m_out/m_in, readout m_in) and (1, 1/m, 1) for Adam/AdamW (``MuAdam``). It trains the
+bias-free tanh MLP in float64 on the batch repeated and records, by torch, each ``nn.Linear``'s output
+statistics at steps 0…STEPS: mean |x|, rms and rms of the change since step 0.
+``tests/test_mup_torch.py`` requires :func:`initviz.coord_check` to agree to 1e-9 relative.
+
+It also trains, as :func:`initviz.train` with a μP :class:`~initviz.Parametrisation` does, the same
+family *with biases* (N(0, 0.1²)) on initviz's batches: SGD with momentum and weight decay, and Adam
+with weight decay, one group per weight and per bias (biases of width-sized layers at η·m under
+SGD), recording every batch loss, the final biases and the first rows of the final weights.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pathlib
+import sys
+
+import numpy as np
+import torch
+from torch import nn
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import initviz as iv  # noqa: E402  (the repository's initviz, numpy only)
+from initviz import coordcheck, training  # noqa: E402
+
+OUT = ROOT / "tests" / "fixtures" / "torch_mup_reference.json"
+WIDTHS, STEPS, SEEDS, BASE, BATCH, SEED = (128, 256, 512), 3, 2, 128, 32, 5
+TASK = ("mixture", {"n": 200, "classes": 4, "dim": 16, "seed": 2})
+CASES = [  # name, optimizer, lr, weight decay, readout zero
+    ("sgd-readout-drawn", "sgd", 0.1, 0.0, False),
+    ("adam-readout-zero", "adam", 1e-3, 0.0, True),
+    ("adamw-decay-readout-drawn", "adamw", 1e-2, 0.1, False),
+]
+DEPTH = 3
+
+
+def mup_rules(optimizer: str, m: float) -> list[float]:
+    """Learning-rate multipliers of (input, hidden, output) weights, by hand from MuSGD / MuAdam."""
+    return [m, 1.0, m] if optimizer == "sgd" else [1.0, 1.0 / m, 1.0]
+
+
+def torch_case(case, task, idx) -> dict:
+    name, opt_name, lr, wd, readout_zero = case
+    x = torch.from_numpy(task.x_train[idx])
+    y = torch.from_numpy(task.y_train[idx])
+    out = {"name": name, "optimizer": opt_name, "lr": lr, "weight_decay": wd, "readout_zero": readout_zero,
+           "widths": {}}
+    for width in WIDTHS:
+        m = width / BASE
+        alpha = 1.0 / m
+        net = coordcheck.width_family(task, width, DEPTH)
+        runs = []
+        for rep in range(SEEDS):
+            draws = training._initial_params(net, SEED, rep, np.dtype("float64"), False)
+            layers = []
+            for layer, (W, _) in enumerate(draws, start=1):
+                linear = nn.Linear(W.shape[1], W.shape[0], bias=False).double()
+                with torch.no_grad():
+                    linear.weight.copy_(torch.from_numpy(W))
+                    if layer == DEPTH:
+                        linear.weight.mul_(0.0 if readout_zero else math.sqrt(m))
+                layers.append(linear)
+            scales = mup_rules(opt_name, m)
+            groups = [{"params": [lin.weight], "lr": lr * s, "weight_decay": wd / s} for lin, s in zip(layers, scales)]
+            optimizer = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[opt_name](
+                groups, lr=lr)
+            hs = []
+            for t in range(STEPS + 1):
+                h1 = layers[0](x)
+                h2 = layers[1](torch.tanh(h1))
+                h3 = layers[2](alpha * torch.tanh(h2))
+                hs.append([h1.detach().clone(), h2.detach().clone(), h3.detach().clone()])
+                if t == STEPS:
+                    break
+                optimizer.zero_grad()
+                nn.functional.cross_entropy(h3, y).backward()
+                optimizer.step()
+            runs.append([[{"mean_abs": h.abs().mean().item(), "rms": h.square().mean().sqrt().item(),
+                           "delta_rms": (h - h0).square().mean().sqrt().item()}
+                          for h, h0 in zip(step, hs[0])] for step in hs])
+        out["widths"][str(width)] = runs
+    return out
+
+
+TRAIN_CASES = [  # name, optimizer, lr, optimizer kwargs (momentum, weight decay)
+    ("train-sgd-momentum-biases", "sgd", 0.05, {"momentum": 0.9, "weight_decay": 1e-3}),
+    ("train-adam-biases", "adam", 3e-3, {"weight_decay": 1e-3}),
+]
+TRAIN_WIDTHS, TRAIN_STEPS, TRAIN_BATCH = (128, 256), 12, 16
+ROWS = 4  # the first rows of each final weight matrix are kept (the whole of them would be megabytes)
+
+
+def bias_rules(optimizer: str, m: float) -> list[float]:
+    """Learning-rate multipliers of (input, hidden, output) biases, by hand: MuSGD scales the vector-like
+    (width-sized) biases by m, the output bias (classes-sized) not at all; MuAdam none."""
+    return [m, m, 1.0] if optimizer == "sgd" else [1.0, 1.0, 1.0]
+
+
+def torch_train_case(case, task) -> dict:
+    """iv.train's μP run with biases, by hand in torch: its initial weights and biases and its batches."""
+    name, opt_name, lr, kwargs = case
+    out = {"name": name, "optimizer": opt_name, "lr": lr, "options": kwargs, "widths": {}}
+    for width in TRAIN_WIDTHS:
+        m = width / BASE
+        net = iv.Network.mlp(task.in_dim, [width, width, task.out_dim], "tanh", "kaiming_normal",
+                             {"nonlinearity": "linear"}, bias="normal", bias_value=0.1, layer_activations={3: "linear"})
+        dt = np.dtype("float64")
+        params = training._initial_params(net, SEED, 0, dt, True)
+        run = training._Training(net, task, dt, TRAIN_STEPS, TRAIN_BATCH, SEED, 1, np.array([0]))
+        batches = [idx for _, idx in zip(range(TRAIN_STEPS), run.batches(0))]
+        layers = []
+        for layer, (W, b) in enumerate(params, start=1):
+            linear = nn.Linear(W.shape[1], W.shape[0]).double()
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(W) * (math.sqrt(m) if layer == 3 else 1.0))
+                linear.bias.copy_(torch.from_numpy(b))
+            layers.append(linear)
+        wd = kwargs.get("weight_decay", 0.0)
+        groups = []
+        for lin, s, sb in zip(layers, mup_rules(opt_name, m), bias_rules(opt_name, m)):
+            groups += [{"params": [lin.weight], "lr": lr * s, "weight_decay": wd / s},
+                       {"params": [lin.bias], "lr": lr * sb, "weight_decay": wd / sb}]
+        extra = {k: v for k, v in kwargs.items() if k != "weight_decay"}
+        optimizer = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[opt_name](groups, lr=lr, **extra)
+        x, y = torch.from_numpy(task.x_train), torch.from_numpy(task.y_train)
+        losses = []
+        for idx in batches:
+            index = torch.from_numpy(idx)
+            a = torch.tanh(layers[1](torch.tanh(layers[0](x[index]))))
+            loss = nn.functional.cross_entropy(layers[2](a / m), y[index])
+            optimizer.zero_grad()
+            loss.backward()
+            losses.append(loss.item())
+            optimizer.step()
+        out["widths"][str(width)] = {"losses": losses,
+                                     "weight_rows": [lin.weight.detach()[:ROWS].numpy().tolist() for lin in layers],
+                                     "biases": [lin.bias.detach().numpy().tolist() for lin in layers]}
+    return out
+
+
+def main() -> None:
+    torch.set_num_threads(1)
+    task = iv.tasks.get_task(TASK[0], **TASK[1])
+    idx = coordcheck.fixed_batch(task, BATCH, SEED)
+    fixture = {"torch": torch.__version__, "task": list(TASK), "widths": list(WIDTHS), "steps": STEPS,
+               "seeds": SEEDS, "base_width": BASE, "batch": BATCH, "seed": SEED, "depth": DEPTH,
+               "cases": [torch_case(case, task, idx) for case in CASES],
+               "train": {"widths": list(TRAIN_WIDTHS), "steps": TRAIN_STEPS, "batch": TRAIN_BATCH,
+                         "cases": [torch_train_case(case, task) for case in TRAIN_CASES]}}
+    OUT.write_text(json.dumps(fixture, indent=None, separators=(",", ":")) + "\n")
+    print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes, torch {torch.__version__})")
+
+
+if __name__ == "__main__":
+    main()
