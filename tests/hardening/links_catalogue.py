@@ -554,6 +554,8 @@ STEP_OF_PREFIX = {"angle_": "vectors", "gram_": "gram", "sweep_": "sweep", "mp_"
 for link in [link for link in CATALOGUE if link.page == "geometry" and "step=" not in link.query]:
     steps = {step for prefix, step in STEP_OF_PREFIX.items() if prefix in link.query} - {"vectors"}
     for step in sorted(steps):
+        if any(other.query == f"{link.query}&step={step}" for other in CATALOGUE):
+            continue  # written out above with what that step shows
         applied = None if link.applied is None else {**link.applied, "step": step}
         CATALOGUE.append(Link("geometry", f"{link.query}&step={step}", link.cls, link.invalid, link.names, applied,
                               link.markers))
