@@ -224,7 +224,8 @@ def mark_faults(faults: pd.DataFrame | None, colors: Mapping[str, str], *, depth
 
 def fig_layers(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, y_title: str, depth: int,
                title: str | None = None, faults: pd.DataFrame | None = None, log_y: bool | None = None,
-               measured: str = "measured", predicted: str = "mean field", height: int = 440) -> go.Figure:
+               measured: str = "measured", predicted: str = "mean field", height: int = 440,
+               x_title: str = "layer l") -> go.Figure:
     """A per-layer statistic (``group, layer, value[, lo, hi]``; lines with markers, the band as
     error bars) with its theory (``group, layer, value``; solid lines) and fault marks.
 
@@ -239,7 +240,7 @@ def fig_layers(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, y_tit
     bounds = _positive_range(*columns)
     use_log = bounds is not None and (log_y is True or (log_y is None and bounds[1] >= LOG_SPAN * bounds[0]))
     data, lay = curves_spec(table, theory, x="layer", y="value", lo="lo" if band else None,
-                            hi="hi" if band else None, x_title="layer l", y_title=y_title, title=title,
+                            hi="hi" if band else None, x_title=x_title, y_title=y_title, title=title,
                             log_y=use_log, lines=True, measured=measured, predicted=predicted, height=height)
     lay["xaxis"]["range"] = [0.5, depth + 0.5] if depth > 1 else [0.5, 1.5]
     if use_log:
