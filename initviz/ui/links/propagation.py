@@ -155,7 +155,8 @@ def network_kwargs(settings: Mapping[str, Any], scheme: str, configured: bool, b
     """The keyword arguments of the view's network for one scheme (its configured parameters, or its
     defaults), within ``budget`` (None: the deployment's, :mod:`.deployment`): ``Network.mlp``'s for an
     MLP (the norm only when there is one: an MLP without keeps the arguments it always had),
-    ``Network.residual_net``'s for residual blocks — :func:`build` tells them apart."""
+    ``Network.residual_net``'s for residual blocks (the final norm only where it applies: a control
+    left on keeps its value when the norm is set to none) — :func:`build` tells them apart."""
     width = settings["width"]
     common = dict(activation=settings["activation"], activation_param=activation_param(settings), init=scheme,
                   init_params=scheme_settings(settings, scheme) if configured else None, bias=settings["bias"],
@@ -163,7 +164,7 @@ def network_kwargs(settings: Mapping[str, Any], scheme: str, configured: bool, b
     if is_residual(settings):
         return dict(width=width, depth=settings["depth"], norm=settings["norm"], placement=settings["arch"],
                     branch_depth=settings["branch_depth"], preset=settings["preset"],
-                    final_norm=settings["final_norm"], **common)
+                    final_norm=SCHEMA.by_name["final_norm"].applies(settings) and settings["final_norm"], **common)
     norm = {} if settings["norm"] == "none" else {"norm": settings["norm"]}
     return dict(input_dim=input_width(settings), widths=(width,) * settings["depth"], **common, **norm)
 
