@@ -169,3 +169,16 @@ def test_fixup_is_the_identity_where_the_plain_residual_net_explodes():
     np.testing.assert_allclose(y_of(chart(fixup, "msq_ratio"), "measured"), 1.0, rtol=1e-6)  # W₂ = 0: x_l = x_0
     msq = y_of(chart(plain, "msq_ratio"), "measured")
     assert msq[-1] > 1e40 and chart(plain, "msq_ratio")["layout"]["yaxis"]["type"] == "log"
+
+
+def test_residual_histograms_and_correlations_name_what_a_block_holds():
+    query = {"arch": "post", "norm": "rmsnorm", "depth": "6", "width": "32", "view": "histograms",
+             "inputs": "correlated", "input_corr": "0.9"}
+    heat = chart(open_page("propagation", query), "hist_heatmap")
+    assert heat["layout"]["title"]["text"].startswith("Histogram of the stream x_l (block output) at every block")
+    at = open_page("propagation", {k: v for k, v in query.items() if k != "view"})
+    res = iv.propagate(iv.Network.residual_net(32, 6, "tanh", "xavier_normal", norm="rmsnorm", placement="post"),
+                       batch=256, inputs="correlated", input_corr=0.9)
+    fig = chart(at, "corr")
+    np.testing.assert_allclose(y_of(fig, "measured"), res.stats["corr"][0], rtol=1e-12)
+    assert [t for t in fig["data"] if "mean field" in t["name"]] == []

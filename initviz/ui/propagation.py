@@ -449,6 +449,9 @@ def _forward(settings, runs) -> None:
 
 HIST_AXES = {"act": "activation a = φ(h)", "preact": "pre-activation h", "grad": "gradient ∂L/∂h"}
 """x-axis title of each kind of histogram across depth (``hist_of``)."""
+RESIDUAL_HIST_AXES = {"act": "stream x_l (block output)", "preact": "branch pre-activation h",
+                      "grad": "branch gradient ∂L/∂h"}
+"""The same for residual blocks, whose ``act`` is the stream x_l (:mod:`initviz.engine.residual`)."""
 
 
 def _histograms(settings, runs) -> None:
@@ -457,10 +460,11 @@ def _histograms(settings, runs) -> None:
     control("hist_of")
     measured = runs.measured
     hist = cache(lambda: fp.depth_hist_table(measured, which))
-    what = HIST_AXES[which]
+    what = (RESIDUAL_HIST_AXES if plan.is_residual(settings) else HIST_AXES)[which]
     depth = settings["depth"]
     heatmap = partial(fp.fig_depth_heatmap, x_title=what, depth=depth, groups=list(runs),
-                      title=f"Histogram of the {what.split(' ')[0]}s of every layer (first seed)")
+                      title=f"Histogram of the {what} at every block (first seed)" if plan.is_residual(settings)
+                      else f"Histogram of the {what.split(' ')[0]}s of every layer (first seed)")
     sampled = {name: res.grad_hist_values for name, res in measured.items()} if which == "grad" else {}
     outside = {name: float(np.nanmax(getattr(res, f"{which}_outside"))) if np.isfinite(getattr(res, f"{which}_outside")).any()
                else 0.0 for name, res in measured.items()}
@@ -603,6 +607,12 @@ def _residual_forward(settings, runs) -> None:
         _layer_chart(settings, runs, stat="unit_spread", key="unit_spread", log_y=False,
                      title="Symmetry: do the stream's units differ?", y_title="unit spread (0: all units equal)",
                      caption="max over inputs of (max − min over units of x_l) / max|x_l|.")
+    if settings["inputs"] == "correlated":
+        _layer_chart(settings, runs, stat="corr", key="corr", band="seeds", log_y=False,
+                     title="Correlation of input pairs through the blocks",
+                     y_title="cos ∠(h<sub>a</sub><sup>l</sup>, h<sub>b</sub><sup>l</sup>)",
+                     caption=f"The branch pre-activations of pairs of inputs with correlation {settings['input_corr']:g}. "
+                             "No mean-field line: the residual recursion carries variances, not a correlation map.")
 
 
 def _residual_backward(settings, runs) -> None:
