@@ -182,3 +182,26 @@ def test_residual_histograms_and_correlations_name_what_a_block_holds():
     fig = chart(at, "corr")
     np.testing.assert_allclose(y_of(fig, "measured"), res.stats["corr"][0], rtol=1e-12)
     assert [t for t in fig["data"] if "mean field" in t["name"]] == []
+
+
+def test_the_block_jacobian_chart_is_the_cores_spectrum_and_rezeros_is_exactly_one():
+    from initviz.block_jacobian import block_singular_values
+
+    at = open_page("propagation", {"arch": "post", "norm": "layernorm", "depth": "9", "width": "48", "seed": "7"})
+    net = iv.Network.residual_net(48, 9, "tanh", "xavier_normal", norm="layernorm", placement="post")
+    blocks = [1, 3, 5, 7, 9]  # five blocks spread over the depth, first and last included
+    expected = block_singular_values(net, seed=7, blocks=blocks)
+    fig = chart(at, "block_jacobian")
+    assert [t["name"] for t in fig["data"]] == [f"block {b}" for b in blocks]  # no exact line: α ≠ 0
+    for block, sv in zip(blocks, expected):
+        np.testing.assert_allclose(y_of(fig, f"block {block}"), sv, rtol=1e-12)
+    rezero = chart(_preset_run("resid_rezero")[0], "block_jacobian")
+    for t in rezero["data"]:  # J = I: the backward pass adds exact zeros to the skip's gradient
+        np.testing.assert_allclose(t["y"], 1.0, rtol=1e-12)
+    assert any(t["name"].endswith("(exact: J = I)") for t in rezero["data"])
+
+
+def test_the_block_jacobians_stop_at_width_1024_and_say_so():
+    at = open_page("propagation", {"arch": "pre", "depth": "3", "width": "1100", "batch": "32"})
+    assert "drawn up to width 1024" in text_of(at) and not [c for c in at.get("plotly_chart")
+                                                            if c.proto.id.endswith("-block_jacobian")]

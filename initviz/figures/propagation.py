@@ -163,6 +163,16 @@ def jacobian_table(spectra: Mapping[str, object]) -> pd.DataFrame:
     return _concat(frames, ["group", "depth", "median", "q05", "q95", "var_sq", "theory_log10_sigma", "theory_var_sq"])
 
 
+def block_spectrum_table(blocks, singular_values: np.ndarray) -> pd.DataFrame:
+    """The singular values of residual blocks' Jacobians (:func:`initviz.block_jacobian.block_singular_values`:
+    one row of n per block, descending) as ``group`` ("block l"), ``fraction`` = (k − ½)/n for the k-th
+    largest, ``sigma``."""
+    parts = {}
+    for block, sv in zip(blocks, np.asarray(singular_values, dtype=np.float64)):
+        parts[f"block {block}"] = {"fraction": (np.arange(sv.size) + 0.5) / sv.size, "sigma": sv}
+    return _long(parts, ["fraction", "sigma"])
+
+
 def pick_layers(depth: int, count: int = HIST_LAYERS) -> list[int]:
     """``count`` layers spread over 1..depth (first and last included), without repeats."""
     return sorted({int(round(x)) for x in np.linspace(1, depth, min(count, depth))})

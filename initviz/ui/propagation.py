@@ -18,6 +18,8 @@ from ..figures import propagation as fp
 from ..limits import Budget
 from ..network import Network
 from ..propagation import PropagationResult, propagate
+from ..block_jacobian import MAX_BLOCK_JACOBIAN_WORK, block_singular_values
+from ..figures import fig_curves
 from ..residual import PRESETS
 from ..residual_theory import ResidualPrediction, predict_residual, residual_mean_field_applies
 from . import deployment, links, nav, workers
@@ -613,6 +615,47 @@ def _residual_forward(settings, runs) -> None:
                      y_title="cos ∠(h<sub>a</sub><sup>l</sup>, h<sub>b</sub><sup>l</sup>)",
                      caption=f"The branch pre-activations of pairs of inputs with correlation {settings['input_corr']:g}. "
                              "No mean-field line: the residual recursion carries variances, not a correlation map.")
+    _block_jacobian(settings, runs)
+
+
+def jacobian_blocks(net: Network) -> tuple[int, ...]:
+    """The blocks whose Jacobian spectrum the page draws: up to :data:`initviz.figures.propagation.HIST_LAYERS`
+    spread over the depth, as many as the core's ``MAX_BLOCK_JACOBIAN_WORK`` (~8·n³ each) allows — one
+    at width 1024, none wider."""
+    most = MAX_BLOCK_JACOBIAN_WORK // (8 * net.input_dim ** 3)
+    return tuple(fp.pick_layers(net.depth, min(fp.HIST_LAYERS, most))) if most else ()
+
+
+@st.cache_data(**CACHE, show_spinner="Computing the blocks' Jacobians…")
+def block_spectra(net: Network, seed: int, blocks: tuple[int, ...]) -> pd.DataFrame:
+    """:func:`.figures.propagation.block_spectrum_table` of the singular values of J_l = ∂x_l/∂x_{l−1} for
+    ``blocks`` at input sample 0 (float64, in a worker process)."""
+    return fp.block_spectrum_table(blocks, workers.run(block_singular_values, net, seed=seed, blocks=blocks))
+
+
+def _block_jacobian(settings, runs) -> None:
+    """The singular values of a few blocks' input–output Jacobians (ReZero's Fig. 5): the configured
+    scheme's network, the first input of the seed's N(0, I) batch; exact (J = I) where α = 0."""
+    name, (net, _, _, _) = next(iter(runs.items()))
+    blocks = jacobian_blocks(net)
+    if not blocks:
+        st.caption(f"The blocks' Jacobian spectra are drawn up to width 1024 (~8·n³ work per block); "
+                   f"this stream has {net.input_dim} units.")
+        return
+    table = block_spectra(net, settings["seed"], blocks)
+    exact = None
+    if net.branch_scales.alpha == 0.0:  # every block is the identity: σ = 1 exactly
+        exact = table.assign(sigma=1.0)
+
+    def build():
+        return fig_curves(table, exact, x="fraction", y="sigma", lines=True, measured="measured",
+                          predicted="exact: J = I", x_title="k/n (largest singular value first)",
+                          y_title="σ<sub>k</sub>(J<sub>l</sub>)", title=f"Singular values of block Jacobians ({name})")
+
+    chart(build, table, key="block_jacobian", name=_name(settings, "block-jacobian"), reuse=runs.complete,
+          caption="J_l = ∂x_l/∂x_{l−1} of the blocks shown, at the first input of the seed's N(0, I) batch (exact "
+                  "to rounding: the engine's backward pass, float64). A block close to the identity has every σ "
+                  "near 1 (ReZero, α = 0: exactly 1; Bachlechner et al. 2020, Fig. 5).")
 
 
 def _residual_backward(settings, runs) -> None:
