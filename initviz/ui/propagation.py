@@ -167,9 +167,10 @@ RESIDUAL_MATH = (r"x_l = s\,x_{l-1} + \alpha\,F_l\big(N(x_{l-1})\big)\quad\text{
                  r"F_l(u) = W_2\,\phi(W_1 u + b_1) + b_2\ \ (\text{or } \phi(W_1 u + b_1)).")
 RESIDUAL_AFTER = (
     "The branch's weights come from the init scheme, times the **branch initialisation**'s constants (α, s and "
-    "a multiplier per branch layer, chosen in the sidebar). Without a norm in the stream's path (pre-norm, or no "
-    "norm) the stream's second moment grows by the branch's variance at every block — linearly in L unless α or "
-    "the branch carries 1/√L (GPT-2, depth-μP, Fixup, T-Fixup); post-norm holds it at 1. **Points:** measured; "
+    "a multiplier per branch layer, chosen in the sidebar). With pre-norm the stream's second moment grows by the "
+    "branch's variance at every block — linearly in L unless α or the branch carries 1/√L (GPT-2, depth-μP); "
+    "without any norm the branch scales with the stream, so it grows geometrically unless the branch starts near "
+    "zero (Fixup, T-Fixup, ReZero); post-norm holds it at 1. **Points:** measured; "
     "**lines:** the residual mean field for the same network (Gaussian branch pre-activations in the wide limit; "
     "exact for α = 0 and the post-norm stream's scale), layer = block.")
 
