@@ -144,7 +144,9 @@ def test_pre_ln_grows_linearly_and_post_ln_stays_at_one():
     pre, _, _ = _preset_run("resid_pre_ln")
     post, _, _ = _preset_run("resid_post_ln")
     growth = np.diff(y_of(chart(pre, "msq_ratio"), "measured"))
-    # every block adds the branch's variance σ₂²·E[GELU(h)²] ≈ 0.43 (the mean field's increment): linear growth
+    # every block adds the branch's variance σ₂²·E[GELU(h)²] ≈ 0.43 (the mean field's increment): linear growth.
+    # 15 %: the mean field is the n → ∞ limit; at n = 256 the measured increments run ~5 % above it (seed 0,
+    # 48 blocks) — the claim tested is a constant positive increment, not the mean field's constant
     predicted = np.diff(y_of(chart(pre, "msq_ratio"), "mean field"))
     assert np.all(growth > 0) and abs(growth.mean() / predicted.mean() - 1) < 0.15
     # post-LN: ‖x_l‖² = n·v/(v + ε) exactly per sample; the ratio to ‖x_0‖² varies only with x_0 (1 + O(2/n))
