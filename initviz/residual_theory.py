@@ -110,6 +110,23 @@ def _layer(net: Network, k: int) -> tuple[float, float, float, float]:
     return fan_in * var, out * var, (0.0 if bias is None else bias.mean), (0.0 if bias is None else bias.var)
 
 
+def residual_mean_field_applies(net: Network) -> str | None:
+    """None when :func:`predict_residual` applies to the residual ``net``, else the reason it does not:
+    like the MLP's recursion it needs every branch layer's weights random with mean 0 — or exactly 0
+    (a preset's zero layer, Fixup's last: exact) —; deterministic schemes (constant, ones, eye) and
+    non-zero-mean laws break the fresh-weights argument."""
+    if not isinstance(net, Network) or net.residual is None:
+        raise invalid("net", "be a residual initviz Network (see Network.residual_net)", net)
+    for k in range(1, len(net.shapes) + 1):
+        law = net.weight_law(k)
+        if law.var == 0.0 and law.mean == 0.0:
+            continue
+        if not law.is_random or law.mean != 0.0 or law.var == 0.0:
+            return (f"branch layer {k}'s weights ({net.init}, {law.kind}, mean {law.mean:g}, variance {law.var:g}) "
+                    "are not random with mean 0")
+    return None
+
+
 def predict_residual(net: Network, input_var: float = 1.0, batch: int = 1) -> ResidualPrediction:
     """The mean-field prediction per block of a residual ``net`` (module docstring), for inputs of
     i.i.d. zero-mean entries of variance ``input_var`` (propagate's "normal" and "unit_norm" inputs:
@@ -177,4 +194,4 @@ def _backward(net: Network, cols: dict, kept: list, out_mean: float, out_m2: flo
         r = s * s * r_t + r_branch
 
 
-__all__ = ["predict_residual", "ResidualPrediction", "RESIDUAL_PREDICTION_COLUMNS"]
+__all__ = ["predict_residual", "residual_mean_field_applies", "ResidualPrediction", "RESIDUAL_PREDICTION_COLUMNS"]

@@ -82,3 +82,21 @@ def test_predict_residual_validates_its_arguments():
         predict_residual(iv.Network.residual_net(8, 2), batch=0)
     frame = predict_residual(iv.Network.residual_net(8, 3)).to_frame()
     assert list(frame.columns) == ["layer", *RESIDUAL_PREDICTION_COLUMNS] and len(frame) == 3
+
+
+@pytest.mark.parametrize("kwargs, applies", [
+    (dict(init="xavier_normal"), True), (dict(init="orthogonal"), True),
+    (dict(init="kaiming_normal", norm="none", preset="fixup"), True),  # its zero last layer is exact, not a fault
+    (dict(init="zeros"), True),  # every branch 0: the identity, exactly
+    (dict(init="constant"), False), (dict(init="ones"), False), (dict(init="eye"), False),
+    (dict(init="normal", init_params={"mean": 0.5}), False),
+])
+def test_the_recursion_applies_to_zero_mean_random_branches_and_says_why_not_elsewhere(kwargs, applies):
+    from initviz.residual_theory import residual_mean_field_applies
+
+    reason = residual_mean_field_applies(iv.Network.residual_net(16, 3, **kwargs))
+    assert (reason is None) == applies
+    if not applies:
+        assert "branch layer 1" in reason and "not random with mean 0" in reason
+    with pytest.raises(iv.InitvizError):
+        residual_mean_field_applies(iv.Network.mlp(16, [16] * 3))

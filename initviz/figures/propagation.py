@@ -163,6 +163,16 @@ def jacobian_table(spectra: Mapping[str, object]) -> pd.DataFrame:
     return _concat(frames, ["group", "depth", "median", "q05", "q95", "var_sq", "theory_log10_sigma", "theory_var_sq"])
 
 
+def block_spectrum_table(blocks, singular_values: np.ndarray) -> pd.DataFrame:
+    """The singular values of residual blocks' Jacobians (:func:`initviz.block_jacobian.block_singular_values`:
+    one row of n per block, descending) as ``group`` ("block l"), ``fraction`` = (k − ½)/n for the k-th
+    largest, ``sigma``."""
+    parts = {}
+    for block, sv in zip(blocks, np.asarray(singular_values, dtype=np.float64)):
+        parts[f"block {block}"] = {"fraction": (np.arange(sv.size) + 0.5) / sv.size, "sigma": sv}
+    return _long(parts, ["fraction", "sigma"])
+
+
 def pick_layers(depth: int, count: int = HIST_LAYERS) -> list[int]:
     """``count`` layers spread over 1..depth (first and last included), without repeats."""
     return sorted({int(round(x)) for x in np.linspace(1, depth, min(count, depth))})
@@ -224,7 +234,8 @@ def mark_faults(faults: pd.DataFrame | None, colors: Mapping[str, str], *, depth
 
 def fig_layers(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, y_title: str, depth: int,
                title: str | None = None, faults: pd.DataFrame | None = None, log_y: bool | None = None,
-               measured: str = "measured", predicted: str = "mean field", height: int = 440) -> go.Figure:
+               measured: str = "measured", predicted: str = "mean field", height: int = 440,
+               x_title: str = "layer l") -> go.Figure:
     """A per-layer statistic (``group, layer, value[, lo, hi]``; lines with markers, the band as
     error bars) with its theory (``group, layer, value``; solid lines) and fault marks.
 
@@ -239,7 +250,7 @@ def fig_layers(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, y_tit
     bounds = _positive_range(*columns)
     use_log = bounds is not None and (log_y is True or (log_y is None and bounds[1] >= LOG_SPAN * bounds[0]))
     data, lay = curves_spec(table, theory, x="layer", y="value", lo="lo" if band else None,
-                            hi="hi" if band else None, x_title="layer l", y_title=y_title, title=title,
+                            hi="hi" if band else None, x_title=x_title, y_title=y_title, title=title,
                             log_y=use_log, lines=True, measured=measured, predicted=predicted, height=height)
     lay["xaxis"]["range"] = [0.5, depth + 0.5] if depth > 1 else [0.5, 1.5]
     if use_log:

@@ -41,8 +41,9 @@ How to add a page (e.g. ``propagation``)
    view with the core's own accounting (e.g. ``initviz.propagation.cost``), never a copy of it.
    Run plan: when settings become core calls by more than reading them (networks to build, one run
    per compared scheme), the same module writes that mapping once — :func:`.links.propagation.runs`
-   gives one :class:`~.links.propagation.Run` per network (legend name, ``Network.mlp``,
-   ``propagate`` and ``predict`` keyword arguments) — and the page and ``bench/run.py`` both call
+   gives one :class:`~.links.propagation.Run` per network (legend name, the keyword arguments of
+   ``Network.mlp`` or ``Network.residual_net`` — ``Run.build()`` —, ``propagate`` and ``predict``) —
+   and the page and ``bench/run.py`` both call
    the core through it, so a parameter added to the page is added in one place (Geometry and
    Initializers pass their settings to the core as they are and have none). Then
    ``python scripts/link_schema.py --write`` regenerates the README's link table (``tests/test_readme.py``).

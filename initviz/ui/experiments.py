@@ -114,6 +114,64 @@ PRESETS: tuple[Preset, ...] = (
         "average only, and the band over samples widens with depth — the singular values of the product "
         "W_L⋯W_1 spread out (Saxe et al. 2013; Pennington et al. 2017; chart below).",
         depth=50, width=256, activation="linear", scheme="orthogonal", compare=("xavier_normal",), batch=128),
+    # --- residual and normalised networks (issue 14): one preset per view, partners side by side in the text
+    _preset(
+        "resid_pre_ln", "Pre-LN, 48 blocks: the stream grows, the last block's gradient shrinks", "propagation",
+        "48 pre-norm blocks x_l = x_{l−1} + F(LN(x_{l−1})) (GELU branches of two Xavier layers, width 256, a final "
+        "LayerNorm as in GPT-2): every block adds its branch's variance to the stream, so ‖x_l‖²/‖x_0‖² grows "
+        "linearly — ≈ 22 after 48 blocks (mean field 21.4). The final norm divides the gradient by that size: in "
+        "the Backward view the last block's Var ∂L/∂W₂ is ≈ 4–5, half its value at 24 blocks (Xiong et al. 2020: "
+        "pre-LN's last-layer gradients shrink like 1/√L). Compare with post-LN (next).",
+        depth=48, arch="pre", norm="layernorm", final_norm=True, activation="gelu"),
+    _preset(
+        "resid_post_ln", "Post-LN, 48 blocks: the stream stays at 1, the last block's gradient does not shrink",
+        "propagation",
+        "The same blocks with the LayerNorm after the sum, x_l = LN(x_{l−1} + F(x_{l−1})) (the original "
+        "Transformer, BERT): ‖x_l‖²/‖x_0‖² stays at 1 at every block. In the Backward view the last block's "
+        "Var ∂L/∂W₂ is ≈ 75 whatever the depth (mean field 76 at 24, 48 and 96 blocks) and the gradient grows "
+        "towards the input (2.4× at block 1) — Xiong et al. 2020's reason post-LN needs a learning-rate warm-up.",
+        depth=48, arch="post", norm="layernorm", activation="gelu"),
+    _preset(
+        "resid_gpt2", "GPT-2's 1/√(2L) on 96 pre-LN blocks", "propagation",
+        "GPT-2 (and nanoGPT) scales each branch's output projection by 1/√(2L): the branch's variance "
+        "shrinks by 2L = 192, so 96 blocks add ≈ 0.2 to ‖x‖²/‖x_0‖² (mean field 1.21) instead of ≈ 43 without it "
+        "(next), and the gradient reaching the last block is no longer divided by the stream's size (Backward "
+        "view: Var ∂L/∂W₂ of the last block ≈ 90 against ≈ 2.6).",
+        depth=96, arch="pre", norm="layernorm", final_norm=True, preset="gpt2", activation="gelu"),
+    _preset(
+        "resid_none_96", "… and the same 96 blocks without it", "propagation",
+        "α = 1 and the branch as Xavier draws it: ‖x_96‖²/‖x_0‖² ≈ 44 (mean field 41.8), growing by ≈ 0.43 a "
+        "block. The LayerNorm inside each block hides this from the branches, but not from the final norm.",
+        depth=96, arch="pre", norm="layernorm", final_norm=True, activation="gelu"),
+    _preset(
+        "resid_rezero", "ReZero (α = 0): every block is the identity at init", "propagation",
+        "ReZero (Bachlechner et al. 2020) and SkipInit (De & Smith 2020) multiply each branch by a scalar α = 0 "
+        "(ReZero's is learnable), with no normalisation: x_l = x_{l−1} + 0·F(x_{l−1}) = x_{l−1}. ‖x_l‖² = ‖x_0‖² "
+        "and the branch variance is exactly 0 at every block; the gradient passes unchanged (every block's "
+        "Jacobian is I), and the branch weights receive none (∂L/∂W = α·… = 0): training moves α first.",
+        depth=48, arch="pre", preset="rezero", activation="gelu"),
+    _preset(
+        "resid_deepnorm", "DeepNorm: 1,000 post-LN blocks, finite forward and backward", "propagation",
+        "DeepNet (Wang et al. 2022) keeps post-LN but up-weights the skip and down-weights the branch: "
+        "x_l = LN(α·x_{l−1} + F(x_{l−1})), α = (2L)^¼ = 6.69 and the branch weights × (8L)^−¼ = 0.106 at "
+        "L = 1000. The stream stays at 1 and the gradient at ≈ 1 from the last block to the first (Backward "
+        "view; the mean field: 1 to five digits) — with the plain constants the mean field's gradient grows 1.7·10⁹-fold over "
+        "the same 1,000 blocks. Width 64 and batch 64 keep this view within a hosted instance's budget.",
+        depth=1000, width=64, batch=64, arch="post", norm="layernorm", preset="deepnorm", activation="gelu"),
+    _preset(
+        "resid_fixup", "Fixup: 100 blocks without normalisation, the identity at init", "propagation",
+        "Fixup (Zhang et al. 2019) trains deep residual networks without any norm: He-initialised branches, the "
+        "first branch layer × L^(−1/2) = 0.1 and the last one 0. Every block starts as the identity: ‖x_l‖² = "
+        "‖x_0‖² at all 100 blocks, while the last branch layers receive a gradient (Backward view: Var ∂L/∂W₂ ≈ "
+        "2.5 at every block). Compare the plain residual network (next).",
+        depth=100, arch="pre", preset="fixup", activation="relu", scheme="kaiming_normal",
+        kaiming_normal_nonlinearity="relu"),
+    _preset(
+        "resid_plain_100", "… and a plain residual network of 100 blocks without normalisation", "propagation",
+        "The same He-initialised ReLU branches with α = 1 and no norm: each block adds twice the stream's "
+        "variance, so ‖x‖² triples per block — 3¹⁰⁰ ≈ 5·10⁴⁷ in the mean field after 100 blocks (the measurement, "
+        "a product of 100 random factors, ≈ 10⁴⁷) — and the gradient grows as much towards the input.",
+        depth=100, arch="pre", activation="relu", scheme="kaiming_normal", kaiming_normal_nonlinearity="relu"),
     _preset(
         "train_zeros_large_he", "Training: zeros vs large random vs He on a 3-layer ReLU net", "training",
         "The course-notes experiment on the 8×8 digits, plain SGD (lr 0.01): with zero weights every hidden "

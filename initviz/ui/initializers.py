@@ -14,6 +14,7 @@ from ..errors import InitvizError
 from ..fans import compute_fans
 from ..figures import curve_table, fig_density, hist_table
 from ..laws import Law
+from ..residual import PRESETS as RESIDUAL_PRESETS
 from . import links, snippets
 from .frame import guard, view_export
 from .widgets import chart, control, control_row, file_name
@@ -154,6 +155,7 @@ def render(settings: links.Settings) -> None:
     args = (scheme, params, layer, settings["n_in"], settings["n_out"], settings["kernel"])
     with guard("initializers: code"):
         _code(args)
+    _residual_code()
 
 
 def _sampled(shape) -> str:
@@ -161,6 +163,23 @@ def _sampled(shape) -> str:
     if total <= links.MAX_SAMPLED_WEIGHTS:
         return f"{total:,} sampled weights"
     return f"{links.MAX_SAMPLED_WEIGHTS:,} of its {total:,} weights sampled"
+
+
+RESIDUAL_CODE_KEY = "residual_code"
+"""Key of the residual blocks' code section (tests find it)."""
+
+
+def _residual_code() -> None:
+    """Each branch preset of :data:`initviz.residual.PRESETS` as a ``torch.nn`` residual block with its init."""
+    st.subheader("Residual blocks: the branch initialisations in PyTorch")
+    st.markdown("Deep residual networks scale their branches at initialisation so that the stream does not grow "
+                "with depth. Each tab is a `torch.nn` block of a two-layer branch, initialised as its source does; "
+                "the constants are formulas of the depth L. The Propagation page shows what each does to a signal "
+                "(architecture: residual; branch initialisation).")
+    with st.container(key=RESIDUAL_CODE_KEY):
+        for tab, name in zip(st.tabs([p.label for p in RESIDUAL_PRESETS.values()]), RESIDUAL_PRESETS):
+            with tab:
+                st.code(snippets.torch_residual_code(name), language="python")
 
 
 def _code(args) -> None:

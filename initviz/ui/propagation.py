@@ -1,6 +1,7 @@
-"""The Propagation page: a signal (and its gradient) through a deep random MLP, layer by layer,
-measured by :func:`initviz.propagate` beside the mean-field prediction of :func:`initviz.predict`
-for the very same network; up to four init schemes on shared axes, same seed and inputs."""
+"""The Propagation page: a signal (and its gradient) through a deep random MLP — or a stack of
+residual blocks —, layer by layer, measured by :func:`initviz.propagate` beside the mean-field
+prediction for the very same network (:func:`initviz.predict`; residual blocks:
+:func:`initviz.predict_residual`); up to four init schemes on shared axes, same seed and inputs."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ from ..figures import theme
 from ..limits import Budget
 from ..network import Network
 from ..propagation import PropagationResult, propagate
+from ..block_jacobian import MAX_BLOCK_JACOBIAN_WORK, block_singular_values
+from ..figures import fig_curves
+from ..residual import PRESETS
+from ..residual_theory import ResidualPrediction, predict_residual, residual_mean_field_applies
 from . import deployment, links, nav, workers
 from .frame import VIEW_KEY, control_notices, guard
 from .links import criticality as critical
@@ -39,9 +44,9 @@ SCALE_DECADES = 3.0
 # --- the runs of a view (their plan: links.propagation.runs) -------------------------------------------
 
 def network(settings: links.Settings, scheme: str, configured: bool) -> Network:
-    """The MLP of a view for one scheme (its configured parameters, or its defaults), within the
+    """The network of a view for one scheme (its configured parameters, or its defaults), within the
     deployment's budget (:mod:`.deployment`), as the view's run plan builds it."""
-    return Network.mlp(**plan.network_kwargs(settings, scheme, configured))
+    return plan.build(plan.network_kwargs(settings, scheme, configured))
 
 
 def run_deadline() -> float:
@@ -63,8 +68,13 @@ def simulate(net: Network, *, batch: int, seed: int, dtype: str, n_seeds: int, i
 
 
 @st.cache_data(**CACHE, show_spinner=False)
-def theory(net: Network, input_corr: float, batch: int) -> tuple[mf.Prediction | None, str | None]:
-    """The mean-field prediction for ``net``, or None and the reason it does not apply."""
+def theory(net: Network, input_corr: float, batch: int) -> tuple[mf.Prediction | ResidualPrediction | None, str | None]:
+    """The mean-field prediction for ``net`` (residual blocks: :func:`predict_residual`, for inputs of
+    unit variance — every input kind of the page; it has no correlation map), or None and the reason
+    it does not apply."""
+    if net.residual is not None:
+        reason = residual_mean_field_applies(net)
+        return (None, reason) if reason else (workers.run(predict_residual, net, batch=batch), None)
     reason = mf.mean_field_applies(net)
     if reason is not None:
         return None, reason
@@ -116,7 +126,7 @@ def runs_of(settings: links.Settings) -> Runs:
     """Every run of the view (see :class:`Runs`), as its run plan (:func:`.links.propagation.runs`) says."""
     out = Runs()
     for run in plan.runs(settings):
-        net = Network.mlp(**run.network)
+        net = run.build()
         args = dict(run.propagate, deadline=run_deadline())
         res = simulate(net, **args)
         if res.truncated:  # cut short by the deadline (a busy server, say): shown this once, not kept
@@ -152,10 +162,31 @@ INTRO_AFTER = (
     "pass only for the views that show it).")
 
 
+RESIDUAL_INTRO = (
+    "A **block** *l* adds a branch F to the stream x: with the norm N before the branch (*pre-norm*, GPT-2 and "
+    "most transformers since) or after the sum (*post-norm*, the original Transformer and BERT):")
+RESIDUAL_MATH = (r"x_l = s\,x_{l-1} + \alpha\,F_l\big(N(x_{l-1})\big)\quad\text{or}\quad "
+                 r"x_l = N\big(s\,x_{l-1} + \alpha\,F_l(x_{l-1})\big),\qquad "
+                 r"F_l(u) = W_2\,\phi(W_1 u + b_1) + b_2\ \ (\text{or } \phi(W_1 u + b_1)).")
+RESIDUAL_AFTER = (
+    "The branch's weights come from the init scheme, times the **branch initialisation**'s constants (α, s and "
+    "a multiplier per branch layer, chosen in the sidebar). With pre-norm the stream's second moment grows by the "
+    "branch's variance at every block — linearly in L unless α or the branch carries 1/√L (GPT-2, depth-μP); "
+    "without any norm the branch scales with the stream, so it grows geometrically unless the branch starts near "
+    "zero (Fixup, T-Fixup, ReZero); post-norm holds it at 1. **Points:** measured; "
+    "**lines:** the residual mean field for the same network (Gaussian branch pre-activations in the wide limit; "
+    "exact for α = 0 and the post-norm stream's scale), layer = block.")
+
+
 def render(settings: links.Settings) -> None:
-    st.markdown(INTRO)
-    formula(INTRO_MATH)
-    st.markdown(INTRO_AFTER)
+    if plan.is_residual(settings):
+        st.markdown(RESIDUAL_INTRO)
+        formula(RESIDUAL_MATH)
+        st.markdown(RESIDUAL_AFTER)
+    else:
+        st.markdown(INTRO)
+        formula(INTRO_MATH)
+        st.markdown(INTRO_AFTER)
     fitted = plan.fit(settings)
     _controls(settings, fitted)
     control("compare")
@@ -170,12 +201,16 @@ def render(settings: links.Settings) -> None:
         runs = runs_of(computed)
         _caption_runs(computed, runs)
         _phase_link(settings)
-        VIEWS[settings["view"]](computed, runs)
+        views = RESIDUAL_VIEWS if plan.is_residual(computed) else VIEWS
+        views[settings["view"]](computed, runs)
 
 
 def _phase_link(settings: links.Settings) -> None:
     """A link to the configured network's point of the phase diagram, where that point is defined
-    (:func:`.links.criticality.phase_point`: i.i.d. zero-mean weights on square layers, no or normal bias)."""
+    (:func:`.links.criticality.phase_point`: a plain MLP — no norm, no residual blocks — of i.i.d.
+    zero-mean weights on square layers, no or normal bias)."""
+    if plan.is_residual(settings) or settings["norm"] != "none":
+        return
     point = critical.phase_point(settings)
     if point is not None:
         st.page_link(nav.entry("criticality").script, icon=":material/blur_on:",
@@ -202,9 +237,14 @@ def _controls(settings: links.Settings, fitted: plan.Fit) -> None:
     """The network's controls, in the sidebar (the comparison stays above the charts)."""
     with st.sidebar, st.container(key="propagation_controls"):
         st.subheader("Network")
+        control("arch")
         control("depth")
         control("width")
-        control("in_width")
+        if not plan.is_residual(settings):
+            control("in_width")
+        control("norm")
+        if plan.is_residual(settings):
+            residual_controls(settings)
         mlp_controls(settings)
         st.subheader("Inputs and sampling")
         control("inputs")
@@ -217,6 +257,17 @@ def _controls(settings: links.Settings, fitted: plan.Fit) -> None:
         control("seed")
         control("dtype")
         st.divider()
+
+
+def residual_controls(settings: links.Settings) -> None:
+    """The residual blocks' controls: branch depth, branch initialisation (its formula and source
+    under it) and, with a norm, the final norm."""
+    control("branch_depth")
+    control("preset")
+    preset = PRESETS[settings["preset"]]
+    st.caption(f"{preset.formula} — {preset.source}.")
+    if settings["norm"] != "none":
+        control("final_norm")
 
 
 def mlp_controls(settings: links.Settings) -> None:
@@ -242,9 +293,11 @@ def _caption_runs(settings, runs) -> None:
     first_net = next(iter(runs.values()))[0]
     st.markdown(f"**Network:** {first_net.describe()} · batch {settings['batch']} × {settings['n_seeds']} "
                 f"seed(s) from seed {settings['seed']} · {settings['dtype']}")
-    lines = []
+    lines = [_blocks_line(first_net)] if first_net.residual is not None else []
     for name, (net, res, pred, reason) in runs.items():
-        if pred is not None:
+        if pred is not None and net.residual is not None:
+            lines.append(f"{name} — {_residual_regime(net, pred)}")
+        elif pred is not None:
             lines.append(f"{name} — {regime(net, pred)}")
         else:
             lines.append(f"{name} — no mean-field prediction: {reason}.")
@@ -254,6 +307,25 @@ def _caption_runs(settings, runs) -> None:
         if res.truncated:
             lines.append(f"{name} — partial result: {res.reason}.")
     st.caption("  \n".join(lines))
+
+
+def _blocks_line(net: Network) -> str:
+    """What a block is and what the preset does to it, with the preset's constants for this depth."""
+    res, scales = net.residual, net.branch_scales
+    preset = PRESETS[res.preset]
+    where = "before the branch (pre-norm)" if res.placement == "pre" else "after the sum (post-norm)"
+    norm = "no norm" if net.norm == "none" else f"{net.norm} {where}"
+    mult = ", ".join(f"W{j + 1} × {c:.4g}" for j, c in enumerate(scales.weights))
+    return (f"A block: the stream plus a branch of {res.branch_depth} weight layer{'s' if res.branch_depth > 1 else ''}"
+            f", {norm}{', a final norm' if res.final_norm else ''}. {preset.label}: {preset.formula} — at L = "
+            f"{net.depth}: α = {scales.alpha:.4g}, s = {scales.skip:.4g}, {mult}.")
+
+
+def _residual_regime(net: Network, pred: ResidualPrediction) -> str:
+    """The predicted stream ‖x_L‖²/‖x_0‖² and gradient ratio ∂L/∂x_1 over ∂L/∂x_L, in words."""
+    q, g = float(pred.msq_ratio[-1]), pred.grad_act_var
+    grad = (f"; Var ∂L/∂x₁ / Var ∂L/∂x_L = {float(g[0] / g[-1]):.4g}" if np.isfinite(g).all() and g[-1] > 0 else "")
+    return f"mean field: ‖x_L‖²/‖x_0‖² = {q:.4g} after {net.depth} blocks{grad}."
 
 
 def _tables(runs, stat: str, band: str | None, theory_of=None, backward: bool = False):
@@ -286,18 +358,22 @@ def _csv(table: pd.DataFrame, prediction: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def _layer_chart(settings, runs, *, stat: str, key: str, title: str, y_title: str, band: str | None = None,
-                 theory_of=None, backward: bool = False, log_y: bool | None = None, caption: str | None = None) -> None:
+                 theory_of=None, backward: bool = False, log_y: bool | None = None, caption: str | None = None,
+                 tables=None) -> None:
     if band == "seeds" and settings["n_seeds"] == 1:
         band = None
     measured = "measured" + (" (band: over seeds)" if band == "seeds" else
                              " (band: 5–95 % of samples, all seeds)" if band else "")
 
-    def build():
-        table, prediction, faults = _tables(runs, stat, band, theory_of, backward)
-        return fp.fig_layers(table, prediction, y_title=y_title, depth=settings["depth"], title=title,
-                             faults=faults, log_y=log_y, measured=measured)
+    tables = tables or (lambda: _tables(runs, stat, band, theory_of, backward))
+    x_title = "block l" if plan.is_residual(settings) else "layer l"
 
-    chart(build, lambda: _csv(*_tables(runs, stat, band, theory_of, backward)[:2]), key=key,
+    def build():
+        table, prediction, faults = tables()
+        return fp.fig_layers(table, prediction, y_title=y_title, depth=settings["depth"], title=title,
+                             faults=faults, log_y=log_y, measured=measured, x_title=x_title)
+
+    chart(build, lambda: _csv(*tables()[:2]), key=key,
           name=_name(settings, key), caption=caption, reuse=runs.complete)
 
 
@@ -371,6 +447,9 @@ def _forward(settings, runs) -> None:
 
 HIST_AXES = {"act": "activation a = φ(h)", "preact": "pre-activation h", "grad": "gradient ∂L/∂h"}
 """x-axis title of each kind of histogram across depth (``hist_of``)."""
+RESIDUAL_HIST_AXES = {"act": "stream x_l (block output)", "preact": "branch pre-activation h",
+                      "grad": "branch gradient ∂L/∂h"}
+"""The same for residual blocks, whose ``act`` is the stream x_l (:mod:`initviz.engine.residual`)."""
 
 
 def _histograms(settings, runs) -> None:
@@ -379,10 +458,11 @@ def _histograms(settings, runs) -> None:
     control("hist_of")
     measured = runs.measured
     hist = cache(lambda: fp.depth_hist_table(measured, which))
-    what = HIST_AXES[which]
+    what = (RESIDUAL_HIST_AXES if plan.is_residual(settings) else HIST_AXES)[which]
     depth = settings["depth"]
     heatmap = partial(fp.fig_depth_heatmap, x_title=what, depth=depth, groups=list(runs),
-                      title=f"Histogram of the {what.split(' ')[0]}s of every layer (first seed)")
+                      title=f"Histogram of the {what} at every block (first seed)" if plan.is_residual(settings)
+                      else f"Histogram of the {what.split(' ')[0]}s of every layer (first seed)")
     sampled = {name: res.grad_hist_values for name, res in measured.items()} if which == "grad" else {}
     outside = {name: float(np.nanmax(getattr(res, f"{which}_outside"))) if np.isfinite(getattr(res, f"{which}_outside")).any()
                else 0.0 for name, res in measured.items()}
@@ -459,6 +539,157 @@ def _backward(settings, runs) -> None:
 
 VIEWS = {"forward": _forward, "histograms": _histograms, "backward": _backward}
 """What each value of the ``view`` link parameter draws (links.PROPAGATION_VIEWS)."""
+
+
+def _no_theory_note(runs) -> str:
+    """Where the residual mean field is not drawn, and why (a caption's last sentence)."""
+    missing = [f"{name} ({reason})" for name, (_, _, pred, reason) in runs.items() if pred is None]
+    return (" No mean-field line for " + "; ".join(missing) + ".") if missing else ""
+
+
+def _branch_skip_tables(runs, band: str | None):
+    """The measured and predicted variances of the branch α·F and of the skip s·x, two series per run."""
+    parts, theory, faults = [], {}, runs.faults
+    for stat, what in (("branch_var", "branch α·F"), ("skip_var", "skip s·x")):
+        table, prediction, _ = _tables(runs, stat, band, lambda net, pred, stat=stat: getattr(pred, stat))
+        parts.append(table.assign(group=table["group"].astype(str) + f": {what}"))
+        if len(prediction):
+            theory[what] = prediction.assign(group=prediction["group"].astype(str) + f": {what}")
+    predicted = pd.concat(list(theory.values()), ignore_index=True) if theory else None
+    return pd.concat(parts, ignore_index=True), predicted, faults
+
+
+def _residual_forward(settings, runs) -> None:
+    st.header("Forward: the stream through the blocks")
+    band = "seeds"
+    note = _no_theory_note(runs)
+    left, right = st.columns(HALF)
+    with left:
+        _layer_chart(settings, runs, stat="msq_ratio", key="msq_ratio", band=band,
+                     title="The stream's size ‖x<sub>l</sub>‖² / ‖x<sub>0</sub>‖²",
+                     y_title="‖x<sub>l</sub>‖² / ‖x<sub>0</sub>‖² (dimensionless)",
+                     theory_of=lambda net, pred: pred.msq_ratio,
+                     caption="Mean over samples of ‖x_l‖²/‖x_0‖² after block l; line: the mean field's "
+                             "E[x_l²]/E[x_0²] (pre-norm without scaling: grows ~linearly in L; post-norm: ~1)." + note)
+    with right:
+        _layer_chart(settings, runs, stat="branch_var", key="branch_skip", band=band,
+                     title="Branch vs skip: Var α·F<sub>l</sub> and Var s·x<sub>l−1</sub>", y_title="variance (units of x²)",
+                     tables=lambda: _branch_skip_tables(runs, band if settings["n_seeds"] > 1 else None),
+                     caption="What each block adds (the branch α·F) against what it carries (the skip s·x_{l−1}): "
+                             "a branch far smaller than the skip makes the block close to the identity "
+                             "(ReZero, α = 0: no branch at all; Fixup: the last branch layer is 0)." + note)
+    left, right = st.columns(HALF)
+    with left:
+        _layer_chart(settings, runs, stat="act_var", key="act_var", band=band,
+                     title="The stream's variance Var x<sub>l</sub>", y_title="Var x<sub>l</sub> (units of x²)",
+                     theory_of=lambda net, pred: pred.act_var,
+                     caption="Variance of all batch × width entries of the block's output x_l; line: the mean field.")
+    with right:
+        _layer_chart(settings, runs, stat="preact_var", key="preact_var", band=band,
+                     title="Branch pre-activation variance Var h<sub>l</sub>", y_title="Var h<sub>l</sub> (units of x²)",
+                     theory_of=lambda net, pred: pred.preact_var,
+                     caption="h = W₁·N(x_{l−1}) + b₁ (pre-norm; W₁·x_{l−1} + b₁ post-norm), the input of the "
+                             "branch's activation; line: σ₁²·E[u²] + σ_b².")
+    act = get_activation(settings["activation"], links.activation_param(settings))
+    left, right = st.columns(HALF)
+    with left:
+        if act.rails is not None:
+            _layer_chart(settings, runs, stat="saturated", key="saturated", band="seeds", log_y=False,
+                         title=f"Saturated branch units ({act.label})", y_title="fraction of φ(h) saturated",
+                         caption="The branch's activations within 1 % of the range from a rail.")
+        elif act.has_dead_units:
+            _layer_chart(settings, runs, stat="dead", key="dead", band="seeds", log_y=False,
+                         title=f"Dead branch units ({act.label})", y_title="fraction of units dead",
+                         caption="Branch units whose φ(h) is exactly 0 for every input of the batch.")
+    with right:
+        _layer_chart(settings, runs, stat="unit_spread", key="unit_spread", log_y=False,
+                     title="Symmetry: do the stream's units differ?", y_title="unit spread (0: all units equal)",
+                     caption="max over inputs of (max − min over units of x_l) / max|x_l|.")
+    if settings["inputs"] == "correlated":
+        _layer_chart(settings, runs, stat="corr", key="corr", band="seeds", log_y=False,
+                     title="Correlation of input pairs through the blocks",
+                     y_title="cos ∠(h<sub>a</sub><sup>l</sup>, h<sub>b</sub><sup>l</sup>)",
+                     caption=f"The branch pre-activations of pairs of inputs with correlation {settings['input_corr']:g}. "
+                             "No mean-field line: the residual recursion carries variances, not a correlation map.")
+    _block_jacobian(settings, runs)
+
+
+def jacobian_blocks(net: Network) -> tuple[int, ...]:
+    """The blocks whose Jacobian spectrum the page draws: up to :data:`initviz.figures.propagation.HIST_LAYERS`
+    spread over the depth, as many as the core's ``MAX_BLOCK_JACOBIAN_WORK`` (~8·n³ each) allows — one
+    at width 1024, none wider."""
+    most = MAX_BLOCK_JACOBIAN_WORK // (8 * net.input_dim ** 3)
+    return tuple(fp.pick_layers(net.depth, min(fp.HIST_LAYERS, most))) if most else ()
+
+
+@st.cache_data(**CACHE, show_spinner="Computing the blocks' Jacobians…")
+def block_spectra(net: Network, seed: int, blocks: tuple[int, ...]) -> pd.DataFrame:
+    """:func:`.figures.propagation.block_spectrum_table` of the singular values of J_l = ∂x_l/∂x_{l−1} for
+    ``blocks`` at input sample 0 (float64, in a worker process)."""
+    return fp.block_spectrum_table(blocks, workers.run(block_singular_values, net, seed=seed, blocks=blocks))
+
+
+def _block_jacobian(settings, runs) -> None:
+    """The singular values of a few blocks' input–output Jacobians (ReZero's Fig. 5): the configured
+    scheme's network, the first input of the seed's N(0, I) batch; exact (J = I) where α = 0."""
+    name, (net, _, _, _) = next(iter(runs.items()))
+    blocks = jacobian_blocks(net)
+    if not blocks:
+        st.caption(f"The blocks' Jacobian spectra are drawn up to width 1024 (~8·n³ work per block); "
+                   f"this stream has {net.input_dim} units.")
+        return
+    table = block_spectra(net, settings["seed"], blocks)
+    exact = None
+    if net.branch_scales.alpha == 0.0:  # every block is the identity: σ = 1 exactly
+        exact = table.assign(sigma=1.0)
+
+    def build():
+        return fig_curves(table, exact, x="fraction", y="sigma", lines=True, measured="measured",
+                          predicted="exact: J = I", x_title="k/n (largest singular value first)",
+                          y_title="σ<sub>k</sub>(J<sub>l</sub>)", title=f"Singular values of block Jacobians ({name})")
+
+    chart(build, table, key="block_jacobian", name=_name(settings, "block-jacobian"), reuse=runs.complete,
+          caption="J_l = ∂x_l/∂x_{l−1} of the blocks shown, at the first input of the seed's N(0, I) batch (exact "
+                  "to rounding: the engine's backward pass, float64). A block close to the identity has every σ "
+                  "near 1 (ReZero, α = 0: exactly 1; Bachlechner et al. 2020, Fig. 5).")
+
+
+def _residual_backward(settings, runs) -> None:
+    st.header("Backward: gradients through the blocks")
+    st.markdown("The probe loss L = Σ_b ⟨g_b, output_b⟩ with g ~ N(0, 1) sends a random gradient back from the "
+                "output (through the final norm, if any). ∂L/∂x_l reaches block l's output through the skips "
+                "and the branches; ∂L/∂W₁ and ∂L/∂W_m are the updates of the branch's first and last layer — "
+                "Xiong et al. 2020: at init, post-norm's last-layer gradients are large and independent of L, "
+                "pre-norm's shrink like 1/√L.")
+    note = _no_theory_note(runs)
+    left, right = st.columns(HALF)
+    with left:
+        _layer_chart(settings, runs, stat="grad_act_var", key="grad_act_var", band="seeds", backward=True,
+                     title="Stream gradient Var ∂L/∂x<sub>l</sub>", y_title="Var ∂L/∂x<sub>l</sub>",
+                     theory_of=lambda net, pred: pred.grad_act_var,
+                     caption="Read from the right (output) to the left; line: gradient independence (mean field)."
+                             + note)
+    with right:
+        _layer_chart(settings, runs, stat="grad_w_out_var", key="grad_w_out_var", band="seeds", backward=True,
+                     title="Branch output layer Var ∂L/∂W<sub>m</sub>", y_title="Var ∂L/∂W<sub>m</sub>",
+                     theory_of=lambda net, pred: pred.grad_w_out_var,
+                     caption="The branch's last weight layer (W₂; W₁ when m = 1), summed over the batch; "
+                             "line: batch · E[(∂L/∂f)²] · E[φ²]." + note)
+    left, right = st.columns(HALF)
+    with left:
+        _layer_chart(settings, runs, stat="grad_var", key="grad_var", band="seeds", backward=True,
+                     title="Branch gradient Var ∂L/∂h<sub>l</sub>", y_title="Var ∂L/∂h<sub>l</sub>",
+                     theory_of=lambda net, pred: pred.grad_var,
+                     caption="The gradient at the branch's pre-activation; line: the mean field.")
+    with right:
+        _layer_chart(settings, runs, stat="grad_w_var", key="grad_w_var", band="seeds", backward=True,
+                     title="Branch input layer Var ∂L/∂W<sub>1</sub>", y_title="Var ∂L/∂W<sub>1</sub>",
+                     theory_of=lambda net, pred: pred.grad_w_var,
+                     caption="Summed over the batch; line: batch · E[(∂L/∂h)²] · E[u²].")
+
+
+RESIDUAL_VIEWS = {"forward": _residual_forward, "histograms": _histograms, "backward": _residual_backward}
+"""The views of a residual network: per block; histograms as for an MLP (act: the stream x_l)."""
 
 __all__ = ["render", "Runs", "runs_of", "network", "simulate", "theory", "forward_limit", "needs_backward",
            "histogram_kinds"]

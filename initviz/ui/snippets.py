@@ -219,3 +219,66 @@ def _py(value) -> str:
     if isinstance(value, float):
         return num(value)
     return repr(value)
+
+
+# --- residual blocks: each branch preset of initviz.residual.PRESETS in torch.nn -----------------------
+
+RESIDUAL_EXAMPLE = (48, 256)
+"""(L blocks, width n) the residual snippets start from (the user edits them: every constant is a formula of L)."""
+
+_RESIDUAL_SNIPPETS = {  # preset: (placement, LayerNorm?, activation, base init of a branch layer or None, constants)
+    "none": ("pre", True, "GELU", None, ("1.0", "1.0", "(1.0, 1.0)")),
+    "gpt2": ("pre", True, "GELU", "nn.init.normal_(fc.weight, std=0.02)  # nanoGPT's base init",
+             ("1.0", "1.0", "(1.0, 1 / math.sqrt(2 * L))")),
+    "fixup": ("pre", False, "ReLU", 'nn.init.kaiming_normal_(fc.weight, nonlinearity="relu")  # He',
+              ("1.0", "1.0", "(L ** (-1 / (2 * m - 2)), 0.0)")),
+    "rezero": ("pre", False, "GELU", None, ("0.0", "1.0", "(1.0, 1.0)")),
+    "deepnorm": ("post", True, "GELU", "nn.init.xavier_normal_(fc.weight)",
+                 ("1.0", "(2 * L) ** 0.25", "((8 * L) ** -0.25, (8 * L) ** -0.25)")),
+    "t_fixup": ("pre", False, "GELU", "nn.init.xavier_uniform_(fc.weight)",
+                ("1.0", "1.0", "(0.67 * L ** -0.25, 0.67 * L ** -0.25)")),
+    "depth_mup": ("pre", True, "GELU", None, ("1 / math.sqrt(L)", "1.0", "(1.0, 1.0)")),
+}
+"""How each preset's block is written: the source's placement, norm, activation and base init, and its
+constants (α, s, the multipliers of fc1 and fc2) as formulas of L and m — the same as
+:data:`initviz.residual.PRESETS` (a test evaluates them against it)."""
+
+
+def torch_residual_code(preset: str, blocks: int = RESIDUAL_EXAMPLE[0], width: int = RESIDUAL_EXAMPLE[1]) -> str:
+    """PyTorch: ``blocks`` residual blocks of ``width`` units with a two-layer branch, initialised as
+    ``preset`` (:data:`initviz.residual.PRESETS`) prescribes. The constants come first, in plain Python
+    (α, the skip's s, the branch layers' multipliers), then the ``torch.nn`` block and its init."""
+    from ..residual import PRESETS
+
+    placement, layer_norm, act, base, (alpha, skip, scale) = _RESIDUAL_SNIPPETS[preset]
+    spec = PRESETS[preset]
+    fixup = preset == "fixup"
+    norm = "nn.LayerNorm(n)" if layer_norm else "nn.Identity()  # the source has no normalisation"
+    branch = ("(self.fc2(self.act(self.fc1(u + self.b[0]) + self.b[1]) + self.b[2]) * self.multiplier + self.b[3])"
+              if fixup else "self.fc2(self.act(self.fc1(u)))")
+    alpha_term = "self.alpha" if preset == "rezero" else "alpha"
+    out = (f"return self.norm(skip * x + {alpha_term} * {branch.replace('(u', '(x')})" if placement == "post"
+           else f"u = self.norm(x)\n        return skip * x + {alpha_term} * {branch}")
+    extra = ""
+    if preset == "rezero":
+        extra = "        self.alpha = nn.Parameter(torch.tensor(alpha))  # learnable, 0 at init\n"
+    if fixup:
+        extra = ("        self.b = nn.ParameterList(nn.Parameter(torch.zeros(1)) for _ in range(4))  # scalar biases\n"
+                 "        self.multiplier = nn.Parameter(torch.ones(1))  # scalar multiplier\n")
+    init = (f"            {base}\n            fc.weight.mul_(c)\n            nn.init.zeros_(fc.bias)\n" if base
+            else "            fc.weight.mul_(c)  # on nn.Linear's default init\n")
+    form = "N(s·x + α·F(x))" if placement == "post" else "s·x + α·F(N(x))" if layer_norm else "s·x + α·F(x), no norm"
+    return (f"# {spec.label}: {spec.formula}\n# {spec.source}\nimport math\n\n"
+            f"L, n, m = {blocks}, {width}, 2  # residual blocks, stream width, weight layers per branch\n"
+            f"alpha = {alpha}  # multiplies the branch\nskip = {skip}  # multiplies the stream x\n"
+            f"scale = {scale}  # multiply the init of the branch's fc1, fc2\n\n"
+            "import torch\nfrom torch import nn\n\n\n"
+            "class Block(nn.Module):\n"
+            f'    """{placement + "-norm" if layer_norm else "Residual"}: x ↦ {form}, F(u) = fc2({act.lower()}(fc1(u)))."""\n\n'
+            "    def __init__(self, n):\n        super().__init__()\n"
+            f"        self.norm = {norm}\n"
+            f"        self.fc1, self.act, self.fc2 = nn.Linear(n, n), nn.{act}(), nn.Linear(n, n)\n{extra}\n"
+            f"    def forward(self, x):\n        {out}\n\n\n"
+            "blocks = nn.Sequential(*(Block(n) for _ in range(L)))\n"
+            "with torch.no_grad():\n    for block in blocks:\n"
+            "        for fc, c in zip((block.fc1, block.fc2), scale):\n" + init)

@@ -19,7 +19,9 @@ def _sidebar_open(tab) -> bool:
     return box is not None and box["width"] > 0 and box["x"] + box["width"] > 0
 
 
-@pytest.mark.parametrize("path,chart", [("propagation", "preact_var"), ("training", "loss"), ("criticality", "map_chi1")])
+@pytest.mark.parametrize("path,chart", [("propagation", "preact_var"), ("training", "loss"), ("criticality", "map_chi1"),
+                                        ("propagation?arch=pre&norm=layernorm", "branch_skip"),  # residual blocks
+                                        ("initializers", "weight_hist")])  # with the residual blocks' code tabs
 def test_a_phone_opens_on_the_page_with_the_sidebar_collapsed(page, path, chart):
     page.set_viewport_size(PHONE)
     open_page(page, path, chart)

@@ -61,3 +61,22 @@ def test_the_backward_view_draws_the_gradients_of_the_same_network_and_goes_into
     assert page.locator(".st-key-act_var").count() == 0  # only the view shown is drawn (and computed)
     assert [t["name"] for t in chart_data(page, "grad_var")] == ["measured", "mean field"]
     assert _query(page.url) == {"view": "backward"}
+
+
+def test_a_residual_link_draws_its_blocks_and_choosing_the_architecture_puts_it_in_the_link(page):
+    preset = next(p for p in experiments.PRESETS if p.key == "resid_pre_ln")
+    query = "&".join(f"{k}={v}" for k, v in preset.query().items())
+    open_page(page, f"propagation?{query}", "msq_ratio")
+    assert [t["name"] for t in chart_data(page, "msq_ratio")] == ["measured", "mean field"]
+    msq = next(t for t in chart_data(page, "msq_ratio") if t["name"] == "measured")
+    assert len(msq["x"]) == 48 and msq["y"][-1] > 10 * msq["y"][0]  # pre-LN: the stream grows with depth
+    assert {t["name"] for t in chart_data(page, "branch_skip")} >= {"xavier_normal: branch α·F",
+                                                                    "xavier_normal: skip s·x"}
+    assert page.locator(".st-key-act_var .js-plotly-plot").count() == 1 and page.locator(".st-key-layer_ratio").count() == 0
+    choose(page, "arch", "residual, post-norm")
+    page.wait_for_function(
+        """() => { const el = document.querySelector('.st-key-msq_ratio .js-plotly-plot');
+                   const t = el && el._fullData && el._fullData.find(t => t.name === 'measured');
+                   return t && Math.max(...t.y) < 2; }""")  # post-norm: ‖x_l‖²/‖x_0‖² stays ≈ 1
+    wait_idle(page)
+    assert _query(page.url) == {**preset.query(), "arch": "post"}

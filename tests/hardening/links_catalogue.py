@@ -546,6 +546,39 @@ for query in ("activation=relu&pt_sw=6&pt_sb=0&depth=100&width=64", "activation=
               "view=qmap&activation=relu&pt_sw=6&pt_sb=6&width=2"):
     add("criticality", query, "numerics", False)
 
+# --- residual blocks and norms on Propagation (issue 14): each new parameter's grammar, its condition and
+# the presets' cross-field rules (the field the preset needs gives way, with a notice; the preset stays)
+add("propagation", "arch=Pre", "enums", False, applied={"arch": "pre"})
+add("propagation", "arch=resnet", "enums", True, ["arch"], {})
+add("propagation", "norm=%20LayerNorm%20", "enums", False, applied={"norm": "layernorm"})
+add("propagation", "norm=batchnorm", "enums", True, ["norm"], {})
+add("propagation", "norm=rmsnorm&norm=layernorm", "structure", True, ["norm", "given 2 times"], {"norm": "layernorm"})
+add("propagation", "arch=pre&branch_depth=1", "numbers", False, applied={"arch": "pre", "branch_depth": "1"})
+add("propagation", "arch=pre&branch_depth=3", "numbers", True, ["branch_depth"], {"arch": "pre"})  # ladder 1, 2
+add("propagation", "arch=pre&branch_depth=0", "numbers", True, ["branch_depth"], {"arch": "pre", "branch_depth": "1"})
+add("propagation", "arch=pre&branch_depth=1e0", "numbers", True, ["branch_depth"], {"arch": "pre"})
+add("propagation", "branch_depth=1", "structure", True, ["branch_depth", "only applies"], {})  # an MLP has no branch
+add("propagation", "preset=gpt2", "structure", True, ["preset", "only applies"], {})
+add("propagation", "arch=pre&final_norm=true", "structure", True, ["final_norm", "only applies"], {"arch": "pre"})
+add("propagation", "arch=post&in_width=32", "structure", True, ["in_width", "only applies"], {"arch": "post"})
+add("propagation", "arch=pre&preset=GPT2", "enums", False, applied={"arch": "pre", "preset": "gpt2"})
+add("propagation", "arch=pre&preset=t-fixup", "enums", True, ["preset"], {"arch": "pre"})
+add("propagation", f"arch=pre&preset={q('<b>gpt2</b>')}", "injection", True, ["preset"], {"arch": "pre"},
+    markers=("<b>",))
+add("propagation", "arch=pre&norm=layernorm&final_norm=maybe", "enums", True, ["final_norm"],
+    {"arch": "pre", "norm": "layernorm"})
+add("propagation", "arch=pre&norm=layernorm&final_norm=ON", "enums", False,
+    applied={"arch": "pre", "norm": "layernorm", "final_norm": "true"})
+add("propagation", "arch=pre&preset=deepnorm", "numerics", True, ["arch", "deepnorm"],
+    {"arch": "post", "preset": "deepnorm"})
+add("propagation", "arch=pre&norm=rmsnorm&final_norm=true&preset=fixup&branch_depth=1", "numerics", True,
+    ["norm", "final_norm", "branch_depth"], {"arch": "pre", "preset": "fixup"})
+add("propagation", "arch=post&norm=layernorm&preset=t_fixup", "numerics", True, ["norm", "t_fixup"],
+    {"arch": "post", "preset": "t_fixup"})
+# depth: up to 1000 residual blocks, 200 MLP layers; 1000 blocks of width 256 exceed a hosted run's weight draws
+add("propagation", "depth=500", "numbers", True, ["depth", "an MLP"], {"depth": "200"})
+add("propagation", "arch=pre&depth=999999999", "budget", True, ["depth", UNFIT], {"arch": "pre", "depth": "1000"})
+
 # --- every Geometry link also at the steps that compute what it sets ---------------------------------
 # (the page computes only the step shown: without these, links setting e.g. mp_* would only be parsed)
 

@@ -1,6 +1,8 @@
-"""The Propagation page's link and run plan: the MLP, its init schemes (the configured one and up to
+"""The Propagation page's link and run plan: the network (an MLP, with or without a norm after each
+activation, or residual blocks with a branch preset: :data:`ARCHITECTURES`), its init schemes (the configured one and up to
 :data:`MAX_COMPARED` comparisons), the inputs and the view; the core calls a view makes
-(:func:`runs`: ``Network.mlp``, ``propagate`` and the mean-field ``predict``, one run per scheme);
+(:func:`runs`: ``Network.mlp`` or ``Network.residual_net`` (:func:`build`), ``propagate`` and the
+mean-field prediction, one run per scheme);
 and, on a hosted instance (:mod:`initviz.ui.deployment`), the view's compute budget (:func:`fit`), met
 by cutting the statistical sample only (batch, then seeds) — never depth, widths, activation or the
 schemes compared; a view that still does not fit is not computed, and choices that fit are offered."""
@@ -19,6 +21,8 @@ from ...initializers import SCHEMES
 from ...laws import DTYPES
 from ...limits import MAX_ACTIVATIONS, MAX_MACS, MAX_WEIGHT_DRAWS, MAX_WEIGHTS, Budget
 from ...network import BIAS_RULES, Network
+from ...norms import NORMS
+from ...residual import BRANCH_DEPTHS, PRESETS
 from ...propagation import INPUTS as PROPAGATION_INPUTS
 from ...propagation import Cost, cost
 from .. import deployment
@@ -27,7 +31,14 @@ from .budget import FIT_PROBLEM, Fit, as_asked, fewer_compared, largest, times
 from .grammar import Notice, PageSchema, Param, Settings, format_value
 
 PROPAGATION_MAX_DEPTH = 200
-"""Deepest network the Propagation page builds (the core allows ``limits.MAX_DEPTH``)."""
+"""Deepest MLP the Propagation page builds (the core allows ``limits.MAX_DEPTH``)."""
+RESIDUAL_MAX_DEPTH = 1000
+"""Most residual blocks the Propagation page builds (DeepNorm's 1,000 layers; ``limits.MAX_DEPTH``):
+a residual stream keeps its scale through depth, so deep views are the point; the hosted budget
+still cuts their sample (:func:`fit`)."""
+ARCHITECTURES = ("mlp", "pre", "post")
+"""The network of a view: a plain MLP (with ``norm`` after each activation), or residual blocks with
+the norm before the branch (pre-norm) or after the sum (post-norm): :mod:`initviz.residual`."""
 PROPAGATION_MAX_WIDTH = 2048
 PROPAGATION_MAX_BATCH = 1024
 PROPAGATION_MAX_SEEDS = 8
@@ -136,27 +147,51 @@ def series_name(settings: Mapping[str, Any], scheme: str, configured: bool) -> s
     return f"{scheme}({', '.join(changed)})" if changed else scheme
 
 
+def is_residual(settings: Mapping[str, Any]) -> bool:
+    """Whether the view's network is made of residual blocks (``arch`` pre or post)."""
+    return settings["arch"] != "mlp"
+
+
 def network_kwargs(settings: Mapping[str, Any], scheme: str, configured: bool, budget: Budget | None = None) -> dict:
-    """The ``Network.mlp`` keyword arguments of the view's MLP for one scheme (its configured
-    parameters, or its defaults), within ``budget`` (None: the deployment's, :mod:`.deployment`)."""
+    """The keyword arguments of the view's network for one scheme (its configured parameters, or its
+    defaults), within ``budget`` (None: the deployment's, :mod:`.deployment`): ``Network.mlp``'s for an
+    MLP (the norm only when there is one: an MLP without keeps the arguments it always had),
+    ``Network.residual_net``'s for residual blocks (the final norm only where it applies: a control
+    left on keeps its value when the norm is set to none) — :func:`build` tells them apart."""
     width = settings["width"]
-    return dict(input_dim=input_width(settings), widths=(width,) * settings["depth"],
-                activation=settings["activation"], activation_param=activation_param(settings), init=scheme,
-                init_params=scheme_settings(settings, scheme) if configured else None, bias=settings["bias"],
-                bias_value=settings["bias_value"],
-                budget=deployment.current().budget if budget is None else budget)
+    common = dict(activation=settings["activation"], activation_param=activation_param(settings), init=scheme,
+                  init_params=scheme_settings(settings, scheme) if configured else None, bias=settings["bias"],
+                  bias_value=settings["bias_value"], budget=deployment.current().budget if budget is None else budget)
+    if is_residual(settings):
+        return dict(width=width, depth=settings["depth"], norm=settings["norm"], placement=settings["arch"],
+                    branch_depth=settings["branch_depth"], preset=settings["preset"],
+                    final_norm=SCHEMA.by_name["final_norm"].applies(settings) and settings["final_norm"], **common)
+    norm = {} if settings["norm"] == "none" else {"norm": settings["norm"]}
+    return dict(input_dim=input_width(settings), widths=(width,) * settings["depth"], **common, **norm)
+
+
+def build(network: Mapping[str, Any]) -> Network:
+    """The network of a run's keyword arguments (:func:`network_kwargs`): ``Network.residual_net``
+    when they name a block ``placement``, else ``Network.mlp``."""
+    return Network.residual_net(**network) if "placement" in network else Network.mlp(**network)
 
 
 @dataclass(frozen=True)
 class Run:
     """One run of a Propagation view: its legend ``name`` and the keyword arguments of the core calls
-    that compute it — ``Network.mlp(**network)``, then ``propagate(net, **propagate)`` (the deadline is
-    the page's to add) and ``meanfield.predict(net, **predict)``."""
+    that compute it — ``build(network)`` (``Network.mlp`` or ``Network.residual_net``), then
+    ``propagate(net, **propagate)`` (the deadline is the page's to add) and the mean-field prediction
+    (``meanfield.predict(net, **predict)``; a residual network's is
+    ``residual_theory.predict_residual(net, batch=predict["batch"])``)."""
 
     name: str
     network: dict
     propagate: dict
     predict: dict
+
+    def build(self) -> Network:
+        """The run's network (:func:`build`)."""
+        return build(self.network)
 
 
 def runs(settings: Mapping[str, Any], budget: Budget | None = None) -> tuple[Run, ...]:
@@ -191,9 +226,9 @@ def _costed_network(key: tuple) -> Network:
     kwargs = dict(key)
     kwargs["init_params"] = None if kwargs["init_params"] is None else dict(kwargs["init_params"])
     try:
-        return Network.mlp(**kwargs)
+        return build(kwargs)
     except InitvizError:
-        return Network.mlp(**{**kwargs, "init": "normal", "init_params": None})
+        return build({**kwargs, "init": "normal", "init_params": None})
 
 
 def _run_costs(settings: Mapping[str, Any]) -> list[tuple[Cost, int]]:
@@ -272,7 +307,7 @@ def _choices(asked: Settings) -> tuple[tuple[str, Settings], ...]:
     """One change each that makes the view fit (with the sample :func:`fit` then uses)."""
     out = list(fewer_compared(asked, lambda s: _excess(_smallest_sample(s)) <= 1))
     for name, label, lo in (("depth", "depth", 1), ("width", "width", 1), ("in_width", "input width", 1)):
-        if name == "in_width" and asked["in_width"] == 0:
+        if name == "in_width" and (asked["in_width"] == 0 or is_residual(asked)):
             continue
         value = largest(asked, name, lo, asked[name] - 1, _excess, _smallest_sample)
         if value is not None:
@@ -285,11 +320,44 @@ def _choices(asked: Settings) -> tuple[tuple[str, Settings], ...]:
 
 
 def _constrain_propagation(settings: Settings) -> tuple[Settings, list[Notice]]:
-    """Cross-field rules of the Propagation page: a normal bias's std is |value|; at most
+    """Cross-field rules of the Propagation page: an MLP's depth at most :data:`PROPAGATION_MAX_DEPTH`,
+    the branch preset's needs (:func:`preset_rules`); a normal bias's std is |value|; at most
     :data:`MAX_COMPARED` comparisons, none equal to the configured scheme; the configured scheme's
-    bounds in order (all three: :func:`scheme_rules`). The compute budget is not a rule of the
-    link: the page computes :func:`fit` of the settings as asked."""
-    return settings, scheme_rules(settings)
+    bounds in order (:func:`scheme_rules`). The compute budget is not a rule of the link: the page
+    computes :func:`fit` of the settings as asked."""
+    notices = []
+    if not is_residual(settings) and settings["depth"] > PROPAGATION_MAX_DEPTH:
+        settings["depth"] = PROPAGATION_MAX_DEPTH
+        notices.append(Notice("depth", f"an MLP has at most {PROPAGATION_MAX_DEPTH} layers here (residual blocks: "
+                              f"{RESIDUAL_MAX_DEPTH})", f"using {PROPAGATION_MAX_DEPTH}"))
+    return settings, notices + preset_rules(settings) + scheme_rules(settings)
+
+
+def preset_rules(settings: Settings) -> list[Notice]:
+    """What the branch preset needs of the other fields (``Residual``'s own checks), applied to
+    ``settings`` in place, each change with a notice: DeepNorm a post-norm block; Fixup and T-Fixup
+    no norm (their sources remove it; so no final norm); Fixup a branch of two layers. A final norm
+    needs a norm (its ``when``): it is dropped when a preset removes the norm."""
+    if not is_residual(settings):
+        return []
+    preset, notices = PRESETS[settings["preset"]], []
+    if preset.needs_placement and settings["arch"] != preset.needs_placement:
+        settings["arch"] = preset.needs_placement
+        notices.append(Notice("arch", f"the {preset.name} preset is defined on {preset.needs_placement}-norm blocks",
+                              f"using {format_value(_ARCH_PARAM, settings['arch'])}"))
+    if preset.no_norm and settings["norm"] != "none":
+        settings["norm"] = "none"
+        notices.append(Notice("norm", f"the {preset.name} preset removes normalisation (its source has none)",
+                              "using none"))
+        if settings["final_norm"]:
+            settings["final_norm"] = False
+            notices.append(Notice("final_norm", "a final norm needs a norm", "using false"))
+    if settings["branch_depth"] < preset.min_branch_depth:
+        settings["branch_depth"] = preset.min_branch_depth
+        notices.append(Notice("branch_depth", f"the {preset.name} preset needs a branch of at least "
+                              f"{preset.min_branch_depth} layers (its scale L^(−1/(2m−2)))",
+                              f"using {preset.min_branch_depth}"))
+    return notices
 
 
 def scheme_rules(settings: Settings) -> list[Notice]:
@@ -327,15 +395,34 @@ COMPARE_PARAM = Param("compare", "multi", (), "Compare with other schemes (each 
 """The bias value and the comparison of the MLP pages (Propagation, Training: their own defaults by
 ``dataclasses.replace``)."""
 _BIAS_PARAM, _COMPARE_PARAM = BIAS_PARAM, COMPARE_PARAM
+_RESIDUAL = (("arch", ("pre", "post")),)
+"""The ``when`` of the residual blocks' parameters."""
+_ARCH_PARAM = Param("arch", "choice", "mlp", "Architecture", options=ARCHITECTURES,
+                    labels=("MLP", "residual, pre-norm", "residual, post-norm"),
+                    help="an MLP (layer l: weights, bias, activation, then the norm if any); or residual blocks "
+                    "x_l = x_{l-1} + α·F(N(x_{l-1})) (pre-norm) or x_l = N(x_{l-1} + α·F(x_{l-1})) (post-norm), F "
+                    "a branch of one or two weight layers, on a stream of the width's units")
 
 
 SCHEMA = PageSchema("propagation", (
-    Param("depth", "int", 20, "Depth L (layers)", lo=1, hi=PROPAGATION_MAX_DEPTH, step=1, widget="slider",
-          help="number of layers, each weights + bias + activation"),
+    _ARCH_PARAM,
+    Param("depth", "int", 20, "Depth L (layers or blocks)", lo=1, hi=RESIDUAL_MAX_DEPTH, step=1, widget="slider",
+          help=f"number of layers (each weights + bias + activation; at most {PROPAGATION_MAX_DEPTH} in an MLP) "
+          "or of residual blocks"),
     Param("width", "int", 256, "Width n (units per layer)", lo=1, hi=PROPAGATION_MAX_WIDTH, step=1,
-          help="units in every layer"),
+          help="units in every layer (a residual stream's and its branches')"),
     Param("in_width", "int", 0, "Input width n₀ (0: same as n)", lo=0, hi=PROPAGATION_MAX_WIDTH, step=1,
-          help="dimension of the inputs x; 0 means the same as the width"),
+          when=(("arch", ("mlp",)),), help="dimension of the inputs x; 0 means the same as the width"),
+    Param("norm", "choice", "none", "Normalisation N", options=NORMS, labels=("none", "LayerNorm", "RMSNorm"),
+          help="an MLP: after each activation; residual blocks: before the branch (pre-norm) or after the sum "
+          "(post-norm). γ = 1, β = 0, torch's eps (LayerNorm 1e-5, RMSNorm the dtype's eps)"),
+    Param("branch_depth", "int", 2, "Branch layers m", options=BRANCH_DEPTHS, when=_RESIDUAL,
+          help="1: F(u) = φ(W₁u + b₁); 2: F(u) = W₂φ(W₁u + b₁) + b₂ (weights, activation, weights)"),
+    Param("preset", "choice", "none", "Branch initialisation", options=tuple(PRESETS),
+          labels=tuple(p.label for p in PRESETS.values()), when=_RESIDUAL,
+          help="; ".join(f"{p.label}: {p.help}" for p in PRESETS.values())),
+    Param("final_norm", "bool", False, "Final norm N(x_L)", when=(*_RESIDUAL, ("norm", ("layernorm", "rmsnorm"))),
+          help="normalise the last block's output, as transformers do before their head"),
     Param("activation", "choice", "tanh", "Activation φ", options=tuple(ACTIVATIONS),
           help="the same activation after every layer"),
     *activation_params(),
