@@ -233,43 +233,57 @@ PAGE_VIEW = "forward"
 backward pass, no weight gradients, no histograms) beside the mean-field prediction."""
 
 
-def page_calls() -> tuple[list[tuple[dict, dict, dict]], str]:
-    """``(Network.mlp kwargs, propagate kwargs, meanfield.predict kwargs)`` of every run the default
-    Propagation page makes — one per compared scheme, from the page's run plan
-    (``initviz.ui.links.propagation.runs``, which the page itself runs) on its link schema's defaults,
-    with the local budget (``make run``'s: no page budget, the core's ``Budget.local()``) — and a
-    description. The default view is :data:`PAGE_VIEW` (checked: another default view fails loudly
-    rather than timing the wrong work): ``propagate`` runs without the backward pass, the weight
-    gradients or histograms. Figures and tables are not included: this is the page's computation."""
+RESIDUAL_PAGE = {"arch": "pre"}
+"""The residual view the bench reports beside the MLP's: the Propagation page's defaults with pre-norm
+residual blocks (its default norm, branch and preset) — issue 14's "cost of the residual default view"."""
+
+
+def page_calls(overrides: dict | None = None) -> tuple[list, str]:
+    """The runs (``initviz.ui.links.propagation.Run``: ``build()``, ``propagate`` and ``predict``
+    kwargs) the default Propagation page makes — one per compared scheme, from the page's run plan on
+    its link schema's defaults with ``overrides`` (e.g. :data:`RESIDUAL_PAGE`), with the local budget
+    (``make run``'s: no page budget, the core's ``Budget.local()``) — and a description. The default
+    view is :data:`PAGE_VIEW` (checked: another default view fails loudly rather than timing the wrong
+    work): ``propagate`` runs without the backward pass, the weight gradients or histograms. Figures
+    and tables are not included: this is the page's computation."""
     from initviz.limits import Budget
     from initviz.ui import links
 
-    s, _ = links.constrain("propagation", links.SCHEMAS["propagation"].defaults())
+    s, _ = links.constrain("propagation", {**links.SCHEMAS["propagation"].defaults(), **(overrides or {})})
     if s["view"] != PAGE_VIEW:
         raise RuntimeError(f"the Propagation page's default view is now {s['view']!r}, not {PAGE_VIEW!r}: "
                            "update bench.run.page_calls to what that view computes")
-    calls = [(run.network, run.propagate, run.predict) for run in links.propagation.runs(s, budget=Budget.local())]
-    what = (f"the Propagation page's link defaults: depth {s['depth']}, width {s['width']}, {s['activation']}, "
-            f"{' + '.join(links.compared_schemes(s))}, batch {s['batch']}, {s['n_seeds']} seed(s), {s['dtype']}; "
-            f"the {PAGE_VIEW} view: propagate (forward statistics; no backward pass, no histograms) "
-            "+ mean-field prediction")
+    calls = list(links.propagation.runs(s, budget=Budget.local()))
+    arch = "" if s.get("arch", "mlp") == "mlp" else f"{s['arch']}-norm residual blocks ({s['norm']}), "
+    what = (f"the Propagation page's link defaults{' with ' + str(overrides) if overrides else ''}: {arch}depth "
+            f"{s['depth']}, width {s['width']}, {s['activation']}, {' + '.join(links.compared_schemes(s))}, batch "
+            f"{s['batch']}, {s['n_seeds']} seed(s), {s['dtype']}; the {PAGE_VIEW} view: propagate (forward "
+            "statistics; no backward pass, no histograms) + mean-field prediction")
     return calls, what
 
 
-def run_page(repeats: int, budget: float) -> dict:
+def _prediction(net, predict: dict):
+    """The page's theory line for ``net``: the MLP mean field or the residual one, where it applies."""
+    from initviz import meanfield, residual_theory
+    if net.residual is None and net.norm == "none":
+        return meanfield.predict(net, **predict) if meanfield.mean_field_applies(net) is None else None
+    if residual_theory.residual_mean_field_applies(net) is None:
+        return residual_theory.predict_residual(net, batch=predict["batch"])
+    return None
+
+
+def run_page(repeats: int, budget: float, overrides: dict | None = None) -> dict:
     """The default Propagation page's compute (networks built inside) with one BLAS thread, as
     ``app.py`` runs it, and with numpy's default threads, alternating."""
     import initviz as iv
-    from initviz import meanfield
 
-    calls, what = page_calls()
+    calls, what = page_calls(overrides)
 
     def once():
         out = []
-        for net_kwargs, run, theory in calls:
-            net = iv.Network.mlp(**net_kwargs)
-            prediction = meanfield.predict(net, **theory) if meanfield.mean_field_applies(net) is None else None
-            out.append((iv.propagate(net, **run), prediction))
+        for run in calls:
+            net = run.build()
+            out.append((iv.propagate(net, **run.propagate), _prediction(net, run.predict)))
         return out
 
     timed = time_interleaved({"one": _one_blas_thread(once), "default": once}, repeats, warmup=1, budget=budget)
@@ -465,6 +479,10 @@ def report(results: dict) -> str:
         p = results["page"]
         lines.append(f"{'page':<9}{_fmt_s(p['default_threads']):>11}{_fmt_s(p['median']):>11}{'':>11}{'':>11}"
                      f"{'':>10}{'':>9}  {p['what']}")
+    if "page_residual" in results:
+        p = results["page_residual"]
+        lines.append(f"{'page res':<9}{_fmt_s(p['default_threads']):>11}{_fmt_s(p['median']):>11}{'':>11}{'':>11}"
+                     f"{'':>10}{'':>9}  {p['what']}")
     browser = results.get("browser")
     if browser and "pages" in browser:
         lines += ["", "browser (Chromium): page load → first chart, control change → redrawn chart, bytes per chart"]
@@ -516,6 +534,9 @@ def markdown(results: dict, command: str) -> str:
     if "page" in results:
         p = results["page"]
         out.append(f"| page | {_fmt_s(p['default_threads'])} | {_fmt_s(p['median'])} | | | | | |")
+    if "page_residual" in results:
+        p = results["page_residual"]
+        out.append(f"| page, residual (pre-norm) | {_fmt_s(p['default_threads'])} | {_fmt_s(p['median'])} | | | | | |")
     if "G" in results:
         geo = results["G"]["initviz"]
         out += ["", f"G per distribution: {_kind_times(geo['kinds'])}"
@@ -598,6 +619,8 @@ def main(argv=None) -> int:
         if "page" in only:
             print("  page: default Propagation page compute …", flush=True)
             results["page"] = run_page(repeats, budget)
+            print("  page_residual: the same view with pre-norm residual blocks …", flush=True)
+            results["page_residual"] = run_page(repeats, budget, RESIDUAL_PAGE)
     if not args.no_browser:
         print("  browser: streamlit + Chromium …", flush=True)
         from . import browser
