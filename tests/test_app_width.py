@@ -94,3 +94,56 @@ def test_coupled_weight_decay_with_sgd_is_refused_with_a_notice():
     at = open_page("width", {**SMALL, "mistake": "coupled_wd"})
     assert "coupled weight decay is a mistake of Adam" in text_of(at)
     assert "mistake" not in at.query_params
+
+
+# --- the Experiments presets of this page show what their text says --------------------------------
+# Theory (Tensor Programs V §5; initviz.coordcheck's docstring): under μP every exponent is 0; under SP the
+# output's change grows like width^½…1; a non-zero readout's init shrinks like width^−½; μP init with SP
+# rates divides the output's update by m (width^−1). Measured spreads of correct μP layers are 1.01–1.13
+# at these seeds (3 seeds: mean |x| moves by a few per cent), so the bounds below leave 2–3× that margin.
+
+def _preset_page(key):
+    from initviz.ui.experiments import PRESETS
+
+    preset = {p.key: p for p in PRESETS}[key]
+    assert preset.page == "width"
+    return open_page("width", preset.query())
+
+
+def _row(at, layer):
+    table = at.dataframe[0].value
+    return table[table.layer == layer].iloc[0]
+
+
+MUP, SP = "μP (maximal update)", "SP (standard)"
+
+
+def test_the_change_preset_is_flat_under_mup_and_not_under_sp():
+    at = _preset_page("coord_check_change")
+    for layer in ("input", "hidden 1", "output"):
+        assert _row(at, layer)[f"{MUP} spread"] < 1.25
+    assert _row(at, "output")[f"{SP} exponent"] > 0.25 and _row(at, "input")[f"{SP} exponent"] < -0.25
+
+
+def test_the_adam_preset_blows_sps_output_up():
+    at = _preset_page("coord_check_adam")
+    assert _row(at, "output")[f"{SP} exponent"] > 0.5 and _row(at, "output")[f"{MUP} spread"] < 1.25
+
+
+def test_the_readout_preset_falls_as_one_over_root_width_at_init():
+    at = _preset_page("coord_check_readout")
+    output = [t for t in chart(at, "coord_mup")["data"] if t["name"] == "output" and t["xaxis"] == "x"][0]
+    slope = np.polyfit(np.log(np.asarray(output["x"], float)), np.log(np.asarray(output["y"], float)), 1)[0]
+    assert slope == pytest.approx(-0.5, abs=0.1)  # 1/√fan_in up to seed noise (a few per cent per width)
+
+
+def test_the_sp_rates_preset_shrinks_the_outputs_update_like_one_over_width():
+    at = _preset_page("coord_check_sp_rates")
+    assert _row(at, "output")[f"{MUP} exponent"] < -0.75 and _row(at, "hidden 1")[f"{MUP} spread"] < 1.25
+
+
+def test_the_coupled_weight_decay_preset_passes_the_check():
+    at = _preset_page("coord_check_coupled_wd")
+    assert any("coupled weight decay" in w.value for w in at.warning)
+    for layer in ("input", "hidden 1", "output"):
+        assert _row(at, layer)[f"{MUP} spread"] < 1.25

@@ -69,8 +69,9 @@ READING = (
     "**Reading a check.** Panel t is after t updates (t = 0: at initialisation; mup's panel t is our t − 1). A "
     "correct μP check has every hidden layer's spread ≈ 1.0× (mup's users report ~1.02) at every step, and the "
     "output's too after the first steps; a line that climbs with width (spread growing with t, exponent ≈ ½ or 1) "
-    "is a layer whose updates are too large for wide models. A falling output line at t = 0 is only the readout's "
-    "init (1/width when not zeroed) and is harmless.")
+    "is a layer whose updates are too large for wide models, a line that falls after t = 0 one that learns less "
+    "and less as width grows (SP's input layer). A falling output line at t = 0 is only the readout's init "
+    "(1/√width when not zeroed) and is harmless.")
 RULES = {
     "sp": "Every weight W ~ N(0, σ²/fan_in) (PyTorch default / Kaiming); one learning rate η for every layer; "
           "output multiplier 1. Nothing depends on width except through fan_in.",
