@@ -39,8 +39,7 @@ def checks(kwargs: tuple[tuple, ...]) -> tuple[pd.DataFrame, ...]:
 def frames_of(settings: links.Settings) -> dict[str, pd.DataFrame]:
     """Each parametrisation drawn (:func:`.links.width.parametrisations`) → its coordinate-check frame."""
     presets = plan.parametrisations(settings)
-    kwargs = tuple(tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in
-                         plan.check_kwargs(settings, p).items()) for p in presets)
+    kwargs = tuple(tuple(plan.check_kwargs(settings, p).items()) for p in presets)
     return dict(zip(presets, checks(kwargs)))
 
 
