@@ -245,6 +245,39 @@ PRESETS: tuple[Preset, ...] = (
         "is zero, so J's rank is the fewest active units of any layer: the rest of its singular values are exact "
         "zeros, counted in the histogram's legend apart from the bars.",
         view="jacobian", activation="relu", pt_sw=math.sqrt(2), pt_sb=0.0, jac_depth=100, jac_width=128, n_seeds=2),
+    # --- width scaling: mup's coordinate check and its deliberate mistakes (Width page) ---
+    _preset(
+        "coord_check_change", "The coordinate check: μP is flat in width, SP is not", "width",
+        "MLPs of widths 128 … 1024 train three SGD steps (η = 0.1) on one batch; each line is how much a layer's "
+        "output has changed since initialisation. Under μP every line is flat (spread ≈ 1.0×): each layer moves by "
+        "the same amount whatever the width. Under SP the output's change grows with width (exponent ≈ ½ here, "
+        "1 after one step in theory) while the input layer's shrinks: wide SP models update their readout too "
+        "much and their first layer too little.", statistic="delta_rms"),
+    _preset(
+        "coord_check_adam", "With Adam, SP's output blows up as width grows", "width",
+        "Adam normalises every update entry to about η, so an SP output layer's change sums n such entries and "
+        "grows like width (exponent → 1): at width 1024 its outputs are several times larger than at 128 after "
+        "three steps. μP (mup's MuAdam) divides the hidden and output rates by the width multiplier and stays flat.",
+        optimizer="adam"),
+    _preset(
+        "coord_check_readout", "Mistake: the readout not zero-initialised", "width",
+        "μP's output layer drawn at its variance 1/fan_in² instead of zero: at t = 0 the output line falls as "
+        "1/√width (slope −½) — the check is not flat, yet nothing is wrong with training: the readout's init "
+        "shrinks away and μP's updates take over (mup issue #42). Zero it and the t = 0 line vanishes.",
+        readout_zero=False),
+    _preset(
+        "coord_check_sp_rates", "Mistake: μP's init with SP learning rates", "width",
+        "μP's initialisation and output multiplier α = 1/m, but one learning rate for every layer (a plain torch "
+        "optimizer instead of MuSGD): the output's effective update is divided by m, so the output line falls "
+        "like 1/width (slope −1) after the first step — the readout of a wide model barely learns.",
+        mistake="sp_lr"),
+    _preset(
+        "coord_check_coupled_wd", "Mistake: Adam with coupled weight decay passes the check", "width",
+        "torch's Adam(weight_decay=0.1) adds λW to the gradient before Adam normalises it, so the decay's strength "
+        "is tied to the width-dependent gradient scale — wrong under μP (mup PR #73). Yet over three steps the "
+        "coordinate check looks as flat as the correct one: a passing check does not prove a correct setup. "
+        "AdamW's decoupled decay is the fix.",
+        optimizer="adam", mistake="coupled_wd"),
 )
 """The classic experiments, in reading order."""
 

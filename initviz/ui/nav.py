@@ -30,6 +30,7 @@ PAGES: tuple[PageEntry, ...] = (
     PageEntry("propagation", "Propagation", ":material/stacked_line_chart:", "initviz.ui.propagation"),
     PageEntry("training", "Training", ":material/model_training:", "initviz.ui.training"),
     PageEntry("criticality", "Criticality", ":material/blur_on:", "initviz.ui.criticality"),
+    PageEntry("width", "Width", ":material/width:", "initviz.ui.width"),
     PageEntry("initializers", "Initializers", ":material/tune:", "initviz.ui.initializers"),
     PageEntry("experiments", "Experiments", ":material/science:", "initviz.ui.experiments"),
 )

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-PAGES = ("propagation", "geometry", "initializers", "experiments", "training", "criticality")
+PAGES = ("propagation", "geometry", "initializers", "experiments", "training", "criticality", "width")
 CLASSES = ("numbers", "floats", "enums", "structure", "budget", "numerics", "injection")
 
 
@@ -396,6 +396,7 @@ TEXT_PARAMS = {
     "experiments": ("jac_width",),
     "training": ("task", "optimizer", "scheme", "activation", "view", "lr", "steps"),
     "criticality": ("activation", "view", "pt_sw", "res", "seed"),
+    "width": ("parametrisation", "optimizer", "lr", "max_width", "statistic", "mistake", "readout_zero"),
 }
 """Every parameter whose value a link spells as text (choices, lists) plus a number of each kind."""
 
@@ -578,6 +579,47 @@ add("propagation", "arch=post&norm=layernorm&preset=t_fixup", "numerics", True, 
 # depth: up to 1000 residual blocks, 200 MLP layers; 1000 blocks of width 256 exceed a hosted run's weight draws
 add("propagation", "depth=500", "numbers", True, ["depth", "an MLP"], {"depth": "200"})
 add("propagation", "arch=pre&depth=999999999", "budget", True, ["depth", UNFIT], {"arch": "pre", "depth": "1000"})
+
+# --- the Width page: every parameter ----------------------------------------------------------------
+# (within the bounds one seed of any view fits: over the budget the page draws fewer seeds, as asked otherwise)
+
+for value in ("1e3", "0x10", "5.0", "", "١٢٣"):
+    add("width", f"steps={q(value)}", "numbers", True, ["steps"], {})
+add("width", "steps=0&max_width=256", "numbers", True, ["steps"], {"steps": "1", "max_width": "256"})
+add("width", "steps=99&max_width=256", "numbers", True, ["steps"], {"steps": "5", "max_width": "256"})
+add("width", "n_seeds=0&max_width=256", "numbers", True, ["n_seeds"], {"n_seeds": "1", "max_width": "256"})
+add("width", "n_seeds=99&max_width=256", "numbers", True, ["n_seeds"], {"n_seeds": "5", "max_width": "256"})
+add("width", "max_width=300", "numbers", True, ["max_width", "nearest"], {"max_width": "256"})
+add("width", "max_width=64", "numbers", True, ["max_width", "nearest"], {"max_width": "256"})
+add("width", "max_width=0x800", "numbers", True, ["max_width"], {})
+add("width", "seed=-1&max_width=256", "numbers", True, ["seed"], {"max_width": "256"})
+for value in ("nan", "inf", "1e-999x", ""):
+    add("width", f"lr={q(value)}", "floats", True, ["lr"], {})
+add("width", "lr=-0.1&max_width=256", "floats", True, ["lr", "nearest"], {"lr": "0.0001", "max_width": "256"})
+add("width", "lr=0.3&max_width=256", "floats", True, ["lr", "nearest"], {"lr": "0.2", "max_width": "256"})
+add("width", "optimizer=adam&adam_lr=1e9&max_width=256", "floats", True, ["adam_lr", "nearest"],
+    {"optimizer": "adam", "adam_lr": "2.0", "max_width": "256"})
+add("width", "adam_lr=0.01&max_width=256", "structure", True, ["adam_lr", "only applies"], {"max_width": "256"})
+add("width", "optimizer=adam&lr=0.5&max_width=256", "structure", True, ["lr", "only applies"],
+    {"optimizer": "adam", "max_width": "256"})
+for name, value, applied in (("parametrisation", "NTK", "ntk"), ("optimizer", " Adam ", "adam"),
+                             ("activation", "RELU", "relu"), ("statistic", "Delta_RMS", "delta_rms"),
+                             ("readout_zero", "OFF", "false"), ("mistake", "SP_LR", "sp_lr")):
+    add("width", f"{name}={q(value)}&max_width=256", "enums", False, applied={name: applied, "max_width": "256"})
+for name, value in (("parametrisation", "mup2"), ("optimizer", "adamw"), ("activation", "leaky_relu"),
+                    ("statistic", "l1"), ("readout_zero", "maybe"), ("mistake", "readout")):
+    add("width", f"{name}={q(value)}", "enums", True, [name], {})
+add("width", "mistake=coupled_wd&max_width=256", "enums", True, ["mistake", "Adam"], {"max_width": "256"})
+add("width", "parametrisation=sp&readout_zero=false&mistake=sp_lr", "structure", True,
+    ["readout_zero", "mistake", "only applies"], {"parametrisation": "sp"})
+add("width", "depth=5", "structure", True, ["depth"], {})  # another page's parameter
+add("width", "max_width=2048&steps=5&n_seeds=5", "budget", True, ["Seeds", "using 1"],
+    {"max_width": "2048", "steps": "5", "n_seeds": "5"})  # the link keeps what was asked; one seed is drawn
+for query in ("lr=2&parametrisation=sp&activation=linear&steps=5&max_width=512",
+              "optimizer=adam&adam_lr=2&activation=relu&max_width=256&statistic=delta_rms",
+              "mistake=sp_lr&lr=2&steps=5&max_width=256", "readout_zero=false&lr=0.0001&statistic=rms&max_width=256",
+              "optimizer=adam&mistake=coupled_wd&adam_lr=2&max_width=256&n_seeds=1"):
+    add("width", query, "numerics", False)
 
 # --- every Geometry link also at the steps that compute what it sets ---------------------------------
 # (the page computes only the step shown: without these, links setting e.g. mp_* would only be parsed)

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...errors import one_of
-from . import criticality, experiments, geometry, initializers, propagation, training
+from . import criticality, experiments, geometry, initializers, propagation, training, width
 from .common import SCHEME_PARAM_HIDDEN, SEED_MAX, scheme_param_names, scheme_params, scheme_settings
 from .experiments import JACOBIAN_DEPTHS, JACOBIAN_WIDTHS
 from .geometry import (ANGLE_DIMS, DISTRIBUTION_LABELS, DISTRIBUTIONS, GEOMETRY_MAX_SECONDS, GEOMETRY_STEPS,
@@ -43,7 +43,7 @@ from .propagation import (ACTIVATION_PARAM_LIMIT, MIN_BATCH, TARGET_RSE, BIAS_LI
 from .training import (PAGE_MAX_FLOPS, RUN_MAX_FLOPS, TRAINING_MAX_BATCH, TRAINING_MAX_DEPTH, TRAINING_MAX_SEEDS,
                        TRAINING_MAX_STEPS, TRAINING_MAX_WIDTH, TRAINING_TASKS, TRAINING_VIEWS, training_cost)
 
-PAGES = (geometry, propagation, training, criticality, initializers, experiments)
+PAGES = (geometry, propagation, training, criticality, width, initializers, experiments)
 """The page modules, each with its ``SCHEMA``, in the order of the README's link table. Add a page here."""
 
 SCHEMAS: dict[str, PageSchema] = {page.SCHEMA.path: page.SCHEMA for page in PAGES}

@@ -1,0 +1,181 @@
+"""The Width page: microsoft/mup's coordinate check, live. A family of MLPs that differ only in width
+trains a few steps on one fixed batch (:func:`initviz.coord_check`); the page draws, per step, how
+large every layer's output is against log₂ width — the chosen parametrisation above the standard one
+— the spread over widths per layer (:func:`initviz.coord_spread`), and the parametrisation's rules."""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+import streamlit as st
+
+from ..coordcheck import coord_spread
+from ..figures import width as fw
+from . import links, workers
+from .frame import VIEW_KEY, control_notices, guard
+from .links import width as plan
+from .widgets import chart, control, control_row, file_name
+
+CACHE = dict(max_entries=64, max_size=64 * 2 ** 20)
+"""A check is ≤ 5 widths × 5 seeds × 6 steps × 3 layers × 3 statistics = 1,350 rows (~100 kB)."""
+NAMES = {"sp": "SP (standard)", "ntk": "NTK", "mup": "μP (maximal update)"}
+"""The parametrisations' names on the page."""
+HIDDEN_FLAT = 1.1
+"""A hidden layer's spread over widths below which a check reads as flat: seed noise at 3 seeds moves
+a mean |x| by a few per cent (mup's correct checks report ~1.02)."""
+
+
+@st.cache_data(**CACHE, show_spinner="Training every width…")
+def checks(kwargs: tuple[tuple, ...]) -> tuple[pd.DataFrame, ...]:
+    """``initviz.coord_check`` of each item of ``kwargs`` (its keyword arguments' items), each in a
+    worker process, all at once."""
+    with ThreadPoolExecutor(max_workers=len(kwargs)) as pool:  # threads only wait: the work is in the workers
+        futures = [pool.submit(workers.run, plan.check, **dict(items)) for items in kwargs]
+        return tuple(f.result() for f in futures)
+
+
+def frames_of(settings: links.Settings) -> dict[str, pd.DataFrame]:
+    """Each parametrisation drawn (:func:`.links.width.parametrisations`) → its coordinate-check frame."""
+    presets = plan.parametrisations(settings)
+    kwargs = tuple(tuple(plan.check_kwargs(settings, p).items()) for p in presets)
+    return dict(zip(presets, checks(kwargs)))
+
+
+def spread_table(frames: dict[str, pd.DataFrame], statistic: str) -> pd.DataFrame:
+    """Per layer, at the last step: each parametrisation's spread (max/min over widths of the mean over
+    seeds) and exponent (slope of log value against log width), side by side."""
+    parts = []
+    for preset, frame in frames.items():
+        s = coord_spread(frame)
+        s = s[(s.statistic == statistic) & (s.step == s.step.max())]
+        parts.append(s.set_index(["layer_index", "layer"])[["spread", "exponent"]]
+                     .rename(columns={"spread": f"{NAMES[preset]} spread", "exponent": f"{NAMES[preset]} exponent"}))
+    return pd.concat(parts, axis=1).reset_index().drop(columns="layer_index")
+
+
+# --- the page ------------------------------------------------------------------------------------------
+
+INTRO = (
+    "How do a network's coordinates change with **width**? microsoft/mup's *coordinate check* trains MLPs that "
+    "differ only in width for a few steps on one fixed batch and records, per layer, how large the outputs are "
+    "(mean |x| of every layer's output). Under a correct **μP** setup every line is **flat** in width at every step: "
+    "the features move by Θ(1) whatever the width. Under the standard parametrisation the output (and, with larger "
+    "learning rates, the hidden layers) blows up as the width grows once training starts — which is why the best "
+    "learning rate of a narrow model does not transfer to a wide one.")
+READING = (
+    "**Reading a check.** Panel t is after t updates (t = 0: at initialisation; mup's panel t is our t − 1). A "
+    "correct μP check has every hidden layer's spread ≈ 1.0× (mup's users report ~1.02) at every step, and the "
+    "output's too after the first steps; a line that climbs with width (spread growing with t, exponent ≈ ½ or 1) "
+    "is a layer whose updates are too large for wide models, a line that falls after t = 0 one that learns less "
+    "and less as width grows (SP's input layer). A falling output line at t = 0 is only the readout's init "
+    "(1/√width when not zeroed) and is harmless.")
+RULES = {
+    "sp": "Every weight W ~ N(0, σ²/fan_in) (PyTorch default / Kaiming); one learning rate η for every layer; "
+          "output multiplier 1. Nothing depends on width except through fan_in.",
+    "ntk": "Init as SP, but every weight is w/√fan_in with w trained: the same as SP weights trained at "
+           "η·n̄/fan_in with SGD (η·√(n̄/fan_in) with Adam) — learning rates shrink with width, features freeze "
+           "(the kernel regime).",
+    "mup": "Tensor Programs V, Table 3, with width multiplier m = n/n̄ (n̄ = 128): input and hidden weights "
+           "start at N(0, 1/fan_in); the **output** layer starts at **zero** (or variance 1/fan_in²) and is read "
+           "through the multiplier α = 1/m. Learning rates — **SGD**: input layer and biases η·m, hidden η, output η/m "
+           "(on the effective weight); **Adam**: input η, hidden η/m, output η/m. At width n̄ μP is SP.",
+}
+MISTAKE_TEXT = {
+    "sp_lr": "**Mistake: μP's init with SP learning rates** (one η for every layer — the optimizer was not "
+             "mup's MuSGD/MuAdam): the output's multiplier α = 1/m shrinks its effective update as 1/m, so the "
+             "output line falls with width.",
+    "coupled_wd": f"**Mistake: Adam with coupled weight decay** (λ = {plan.MISTAKE_WEIGHT_DECAY:g} added to the "
+                  "gradient, torch's Adam(weight_decay=λ)): Adam normalises the L2 term with the gradient, so the "
+                  "decay's strength depends on width — and the check still **looks flat** over a few steps (mup PR "
+                  "#73): a coordinate check cannot catch every mistake. Use AdamW (decoupled decay).",
+}
+
+
+def render(settings: links.Settings) -> None:
+    fitted = plan.fit_view(settings)
+    _controls(settings, fitted)
+    st.markdown(INTRO)
+    control_row("parametrisation", "statistic", widths=[3, 2])
+    computed = fitted.settings
+    if fitted.cut:  # what the charts show: the view with fewer seeds (a function of the link on this deployment)
+        st.session_state[VIEW_KEY] = ("width", tuple(links.canonical("width", computed).items()))
+    with guard("width: compute"):
+        frames = frames_of(computed)
+        _describe(computed)
+        _grids(computed, frames)
+        _spread(computed, frames)
+        _rules(computed)
+
+
+def _controls(settings: links.Settings, fitted) -> None:
+    with st.sidebar.container(key="width_controls"):
+        st.subheader("Training")
+        control("optimizer")
+        control("lr" if settings["optimizer"] == "sgd" else "adam_lr")
+        control("steps")
+        st.subheader("Widths and network")
+        control("max_width")
+        control("activation")
+        if settings["parametrisation"] == "mup":
+            st.subheader("μP setup")
+            control("readout_zero")
+            control("mistake")
+        st.subheader("Sample")
+        control("n_seeds")
+        control_notices("n_seeds", list(fitted.cut))
+        control("seed")
+        st.divider()
+
+
+def _name(settings, what: str) -> str:
+    return file_name("width", what, settings["parametrisation"], settings["optimizer"], f"lr{plan.lr(settings):g}",
+                     settings["activation"], f"n{settings['max_width']}", settings["statistic"],
+                     f"seed{settings['seed']}")
+
+
+def _describe(settings) -> None:
+    ws = plan.widths(settings)
+    opt = {"sgd": "SGD", "adam": "Adam"}[settings["optimizer"]]
+    st.markdown(f"**Family:** {plan.WIDTH_TASK} → {plan.WIDTH_DEPTH} layers ({settings['activation']}, no biases, "
+                f"linear output), widths {', '.join(f'2^{int(math.log2(w))}' for w in ws)} · **{opt}** η = "
+                f"{plan.lr(settings):g} at the base width {plan.BASE_WIDTH} · {settings['steps']} steps on one batch "
+                f"of {plan.WIDTH_BATCH} · mean over {settings['n_seeds']} seed(s) from seed {settings['seed']}")
+    if settings["parametrisation"] == "mup" and settings["mistake"] != "none":
+        st.warning(MISTAKE_TEXT[settings["mistake"]], icon=":material/bug_report:")
+
+
+def _grids(settings, frames: dict[str, pd.DataFrame]) -> None:
+    stat = settings["statistic"]
+    st.header("Coordinate check")
+    for preset, frame in frames.items():
+        readout = (" (readout not zeroed)" if preset == "mup" and preset == settings["parametrisation"]
+                   and not settings["readout_zero"] else "")
+        title = f"{NAMES[preset]}{readout}: {fw.STAT_TITLES[stat]} per layer over width"
+        chart(lambda frame=frame, title=title: fw.fig_coord_check(frame, stat, title=title),
+              lambda frame=frame: fw.coord_table(frame, stat), key=f"coord_{preset}",
+              name=_name(settings, f"coord-{preset}"),
+              caption="One panel per step t (updates done); lines: the mean over seeds per layer. Zeros (the change "
+                      "at t = 0, a zero readout at init) are left out of the log axis.")
+    st.caption(READING)
+
+
+def _spread(settings, frames: dict[str, pd.DataFrame]) -> None:
+    st.subheader(f"Spread over widths at t = {settings['steps']}")
+    table = spread_table(frames, settings["statistic"])
+    st.dataframe(table, hide_index=True,
+                 column_config={c: st.column_config.NumberColumn(c, format="%.3f") for c in table.columns[1:]})
+    st.caption(f"Spread: the largest over the smallest value across widths (mean over seeds) — what practitioners "
+               f"quote; exponent: the slope of log value against log width (0 = flat; under SP one SGD step grows the "
+               f"output's change like width^1 and a hidden layer's like width^½). A correct μP check: hidden layers "
+               f"within ~{HIDDEN_FLAT:g}×.")
+
+
+def _rules(settings) -> None:
+    st.subheader("The parametrisations' rules")
+    for preset in plan.parametrisations(settings):
+        st.markdown(f"**{NAMES[preset]}** — {RULES[preset]}")
+
+
+__all__ = ["render", "frames_of", "checks", "spread_table"]

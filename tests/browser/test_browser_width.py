@@ -1,0 +1,35 @@
+"""The Width page in a real browser: the coordinate-check grids draw one panel per step with a line
+per layer at every width asked, for the chosen parametrisation and for SP; on a phone too."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from browser_support import chart_data, open_page, wait_hydrated
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+LAYERS = {"input", "hidden 1", "output"}
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1400, "height": 2400}, {"width": 390, "height": 844}],
+                         ids=["desktop", "phone"])
+def test_the_page_draws_its_grid_for_both_parametrisations(page, viewport):
+    page.set_viewport_size(viewport)
+    open_page(page, "width?max_width=512&n_seeds=2&steps=2", "coord_sp")
+    for key in ("coord_mup", "coord_sp"):
+        traces = chart_data(page, key)
+        assert {t["name"] for t in traces} == LAYERS
+        # steps 0, 1, 2: three panels; a zero readout (μP's output at t = 0) is not drawn on a log axis
+        assert len(traces) == (8 if key == "coord_mup" else 9)
+        for t in traces:
+            assert t["x"] == [128, 256, 512] and all(y > 0 for y in t["y"])
+        box = page.locator(f".st-key-{key} .js-plotly-plot").bounding_box()
+        assert box["width"] <= viewport["width"]
+    if viewport["width"] > 1000:
+        wait_hydrated(page)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "width-mup.png"), full_page=True)

@@ -1,0 +1,62 @@
+"""The Width page's link: what a view asks the core for (:func:`check_kwargs`, by hand from the
+module's docstring) and the hosted budget (fewer seeds, never other widths or steps)."""
+
+import pytest
+
+from initviz.ui import deployment, links
+from initviz.ui.links import width as plan
+
+
+def _view(**changes):
+    return {**links.SCHEMAS["width"].defaults(), **changes}
+
+
+def test_the_default_view_is_mups_check_of_widths_2_7_to_2_10():
+    kwargs = plan.check_kwargs(_view(), "mup")
+    assert kwargs["widths"] == (128, 256, 512, 1024)
+    assert (kwargs["optimizer"], kwargs["lr"], kwargs["steps"], kwargs["n_seeds"]) == ("sgd", 0.1, 3, 3)
+    assert kwargs["readout_zero"] is True and kwargs["learning_rates"] is None and kwargs["weight_decay"] == 0.0
+    assert plan.parametrisations(_view()) == ("mup", "sp")
+    assert plan.parametrisations(_view(parametrisation="sp")) == ("sp",)
+
+
+def test_adam_uses_its_own_rate_and_the_readout_toggle_is_the_chosen_checks_only():
+    view = _view(optimizer="adam", adam_lr=0.002, readout_zero=False, max_width=256)
+    mup, sp = plan.check_kwargs(view, "mup"), plan.check_kwargs(view, "sp")
+    assert mup["lr"] == sp["lr"] == 0.002 and mup["widths"] == (128, 256)
+    assert mup["readout_zero"] is False and sp["readout_zero"] is True
+
+
+def test_the_cost_counts_both_checks_and_grows_with_the_sample():
+    one = plan.width_cost(_view(parametrisation="sp"))
+    assert plan.width_cost(_view()) == 2 * one
+    assert plan.width_cost(_view(parametrisation="sp", n_seeds=1)) * 3 == one  # the default is 3 seeds
+
+
+@pytest.fixture
+def hosted(monkeypatch):
+    monkeypatch.setattr(deployment, "current", lambda: deployment.HOSTED)
+
+
+def test_a_hosted_view_over_the_budget_draws_fewer_seeds_and_keeps_the_widths(hosted):
+    assert plan.fit_view(_view()).fits and not plan.fit_view(_view()).cut
+    big = _view(max_width=2048, steps=5, n_seeds=5)
+    fitted = plan.fit_view(big)
+    assert fitted.fits and fitted.over > 1 and [n.param for n in fitted.cut] == ["n_seeds"]
+    used = fitted.settings
+    assert 1 <= used["n_seeds"] < 5 and plan.width_cost(used) <= plan.PAGE_MAX_WORK
+    assert plan.width_cost({**used, "n_seeds": used["n_seeds"] + 1}) > plan.PAGE_MAX_WORK
+    assert {k: v for k, v in used.items() if k != "n_seeds"} == {k: v for k, v in big.items() if k != "n_seeds"}
+
+
+def test_one_seed_of_the_largest_view_fits(hosted):
+    schema = links.SCHEMAS["width"]
+    largest = _view(max_width=max(plan.MAX_WIDTHS), steps=schema.by_name["steps"].hi, n_seeds=1)
+    assert plan.width_cost(largest) <= plan.PAGE_MAX_WORK
+
+
+def test_coupled_weight_decay_needs_adam():
+    settings, notices = links.parse("width", {"mistake": "coupled_wd"})
+    assert settings["mistake"] == "none" and [n.param for n in notices] == ["mistake"]
+    settings, notices = links.parse("width", {"mistake": "coupled_wd", "optimizer": "adam"})
+    assert settings["mistake"] == "coupled_wd" and notices == []
