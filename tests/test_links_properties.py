@@ -107,16 +107,23 @@ def test_a_propagation_link_never_computes_more_than_the_page_budget(depth, seed
        ratio=st.sampled_from(["0.05", "0.8", "1", "4", "1e9"]), rect_m=st.integers(-1, 10 ** 5).map(str),
        rect_n=st.integers(-1, 10 ** 5).map(str),
        dists=st.lists(st.sampled_from(links.DISTRIBUTIONS), min_size=1, max_size=5).map(",".join),
-       mp_dist=st.sampled_from(links.DISTRIBUTIONS), rect_dist=st.sampled_from(links.DISTRIBUTIONS))
+       mp_dist=st.sampled_from(links.DISTRIBUTIONS), rect_dist=st.sampled_from(links.DISTRIBUTIONS),
+       step=st.sampled_from(links.GEOMETRY_STEPS))
 def test_a_geometry_link_stays_within_the_core_and_the_page_budget(sweep, m, ratio, rect_m, rect_n, dists, mp_dist,
-                                                                  rect_dist):
+                                                                  rect_dist, step):
     """The spectrum's eigen-work min(m, n)³ (n = round(λ·m)) within the core's SPECTRUM_MAX_WORK, the
-    rectangular W within MAX_RECT_WEIGHTS entries, the modelled seconds within GEOMETRY_MAX_SECONDS."""
+    rectangular W within MAX_RECT_WEIGHTS entries; the step shown is computed only within
+    GEOMETRY_MAX_SECONDS (hosted), and a step over it keeps its sizes and offers choices that each fit."""
     from initviz.geometry import SPECTRUM_MAX_WORK
 
     raw = {"sweep_max": [sweep], "mp_m": [m], "mp_ratio": [ratio], "rect_m": [rect_m], "rect_n": [rect_n],
-           "sweep_dists": [dists], "mp_dist": [mp_dist], "rect_dist": [rect_dist]}
+           "sweep_dists": [dists], "mp_dist": [mp_dist], "rect_dist": [rect_dist], "step": [step]}
     s, _ = links.parse("geometry", raw)
     assert min(s["mp_m"], max(1, round(s["mp_ratio"] * s["mp_m"]))) ** 3 <= SPECTRUM_MAX_WORK
     assert s["rect_m"] * s["rect_n"] <= links.MAX_RECT_WEIGHTS
-    assert sum(links.geometry_seconds(s).values()) <= links.GEOMETRY_MAX_SECONDS
+    fitted = links.geometry.fit_view(s)
+    assert fitted.settings == s  # the sizes asked are never changed by the budget
+    if fitted.fits:
+        assert sum(links.geometry_seconds(s).values()) <= links.GEOMETRY_MAX_SECONDS
+    for _, choice in fitted.choices:
+        assert sum(links.geometry_seconds(choice).values()) <= links.GEOMETRY_MAX_SECONDS
