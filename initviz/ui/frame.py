@@ -46,6 +46,7 @@ _NOTICES = "initviz:notices"   # path -> (notices from the link, canonical query
 PAGE_KEY = "initviz:page"      # path of the page of the previous run (widgets.current_page reads it)
 VIEW_KEY = "initviz:view"      # (path, canonical query) of this run: what every chart of it shows (widgets.chart)
 _PENDING = "initviz:pending"   # this run's notices not yet shown next to their control (the rest go on top)
+_EXPORT = "initviz:export"     # (view, ViewExport) of the view last exported (view_export)
 REPORT_KEY = "initviz:report"  # this run's RunRecord: the charts and formulas drawn, in page order
 REPORT_BUTTON = "view_report"  # key of the "HTML report" download button (tests find .st-key-view_report)
 
@@ -79,11 +80,18 @@ def _now() -> str:
 
 def view_export() -> ViewExport:
     """The :class:`ViewExport` of this run's view: the settings behind its canonical query (which a
-    page may set to what it computed, e.g. Propagation's cut sample), their summary and link."""
-    path, query = st.session_state[VIEW_KEY]
+    page may set to what it computed, e.g. Propagation's cut sample), their summary and link. Made
+    once per view and kept until the view changes: every chart of a run asks for it."""
+    view = st.session_state[VIEW_KEY]
+    kept = st.session_state.get(_EXPORT)
+    if kept is not None and kept[0] == view:
+        return kept[1]
+    path, query = view
     settings, _ = links.parse(path, dict(query))
-    return ViewExport(path, settings, report.summary(path, settings, nav.entry(path).title),
-                      share_url(path, settings))
+    export = ViewExport(path, settings, report.summary(path, settings, nav.entry(path).title),
+                        share_url(path, settings))
+    st.session_state[_EXPORT] = (view, export)
+    return export
 
 
 def _raw_query() -> dict[str, list[str]]:
