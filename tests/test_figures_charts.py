@@ -198,4 +198,4 @@ def test_numbers_are_written_as_a_reader_writes_them():
     assert theme.number(1e5) == "1 × 10⁵" and theme.number(99999.7) == "1 × 10⁵"
     assert theme.number(12345.6) == "12350" and theme.number(0.001) == "0.001"
     assert theme.number(0.0123) == "0.0123" and theme.number(0.0) == "0"
-    assert theme.number(float("inf")) == "∞" and theme.number(float("nan")) == "NaN"
+    assert theme.number(float("inf")) == "∞" and theme.number(float("nan")) == "—"

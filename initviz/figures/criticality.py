@@ -88,7 +88,7 @@ def phase_map_spec(diagram: pd.DataFrame, line: pd.DataFrame, point: tuple[float
     masked = ~np.isfinite(q_star)
     drawn, colour = _colour(column, np.where(masked, np.nan, z))
     symbol = MAPS[column][0]
-    text = np.where(np.isfinite(z), np.vectorize(lambda v: f"{v:.4g}")(np.nan_to_num(z)), np.where(np.isinf(z), "∞", "—"))
+    text = np.array([[theme.number(v) for v in row] for row in z], dtype=object)
     grid_w, grid_b = np.meshgrid(sw, sb)
     data = [{"type": "heatmap", "x": sw, "y": sb, "z": _gaps(drawn), "name": symbol, "showlegend": False,
              "hoverinfo": "skip", **colour}]

@@ -212,9 +212,10 @@ PLAIN_RANGE = (1e-3, 1e5)
 
 def number(x: float, digits: int = 4) -> str:
     """``x`` to ``digits`` significant digits as a reader writes it: ``0.0123``, ``8.453 × 10²⁷⁰``,
-    ``∞`` — never ``8.453e+270``."""
+    ``∞``, and ``—`` where it is undefined (NaN) — never ``8.453e+270``."""
+    x = float(x)
     if x != x:
-        return "NaN"
+        return "—"
     if x in (float("inf"), float("-inf")):
         return "∞" if x > 0 else "−∞"
     x = float(f"{x:.{digits}g}")  # rounded first: 99999.7 is 1 × 10⁵

@@ -16,6 +16,7 @@ import streamlit as st
 from ..activations import get_activation
 from ..criticality import phase_diagram
 from ..figures import criticality as fc
+from ..figures import theme
 from . import deployment, links, nav, workers
 from .frame import VIEW_KEY, control_notices, guard
 from .links import criticality as plan
@@ -146,7 +147,7 @@ def _here(settings: links.Settings, row: pd.Series) -> None:
     """The chosen point: its exact mean-field values (``row`` of its phase diagram), and the link that
     opens it in Propagation."""
     sw, sb = settings["pt_sw"], settings["pt_sb"]
-    values = " · ".join(f"{symbol} = {_number(row[c])}" for c, (symbol, _, _) in fc.MAPS.items())
+    values = " · ".join(f"{symbol} = {theme.number(row[c])}" for c, (symbol, _, _) in fc.MAPS.items())
     xi_c = row["xi_c"]
     survive = (f"; signals survive ≈ 6ξ_c = {6 * xi_c:.3g} layers" if np.isfinite(xi_c)
                else "; ξ_c = ∞: signals survive at any depth" if xi_c == np.inf else "")
@@ -159,11 +160,6 @@ def _here(settings: links.Settings, row: pd.Series) -> None:
         st.caption(f"There: {prop['depth']} layers of width {prop['width']}, weights variance_scaling(scale = σ_w², "
                    "fan_in, normal) = N(0, σ_w²/fan_in), biases N(0, σ_b²), correlated input pairs with c⁰ "
                    "(Propagation's inputs have variance 1). Move the point by clicking a map, or with the σ_w and σ_b controls.")
-
-
-def _number(value: float) -> str:
-    """A value of the point's row: 4 significant digits, ∞, or — where it is undefined (NaN)."""
-    return "∞" if value == np.inf else "—" if not np.isfinite(value) else f"{value:.4g}"
 
 
 def _measurement(settings: links.Settings, meas: pd.DataFrame, theory: pd.DataFrame) -> None:
@@ -239,7 +235,7 @@ def _jacobian(settings: links.Settings) -> None:
         return
     stats, values = jacobian(settings["activation"], param, sw, sb, depth, width, fitted.n_seeds, settings["seed"],
                              fitted.checkpoints)
-    st.markdown(f"**At σ_w = {sw:g}, σ_b = {sb:g}:** q* = {_number(point['q_star'])}, χ₁ = {_number(point['chi1'])} "
+    st.markdown(f"**At σ_w = {sw:g}, σ_b = {sb:g}:** q* = {theme.number(point['q_star'])}, χ₁ = {theme.number(point['chi1'])} "
                 f"(**{PHASE_WORDS.get(point['phase'], 'no fixed point found')}**). "
                 f"{fitted.n_seeds} network(s) per law, "
                 f"{depth} layers of width {width}; the lines are the free-probability moments (n → ∞; for a linear "
