@@ -54,7 +54,9 @@ numbers as :func:`~initviz.meanfield.moments` to ~1e−13 (q up to ~1e4). In 2-D
 form E[φ(u₁)·E[φ(u₂) | u₁]] with the fine rule of ``PAIR_RULES`` is within ~1e−10 of a reference
 with twice the nodes and cuts (kinked φ get extra outer cuts around the kink at the conditional
 spread, whose smoothed step would otherwise go unresolved; for tanh and sigmoid the symmetry
-φ(−u) − φ(0) = −(φ(u) − φ(0)) halves the work). q* is found by safeguarded Newton iterations on
+φ(−u) − φ(0) = −(φ(u) − φ(0)) halves the work). For hardtanh and erf the inner expectations
+E[φ(u₂) | u₁] and E[φ′(u₂) | u₁] are closed forms (:data:`~initviz.meanfield.GAUSSIAN_MEAN_SLOPE`) and
+their 1-D moments too: only the outer rule remains. q* is found by safeguarded Newton iterations on
 M(q) − q (derivative χ_q − 1) in a bracket that keeps the fixed point the plain iteration would
 reach; c* by safeguarded Newton on f(c) − c (derivative χ_c − 1) in [0, 1), started from a model
 of f built from its first ``MEHLER_TERMS`` Mehler coefficients (1-D integrals) and run first with a
@@ -73,7 +75,8 @@ import numpy as np
 from .activations import get_activation
 from .errors import invalid
 from .limits import MAX_DEPTH, MAX_SEEDS, check_float, check_int
-from .meanfield import _KINKED, chi1, erf_moments, fixed_point, kink_term, pair_moment, piecewise_rule, qmap
+from .meanfield import (_KINKED, GAUSSIAN_MEAN_SLOPE, chi1, erf_moments, fixed_point, hardtanh_moments, kink_term,
+                        pair_moment, piecewise_rule, qmap)
 from .rng import ROLE_BIASES, ROLE_INPUTS, ROLE_WEIGHTS, stream
 
 PHASE_COLUMNS = ("sigma_w2", "sigma_b2", "q_star", "chi1", "c_star", "xi_q", "xi_c", "phase")
@@ -172,10 +175,14 @@ def _u_cuts(act) -> tuple[float, ...]:
 def _moments(act, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(E[φ²], E[φ′²], E[φφ″]) at u = √q z for each q > 0 of a 1-D array (E[φφ″] with the Dirac
     masses of φ″ at the kinks). erf's are closed forms (:func:`~initviz.meanfield.erf_moments`): its
-    φ′² = (4/π)e^{−2u²} is narrower than the grid's pieces resolve to 1e−12 at large q."""
+    φ′² = (4/π)e^{−2u²} is narrower than the grid's pieces resolve to 1e−12 at large q; so are
+    hardtanh's (:func:`~initviz.meanfield.hardtanh_moments`)."""
     if act.name == "erf":
         return erf_moments(q)
     sd = np.sqrt(q)
+    if act.name == "hardtanh":  # closed forms; φφ″ is all Dirac mass at the kinks
+        _, square, slope = hardtanh_moments(0.0, q)
+        return square, slope, kink_term(act, 0.0, sd)
     u, w = piecewise_rule(0.0, sd, GRID_NODES, _u_cuts(act), GRID_Z_CUTS, GRID_Z_MAX)
     f, fp, fpp = act(u), act.derivative(u), act.second_derivative(u)
     return (np.sum(w * f * f, axis=-1), np.sum(w * fp * fp, axis=-1),
@@ -214,9 +221,14 @@ def _pair_moments(act, q: np.ndarray, c: np.ndarray, rule: tuple[int, int]) -> t
     if act.name in _ODD:  # symmetric cuts: the second half of the nodes is u₁ > 0
         u, w1 = u[:, u.shape[1] // 2:], 2.0 * w1[:, u.shape[1] // 2:]
         shift = float(act(np.array(0.0)))
-    v_cuts = tuple(x for x in _u_cuts(act) if abs(x) < reach_inner)
-    v, w2 = piecewise_rule(c[:, None] * u, sd_cond[:, None], rule[1], v_cuts, PAIR_INNER_Z_CUTS, GRID_Z_MAX)
-    inner, inner_prime = np.sum(w2 * (act(v) - shift), axis=-1), np.sum(w2 * act.derivative(v), axis=-1)
+    closed = GAUSSIAN_MEAN_SLOPE.get(act.name)
+    if closed is not None:  # E[φ(u₂) | u₁] and E[φ′(u₂) | u₁] in closed form: no inner rule
+        inner, inner_prime = closed(c[:, None] * u, sd_cond[:, None])
+        inner = inner - shift
+    else:
+        v_cuts = tuple(x for x in _u_cuts(act) if abs(x) < reach_inner)
+        v, w2 = piecewise_rule(c[:, None] * u, sd_cond[:, None], rule[1], v_cuts, PAIR_INNER_Z_CUTS, GRID_Z_MAX)
+        inner, inner_prime = np.sum(w2 * (act(v) - shift), axis=-1), np.sum(w2 * act.derivative(v), axis=-1)
     return (shift * shift + np.sum(w1 * (act(u) - shift) * inner, axis=-1),
             np.sum(w1 * act.derivative(u) * inner_prime, axis=-1))
 
@@ -227,8 +239,8 @@ def _pair_moments_chunked(act, q: np.ndarray, c: np.ndarray, rule: tuple[int, in
     kinks = act.spec.kinks
     outer = (len(_u_cuts(act)) + len(GRID_Z_CUTS) + 1 + 2 * len(KINK_CUTS) * len(kinks)
              + sum(x != 0.0 for x in kinks))
-    inner = len(_u_cuts(act)) + len(PAIR_INNER_Z_CUTS) + 1
-    step = max(1, _PAIR_CHUNK // (outer * rule[0] * inner * rule[1]))
+    inner = 1 if act.name in GAUSSIAN_MEAN_SLOPE else (len(_u_cuts(act)) + len(PAIR_INNER_Z_CUTS) + 1) * rule[1]
+    step = max(1, _PAIR_CHUNK // (outer * rule[0] * inner))
     order = np.argsort(q, kind="stable")
     pair, pair_prime = np.empty(len(q)), np.empty(len(q))
     for i in range(0, len(q), step):

@@ -173,6 +173,18 @@ def piecewise_rule(mean, sd, nodes: int = SPLIT_NODES, u_cuts=SPLIT_POINTS, z_cu
     return u, w
 
 
+def _hardtanh_parts(mean, sd):
+    """The pieces of hardtanh's Gaussian expectations for X ~ N(mean, sd²), sd > 0 (arrays
+    broadcast): with a = (−1 − mean)/sd and b = (1 − mean)/sd, (a, b, φ_N(a), φ_N(b), P(X < −1),
+    P(X > 1), I = P(|X| < 1)) — I taken from the side of the smaller tail, so it keeps its relative
+    accuracy when X sits far outside (−1, 1)."""
+    a, b = (-1.0 - mean) / sd, (1.0 - mean) / sd
+    pa, pb = np.exp(-0.5 * a * a) / math.sqrt(2 * math.pi), np.exp(-0.5 * b * b) / math.sqrt(2 * math.pi)
+    below, above = special.ndtr(a), special.ndtr(-b)
+    inside = np.where(a < 0, special.ndtr(b) - below, special.ndtr(-a) - above)
+    return a, b, pa, pb, below, above, inside
+
+
 def _hardtanh_moments(mean: float, var: float) -> tuple[float, float, float]:
     """E[φ], E[φ²], E[φ′²] for φ = hardtanh and X ~ N(mean, var > 0), in closed form.
 
@@ -180,14 +192,36 @@ def _hardtanh_moments(mean: float, var: float) -> tuple[float, float, float]:
     and the truncated moments E[Z 1{a<Z<b}] = φ_N(a) − φ_N(b), E[Z² 1{a<Z<b}] = I + aφ_N(a) − bφ_N(b):
     E[φ] = mean·I + s(φ_N(a) − φ_N(b)) + P(X > 1) − P(X < −1) and
     E[φ²] = (mean² + var)I + 2·mean·s(φ_N(a) − φ_N(b)) + var(aφ_N(a) − bφ_N(b)) + P(|X| > 1)."""
-    s = math.sqrt(var)
-    a, b = (-1.0 - mean) / s, (1.0 - mean) / s
-    pa, pb = math.exp(-0.5 * a * a) / math.sqrt(2 * math.pi), math.exp(-0.5 * b * b) / math.sqrt(2 * math.pi)
-    below, above = float(special.ndtr(a)), float(special.ndtr(-b))
-    inside = float(special.ndtr(b) - special.ndtr(a)) if a < 0 else float(special.ndtr(-a) - special.ndtr(-b))
+    return tuple(float(x) for x in hardtanh_moments(mean, var))
+
+
+def hardtanh_moments(mean, var):
+    """:func:`_hardtanh_moments` on arrays (broadcast; var > 0)."""
+    s = np.sqrt(var)
+    a, b, pa, pb, below, above, inside = _hardtanh_parts(mean, s)
     first = mean * inside + s * (pa - pb) + above - below
     second = (mean * mean + var) * inside + 2 * mean * s * (pa - pb) + var * (a * pa - b * pb) + above + below
     return first, second, inside
+
+
+def _hardtanh_mean_slope(mean, sd):
+    """(E[φ(X)], E[φ′(X)]) for φ = hardtanh, X ~ N(mean, sd²) (arrays): mean·I + sd(φ_N(a) − φ_N(b))
+    + P(X > 1) − P(X < −1), and I = P(|X| < 1) (:func:`_hardtanh_moments`)."""
+    _, _, pa, pb, below, above, inside = _hardtanh_parts(mean, sd)
+    return mean * inside + sd * (pa - pb) + above - below, inside
+
+
+def _erf_mean_slope(mean, sd):
+    """(E[erf X], E[erf′ X]) for X ~ N(mean, sd²) (arrays): erf(mean/r) and (2/√π)e^{−mean²/r²}/r with
+    r = √(1 + 2sd²) — erf x = 2Φ(√2 x) − 1 and E[Φ(α + βZ)] = Φ(α/√(1 + β²)); the second is the
+    Gaussian integral of e^{−x²}."""
+    r2 = 1.0 + 2.0 * sd * sd
+    return special.erf(mean / np.sqrt(r2)), 2.0 / math.sqrt(math.pi) * np.exp(-mean * mean / r2) / np.sqrt(r2)
+
+
+GAUSSIAN_MEAN_SLOPE = {"hardtanh": _hardtanh_mean_slope, "erf": _erf_mean_slope}
+"""Closed-form (E[φ(X)], E[φ′(X)]) for X ~ N(mean, sd²), sd > 0, arrays broadcast: the inner
+expectations of :mod:`initviz.criticality`'s 2-D integrals, which then need no inner rule."""
 
 
 def erf_moments(var):

@@ -151,7 +151,7 @@ def test_xi_q_is_the_slope_of_the_variance_map(diagrams, name):
         assert math.exp(-1 / r.xi_q) == pytest.approx(slope, rel=1e-7)
 
 
-@pytest.mark.parametrize("name", ["tanh", "elu", "selu"])
+@pytest.mark.parametrize("name", ["tanh", "elu", "selu", "hardtanh", "erf"])
 def test_c_star_is_a_fixed_point_of_meanfield_correlation_map(diagrams, name):
     df = diagrams[name]
     rows = df[df.phase == "chaotic"]

@@ -277,3 +277,23 @@ def test_a_prediction_beyond_float64_is_infinite_without_a_warning():
         pred = predict(net)
     assert np.isinf(pred.grad_var[0]) and pred.grad_var[0] > 0
     assert np.isfinite(pred.grad_var[-1])
+
+
+@pytest.mark.parametrize("name", ["hardtanh", "erf"])
+def test_gaussian_mean_and_slope_closed_forms_against_quadrature(name):
+    """The inner expectations of the criticality module's 2-D integrals, E[φ(X)] and E[φ′(X)] for
+    X ~ N(m, s²), in closed form against adaptive quadrature (split at hardtanh's kinks; quad's
+    epsrel 1e−12, so 1e−10 relative with an absolute floor for means near 0)."""
+    from initviz.meanfield import GAUSSIAN_MEAN_SLOPE
+    act = get_activation(name)
+    means = np.array([-3.0, -0.7, 0.0, 0.4, 1.0, 2.5, 9.0])
+    sds = np.array([0.05, 0.3, 1.0, 2.0, 0.01, 4.0, 1.5])
+    got_mean, got_slope = GAUSSIAN_MEAN_SLOPE[name](means, sds)
+    for m, s, gm, gs in zip(means, sds, got_mean, got_slope):
+        density = lambda x: math.exp(-0.5 * ((x - m) / s) ** 2) / (s * math.sqrt(2 * math.pi))  # noqa: E731
+        edges = sorted({*(m + k * s for k in range(-12, 13, 2)), *[k for k in (-1.0, 1.0) if abs(k - m) < 12 * s]})
+        expect = [sum(integrate.quad(lambda x: float(f(np.array(x))) * density(x), a, b, epsabs=1e-15, epsrel=1e-12,
+                                     limit=200)[0] for a, b in zip(edges[:-1], edges[1:]))
+                  for f in (act, act.derivative)]
+        assert gm == pytest.approx(expect[0], rel=1e-10, abs=1e-14)
+        assert gs == pytest.approx(expect[1], rel=1e-10, abs=1e-14)
