@@ -7,7 +7,7 @@ PORT   ?= 8501
 # running `streamlit run app.py` gets the hosted limits unless it sets INITVIZ_LIMITS=local.
 INITVIZ_LIMITS ?= local
 
-.PHONY: run test test-core bench loadtest serve-replicas clean
+.PHONY: run test test-core bench bench-links loadtest serve-replicas clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test-core: $(VENV)/.dev-deps
 # Benchmarks (issue 5; see BENCHMARKS.md): BENCH_ARGS="--quick --only W1,G --no-browser" for a subset.
 bench: $(VENV)/.dev-deps
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The hostile-link catalogue of tests/hardening timed link by link (issue 4: at most 3 s each), ~4 min.
+bench-links: $(VENV)/.dev-deps
+	$(BIN)/python -m bench.links $(BENCH_ARGS)
 
 # Load and soak (issue 4; see BENCHMARKS.md): 20 sessions over the websocket, 1,000 configurations, health under
 # the heaviest views. A benchmark (~20 min); LOADTEST_ARGS="--sessions 4 --duration 15 --soak 50" for a quick look.

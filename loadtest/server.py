@@ -26,6 +26,8 @@ HOST = "127.0.0.1"
 START_TIMEOUT_S = 60.0
 HEALTH_POLL_S = 0.1
 """Polling interval of the health endpoint while the server starts."""
+START_ATTEMPTS = 3
+"""Servers :func:`serve` starts before it gives up (each on a fresh free port)."""
 
 
 def free_port() -> int:
@@ -165,10 +167,21 @@ def stop(proc: subprocess.Popen, timeout: float = 10.0) -> None:
 
 @contextlib.contextmanager
 def serve(log: Path | None = None, flags: tuple[str, ...] = (), env: dict[str, str] | None = None) -> Iterator[Server]:
-    """Run the app until the block ends (:func:`start`, :func:`wait_healthy`, :func:`stop`)."""
-    server = start(log, flags, env)
+    """Run the app until the block ends (:func:`start`, :func:`wait_healthy`, :func:`stop`). A server
+    that exits while starting is started again on another port, up to ``START_ATTEMPTS`` times: the
+    free port :func:`free_port` found may be taken by another process before Streamlit binds it
+    (parallel test workers start servers at the same time)."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        server = start(log, flags, env)
+        try:
+            wait_healthy(server)
+            break
+        except RuntimeError:
+            exited = server.proc.poll() is not None  # not a timeout: it could not start (e.g. its port)
+            stop(server.proc)
+            if not exited or attempt == START_ATTEMPTS:
+                raise
     try:
-        wait_healthy(server)
         yield server
     finally:
         stop(server.proc)

@@ -36,7 +36,9 @@ def _unavailable(reason: str):
 def server():
     """Base URL of a fresh ``streamlit run app.py`` (headless, no usage stats, no file watcher),
     started by the load test's :func:`loadtest.server.serve` (its log in ``.pytest_cache``)."""
-    log = ROOT / ".pytest_cache" / "streamlit-browser.log" if (ROOT / ".pytest_cache").is_dir() else None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # one server per test worker (pytest-xdist)
+    log = (ROOT / ".pytest_cache" / f"streamlit-browser{'-' + worker if worker else ''}.log"
+           if (ROOT / ".pytest_cache").is_dir() else None)
     try:
         with serve(log=log) as running:
             yield running.base
