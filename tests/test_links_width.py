@@ -60,3 +60,65 @@ def test_coupled_weight_decay_needs_adam():
     assert settings["mistake"] == "none" and [n.param for n in notices] == ["mistake"]
     settings, notices = links.parse("width", {"mistake": "coupled_wd", "optimizer": "adam"})
     assert settings["mistake"] == "coupled_wd" and notices == []
+
+
+# --- the learning-rate transfer view -----------------------------------------------------------------
+
+def test_the_default_transfer_view_sweeps_mup_and_sp_over_the_checks_widths():
+    view = _view(view="transfer")
+    kwargs = plan.sweep_kwargs(view, "mup")
+    assert kwargs["presets"] == ("mup",) and kwargs["widths"] == (128, 256, 512, 1024)
+    assert kwargs["log2_lrs"] == tuple(range(view["sweep_from"], view["sweep_to"] + 1))
+    assert (kwargs["optimizer"], kwargs["steps"], kwargs["n_seeds"], kwargs["batch"]) == ("sgd", 20, 1, 32)
+    adam = _view(view="transfer", optimizer="adam", adam_sweep_from=-9, adam_sweep_to=-6, readout_zero=False)
+    assert plan.sweep_kwargs(adam, "mup")["log2_lrs"] == (-9, -8, -7, -6)
+    assert plan.sweep_kwargs(adam, "mup")["readout_zero"] is False and plan.sweep_kwargs(adam, "sp")["readout_zero"]
+
+
+def test_a_reversed_rate_range_is_swapped_and_a_single_rate_is_refused():
+    settings, notices = links.parse("width", {"view": "transfer", "sweep_from": "2", "sweep_to": "-3"})
+    assert (settings["sweep_from"], settings["sweep_to"]) == (-3, 2) and [n.param for n in notices] == ["sweep_from"]
+    settings, notices = links.parse("width", {"view": "transfer", "sweep_from": "-2", "sweep_to": "-2"})
+    defaults = links.SCHEMAS["width"].defaults()
+    assert (settings["sweep_from"], settings["sweep_to"]) == (defaults["sweep_from"], defaults["sweep_to"])
+    assert [n.param for n in notices] == ["sweep_from"]
+    _, notices = links.parse("width", {"sweep_steps": "10", "steps": "2"})  # the check's view: the sweep's is ignored
+    assert [n.param for n in notices] == ["sweep_steps"]
+
+
+def test_the_transfer_cost_grows_with_every_size_of_the_sweep():
+    base = _view(view="transfer")
+    cost = plan.transfer_cost(base)
+    assert plan.transfer_cost(_view(view="transfer", parametrisation="sp")) * 2 == cost
+    assert plan.transfer_cost(_view(view="transfer", sweep_seeds=2)) == 2 * cost
+    for bigger in (dict(sweep_steps=40), dict(max_width=2048), dict(sweep_to=2)):
+        assert plan.transfer_cost(_view(view="transfer", **bigger)) > cost
+
+
+def test_the_default_transfer_views_fit_as_asked(hosted):
+    for view in (_view(view="transfer"), _view(view="transfer", optimizer="adam")):
+        fitted = plan.fit_view(view)
+        assert fitted.fits and not fitted.cut and fitted.settings == view
+
+
+def test_a_hosted_sweep_over_the_budget_trains_fewer_seeds_and_keeps_widths_rates_and_presets(hosted):
+    big = _view(view="transfer", sweep_seeds=4, sweep_steps=40)
+    fitted = plan.fit_view(big)
+    assert fitted.fits and fitted.over > 1 and [n.param for n in fitted.cut] == ["sweep_seeds"]
+    used = fitted.settings
+    assert 1 <= used["sweep_seeds"] < 4 and plan.transfer_cost(used) <= plan.TRANSFER_MAX_WORK
+    assert plan.transfer_cost({**used, "sweep_seeds": used["sweep_seeds"] + 1}) > plan.TRANSFER_MAX_WORK
+    assert {k: v for k, v in used.items() if k != "sweep_seeds"} == {k: v for k, v in big.items() if k != "sweep_seeds"}
+
+
+def test_a_local_sweep_beyond_the_cores_limit_is_not_computed(monkeypatch):
+    from initviz.transfer import MAX_SWEEP_WORK
+
+    monkeypatch.setattr(deployment, "current", lambda: deployment.LOCAL)
+    assert plan.fit_view(_view(view="transfer", sweep_seeds=4, sweep_steps=40)).fits  # over the hosted budget only
+
+    huge = _view(view="transfer", max_width=2048, sweep_steps=200, sweep_from=-14, sweep_to=4)
+    assert plan.transfer_cost(huge) > MAX_SWEEP_WORK
+    fitted = plan.fit_view(huge)
+    assert not fitted.fits and fitted.choices
+    assert all(plan.transfer_cost(choice) <= MAX_SWEEP_WORK for _, choice in fitted.choices)
