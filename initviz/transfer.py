@@ -10,7 +10,8 @@ shrinks as width grows (the output layer's update grows ∝ n: η* ∝ 1/n for S
 put — what lets a learning rate tuned on a narrow model transfer to a wide one.
 
 **Limits.** The work (:func:`sweep_work`: T·batch·3 multiply–adds per weight for training, and the
-evaluations — the test set at the first and last step, the training set at the end — per seed, rate,
+evaluations — the test set at the first step, the last step and the end (:func:`initviz.train`'s
+logged steps), the training set at the end — per seed, rate,
 width and preset) must fit ``max_work`` (:data:`MAX_SWEEP_WORK` unless given); at most
 :data:`MAX_SWEEP_RATES` rates.
 """
@@ -90,8 +91,8 @@ def lr_sweep(presets=("sp", "mup"), optimizer: str = "sgd", log2_lrs=range(-8, 3
 def sweep_work(task: Task, n_presets: int, n_rates: int, widths, steps: int, n_seeds: int, batch: int,
                depth: int) -> int:
     """Multiply–adds of a sweep (module docstring): per width n, with W(n) the weights of the family's
-    MLP, n_presets·n_rates·n_seeds·W(n)·(3·T·batch + 2·n_test + n_train)."""
-    evaluated = 2 * len(task.x_test) + len(task.x_train)
+    MLP, n_presets·n_rates·n_seeds·W(n)·(3·T·batch + 3·n_test + n_train)."""
+    evaluated = 3 * len(task.x_test) + len(task.x_train)
     dims = [(task.in_dim, *[w] * (depth - 1), task.out_dim) for w in widths]
     return n_presets * n_rates * (coord_work(dims, n_seeds, steps - 1, batch)
                                   + n_seeds * evaluated * sum(sum(a * b for a, b in zip(d, d[1:])) for d in dims))

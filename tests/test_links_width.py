@@ -69,7 +69,7 @@ def test_the_default_transfer_view_sweeps_mup_and_sp_over_the_checks_widths():
     kwargs = plan.sweep_kwargs(view, "mup")
     assert kwargs["presets"] == ("mup",) and kwargs["widths"] == (128, 256, 512, 1024)
     assert kwargs["log2_lrs"] == tuple(range(view["sweep_from"], view["sweep_to"] + 1))
-    assert (kwargs["optimizer"], kwargs["steps"], kwargs["n_seeds"], kwargs["batch"]) == ("sgd", 20, 1, 32)
+    assert (kwargs["optimizer"], kwargs["steps"], kwargs["n_seeds"], kwargs["batch"]) == ("sgd", 10, 1, 32)
     adam = _view(view="transfer", optimizer="adam", adam_sweep_from=-9, adam_sweep_to=-6, readout_zero=False)
     assert plan.sweep_kwargs(adam, "mup")["log2_lrs"] == (-9, -8, -7, -6)
     assert plan.sweep_kwargs(adam, "mup")["readout_zero"] is False and plan.sweep_kwargs(adam, "sp")["readout_zero"]

@@ -78,11 +78,10 @@ ADAM_SWEEP_RANGE = (-16, 0)
 """The log₂ learning rates an Adam sweep may cover (2^−16 … 1; at most 17 rates)."""
 TRANSFER_MAX_WORK = 2 ** 37
 """Most multiply–adds (:func:`initviz.transfer.sweep_work`) of one hosted transfer view, both sweeps
-together (1.4·10¹¹). Measured with one BLAS thread, both sweeps one after the other, while the
-machine's load average was ~4 on 2 cores: 1.12·10¹¹ (SGD, widths 2^7…2^10, 9 rates, 20 steps, one
-seed) in 8.0 s, the same with Adam (10 rates, 1.25·10¹¹) in 11.6 s — 1.1–1.4·10¹⁰ a second. The
-defaults (SGD, 7 rates: 8.7·10¹⁰; Adam, 8 rates: 1.0·10¹¹) run on the two workers, one sweep each:
-~3–5 s of wall time on two idle cores (``make bench``'s ``width_transfer``)."""
+together (1.4·10¹¹). Measured (``make bench``'s ``width``: each sweep in a worker with one BLAS thread,
+its CPU seconds): the SGD default (widths 2^7…2^10, 7 rates, 10 steps, one seed: 7.4·10¹⁰) took
+2.1 s and 2.2 s of CPU per sweep — 1.7·10¹⁰ a CPU-second — so a view at the budget waits ~4 s on two
+idle cores (the wall time grows with the machine's load: 11 s at a load average of 7 on 2 cores)."""
 
 
 def widths(settings: Mapping[str, Any]) -> tuple[int, ...]:
@@ -288,9 +287,9 @@ SCHEMA = PageSchema("width", (
           f"weight decay λ = {MISTAKE_WEIGHT_DECAY:g} (mup PR #73)"),
     _rate_end("sweep_from", -5, SGD_SWEEP_RANGE, (SGD, TRANSFER), "From"),
     _rate_end("sweep_to", 1, SGD_SWEEP_RANGE, (SGD, TRANSFER), "To"),
-    _rate_end("adam_sweep_from", -12, ADAM_SWEEP_RANGE, (ADAM, TRANSFER), "From"),
-    _rate_end("adam_sweep_to", -5, ADAM_SWEEP_RANGE, (ADAM, TRANSFER), "To"),
-    Param("sweep_steps", "int", 20, "Steps T", lo=SWEEP_MIN_STEPS, hi=SWEEP_MAX_STEPS, step=1, widget="slider",
+    _rate_end("adam_sweep_from", -11, ADAM_SWEEP_RANGE, (ADAM, TRANSFER), "From"),
+    _rate_end("adam_sweep_to", -4, ADAM_SWEEP_RANGE, (ADAM, TRANSFER), "To"),
+    Param("sweep_steps", "int", 10, "Steps T", lo=SWEEP_MIN_STEPS, hi=SWEEP_MAX_STEPS, step=1, widget="slider",
           when=(TRANSFER,), help=f"training steps of every run (mini-batches of {SWEEP_BATCH}); the loss is then "
           "measured on the whole training set"),
     Param("sweep_seeds", "int", 1, "Seeds", lo=1, hi=SWEEP_MAX_SEEDS, step=1, widget="slider", when=(TRANSFER,),
