@@ -1,7 +1,10 @@
 """The Width page's link: what a view asks the core for (:func:`check_kwargs`, by hand from the
 module's docstring) and the hosted budget (fewer seeds, never other widths or steps)."""
 
+from unittest import mock
+
 import pytest
+from hypothesis import given, settings as hsettings, strategies as st
 
 from initviz.ui import deployment, links
 from initviz.ui.links import width as plan
@@ -122,3 +125,28 @@ def test_a_local_sweep_beyond_the_cores_limit_is_not_computed(monkeypatch):
     fitted = plan.fit_view(huge)
     assert not fitted.fits and fitted.choices
     assert all(plan.transfer_cost(choice) <= MAX_SWEEP_WORK for _, choice in fitted.choices)
+
+
+@hsettings(max_examples=120, deadline=None)
+@given(optimizer=st.sampled_from(["sgd", "adam"]), lo=st.integers(-20, 6), hi=st.integers(-20, 6),
+       steps=st.integers(0, 400), seeds=st.integers(0, 9), max_width=st.sampled_from(["256", "512", "1024", "2048"]),
+       parametrisation=st.sampled_from(["sp", "ntk", "mup"]))
+def test_a_transfer_link_never_computes_more_than_the_budget(optimizer, lo, hi, steps, seeds, max_width,
+                                                             parametrisation):
+    """What the page computes of any transfer link — the view with fewer seeds, or else each choice it
+    offers — is within the hosted budget, and the cut keeps the widths, rates and parametrisations."""
+    prefix = "" if optimizer == "sgd" else "adam_"
+    raw = {"view": "transfer", "optimizer": optimizer, f"{prefix}sweep_from": str(lo), f"{prefix}sweep_to": str(hi),
+           "sweep_steps": str(steps), "sweep_seeds": str(seeds), "max_width": max_width,
+           "parametrisation": parametrisation}
+    s, _ = links.parse("width", raw)
+    with mock.patch.object(deployment, "current", lambda: deployment.HOSTED):
+        fitted = plan.fit_view(s)
+        computed = [fitted.settings] if fitted.fits else [c for _, c in fitted.choices]
+        assert fitted.fits or fitted.choices or plan.transfer_cost({**s, "sweep_seeds": 1, "sweep_steps": 5}) > \
+            plan.TRANSFER_MAX_WORK
+        assert all(plan.transfer_cost(c) <= plan.TRANSFER_MAX_WORK for c in computed)
+    if fitted.fits:
+        assert 2 <= len(plan.log2_rates(fitted.settings)) and plan.log2_rates(fitted.settings) == plan.log2_rates(s)
+        assert (plan.widths(fitted.settings), plan.parametrisations(fitted.settings)) == (plan.widths(s),
+                                                                                         plan.parametrisations(s))
