@@ -8,6 +8,7 @@ import pytest
 import initviz as iv
 from initviz.figures import width as fw
 from initviz.ui import links
+from initviz.ui import width as width_page
 from initviz.ui.links import width as plan
 from test_app_support import all_finite, assert_exportable, chart, open_page, text_of
 
@@ -174,7 +175,7 @@ def test_the_transfer_view_draws_the_cores_sweeps_and_names_each_widths_best_rat
             np.testing.assert_allclose(line["y"], part["mean"], rtol=RTOL)
             best = part[part.best].log2_lr.iloc[0]
             assert list(lines[(axis, f"best, width {fw.width_label(width)}")]["x"]) == [best]
-    names = {"mup": "μP (maximal update)", "sp": "SP (standard)"}
+    names = {p: width_page.SHORT_NAMES[p] for p in ("mup", "sp")}
     assert f"Best log₂ η per width — {fw.optimum_text(frame, names)}" in text_of(at)
 
 
@@ -187,7 +188,7 @@ def test_a_transfer_link_round_trips_and_sets_its_controls():
     assert dict(at.query_params.items()) == query
     assert at.number_input(key="adam_sweep_from").value == -9 and at.slider(key="sweep_steps").value == 5
     fig = chart(at, "lr_transfer")
-    assert [a["text"] for a in fig["layout"]["annotations"]][0] == "SP (standard)"
+    assert [a["text"] for a in fig["layout"]["annotations"]][0] == width_page.SHORT_NAMES["sp"]
     assert {t["xaxis"] for t in fig["data"]} == {"x"} and {list(t["x"])[0] for t in fig["data"]} >= {-9.0}
 
 

@@ -131,7 +131,7 @@ def fig_lr_transfer(frame: pd.DataFrame, names: dict[str, str], *, title: str | 
     for j in range(1, len(presets) + 1):
         suffix = "" if j == 1 else str(j)
         layout[f"xaxis{suffix}"].update(tickvals=ticks, ticktext=[f"{int(k)}" for k in ticks],
-                                        title={"text": "log₂ learning rate η"})
+                                        title={"text": "log₂ η"})
         layout[f"yaxis{suffix}"].update(theme.log_axis(data, "y"))
     layout["yaxis"]["title"] = {"text": "training loss after T steps"}
     layout.update(theme.title_layout(title, 2), height=height)

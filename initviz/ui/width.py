@@ -24,6 +24,8 @@ CACHE = dict(max_entries=64, max_size=64 * 2 ** 20)
 """A check is ≤ 5 widths × 5 seeds × 6 steps × 3 layers × 3 statistics = 1,350 rows (~100 kB)."""
 NAMES = {"sp": "SP (standard)", "ntk": "NTK", "mup": "μP (maximal update)"}
 """The parametrisations' names on the page."""
+SHORT_NAMES = {"sp": "SP", "ntk": "NTK", "mup": "μP"}
+"""Their names in the transfer chart's panel titles and its caption (side by side on a phone)."""
 HIDDEN_FLAT = 1.1
 """A hidden layer's spread over widths below which a check reads as flat: seed noise at 3 seeds moves
 a mean |x| by a few per cent (mup's correct checks report ~1.02)."""
@@ -189,12 +191,12 @@ def _transfer(settings, frame: pd.DataFrame) -> None:
                 f"linear output), widths {', '.join(fw.width_label(w) for w in ws)} · **{opt}** η = 2^{rates[0]} … "
                 f"2^{rates[-1]} (base width {plan.BASE_WIDTH}){readout} · T = {settings['sweep_steps']} steps of "
                 f"batch {plan.SWEEP_BATCH} · mean over {settings['sweep_seeds']} seed(s) from seed {settings['seed']}")
-    names = {p: NAMES[p] for p in plan.parametrisations(settings)}
+    names = {p: SHORT_NAMES[p] for p in plan.parametrisations(settings)}
     best = fw.optimum_text(frame, names)
     file = file_name("width", "lr-transfer", settings["parametrisation"], settings["optimizer"],
                      f"lr2^{rates[0]}-2^{rates[-1]}", settings["activation"], f"n{settings['max_width']}",
                      f"T{settings['sweep_steps']}", f"seed{settings['seed']}")
-    chart(lambda: fw.fig_lr_transfer(frame, names, title="Training loss after T steps against the learning rate"),
+    chart(lambda: fw.fig_lr_transfer(frame, names, title="Loss after T steps vs learning rate"),
           lambda: fw.transfer_table(frame), key="lr_transfer", name=file,
           caption=f"Best log₂ η per width — {best}. Stars: each width's best rate (lowest mean loss over seeds); "
                   "lines: the mean over seeds; a rate where a run diverged (loss not finite) is left out.")

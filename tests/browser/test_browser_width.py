@@ -45,3 +45,5 @@ def test_the_transfer_view_draws_a_line_and_a_star_per_width_on_a_phone(page):
     assert sorted(t["name"] for t in lines) == ["width 2^7", "width 2^7", "width 2^8", "width 2^8"]  # μP and SP
     assert len(stars) == 4 and all(len(t["x"]) == 1 and t["x"][0] in (-2, -1, 0) for t in stars)
     assert page.locator(".st-key-lr_transfer .js-plotly-plot").bounding_box()["width"] <= 390
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".st-key-lr_transfer").screenshot(path=str(SHOTS / "width-transfer-phone.png"))
