@@ -14,7 +14,10 @@ then the machine's limits at the workload's shapes and its physical floor (:mod:
 Then the geometry sweep (``initviz.geometry.gram_sweep`` per i.i.d. distribution, n = 8 … 4096,
 against the notebook's sweep and the floor; Haar orthogonal timed apart, outside the target), the
 default Propagation page's computation (its link schema's defaults: the forward view, so forward
-statistics without histograms plus the mean-field prediction) with one BLAS thread as in the app, and the browser figures (:mod:`bench.browser`). Every figure is the median of k timed calls
+statistics without histograms plus the mean-field prediction) with one BLAS thread as in the app, the
+Width page's default view and its learning-rate transfer view (``width``: the calls the page sends to
+its worker processes, run as the app runs them — each in a worker of a two-process pool with one BLAS
+thread, all at once — and, for their CPU cost, one after the other in this process), and the browser figures (:mod:`bench.browser`). Every figure is the median of k timed calls
 after a warm-up (:mod:`bench.timing`). A size initviz refuses (its explicit limits) is reported as
 refused.
 
@@ -23,7 +26,7 @@ to ``bench/results/latest.json`` and a Markdown summary for BENCHMARKS.md to
 ``bench/results/latest.md`` (both git-ignored). Targets are benchmarks, not tests: the exit
 status is 0 unless the bench itself failed (``--strict``: 1 when a target fails).
 
-    python -m bench.run [--quick] [--only W1,W2,W3,G,page] [--no-browser] [--no-torch] [--strict]
+    python -m bench.run [--quick] [--only W1,W2,W3,G,page,width] [--no-browser] [--no-torch] [--strict]
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ RESULTS = ROOT / "bench" / "results" / "latest.json"
 TORCH_ENV = "INITVIZ_TORCH_PYTHON"
 QUICK_BUDGET_S = 10.0
 """Time budget of one measurement with ``--quick`` (seconds of timed calls)."""
-PARTS = (*WORKLOADS, GEOMETRY.name, "page")
+PARTS = (*WORKLOADS, GEOMETRY.name, "page", "width")
 """What ``--only`` can name (the browser is switched off by ``--no-browser``)."""
 
 
@@ -290,6 +293,75 @@ def run_page(repeats: int, budget: float, overrides: dict | None = None) -> dict
     return {**timed["one"], "default_threads": timed["default"]["median"], "what": what}
 
 
+WIDTH_TRANSFER = {"view": "transfer"}
+"""The Width page's learning-rate transfer view at its defaults (the bench's ``width_transfer``)."""
+WIDTH_WORKERS = 2
+"""Worker processes of the Width measurement: the app's pool on a 2-core machine (issue 16's target)."""
+
+
+def width_calls(overrides: dict | None = None) -> tuple[list, str]:
+    """The (function, kwargs) pairs the Width page sends to its workers for its link schema's defaults
+    with ``overrides`` (one per parametrisation drawn: a coordinate check, or a learning-rate sweep in
+    the transfer view), and a description."""
+    from initviz.ui import links
+    from initviz.ui.links import width as plan
+
+    s, _ = links.constrain("width", {**links.SCHEMAS["width"].defaults(), **(overrides or {})})
+    presets = plan.parametrisations(s)
+    if s["view"] == "transfer":
+        calls = [(plan.sweep, plan.sweep_kwargs(s, p)) for p in presets]
+        rates = plan.log2_rates(s)
+        what = (f"lr_sweep {' + '.join(presets)}, {s['optimizer']}, widths {plan.widths(s)}, log2 lr {rates[0]}…"
+                f"{rates[-1]}, {s['sweep_steps']} steps of batch {plan.SWEEP_BATCH}, {s['sweep_seeds']} seed(s)")
+    else:
+        calls = [(plan.check, plan.check_kwargs(s, p)) for p in presets]
+        what = (f"coord_check {' + '.join(presets)}, {s['optimizer']} lr {plan.lr(s):g}, widths {plan.widths(s)}, "
+                f"{s['steps']} steps, {s['n_seeds']} seeds")
+    return calls, f"the Width page's link defaults{' with ' + str(overrides) if overrides else ''}: {what}"
+
+
+def cpu_timed(fn, kwargs: dict) -> float:
+    """CPU seconds of ``fn(**kwargs)`` in this process (a worker's: module-level, so it pickles)."""
+    import time
+
+    start = time.process_time()
+    fn(**kwargs)
+    return time.process_time() - start
+
+
+def run_width(repeats: int, budget: float, overrides: dict | None = None) -> dict:
+    """The Width view's calls as the app makes them (each in a worker process with one BLAS thread,
+    all at once, :data:`WIDTH_WORKERS` workers) and, alternating, one after the other here with one
+    BLAS thread; then once more in the workers for each call's CPU seconds — on a busy machine the
+    wall time measures the neighbours too, while the largest call's CPU time is what the view would
+    wait on two idle cores (``idle_estimate``)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from initviz.ui import workers
+
+    calls, what = width_calls(overrides)
+    pool = ProcessPoolExecutor(max_workers=WIDTH_WORKERS, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=workers._start_worker)
+    try:
+        for f in [pool.submit(os.getpid) for _ in range(WIDTH_WORKERS)]:  # started before timing
+            f.result()
+
+        def in_workers():
+            return [f.result() for f in [pool.submit(fn, **kwargs) for fn, kwargs in calls]]
+
+        def in_turn():
+            return [fn(**kwargs) for fn, kwargs in calls]
+
+        timed = time_interleaved({"workers": in_workers, "one": _one_blas_thread(in_turn)}, repeats, warmup=1,
+                                 budget=budget)
+        cpu = [f.result() for f in [pool.submit(cpu_timed, fn, kwargs) for fn, kwargs in calls]]
+    finally:
+        pool.shutdown()
+    return {**timed["workers"], "sequential_1thread": timed["one"]["median"], "cpu_s": cpu,
+            "idle_estimate": max(cpu) if len(cpu) <= WIDTH_WORKERS else sum(cpu) / WIDTH_WORKERS, "what": what}
+
+
 # --- the report ---------------------------------------------------------------------------------------
 
 def machine() -> dict:
@@ -383,6 +455,12 @@ def verdicts(results: dict) -> list[dict]:
     if "page" in results:
         page = results["page"]
         add("default Propagation page compute (1 BLAS thread)", page["median"], TARGETS["page_s"], False, "s")
+    for key, target, name in (("width", "width_s", "default Width view compute (2 workers)"),
+                              ("width_transfer", "width_transfer_s", "Width LR-transfer view compute (2 workers)")):
+        if key in results:
+            add(name, results[key]["median"], TARGETS[target], False, "s",
+                f"CPU per worker {', '.join(_fmt_s(c).strip() for c in results[key]['cpu_s'])}: "
+                f"~{_fmt_s(results[key]['idle_estimate']).strip()} on two idle cores")
     browser = results.get("browser")
     if browser is not None:
         if "skipped" in browser:
@@ -483,6 +561,11 @@ def report(results: dict) -> str:
         p = results["page_residual"]
         lines.append(f"{'page res':<9}{_fmt_s(p['default_threads']):>11}{_fmt_s(p['median']):>11}{'':>11}{'':>11}"
                      f"{'':>10}{'':>9}  {p['what']}")
+    for key, label in (("width", "width"), ("width_transfer", "width lr")):
+        if key in results:
+            p = results[key]
+            lines.append(f"{label:<9}{_fmt_s(p['median']):>11}{_fmt_s(p['sequential_1thread']):>11}{'':>11}{'':>11}"
+                         f"{'':>10}{'':>9}  {p['what']} (initviz: {WIDTH_WORKERS} workers at once; 1 thread: in turn)")
     browser = results.get("browser")
     if browser and "pages" in browser:
         lines += ["", "browser (Chromium): page load → first chart, control change → redrawn chart, bytes per chart"]
@@ -537,6 +620,11 @@ def markdown(results: dict, command: str) -> str:
     if "page_residual" in results:
         p = results["page_residual"]
         out.append(f"| page, residual (pre-norm) | {_fmt_s(p['default_threads'])} | {_fmt_s(p['median'])} | | | | | |")
+    for key, label in (("width", "Width page, default view"), ("width_transfer", "Width page, LR transfer")):
+        if key in results:
+            p = results[key]
+            out.append(f"| {label} ({WIDTH_WORKERS} workers at once; in turn) | {_fmt_s(p['median'])} | "
+                       f"{_fmt_s(p['sequential_1thread'])} | | | | | |")
     if "G" in results:
         geo = results["G"]["initviz"]
         out += ["", f"G per distribution: {_kind_times(geo['kinds'])}"
@@ -621,6 +709,11 @@ def main(argv=None) -> int:
             results["page"] = run_page(repeats, budget)
             print("  page_residual: the same view with pre-norm residual blocks …", flush=True)
             results["page_residual"] = run_page(repeats, budget, RESIDUAL_PAGE)
+        if "width" in only:
+            print("  width: the Width page's default view (coordinate check) …", flush=True)
+            results["width"] = run_width(repeats, budget)
+            print("  width_transfer: its learning-rate transfer view …", flush=True)
+            results["width_transfer"] = run_width(repeats, budget, WIDTH_TRANSFER)
     if not args.no_browser:
         print("  browser: streamlit + Chromium …", flush=True)
         from . import browser

@@ -9,8 +9,11 @@ whole training set with the final weights; a run whose loss stops being finite s
 shrinks as width grows (the output layer's update grows ∝ n: η* ∝ 1/n for SGD); under μP it stays
 put — what lets a learning rate tuned on a narrow model transfer to a wide one.
 
-**Limits.** The work Σ n_seeds·T·batch·3·(weights) over presets, widths and rates must fit
-``max_work`` (:data:`MAX_SWEEP_WORK` unless given); at most :data:`MAX_SWEEP_RATES` rates.
+**Limits.** The work (:func:`sweep_work`: T·batch·3 multiply–adds per weight for training, and the
+evaluations — the test set at the first step, the last step and the end (:func:`initviz.train`'s
+logged steps), the training set at the end — per seed, rate,
+width and preset) must fit ``max_work`` (:data:`MAX_SWEEP_WORK` unless given); at most
+:data:`MAX_SWEEP_RATES` rates.
 """
 
 from __future__ import annotations
@@ -69,8 +72,7 @@ def lr_sweep(presets=("sp", "mup"), optimizer: str = "sgd", log2_lrs=range(-8, 3
     steps = check_int("steps", steps, 1, MAX_STEPS)
     n_seeds, batch, depth = check_sizes(task, n_seeds, batch, depth, seed)
     max_work = MAX_SWEEP_WORK if max_work is None else check_int("max_work", max_work, 1, 2 ** 62)
-    dims = [(task.in_dim, *[w] * (depth - 1), task.out_dim) for w in widths]
-    work = len(presets) * len(rates) * coord_work(dims, n_seeds, steps - 1, batch)
+    work = sweep_work(task, len(presets), len(rates), widths, steps, n_seeds, batch, depth)
     if work > max_work:
         raise invalid("widths", f"fit the work limit max_work = {max_work:,} multiply–adds with these rates",
                       f"{work:,}")
@@ -84,6 +86,16 @@ def lr_sweep(presets=("sp", "mup"), optimizer: str = "sgd", log2_lrs=range(-8, 3
                 with np.errstate(over="ignore", invalid="ignore"):  # divergence is a result here: it scores +inf
                     rows += _runs(net, task, param, optimizer, k, steps, batch, seed, dtype, n_seeds, loss_fn)
     return pd.DataFrame(rows, columns=["preset", "width", "log2_lr", "lr", "seed", "loss"])
+
+
+def sweep_work(task: Task, n_presets: int, n_rates: int, widths, steps: int, n_seeds: int, batch: int,
+               depth: int) -> int:
+    """Multiply–adds of a sweep (module docstring): per width n, with W(n) the weights of the family's
+    MLP, n_presets·n_rates·n_seeds·W(n)·(3·T·batch + 3·n_test + n_train)."""
+    evaluated = 3 * len(task.x_test) + len(task.x_train)
+    dims = [(task.in_dim, *[w] * (depth - 1), task.out_dim) for w in widths]
+    return n_presets * n_rates * (coord_work(dims, n_seeds, steps - 1, batch)
+                                  + n_seeds * evaluated * sum(sum(a * b for a, b in zip(d, d[1:])) for d in dims))
 
 
 def _runs(net, task, param, optimizer, k, steps, batch, seed, dtype, n_seeds, loss_fn) -> list[tuple]:
@@ -107,4 +119,4 @@ def lr_optimum(frame):
     return best[["preset", "width", "log2_lr", "loss"]].reset_index(drop=True)
 
 
-__all__ = ["lr_sweep", "lr_optimum", "MAX_SWEEP_WORK", "MAX_SWEEP_RATES"]
+__all__ = ["lr_sweep", "lr_optimum", "sweep_work", "MAX_SWEEP_WORK", "MAX_SWEEP_RATES"]

@@ -8,6 +8,7 @@ import pytest
 import initviz as iv
 from initviz.figures import width as fw
 from initviz.ui import links
+from initviz.ui import width as width_page
 from initviz.ui.links import width as plan
 from test_app_support import all_finite, assert_exportable, chart, open_page, text_of
 
@@ -147,3 +148,57 @@ def test_the_coupled_weight_decay_preset_passes_the_check():
     assert any("coupled weight decay" in w.value for w in at.warning)
     for layer in ("input", "hidden 1", "output"):
         assert _row(at, layer)[f"{MUP} spread"] < 1.25
+
+
+# --- the learning-rate transfer view ------------------------------------------------------------------
+
+TRANSFER = {"view": "transfer", "max_width": "256", "sweep_steps": "5", "sweep_from": "-3", "sweep_to": "0"}
+"""A small sweep: widths 128 and 256, 4 rates, 5 steps, one seed (~1 s)."""
+
+
+def test_the_transfer_view_draws_the_cores_sweeps_and_names_each_widths_best_rate():
+    at = open_page("width", TRANSFER)
+    assert {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")} == {"lr_transfer"}  # no check computed
+    settings = _settings(TRANSFER)
+    frame = __import__("pandas").concat([iv.lr_sweep(**plan.sweep_kwargs(settings, p)) for p in ("mup", "sp")],
+                                        ignore_index=True)
+    table = fw.transfer_table(frame)
+    fig = chart(at, "lr_transfer")
+    assert all_finite(fig)
+    assert_exportable(fig, "width", TRANSFER)
+    lines = {(t["xaxis"], t["name"]): t for t in fig["data"]}
+    for axis, preset in (("x", "mup"), ("x2", "sp")):
+        for width in (128, 256):
+            part = table[(table.preset == preset) & (table.width == width)]
+            line = lines[(axis, f"width {fw.width_label(width)}")]
+            np.testing.assert_array_equal(line["x"], part.log2_lr)
+            np.testing.assert_allclose(line["y"], part["mean"], rtol=RTOL)
+            best = part[part.best].log2_lr.iloc[0]
+            assert list(lines[(axis, f"best, width {fw.width_label(width)}")]["x"]) == [best]
+    names = {p: width_page.SHORT_NAMES[p] for p in ("mup", "sp")}
+    assert f"Best log₂ η per width — {fw.optimum_text(frame, names)}" in text_of(at)
+
+
+def test_a_transfer_link_round_trips_and_sets_its_controls():
+    query = {"view": "transfer", "parametrisation": "sp", "optimizer": "adam", "adam_sweep_from": "-9",
+             "adam_sweep_to": "-7", "sweep_steps": "5", "max_width": "256", "activation": "relu", "seed": "3"}
+    settings, notices = links.parse("width", query)
+    assert notices == [] and links.parse("width", links.canonical("width", settings)) == (settings, [])
+    at = open_page("width", query)
+    assert dict(at.query_params.items()) == query
+    assert at.number_input(key="adam_sweep_from").value == -9 and at.slider(key="sweep_steps").value == 5
+    fig = chart(at, "lr_transfer")
+    assert [a["text"] for a in fig["layout"]["annotations"]][0] == width_page.SHORT_NAMES["sp"]
+    assert {t["xaxis"] for t in fig["data"]} == {"x"} and {list(t["x"])[0] for t in fig["data"]} >= {-9.0}
+
+
+def test_a_transfer_view_over_the_budget_with_one_seed_trains_nothing_and_offers_choices_that_fit():
+    asked = {"view": "transfer", "max_width": "2048", "sweep_steps": "200", "sweep_from": "-14", "sweep_to": "4"}
+    at = open_page("width", asked)
+    assert not at.get("plotly_chart") and {k: at.query_params[k] for k in asked} == asked
+    assert "nothing is trained" in text_of(at)
+    fitted = plan.fit_view(_settings(asked))
+    assert not fitted.fits and fitted.choices
+    for label, choice in fitted.choices:
+        changed = {k for k in choice if choice[k] != fitted.asked[k]} - {"sweep_seeds"}
+        assert len(changed) == 1 and plan.fit_view(choice).fits and choice["sweep_seeds"] == 1, (label, changed)

@@ -74,3 +74,17 @@ def test_a_diverging_rate_scores_infinity():
 def test_invalid_arguments_are_refused(bad):
     with pytest.raises(iv.InitvizError):
         iv.lr_sweep(**({"log2_lrs": [-2], "widths": (32,), "steps": 2, "n_seeds": 1, "batch": 16} | bad))
+
+
+def test_the_work_limit_counts_training_and_evaluation():
+    # by hand: weights W = 64·32 + 32·32 + 32·10 (digits, depth 3, width 32); per seed and rate T·batch·3
+    # products per weight to train, then the test set at the first and last step and after the last update
+    # (train's logged steps) and the training set at the end
+    task = iv.tasks.get_task("digits")
+    weights = 64 * 32 + 32 * 32 + 32 * 10
+    work = 2 * weights * (3 * 16 * 3 + 3 * len(task.x_test) + len(task.x_train))
+    assert iv.transfer.sweep_work(task, 1, 2, (32,), 3, 1, 16, 3) == work
+    kwargs = dict(presets=("sp",), log2_lrs=[-2, -1], widths=(32,), steps=3, n_seeds=1, batch=16)
+    assert len(iv.lr_sweep(**kwargs, max_work=work)) == 2
+    with pytest.raises(iv.InitvizError):
+        iv.lr_sweep(**kwargs, max_work=work - 1)

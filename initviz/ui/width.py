@@ -1,7 +1,9 @@
 """The Width page: microsoft/mup's coordinate check, live. A family of MLPs that differ only in width
 trains a few steps on one fixed batch (:func:`initviz.coord_check`); the page draws, per step, how
 large every layer's output is against log₂ width — the chosen parametrisation above the standard one
-— the spread over widths per layer (:func:`initviz.coord_spread`), and the parametrisation's rules."""
+— the spread over widths per layer (:func:`initviz.coord_spread`), and the parametrisation's rules. Its
+learning-rate transfer view (computed only when chosen) sweeps the learning rate of the same family
+(:func:`initviz.lr_sweep`) and marks every width's best rate."""
 
 from __future__ import annotations
 
@@ -16,24 +18,40 @@ from ..figures import width as fw
 from . import links, workers
 from .frame import VIEW_KEY, control_notices, guard
 from .links import width as plan
-from .widgets import chart, control, control_row, file_name
+from .widgets import chart, control, control_row, file_name, offer_choices
 
 CACHE = dict(max_entries=64, max_size=64 * 2 ** 20)
 """A check is ≤ 5 widths × 5 seeds × 6 steps × 3 layers × 3 statistics = 1,350 rows (~100 kB)."""
 NAMES = {"sp": "SP (standard)", "ntk": "NTK", "mup": "μP (maximal update)"}
 """The parametrisations' names on the page."""
+SHORT_NAMES = {"sp": "SP", "ntk": "NTK", "mup": "μP"}
+"""Their names in the transfer chart's panel titles and its caption (side by side on a phone)."""
 HIDDEN_FLAT = 1.1
 """A hidden layer's spread over widths below which a check reads as flat: seed noise at 3 seeds moves
 a mean |x| by a few per cent (mup's correct checks report ~1.02)."""
 
 
+SWEEP_CACHE = dict(max_entries=64, max_size=64 * 2 ** 20)
+"""A sweep is ≤ 5 widths × 19 rates × 4 seeds = 380 rows (~20 kB)."""
+
+
+def _in_workers(fn, kwargs: tuple[tuple, ...]) -> tuple[pd.DataFrame, ...]:
+    """``fn(**dict(items))`` for each item of ``kwargs``, each in a worker process, all at once."""
+    with ThreadPoolExecutor(max_workers=len(kwargs)) as pool:  # threads only wait: the work is in the workers
+        futures = [pool.submit(workers.run, fn, **dict(items)) for items in kwargs]
+        return tuple(f.result() for f in futures)
+
+
 @st.cache_data(**CACHE, show_spinner="Training every width…")
 def checks(kwargs: tuple[tuple, ...]) -> tuple[pd.DataFrame, ...]:
-    """``initviz.coord_check`` of each item of ``kwargs`` (its keyword arguments' items), each in a
-    worker process, all at once."""
-    with ThreadPoolExecutor(max_workers=len(kwargs)) as pool:  # threads only wait: the work is in the workers
-        futures = [pool.submit(workers.run, plan.check, **dict(items)) for items in kwargs]
-        return tuple(f.result() for f in futures)
+    """``initviz.coord_check`` of each item of ``kwargs`` (its keyword arguments' items)."""
+    return _in_workers(plan.check, kwargs)
+
+
+@st.cache_data(**SWEEP_CACHE, show_spinner="Training every width at every learning rate…")
+def sweeps(kwargs: tuple[tuple, ...]) -> tuple[pd.DataFrame, ...]:
+    """``initviz.lr_sweep`` of each item of ``kwargs`` (its keyword arguments' items)."""
+    return _in_workers(plan.sweep, kwargs)
 
 
 def frames_of(settings: links.Settings) -> dict[str, pd.DataFrame]:
@@ -41,6 +59,13 @@ def frames_of(settings: links.Settings) -> dict[str, pd.DataFrame]:
     presets = plan.parametrisations(settings)
     kwargs = tuple(tuple(plan.check_kwargs(settings, p).items()) for p in presets)
     return dict(zip(presets, checks(kwargs)))
+
+
+def sweep_of(settings: links.Settings) -> pd.DataFrame:
+    """The view's learning-rate sweeps, every parametrisation drawn in one frame (its ``preset`` column)."""
+    presets = plan.parametrisations(settings)
+    kwargs = tuple(tuple(plan.sweep_kwargs(settings, p).items()) for p in presets)
+    return pd.concat(sweeps(kwargs), ignore_index=True)
 
 
 def spread_table(frames: dict[str, pd.DataFrame], statistic: str) -> pd.DataFrame:
@@ -93,20 +118,88 @@ MISTAKE_TEXT = {
 }
 
 
+TRANSFER_TEXT = (
+    "**Learning-rate transfer** (μTransfer, Tensor Programs V, Fig. 1): every width of the family trains T steps "
+    "at every learning rate η = 2^k of the range, then its loss on the whole training set is measured. Under the "
+    "standard parametrisation the best η moves to smaller rates as the width grows (the output layer's update grows "
+    "with width: η* ∝ 1/width for SGD in theory) and wide models diverge at rates narrow ones train well with; under "
+    "μP the curves lie on top of each other and the best η stays put — a rate tuned on a narrow model transfers.")
+UNFIT_KEY = "width_transfer_unfit"
+"""Key of the box a transfer view over the budget shows instead of its chart (tests find it)."""
+
+
 def render(settings: links.Settings) -> None:
     fitted = plan.fit_view(settings)
-    _controls(settings, fitted)
+    transfer = settings["view"] == "transfer"
+    (_transfer_controls if transfer else _controls)(settings, fitted)
     st.markdown(INTRO)
-    control_row("parametrisation", "statistic", widths=[3, 2])
+    control("view")
+    if transfer:
+        control("parametrisation")
+    else:
+        control_row("parametrisation", "statistic", widths=[3, 2])
+    if not fitted.fits:
+        offer_choices("width", UNFIT_KEY,
+                      f"This sweep would be {plan.times(fitted.over)} the work one view may do here, even with one "
+                      "seed: nothing is trained, and your settings stay as you set them. Each of these changes fits — "
+                      "or change the controls yourself:", fitted.choices,
+                      "No single change fits: lower several settings together.")
+        return
     computed = fitted.settings
     if fitted.cut:  # what the charts show: the view with fewer seeds (a function of the link on this deployment)
         st.session_state[VIEW_KEY] = ("width", tuple(links.canonical("width", computed).items()))
     with guard("width: compute"):
+        if transfer:
+            _transfer(computed, sweep_of(computed))
+            return
         frames = frames_of(computed)
         _describe(computed)
         _grids(computed, frames)
         _spread(computed, frames)
         _rules(computed)
+
+
+def _transfer_controls(settings: links.Settings, fitted) -> None:
+    with st.sidebar.container(key="width_controls"):
+        st.subheader("Training")
+        control("optimizer")
+        prefix = "" if settings["optimizer"] == "sgd" else "adam_"
+        control(f"{prefix}sweep_from")
+        control(f"{prefix}sweep_to")
+        control("sweep_steps")
+        st.subheader("Widths and network")
+        control("max_width")
+        control("activation")
+        if settings["parametrisation"] == "mup":
+            st.subheader("μP setup")
+            control("readout_zero")
+        st.subheader("Sample")
+        control("sweep_seeds")
+        control_notices("sweep_seeds", list(fitted.cut))
+        control("seed")
+        st.divider()
+
+
+def _transfer(settings, frame: pd.DataFrame) -> None:
+    st.header("Learning-rate transfer")
+    st.markdown(TRANSFER_TEXT)
+    ws = plan.widths(settings)
+    rates = plan.log2_rates(settings)
+    opt = {"sgd": "SGD", "adam": "Adam"}[settings["optimizer"]]
+    readout = " (μP readout not zeroed)" if settings["parametrisation"] == "mup" and not settings["readout_zero"] else ""
+    st.markdown(f"**Family:** {plan.WIDTH_TASK} → {plan.WIDTH_DEPTH} layers ({settings['activation']}, no biases, "
+                f"linear output), widths {', '.join(fw.width_label(w) for w in ws)} · **{opt}** η = 2^{rates[0]} … "
+                f"2^{rates[-1]} (base width {plan.BASE_WIDTH}){readout} · T = {settings['sweep_steps']} steps of "
+                f"batch {plan.SWEEP_BATCH} · mean over {settings['sweep_seeds']} seed(s) from seed {settings['seed']}")
+    names = {p: SHORT_NAMES[p] for p in plan.parametrisations(settings)}
+    best = fw.optimum_text(frame, names)
+    file = file_name("width", "lr-transfer", settings["parametrisation"], settings["optimizer"],
+                     f"lr2^{rates[0]}-2^{rates[-1]}", settings["activation"], f"n{settings['max_width']}",
+                     f"T{settings['sweep_steps']}", f"seed{settings['seed']}")
+    chart(lambda: fw.fig_lr_transfer(frame, names, title="Loss after T steps vs learning rate"),
+          lambda: fw.transfer_table(frame), key="lr_transfer", name=file,
+          caption=f"Best log₂ η per width — {best}. Stars: each width's best rate (lowest mean loss over seeds); "
+                  "lines: the mean over seeds; a rate where a run diverged (loss not finite) is left out.")
 
 
 def _controls(settings: links.Settings, fitted) -> None:
@@ -178,4 +271,4 @@ def _rules(settings) -> None:
         st.markdown(f"**{NAMES[preset]}** — {RULES[preset]}")
 
 
-__all__ = ["render", "frames_of", "checks", "spread_table"]
+__all__ = ["render", "frames_of", "checks", "sweeps", "sweep_of", "spread_table"]

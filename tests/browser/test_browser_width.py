@@ -1,5 +1,6 @@
 """The Width page in a real browser: the coordinate-check grids draw one panel per step with a line
-per layer at every width asked, for the chosen parametrisation and for SP; on a phone too."""
+per layer at every width asked, for the chosen parametrisation and for SP; on a phone too; and the
+learning-rate transfer view draws a line and a best-rate star per width and parametrisation."""
 
 from __future__ import annotations
 
@@ -33,3 +34,16 @@ def test_the_page_draws_its_grid_for_both_parametrisations(page, viewport):
         wait_hydrated(page)
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / "width-mup.png"), full_page=True)
+
+
+def test_the_transfer_view_draws_a_line_and_a_star_per_width_on_a_phone(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, "width?view=transfer&max_width=256&sweep_steps=5&sweep_from=-2&sweep_to=0", "lr_transfer")
+    traces = chart_data(page, "lr_transfer")
+    stars = [t for t in traces if t["name"].startswith("best, ")]
+    lines = [t for t in traces if t not in stars]
+    assert sorted(t["name"] for t in lines) == ["width 2^7", "width 2^7", "width 2^8", "width 2^8"]  # μP and SP
+    assert len(stars) == 4 and all(len(t["x"]) == 1 and t["x"][0] in (-2, -1, 0) for t in stars)
+    assert page.locator(".st-key-lr_transfer .js-plotly-plot").bounding_box()["width"] <= 390
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator(".st-key-lr_transfer").screenshot(path=str(SHOTS / "width-transfer-phone.png"))

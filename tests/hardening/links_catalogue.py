@@ -396,7 +396,8 @@ TEXT_PARAMS = {
     "experiments": ("jac_width",),
     "training": ("task", "optimizer", "scheme", "activation", "view", "lr", "steps"),
     "criticality": ("activation", "view", "pt_sw", "res", "seed"),
-    "width": ("parametrisation", "optimizer", "lr", "max_width", "statistic", "mistake", "readout_zero"),
+    "width": ("parametrisation", "optimizer", "lr", "max_width", "statistic", "mistake", "readout_zero", "view",
+              "sweep_from"),
 }
 """Every parameter whose value a link spells as text (choices, lists) plus a number of each kind."""
 
@@ -619,6 +620,39 @@ for query in ("lr=2&parametrisation=sp&activation=linear&steps=5&max_width=512",
               "optimizer=adam&adam_lr=2&activation=relu&max_width=256&statistic=delta_rms",
               "mistake=sp_lr&lr=2&steps=5&max_width=256", "readout_zero=false&lr=0.0001&statistic=rms&max_width=256",
               "optimizer=adam&mistake=coupled_wd&adam_lr=2&max_width=256&n_seeds=1"):
+    add("width", query, "numerics", False)
+
+# the learning-rate transfer view (view=transfer): sweep_from/sweep_to −14…4 (SGD), adam_sweep_from/adam_sweep_to
+# −16…0, sweep_steps 5…200, sweep_seeds 1…4; a reversed range is swapped, a one-rate range is the default range.
+# Every link that computes keeps the sweep small (widths 2^7, 2^8; 5 steps): a default sweep takes a few seconds.
+SMALL_SWEEP = {"view": "transfer", "max_width": "256", "sweep_steps": "5"}
+SMALL_SWEEP_QUERY = "view=transfer&max_width=256&sweep_steps=5"
+add("width", "view=transfer&max_width=256&sweep_steps=0&sweep_from=-2&sweep_to=0", "numbers", True, ["sweep_steps"],
+    {**SMALL_SWEEP, "sweep_from": "-2", "sweep_to": "0"})
+add("width", f"{SMALL_SWEEP_QUERY}&sweep_seeds=99&sweep_from=-2&sweep_to=0", "numbers", True, ["sweep_seeds"],
+    {**SMALL_SWEEP, "sweep_seeds": "4", "sweep_from": "-2", "sweep_to": "0"})
+add("width", f"{SMALL_SWEEP_QUERY}&sweep_from=-99&sweep_to=-12", "numbers", True, ["sweep_from"],
+    {**SMALL_SWEEP, "sweep_from": "-14", "sweep_to": "-12"})
+for value in ("1e3", "-0x2", "-2.0", "", "－２"):
+    add("width", f"{SMALL_SWEEP_QUERY}&optimizer=adam&adam_sweep_to={q(value)}", "numbers", True, ["adam_sweep_to"],
+        {**SMALL_SWEEP, "optimizer": "adam"})
+add("width", f"{SMALL_SWEEP_QUERY}&sweep_from=1&sweep_to=-2", "numbers", True, ["sweep_from", "swapped"],
+    {**SMALL_SWEEP, "sweep_from": "-2"})  # sweep_to 1 is the default: not written
+add("width", f"{SMALL_SWEEP_QUERY}&sweep_from=-2&sweep_to=-2", "numbers", True, ["sweep_from", "two rates"],
+    SMALL_SWEEP)
+add("width", f"view=TRANSFER&max_width=256&sweep_steps=5&sweep_from=-1&sweep_to=0", "enums", False,
+    applied={**SMALL_SWEEP, "sweep_from": "-1", "sweep_to": "0"})
+add("width", "view=sweep", "enums", True, ["view"], {})
+add("width", "sweep_steps=10&sweep_seeds=2", "structure", True, ["sweep_steps", "sweep_seeds", "only applies"], {})
+add("width", f"{SMALL_SWEEP_QUERY}&steps=3&n_seeds=2&statistic=rms&mistake=sp_lr&adam_sweep_from=-3", "structure",
+    True, ["steps", "n_seeds", "statistic", "mistake", "adam_sweep_from", "only applies"], SMALL_SWEEP)
+add("width", "view=transfer&max_width=2048&sweep_steps=200&sweep_from=-14&sweep_to=4&sweep_seeds=4", "budget", False,
+    applied={"view": "transfer", "max_width": "2048", "sweep_steps": "200", "sweep_from": "-14", "sweep_to": "4",
+             "sweep_seeds": "4"})  # nothing is trained: choices that fit, the link kept as asked
+for query in (f"{SMALL_SWEEP_QUERY}&sweep_from=2&sweep_to=4&activation=relu",  # every rate diverges at some width
+              f"{SMALL_SWEEP_QUERY}&optimizer=adam&adam_sweep_from=-2&adam_sweep_to=0&parametrisation=ntk",
+              f"{SMALL_SWEEP_QUERY}&parametrisation=sp&sweep_from=-14&sweep_to=-13&activation=linear",
+              f"{SMALL_SWEEP_QUERY}&readout_zero=false&sweep_from=0&sweep_to=2&activation=gelu"):
     add("width", query, "numerics", False)
 
 # --- every Geometry link also at the steps that compute what it sets ---------------------------------

@@ -1,13 +1,23 @@
 """The Width page's link and run plan: a μP coordinate check (:func:`initviz.coord_check`) of the
 chosen parametrisation beside the standard one, on one MLP family (the digits task, depth 3, widths
-2^7 up to the chosen largest width, mup's fixed batch of 64), with a deliberate mistake if asked.
+2^7 up to the chosen largest width, mup's fixed batch of 64), with a deliberate mistake if asked; or,
+in the learning-rate transfer view (``view=transfer``), the same two parametrisations' sweeps of the
+learning rate (:func:`initviz.lr_sweep`: the training loss after T steps of batch
+:data:`SWEEP_BATCH` for every power of two of η in the range asked, at every width).
 
 **The hosted budget** (:func:`fit_view`): the work of a view is the two checks' multiply–adds
 (:func:`initviz.coordcheck.coord_work`). Over :data:`PAGE_MAX_WORK` fewer seeds are drawn (each seed
 is an independent repeat of the same check: the curves get noisier, the question stays); the widths,
 steps, parametrisation and optimizer asked are never changed. Within the schema's bounds one seed
 always fits (the largest view with one seed, 2^11 and 5 steps, is 0.8 of the budget), so a view is
-always computed."""
+always computed.
+
+**The transfer view's budget** (:func:`fit_transfer`): its work is :func:`initviz.transfer.sweep_work`
+of both sweeps, within :data:`TRANSFER_MAX_WORK` on a hosted instance and within the core's
+:data:`initviz.transfer.MAX_SWEEP_WORK` anywhere. Over it fewer seeds are trained; the widths, the
+rates and the parametrisations asked are never changed: when one seed is still over, nothing is
+computed and the page offers choices that fit (fewer steps, a smaller largest width, fewer rates
+around the middle of the range), one change each."""
 
 from __future__ import annotations
 
@@ -16,6 +26,8 @@ from typing import Any
 
 from ...coordcheck import COORD_STATISTICS, DEFAULT_LR, coord_check, coord_work
 from ...tasks import get_task
+from ...transfer import MAX_SWEEP_WORK, lr_sweep, sweep_work
+from .. import deployment
 from .budget import FIT_PROBLEM, Fit, as_asked, largest, times
 from .grammar import Notice, PageSchema, Param, Settings
 from .common import seed
@@ -54,6 +66,24 @@ largest, widths to 2^11 with 5 steps and one seed, took 1.5 s of wall time in th
 while other jobs loaded the machine; with two seeds, 3.1 s)."""
 
 
+WIDTH_VIEWS = ("check", "transfer")
+SWEEP_BATCH = 32
+"""The transfer sweep's mini-batch (fresh batches every step, :func:`initviz.train`'s data order)."""
+SWEEP_MAX_STEPS = 200
+SWEEP_MIN_STEPS = 5
+SWEEP_MAX_SEEDS = 4
+SGD_SWEEP_RANGE = (-14, 4)
+"""The log₂ learning rates an SGD sweep may cover (2^−14 … 16; at most 19 rates)."""
+ADAM_SWEEP_RANGE = (-16, 0)
+"""The log₂ learning rates an Adam sweep may cover (2^−16 … 1; at most 17 rates)."""
+TRANSFER_MAX_WORK = 2 ** 37
+"""Most multiply–adds (:func:`initviz.transfer.sweep_work`) of one hosted transfer view, both sweeps
+together (1.4·10¹¹). Measured (``make bench``'s ``width``: each sweep in a worker with one BLAS thread,
+its CPU seconds): the SGD default (widths 2^7…2^10, 7 rates, 10 steps, one seed: 7.4·10¹⁰) took
+2.1 s and 2.2 s of CPU per sweep — 1.7·10¹⁰ a CPU-second — so a view at the budget waits ~4 s on two
+idle cores (the wall time grows with the machine's load: 11 s at a load average of 7 on 2 cores)."""
+
+
 def widths(settings: Mapping[str, Any]) -> tuple[int, ...]:
     """Every power of two from :data:`MIN_WIDTH` to the view's largest width."""
     return tuple(2 ** k for k in range(MIN_WIDTH.bit_length() - 1, settings["max_width"].bit_length()))
@@ -88,6 +118,85 @@ def check(**kwargs):
     return coord_check(**kwargs)
 
 
+def log2_rates(settings: Mapping[str, Any]) -> tuple[int, ...]:
+    """The sweep's log₂ learning rates: every integer of the range of the view's optimizer."""
+    prefix = "" if settings["optimizer"] == "sgd" else "adam_"
+    return tuple(range(settings[f"{prefix}sweep_from"], settings[f"{prefix}sweep_to"] + 1))
+
+
+def sweep_kwargs(settings: Mapping[str, Any], preset: str) -> dict:
+    """``initviz.lr_sweep`` keyword arguments of the view's sweep of ``preset`` (``readout_zero``
+    applies to the chosen parametrisation, as in :func:`check_kwargs`)."""
+    chosen = preset == settings["parametrisation"]
+    return dict(presets=(preset,), optimizer=settings["optimizer"], log2_lrs=log2_rates(settings),
+                widths=widths(settings), steps=settings["sweep_steps"], n_seeds=settings["sweep_seeds"],
+                depth=WIDTH_DEPTH, activation=settings["activation"], task=WIDTH_TASK, batch=SWEEP_BATCH,
+                seed=settings["seed"], base_width=BASE_WIDTH,
+                readout_zero=settings["readout_zero"] if chosen else True, dtype="float32")
+
+
+def sweep(**kwargs):
+    """``initviz.lr_sweep(**kwargs)`` (a module-level function: a worker process runs it)."""
+    return lr_sweep(**kwargs)
+
+
+def transfer_cost(settings: Mapping[str, Any]) -> int:
+    """Multiply–adds of the transfer view: every sweep (:func:`parametrisations`)."""
+    return sweep_work(get_task(WIDTH_TASK), len(parametrisations(settings)), len(log2_rates(settings)),
+                      widths(settings), settings["sweep_steps"], settings["sweep_seeds"], SWEEP_BATCH, WIDTH_DEPTH)
+
+
+def transfer_limit() -> int:
+    """The most work of one transfer view here: :data:`TRANSFER_MAX_WORK` on a hosted instance, the
+    core's :data:`~initviz.transfer.MAX_SWEEP_WORK` anywhere."""
+    return min(TRANSFER_MAX_WORK, MAX_SWEEP_WORK) if deployment.current().page_budgets else MAX_SWEEP_WORK
+
+
+def _transfer_excess(settings: Mapping[str, Any]) -> float:
+    return transfer_cost(settings) / transfer_limit()
+
+
+def fit_transfer(settings: Mapping[str, Any]) -> Fit:
+    """The transfer view of ``settings`` within :func:`transfer_limit`: as asked, with fewer seeds, or
+    not computed with choices (module docstring)."""
+    asked = dict(settings)
+    over = _transfer_excess(asked)
+    if over <= 1:
+        return Fit(asked, True, asked, over=over)
+    problem = FIT_PROBLEM if deployment.current().page_budgets else "initviz.lr_sweep computes at most"
+    seeds = largest(asked, "sweep_seeds", 1, asked["sweep_seeds"], _transfer_excess)
+    if seeds is not None:
+        cut = Notice("sweep_seeds", f"{asked['sweep_seeds']} seeds would be {times(over)} the work {problem}",
+                     f"using {seeds}")
+        return Fit(asked, True, {**asked, "sweep_seeds": seeds}, (cut,), over)
+    return Fit(asked, False, asked, over=over, choices=_transfer_choices({**asked, "sweep_seeds": 1}))
+
+
+def _transfer_choices(one: Settings) -> tuple[tuple[str, Settings], ...]:
+    """With one seed: the most steps, the largest width, and the most rates around the middle of the
+    range asked that fit — each the one change from ``one``."""
+    def fits(s) -> bool:
+        return _transfer_excess(s) <= 1
+
+    out = []
+    steps = largest(one, "sweep_steps", SWEEP_MIN_STEPS, one["sweep_steps"] - 1, _transfer_excess)
+    if steps is not None:
+        out.append((f"{steps} steps (one seed)", {**one, "sweep_steps": steps}))
+    for w in sorted((w for w in MAX_WIDTHS if w < one["max_width"]), reverse=True):
+        if fits({**one, "max_width": w}):
+            out.append((f"widths up to 2^{w.bit_length() - 1} (one seed)", {**one, "max_width": w}))
+            break
+    prefix = "" if one["optimizer"] == "sgd" else "adam_"
+    lo, hi = one[f"{prefix}sweep_from"], one[f"{prefix}sweep_to"]
+    for count in range(hi - lo, 1, -1):  # fewer rates, centred on the middle of the range
+        start = lo + (hi - lo + 1 - count) // 2
+        trial = {**one, f"{prefix}sweep_from": start, f"{prefix}sweep_to": start + count - 1}
+        if fits(trial):
+            out.append((f"{count} rates, 2^{start} … 2^{start + count - 1} (one seed)", trial))
+            break
+    return tuple(out)
+
+
 def width_cost(settings: Mapping[str, Any]) -> int:
     """Multiply–adds of the view: every check (:func:`parametrisations`) at every width."""
     task = get_task(WIDTH_TASK)
@@ -101,7 +210,9 @@ def _excess(settings: Mapping[str, Any]) -> float:
 
 def fit_view(settings: Mapping[str, Any]) -> Fit:
     """The view of ``settings`` within :data:`PAGE_MAX_WORK` on a hosted instance: as asked, or with
-    fewer seeds (module docstring)."""
+    fewer seeds (module docstring); the transfer view's by :func:`fit_transfer`."""
+    if settings["view"] == "transfer":
+        return fit_transfer(settings)
     whole = as_asked(settings, _excess)
     if whole.fits:
         return whole
@@ -113,45 +224,76 @@ def fit_view(settings: Mapping[str, Any]) -> Fit:
 
 
 def _constrain(settings: Settings) -> tuple[Settings, list[Notice]]:
-    """Coupled weight decay is Adam's mistake: with SGD (whose L2 term is its weight decay) it is dropped."""
+    """Coupled weight decay is Adam's mistake: with SGD (whose L2 term is its weight decay) it is
+    dropped. A sweep's range in order: swapped when reversed, the defaults when it is one rate."""
+    notices = []
     if settings["mistake"] == "coupled_wd" and settings["optimizer"] != "adam":
         settings["mistake"] = "none"
-        return settings, [Notice("mistake", "coupled weight decay is a mistake of Adam", "using none")]
-    return settings, []
+        notices.append(Notice("mistake", "coupled weight decay is a mistake of Adam", "using none"))
+    for lo, hi in (("sweep_from", "sweep_to"), ("adam_sweep_from", "adam_sweep_to")):
+        if settings[lo] > settings[hi]:
+            settings[lo], settings[hi] = settings[hi], settings[lo]
+            notices.append(Notice(lo, f"above {hi}", f"swapped: {lo}={settings[lo]}, {hi}={settings[hi]}"))
+        elif settings[lo] == settings[hi]:
+            settings[lo], settings[hi] = SCHEMA.by_name[lo].default, SCHEMA.by_name[hi].default
+            notices.append(Notice(lo, f"equal to {hi}: a sweep needs two rates or more",
+                                  f"using {settings[lo]} to {settings[hi]}"))
+    return settings, notices
 
 
+CHECK = ("view", ("check",))
+TRANSFER = ("view", ("transfer",))
 MUP = (("parametrisation", ("mup",)),)
+SGD, ADAM = ("optimizer", ("sgd",)), ("optimizer", ("adam",))
+
+
+def _rate_end(name: str, default: int, span: tuple[int, int], when, end: str) -> Param:
+    return Param(name, "int", default, f"{end} log₂ η", lo=span[0], hi=span[1], step=1, when=when,
+                 help=f"the {'smallest' if end == 'From' else 'largest'} learning rate of the sweep, as a power of two "
+                      f"({span[0]} … {span[1]}); every integer power in between is trained")
 
 SCHEMA = PageSchema("width", (
+    Param("view", "choice", "check", "View", options=WIDTH_VIEWS, labels=("Coordinate check", "Learning-rate transfer"),
+          widget="segmented", help="the coordinate check (a few steps on one batch), or the training loss after T "
+          "steps against the learning rate for every width (μTransfer)"),
     Param("parametrisation", "choice", "mup", "Parametrisation", options=WIDTH_PARAMETRISATIONS,
           labels=("standard (SP)", "NTK", "maximal update (μP)"), widget="segmented",
           help="how init, learning rates and the output scale change with width (Tensor Programs V, Table 3); "
           "drawn beside the standard parametrisation"),
     Param("optimizer", "choice", "sgd", "Optimizer", options=WIDTH_OPTIMIZERS, labels=("SGD", "Adam"),
           widget="radio", help="torch.optim's SGD or Adam with μP's per-layer learning rates (mup's MuSGD, MuAdam)"),
-    Param("lr", "float", DEFAULT_LR["sgd"], "Learning rate η", options=LR_LADDER, when=(("optimizer", ("sgd",)),),
+    Param("lr", "float", DEFAULT_LR["sgd"], "Learning rate η", options=LR_LADDER, when=(SGD, CHECK),
           help="SGD's base learning rate (at the base width 128); mup's coordinate check uses 0.1"),
     Param("adam_lr", "float", DEFAULT_LR["adam"], "Learning rate η", options=LR_LADDER,
-          when=(("optimizer", ("adam",)),),
+          when=(ADAM, CHECK),
           help="Adam's base learning rate (at the base width 128); mup's coordinate check uses 0.001"),
     Param("steps", "int", 3, "Steps", lo=1, hi=WIDTH_MAX_STEPS, step=1, widget="slider",
-          help="optimizer steps on the one fixed batch; a panel per step t = 0 … steps"),
+          when=(CHECK,), help="optimizer steps on the one fixed batch; a panel per step t = 0 … steps"),
     Param("max_width", "int", 1024, "Largest width", options=MAX_WIDTHS, widget="select_slider",
           help=f"the widths are every power of two from {MIN_WIDTH} up to this one"),
-    Param("n_seeds", "int", 3, "Seeds", lo=1, hi=WIDTH_MAX_SEEDS, step=1, widget="slider",
+    Param("n_seeds", "int", 3, "Seeds", lo=1, hi=WIDTH_MAX_SEEDS, step=1, widget="slider", when=(CHECK,),
           help="independent draws of every width's weights; the lines are their mean"),
     Param("activation", "choice", "tanh", "Activation φ", options=WIDTH_ACTIVATIONS,
           help="the hidden layers' activation (mup's example: tanh)"),
     Param("statistic", "choice", "mean_abs", "Statistic", options=COORD_STATISTICS,
           labels=("mean |x|", "rms x", "rms of the change since init"), widget="segmented",
-          help="what is measured on every layer's output: mup's mean |x|, the root mean square, or the change "
+          when=(CHECK,), help="what is measured on every layer's output: mup's mean |x|, the root mean square, or the change "
           "since initialisation"),
     Param("readout_zero", "bool", True, "Zero-initialised readout", when=MUP,
           help="μP's output layer starts at zero (mup's recommendation); off, it starts at its 1/fan_in² draw"),
     Param("mistake", "choice", "none", "Deliberate mistake", options=MISTAKES,
-          labels=("none", "μP init with SP learning rates", "Adam with coupled weight decay"), when=MUP,
+          labels=("none", "μP init with SP learning rates", "Adam with coupled weight decay"), when=(*MUP, CHECK),
           help=f"a mistake people make setting μP up: one learning rate for every layer, or Adam's coupled L2 "
           f"weight decay λ = {MISTAKE_WEIGHT_DECAY:g} (mup PR #73)"),
+    _rate_end("sweep_from", -5, SGD_SWEEP_RANGE, (SGD, TRANSFER), "From"),
+    _rate_end("sweep_to", 1, SGD_SWEEP_RANGE, (SGD, TRANSFER), "To"),
+    _rate_end("adam_sweep_from", -11, ADAM_SWEEP_RANGE, (ADAM, TRANSFER), "From"),
+    _rate_end("adam_sweep_to", -4, ADAM_SWEEP_RANGE, (ADAM, TRANSFER), "To"),
+    Param("sweep_steps", "int", 10, "Steps T", lo=SWEEP_MIN_STEPS, hi=SWEEP_MAX_STEPS, step=1, widget="slider",
+          when=(TRANSFER,), help=f"training steps of every run (mini-batches of {SWEEP_BATCH}); the loss is then "
+          "measured on the whole training set"),
+    Param("sweep_seeds", "int", 1, "Seeds", lo=1, hi=SWEEP_MAX_SEEDS, step=1, widget="slider", when=(TRANSFER,),
+          help="independent runs (weights and data order) per width and rate; the curves are their mean"),
     seed(),
 ), _constrain)
 """The Width page's parameters, in display order."""
