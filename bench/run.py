@@ -54,7 +54,7 @@ RESULTS = ROOT / "bench" / "results" / "latest.json"
 TORCH_ENV = "INITVIZ_TORCH_PYTHON"
 QUICK_BUDGET_S = 10.0
 """Time budget of one measurement with ``--quick`` (seconds of timed calls)."""
-PARTS = (*WORKLOADS, GEOMETRY.name, "page", "width")
+PARTS = (*WORKLOADS, GEOMETRY.name, "page", "width", "criticality")
 """What ``--only`` can name (the browser is switched off by ``--no-browser``)."""
 
 
@@ -461,6 +461,9 @@ def verdicts(results: dict) -> list[dict]:
             add(name, results[key]["median"], TARGETS[target], False, "s",
                 f"CPU per worker {', '.join(_fmt_s(c).strip() for c in results[key]['cpu_s'])}: "
                 f"~{_fmt_s(results[key]['idle_estimate']).strip()} on two idle cores")
+    if "criticality" in results:
+        from . import criticality
+        criticality.verdicts(results["criticality"], add)
     browser = results.get("browser")
     if browser is not None:
         if "skipped" in browser:
@@ -714,6 +717,10 @@ def main(argv=None) -> int:
             results["width"] = run_width(repeats, budget)
             print("  width_transfer: its learning-rate transfer view …", flush=True)
             results["width_transfer"] = run_width(repeats, budget, WIDTH_TRANSFER)
+        if "criticality" in only:
+            print("  criticality: 41 × 41 phase diagrams of every activation, the page's default view …", flush=True)
+            from . import criticality
+            results["criticality"] = criticality.run(repeats, budget)
     if not args.no_browser:
         print("  browser: streamlit + Chromium …", flush=True)
         from . import browser
