@@ -45,6 +45,8 @@ def test_the_point_opens_in_propagation_and_propagation_links_back(page):
     open_page(page, "criticality?activation=relu&pt_sw=1.2&pt_sb=0.5", "map_chi1")
     names = {t["name"] for t in chart_data(page, "map_chi1")}
     assert {"no stable finite q* (q* = ∞)", "critical point χ₁ = 1"} <= names  # ReLU: a mask and one point
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "criticality-relu.png"))
     page.locator(".st-key-criticality_here [data-testid=stPageLink-NavLink]").click()
     page.wait_for_selector(".st-key-act_var .js-plotly-plot .main-svg", state="attached")
     wait_idle(page)
