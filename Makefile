@@ -24,14 +24,18 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.run-deps
 	INITVIZ_LIMITS=$(INITVIZ_LIMITS) $(BIN)/python -m streamlit run app.py --server.port $(PORT)
 
+# Tests run in TEST_WORKERS processes (pytest-xdist; each browser-test worker starts its own app server
+# and Chromium): the browser tests mostly wait on the page, so two workers overlap those waits with
+# the rest even on two cores. TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= 2
 test: $(VENV)/.dev-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The numeric core without the app, browser and hardening tests, plus the app's symmetry views: what
 # .ci/run repeats under other BLAS kernels and thread counts (OPENBLAS_CORETYPE=..., issue 10).
 CORE_TESTS = tests --ignore=tests/browser --ignore=tests/hardening -k "not test_app_ or test_app_support or constant_init"
 test-core: $(VENV)/.dev-deps
-	$(BIN)/python -m pytest $(CORE_TESTS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(CORE_TESTS) $(PYTEST_ARGS)
 
 # Benchmarks (issue 5; see BENCHMARKS.md): BENCH_ARGS="--quick --only W1,G --no-browser" for a subset.
 bench: $(VENV)/.dev-deps
