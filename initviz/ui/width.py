@@ -131,7 +131,7 @@ UNFIT_KEY = "width_transfer_unfit"
 def render(settings: links.Settings) -> None:
     fitted = plan.fit_view(settings)
     transfer = settings["view"] == "transfer"
-    (_transfer_controls if transfer else _controls)(settings, fitted)
+    _controls(settings, fitted)
     st.markdown(INTRO)
     control("view")
     if transfer:
@@ -159,27 +159,6 @@ def render(settings: links.Settings) -> None:
         _rules(computed)
 
 
-def _transfer_controls(settings: links.Settings, fitted) -> None:
-    with st.sidebar.container(key="width_controls"):
-        st.subheader("Training")
-        control("optimizer")
-        prefix = "" if settings["optimizer"] == "sgd" else "adam_"
-        control(f"{prefix}sweep_from")
-        control(f"{prefix}sweep_to")
-        control("sweep_steps")
-        st.subheader("Widths and network")
-        control("max_width")
-        control("activation")
-        if settings["parametrisation"] == "mup":
-            st.subheader("μP setup")
-            control("readout_zero")
-        st.subheader("Sample")
-        control("sweep_seeds")
-        control_notices("sweep_seeds", list(fitted.cut))
-        control("seed")
-        st.divider()
-
-
 def _transfer(settings, frame: pd.DataFrame) -> None:
     st.header("Learning-rate transfer")
     st.markdown(TRANSFER_TEXT)
@@ -203,21 +182,31 @@ def _transfer(settings, frame: pd.DataFrame) -> None:
 
 
 def _controls(settings: links.Settings, fitted) -> None:
+    """The sidebar: the coordinate check's training settings, or the transfer view's rate range."""
+    transfer = settings["view"] == "transfer"
+    sample = "sweep_seeds" if transfer else "n_seeds"
     with st.sidebar.container(key="width_controls"):
         st.subheader("Training")
         control("optimizer")
-        control("lr" if settings["optimizer"] == "sgd" else "adam_lr")
-        control("steps")
+        prefix = "" if settings["optimizer"] == "sgd" else "adam_"
+        if transfer:
+            control(f"{prefix}sweep_from")
+            control(f"{prefix}sweep_to")
+            control("sweep_steps")
+        else:
+            control(f"{prefix}lr")
+            control("steps")
         st.subheader("Widths and network")
         control("max_width")
         control("activation")
         if settings["parametrisation"] == "mup":
             st.subheader("μP setup")
             control("readout_zero")
-            control("mistake")
+            if not transfer:
+                control("mistake")
         st.subheader("Sample")
-        control("n_seeds")
-        control_notices("n_seeds", list(fitted.cut))
+        control(sample)
+        control_notices(sample, list(fitted.cut))
         control("seed")
         st.divider()
 
