@@ -43,6 +43,8 @@ exact for any [a, b], including intervals far in a tail (torch's erfinv method i
 from ``gen.spawn(chunks)[i]``, on :data:`~initviz.limits.SAMPLE_THREADS` threads; smaller ones
 come from ``gen`` itself. The layout depends on the shape alone, so a seed gives the same tensor on
 any machine and thread count (it changed once, before the first release, when chunks came in).
+A normal base is drawn in the draw version ``draws`` (:mod:`initviz.normals`): version 1, the default,
+is numpy's ``standard_normal``; version 2 is Box–Muller in float32 (float64: version 1 again).
 
 The truncated-normal mathematics (log-space mass, moments, the two samplers) live in
 :mod:`initviz.truncated_normal`, the base draws of every kind in :mod:`initviz.draws`.

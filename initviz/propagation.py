@@ -6,6 +6,8 @@
 ``(seed, r, role, layer)`` with the roles of :mod:`initviz.rng` (0 inputs, 1 weights, 2 biases,
 3 the output probe): adding a layer leaves the earlier weights unchanged, and two networks run with
 the same seed see the same inputs (and, for schemes of the same base distribution, proportional weights).
+The normals among them — inputs, probe, the weights and biases of normal laws — are of the run's draw
+version ``draws`` (:mod:`initviz.normals`; 1 by default, the numbers of every earlier release).
 
 Inputs (``inputs``): ``"normal"`` — i.i.d. N(0, 1) entries, shape (B, n_0); ``"unit_norm"`` —
 the same rows rescaled onto the sphere of radius √n_0, so every coordinate still has mean square 1
