@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime
 import json
 import os
@@ -579,6 +580,9 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS threads (numpy) and intra-op threads (torch) for everything measured here; "
                              "default: each library's own (one per core). --threads 1 is steadier on a busy machine")
+    parser.add_argument("--draws", type=int, default=None, choices=(1, 2),
+                        help="initviz's draw version for W1–W3 (default: the workloads', 2; 1 is numpy's ziggurat, "
+                             "the draws before draw versions)")
     parser.add_argument("--out", default=str(RESULTS), help="where to write the JSON results")
     args = parser.parse_args(argv)
     only = [p.strip() for p in args.only.split(",") if p.strip()]
@@ -607,7 +611,7 @@ def main(argv=None) -> int:
         try:
             results["workloads"] = {}
             for name in (n for n in WORKLOADS if n in only):
-                w = WORKLOADS[name]
+                w = WORKLOADS[name] if args.draws is None else dataclasses.replace(WORKLOADS[name], draws=args.draws)
                 print(f"  {name}: {w.describe()} …", flush=True)
                 if worker is not None and not worker.alive:  # e.g. killed for memory: a fresh one
                     worker = TorchWorker(python, args.threads)
