@@ -4,7 +4,13 @@ float32 and float64, filling one array of ``--entries`` and in cache-sized chunk
 (``initviz.limits.SAMPLE_CHUNK_ENTRIES``, as ``Law.sample`` does). BLAS plays no part; the kernel
 numpy's BLAS would use is printed all the same (threadpoolctl), as every bench does.
 
-    python -m bench.normals [--entries 4194304] [--repeats 7]
+``--workload W1`` then times, in alternation (one call of each per round, median of the rounds, so
+both see the same load on a shared machine) and with one BLAS thread: the workload's weight draws
+alone (``draw_layer`` for every layer, as ``propagate`` draws them) and its whole ``propagate``
+call, with draw versions 1 and 2 — what the sampler changes in the workload, free of the notebook's
+and the other runs' noise.
+
+    python -m bench.normals [--entries 4194304] [--repeats 7] [--workload W1]
 """
 
 from __future__ import annotations
@@ -13,12 +19,13 @@ import argparse
 import os
 
 import numpy as np
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from initviz import normals
 from initviz.limits import SAMPLE_CHUNK_ENTRIES
 
-from .timing import time_calls
+from .timing import time_calls, time_interleaved
+from .workloads import WORKLOADS
 
 
 def rates(entries: int, dtype: str, repeats: int) -> dict:
@@ -36,10 +43,31 @@ def rates(entries: int, dtype: str, repeats: int) -> dict:
     return result
 
 
+def workload_calls(name: str) -> dict:
+    """{(what, draws): call} for workload ``name``: its weight draws alone and its propagate call."""
+    import dataclasses
+
+    import initviz as iv
+    from initviz.engine.run import draw_layer
+
+    out = {}
+    for draws in normals.DRAW_VERSIONS:
+        w = dataclasses.replace(WORKLOADS[name], draws=draws)
+        net = iv.Network.mlp(**w.network_kwargs())
+        dt = np.dtype(w.dtype)
+        out[f"weights, draws={draws}"] = lambda net=net, dt=dt, d=draws: [
+            draw_layer(net, 0, 0, layer, dt, d) for layer in range(1, net.depth + 1)]
+        out[f"propagate, draws={draws}"] = lambda w=w: iv.propagate(iv.Network.mlp(**w.network_kwargs()),
+                                                                     **w.propagate_kwargs())
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.normals", description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=2 ** 22)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--workload", choices=tuple(WORKLOADS), default=None,
+                        help="also time this workload's weight draws and propagate call with each draw version")
     args = parser.parse_args(argv)
     blas = [f"{p['internal_api']} {p.get('version')} ({p.get('architecture')}, {p['num_threads']} threads)"
             for p in threadpool_info() if p["user_api"] == "blas"]
@@ -51,6 +79,13 @@ def main(argv=None) -> int:
                 "numpy standard_normal (ziggurat)"
             print(f"  {dtype} draws={draws}: {r['whole']:6.0f} M/s in one call, {r['chunked']:6.0f} M/s in chunks "
                   f"of {SAMPLE_CHUNK_ENTRIES}  [{name}]")
+    if args.workload:
+        with threadpool_limits(limits=1, user_api="blas"):
+            timed = time_interleaved(workload_calls(args.workload), args.repeats, warmup=1)
+        print(f"{args.workload} ({WORKLOADS[args.workload].describe()}), one BLAS thread, in alternation, "
+              f"median of {args.repeats}; load average now {os.getloadavg()[0]:.2f}:")
+        for what, t in timed.items():
+            print(f"  {what}: {t['median'] * 1e3:.1f} ms")
     return 0
 
 
