@@ -7,8 +7,8 @@ numpy's BLAS would use is printed all the same (threadpoolctl), as every bench d
 ``--workload W1`` then times, in alternation (one call of each per round, median of the rounds, so
 both see the same load on a shared machine) and with one BLAS thread: the workload's weight draws
 alone (``draw_layer`` for every layer, as ``propagate`` draws them) and its whole ``propagate``
-call, with draw versions 1 and 2 — what the sampler changes in the workload, free of the notebook's
-and the other runs' noise.
+call, with draw versions 1 and 2, in CPU seconds of the process (all its threads) — what the sampler
+changes in the workload's work, which other jobs on a shared machine disturb far less than wall time.
 
     python -m bench.normals [--entries 4194304] [--repeats 7] [--workload W1]
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
@@ -41,6 +42,17 @@ def rates(entries: int, dtype: str, repeats: int) -> dict:
         chunked = time_calls(lambda: [fill(c, gen) for c in chunks], repeats)["median"]
         result[draws] = {"whole": entries / whole / 1e6, "chunked": entries / chunked / 1e6}
     return result
+
+
+def _cpu_timed(fn):
+    """``fn`` as a call whose reported seconds are the process's CPU time (``SelfTimed``)."""
+    from .timing import SelfTimed
+
+    def call():
+        start = time.process_time()
+        fn()
+        return SelfTimed(time.process_time() - start)
+    return call
 
 
 def workload_calls(name: str) -> dict:
@@ -80,12 +92,13 @@ def main(argv=None) -> int:
             print(f"  {dtype} draws={draws}: {r['whole']:6.0f} M/s in one call, {r['chunked']:6.0f} M/s in chunks "
                   f"of {SAMPLE_CHUNK_ENTRIES}  [{name}]")
     if args.workload:
+        calls = workload_calls(args.workload)
         with threadpool_limits(limits=1, user_api="blas"):
-            timed = time_interleaved(workload_calls(args.workload), args.repeats, warmup=1)
+            cpu = time_interleaved({k: _cpu_timed(fn) for k, fn in calls.items()}, args.repeats, warmup=1)
         print(f"{args.workload} ({WORKLOADS[args.workload].describe()}), one BLAS thread, in alternation, "
               f"median of {args.repeats}; load average now {os.getloadavg()[0]:.2f}:")
-        for what, t in timed.items():
-            print(f"  {what}: {t['median'] * 1e3:.1f} ms")
+        for what, t in cpu.items():
+            print(f"  {what}: {t['median'] * 1e3:.1f} ms of CPU (all threads; wall time suffers more from other jobs)")
     return 0
 
 
