@@ -124,3 +124,11 @@ def test_a_link_with_draws_2_draws_version_2_and_says_so():
         y = _traces(at, "preact_var", [run.name])[run.name]
         _close(y, res.over_seeds("preact_var"), "float32")
         assert np.max(np.abs(y / np.asarray(FIXTURE["app"]["runs"][run.name]["preact_var"]) - 1)) > 1e-3
+
+
+def test_choosing_version_2_on_the_page_writes_draws_2_into_the_link_and_back_to_1_drops_it():
+    at = open_page("propagation", FIXTURE["app"]["link"])
+    at.radio(key="draws").set_value("2").run()
+    assert dict(at.query_params)["draws"] == "2" and "draws v2" in text_of(at)
+    at.radio(key="draws").set_value("1").run()
+    assert "draws" not in dict(at.query_params) and "draws v1" in text_of(at)
