@@ -7,9 +7,11 @@ is the highest rate measured over its own shapes in its dtype. numpy's default B
 cores) are used, as numpy does in a notebook.
 
 **RNG.** numpy's ``default_rng`` (PCG64, what initviz's streams are) filling one n×n layer:
-``standard_normal`` and ``random`` (uniform) in float32 and float64, in entries per second, both as
-one call per layer and in cache-sized chunks of :data:`CHUNK_ENTRIES`; the faster of the two is the
-sampling rate (one stream, one core).
+``standard_normal`` (numpy's ziggurat, initviz's draw version 1), initviz's draw version 2
+(:mod:`initviz.normals`: Box–Muller on float32 uniforms; in float64 the ziggurat again) and
+``random`` (uniform) in float32 and float64, in entries per second, both as one call per layer and
+in cache-sized chunks of :data:`CHUNK_ENTRIES`; the faster of the two is the sampling rate (one
+stream, one core). The *normal rate* is the fastest normal sampler measured (``normal_fastest``).
 
 **The physical floor** of a propagation workload (one run)::
 
@@ -17,7 +19,8 @@ sampling rate (one stream, one core).
 
 with flops = 2·B·Σ_l n_in·n_out per product kind (forward; backward; weight gradient when
 computed; see :mod:`bench.workloads`), peak the workload's GEMM peak in its dtype and normal_rate
-the standard-normal sampling rate in its dtype. Elementwise work (the activation, its derivative,
+the fastest standard-normal sampling rate measured in its dtype (numpy's ziggurat or initviz's draw
+version 2). Elementwise work (the activation, its derivative,
 the statistics) and input/probe draws are left out: the floor is what no implementation on this
 machine can beat without fewer products or faster sampling (e.g. parallel streams).
 
@@ -43,6 +46,8 @@ square :data:`SQUARE_N` product.
 from __future__ import annotations
 
 import numpy as np
+
+from initviz.normals import LATEST_DRAWS, filler
 
 from .timing import time_calls
 from .workloads import GeometrySweep, Workload
@@ -84,12 +89,20 @@ def gemm(role: str, m: int, k: int, n: int, dtype: str, repeats: int) -> dict:
 
 
 def rng_rates(n_entries: int, dtype: str, repeats: int) -> dict:
-    """Entries per second of standard_normal and uniform in ``dtype``: one call of ``n_entries``
-    and cache-sized chunks; ``normal``/``uniform`` are the better of the two."""
+    """Entries per second of standard_normal, initviz's latest draw version and uniform in
+    ``dtype``: one call of ``n_entries`` and cache-sized chunks; ``normal``/``normal_v2``/``uniform``
+    are the better of the two, ``normal_fastest`` the faster normal sampler."""
     gen = np.random.default_rng(0)
     dt = np.dtype(dtype)
+    fill = filler(LATEST_DRAWS, dt)
+
+    def latest(size):
+        out = np.empty(size, dtype=dt)
+        fill(out, gen)
+        return out
+
     out = {}
-    for name, draw in (("normal", lambda size: gen.standard_normal(size, dtype=dt)),
+    for name, draw in (("normal", lambda size: gen.standard_normal(size, dtype=dt)), ("normal_v2", latest),
                        ("uniform", lambda size: gen.random(size, dtype=dt))):
         whole = time_calls(lambda: draw(n_entries), repeats)["median"]
         chunks = max(1, n_entries // CHUNK_ENTRIES)
@@ -97,6 +110,7 @@ def rng_rates(n_entries: int, dtype: str, repeats: int) -> dict:
         out[f"{name}_whole"] = n_entries / whole
         out[f"{name}_chunked"] = chunks * CHUNK_ENTRIES / chunked
         out[name] = max(out[f"{name}_whole"], out[f"{name}_chunked"])
+    out["normal_fastest"] = max(out["normal"], out["normal_v2"])
     return {"dtype": dtype, "entries": n_entries, **out}
 
 
@@ -133,7 +147,7 @@ def workload_limits(w: Workload, repeats: int) -> dict:
     peak = max(p["gflops"] for p in products) * 1e9
     rates = rng_rates(w.width * w.width, w.dtype, repeats)
     gemm_s = w.flops / peak
-    sample_s = w.weight_entries / rates["normal"]
+    sample_s = w.weight_entries / rates["normal_fastest"]
     return {"products": products, "peak_gflops": peak / 1e9, "rng": rates, "gemm_s": gemm_s,
             "sample_s": sample_s, "floor_s": gemm_s + sample_s}
 
@@ -145,7 +159,7 @@ def geometry_limits(sweep: GeometrySweep, repeats: int) -> dict:
     rates = rng_rates(SQUARE_N * SQUARE_N, sweep.dtype, repeats)
     entries = sum(sweep.repeats(n) * n * n for n in sweep.dims) * len(sweep.kinds)
     qr_flops = sum(sweep.repeats(n) * 8.0 / 3.0 * n ** 3 for n in sweep.dims) if "orthogonal" in sweep.kinds else 0.0
-    gemm_s, sample_s = qr_flops / peak, entries / rates["normal"]
+    gemm_s, sample_s = qr_flops / peak, entries / rates["normal_fastest"]
     return {"products": [square], "peak_gflops": peak / 1e9, "rng": rates, "gemm_s": gemm_s,
             "sample_s": sample_s, "floor_s": gemm_s + sample_s}
 

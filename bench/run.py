@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime
 import json
 import os
@@ -536,7 +537,8 @@ def report(results: dict) -> str:
     lines += [warning, ""] if warning else [""]
     for row in results.get("peaks", []):
         lines.append(f"limits {row['dtype']}: GEMM {limits.SQUARE_N}² {row['square_gflops']:.1f} GFLOP/s; "
-                     f"RNG normal {row['normal'] / 1e6:.0f} M/s, uniform {row['uniform'] / 1e6:.0f} M/s")
+                     f"RNG normal {row['normal'] / 1e6:.0f} M/s (numpy's ziggurat, draws=1), "
+                     f"{row['normal_v2'] / 1e6:.0f} M/s (initviz draws=2), uniform {row['uniform'] / 1e6:.0f} M/s")
     header = (f"{'workload':<9}{'initviz':>11}{'1 thread':>11}{'notebook':>11}{'floor':>11}{'speed-up':>10}"
               f"{'/ floor':>9}  what")
     lines += ["", header, "-" * len(header)]
@@ -547,7 +549,9 @@ def report(results: dict) -> str:
         build = entry.get("torch_build", {}).get("median")
         bare = entry.get("numpy_bare", {}).get("median")
         lines.append(f"{'':<9}floor = GEMM {_fmt_s(lim['gemm_s'])} (peak {lim['peak_gflops']:.1f} GFLOP/s at its "
-                     f"shapes) + sampling {_fmt_s(lim['sample_s'])} ({lim['rng']['normal'] / 1e6:.0f} M normals/s)"
+                     f"shapes) + sampling {_fmt_s(lim['sample_s'])} ({lim['rng']['normal_fastest'] / 1e6:.0f} M "
+                     f"normals/s, the fastest sampler: ziggurat {lim['rng']['normal'] / 1e6:.0f}, draws=2 "
+                     f"{lim['rng']['normal_v2'] / 1e6:.0f})"
                      + (f"; notebook build+init {_fmt_s(build)}" if build else "")
                      + (f"; bare numpy (no statistics) {_fmt_s(bare)}" if bare else ""))
     if "G" in results:
@@ -603,7 +607,8 @@ def markdown(results: dict, command: str) -> str:
         out += [f"**{busy_warning(results)}**", ""]
     for row in results.get("peaks", []):
         out.append(f"- limits, {row['dtype']}: GEMM {limits.SQUARE_N}² {row['square_gflops']:.1f} GFLOP/s; RNG "
-                   f"standard_normal {row['normal'] / 1e6:.0f} M/s, uniform {row['uniform'] / 1e6:.0f} M/s")
+                   f"standard_normal {row['normal'] / 1e6:.0f} M/s, initviz draws=2 {row['normal_v2'] / 1e6:.0f} M/s, "
+                   f"uniform {row['uniform'] / 1e6:.0f} M/s")
     out += ["", "| workload | initviz | initviz, 1 BLAS thread | notebook (torch) | numpy, no statistics | floor | "
             "speed-up | initviz / floor |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     rows = [(name, e) for name, e in results.get("workloads", {}).items()]
@@ -666,6 +671,9 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS threads (numpy) and intra-op threads (torch) for everything measured here; "
                              "default: each library's own (one per core). --threads 1 is steadier on a busy machine")
+    parser.add_argument("--draws", type=int, default=None, choices=(1, 2),
+                        help="initviz's draw version for W1–W3 (default: the workloads', 2; 1 is numpy's ziggurat, "
+                             "the draws before draw versions)")
     parser.add_argument("--out", default=str(RESULTS), help="where to write the JSON results")
     args = parser.parse_args(argv)
     only = [p.strip() for p in args.only.split(",") if p.strip()]
@@ -694,7 +702,7 @@ def main(argv=None) -> int:
         try:
             results["workloads"] = {}
             for name in (n for n in WORKLOADS if n in only):
-                w = WORKLOADS[name]
+                w = WORKLOADS[name] if args.draws is None else dataclasses.replace(WORKLOADS[name], draws=args.draws)
                 print(f"  {name}: {w.describe()} …", flush=True)
                 if worker is not None and not worker.alive:  # e.g. killed for memory: a fresh one
                     worker = TorchWorker(python, args.threads)

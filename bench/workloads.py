@@ -8,6 +8,9 @@ activation mean and variance, norm ratios ‖a^l‖/‖x‖), then backward for 
 L = Σ_b ⟨g_b, a^L_b⟩, g ~ N(0, I), with per-layer gradient variances (∂L/∂h^l and ∂L/∂W_l).
 The notebook bins no histograms, so initviz is called with ``histograms=()`` (``propagate``
 skips every histogram: no subsample, no edges, no binning) — the same computation on both sides.
+initviz draws with draw version 2 (``draws=2``: Box–Muller float32 normals, :mod:`initviz.normals`;
+torch's ``normal_`` is a Box–Muller too), the fastest sampler it has; its default, version 1
+(numpy's ziggurat), is what links made before draw versions reproduce.
 
 Work of one run, in multiply–adds (MACs; flops = 2·MACs):
 
@@ -53,6 +56,7 @@ class Workload:
     backward: bool = True
     weight_grad: bool = True
     histograms: tuple = ()
+    draws: int = 2
     local_budget: bool = False
     note: str = ""
 
@@ -85,7 +89,7 @@ class Workload:
     def propagate_kwargs(self) -> dict:
         """Keyword arguments of ``initviz.propagate`` (besides the network)."""
         return dict(batch=self.batch, seed=SEED, dtype=self.dtype, backward=self.backward,
-                    weight_grad=self.weight_grad, histograms=self.histograms)
+                    weight_grad=self.weight_grad, histograms=self.histograms, draws=self.draws)
 
     def describe(self) -> str:
         params = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.init_params)
@@ -95,7 +99,7 @@ class Workload:
             "no histograms (as the notebook; initviz: histograms=())"
         budget = "; initviz with an explicit budget=Budget.local() (beyond the hosted limits)" if self.local_budget else ""
         return (f"depth {self.depth}, width {self.width}, batch {self.batch}, {self.activation}, "
-                f"{self.init}({params}), {self.dtype}, {grads}, {hists}{budget}")
+                f"{self.init}({params}), {self.dtype}, {grads}, {hists}, initviz draws={self.draws}{budget}")
 
 
 WORKLOADS: dict[str, Workload] = {w.name: w for w in (

@@ -14,6 +14,7 @@ from .initializers import (SCHEMES, Param, Scheme, SchemeParam, constant, delta_
                            kaiming_uniform, law, lecun_normal, lecun_uniform, normal, ones, orthogonal, sample,
                            sparse, trunc_normal, uniform, variance_scaling, xavier_normal, xavier_uniform, zeros)
 from .laws import Law, law_with_variance
+from . import normals
 
 # --- activations, networks, signal propagation (initviz.activations, .network, .propagation)
 from .activations import ACTIVATIONS, Activation, get_activation

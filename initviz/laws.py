@@ -43,6 +43,8 @@ exact for any [a, b], including intervals far in a tail (torch's erfinv method i
 from ``gen.spawn(chunks)[i]``, on :data:`~initviz.limits.SAMPLE_THREADS` threads; smaller ones
 come from ``gen`` itself. The layout depends on the shape alone, so a seed gives the same tensor on
 any machine and thread count (it changed once, before the first release, when chunks came in).
+A normal base is drawn in the draw version ``draws`` (:mod:`initviz.normals`): version 1, the default,
+is numpy's ``standard_normal``; version 2 is Box–Muller in float32 (float64: version 1 again).
 
 The truncated-normal mathematics (log-space mass, moments, the two samplers) live in
 :mod:`initviz.truncated_normal`, the base draws of every kind in :mod:`initviz.draws`.
@@ -60,6 +62,7 @@ from scipy import special
 from .draws import chunked, delta_orthogonal, deterministic_pattern, haar, sparse_pattern
 from .errors import InitvizError, invalid, one_of
 from .limits import TRUNC_REJECTION_MIN_MASS
+from .normals import DEFAULT_DRAWS, check_draws, filler
 from .rng import as_generator, rng_alias
 from .truncated_normal import (TRUNC_QUADRATURE_LOG_RANGE, TRUNC_QUADRATURE_NODES,  # noqa: F401  (public here too)
                                draw_by_inverse, fill_by_rejection, log_mass, log_mass_upto, log_phi, standard_moments)
@@ -387,15 +390,18 @@ class Law:
 
     # --- sampling ----------------------------------------------------------------------------
     @rng_alias
-    def base(self, shape=None, seed=None, dtype="float64") -> np.ndarray:
+    def base(self, shape=None, seed=None, dtype="float64", draws: int = DEFAULT_DRAWS) -> np.ndarray:
         """One draw of the base distribution (see :attr:`base_key`) in ``dtype``, from ``seed``
-        (an int, a SeedSequence, a Generator or None: :func:`initviz.as_generator`)."""
+        (an int, a SeedSequence, a Generator or None: :func:`initviz.as_generator`). ``draws``: the
+        draw version (:mod:`initviz.normals`) of the ``normal`` kind's standard normals; every other
+        kind draws as it always has, whatever the version."""
         shape = self._sample_shape(shape)
         dt = as_dtype(dtype)
+        draws = check_draws(draws)
         gen = as_generator(seed)
         kind = self.kind
         if kind in _IID:
-            return chunked(self._fill(dt), shape, gen, dt)
+            return chunked(self._fill(dt, draws), shape, gen, dt)
         if kind == "orthogonal":
             return haar(shape, gen, dt)
         if kind == "sparse":
@@ -404,11 +410,12 @@ class Law:
             return delta_orthogonal(shape, gen, dt)
         return deterministic_pattern(kind, shape, self.groups, dt)
 
-    def _fill(self, dt: np.dtype):
-        """``fill(out, gen)``: ``out`` (1-D, dtype ``dt``) ← i.i.d. base draws from ``gen``."""
+    def _fill(self, dt: np.dtype, draws: int = DEFAULT_DRAWS):
+        """``fill(out, gen)``: ``out`` (1-D, dtype ``dt``) ← i.i.d. base draws from ``gen`` (a normal's
+        of draw version ``draws``)."""
         kind = self.kind
         if kind == "normal":
-            return lambda out, gen: gen.standard_normal(dtype=dt, out=out)
+            return filler(draws, dt)
         if kind == "uniform":
             def uniform(out, gen):
                 gen.random(dtype=dt, out=out)
@@ -438,15 +445,16 @@ class Law:
         return out
 
     @rng_alias
-    def sample(self, shape=None, seed=None, dtype="float64") -> np.ndarray:
-        """A fresh tensor of this law: ``transform(base(shape, seed, dtype))`` (computed in place on
+    def sample(self, shape=None, seed=None, dtype="float64", draws: int = DEFAULT_DRAWS) -> np.ndarray:
+        """A fresh tensor of this law: ``transform(base(shape, seed, dtype, draws))`` (computed in place on
         the fresh base — the same numbers without a second tensor).
 
         ``shape`` defaults to the law's own; shape-dependent kinds (orthogonal, eye, dirac, sparse)
         accept only that shape. ``seed``: an int, a SeedSequence, a Generator or None (see
-        :func:`initviz.as_generator`; ``rng=`` is its deprecated name).
+        :func:`initviz.as_generator`; ``rng=`` is its deprecated name). ``draws``: the draw version
+        of a normal law's draws (:mod:`initviz.normals`; 1, the default, is numpy's ziggurat).
         """
-        out = self.base(shape, seed, dtype)
+        out = self.base(shape, seed, dtype, draws)
         out *= out.dtype.type(self.scale)
         return self._shift(out)
 

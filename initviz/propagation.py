@@ -6,6 +6,8 @@
 ``(seed, r, role, layer)`` with the roles of :mod:`initviz.rng` (0 inputs, 1 weights, 2 biases,
 3 the output probe): adding a layer leaves the earlier weights unchanged, and two networks run with
 the same seed see the same inputs (and, for schemes of the same base distribution, proportional weights).
+The normals among them — inputs, probe, the weights and biases of normal laws — are of the run's draw
+version ``draws`` (:mod:`initviz.normals`; 1 by default, the numbers of every earlier release).
 
 Inputs (``inputs``): ``"normal"`` — i.i.d. N(0, 1) entries, shape (B, n_0); ``"unit_norm"`` —
 the same rows rescaled onto the sphere of radius √n_0, so every coordinate still has mean square 1
@@ -130,6 +132,7 @@ from .laws import as_dtype
 from .limits import (MAX_BATCH, MAX_BINS, MAX_SEEDS, MIN_BATCH, Budget, as_budget, check_budget, check_float,
                      check_int, draw_cost)
 from .network import Network
+from .normals import DEFAULT_DRAWS, check_draws
 from .rng import ROLE_BIASES, ROLE_INPUTS, ROLE_PROBE, ROLE_WEIGHTS  # noqa: F401  (re-exported: their home is rng)
 
 INPUTS = ("normal", "unit_norm", "correlated")
@@ -183,6 +186,7 @@ class PropagationResult:
     grad_outside: np.ndarray | None = field(repr=False)
     grad_hist_values: int = 0
     histograms: tuple = HISTOGRAMS
+    draws: int = DEFAULT_DRAWS
     truncated: bool = False
     reason: str | None = None
 
@@ -353,7 +357,7 @@ def cost(net: Network, batch: int = 256, n_seeds: int = 1, dtype="float32") -> C
 def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_seeds: int = 1,
               inputs: str = "normal", input_corr: float = 0.5, backward: bool = True, weight_grad: bool = True,
               bins: int = DEFAULT_BINS, deadline: float | None = None, budget: Budget | None = None,
-              histograms=HISTOGRAMS) -> PropagationResult:
+              histograms=HISTOGRAMS, draws: int = DEFAULT_DRAWS) -> PropagationResult:
     """Propagate ``n_seeds`` random batches through fresh draws of ``net``; per-layer statistics.
 
     See the module docstring for every statistic, the probe loss, faults and the deadline.
@@ -366,7 +370,12 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
     weight draws of the call and the bytes kept for the backward pass; a public instance passes
     ``Budget.hosted()``. ``histograms``: the
     kinds of :data:`HISTOGRAMS` to bin (a tuple, list or set; ``()`` for none; "Histograms" in the
-    module docstring for what an unasked kind looks like).
+    module docstring for what an unasked kind looks like). ``draws``: the draw version of the run's
+    normals — the inputs, the backward probe and the weights and biases of normal laws (``normal``,
+    ``xavier_normal``, ``kaiming_normal``, …; :mod:`initviz.normals`): 1 (the default) is numpy's
+    ziggurat, the numbers every earlier release drew; 2 draws float32 normals about twice as fast
+    (Box–Muller, |z| ≤ 5.77) and float64 ones as version 1. Other laws (truncated normal, uniform,
+    orthogonal, …) draw the same numbers in every version.
 
     >>> import initviz as iv
     >>> net = iv.Network.mlp(input_dim=64, widths=[64] * 5, activation="relu",
@@ -392,10 +401,11 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
     if deadline is not None:
         deadline = check_float("deadline", deadline, 0.0)
     budget = as_budget(budget)
+    draws = check_draws(draws)
     _check_cost(cost(net, batch, n_seeds, dt), batch, n_seeds, budget)
 
     run = Run(net, batch, int(seed), dt, n_seeds, inputs, input_corr, backward, weight_grad, bins, deadline,
-              budget.store_bytes, histograms)
+              budget.store_bytes, histograms, draws)
     # overflow and NaN are detected from the values themselves, never from floating-point flags
     prefetch = max(out * fan_in for out, fan_in in net.shapes) >= PREFETCH_MIN_ENTRIES
     with np.errstate(all="ignore"), ThreadPoolExecutor(max_workers=1) if prefetch else nullcontext() as pool:
@@ -452,7 +462,8 @@ def _result(run: Run) -> PropagationResult:
         net=run.net, batch=run.batch, seed=run.seed, dtype=run.dtype.name, n_seeds=run.n_seeds,
         inputs=run.inputs, input_corr=run.input_corr, loss=LOSS, stats=run.stats, faults=run.faults,
         layers_done=run.done, input_corr_measured=run.input_corr_measured, **run.histograms.fields(),
-        grad_hist_values=run.histograms.grad_values, histograms=run.histograms.kinds, truncated=run.truncated,
+        grad_hist_values=run.histograms.grad_values, histograms=run.histograms.kinds, draws=run.draw_version,
+        truncated=run.truncated,
         reason=run.reason)
 
 

@@ -18,6 +18,7 @@ import pytest
 import initviz as iv
 from bench import run
 from bench.workloads import GEOMETRY, WORKLOADS
+from initviz.normals import standard_normal
 from initviz.rng import stream
 
 ROLE_INPUTS, ROLE_WEIGHTS, ROLE_PROBE = 0, 1, 3
@@ -36,17 +37,22 @@ CASES = {
     "relu-float32": dict(net=dict(input_dim=32, widths=[32] * 5, activation="relu", init="kaiming_normal",
                                   init_params={"nonlinearity": "relu"}), batch=16, seed=11, dtype="float32",
                          rtol=1e-4),
+    # the same with draw version 2 (the bench's: Box–Muller float32 normals for x, g and every W)
+    "relu-float32-draws2": dict(net=dict(input_dim=32, widths=[32] * 5, activation="relu", init="kaiming_normal",
+                                         init_params={"nonlinearity": "relu"}), batch=16, seed=11, dtype="float32",
+                                rtol=1e-4, draws=2),
 }
 
 
-def _initviz_arrays(net: iv.Network, batch: int, seed: int, dtype: str) -> dict:
-    """x, W_1..W_L and the probe g exactly as initviz.propagate draws them for repeat 0."""
-    arrays = {"x": stream(seed, 0, ROLE_INPUTS, 0).standard_normal((batch, net.input_dim), dtype=dtype),
-              "probe": stream(seed, 0, ROLE_PROBE, 0).standard_normal((batch, net.widths[-1]), dtype=dtype),
+def _initviz_arrays(net: iv.Network, batch: int, seed: int, dtype: str, draws: int) -> dict:
+    """x, W_1..W_L and the probe g exactly as initviz.propagate draws them for repeat 0 (draw version
+    ``draws``: standard normals of :mod:`initviz.normals`)."""
+    arrays = {"x": standard_normal(stream(seed, 0, ROLE_INPUTS, 0), (batch, net.input_dim), dtype, draws),
+              "probe": standard_normal(stream(seed, 0, ROLE_PROBE, 0), (batch, net.widths[-1]), dtype, draws),
               "activation": np.array(net.activations[0][0])}
     for layer in range(1, net.depth + 1):
         arrays[f"W{layer}"] = net.weight_law(layer).sample(net.shapes[layer - 1],
-                                                           stream(seed, 0, ROLE_WEIGHTS, layer), dtype)
+                                                           stream(seed, 0, ROLE_WEIGHTS, layer), dtype, draws)
     return arrays
 
 
@@ -60,8 +66,9 @@ def both_sides(tmp_path_factory):
     cases, paths = {}, []
     for name, spec in sorted(CASES.items()):
         net = iv.Network.mlp(**spec["net"])
-        res = iv.propagate(net, batch=spec["batch"], seed=spec["seed"], dtype=spec["dtype"])
-        arrays = _initviz_arrays(net, spec["batch"], spec["seed"], spec["dtype"])
+        draws = spec.get("draws", 1)
+        res = iv.propagate(net, batch=spec["batch"], seed=spec["seed"], dtype=spec["dtype"], draws=draws)
+        arrays = _initviz_arrays(net, spec["batch"], spec["seed"], spec["dtype"], draws)
         paths.append(folder / f"{name}.npz")
         np.savez(paths[-1], **arrays)
         cases[name] = (net, res, arrays)

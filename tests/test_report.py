@@ -63,7 +63,8 @@ def test_the_title_keeps_a_gap_from_the_left_and_top_edges():
 def test_the_summary_names_the_network_scheme_and_seed_in_link_text():
     text = report.summary("propagation", _propagation(depth=30, activation="relu", seed=7), "Propagation")
     assert text.startswith(f"initviz {__version__} · Propagation · ")
-    assert {"activation=relu", "depth=30", "width=256", "scheme=xavier_normal", "seed=7"} <= set(text.split(" · "))
+    assert {"activation=relu", "depth=30", "width=256", "scheme=xavier_normal", "seed=7", "draws=1"} \
+        <= set(text.split(" · "))
     assert "compare=" not in text  # nothing compared: not named
     compared = report.summary("propagation", _propagation(compare=("orthogonal", "zeros")), "Propagation")
     assert "compare=orthogonal,zeros" in compared

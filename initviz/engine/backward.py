@@ -18,7 +18,6 @@ import math
 
 import numpy as np
 
-from ..rng import ROLE_PROBE, stream
 from .moments import ScaledMoments, gram_moments, mean_var_max, scaled_moments
 from .run import Kept, Run, times_transpose
 
@@ -26,7 +25,7 @@ from .run import Kept, Run, times_transpose
 def backward(run: Run, rep: int, kept: Kept):
     """Backward pass of repeat ``rep`` (after its complete forward pass, whose ``kept`` it reads)."""
     net = run.net
-    grad_a = stream(run.seed, rep, ROLE_PROBE, 0).standard_normal((run.batch, net.widths[-1]), dtype=run.dtype)
+    grad_a = run.probe(rep, net.widths[-1])
     for start, stop in reversed(run.segments):
         layers = run.layers(rep, start, stop, kept)
         for layer in range(stop - 1, start - 1, -1):

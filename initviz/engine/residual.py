@@ -32,7 +32,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..norms import normalise, normalise_backward
-from ..rng import ROLE_PROBE, stream
 from .forward import _Layer, _record, inputs
 from .moments import mean_var_max, scaled_moments
 from .run import Run
@@ -185,7 +184,7 @@ def _record_block(run: Run, rep: int, block: int, v: Block, x_norm: np.ndarray,
 def backward(run: Run, rep: int, kept: KeptBlocks) -> None:
     """Backward pass of repeat ``rep`` after its complete forward pass (module docstring)."""
     net, st = run.net, run.stats
-    probe = stream(run.seed, rep, ROLE_PROBE, 0).standard_normal((run.batch, net.input_dim), dtype=run.dtype)
+    probe = run.probe(rep, net.input_dim)
     grad = normalise_backward(net.norm, kept.last, probe) if net.residual.final_norm else probe
     for start, stop in reversed(run.segments):
         values = kept.store if kept.start == start and len(kept.store) == stop - start \

@@ -2,8 +2,9 @@
 
 A :class:`Run` holds what :func:`initviz.propagate` fills — per-layer statistics (n_seeds, L)
 (NaN = absent), per-repeat fault layers (0 = never), the histograms of the first repeat — and
-draws what it needs: the input batch, W_l and b_l of repeat r from
-``stream(seed, r, role, l)`` (roles of :mod:`initviz.rng`), one layer ahead on a helper thread
+draws what it needs: the input batch, W_l and b_l of repeat r and the backward probe from
+``stream(seed, r, role, l)`` (roles of :mod:`initviz.rng`), their normals of the run's draw version
+(:mod:`initviz.normals`), one layer ahead on a helper thread
 when a prefetch pool is set. For the backward pass the layers are cut into segments whose weights
 and pre-activations fit in ``store_bytes``; a segment the forward pass did not keep is recomputed
 from its input (:class:`Kept`), the same streams giving the same numbers. A layer computes
@@ -22,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..limits import Budget
-from ..rng import ROLE_BIASES, ROLE_INPUTS, ROLE_WEIGHTS, stream
+from ..normals import DEFAULT_DRAWS, standard_normal
+from ..rng import ROLE_BIASES, ROLE_INPUTS, ROLE_PROBE, ROLE_WEIGHTS, stream
 from .histograms import HISTOGRAMS, RunHistograms
 from .moments import Scratch, gram_route, scaled_moments
 
@@ -92,19 +94,20 @@ def _haar_base(law, shape: tuple[int, int], seed: int, rep: int, layer: int, dty
     return base
 
 
-def draw_layer(net, seed: int, rep: int, layer: int, dtype: np.dtype):
+def draw_layer(net, seed: int, rep: int, layer: int, dtype: np.dtype, draws: int = DEFAULT_DRAWS):
     """(W_l, b_l) of repeat ``rep`` under ``seed``: W_l from ``stream(seed, rep, ROLE_WEIGHTS, l)``,
-    b_l from ``stream(seed, rep, ROLE_BIASES, l)`` (None for a zero bias). Propagation draws its
-    networks with it, and :func:`initviz.train` starts from the same weights. An orthogonal W is its
-    gain times a kept Haar basis (:func:`_haar_base`); every other law is drawn afresh."""
+    b_l from ``stream(seed, rep, ROLE_BIASES, l)`` (None for a zero bias), normal laws in draw version
+    ``draws`` (:mod:`initviz.normals`). Propagation draws its networks with it, and
+    :func:`initviz.train` starts from the same weights. An orthogonal W is its gain times a kept Haar
+    basis (:func:`_haar_base`); every other law is drawn afresh."""
     out, fan_in = net.shapes[layer - 1]
     law = net.weight_law(layer)
     if law.kind == "orthogonal":
         W = law.transform(_haar_base(law, (out, fan_in), seed, rep, layer, dtype))
     else:
-        W = law.sample((out, fan_in), stream(seed, rep, ROLE_WEIGHTS, layer), dtype)
+        W = law.sample((out, fan_in), stream(seed, rep, ROLE_WEIGHTS, layer), dtype, draws)
     bias_law = net.bias_law(layer)
-    b = None if bias_law is None else bias_law.sample((out,), stream(seed, rep, ROLE_BIASES, layer), dtype)
+    b = None if bias_law is None else bias_law.sample((out,), stream(seed, rep, ROLE_BIASES, layer), dtype, draws)
     return W, b
 
 
@@ -113,8 +116,10 @@ class Run:
     :func:`initviz.engine.forward.forward` and :func:`initviz.engine.backward.backward`."""
 
     def __init__(self, net, batch, seed, dtype, n_seeds, inputs, input_corr, backward, weight_grad,
-                 bins, deadline, store_bytes: int = Budget().store_bytes, histograms: tuple = HISTOGRAMS):
+                 bins, deadline, store_bytes: int = Budget().store_bytes, histograms: tuple = HISTOGRAMS,
+                 draw_version: int = DEFAULT_DRAWS):
         self.net, self.batch, self.seed, self.dtype = net, batch, seed, dtype
+        self.draw_version = draw_version
         self.n_seeds, self.inputs, self.input_corr = n_seeds, inputs, input_corr
         self.backward, self.weight_grad, self.bins = backward, weight_grad, bins
         self.t_end = None if deadline is None else time.monotonic() + deadline
@@ -166,7 +171,7 @@ class Run:
     def draw(self, rep: int, layer: int):
         """(W_l, b_l) of repeat ``rep`` (b_l None for a zero bias), from their own streams."""
         with np.errstate(all="ignore"):  # numpy's error state is per thread; this may run on the prefetch thread
-            return draw_layer(self.net, self.seed, rep, layer, self.dtype)
+            return draw_layer(self.net, self.seed, rep, layer, self.dtype, self.draw_version)
 
     def draws(self, rep: int, start: int, stop: int):
         """(W, b) of layers [start, stop) in order, each drawn one layer ahead on the run's
@@ -182,10 +187,18 @@ class Run:
             ahead = self.prefetch.submit(self.draw, rep, layer + 1) if layer + 1 < stop else None
             yield current.result()
 
+    def normals(self, rep: int, role: int, width: int) -> np.ndarray:
+        """A (B, width) batch of standard normals from ``stream(seed, rep, role, 0)`` in the run's
+        dtype and draw version: the inputs (:data:`ROLE_INPUTS`) or the backward probe (:data:`ROLE_PROBE`)."""
+        return standard_normal(stream(self.seed, rep, role, 0), (self.batch, width), self.dtype, self.draw_version)
+
+    def probe(self, rep: int, width: int) -> np.ndarray:
+        """The backward probe g of repeat ``rep``: (B, width) standard normals."""
+        return self.normals(rep, ROLE_PROBE, width)
+
     def draw_inputs(self, rep: int) -> np.ndarray:
         """The (B, n_0) input batch of repeat ``rep`` (``inputs``: normal, unit_norm or correlated pairs)."""
-        gen = stream(self.seed, rep, ROLE_INPUTS, 0)
-        x = gen.standard_normal((self.batch, self.net.input_dim), dtype=self.dtype)
+        x = self.normals(rep, ROLE_INPUTS, self.net.input_dim)
         if self.inputs == "unit_norm":
             x *= (math.sqrt(self.net.input_dim) / scaled_moments(x, self.scratch).row_norms()).astype(self.dtype)[:, None]
         elif self.inputs == "correlated":

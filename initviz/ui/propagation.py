@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from .. import meanfield as mf
+from .. import normals
 from ..activations import get_activation
 from ..figures import propagation as fp
 from ..figures import theme
@@ -57,14 +58,14 @@ def run_deadline() -> float:
 
 @st.cache_data(**CACHE, show_spinner="Propagating through the network…")
 def simulate(net: Network, *, batch: int, seed: int, dtype: str, n_seeds: int, inputs: str, input_corr: float,
-             backward: bool, weight_grad: bool, histograms: tuple[str, ...], budget: Budget,
+             backward: bool, weight_grad: bool, histograms: tuple[str, ...], budget: Budget, draws: int,
              deadline: float) -> PropagationResult:
     """``propagate`` with the arguments of a run (:class:`.links.propagation.Run`) within ``deadline``
     seconds, in a worker process (cached on the small, hashable configuration)."""
     grace = deployment.current().worker_grace
     return workers.run(propagate, net, batch=batch, seed=seed, dtype=dtype, n_seeds=n_seeds, inputs=inputs,
                        input_corr=input_corr, backward=backward, weight_grad=weight_grad, histograms=histograms,
-                       deadline=deadline, budget=budget, timeout=max(workers.RESULT_TIMEOUT, deadline + grace))
+                       draws=draws, deadline=deadline, budget=budget, timeout=max(workers.RESULT_TIMEOUT, deadline + grace))
 
 
 @st.cache_data(**CACHE, show_spinner=False)
@@ -256,6 +257,7 @@ def _controls(settings: links.Settings, fitted: plan.Fit) -> None:
         control_notices("n_seeds", [n for n in fitted.cut if n.param == "n_seeds"])
         control("seed")
         control("dtype")
+        control("draws")
         st.divider()
 
 
@@ -292,7 +294,8 @@ def _caption_runs(settings, runs) -> None:
     its faults and whether it was cut short."""
     first_net = next(iter(runs.values()))[0]
     st.markdown(f"**Network:** {first_net.describe()} · batch {settings['batch']} × {settings['n_seeds']} "
-                f"seed(s) from seed {settings['seed']} · {settings['dtype']}")
+                f"seed(s) from seed {settings['seed']} · {settings['dtype']} · "
+                f"{normals.describe(int(settings['draws']))}")
     lines = [_blocks_line(first_net)] if first_net.residual is not None else []
     for name, (net, res, pred, reason) in runs.items():
         if pred is not None and net.residual is not None:

@@ -32,9 +32,9 @@ EXPORT_WIDTH = 900
 """Width in CSS pixels of an exported image, whatever the screen (a phone's chart is ~360 px wide):
 a report's full text width at 3× is 2,700 px. The height is the chart's own."""
 HEADLINE = ("task", "step", "layer", "activation", "depth", "width", "n_in", "n_out", "kernel", "scheme",
-            "compare", "optimizer", "lr", "seed")
+            "compare", "optimizer", "lr", "seed", "draws")
 """The parameters a chart's caption names when its page has them and they apply (network, scheme,
-seed); the link beside them names every setting that differs from its default."""
+seed, draw version); the link beside them names every setting that differs from its default."""
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,11 @@ for value in ("softmax", "tаnh", "ｔａｎｈ", "relu\u200b", "re lu", "relu,t
 add("propagation", "dtype=FLOAT64", "enums", False, applied={"dtype": "float64"})
 for value in ("float16", "f32", "double"):
     add("propagation", f"dtype={value}", "enums", True, ["dtype"], {})
+add("propagation", "draws=2", "enums", False, applied={"draws": "2"})
+add("propagation", "draws=1", "enums", False, applied={})  # version 1 is the default: absent from the link
+add("propagation", f"draws={q(' 2 ')}", "enums", False, applied={"draws": "2"})
+for value in ("3", "0", "02", "2.0", "v2", "-1", "1e0", "２", "2,1", "", "99999999999999999999"):  # an unknown version
+    add("propagation", f"draws={q(value)}", "enums", True, ["draws"], {})          # falls back to v1, with a notice
 add("propagation", "inputs=Correlated", "enums", False, applied={"inputs": "correlated"})
 add("propagation", "inputs=uniform", "enums", True, ["inputs"], {})
 add("propagation", "bias=Normal", "enums", False, applied={"bias": "normal"})

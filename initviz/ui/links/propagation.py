@@ -21,6 +21,7 @@ from ...initializers import SCHEMES
 from ...laws import DTYPES
 from ...limits import MAX_ACTIVATIONS, MAX_MACS, MAX_WEIGHT_DRAWS, MAX_WEIGHTS, Budget
 from ...network import BIAS_RULES, Network
+from ...normals import DEFAULT_DRAWS, DRAW_VERSIONS
 from ...norms import NORMS
 from ...residual import BRANCH_DEPTHS, PRESETS
 from ...propagation import INPUTS as PROPAGATION_INPUTS
@@ -204,7 +205,8 @@ def runs(settings: Mapping[str, Any], budget: Budget | None = None) -> tuple[Run
     corr = settings["input_corr"]
     sampling = dict(batch=settings["batch"], seed=settings["seed"], dtype=settings["dtype"],
                     n_seeds=settings["n_seeds"], inputs=settings["inputs"], input_corr=corr, backward=backward,
-                    weight_grad=backward, histograms=histogram_kinds(settings), budget=budget)
+                    weight_grad=backward, histograms=histogram_kinds(settings), budget=budget,
+                    draws=int(settings["draws"]))
     theory = dict(input_corr=corr if settings["inputs"] == "correlated" else 0.0, batch=settings["batch"])
     return tuple(Run(series_name(settings, scheme, configured=i == 0),
                      network_kwargs(settings, scheme, configured=i == 0, budget=budget), dict(sampling), dict(theory))
@@ -404,6 +406,14 @@ _ARCH_PARAM = Param("arch", "choice", "mlp", "Architecture", options=ARCHITECTUR
                     "a branch of one or two weight layers, on a stream of the width's units")
 
 
+DRAWS_PARAM = Param("draws", "choice", str(DEFAULT_DRAWS), "Draws", options=tuple(map(str, DRAW_VERSIONS)),
+                    labels=("v1: numpy's ziggurat", "v2: Box–Muller (float32, ~2× faster)"), widget="radio",
+                    help="which sampler draws the normals (inputs, probe, normal weights and biases): v1, the one "
+                    "every link made before draw versions used (a link without `draws` is v1, so it keeps its "
+                    "numbers); v2, Box–Muller on float32 uniforms, |z| ≤ 5.77 (float64 draws are v1's in both)")
+"""The draw version of a Propagation view (:mod:`initviz.normals`); absent from a link, version 1."""
+
+
 SCHEMA = PageSchema("propagation", (
     _ARCH_PARAM,
     Param("depth", "int", 20, "Depth L (layers or blocks)", lo=1, hi=RESIDUAL_MAX_DEPTH, step=1, widget="slider",
@@ -445,6 +455,7 @@ SCHEMA = PageSchema("propagation", (
     seed(),
     Param("dtype", "choice", "float32", "Precision", options=DTYPES, widget="radio",
           help="float32 overflows past 3.4e38 and underflows below 1.2e-38; float64 at 1.8e308 and 2.2e-308"),
+    DRAWS_PARAM,
     Param("view", "choice", "forward", "View", options=PROPAGATION_VIEWS,
           labels=("Forward: the signal", "Histograms across depth", "Backward: the gradients"),
           widget="segmented", help="which part of the analysis the page computes and draws"),
