@@ -38,8 +38,10 @@ test-core: $(VENV)/.dev-deps
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(CORE_TESTS) $(PYTEST_ARGS)
 
 # Benchmarks (issue 5; see BENCHMARKS.md): BENCH_ARGS="--quick --only W1,G --no-browser" for a subset.
+# OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE (set on some machines; they select a slower kernel) are unset for
+# the bench alone (issue 17); it prints the kernel that ran (threadpoolctl).
 bench: $(VENV)/.dev-deps
-	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # The hostile-link catalogue of tests/hardening timed link by link (issue 4: at most 3 s each), ~4 min.
 bench-links: $(VENV)/.dev-deps
