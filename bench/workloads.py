@@ -150,12 +150,13 @@ GEOMETRY = GeometrySweep()
 """The geometry sweep of issue 5 (to n = 4096)."""
 
 TARGETS = {
-    "W1_speedup": 1.7, "W1_floor": 1.4, "W2_speedup": 1.5, "W3_speedup": 1.5,
-    "geometry_s": 1.5, "page_s": 0.100, "redraw_s": 0.500, "payload_bytes": 150 * 1024,
+    "W1_speedup": 1.1, "W1_floor": 1.25, "W2_speedup": 1.1, "W3_speedup": 1.1,
+    "geometry_s": 1.2, "page_s": 0.100, "redraw_s": 0.300, "payload_bytes": 150 * 1024,
     "width_s": 3.0, "width_transfer_s": 5.0,
 }
-"""Issue 5's targets: speed-ups vs the notebook are lower bounds; floor ratio, times and sizes are
-upper bounds. ``width_s``: issue 16's "the default Width view computes in < 3 s on 2 cores";
+"""The targets as issue 17 restated issue 5's for a 2-core machine (W1–W3 ≥ 1.1× the notebook, W1 ≤ 1.25×
+the machine's floor, the geometry sweep to n = 4096 < 1.2 s, a redraw after a control change < 300 ms):
+speed-ups vs the notebook are lower bounds; floor ratio, times and sizes are upper bounds. ``width_s``: issue 16's "the default Width view computes in < 3 s on 2 cores";
 ``width_transfer_s``: the Width page's learning-rate transfer view at its defaults (56 training runs
 of 10 steps and their evaluations, 7.4·10¹⁰ multiply–adds in two workers, ~2 CPU-s each) within 5 s:
 an opt-in view that trains 56 networks may take longer than the coordinate check, but not longer than
