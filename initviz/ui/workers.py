@@ -142,7 +142,7 @@ class Reporter:
     seconds, and returns True once the server asked the call to stop."""
 
     def __init__(self, state):
-        self.state, self.stop = state, False
+        self.state, self.stop, self.partials = state, False, 0
         self.next_report = self.next_partial = 0.0
 
     def __call__(self, done: int, total: int, partial: Callable[[], object] | None = None) -> bool:
@@ -152,8 +152,8 @@ class Reporter:
         self.next_report = now + REPORT_INTERVAL
         update = {"done": done, "total": total}
         if partial is not None and done < total and now >= self.next_partial:
-            self.next_partial = now + PARTIAL_INTERVAL
-            update["partial"] = partial()
+            self.next_partial, self.partials = now + PARTIAL_INTERVAL, self.partials + 1
+            update.update(partial=partial(), partials=self.partials)
         try:
             self.state.update(update)
             self.stop = bool(self.state.get("stop", False))
@@ -198,7 +198,8 @@ class Call:
 
     def progress(self) -> dict:
         """The latest report: ``done``, ``total`` and ``partial`` (the result so far, if the
-        computation sends one) — each present once reported; {} before the first report or without a channel."""
+        computation sends one; ``partials`` counts them) — each present once reported; {} before the
+        first report or without a channel."""
         if self.state is None:
             return {}
         try:
