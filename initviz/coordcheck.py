@@ -51,6 +51,7 @@ from .optimizers import make_optimizer
 from .parametrisation import Parametrisation, layer_kinds, parametrise
 from .rng import ROLE_DATA, stream
 from .tasks import Task, get_task
+from .engine.run import STOPPED
 from .training import _backward, _forward, _initial_params
 
 MUP_WIDTHS = tuple(2 ** k for k in range(7, 14))
@@ -181,7 +182,7 @@ def coord_check(preset: str = "mup", optimizer: str = "sgd", lr: float | None = 
         width_rows = []
         for rep in range(n_seeds):
             if progress is not None and progress(i * n_seeds + rep, total):
-                reason = f"stopped when asked at width {width}, seed {rep}"
+                reason = f"{STOPPED} at width {width}, seed {rep}"
                 break
             hs = coordinates(net, param, task, idx, optimizer, lr, steps, seed, rep, dtype, weight_decay)
             for t, pres in enumerate(hs):

@@ -54,7 +54,7 @@ from .losses import accuracy, loss_function
 from .network import Network
 from .optimizers import make_optimizer
 from .parametrisation import Parametrisation
-from .engine.run import draw_layer
+from .engine.run import STOPPED, draw_layer
 from .rng import ROLE_DATA, stream
 from .tasks import Task
 
@@ -325,7 +325,7 @@ class _Training:
                 return False
             if self.progress is not None and self.progress(rep * self.steps + t, self.n_seeds * self.steps,
                                                            self.snapshot()):
-                self.truncated, self.reason = True, f"stopped when asked at repeat {rep}, step {t}"
+                self.truncated, self.reason = True, f"{STOPPED} at repeat {rep}, step {t}"
                 self.params.append(params)
                 return False
             pres, acts = _forward(self.net, params, self.x[idx], self.alpha)

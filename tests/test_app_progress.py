@@ -41,6 +41,22 @@ def test_a_quick_view_computes_without_the_channel(monkeypatch):
     assert sent == [False]
 
 
+class StoppedCall:
+    """A worker call that Cancel stopped: what :class:`initviz.ui.workers.Call` then answers."""
+
+    def __init__(self, result, done: int, total: int):
+        self.result, self.report = result, {"done": done, "total": total}
+
+    def stopped_result(self):
+        return self.result
+
+    def progress(self) -> dict:
+        return self.report
+
+    def stop(self) -> None:
+        pass
+
+
 def test_a_cancelled_view_shows_what_was_computed_and_can_be_computed_again(monkeypatch):
     from streamlit.testing.v1 import AppTest
 
@@ -51,16 +67,19 @@ def test_a_cancelled_view_shows_what_was_computed_and_can_be_computed_again(monk
     stopped = propagate(net, progress=lambda done, total: done >= 5, **args)  # what a Cancel at layer 5 returns
     assert stopped.truncated
     key = ("propagation", ((net, tuple(sorted(args.items()))),))
+    flight = progress._Flight(key)
+    flight.calls[0] = [StoppedCall(stopped, 5, 12)]
     sent = _recording(monkeypatch, link["seed"])
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     at.switch_page("initviz/ui/pages/propagation.py")
     at.query_params.update(link)
-    at.session_state[progress.STASH_KEY] = {"view": key, "steps": {0: [stopped]}, "where": "layer 5 of 12"}
-    at.session_state[progress.CANCELLED_KEY] = key
+    at.session_state[progress.FLIGHT_KEY] = flight  # as the run that Cancel interrupted left it
+    at.session_state[progress.CANCELLED_KEY] = key  # as Cancel's callback sets it
     at.run()
     assert not at.exception
     assert "Cancelled at layer 5 of 12" in text_of(at) and sent == []  # nothing computed: the partial is shown
+    assert "stopped after layer 5 (cancelled)" in str(chart(at, "act_var")["layout"])
     y = chart(at, "act_var")["data"][0]["y"]
     assert sum(v == v for v in y) == 5  # the five layers computed (NaN = absent past them)
     at.button(key="progress_again").click().run()

@@ -62,6 +62,10 @@ def times_transpose(x: np.ndarray, W: np.ndarray, c) -> np.ndarray:
     return np.repeat(sums[:, None], W.shape[0], axis=1)
 
 
+STOPPED = "stopped when asked"
+"""How the ``reason`` of a run stopped by its ``progress`` callable begins (propagate, train, coord_check)."""
+
+
 class Deadline(Exception):
     """Raised between layers when the deadline has passed."""
 
@@ -151,7 +155,7 @@ class Run:
         deadline: :class:`Deadline`, the run truncated, the reason saying where), then check the deadline."""
         if self.progress is not None and self.progress(rep * self.passes + done, self.n_seeds * self.passes):
             self.truncated = True
-            self.reason = f"stopped when asked ({where})"
+            self.reason = f"{STOPPED} ({where})"
             raise Deadline
         self.check_time(where)
 

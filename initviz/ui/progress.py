@@ -10,14 +10,14 @@ take less than :data:`PROGRESS_MIN_SECONDS` (no bar flickers); else with a progr
 script thread polls it every :data:`POLL_SECONDS` and updates a bar ("layer 312 of 1000"), beside a
 Cancel button, and may draw partial results as they arrive (Training's curves).
 
-**Cancelling.** A click on Cancel (or any control changed meanwhile) makes Streamlit interrupt the
-script at its next element update: the bar's. The interruption stops every call of the step (each
-returns its truncated result within one unit of work), keeps what they computed in the session
-(:data:`STASH_KEY`, one view at a time) and lets the rerun go on. Cancel's callback marks the view
-cancelled (:data:`CANCELLED_KEY`): its rerun shows the steps kept and the stashed partial ones,
-computes nothing more, and says where it stopped with a button to compute again. A view that was
-interrupted by a control change is simply the previous view, and its partial results are dropped.
-Complete results are kept as before; partial ones (cancelled or cut by a deadline) never are."""
+**Cancelling.** A long step's calls are kept in the session (:class:`_Flight`, one view at a time).
+A click on Cancel (or any control changed meanwhile) starts the rerun and stops the running script
+at its next element update — the bar's —, which asks every call to stop (each returns its
+truncated result within one unit of work). Cancel's callback marks the view cancelled
+(:data:`CANCELLED_KEY`): its rerun shows the steps kept and what the stopped calls computed,
+computes nothing more, and says where it stopped, with a button to compute it again. Any other view
+stops the calls of the last one and forgets them. Complete results are kept as before; partial ones
+(cancelled or cut by a deadline) never are."""
 
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ PROGRESS_MIN_SECONDS = 1.0
 and a Cancel button; quicker ones a spinner (shown after 0.5 s)."""
 POLL_SECONDS = 0.2
 """How often the script thread reads the progress of a running step."""
-STASH_KEY = "progress_stash"
-"""Session key of the partial results of the last interrupted view: {"view", "steps", "where"}."""
+FLIGHT_KEY = "progress_flight"
+"""Session key of the worker calls of the last long view (:class:`_Flight`)."""
 CANCELLED_KEY = "progress_cancelled"
 """Session key of the view whose Cancel was clicked (until "Compute again" or another view)."""
 NOTICE_KEY = "progress_notice"
@@ -75,24 +75,42 @@ def _cancel(view) -> None:
 
 def _again(view) -> None:
     st.session_state.pop(CANCELLED_KEY, None)
-    st.session_state.pop(STASH_KEY, None)
+    st.session_state.pop(FLIGHT_KEY, None)
+
+
+class _Flight:
+    """A long view's worker calls, kept in the session (:data:`FLIGHT_KEY`) from the run that starts
+    them to the reruns after it: ``calls`` by step index. Streamlit (1.67) answers a click during a
+    run by starting the rerun on a new thread at once and stopping the old run at its next element
+    update, after which the old run may no longer touch the session — so the rerun, not the
+    interrupted run, collects what the calls computed."""
+
+    def __init__(self, view):
+        self.view, self.calls = view, {}
+
+    def stop(self) -> None:
+        """Ask every call to stop (without waiting)."""
+        for calls in self.calls.values():
+            for call in calls:
+                call.stop()
 
 
 class View:
-    """The computations of one view (``key``: the page and its canonical link), expected to take
+    """The computations of one view (``key``: what it computes, compared with ==), expected to take
     ``seconds``; a context manager that clears its bar when the view is computed."""
 
     def __init__(self, key, seconds: float, spinner: str):
         self.key, self.spinner = key, spinner
         self.long = seconds >= PROGRESS_MIN_SECONDS
-        stash = st.session_state.get(STASH_KEY)
-        if stash is not None and stash["view"] != key:  # another view's partial results: gone
-            st.session_state.pop(STASH_KEY, None)
-            stash = None
-        self.cancelled = st.session_state.get(CANCELLED_KEY) == key and stash is not None
+        flight = st.session_state.get(FLIGHT_KEY)
+        self.cancelled = flight is not None and flight.view == key and st.session_state.get(CANCELLED_KEY) == key
+        if flight is not None and not self.cancelled:  # another view (or this one computed again): stop it
+            flight.stop()
+            st.session_state.pop(FLIGHT_KEY, None)
+            flight = None
         if st.session_state.get(CANCELLED_KEY) not in (None, key):
             st.session_state.pop(CANCELLED_KEY, None)
-        self.stash = stash if self.cancelled else None
+        self.flight, self.where = flight, None
         self.slot = st.empty()
         self.bar = self.live = None
         self.draws = 0
@@ -106,59 +124,58 @@ class View:
     def step(self, index: int, store: Callable, store_kwargs: dict, jobs: Sequence[Job], *, timeout: float,
              label: Callable[[int, int], str], partial: Callable[[list], Any] | None = None) -> list | None:
         """The results of step ``index`` (one per job, None for a job that never ran): kept by
-        ``store(**store_kwargs)``, or stashed when the view was cancelled (None when this step was
-        not reached then), or computed now — and kept when none is truncated. ``label(done, total)``
-        words the bar; ``partial(results so far)`` (None for a job that sent none yet) makes the figure
-        drawn under it as they arrive (None: nothing to draw yet)."""
+        ``store(**store_kwargs)``, or those of the cancelled calls when the view was cancelled (None
+        when this step had not started), or computed now — and kept when none is truncated.
+        ``label(done, total)`` words the bar; ``partial(results so far)`` (None for a job that sent
+        none yet) makes the figure drawn under it as they arrive (None: nothing to draw yet)."""
         try:
             return list(store(**store_kwargs))
         except NotKept:
             pass
         if self.cancelled:
-            return self.stash["steps"].get(index)
+            return self._stopped(index, label)
         calls = [workers.submit(job.fn, *job.args, timeout=timeout, channel=self.long, **job.kwargs) for job in jobs]
         if self.long:
-            results = self._watch(index, calls, label, partial)
+            if self.flight is None:
+                self.flight = _Flight(self.key)
+                st.session_state[FLIGHT_KEY] = self.flight
+            self.flight.calls[index] = calls
+            results = self._watch(calls, label, partial)
         else:
             with st.spinner(self.spinner):
-                results = self._collect(index, calls, "")
+                results = _collect(calls)
         if not any(truncated(r) for r in results):
             store(**store_kwargs, _result=tuple(results))
         return results
 
-    def _collect(self, index: int, calls: list, where: str) -> list:
-        """Every call's result; if waiting is interrupted (a Streamlit rerun), the calls are stopped and
-        what they computed is stashed before the interruption goes on."""
-        try:
-            return [call.result() for call in calls]
-        except BaseException:
-            self._stop(index, calls, where)
-            raise
-
-    def _stop(self, index: int, calls: list, where: str) -> None:
+    def _stopped(self, index: int, label) -> list | None:
+        """What the calls of step ``index`` computed before Cancel stopped them (waiting for each to
+        return its truncated result), noting where the first cut one stopped."""
+        calls = self.flight.calls.get(index)
+        if calls is None:
+            return None
         results = [call.stopped_result() for call in calls]
-        stash = st.session_state.get(STASH_KEY)
-        if stash is None or stash["view"] != self.key:
-            stash = {"view": self.key, "steps": {}, "where": where}
-        stash["steps"][index], stash["where"] = results, where
-        st.session_state[STASH_KEY] = stash
+        if self.where is None and any(r is None or truncated(r) for r in results):
+            reports = [call.progress() for call in calls]
+            self.where = label(sum(r.get("done", 0) for r in reports), sum(r.get("total", 0) for r in reports))
+        return results
 
-    def _watch(self, index: int, calls: list, label, partial) -> list:
-        """Poll ``calls`` until all have finished, updating the bar (and the partial results)."""
+    def _watch(self, calls: list, label, partial) -> list:
+        """Poll ``calls`` until all have finished, updating the bar (and the partial results); an
+        interruption (Cancel, or a control changed) stops them and goes on."""
         if self.bar is None:
             with self.slot.container():
                 self.bar = st.empty()
                 st.button("Cancel", key="progress_cancel", icon=":material/stop_circle:", on_click=_cancel,
                           args=(self.key,), help="Stop computing: the view shows what was computed so far.")
                 self.live = st.empty()
-        where, shown = label(0, 0), None
+        shown = None
         try:
-            self.bar.progress(0.0, text=where)
+            self.bar.progress(0.0, text=label(0, 0))
             while not workers.wait(calls, POLL_SECONDS):
                 reports = [call.progress() for call in calls]
                 done, total = sum(r.get("done", 0) for r in reports), sum(r.get("total", 0) for r in reports)
-                where = label(done, total)
-                self.bar.progress(min(1.0, done / total) if total else 0.0, text=where)
+                self.bar.progress(min(1.0, done / total) if total else 0.0, text=label(done, total))
                 sent = [r.get("partials", 0) for r in reports]
                 if partial is not None and any(sent) and sent != shown:  # new partial results
                     shown, fig = sent, partial([r.get("partial") for r in reports])
@@ -166,20 +183,31 @@ class View:
                         self.draws += 1
                         with self.live.container():
                             _live_chart(fig, self.draws)
-        except BaseException:
-            self._stop(index, calls, where)
+        except BaseException:  # no Streamlit call here: an interrupted run may not use the session
+            for call in calls:
+                call.stop()
             raise
-        return self._collect(index, calls, where)
+        return _collect(calls)
 
-    def notice(self, what: str = "") -> None:
+    def notice(self) -> None:
         """When the view was cancelled: where it stopped, and a button to compute it again."""
-        if not self.cancelled:
+        if not self.cancelled or self.where is None:
             return
         with st.container(key=NOTICE_KEY):
-            st.warning(f"Cancelled at {self.stash['where']}{what}: the charts show what was computed until then "
-                       "(it is not kept).", icon=":material/stop_circle:")
+            st.warning(f"Cancelled at {self.where}: the charts show what was computed until then (it is not kept).",
+                       icon=":material/stop_circle:")
             st.button("Compute again", key="progress_again", icon=":material/refresh:", on_click=_again,
                       args=(self.key,))
+
+
+def _collect(calls: list) -> list:
+    """Every call's result; an interruption while waiting stops them and goes on."""
+    try:
+        return [call.result() for call in calls]
+    except BaseException:
+        for call in calls:
+            call.stop()
+        raise
 
 
 def _live_chart(fig, n: int) -> None:
@@ -194,4 +222,4 @@ def _live_chart(fig, n: int) -> None:
 
 
 __all__ = ["View", "Job", "NotKept", "kept", "truncated", "PROGRESS_MIN_SECONDS", "POLL_SECONDS",
-           "STASH_KEY", "CANCELLED_KEY", "NOTICE_KEY"]
+           "FLIGHT_KEY", "CANCELLED_KEY", "NOTICE_KEY"]
