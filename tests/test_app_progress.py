@@ -86,3 +86,29 @@ def test_a_cancelled_view_shows_what_was_computed_and_can_be_computed_again(monk
     assert not at.exception and "Cancelled" not in text_of(at) and sent == [False]
     y = chart(at, "act_var")["data"][0]["y"]
     assert sum(v == v for v in y) == 12
+
+
+def test_a_cancelled_width_view_draws_the_widths_it_completed():
+    from streamlit.testing.v1 import AppTest
+
+    from initviz import coord_check
+    from initviz.ui.links import width as width_plan
+
+    link = {"max_width": "1024", "n_seeds": "1", "steps": "2", "seed": "5150515"}  # widths 128…1024
+    settings = width_plan.fit_view(links.parse("width", link)[0]).settings
+    kwargs = tuple(tuple(width_plan.check_kwargs(settings, p).items()) for p in width_plan.parametrisations(settings))
+    frames = [coord_check(**dict(k), progress=lambda done, total: done >= 2) for k in kwargs]  # 2 widths of 4
+    assert all(f.attrs["truncated"] for f in frames)
+    flight = progress._Flight(("width", kwargs))
+    flight.calls[0] = [StoppedCall(f, 2, 4) for f in frames]
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("initviz/ui/pages/width.py")
+    at.query_params.update(link)
+    at.session_state[progress.FLIGHT_KEY] = flight
+    at.session_state[progress.CANCELLED_KEY] = ("width", kwargs)
+    at.run()
+    assert not at.exception
+    assert "Cancelled at run 4 of 8" in text_of(at)
+    widths = {x for t in chart(at, "coord_mup")["data"] for x in t["x"]}
+    assert widths == {128.0, 256.0}  # the two widths completed (of 128, 256, 512, 1024)
