@@ -21,6 +21,7 @@ stops the calls of the last one and forgets them. Complete results are kept as b
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,7 +74,7 @@ def _cancel(view) -> None:
     st.session_state[CANCELLED_KEY] = view
 
 
-def _again(view) -> None:
+def _again() -> None:
     st.session_state.pop(CANCELLED_KEY, None)
     st.session_state.pop(FLIGHT_KEY, None)
 
@@ -118,8 +119,11 @@ class View:
     def __enter__(self) -> "View":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.slot.empty()
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None or issubclass(exc_type, Exception):  # not an interrupted run: it may draw
+            self.slot.empty()
+        if exc_type is None and not self.cancelled and self.flight is not None:  # computed: nothing to collect
+            st.session_state.pop(FLIGHT_KEY, None)
 
     def step(self, index: int, store: Callable, store_kwargs: dict, jobs: Sequence[Job], *, timeout: float,
              label: Callable[[int, int], str], partial: Callable[[list], Any] | None = None) -> list | None:
@@ -172,7 +176,8 @@ class View:
         shown = None
         try:
             self.bar.progress(0.0, text=label(0, 0))
-            while not workers.wait(calls, POLL_SECONDS):
+            t_end = max(call.t_end for call in calls)
+            while not workers.wait(calls, POLL_SECONDS) and time.monotonic() < t_end:  # past it: _collect raises
                 reports = [call.progress() for call in calls]
                 done, total = sum(r.get("done", 0) for r in reports), sum(r.get("total", 0) for r in reports)
                 self.bar.progress(min(1.0, done / total) if total else 0.0, text=label(done, total))
@@ -196,8 +201,7 @@ class View:
         with st.container(key=NOTICE_KEY):
             st.warning(f"Cancelled at {self.where}: the charts show what was computed until then (it is not kept).",
                        icon=":material/stop_circle:")
-            st.button("Compute again", key="progress_again", icon=":material/refresh:", on_click=_again,
-                      args=(self.key,))
+            st.button("Compute again", key="progress_again", icon=":material/refresh:", on_click=_again)
 
 
 def _collect(calls: list) -> list:
