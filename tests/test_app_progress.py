@@ -68,7 +68,7 @@ def test_a_cancelled_view_shows_what_was_computed_and_can_be_computed_again(monk
     assert stopped.truncated
     key = ("propagation", ((net, tuple(sorted(args.items()))),))
     flight = progress._Flight(key)
-    flight.calls[0] = [StoppedCall(stopped, 5, 12)]
+    flight.calls[0], flight.units[0] = [StoppedCall(stopped, 5, 12)], [12]
     sent = _recording(monkeypatch, link["seed"])
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
@@ -100,7 +100,7 @@ def test_a_cancelled_width_view_draws_the_widths_it_completed():
     frames = [coord_check(**dict(k), progress=lambda done, total: done >= 2) for k in kwargs]  # 2 widths of 4
     assert all(f.attrs["truncated"] for f in frames)
     flight = progress._Flight(("width", kwargs))
-    flight.calls[0] = [StoppedCall(f, 2, 4) for f in frames]
+    flight.calls[0], flight.units[0] = [StoppedCall(f, 2, 4) for f in frames], [4, 4]
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     at.switch_page("initviz/ui/pages/width.py")

@@ -57,11 +57,13 @@ def kept(result):
 
 @dataclass(frozen=True)
 class Job:
-    """One worker call of a step: ``fn(*args, **kwargs)`` (``fn`` accepts ``progress=``)."""
+    """One worker call of a step: ``fn(*args, **kwargs)`` (``fn`` accepts ``progress=``), which will
+    report ``units`` as its total (counted before it starts, so that the bar never goes back)."""
 
     fn: Callable
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
+    units: int = 0
 
 
 def truncated(result) -> bool:
@@ -81,13 +83,13 @@ def _again() -> None:
 
 class _Flight:
     """A long view's worker calls, kept in the session (:data:`FLIGHT_KEY`) from the run that starts
-    them to the reruns after it: ``calls`` by step index. Streamlit (1.67) answers a click during a
+    them to the reruns after it: ``calls`` and their ``units`` (:attr:`Job.units`) by step index. Streamlit (1.67) answers a click during a
     run by starting the rerun on a new thread at once and stopping the old run at its next element
     update, after which the old run may no longer touch the session — so the rerun, not the
     interrupted run, collects what the calls computed."""
 
     def __init__(self, view):
-        self.view, self.calls = view, {}
+        self.view, self.calls, self.units = view, {}, {}
 
     def stop(self) -> None:
         """Ask every call to stop (without waiting)."""
@@ -143,8 +145,8 @@ class View:
             if self.flight is None:
                 self.flight = _Flight(self.key)
                 st.session_state[FLIGHT_KEY] = self.flight
-            self.flight.calls[index] = calls
-            results = self._watch(calls, label, partial)
+            self.flight.calls[index], self.flight.units[index] = calls, [job.units for job in jobs]
+            results = self._watch(calls, [job.units for job in jobs], label, partial)
         else:
             with st.spinner(self.spinner):
                 results = _collect(calls)
@@ -160,11 +162,11 @@ class View:
             return None
         results = [call.stopped_result() for call in calls]
         if self.where is None and any(r is None or truncated(r) for r in results):
-            reports = [call.progress() for call in calls]
-            self.where = label(sum(r.get("done", 0) for r in reports), sum(r.get("total", 0) for r in reports))
+            reports = [{"total": n, **call.progress()} for call, n in zip(calls, self.flight.units[index])]
+            self.where = _words(label, reports, "its start")
         return results
 
-    def _watch(self, calls: list, label, partial) -> list:
+    def _watch(self, calls: list, units: list[int], label, partial) -> list:
         """Poll ``calls`` until all have finished, updating the bar (and the partial results); an
         interruption (Cancel, or a control changed) stops them and goes on."""
         if self.bar is None:
@@ -175,12 +177,12 @@ class View:
                 self.live = st.empty()
         shown = None
         try:
-            self.bar.progress(0.0, text=label(0, 0))
+            self.bar.progress(0.0, text="Starting…")
             t_end = max(call.t_end for call in calls)
             while not workers.wait(calls, POLL_SECONDS) and time.monotonic() < t_end:  # past it: _collect raises
-                reports = [call.progress() for call in calls]
-                done, total = sum(r.get("done", 0) for r in reports), sum(r.get("total", 0) for r in reports)
-                self.bar.progress(min(1.0, done / total) if total else 0.0, text=label(done, total))
+                reports = [{"total": n, **call.progress()} for call, n in zip(calls, units)]
+                done, total = sum(r.get("done", 0) for r in reports), sum(r["total"] for r in reports)
+                self.bar.progress(min(1.0, done / total) if total else 0.0, text=_words(label, reports, "Starting…"))
                 sent = [r.get("partials", 0) for r in reports]
                 if partial is not None and any(sent) and sent != shown:  # new partial results
                     shown, fig = sent, partial([r.get("partial") for r in reports])
@@ -202,6 +204,12 @@ class View:
             st.warning(f"Cancelled at {self.where}: the charts show what was computed until then (it is not kept).",
                        icon=":material/stop_circle:")
             st.button("Compute again", key="progress_again", icon=":material/refresh:", on_click=_again)
+
+
+def _words(label, reports: list[dict], before: str) -> str:
+    """``label(done, total)`` summed over the calls' reports, or ``before`` when none has reported."""
+    total = sum(r["total"] for r in reports)
+    return label(sum(r.get("done", 0) for r in reports), total) if total else before
 
 
 def _collect(calls: list) -> list:

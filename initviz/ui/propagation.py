@@ -133,7 +133,7 @@ def runs_of(settings: links.Settings) -> Runs:
         for i, (run, (net, args)) in enumerate(zip(planned, calls)):
             label = partial(_where, run.name if len(planned) > 1 else "", i, len(planned), net.depth,
                             args["n_seeds"], args["backward"])
-            results = view.step(i, simulate, dict(net=net, **args), [progress.Job(propagate, (net,), args)],
+            results = view.step(i, simulate, dict(net=net, **args), [progress.Job(propagate, (net,), args, _passes(net, args))],
                                 timeout=timeout, label=label)
             if not results or results[0] is None:  # a cancelled view stopped before this run
                 break
@@ -143,10 +143,15 @@ def runs_of(settings: links.Settings) -> Runs:
     return out
 
 
+def _passes(net: Network, args: dict) -> int:
+    """The layer passes ``propagate`` reports as its total: n_seeds·L, twice with the backward pass."""
+    return args["n_seeds"] * net.depth * (2 if args["backward"] else 1)
+
+
 def _where(name: str, index: int, runs: int, depth: int, n_seeds: int, backward: bool, done: int, total: int) -> str:
     """Where a run is, in words: "layer 312 of 1000" (forward), "backward, layer 40 of 200", with the
     seed and the scheme when there are several."""
-    passes = depth * (2 if backward else 1)
+    passes = depth * (2 if backward else 1)  # of one seed
     rep, k = divmod(done, passes)
     if rep >= n_seeds:  # every pass done
         rep, k = n_seeds - 1, passes

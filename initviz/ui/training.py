@@ -80,7 +80,8 @@ def runs_of(settings: links.Settings) -> Runs:
     key = ("training", nets, task, tuple(train.items()), deadline)
     with progress.View(key, seconds, "Training the networks…") as view:
         results = view.step(0, trained, dict(nets=nets, task=task, train=tuple(train.items()), deadline=deadline),
-                            [progress.Job(plan.fit, (net, task), dict(train, deadline=deadline)) for net in nets],
+                            [progress.Job(plan.fit, (net, task), dict(train, deadline=deadline), train["n_seeds"] * train["steps"])
+                             for net in nets],
                             timeout=timeout, label=_steps,
                             partial=lambda parts: _live_losses(settings, dict(zip(names, parts))))
         view.notice()

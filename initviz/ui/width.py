@@ -42,7 +42,8 @@ def frames_of(settings: links.Settings) -> dict[str, pd.DataFrame]:
     kwargs = tuple(tuple(plan.check_kwargs(settings, p).items()) for p in presets)
     seconds = plan.width_seconds(settings) / min(workers.WORKERS, len(presets))
     with progress.View(("width", kwargs), seconds, "Training every width…") as view:
-        frames = view.step(0, checks, dict(kwargs=kwargs), [progress.Job(plan.check, (), dict(k)) for k in kwargs],
+        frames = view.step(0, checks, dict(kwargs=kwargs), [progress.Job(plan.check, (), dict(k), len(dict(k)["widths"]) * dict(k)["n_seeds"])
+                                                        for k in kwargs],
                            timeout=workers.RESULT_TIMEOUT, label=_runs)
         view.notice()
     return {p: f for p, f in zip(presets, frames or ()) if f is not None and f["width"].nunique() >= 2}
