@@ -51,6 +51,7 @@ from .optimizers import make_optimizer
 from .parametrisation import Parametrisation, layer_kinds, parametrise
 from .rng import ROLE_DATA, stream
 from .tasks import Task, get_task
+from .engine.run import STOPPED
 from .training import _backward, _forward, _initial_params
 
 MUP_WIDTHS = tuple(2 ** k for k in range(7, 14))
@@ -141,13 +142,17 @@ def coord_check(preset: str = "mup", optimizer: str = "sgd", lr: float | None = 
                 n_seeds: int = 3, depth: int = 3, activation: str = "tanh", task: Task | str = "digits",
                 batch: int = 64, seed: int = 0, base_width: int = 128, readout_zero: bool = True,
                 output_mult: float = 1.0, learning_rates: str | None = None, weight_decay: float = 0.0,
-                dtype="float32", max_work: int | None = None):
+                dtype="float32", max_work: int | None = None, progress=None):
     """The coordinate check of ``preset`` (:data:`initviz.PARAMETRISATIONS`) trained by ``optimizer`` at
     ``lr`` (default :data:`DEFAULT_LR`) over ``widths`` (default :data:`MUP_WIDTHS` within the limits),
     as a tidy pandas DataFrame: ``width, step, layer, layer_index, statistic, value, seed`` (module
     docstring). ``readout_zero``, ``output_mult`` and ``learning_rates`` go to :func:`parametrise`;
     ``weight_decay`` to the optimizer (Adam's is coupled L2, AdamW's decoupled; scaled by the
-    parametrisation as mup does).
+    parametrisation as mup does). ``progress`` (a callable, or None) is called before each (width,
+    seed) run as ``progress(done, total)`` — ``done`` runs finished of ``total`` = widths·n_seeds, then
+    ``(total, total)`` at the end; when it returns True the check stops there and returns the widths
+    it completed, with ``frame.attrs["truncated"]`` True and ``frame.attrs["reason"]`` saying where
+    (both False/None for a complete check).
 
     >>> df = coord_check("mup", "sgd", widths=[128, 256], steps=2, n_seeds=1, dtype="float64")
     >>> sorted(df.layer.unique()), int(df.step.max())
@@ -167,19 +172,32 @@ def coord_check(preset: str = "mup", optimizer: str = "sgd", lr: float | None = 
     widths = _widths(widths, task, depth, n_seeds, steps, batch, max_work)
     idx = fixed_batch(task, batch, seed)
     labels = layer_labels(depth)
-    rows = []
-    for width in widths:
+    if progress is not None and not callable(progress):
+        raise invalid("progress", "be a callable progress(done, total) or None", progress)
+    rows, total, reason = [], len(widths) * n_seeds, None
+    for i, width in enumerate(widths):
         net = width_family(task, width, depth, activation)
         param = parametrise(net, preset, optimizer, base_width, readout_zero=readout_zero, output_mult=output_mult,
                             learning_rates=learning_rates)
+        width_rows = []
         for rep in range(n_seeds):
+            if progress is not None and progress(i * n_seeds + rep, total):
+                reason = f"{STOPPED} at width {width}, seed {rep}"
+                break
             hs = coordinates(net, param, task, idx, optimizer, lr, steps, seed, rep, dtype, weight_decay)
             for t, pres in enumerate(hs):
                 for l, h in enumerate(pres):
                     for name, value in zip(COORD_STATISTICS, statistics(h, hs[0][l])):
-                        rows.append((width, t, labels[l], l + 1, name, value, rep))
+                        width_rows.append((width, t, labels[l], l + 1, name, value, rep))
+        if reason is not None:  # the widths completed only: a width's mean over fewer seeds would not compare
+            break
+        rows += width_rows
+    else:
+        if progress is not None:
+            progress(total, total)
     frame = pd.DataFrame(rows, columns=["width", "step", "layer", "layer_index", "statistic", "value", "seed"])
-    frame.attrs.update(preset=param.name, optimizer=optimizer, lr=lr, weight_decay=weight_decay, batch=batch)
+    frame.attrs.update(preset=param.name, optimizer=optimizer, lr=lr, weight_decay=weight_decay, batch=batch,
+                       truncated=reason is not None, reason=reason)
     return frame
 
 

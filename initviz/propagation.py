@@ -64,8 +64,13 @@ float64 and computed after scaling by max|·| (on the values themselves when max
 overflow in the statistic itself (in float64 runs, a second moment of values beyond ~1e154 exceeds float64 and is
 reported as +inf, never NaN). No floating-point flags are consulted.
 
-**Deadline.** ``deadline`` seconds after the call starts, checked between layers, the run stops and
-returns what it has with ``truncated=True`` and a ``reason``.
+**Deadline and progress.** ``deadline`` seconds after the call starts, checked between layers, the run stops and
+returns what it has with ``truncated=True`` and a ``reason``. ``progress`` (a callable, or None) is
+called before each layer pass as ``progress(done, total)`` — ``done`` layer passes finished of
+``total`` = n_seeds·L (forward) or 2·n_seeds·L (forward then backward, per repeat), increasing, and
+``(total, total)`` once at the end of a run that was not stopped (a faulted repeat skips its
+remaining passes); when it returns True the run stops there exactly as at its deadline (truncated,
+with what was computed: the layers done, each as the full run has it).
 
 **Histograms** (first repeat only), of the kinds in ``histograms`` (default all of
 :data:`HISTOGRAMS`; ``()`` for none): ``preact_hist``/``act_hist`` (L, bins) counts over common
@@ -357,7 +362,7 @@ def cost(net: Network, batch: int = 256, n_seeds: int = 1, dtype="float32") -> C
 def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_seeds: int = 1,
               inputs: str = "normal", input_corr: float = 0.5, backward: bool = True, weight_grad: bool = True,
               bins: int = DEFAULT_BINS, deadline: float | None = None, budget: Budget | None = None,
-              histograms=HISTOGRAMS, draws: int = DEFAULT_DRAWS) -> PropagationResult:
+              histograms=HISTOGRAMS, draws: int = DEFAULT_DRAWS, progress=None) -> PropagationResult:
     """Propagate ``n_seeds`` random batches through fresh draws of ``net``; per-layer statistics.
 
     See the module docstring for every statistic, the probe loss, faults and the deadline.
@@ -375,7 +380,9 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
     ``xavier_normal``, ``kaiming_normal``, …; :mod:`initviz.normals`): 1 (the default) is numpy's
     ziggurat, the numbers every earlier release drew; 2 draws float32 normals about twice as fast
     (Box–Muller, |z| ≤ 5.77) and float64 ones as version 1. Other laws (truncated normal, uniform,
-    orthogonal, …) draw the same numbers in every version.
+    orthogonal, …) draw the same numbers in every version. ``progress``: called as ``progress(done,
+    total)`` between layers; True stops the run as its deadline would ("Deadline and progress" in the
+    module docstring).
 
     >>> import initviz as iv
     >>> net = iv.Network.mlp(input_dim=64, widths=[64] * 5, activation="relu",
@@ -404,8 +411,10 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
     draws = check_draws(draws)
     _check_cost(cost(net, batch, n_seeds, dt), batch, n_seeds, budget)
 
+    if progress is not None and not callable(progress):
+        raise invalid("progress", "be a callable progress(done, total) or None", progress)
     run = Run(net, batch, int(seed), dt, n_seeds, inputs, input_corr, backward, weight_grad, bins, deadline,
-              budget.store_bytes, histograms, draws)
+              budget.store_bytes, histograms, draws, progress)
     # overflow and NaN are detected from the values themselves, never from floating-point flags
     prefetch = max(out * fan_in for out, fan_in in net.shapes) >= PREFETCH_MIN_ENTRIES
     with np.errstate(all="ignore"), ThreadPoolExecutor(max_workers=1) if prefetch else nullcontext() as pool:
@@ -453,7 +462,10 @@ def _run_all(run: Run, backward: bool) -> None:
             if rep == 0:
                 bin_unbinned(run, kept)
     except Deadline:
-        pass
+        return
+    if run.progress is not None:
+        total = run.n_seeds * run.passes
+        run.progress(total, total)
 
 
 def _result(run: Run) -> PropagationResult:

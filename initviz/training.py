@@ -40,6 +40,7 @@ whole run (the symmetry gradient descent never breaks).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -53,7 +54,7 @@ from .losses import accuracy, loss_function
 from .network import Network
 from .optimizers import make_optimizer
 from .parametrisation import Parametrisation
-from .engine.run import draw_layer
+from .engine.run import STOPPED, draw_layer
 from .rng import ROLE_DATA, stream
 from .tasks import Task
 
@@ -207,13 +208,19 @@ def _check(net, task, steps, batch, n_seeds, log_every, seed):
 def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, momentum: float = 0.0,
           weight_decay: float | None = None, steps: int = 100, batch: int = 64, seed: int = 0, dtype="float32",
           n_seeds: int = 1, log_every: int = 1, biases: bool = True, optimizer_options: dict | None = None,
-          deadline: float | None = None, parametrisation: Parametrisation | None = None) -> TrainingResult:
+          deadline: float | None = None, parametrisation: Parametrisation | None = None,
+          progress=None) -> TrainingResult:
     """Train ``n_seeds`` fresh draws of ``net`` on ``task`` for ``steps`` optimizer steps (module
     docstring). ``optimizer`` is one of :data:`initviz.optimizers.OPTIMIZERS` with torch's defaults
     (``weight_decay`` None: 0, AdamW 0.01); ``optimizer_options`` its other arguments (``nesterov``,
     ``dampening``, ``betas``, ``eps``); ``deadline`` seconds, checked between steps, returns what
     was done with ``truncated=True``; ``parametrisation`` (:func:`initviz.parametrisation.parametrise`)
-    scales the init, the per-layer learning rates and the output (module docstring).
+    scales the init, the per-layer learning rates and the output (module docstring). ``progress`` (a
+    callable, or None) is called before each step as ``progress(done, total, partial)`` — ``done``
+    steps finished of ``total`` = n_seeds·steps, increasing, then ``(total, total, partial)`` once at
+    the end of a run that was not stopped (a repeat stopped by a non-finite loss skips its remaining
+    steps) — where ``partial()`` returns the result so far (truncated, without the weights); when it
+    returns True the run stops there as at its deadline.
 
     >>> import initviz as iv
     >>> task = iv.tasks.get_task("spirals", n=200)
@@ -236,25 +243,29 @@ def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, mom
         options["lr_scales"] = parametrisation.param_lr_scales(biases)
         options["weight_decay_scales"] = parametrisation.param_weight_decay_scales(biases)
     make_optimizer(optimizer, lr, momentum, weight_decay, **options)  # validate once, early
+    if progress is not None and not callable(progress):
+        raise invalid("progress", "be a callable progress(done, total, partial) or None", progress)
     logged = np.array(sorted(set(range(0, steps, log_every)) | {steps - 1}))
-    run = _Training(net, task, dt, steps, batch, seed, n_seeds, logged, parametrisation)
+    run = _Training(net, task, dt, steps, batch, seed, n_seeds, logged, parametrisation, progress, optimizer, lr)
     t_end = None if deadline is None else time.monotonic() + deadline
     for rep in range(n_seeds):
         opt = make_optimizer(optimizer, lr, momentum, weight_decay, **options)
         if not run.repeat(rep, opt, lr, biases, t_end):
             break
-    return TrainingResult(net=net, task=task.name, optimizer=optimizer, lr=lr, steps=steps, batch=batch, seed=seed,
-                          dtype=dt.name, n_seeds=n_seeds, baseline=task.baseline, chance=task.chance,
-                          train_loss=run.train_loss, test_loss=run.test_loss, test_accuracy=run.test_accuracy,
-                          logged=logged, layers=run.stats, params=run.params, truncated=run.truncated,
-                          reason=run.reason)
+    else:
+        if progress is not None:
+            progress(n_seeds * steps, n_seeds * steps, run.snapshot(final=True))
+    return run.result()
 
 
 class _Training:
     """The state of one :func:`train` call: the task's arrays in the run's dtype and the records."""
 
-    def __init__(self, net, task, dt, steps, batch, seed, n_seeds, logged, parametrisation=None):
+    def __init__(self, net, task, dt, steps, batch, seed, n_seeds, logged, parametrisation=None, progress=None,
+                 optimizer: str = "sgd", lr: float = 0.1):
         self.net, self.task, self.dt, self.steps, self.batch, self.seed = net, task, dt, steps, batch, seed
+        self.n_seeds, self.logged_steps, self.progress = n_seeds, logged, progress
+        self.optimizer, self.lr = optimizer, lr
         self.init_scales = () if parametrisation is None else parametrisation.init_scales
         self.alpha = 1.0 if parametrisation is None else parametrisation.output_multiplier
         self.loss = loss_function(task.loss)
@@ -268,6 +279,25 @@ class _Training:
         self.test_accuracy = np.full((n_seeds, steps + 1), np.nan)
         self.stats = {name: np.full((n_seeds, len(logged), net.depth), np.nan) for name in LAYER_STATS}
         self.params, self.truncated, self.reason = [], False, None
+
+    def result(self, params: list | None = None) -> TrainingResult:
+        """The records as a :class:`TrainingResult` (``params``: the weights kept, default all)."""
+        return TrainingResult(net=self.net, task=self.task.name, optimizer=self.optimizer, lr=self.lr, steps=self.steps,
+                              batch=self.batch, seed=self.seed, dtype=self.dt.name, n_seeds=self.n_seeds,
+                              baseline=self.task.baseline, chance=self.task.chance, train_loss=self.train_loss,
+                              test_loss=self.test_loss, test_accuracy=self.test_accuracy, logged=self.logged_steps,
+                              layers=self.stats, params=self.params if params is None else params,
+                              truncated=self.truncated, reason=self.reason)
+
+    def snapshot(self, final: bool = False):
+        """``partial`` of a progress report: a function giving a copy of the records so far, without
+        the weights, truncated unless ``final``."""
+        def partial() -> TrainingResult:
+            return dataclasses.replace(
+                self.result(params=[]), train_loss=self.train_loss.copy(), test_loss=self.test_loss.copy(),
+                test_accuracy=self.test_accuracy.copy(), layers={k: v.copy() for k, v in self.stats.items()},
+                truncated=self.truncated or not final)
+        return partial
 
     def batches(self, rep: int):
         """Index arrays of the steps of repeat ``rep``: epochs of a seeded permutation, drop_last."""
@@ -285,12 +315,17 @@ class _Training:
             self.test_accuracy[rep, t] = accuracy(z, self.y_test)
 
     def repeat(self, rep: int, opt, lr: float, biases: bool, t_end) -> bool:
-        """Train repeat ``rep``; False when the deadline stopped it."""
+        """Train repeat ``rep``; False when the deadline (or a ``progress`` asking to stop) stopped it."""
         params = _initial_params(self.net, self.seed, rep, self.dt, biases, self.init_scales)
         flat = [p for pair in params for p in (pair if biases else pair[:1])]
         for t, idx in zip(range(self.steps), self.batches(rep)):
             if t_end is not None and time.monotonic() > t_end:
                 self.truncated, self.reason = True, f"deadline reached at repeat {rep}, step {t}"
+                self.params.append(params)
+                return False
+            if self.progress is not None and self.progress(rep * self.steps + t, self.n_seeds * self.steps,
+                                                           self.snapshot()):
+                self.truncated, self.reason = True, f"{STOPPED} at repeat {rep}, step {t}"
                 self.params.append(params)
                 return False
             pres, acts = _forward(self.net, params, self.x[idx], self.alpha)

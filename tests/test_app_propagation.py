@@ -96,14 +96,14 @@ def test_each_view_draws_its_charts_finite_and_exportable_and_only_those(default
     ("backward", "act", True, ())])
 def test_a_view_asks_the_core_for_what_it_draws_and_nothing_more(monkeypatch, view, hist_of, backward, kinds):
     calls = []
-    run = workers.run
+    submit = workers.submit  # every worker call, workers.run's too
 
     def recording(fn, *args, **kwargs):  # what the page sends to the worker processes
         if fn is propagate and kwargs["seed"] == seed:  # not the default page the app test opens first
             calls.append((kwargs["backward"], kwargs["weight_grad"], kwargs["histograms"]))
-        return run(fn, *args, **kwargs)
+        return submit(fn, *args, **kwargs)
 
-    monkeypatch.setattr(workers, "run", recording)
+    monkeypatch.setattr(workers, "submit", recording)
     seed = 123457 + len(view) + len(hist_of)  # seeds no other test caches
     at = _open({"view": view, "hist_of": hist_of, "seed": str(seed), "depth": "6", "width": "32"})
     assert calls == [(backward, backward, kinds)]
@@ -505,8 +505,8 @@ def test_a_view_cut_short_by_its_deadline_is_not_stored(monkeypatch):
     monkeypatch.setattr(propagation, "run_deadline", lambda: 0.0)  # every run stops at its first check
     built = _counting(monkeypatch, depth=7)
     calls = []
-    run = workers.run
-    monkeypatch.setattr(workers, "run", lambda fn, *a, **k: calls.append(fn) or run(fn, *a, **k))
+    submit = workers.submit  # every worker call, workers.run's too
+    monkeypatch.setattr(workers, "submit", lambda fn, *a, **k: calls.append(fn) or submit(fn, *a, **k))
     link = {"seed": "771178", "depth": "7", "width": "24"}  # a seed no other test caches
     at = _open(link)
     assert "partial result" in text_of(at)

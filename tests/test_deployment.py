@@ -59,14 +59,14 @@ def test_links_keep_the_question_on_a_local_instance_and_are_budgeted_on_a_hoste
 
 def test_the_app_sends_the_deployments_budget_to_the_core(monkeypatch):
     sent = []
-    run = workers.run
+    submit = workers.submit  # every worker call, workers.run's too
 
     def recording(fn, *args, **kwargs):
         if fn is propagate:
             sent.append((kwargs["budget"], kwargs["deadline"]))
-        return run(fn, *args, **kwargs)
+        return submit(fn, *args, **kwargs)
 
-    monkeypatch.setattr(workers, "run", recording)
+    monkeypatch.setattr(workers, "submit", recording)
     at = open_page("propagation", OVER)
     assert links.propagation.FIT_PROBLEM in text_of(at)
     assert sent and {b for b, _ in sent} == {Budget.hosted()} and {d for _, d in sent} == {5.0}

@@ -29,7 +29,7 @@ def backward(run: Run, rep: int, kept: Kept):
     for start, stop in reversed(run.segments):
         layers = run.layers(rep, start, stop, kept)
         for layer in range(stop - 1, start - 1, -1):
-            run.check_time(f"repeat {rep}, backward layer {layer}")
+            run.step(rep, 2 * net.depth - layer, f"repeat {rep}, backward layer {layer}")
             grad_a = _layer(run, rep, layer, start, layers, kept, grad_a)
             if grad_a is None:
                 return

@@ -49,7 +49,7 @@ def forward(run: Run, rep: int) -> Kept:
     a_prev, prev_norm = x, x_norm
     seg_starts = {start for start, _ in run.segments}
     for layer, (W, b) in zip(range(1, net.depth + 1), run.draws(rep, 1, net.depth + 1)):
-        run.check_time(f"repeat {rep}, forward layer {layer}")
+        run.step(rep, layer - 1, f"repeat {rep}, forward layer {layer}")
         if layer in seg_starts:
             kept.checkpoints[layer], kept.start, kept.store = a_prev, layer, []
         values = _layer(run, layer, W, b, a_prev)

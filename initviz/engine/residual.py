@@ -139,7 +139,7 @@ def forward(run: Run, rep: int) -> KeptBlocks:
     prev_norm = x_norm
     starts = {start for start, _ in run.segments}
     for block, params in zip(range(1, net.depth + 1), _params(run, rep, 1, net.depth + 1)):
-        run.check_time(f"repeat {rep}, forward block {block}")
+        run.step(rep, block - 1, f"repeat {rep}, forward block {block}")
         if block in starts:
             kept.checkpoints[block], kept.start, kept.store = x, block, []
         v = block_forward(net, block, x, params)
@@ -190,7 +190,7 @@ def backward(run: Run, rep: int, kept: KeptBlocks) -> None:
         values = kept.store if kept.start == start and len(kept.store) == stop - start \
             else _replay(run, rep, start, stop, kept.checkpoints[start])
         for block in range(stop - 1, start - 1, -1):
-            run.check_time(f"repeat {rep}, backward block {block}")
+            run.step(rep, 2 * net.depth - block, f"repeat {rep}, backward block {block}")
             i, v = block - 1, values[block - start]
             g_y = mean_var_max(grad, run.scratch)  # ∂L/∂x_l: None when not finite
             if g_y is None:

@@ -64,6 +64,10 @@ def times_transpose(x: np.ndarray, W: np.ndarray, c) -> np.ndarray:
     return np.repeat(sums[:, None], W.shape[0], axis=1)
 
 
+STOPPED = "stopped when asked"
+"""How the ``reason`` of a run stopped by its ``progress`` callable begins (propagate, train, coord_check)."""
+
+
 class Deadline(Exception):
     """Raised between layers when the deadline has passed."""
 
@@ -117,13 +121,15 @@ class Run:
 
     def __init__(self, net, batch, seed, dtype, n_seeds, inputs, input_corr, backward, weight_grad,
                  bins, deadline, store_bytes: int = Budget().store_bytes, histograms: tuple = HISTOGRAMS,
-                 draw_version: int = DEFAULT_DRAWS):
+                 draw_version: int = DEFAULT_DRAWS, progress=None):
         self.net, self.batch, self.seed, self.dtype = net, batch, seed, dtype
         self.draw_version = draw_version
         self.n_seeds, self.inputs, self.input_corr = n_seeds, inputs, input_corr
         self.backward, self.weight_grad, self.bins = backward, weight_grad, bins
         self.t_end = None if deadline is None else time.monotonic() + deadline
         self.deadline = deadline
+        self.progress = progress
+        self.passes = net.depth * (2 if backward else 1)  # layer passes of one repeat: forward, then backward
         self.tiny = float(np.finfo(dtype).tiny)
         depth = net.depth
         names = STATS if net.residual is None else STATS + RESIDUAL_STATS
@@ -146,6 +152,16 @@ class Run:
             self.truncated = True
             self.reason = f"deadline of {self.deadline:g} s reached ({where})"
             raise Deadline
+
+    def step(self, rep: int, done: int, where: str):
+        """Before the next layer pass of repeat ``rep`` (``done`` of its :attr:`passes` finished):
+        report ``progress(rep·passes + done, n_seeds·passes)`` and stop when it returns True (as at the
+        deadline: :class:`Deadline`, the run truncated, the reason saying where), then check the deadline."""
+        if self.progress is not None and self.progress(rep * self.passes + done, self.n_seeds * self.passes):
+            self.truncated = True
+            self.reason = f"{STOPPED} ({where})"
+            raise Deadline
+        self.check_time(where)
 
     def _plan_segments(self, store_bytes: int) -> list[tuple[int, int]]:
         """Consecutive layer ranges [start, stop) (1-based) whose weights and pre-activations fit

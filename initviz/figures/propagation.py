@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..engine.run import STOPPED
 from . import theme
 from .charts import _groups, by_group, curves_spec
 from .tables import text_column
@@ -98,7 +99,7 @@ def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
 def fault_table(runs: Mapping[str, object], backward: bool = False) -> pd.DataFrame:
     """The layer where each series stopped: forward overflow (inf/NaN) or vanishing (every |a| below
     the dtype's smallest normal number), or with ``backward`` the same for the gradient, plus a
-    deadline stop. Columns ``group, layer, kind, label``."""
+    deadline stop (or a stop asked: cancelled). Columns ``group, layer, kind, label``."""
     rows = []
     for group, res in runs.items():
         tiny = f"{float(np.finfo(res.dtype).tiny):.3g}"
@@ -112,8 +113,9 @@ def fault_table(runs: Mapping[str, object], backward: bool = False) -> pd.DataFr
                 rows.append({"group": group, "layer": int(layer), "kind": kind, "label": text.format(layer)})
         if res.truncated:
             done = int(res.layers_done.min())
+            why = "cancelled" if (res.reason or "").startswith(STOPPED) else "time limit"
             rows.append({"group": group, "layer": max(done, 1), "kind": "deadline",
-                         "label": f"stopped after layer {done} (time limit)"})
+                         "label": f"stopped after layer {done} ({why})"})
     frame = pd.DataFrame(rows, columns=["group", "layer", "kind", "label"])
     return frame.assign(group=text_column(frame["group"].to_numpy(dtype=object)))
 

@@ -24,7 +24,7 @@ from ..block_jacobian import MAX_BLOCK_JACOBIAN_WORK, block_singular_values
 from ..figures import fig_curves
 from ..residual import PRESETS
 from ..residual_theory import ResidualPrediction, predict_residual, residual_mean_field_applies
-from . import deployment, links, nav, workers
+from . import deployment, links, nav, progress, workers
 from .frame import VIEW_KEY, control_notices, guard
 from .links import criticality as critical
 from .links import propagation as plan
@@ -56,16 +56,14 @@ def run_deadline() -> float:
     return deployment.current().view_deadline / (1 + links.MAX_COMPARED)
 
 
-@st.cache_data(**CACHE, show_spinner="Propagating through the network…")
+@st.cache_data(**CACHE, show_spinner=False)
 def simulate(net: Network, *, batch: int, seed: int, dtype: str, n_seeds: int, inputs: str, input_corr: float,
              backward: bool, weight_grad: bool, histograms: tuple[str, ...], budget: Budget, draws: int,
-             deadline: float) -> PropagationResult:
-    """``propagate`` with the arguments of a run (:class:`.links.propagation.Run`) within ``deadline``
-    seconds, in a worker process (cached on the small, hashable configuration)."""
-    grace = deployment.current().worker_grace
-    return workers.run(propagate, net, batch=batch, seed=seed, dtype=dtype, n_seeds=n_seeds, inputs=inputs,
-                       input_corr=input_corr, backward=backward, weight_grad=weight_grad, histograms=histograms,
-                       draws=draws, deadline=deadline, budget=budget, timeout=max(workers.RESULT_TIMEOUT, deadline + grace))
+             deadline: float, _result: tuple[PropagationResult] | None = None) -> tuple[PropagationResult]:
+    """The kept ``propagate`` result of a run (:class:`.links.propagation.Run`, within ``deadline``
+    seconds) — a store (:func:`.progress.kept`): :func:`runs_of` computes it in a worker process and
+    keeps it here, on the small, hashable configuration."""
+    return progress.kept(_result)
 
 
 @st.cache_data(**CACHE, show_spinner=False)
@@ -124,17 +122,46 @@ class Runs(dict):
 
 
 def runs_of(settings: links.Settings) -> Runs:
-    """Every run of the view (see :class:`Runs`), as its run plan (:func:`.links.propagation.runs`) says."""
+    """Every run of the view (see :class:`Runs`), as its run plan (:func:`.links.propagation.runs`) says,
+    one after the other — with a progress bar and Cancel when the view is long (:mod:`.progress`); a
+    cancelled view has the runs computed until then."""
     out = Runs()
-    for run in plan.runs(settings):
-        net = run.build()
-        args = dict(run.propagate, deadline=run_deadline())
-        res = simulate(net, **args)
-        if res.truncated:  # cut short by the deadline (a busy server, say): shown this once, not kept
-            simulate.clear(net, **args)
-        pred, reason = theory(net, **run.predict)
-        out[run.name] = (net, res, pred, reason)
+    planned = plan.runs(settings)
+    calls = [(run.build(), dict(run.propagate, deadline=run_deadline())) for run in planned]
+    timeout = max(workers.RESULT_TIMEOUT, run_deadline() + deployment.current().worker_grace)
+    key = ("propagation", tuple((net, tuple(sorted(args.items()))) for net, args in calls))
+    with progress.View(key, plan.propagation_seconds(settings), "Propagating through the network…") as view:
+        for i, (run, (net, args)) in enumerate(zip(planned, calls)):
+            label = partial(_where, run.name if len(planned) > 1 else "", i, len(planned), net.depth,
+                            args["n_seeds"], args["backward"])
+            results = view.step(i, simulate, dict(net=net, **args), [progress.Job(propagate, (net,), args, _passes(net, args))],
+                                timeout=timeout, label=label)
+            if not results or results[0] is None:  # a cancelled view stopped before this run
+                break
+            pred, reason = theory(net, **run.predict)
+            out[run.name] = (net, results[0], pred, reason)
+        view.notice()
     return out
+
+
+def _passes(net: Network, args: dict) -> int:
+    """The layer passes ``propagate`` reports as its total: n_seeds·L, twice with the backward pass."""
+    return args["n_seeds"] * net.depth * (2 if args["backward"] else 1)
+
+
+def _where(name: str, index: int, runs: int, depth: int, n_seeds: int, backward: bool, done: int, total: int) -> str:
+    """Where a run is, in words: "layer 312 of 1000" (forward), "backward, layer 40 of 200", with the
+    seed and the scheme when there are several."""
+    passes = depth * (2 if backward else 1)  # of one seed
+    rep, k = divmod(done, passes)
+    if rep >= n_seeds:  # every pass done
+        rep, k = n_seeds - 1, passes
+    text = f"layer {k} of {depth}" if k <= depth else f"backward pass, layer {2 * depth - k} of {depth}"
+    if backward and k <= depth:
+        text = f"forward pass, {text}"
+    if n_seeds > 1:
+        text += f", seed {rep + 1} of {n_seeds}"
+    return f"{name} (scheme {index + 1} of {runs}): {text}" if name else text
 
 
 def forward_limit(res: PropagationResult) -> int:
@@ -200,6 +227,8 @@ def render(settings: links.Settings) -> None:
         st.session_state[VIEW_KEY] = ("propagation", tuple(links.canonical("propagation", computed).items()))
     with guard("propagation: compute"):
         runs = runs_of(computed)
+        if not runs:  # cancelled before a run was computed: the notice says so
+            return
         _caption_runs(computed, runs)
         _phase_link(settings)
         views = RESIDUAL_VIEWS if plan.is_residual(computed) else VIEWS

@@ -6,7 +6,6 @@ diagnostics over steps (update:data ratio, gradient std, dead or saturated units
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 
 import pandas as pd
@@ -16,7 +15,7 @@ from ..activations import get_activation
 from ..figures import training as ft
 from ..network import Network
 from ..training import TrainingResult
-from . import deployment, links, workers
+from . import deployment, links, progress, workers
 from .frame import VIEW_KEY, control_notices, guard
 from .links import training as plan
 from .propagation import mlp_controls
@@ -34,17 +33,13 @@ def run_deadline(n_runs: int) -> float:
     return deployment.current().view_deadline * min(workers.WORKERS, n_runs) / n_runs
 
 
-@st.cache_data(**CACHE, show_spinner="Training the networks…")
-def trained(nets: tuple[Network, ...], task: str, train: tuple, deadline: float) -> tuple[TrainingResult, ...]:
-    """``initviz.train`` of each network with the view's arguments (``train``: their items), each in a
-    worker process (:func:`.links.training.fit`), all at once (cached on the small configuration)."""
-    grace = deployment.current().worker_grace
-    rounds = math.ceil(len(nets) / workers.WORKERS)
-    timeout = max(workers.RESULT_TIMEOUT, rounds * deadline + grace)
-    with ThreadPoolExecutor(max_workers=len(nets)) as pool:  # threads only wait: the work is in the workers
-        futures = [pool.submit(workers.run, plan.fit, net, task, deadline=deadline, timeout=timeout, **dict(train))
-                   for net in nets]
-        return tuple(f.result() for f in futures)
+@st.cache_data(**CACHE, show_spinner=False)
+def trained(nets: tuple[Network, ...], task: str, train: tuple, deadline: float,
+            _result: tuple[TrainingResult, ...] | None = None) -> tuple[TrainingResult, ...]:
+    """The kept ``initviz.train`` results of a view's networks with its arguments (``train``: their
+    items) — a store (:func:`.progress.kept`): :func:`runs_of` trains them in the worker processes, all
+    at once (:func:`.links.training.fit`), and keeps them here, on the small configuration."""
+    return progress.kept(_result)
 
 
 class Runs(dict):
@@ -72,14 +67,42 @@ class Runs(dict):
 
 
 def runs_of(settings: links.Settings) -> Runs:
-    """Every run of the view (:func:`.links.training.runs`), trained together."""
+    """Every run of the view (:func:`.links.training.runs`), trained together — with a progress bar,
+    the loss curves drawn as they arrive and Cancel when the view is long (:mod:`.progress`); a
+    cancelled view has what was trained until then."""
     planned = plan.runs(settings)
     nets = tuple(Network.mlp(**run.network) for run in planned)
-    args = (nets, planned[0].task, tuple(planned[0].train.items()), run_deadline(len(nets)))
-    results = trained(*args)
-    if any(res.truncated for res in results):  # cut short by the deadline: shown this once, not kept
-        trained.clear(*args)
-    return Runs(zip((run.name for run in planned), results))
+    task, train, deadline = planned[0].task, planned[0].train, run_deadline(len(nets))
+    rounds = math.ceil(len(nets) / workers.WORKERS)
+    timeout = max(workers.RESULT_TIMEOUT, rounds * deadline + deployment.current().worker_grace)
+    names = [run.name for run in planned]
+    seconds = plan.training_seconds(settings) / min(workers.WORKERS, len(nets))
+    key = ("training", nets, task, tuple(train.items()), deadline)
+    with progress.View(key, seconds, "Training the networks…") as view:
+        results = view.step(0, trained, dict(nets=nets, task=task, train=tuple(train.items()), deadline=deadline),
+                            [progress.Job(plan.fit, (net, task), dict(train, deadline=deadline), train["n_seeds"] * train["steps"])
+                             for net in nets],
+                            timeout=timeout, label=_steps,
+                            partial=lambda parts: _live_losses(settings, dict(zip(names, parts))))
+        view.notice()
+    return Runs((name, res) for name, res in zip(names, results or ()) if res is not None)
+
+
+def _steps(done: int, total: int) -> str:
+    """The bar's words: training steps done over every network and seed."""
+    return f"training step {done:,} of {total:,} (every scheme and seed)"
+
+
+def _live_losses(settings, partials: dict[str, TrainingResult | None]):
+    """The training loss so far of the networks that sent some, or None."""
+    runs = Runs((name, res) for name, res in partials.items() if res is not None)
+    if not runs:
+        return None
+    table = runs.seeds("train_loss")
+    if table.empty:
+        return None
+    return ft.fig_steps(table, y_title="training loss", title="Training loss so far (median over seeds)",
+                        log_y=settings["log_y"], height=320)
 
 
 # --- the page ------------------------------------------------------------------------------------------
@@ -114,6 +137,8 @@ def render(settings: links.Settings) -> None:
         st.session_state[VIEW_KEY] = ("training", tuple(links.canonical("training", computed).items()))
     with guard("training: compute"):
         runs = runs_of(computed)
+        if not runs:  # cancelled before a network sent its first steps: the notice says so
+            return
         _caption_runs(computed, runs)
         draw = _layers if settings["view"] == "layers" else _curves  # links.TRAINING_VIEWS
         draw(computed, runs)

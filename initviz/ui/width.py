@@ -15,7 +15,7 @@ import streamlit as st
 
 from ..coordcheck import coord_spread
 from ..figures import width as fw
-from . import links, workers
+from . import links, progress, workers
 from .frame import VIEW_KEY, control_notices, guard
 from .links import width as plan
 from .widgets import chart, control, control_row, file_name, offer_choices
@@ -42,23 +42,38 @@ def _in_workers(fn, kwargs: tuple[tuple, ...]) -> tuple[pd.DataFrame, ...]:
         return tuple(f.result() for f in futures)
 
 
-@st.cache_data(**CACHE, show_spinner="Training every width…")
-def checks(kwargs: tuple[tuple, ...]) -> tuple[pd.DataFrame, ...]:
-    """``initviz.coord_check`` of each item of ``kwargs`` (its keyword arguments' items)."""
-    return _in_workers(plan.check, kwargs)
-
-
 @st.cache_data(**SWEEP_CACHE, show_spinner="Training every width at every learning rate…")
 def sweeps(kwargs: tuple[tuple, ...]) -> tuple[pd.DataFrame, ...]:
     """``initviz.lr_sweep`` of each item of ``kwargs`` (its keyword arguments' items)."""
     return _in_workers(plan.sweep, kwargs)
 
 
+@st.cache_data(**CACHE, show_spinner=False)
+def checks(kwargs: tuple[tuple, ...], _result: tuple[pd.DataFrame, ...] | None = None) -> tuple[pd.DataFrame, ...]:
+    """The kept ``initviz.coord_check`` frames of each item of ``kwargs`` (its keyword arguments'
+    items) — a store (:func:`.progress.kept`): :func:`frames_of` runs them in the worker processes,
+    all at once, and keeps them here."""
+    return progress.kept(_result)
+
+
 def frames_of(settings: links.Settings) -> dict[str, pd.DataFrame]:
-    """Each parametrisation drawn (:func:`.links.width.parametrisations`) → its coordinate-check frame."""
+    """Each parametrisation drawn (:func:`.links.width.parametrisations`) → its coordinate-check frame,
+    with a progress bar and Cancel when the view is long (:mod:`.progress`); a cancelled view has the
+    widths completed (none: left out)."""
     presets = plan.parametrisations(settings)
     kwargs = tuple(tuple(plan.check_kwargs(settings, p).items()) for p in presets)
-    return dict(zip(presets, checks(kwargs)))
+    seconds = plan.width_seconds(settings) / min(workers.WORKERS, len(presets))
+    with progress.View(("width", kwargs), seconds, "Training every width…") as view:
+        frames = view.step(0, checks, dict(kwargs=kwargs), [progress.Job(plan.check, (), dict(k), len(dict(k)["widths"]) * dict(k)["n_seeds"])
+                                                        for k in kwargs],
+                           timeout=workers.RESULT_TIMEOUT, label=_runs)
+        view.notice()
+    return {p: f for p, f in zip(presets, frames or ()) if f is not None and f["width"].nunique() >= 2}
+
+
+def _runs(done: int, total: int) -> str:
+    """The bar's words: (width, seed) runs done over every check."""
+    return f"run {done} of {total} (each width and seed of every parametrisation)"
 
 
 def sweep_of(settings: links.Settings) -> pd.DataFrame:
@@ -153,6 +168,8 @@ def render(settings: links.Settings) -> None:
             _transfer(computed, sweep_of(computed))
             return
         frames = frames_of(computed)
+        if not frames:  # cancelled before two widths were computed: the notice says so
+            return
         _describe(computed)
         _grids(computed, frames)
         _spread(computed, frames)

@@ -132,6 +132,16 @@ def training_cost(settings: Mapping[str, Any]) -> dict[str, int]:
     return {"run": run, "page": run * len(compared_schemes(settings))}
 
 
+TRAINING_MACS_PER_SECOND = 7.3e9
+"""Training multiply–adds (:func:`training_cost`) one core does in a second: the default view's
+2.92·10¹⁰ took 4.0 s of CPU with one BLAS thread (:data:`PAGE_MAX_FLOPS`)."""
+
+
+def training_seconds(settings: Mapping[str, Any]) -> float:
+    """Modelled CPU seconds of a Training view: its work over :data:`TRAINING_MACS_PER_SECOND`."""
+    return training_cost(settings)["page"] / TRAINING_MACS_PER_SECOND
+
+
 def _excess(settings: Mapping[str, Any]) -> float:
     cost = training_cost(settings)
     return max(cost["page"] / PAGE_MAX_FLOPS, cost["run"] / RUN_MAX_FLOPS)

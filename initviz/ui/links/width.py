@@ -204,6 +204,16 @@ def width_cost(settings: Mapping[str, Any]) -> int:
     return len(parametrisations(settings)) * coord_work(dims, settings["n_seeds"], settings["steps"], WIDTH_BATCH)
 
 
+WIDTH_MACS_PER_SECOND = 6.5e9
+"""Coordinate-check multiply–adds one core does in a second: the default view's 7.1·10⁹ took 1.1 s
+(:data:`PAGE_MAX_WORK`)."""
+
+
+def width_seconds(settings: Mapping[str, Any]) -> float:
+    """Modelled CPU seconds of a Width view: its work over :data:`WIDTH_MACS_PER_SECOND`."""
+    return width_cost(settings) / WIDTH_MACS_PER_SECOND
+
+
 def _excess(settings: Mapping[str, Any]) -> float:
     return width_cost(settings) / PAGE_MAX_WORK
 
