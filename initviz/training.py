@@ -36,6 +36,15 @@ of units of the layer that differ on the batch — units whose outputs agree on 
 a few ε per operation, and a few thousand updates stay far below √ε, while units that a random init
 made different differ by O(max|a^l|). Zero or constant init keeps ``distinct_units`` = 1 for the
 whole run (the symmetry gradient descent never breaks).
+
+**Histograms** at the chosen ``histogram_steps`` (each 0 … steps − 1, on the step's batch before its
+update, like the diagnostics), per repeat and layer, of every entry of the weight gradient ∂L/∂W_l
+(``"grad"``) and of the activations a^l on the batch (``"act"``): ``histogram_bins`` uniform bins over
+common edges per (repeat, layer) shared by all the chosen steps — from the smallest to the largest
+finite value of that layer over those steps (±0.5 around it when they are equal) — so the steps
+compare bin for bin and the counts of a step are exactly ``np.histogram(values, bins, range=(lo,
+hi))``: they add up to the layer's number of finite entries. The chosen steps' arrays of one repeat
+are kept until it ends (at most :data:`MAX_HISTOGRAM_VALUES` values), then binned.
 """
 
 from __future__ import annotations
@@ -46,9 +55,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import invalid
+from .errors import invalid, one_of
 from .laws import as_dtype
-from .limits import MAX_BATCH, MAX_SEEDS, check_float, check_int
+from .limits import MAX_BATCH, MAX_BINS, MAX_SEEDS, check_float, check_int
 from .losses import accuracy, loss_function
 from .network import Network
 from .optimizers import make_optimizer
@@ -64,6 +73,15 @@ LAYER_STATS = ("weight_std", "grad_std", "update_ratio", "update_data", "act_var
                "distinct_units")
 """Per-layer diagnostics at the logged steps (module docstring)."""
 
+HISTOGRAMS = ("grad", "act")
+"""What :meth:`TrainingResult.histogram_frame` bins: the weight gradients ∂L/∂W_l, the activations a^l."""
+HISTOGRAM_BINS = 40
+"""Bins per layer of a training histogram by default."""
+MAX_HISTOGRAM_STEPS = 8
+"""Most chosen histogram steps in one call."""
+MAX_HISTOGRAM_VALUES = 2 ** 25
+"""Most values one repeat keeps for its histograms: chosen steps × (Σ weights + batch × Σ widths)."""
+
 
 @dataclass(frozen=True, eq=False)
 class TrainingResult:
@@ -71,7 +89,9 @@ class TrainingResult:
     ``test_accuracy`` (n_seeds, steps + 1; NaN where not logged or not a classification task);
     ``logged`` the step numbers of the diagnostics; ``layers[name]`` (n_seeds, len(logged), L);
     ``params`` each repeat's final [(W_l, b_l), …]; NaN = absent (past a non-finite loss or the
-    deadline)."""
+    deadline). Histograms (module docstring) at ``histogram_steps`` (k,): ``hist_counts[kind]``
+    (n_seeds, k, L, bins) int64 over ``hist_edges[kind]`` (n_seeds, L, bins + 1), for each kind of
+    :data:`HISTOGRAMS`; ``hist_recorded`` (n_seeds, k) says which steps were reached."""
 
     net: Network
     task: str
@@ -90,6 +110,10 @@ class TrainingResult:
     logged: np.ndarray = field(repr=False)
     layers: dict = field(repr=False)
     params: list = field(repr=False)
+    histogram_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int), repr=False)
+    hist_counts: dict = field(default_factory=dict, repr=False)
+    hist_edges: dict = field(default_factory=dict, repr=False)
+    hist_recorded: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool), repr=False)
     truncated: bool = False
     reason: str | None = None
 
@@ -113,6 +137,29 @@ class TrainingResult:
                              "step": np.tile(np.repeat(self.logged, depth), n),
                              "layer": np.tile(np.arange(1, depth + 1), n * k),
                              **{name: self.layers[name].ravel() for name in LAYER_STATS}})
+
+    def histogram_frame(self, which: str = "grad"):
+        """pandas DataFrame, one row per (seed, histogram step, layer, bin) of the steps reached:
+        ``seed, step, layer, bin_lo, bin_hi, count, density`` (density = count / (entries × bin
+        width), entries the layer's finite values at that step) of ``which`` in :data:`HISTOGRAMS`."""
+        import pandas as pd
+
+        if which not in HISTOGRAMS:
+            raise one_of("which", HISTOGRAMS, which)
+        counts, edges = self.hist_counts.get(which), self.hist_edges.get(which)
+        if counts is None:
+            return pd.DataFrame({c: [] for c in ("seed", "step", "layer", "bin_lo", "bin_hi", "count", "density")})
+        n, k, depth, bins = counts.shape
+        seed, step = np.nonzero(self.hist_recorded)
+        c = counts[seed, step]  # (rows, L, bins)
+        e = edges[seed]  # (rows, L, bins + 1)
+        entries = np.maximum(c.sum(axis=2, keepdims=True), 1)
+        rows = len(seed) * depth
+        return pd.DataFrame({"seed": np.repeat(seed, depth * bins), "step": np.repeat(self.histogram_steps[step], depth * bins),
+                             "layer": np.tile(np.repeat(np.arange(1, depth + 1), bins), len(seed)),
+                             "bin_lo": e[..., :-1].reshape(rows * bins), "bin_hi": e[..., 1:].reshape(rows * bins),
+                             "count": c.reshape(rows * bins),
+                             "density": (c / (entries * np.diff(e, axis=2))).reshape(rows * bins)})
 
 
 def _initial_params(net: Network, seed: int, rep: int, dt: np.dtype, biases: bool = True,
@@ -204,16 +251,34 @@ def _check(net, task, steps, batch, n_seeds, log_every, seed):
     return steps, batch, check_int("n_seeds", n_seeds, 1, MAX_SEEDS), check_int("log_every", log_every, 1, steps)
 
 
+def _check_histograms(net, steps: int, batch: int, histogram_steps, bins) -> tuple[np.ndarray, int]:
+    """The chosen histogram steps, sorted and distinct, each in 0 … steps − 1, and the bins."""
+    try:
+        chosen = sorted({check_int("histogram_steps", t, 0, steps - 1) for t in histogram_steps})
+    except TypeError:
+        raise invalid("histogram_steps", "be a sequence of step numbers", histogram_steps) from None
+    if len(chosen) > MAX_HISTOGRAM_STEPS:
+        raise invalid("histogram_steps", f"hold at most {MAX_HISTOGRAM_STEPS} steps", len(chosen))
+    kept = len(chosen) * sum(out * fan_in + batch * out for out, fan_in in net.shapes)
+    if kept > MAX_HISTOGRAM_VALUES:
+        raise invalid("histogram_steps", f"keep at most {MAX_HISTOGRAM_VALUES:,} values (steps × (Σ weights + batch × "
+                      "Σ widths)): choose fewer steps", f"{kept:,}")
+    return np.array(chosen, dtype=int), check_int("histogram_bins", bins, 1, MAX_BINS)
+
+
 def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, momentum: float = 0.0,
           weight_decay: float | None = None, steps: int = 100, batch: int = 64, seed: int = 0, dtype="float32",
           n_seeds: int = 1, log_every: int = 1, biases: bool = True, optimizer_options: dict | None = None,
-          deadline: float | None = None, parametrisation: Parametrisation | None = None) -> TrainingResult:
+          deadline: float | None = None, parametrisation: Parametrisation | None = None,
+          histogram_steps=(), histogram_bins: int = HISTOGRAM_BINS) -> TrainingResult:
     """Train ``n_seeds`` fresh draws of ``net`` on ``task`` for ``steps`` optimizer steps (module
     docstring). ``optimizer`` is one of :data:`initviz.optimizers.OPTIMIZERS` with torch's defaults
     (``weight_decay`` None: 0, AdamW 0.01); ``optimizer_options`` its other arguments (``nesterov``,
     ``dampening``, ``betas``, ``eps``); ``deadline`` seconds, checked between steps, returns what
     was done with ``truncated=True``; ``parametrisation`` (:func:`initviz.parametrisation.parametrise`)
-    scales the init, the per-layer learning rates and the output (module docstring).
+    scales the init, the per-layer learning rates and the output (module docstring);
+    ``histogram_steps`` (at most :data:`MAX_HISTOGRAM_STEPS` steps) are binned in ``histogram_bins``
+    bins (:meth:`TrainingResult.histogram_frame`).
 
     >>> import initviz as iv
     >>> task = iv.tasks.get_task("spirals", n=200)
@@ -237,7 +302,8 @@ def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, mom
         options["weight_decay_scales"] = parametrisation.param_weight_decay_scales(biases)
     make_optimizer(optimizer, lr, momentum, weight_decay, **options)  # validate once, early
     logged = np.array(sorted(set(range(0, steps, log_every)) | {steps - 1}))
-    run = _Training(net, task, dt, steps, batch, seed, n_seeds, logged, parametrisation)
+    hsteps, bins = _check_histograms(net, steps, batch, histogram_steps, histogram_bins)
+    run = _Training(net, task, dt, steps, batch, seed, n_seeds, logged, parametrisation, hsteps, bins)
     t_end = None if deadline is None else time.monotonic() + deadline
     for rep in range(n_seeds):
         opt = make_optimizer(optimizer, lr, momentum, weight_decay, **options)
@@ -246,14 +312,16 @@ def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, mom
     return TrainingResult(net=net, task=task.name, optimizer=optimizer, lr=lr, steps=steps, batch=batch, seed=seed,
                           dtype=dt.name, n_seeds=n_seeds, baseline=task.baseline, chance=task.chance,
                           train_loss=run.train_loss, test_loss=run.test_loss, test_accuracy=run.test_accuracy,
-                          logged=logged, layers=run.stats, params=run.params, truncated=run.truncated,
-                          reason=run.reason)
+                          logged=logged, layers=run.stats, params=run.params, histogram_steps=hsteps,
+                          hist_counts=run.hist_counts, hist_edges=run.hist_edges, hist_recorded=run.hist_recorded,
+                          truncated=run.truncated, reason=run.reason)
 
 
 class _Training:
     """The state of one :func:`train` call: the task's arrays in the run's dtype and the records."""
 
-    def __init__(self, net, task, dt, steps, batch, seed, n_seeds, logged, parametrisation=None):
+    def __init__(self, net, task, dt, steps, batch, seed, n_seeds, logged, parametrisation=None,
+                 histogram_steps=np.zeros(0, dtype=int), bins: int = HISTOGRAM_BINS):
         self.net, self.task, self.dt, self.steps, self.batch, self.seed = net, task, dt, steps, batch, seed
         self.init_scales = () if parametrisation is None else parametrisation.init_scales
         self.alpha = 1.0 if parametrisation is None else parametrisation.output_multiplier
@@ -268,6 +336,27 @@ class _Training:
         self.test_accuracy = np.full((n_seeds, steps + 1), np.nan)
         self.stats = {name: np.full((n_seeds, len(logged), net.depth), np.nan) for name in LAYER_STATS}
         self.params, self.truncated, self.reason = [], False, None
+        self.histogram_steps, self.bins = {int(s): k for k, s in enumerate(histogram_steps)}, bins
+        k, depth = len(histogram_steps), net.depth
+        self.hist_counts = {q: np.zeros((n_seeds, k, depth, bins), dtype=np.int64) for q in HISTOGRAMS} if k else {}
+        self.hist_edges = {q: np.full((n_seeds, depth, bins + 1), np.nan) for q in HISTOGRAMS} if k else {}
+        self.hist_recorded = np.zeros((n_seeds, k), dtype=bool)
+
+    def bin_histograms(self, rep: int, kept: dict) -> None:
+        """Bin the arrays kept at the chosen steps of repeat ``rep`` (``kept[kind][k]``: one array per
+        layer, or absent) over common edges per layer (module docstring)."""
+        for q in self.hist_counts:
+            steps = [k for k in range(len(self.histogram_steps)) if k in kept[q]]
+            for i in range(self.net.depth):
+                values = [kept[q][k][i][np.isfinite(kept[q][k][i])] for k in steps]
+                sizes = [v for v in values if v.size]
+                lo = min((float(v.min()) for v in sizes), default=0.0)
+                hi = max((float(v.max()) for v in sizes), default=0.0)
+                for k, v in zip(steps, values):  # the edges are numpy's, in the values' dtype: the same at every step
+                    self.hist_counts[q][rep, k, i], self.hist_edges[q][rep, i] = np.histogram(v, self.bins,
+                                                                                              range=(lo, hi))
+        for k in kept["grad"]:
+            self.hist_recorded[rep, k] = True
 
     def batches(self, rep: int):
         """Index arrays of the steps of repeat ``rep``: epochs of a seeded permutation, drop_last."""
@@ -288,10 +377,12 @@ class _Training:
         """Train repeat ``rep``; False when the deadline stopped it."""
         params = _initial_params(self.net, self.seed, rep, self.dt, biases, self.init_scales)
         flat = [p for pair in params for p in (pair if biases else pair[:1])]
+        kept = {q: {} for q in HISTOGRAMS}
         for t, idx in zip(range(self.steps), self.batches(rep)):
             if t_end is not None and time.monotonic() > t_end:
                 self.truncated, self.reason = True, f"deadline reached at repeat {rep}, step {t}"
                 self.params.append(params)
+                self.bin_histograms(rep, kept)
                 return False
             pres, acts = _forward(self.net, params, self.x[idx], self.alpha)
             loss, grad_out = self.loss(acts[-1], self.y[idx])
@@ -299,6 +390,10 @@ class _Training:
             if not math.isfinite(loss):
                 break
             grads = _backward(self.net, params, pres, acts, grad_out, self.alpha)
+            h = self.histogram_steps.get(t)
+            if h is not None:
+                kept["grad"][h] = [gW.copy() for gW, _ in grads]
+                kept["act"][h] = [a.copy() for a in acts[1:]]
             k = self.logged.get(t)
             if k is not None:
                 self.evaluate(rep, t, params)
@@ -313,7 +408,9 @@ class _Training:
         else:
             self.evaluate(rep, self.steps, params)
         self.params.append(params)
+        self.bin_histograms(rep, kept)
         return True
 
 
-__all__ = ["train", "TrainingResult", "LAYER_STATS", "distinct_units"]
+__all__ = ["train", "TrainingResult", "LAYER_STATS", "HISTOGRAMS", "HISTOGRAM_BINS", "MAX_HISTOGRAM_STEPS",
+           "MAX_HISTOGRAM_VALUES", "distinct_units"]
