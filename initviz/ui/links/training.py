@@ -55,6 +55,8 @@ never waits much longer than the default one (a link's view is shown within ~3 s
 RUN_MAX_FLOPS = PAGE_MAX_FLOPS // 2
 """One run (one scheme, every seed) at most: it runs on one worker of two, so a view of one scheme
 waits no longer than a view of four on two workers."""
+HISTOGRAM_BINS = 40
+"""Bins of the Training page's gradient and activation histograms."""
 CHOICE_FLOORS = (("steps", 20), ("batch", 16), ("width", 1), ("depth", 1))
 """(parameter, smallest value offered) of the choices a view over the budget offers, in this order."""
 
@@ -86,7 +88,15 @@ def train_kwargs(settings: Mapping[str, Any]) -> dict:
     return dict(optimizer=settings["optimizer"], lr=settings["lr"], momentum=settings["momentum"] if sgd else 0.0,
                 weight_decay=settings["weight_decay"], steps=settings["steps"], batch=settings["batch"],
                 seed=settings["seed"], dtype=settings["dtype"], n_seeds=settings["n_seeds"],
-                log_every=log_every(settings["steps"]))
+                log_every=log_every(settings["steps"]), histogram_steps=histogram_steps(settings),
+                histogram_bins=HISTOGRAM_BINS)
+
+
+def histogram_steps(settings: Mapping[str, Any]) -> tuple[int, ...]:
+    """The steps whose histograms a view bins: step 0 (the init) and ``hist_step`` — within the run:
+    the link's rules keep it there in the layers view, and the other views, which draw no histogram,
+    bin the same steps the layers view of their link would (so switching views trains nothing again)."""
+    return tuple(sorted({0, min(settings["hist_step"], settings["steps"] - 1)}))
 
 
 @dataclass(frozen=True)
@@ -172,14 +182,18 @@ def _choices(asked: Settings) -> tuple[tuple[str, Settings], ...]:
 def _constrain_training(settings: Settings) -> tuple[Settings, list[Notice]]:
     """Cross-field rules of the Training page: those of every scheme-comparing page
     (:func:`~.propagation.scheme_rules`); the batch within the task's training set; the diagnosed
-    layer within the network. The compute budget is not a rule of the link: the page trains
-    :func:`fit_view` of the settings as asked."""
+    layer within the network; the histogram step within the run. The compute budget is not a rule of
+    the link: the page trains :func:`fit_view` of the settings as asked."""
     notices = scheme_rules(settings)
     available = task_of(settings["task"]).x_train.shape[0]
     if settings["batch"] > available:
         notices.append(Notice("batch", f"Batch {settings['batch']} is more than the {available} training examples "
                               f"of {settings['task']}", f"using {available}"))
         settings["batch"] = available
+    if settings["hist_step"] >= settings["steps"] and settings["view"] == "layers":  # (else: histogram_steps)
+        notices.append(Notice("hist_step", f"the run has {settings['steps']} steps (0 … {settings['steps'] - 1})",
+                              f"using {settings['steps'] - 1}"))
+        settings["hist_step"] = settings["steps"] - 1
     if settings["diag_layer"] > settings["depth"] + 1:
         notices.append(Notice("diag_layer", f"the network has {settings['depth'] + 1} layers", "using 0 (every layer)"))
         settings["diag_layer"] = 0
@@ -228,5 +242,9 @@ SCHEMA = PageSchema("training", (
           help="the losses and accuracy over steps, or the per-layer statistics over steps"),
     Param("diag_layer", "int", 0, "Layer (0: every layer)", lo=0, hi=TRAINING_MAX_DEPTH + 1, step=1,
           when=(("view", ("layers",)),), help="the layer whose diagnostics are drawn; 0 draws every layer"),
+    Param("hist_step", "int", 50, "Histogram step", lo=0, hi=TRAINING_MAX_STEPS - 1, step=10,
+          when=(("view", ("layers",)),),
+          help="the step whose gradient and activation histograms are drawn beside step 0's (on the step's batch, "
+          "before its update); changing it trains again"),
 ), _constrain_training)
 """The Training page's parameters, in display order."""
