@@ -49,12 +49,14 @@ are kept until it ends (at most :data:`MAX_HISTOGRAM_VALUES` values), then binne
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .activations import Activation, get_activation
 from .errors import invalid, one_of
 from .laws import as_dtype
 from .limits import MAX_BATCH, MAX_BINS, MAX_SEEDS, check_float, check_int
@@ -180,6 +182,25 @@ def _layer_input(a: np.ndarray, layer: int, depth: int, alpha: float) -> np.ndar
     return a * a.dtype.type(alpha) if layer == depth and alpha != 1.0 else a
 
 
+@functools.lru_cache(maxsize=256)
+def _activation(name: str, param: float | None) -> Activation:
+    """φ of a layer, validated once per (name, parameter) rather than at every step."""
+    return get_activation(name, param)
+
+
+def _delta(act: Activation, h: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """δ = g·φ′(h). For φ(x) = x (x > 0), a·x (x ≤ 0) — linear, relu, leaky_relu — the product is
+    taken without materialising φ′ ∈ {1, a}: g·1 = g and g·a are the same products, bit for bit."""
+    slope = act.leaky_slope
+    if slope is None:
+        return g * act.derivative(h)
+    if slope == 1.0:
+        return g
+    if slope == 0.0:
+        return g * (h > 0)  # the bool mask is 1 or 0 in g's dtype: g·1, g·0
+    return np.where(h > 0, g, g * g.dtype.type(slope))
+
+
 def _forward(net: Network, params, x: np.ndarray, alpha: float = 1.0) -> tuple[list, list]:
     """Pre-activations h^1..h^L and activations a^0..a^L of a batch (α: the output multiplier)."""
     pres, acts = [], [x]
@@ -187,7 +208,7 @@ def _forward(net: Network, params, x: np.ndarray, alpha: float = 1.0) -> tuple[l
         h = _layer_input(acts[-1], layer, len(params), alpha) @ W.T
         h += b
         pres.append(h)
-        acts.append(net.activation(layer)(h))
+        acts.append(_activation(*net.activations[layer - 1])(h))
     return pres, acts
 
 
@@ -195,7 +216,7 @@ def _backward(net: Network, params, pres, acts, grad_out: np.ndarray, alpha: flo
     """[∂L/∂W_l, ∂L/∂b_l] for every layer from ∂L/∂a^L (α: the output multiplier)."""
     grads, g, depth = [None] * len(params), grad_out, len(params)
     for layer in range(depth, 0, -1):
-        delta = g * net.activation(layer).derivative(pres[layer - 1])
+        delta = _delta(_activation(*net.activations[layer - 1]), pres[layer - 1], g)
         grads[layer - 1] = [delta.T @ _layer_input(acts[layer - 1], layer, depth, alpha), delta.sum(axis=0)]
         if layer > 1:
             g = delta @ params[layer - 1][0]
@@ -213,14 +234,14 @@ def distinct_units(a: np.ndarray) -> int:
     tol = math.sqrt(float(np.finfo(a.dtype).eps)) * scale
     if float(np.abs(a - a[:, :1]).max()) <= tol:
         return 1
-    keys = np.round(a.astype(np.float64) / tol)
-    return int(np.unique(keys, axis=1).shape[1])
+    keys = np.round(a.astype(np.float64) / tol) + 0.0  # (+ 0.0: −0 and 0 are one key)
+    return len({column.tobytes() for column in np.ascontiguousarray(keys.T)})
 
 
 def _diagnose(net, params, grads, acts, stats: dict, rep: int, k: int, lr: float) -> None:
     """The per-layer diagnostics of one logged step, before its update (module docstring)."""
     for i, ((W, _), (gW, _)) in enumerate(zip(params, grads)):
-        a, act = acts[i + 1], net.activation(i + 1)
+        a, act = acts[i + 1], _activation(*net.activations[i])
         w_std, g_std = float(W.std(dtype=np.float64)), float(gW.std(dtype=np.float64))
         stats["weight_std"][rep, k, i], stats["grad_std"][rep, k, i] = w_std, g_std
         if w_std > 0 and g_std > 0:
