@@ -14,7 +14,9 @@ then the machine's limits at the workload's shapes and its physical floor (:mod:
 Then the geometry sweep (``initviz.geometry.gram_sweep`` per i.i.d. distribution, n = 8 … 4096,
 against the notebook's sweep and the floor; Haar orthogonal timed apart, outside the target), the
 default Propagation page's computation (its link schema's defaults: the forward view, so forward
-statistics without histograms plus the mean-field prediction) with one BLAS thread as in the app, and the browser figures (:mod:`bench.browser`). Every figure is the median of k timed calls
+statistics without histograms plus the mean-field prediction) with one BLAS thread as in the app,
+the default Training view (:mod:`bench.training`: on two worker processes as the app, and in one
+process, against the notebook's training loop), and the browser figures (:mod:`bench.browser`). Every figure is the median of k timed calls
 after a warm-up (:mod:`bench.timing`). A size initviz refuses (its explicit limits) is reported as
 refused.
 
@@ -23,7 +25,7 @@ to ``bench/results/latest.json`` and a Markdown summary for BENCHMARKS.md to
 ``bench/results/latest.md`` (both git-ignored). Targets are benchmarks, not tests: the exit
 status is 0 unless the bench itself failed (``--strict``: 1 when a target fails).
 
-    python -m bench.run [--quick] [--only W1,W2,W3,G,page] [--no-browser] [--no-torch] [--strict]
+    python -m bench.run [--quick] [--only W1,W2,W3,G,page,training] [--no-browser] [--no-torch] [--strict]
 """
 
 from __future__ import annotations
@@ -44,14 +46,14 @@ from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from . import limits
 from .timing import BUDGET_S, FULL_REPEATS, QUICK_REPEATS, SelfTimed, time_interleaved
-from .workloads import GEOMETRY, TARGETS, WORKLOADS, GeometrySweep, Workload
+from .workloads import GEOMETRY, TARGETS, TRAINING, WORKLOADS, GeometrySweep, Workload
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 TORCH_ENV = "INITVIZ_TORCH_PYTHON"
 QUICK_BUDGET_S = 10.0
 """Time budget of one measurement with ``--quick`` (seconds of timed calls)."""
-PARTS = (*WORKLOADS, GEOMETRY.name, "page")
+PARTS = (*WORKLOADS, GEOMETRY.name, "page", "training")
 """What ``--only`` can name (the browser is switched off by ``--no-browser``)."""
 
 
@@ -290,6 +292,32 @@ def run_page(repeats: int, budget: float, overrides: dict | None = None) -> dict
     return {**timed["one"], "default_threads": timed["default"]["median"], "what": what}
 
 
+def run_training(worker: TorchWorker | None, python: str | None, repeats: int, budget: float) -> dict:
+    """The default Training view (:mod:`bench.training`): on two workers (the target) and in one
+    process with one BLAS thread, alternating with the notebook (:func:`bench.torch_reference.train_view`)
+    at torch's default threads and, in a second worker, with one torch thread."""
+    from . import training
+
+    runs = training.view_runs()
+    pool = training.ViewPool(runs)
+    one = None
+    try:
+        pool()  # start and warm the workers: the app's live as long as the server
+        fns = {"view": pool, "one_process": _one_blas_thread(training.one_process(runs))}
+        torch_fns = {}
+        if worker is not None:
+            torch_fns["torch"] = lambda: worker.call("run", TRAINING.name)
+            one = TorchWorker(python, 1)
+            torch_fns["torch_1thread"] = lambda: one.call("run", TRAINING.name)
+        timed, failed = measure(fns, torch_fns, repeats, budget)
+    finally:
+        pool.close()
+        if one is not None:
+            one.close()
+    return {**timed, **failed, **({} if worker is not None else {"torch": {"absent": True}}),
+            "what": TRAINING.describe(), "workers": training.WORKERS}
+
+
 # --- the report ---------------------------------------------------------------------------------------
 
 def machine() -> dict:
@@ -383,6 +411,12 @@ def verdicts(results: dict) -> list[dict]:
     if "page" in results:
         page = results["page"]
         add("default Propagation page compute (1 BLAS thread)", page["median"], TARGETS["page_s"], False, "s")
+    if "training" in results:
+        t = results["training"]
+        add("default Training view (2 workers)", t["view"]["median"], TARGETS["training_s"], False, "s")
+        note = t["torch"].get("error") or ("torch absent" if t["torch"].get("absent") else "")
+        add("Training view speed-up vs notebook (2 cores each)", _ratio(t["torch"].get("median"), t["view"]["median"]),
+            TARGETS["training_speedup"], True, "×", note)
     browser = results.get("browser")
     if browser is not None:
         if "skipped" in browser:
@@ -404,6 +438,10 @@ def _fmt_s(value) -> str:
     if value is None:
         return "—"
     return f"{value * 1e3:.1f} ms" if value < 1 else f"{value:.3f} s"
+
+
+def _fmt_ratio(value) -> str:
+    return f"{value:.2f}×" if value else "—"
 
 
 def _fmt_value(row) -> str:
@@ -483,6 +521,15 @@ def report(results: dict) -> str:
         p = results["page_residual"]
         lines.append(f"{'page res':<9}{_fmt_s(p['default_threads']):>11}{_fmt_s(p['median']):>11}{'':>11}{'':>11}"
                      f"{'':>10}{'':>9}  {p['what']}")
+    if "training" in results:
+        t = results["training"]
+        torch_, torch1 = t["torch"].get("median"), t.get("torch_1thread", {}).get("median")
+        lines += ["", f"training: {t['what']}",
+                  f"  initviz: {_fmt_s(t['view']['median'])} on {t['workers']} workers (1 BLAS thread each), "
+                  f"{_fmt_s(t['one_process']['median'])} in one process (1 BLAS thread); notebook: {_fmt_s(torch_)} "
+                  f"(torch's default threads), {_fmt_s(torch1)} (1 thread); speed-up "
+                  f"{_fmt_ratio(_ratio(torch_, t['view']['median']))} (2 cores each), "
+                  f"{_fmt_ratio(_ratio(torch1, t['one_process']['median']))} (1 thread each)"]
     browser = results.get("browser")
     if browser and "pages" in browser:
         lines += ["", "browser (Chromium): page load → first chart, control change → redrawn chart, bytes per chart"]
@@ -497,7 +544,7 @@ def report(results: dict) -> str:
                          f"{_fmt_s(phases['to_script_start'])}, script {_fmt_s(phases['script'])}, after "
                          f"{_fmt_s(phases['after_script'])}); {e['charts']} charts, "
                          f"largest {e['max_chart_bytes'] / 1024:.1f} KB, total {e['total_chart_bytes'] / 1024:.1f} KB")
-    lines += ["", "targets (issue 5)" + (" — machine busy, see the warning above" if warning else "")]
+    lines += ["", "targets (issues 5, 13)" + (" — machine busy, see the warning above" if warning else "")]
     for row in results["verdicts"]:
         note = f"  ({row['note']})" if row.get("note") else ""
         lines.append(f"  {row['status']:<5} {row['target']}: {_fmt_value(row)} {_fmt_bound(row)}{note}")
@@ -537,6 +584,15 @@ def markdown(results: dict, command: str) -> str:
     if "page_residual" in results:
         p = results["page_residual"]
         out.append(f"| page, residual (pre-norm) | {_fmt_s(p['default_threads'])} | {_fmt_s(p['median'])} | | | | | |")
+    if "training" in results:
+        t = results["training"]
+        torch_, torch1 = t["torch"].get("median"), t.get("torch_1thread", {}).get("median")
+        out += ["", f"Training ({t['what']}):", "",
+                "| training view | initviz | notebook (torch) | speed-up |", "|---|---:|---:|---:|",
+                f"| 2 cores: initviz on {t['workers']} workers (1 BLAS thread each), torch's default threads | "
+                f"{_fmt_s(t['view']['median'])} | {_fmt_s(torch_)} | {_fmt_ratio(_ratio(torch_, t['view']['median']))} |",
+                f"| 1 thread each, one process | {_fmt_s(t['one_process']['median'])} | {_fmt_s(torch1)} | "
+                f"{_fmt_ratio(_ratio(torch1, t['one_process']['median']))} |"]
     if "G" in results:
         geo = results["G"]["initviz"]
         out += ["", f"G per distribution: {_kind_times(geo['kinds'])}"
@@ -613,6 +669,11 @@ def main(argv=None) -> int:
                 if worker is not None and not worker.alive:
                     worker = TorchWorker(python, args.threads)
                 results["G"] = run_geometry(GEOMETRY, worker, repeats, budget)
+            if "training" in only:
+                print(f"  training: the default Training view, {TRAINING.describe()} …", flush=True)
+                if worker is not None and not worker.alive:
+                    worker = TorchWorker(python, args.threads)
+                results["training"] = run_training(worker, python, repeats, budget)
         finally:
             if worker is not None:
                 worker.close()

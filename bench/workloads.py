@@ -145,9 +145,41 @@ class GeometrySweep:
 GEOMETRY = GeometrySweep()
 """The geometry sweep of issue 5 (to n = 4096)."""
 
+@dataclass(frozen=True)
+class TrainingView:
+    """The Training page's default view (issue 13's speed target): ``schemes`` × ``n_seeds`` networks
+    of ``depth`` ReLU hidden layers of ``width`` (bias zeros) and a linear output layer, trained on
+    the digits (64 inputs, 10 classes, 1,442 training and 355 test images) for ``steps`` steps of
+    ``batch`` with SGD (``lr``, ``momentum``) on the cross-entropy, float32; every ``log_every`` steps
+    (and the last) the whole test set's loss and accuracy and, per layer, std(W), std(∂L/∂W) and
+    ‖ΔW‖/‖W‖. ``bench.training`` checks these numbers against the page's link defaults."""
+
+    name: str = "T"
+    depth: int = 3
+    width: int = 128
+    schemes: tuple[str, ...] = ("kaiming_normal", "keras_glorot_uniform", "torch_default", "zeros")
+    n_seeds: int = 3
+    steps: int = 300
+    batch: int = 64
+    lr: float = 0.05
+    momentum: float = 0.9
+    log_every: int = 10
+    dtype: str = "float32"
+
+    def describe(self) -> str:
+        return (f"digits, {self.depth} ReLU hidden layers of {self.width} + linear output, "
+                f"{' + '.join(self.schemes)} × {self.n_seeds} seeds × {self.steps} steps of batch {self.batch}, "
+                f"SGD lr {self.lr:g} momentum {self.momentum:g}, {self.dtype}, test set and per-layer statistics "
+                f"every {self.log_every} steps")
+
+
+TRAINING = TrainingView()
+"""The default Training view the bench times (``--only training``)."""
+
 TARGETS = {
     "W1_speedup": 1.7, "W1_floor": 1.4, "W2_speedup": 1.5, "W3_speedup": 1.5,
     "geometry_s": 1.5, "page_s": 0.100, "redraw_s": 0.500, "payload_bytes": 150 * 1024,
+    "training_s": 3.0, "training_speedup": 1.0,
 }
-"""Issue 5's targets: speed-ups vs the notebook are lower bounds; floor ratio, times and sizes are
-upper bounds."""
+"""Issue 5's targets and issue 13's (``training_*``): speed-ups vs the notebook are lower bounds;
+floor ratio, times and sizes are upper bounds."""
