@@ -48,9 +48,10 @@ PAGE_MAX_FLOPS = 3 * 10 ** 10
 """Training work per view on a hosted instance, in weight multiply–adds: schemes × seeds × steps ×
 batch × Σ weights × 3 (forward, and the backward pass's two products) ≤ 3·10¹⁰. The default view
 (4 schemes × 3 seeds × 300 steps × batch 64 on digits, 3 hidden layers of 128: Σ weights = 42,240) is
-2.92·10¹⁰ and took 4.0 s of CPU with one BLAS thread (1.0 s a scheme, ~7.3·10⁹ multiply–adds a
-second; the command is in the README's "Limits of a hosted instance"), ~2 s of wall time
-on the hosted instance's two workers. The budget is the default view rounded up: a hosted view
+2.92·10¹⁰ and takes 2.3–2.4 s of CPU with one BLAS thread (0.6 s a scheme, ~1.2·10¹⁰ multiply–adds
+a second; the command is in the README's "Limits of a hosted instance"; 4.0 s before the engine's
+overhead cuts), about half that in wall time on the hosted instance's two workers (``make bench``'s
+``training``). The budget is the default view rounded up: a hosted view
 never waits much longer than the default one (a link's view is shown within ~3 s)."""
 RUN_MAX_FLOPS = PAGE_MAX_FLOPS // 2
 """One run (one scheme, every seed) at most: it runs on one worker of two, so a view of one scheme
