@@ -58,6 +58,8 @@ RUN_MAX_FLOPS = PAGE_MAX_FLOPS // 2
 waits no longer than a view of four on two workers."""
 HISTOGRAM_BINS = 40
 """Bins of the Training page's gradient and activation histograms."""
+HIST_STEP = 50
+"""The default histogram step (or the run's last step, when it has fewer: :func:`histogram_steps`)."""
 CHOICE_FLOORS = (("steps", 20), ("batch", 16), ("width", 1), ("depth", 1))
 """(parameter, smallest value offered) of the choices a view over the budget offers, in this order."""
 
@@ -94,9 +96,10 @@ def train_kwargs(settings: Mapping[str, Any]) -> dict:
 
 
 def histogram_steps(settings: Mapping[str, Any]) -> tuple[int, ...]:
-    """The steps whose histograms a view bins: step 0 (the init) and ``hist_step`` — within the run:
-    the link's rules keep it there in the layers view, and the other views, which draw no histogram,
-    bin the same steps the layers view of their link would (so switching views trains nothing again)."""
+    """The steps whose histograms a view bins: step 0 (the init) and ``hist_step`` within the run —
+    the default :data:`HIST_STEP` is the run's last step when it has fewer steps, a value asked
+    beyond the run is cut (with a notice) by the link's rules; the other views, which draw no
+    histogram, bin the same steps as the layers view of their link (switching trains nothing again)."""
     return tuple(sorted({0, min(settings["hist_step"], settings["steps"] - 1)}))
 
 
@@ -191,7 +194,8 @@ def _constrain_training(settings: Settings) -> tuple[Settings, list[Notice]]:
         notices.append(Notice("batch", f"Batch {settings['batch']} is more than the {available} training examples "
                               f"of {settings['task']}", f"using {available}"))
         settings["batch"] = available
-    if settings["hist_step"] >= settings["steps"] and settings["view"] == "layers":  # (else: histogram_steps)
+    if settings["hist_step"] >= settings["steps"] and settings["hist_step"] != HIST_STEP \
+            and settings["view"] == "layers":  # the default, and the other views: histogram_steps
         notices.append(Notice("hist_step", f"the run has {settings['steps']} steps (0 … {settings['steps'] - 1})",
                               f"using {settings['steps'] - 1}"))
         settings["hist_step"] = settings["steps"] - 1
@@ -243,9 +247,9 @@ SCHEMA = PageSchema("training", (
           help="the losses and accuracy over steps, or the per-layer statistics over steps"),
     Param("diag_layer", "int", 0, "Layer (0: every layer)", lo=0, hi=TRAINING_MAX_DEPTH + 1, step=1,
           when=(("view", ("layers",)),), help="the layer whose diagnostics are drawn; 0 draws every layer"),
-    Param("hist_step", "int", 50, "Histogram step", lo=0, hi=TRAINING_MAX_STEPS - 1, step=10,
+    Param("hist_step", "int", HIST_STEP, "Histogram step", lo=0, hi=TRAINING_MAX_STEPS - 1, step=10,
           when=(("view", ("layers",)),),
           help="the step whose gradient and activation histograms are drawn beside step 0's (on the step's batch, "
-          "before its update); changing it trains again"),
+          f"before its update; by default {HIST_STEP}, or the last step of a shorter run); changing it trains again"),
 ), _constrain_training)
 """The Training page's parameters, in display order."""
