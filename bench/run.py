@@ -16,7 +16,8 @@ against the notebook's sweep and the floor; Haar orthogonal timed apart, outside
 default Propagation page's computation (its link schema's defaults: the forward view, so forward
 statistics without histograms plus the mean-field prediction) with one BLAS thread as in the app,
 the default Training view (:mod:`bench.training`: on two worker processes as the app, and in one
-process, against the notebook's training loop), and the browser figures (:mod:`bench.browser`). Every figure is the median of k timed calls
+process, against the notebook's training loop), and the browser figures (:mod:`bench.browser`).
+Every figure is the median of k timed calls
 after a warm-up (:mod:`bench.timing`). A size initviz refuses (its explicit limits) is reported as
 refused.
 
@@ -590,7 +591,8 @@ def markdown(results: dict, command: str) -> str:
         out += ["", f"Training ({t['what']}):", "",
                 "| training view | initviz | notebook (torch) | speed-up |", "|---|---:|---:|---:|",
                 f"| 2 cores: initviz on {t['workers']} workers (1 BLAS thread each), torch's default threads | "
-                f"{_fmt_s(t['view']['median'])} | {_fmt_s(torch_)} | {_fmt_ratio(_ratio(torch_, t['view']['median']))} |",
+                f"{_fmt_s(t['view']['median'])} | {_fmt_s(torch_)} | "
+                f"{_fmt_ratio(_ratio(torch_, t['view']['median']))} |",
                 f"| 1 thread each, one process | {_fmt_s(t['one_process']['median'])} | {_fmt_s(torch1)} | "
                 f"{_fmt_ratio(_ratio(torch1, t['one_process']['median']))} |"]
     if "G" in results:

@@ -63,8 +63,8 @@ class ViewPool:
 
     def __init__(self, runs: list):
         self.runs = runs
-        self.pool = ProcessPoolExecutor(min(WORKERS, os.cpu_count() or 1), mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_one_blas_thread)
+        self.pool = ProcessPoolExecutor(min(WORKERS, os.cpu_count() or 1),
+                                        mp_context=multiprocessing.get_context("spawn"), initializer=_one_blas_thread)
 
     def __call__(self) -> list:
         """The view: every run on the workers, all at once, their results back."""

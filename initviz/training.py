@@ -151,13 +151,14 @@ class TrainingResult:
         counts, edges = self.hist_counts.get(which), self.hist_edges.get(which)
         if counts is None:
             return pd.DataFrame({c: [] for c in ("seed", "step", "layer", "bin_lo", "bin_hi", "count", "density")})
-        n, k, depth, bins = counts.shape
+        depth, bins = counts.shape[2:]
         seed, step = np.nonzero(self.hist_recorded)
         c = counts[seed, step]  # (rows, L, bins)
         e = edges[seed]  # (rows, L, bins + 1)
         entries = np.maximum(c.sum(axis=2, keepdims=True), 1)
         rows = len(seed) * depth
-        return pd.DataFrame({"seed": np.repeat(seed, depth * bins), "step": np.repeat(self.histogram_steps[step], depth * bins),
+        return pd.DataFrame({"seed": np.repeat(seed, depth * bins),
+                             "step": np.repeat(self.histogram_steps[step], depth * bins),
                              "layer": np.tile(np.repeat(np.arange(1, depth + 1), bins), len(seed)),
                              "bin_lo": e[..., :-1].reshape(rows * bins), "bin_hi": e[..., 1:].reshape(rows * bins),
                              "count": c.reshape(rows * bins),
@@ -282,8 +283,8 @@ def _check_histograms(net, steps: int, batch: int, histogram_steps, bins) -> tup
         raise invalid("histogram_steps", f"hold at most {MAX_HISTOGRAM_STEPS} steps", len(chosen))
     kept = len(chosen) * sum(out * fan_in + batch * out for out, fan_in in net.shapes)
     if kept > MAX_HISTOGRAM_VALUES:
-        raise invalid("histogram_steps", f"keep at most {MAX_HISTOGRAM_VALUES:,} values (steps × (Σ weights + batch × "
-                      "Σ widths)): choose fewer steps", f"{kept:,}")
+        raise invalid("histogram_steps", f"keep at most {MAX_HISTOGRAM_VALUES:,} values (steps × (Σ weights + "
+                      "batch × Σ widths)): choose fewer steps", f"{kept:,}")
     return np.array(chosen, dtype=int), check_int("histogram_bins", bins, 1, MAX_BINS)
 
 

@@ -229,5 +229,5 @@ def fig_step_histograms(table: pd.DataFrame, *, x_title: str, title: str | None 
     return theme.figure(data, lay)
 
 
-__all__ = ["seed_table", "layer_table", "histogram_table", "fig_steps", "fig_layer_steps", "fig_step_histograms", "style", "DASHES", "SYMBOLS",
-           "GUIDE_UPDATE_DATA"]
+__all__ = ["seed_table", "layer_table", "histogram_table", "fig_steps", "fig_layer_steps", "fig_step_histograms",
+           "style", "DASHES", "SYMBOLS", "STEP_DASHES", "GUIDE_UPDATE_DATA"]
