@@ -206,7 +206,31 @@ def test_histograms_are_checked_and_stop_where_training_stopped():
     for bad in ((20,), (-1,), 3, tuple(range(training.MAX_HISTOGRAM_STEPS + 1))):
         with pytest.raises(InitvizError, match="histogram_steps"):
             iv.train(net, task, steps=20, batch=8, histogram_steps=bad)
+    wide = iv.Network.mlp(2, [2048, 2048, 2], "relu", "kaiming_normal", layer_activations={3: "linear"})
+    steps = training.MAX_HISTOGRAM_VALUES // (2 * 2048 + 2048 ** 2 + 2048 * 2 + 8 * (2048 + 2048 + 2)) + 1
+    with pytest.raises(InitvizError, match="keep at most"):  # refused before any work
+        iv.train(wide, task, steps=steps, batch=8, histogram_steps=range(steps))
     with pytest.raises(InitvizError, match="histogram_bins"):
         iv.train(net, task, steps=5, batch=8, histogram_steps=(1,), histogram_bins=0)
     res = iv.train(net, task, steps=5, batch=8, histogram_steps=(0, 4), deadline=0.0)
     assert not res.hist_recorded.any() and res.histogram_frame().empty
+
+
+@pytest.mark.parametrize("name,param", [("relu", None), ("leaky_relu", 0.2), ("linear", None), ("tanh", None)])
+def test_the_backward_products_are_g_times_the_derivative(name, param):
+    # δ = g·φ′(h): the shortcuts for relu, leaky_relu and linear are the same elementwise products
+    rng = np.random.default_rng(0)
+    h = rng.standard_normal((16, 8)).astype(np.float32)
+    h[0, :4] = (0.0, -0.0, np.inf, -np.inf)
+    g = rng.standard_normal((16, 8)).astype(np.float32)
+    act = iv.activations.get_activation(name, param)
+    np.testing.assert_array_equal(training._delta(act, h, g), g * act.derivative(h))
+
+
+def test_distinct_units_counts_the_columns_numpys_unique_finds():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((6, 5))[:, [0, 1, 1, 2, 3, 3, 3, 4]]  # 5 distinct columns among 8
+    a[:, 2] += 1e-12  # within rounding of its twin
+    a[0, 4:7] = 1e-20, -1e-20, 0.0  # three twins: keys 0, −0, 0 are one key
+    tol = math.sqrt(np.finfo(np.float64).eps) * np.abs(a).max()
+    assert training.distinct_units(a) == np.unique(np.round(a / tol), axis=1).shape[1] == 5
