@@ -17,7 +17,10 @@ default Propagation page's computation (its link schema's defaults: the forward 
 statistics without histograms plus the mean-field prediction) with one BLAS thread as in the app, the
 Width page's default view and its learning-rate transfer view (``width``: the calls the page sends to
 its worker processes, run as the app runs them — each in a worker of a two-process pool with one BLAS
-thread, all at once — and, for their CPU cost, one after the other in this process), and the browser figures (:mod:`bench.browser`). Every figure is the median of k timed calls
+thread, all at once — and, for their CPU cost, one after the other in this process), the default
+Training view (:mod:`bench.training`: on two worker processes as the app, and in one process, against
+the notebook's training loop), the Criticality page (:mod:`bench.criticality`) and the browser figures
+(:mod:`bench.browser`). Every figure is the median of k timed calls
 after a warm-up (:mod:`bench.timing`). A size initviz refuses (its explicit limits) is reported as
 refused.
 
@@ -26,7 +29,8 @@ to ``bench/results/latest.json`` and a Markdown summary for BENCHMARKS.md to
 ``bench/results/latest.md`` (both git-ignored). Targets are benchmarks, not tests: the exit
 status is 0 unless the bench itself failed (``--strict``: 1 when a target fails).
 
-    python -m bench.run [--quick] [--only W1,W2,W3,G,page,width] [--no-browser] [--no-torch] [--strict]
+    python -m bench.run [--quick] [--only W1,W2,W3,G,page,width,training,criticality] [--no-browser] [--no-torch]
+                        [--strict] [--draws 1|2]
 """
 
 from __future__ import annotations
@@ -48,14 +52,14 @@ from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from . import limits
 from .timing import BUDGET_S, FULL_REPEATS, QUICK_REPEATS, SelfTimed, time_interleaved
-from .workloads import GEOMETRY, TARGETS, WORKLOADS, GeometrySweep, Workload
+from .workloads import GEOMETRY, TARGETS, TRAINING, WORKLOADS, GeometrySweep, Workload
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 TORCH_ENV = "INITVIZ_TORCH_PYTHON"
 QUICK_BUDGET_S = 10.0
 """Time budget of one measurement with ``--quick`` (seconds of timed calls)."""
-PARTS = (*WORKLOADS, GEOMETRY.name, "page", "width", "criticality")
+PARTS = (*WORKLOADS, GEOMETRY.name, "page", "width", "training", "criticality")
 """What ``--only`` can name (the browser is switched off by ``--no-browser``)."""
 
 
@@ -363,6 +367,32 @@ def run_width(repeats: int, budget: float, overrides: dict | None = None) -> dic
             "idle_estimate": max(cpu) if len(cpu) <= WIDTH_WORKERS else sum(cpu) / WIDTH_WORKERS, "what": what}
 
 
+def run_training(worker: TorchWorker | None, python: str | None, repeats: int, budget: float) -> dict:
+    """The default Training view (:mod:`bench.training`): on two workers (the target) and in one
+    process with one BLAS thread, alternating with the notebook (:func:`bench.torch_reference.train_view`)
+    at torch's default threads and, in a second worker, with one torch thread."""
+    from . import training
+
+    runs = training.view_runs()
+    pool = training.ViewPool(runs)
+    one = None
+    try:
+        pool()  # start and warm the workers: the app's live as long as the server
+        fns = {"view": pool, "one_process": _one_blas_thread(training.one_process(runs))}
+        torch_fns = {}
+        if worker is not None:
+            torch_fns["torch"] = lambda: worker.call("run", TRAINING.name)
+            one = TorchWorker(python, 1)
+            torch_fns["torch_1thread"] = lambda: one.call("run", TRAINING.name)
+        timed, failed = measure(fns, torch_fns, repeats, budget)
+    finally:
+        pool.close()
+        if one is not None:
+            one.close()
+    return {**timed, **failed, **({} if worker is not None else {"torch": {"absent": True}}),
+            "what": TRAINING.describe(), "workers": training.WORKERS}
+
+
 # --- the report ---------------------------------------------------------------------------------------
 
 def machine() -> dict:
@@ -465,6 +495,12 @@ def verdicts(results: dict) -> list[dict]:
     if "criticality" in results:
         from . import criticality
         criticality.verdicts(results["criticality"], add)
+    if "training" in results:
+        t = results["training"]
+        add("default Training view (2 workers)", t["view"]["median"], TARGETS["training_s"], False, "s")
+        note = t["torch"].get("error") or ("torch absent" if t["torch"].get("absent") else "")
+        add("Training view speed-up vs notebook (2 cores each)", _ratio(t["torch"].get("median"), t["view"]["median"]),
+            TARGETS["training_speedup"], True, "×", note)
     browser = results.get("browser")
     if browser is not None:
         if "skipped" in browser:
@@ -486,6 +522,10 @@ def _fmt_s(value) -> str:
     if value is None:
         return "—"
     return f"{value * 1e3:.1f} ms" if value < 1 else f"{value:.3f} s"
+
+
+def _fmt_ratio(value) -> str:
+    return f"{value:.2f}×" if value else "—"
 
 
 def _fmt_value(row) -> str:
@@ -573,6 +613,15 @@ def report(results: dict) -> str:
             p = results[key]
             lines.append(f"{label:<9}{_fmt_s(p['median']):>11}{_fmt_s(p['sequential_1thread']):>11}{'':>11}{'':>11}"
                          f"{'':>10}{'':>9}  {p['what']} (initviz: {WIDTH_WORKERS} workers at once; 1 thread: in turn)")
+    if "training" in results:
+        t = results["training"]
+        torch_, torch1 = t["torch"].get("median"), t.get("torch_1thread", {}).get("median")
+        lines += ["", f"training: {t['what']}",
+                  f"  initviz: {_fmt_s(t['view']['median'])} on {t['workers']} workers (1 BLAS thread each), "
+                  f"{_fmt_s(t['one_process']['median'])} in one process (1 BLAS thread); notebook: {_fmt_s(torch_)} "
+                  f"(torch's default threads), {_fmt_s(torch1)} (1 thread); speed-up "
+                  f"{_fmt_ratio(_ratio(torch_, t['view']['median']))} (2 cores each), "
+                  f"{_fmt_ratio(_ratio(torch1, t['one_process']['median']))} (1 thread each)"]
     browser = results.get("browser")
     if browser and "pages" in browser:
         lines += ["", "browser (Chromium): page load → first chart, control change → redrawn chart, bytes per chart"]
@@ -587,7 +636,7 @@ def report(results: dict) -> str:
                          f"{_fmt_s(phases['to_script_start'])}, script {_fmt_s(phases['script'])}, after "
                          f"{_fmt_s(phases['after_script'])}); {e['charts']} charts, "
                          f"largest {e['max_chart_bytes'] / 1024:.1f} KB, total {e['total_chart_bytes'] / 1024:.1f} KB")
-    lines += ["", "targets (issue 5)" + (" — machine busy, see the warning above" if warning else "")]
+    lines += ["", "targets (issues 5, 13)" + (" — machine busy, see the warning above" if warning else "")]
     for row in results["verdicts"]:
         note = f"  ({row['note']})" if row.get("note") else ""
         lines.append(f"  {row['status']:<5} {row['target']}: {_fmt_value(row)} {_fmt_bound(row)}{note}")
@@ -633,6 +682,16 @@ def markdown(results: dict, command: str) -> str:
             p = results[key]
             out.append(f"| {label} ({WIDTH_WORKERS} workers at once; in turn) | {_fmt_s(p['median'])} | "
                        f"{_fmt_s(p['sequential_1thread'])} | | | | | |")
+    if "training" in results:
+        t = results["training"]
+        torch_, torch1 = t["torch"].get("median"), t.get("torch_1thread", {}).get("median")
+        out += ["", f"Training ({t['what']}):", "",
+                "| training view | initviz | notebook (torch) | speed-up |", "|---|---:|---:|---:|",
+                f"| 2 cores: initviz on {t['workers']} workers (1 BLAS thread each), torch's default threads | "
+                f"{_fmt_s(t['view']['median'])} | {_fmt_s(torch_)} | "
+                f"{_fmt_ratio(_ratio(torch_, t['view']['median']))} |",
+                f"| 1 thread each, one process | {_fmt_s(t['one_process']['median'])} | {_fmt_s(torch1)} | "
+                f"{_fmt_ratio(_ratio(torch1, t['one_process']['median']))} |"]
     if "G" in results:
         geo = results["G"]["initviz"]
         out += ["", f"G per distribution: {_kind_times(geo['kinds'])}"
@@ -712,6 +771,11 @@ def main(argv=None) -> int:
                 if worker is not None and not worker.alive:
                     worker = TorchWorker(python, args.threads)
                 results["G"] = run_geometry(GEOMETRY, worker, repeats, budget)
+            if "training" in only:
+                print(f"  training: the default Training view, {TRAINING.describe()} …", flush=True)
+                if worker is not None and not worker.alive:
+                    worker = TorchWorker(python, args.threads)
+                results["training"] = run_training(worker, python, repeats, budget)
         finally:
             if worker is not None:
                 worker.close()

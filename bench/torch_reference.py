@@ -23,6 +23,16 @@ truncated law has variance 1/n (:meth:`bench.workloads.GeometrySweep.trunc_norma
 ``law_with_variance("trunc_normal", 1/n)``); G = W.T @ W, D = G − I; the mean of D² over all
 entries, over the diagonal and off it, and ‖G − I‖₂ = max|eigvalsh(G) − 1|.
 
+Training (:func:`train_view`): the default Training view (:data:`bench.workloads.TRAINING`) as a
+notebook trains it — per scheme and seed an ``nn.Sequential`` of ``nn.Linear`` + ``nn.ReLU`` with a
+linear output layer, initialised by ``nn.init`` (``kaiming_normal_`` with its defaults,
+``xavier_uniform_`` for Keras's Glorot uniform, the constructor's own for torch_default,
+``zeros_``; biases zero, as the page's), ``torch.optim.SGD``, ``F.cross_entropy`` on batches of a
+``torch.randperm`` per epoch (drop_last), ``loss.item()`` every step, and at the logged steps the
+test set's loss and accuracy and per layer std(W), std(∂L/∂W) and ‖ΔW‖/‖W‖ (what initviz logs; initviz
+also logs the activation variance, dead units, distinct units and two histograms, which the notebook
+does not). The digits come from ``initviz.tasks`` (numpy only), loaded once outside the timing.
+
 Command line::
 
     python -m bench.torch_reference serve [--threads N]   # timing requests as JSON lines (:func:`serve`)
@@ -37,6 +47,7 @@ compares it with initviz.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import sys
@@ -45,8 +56,9 @@ import time
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
-from .workloads import GEOMETRY, SEED, WORKLOADS, GeometrySweep, Workload
+from .workloads import GEOMETRY, SEED, TRAINING, WORKLOADS, GeometrySweep, TrainingView, Workload
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "linear": nn.Identity}
 """Activation modules the notebook knows (what the equivalence test may ask for)."""
@@ -155,11 +167,76 @@ def gram_sweep(sweep: GeometrySweep) -> list[dict]:
     return rows
 
 
+# --- the notebook: training -------------------------------------------------------------------
+
+INITS = {"kaiming_normal": lambda w: nn.init.kaiming_normal_(w), "keras_glorot_uniform": nn.init.xavier_uniform_,
+         "torch_default": lambda w: w, "zeros": nn.init.zeros_}
+"""How the notebook initialises a weight for each scheme of the view (torch_default: nn.Linear's own)."""
+
+
+@functools.cache
+def digits() -> tuple[torch.Tensor, ...]:
+    """The digits' training and test inputs (float32) and labels (int64), as initviz ships them."""
+    from initviz import tasks
+    task = tasks.digits()
+    return (torch.from_numpy(task.x_train.astype(np.float32)), torch.from_numpy(task.y_train.astype(np.int64)),
+            torch.from_numpy(task.x_test.astype(np.float32)), torch.from_numpy(task.y_test.astype(np.int64)))
+
+
+def train_one(view: TrainingView, scheme: str, seed: int) -> dict:
+    """One network of the view trained as a notebook does (module docstring)."""
+    x, y, x_test, y_test = digits()
+    torch.manual_seed(seed)
+    dims = [x.shape[1]] + [view.width] * view.depth + [10]
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(dims, dims[1:])):
+        linear = nn.Linear(n_in, n_out)
+        with torch.no_grad():
+            INITS[scheme](linear.weight)
+            linear.bias.zero_()
+        layers += [linear, nn.ReLU()] if i < view.depth else [linear]
+    model = nn.Sequential(*layers)
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    opt = torch.optim.SGD(model.parameters(), lr=view.lr, momentum=view.momentum)
+    losses, logged, order, pos = [], [], torch.randperm(x.shape[0]), 0
+    for t in range(view.steps):
+        if pos + view.batch > x.shape[0]:
+            order, pos = torch.randperm(x.shape[0]), 0
+        idx = order[pos:pos + view.batch]
+        pos += view.batch
+        loss = F.cross_entropy(model(x[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        losses.append(loss.item())
+        log = t % view.log_every == 0 or t == view.steps - 1
+        if log:
+            with torch.no_grad():
+                out = model(x_test)
+                entry = {"step": t, "test_loss": F.cross_entropy(out, y_test).item(),
+                         "accuracy": (out.argmax(1) == y_test).float().mean().item(),
+                         "weight_std": [m.weight.std().item() for m in linears],
+                         "grad_std": [m.weight.grad.std().item() for m in linears]}
+                before = [m.weight.detach().clone() for m in linears]
+        opt.step()
+        if log:
+            with torch.no_grad():
+                entry["update_ratio"] = [((m.weight - w0).norm() / w0.norm()).item() for m, w0 in zip(linears, before)]
+            logged.append(entry)
+    return {"losses": losses, "logged": logged}
+
+
+def train_view(view: TrainingView = TRAINING) -> list[dict]:
+    """Every network of the view, one after another, as a notebook's loop over schemes and seeds."""
+    return [train_one(view, scheme, seed) for scheme in view.schemes for seed in range(view.n_seeds)]
+
+
 # --- command line ---------------------------------------------------------------------------------
 
-OPS = {"run": lambda name: gram_sweep(GEOMETRY) if name == GEOMETRY.name else notebook_run(WORKLOADS[name]),
+OPS = {"run": lambda name: gram_sweep(GEOMETRY) if name == GEOMETRY.name else
+       train_view(TRAINING) if name == TRAINING.name else notebook_run(WORKLOADS[name]),
        "build": lambda name: notebook_model(WORKLOADS[name])}
-"""What ``serve`` can time: a whole run of a workload (or the sweep), or building its model alone."""
+"""What ``serve`` can time: a whole run of a workload (or the sweep, or the training view), or
+building a workload's model alone."""
 
 
 def serve(requests, replies, threads: int | None = None) -> None:

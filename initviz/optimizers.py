@@ -1,6 +1,8 @@
 """torch.optim's SGD, Adam and AdamW, step for step, on numpy arrays.
 
-Each optimizer updates a list of parameter arrays in place from their gradients, with the
+Each optimizer updates a list of parameter arrays in place from their gradients (its temporaries
+preallocated once per parameter: the same products in the same order, without a fresh array per
+operation), with the
 arithmetic of torch 2.13's single-tensor implementation (what CPU tensors use), so the same
 parameters and gradients give the same new parameters to rounding (``tests/test_optimizers.py``
 against a fixture written by ``scripts/make_torch_training_fixture.py`` with real torch, float64,
@@ -97,6 +99,7 @@ class SGD:
     lr_scales: tuple = ()
     weight_decay_scales: tuple = ()
     buffers: list = field(default_factory=list, repr=False)
+    scratch: list = field(default_factory=list, repr=False)
 
     def __post_init__(self):
         self.lr = check_float("lr", self.lr, 0.0)
@@ -115,18 +118,22 @@ class SGD:
         _check_count(self, params)
         if not self.buffers:
             self.buffers = [None] * len(params)
-        for i, (p, g) in enumerate(zip(params, grads)):
-            wd = _wd(self, i)
-            d = g + p.dtype.type(wd) * p if wd else g
+            self.scratch = [np.empty_like(p) for p in params]
+        for i, (p, g, tmp) in enumerate(zip(params, grads, self.scratch)):
+            wd, one = _wd(self, i), p.dtype.type
+            d = g + one(wd) * p if wd else g
             if self.momentum:
                 buf = self.buffers[i]
                 if buf is None:
                     buf = self.buffers[i] = d.copy()
                 else:
-                    buf *= p.dtype.type(self.momentum)
-                    buf += p.dtype.type(1.0 - self.dampening) * d
-                d = d + p.dtype.type(self.momentum) * buf if self.nesterov else buf
-            p -= p.dtype.type(_lr(self, i)) * d
+                    buf *= one(self.momentum)
+                    if self.dampening:
+                        buf += np.multiply(d, one(1.0 - self.dampening), out=tmp)
+                    else:  # (1 − 0)·d is d itself
+                        buf += d
+                d = d + one(self.momentum) * buf if self.nesterov else buf
+            p -= np.multiply(d, one(_lr(self, i)), out=tmp)
 
 
 @dataclass
@@ -143,6 +150,7 @@ class Adam:
     weight_decay_scales: tuple = ()
     t: int = 0
     moments: list = field(default_factory=list, repr=False)
+    scratch: list = field(default_factory=list, repr=False)
 
     def __post_init__(self):
         self.lr = check_float("lr", self.lr, 0.0)
@@ -162,11 +170,12 @@ class Adam:
         _check_count(self, params)
         if not self.moments:
             self.moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
+            self.scratch = [(np.empty_like(p), np.empty_like(p)) for p in params]
         self.t += 1
         b1, b2 = self.betas
         correction1 = 1.0 - b1 ** self.t
         correction2_sqrt = math.sqrt(1.0 - b2 ** self.t)
-        for i, (p, g, (m, v)) in enumerate(zip(params, grads, self.moments)):
+        for i, (p, g, (m, v), (tmp, denom)) in enumerate(zip(params, grads, self.moments, self.scratch)):
             one, lr = p.dtype.type, _lr(self, i)
             step_size, wd = lr / correction1, _wd(self, i)
             if wd and self.decoupled:
@@ -175,10 +184,10 @@ class Adam:
                 g = g + one(wd) * p
             _lerp(m, g, 1.0 - b1)
             v *= one(b2)
-            v += one(1.0 - b2) * (g * g)
-            denom = np.sqrt(v) / one(correction2_sqrt)
+            v += np.multiply(np.multiply(g, g, out=tmp), one(1.0 - b2), out=tmp)
+            np.divide(np.sqrt(v, out=denom), one(correction2_sqrt), out=denom)
             denom += one(self.eps)
-            p -= one(step_size) * (m / denom)
+            p -= np.multiply(np.divide(m, denom, out=tmp), one(step_size), out=tmp)
 
 
 def make_optimizer(name: str, lr: float, momentum: float = 0.0, weight_decay: float | None = None,

@@ -36,20 +36,31 @@ of units of the layer that differ on the batch — units whose outputs agree on 
 a few ε per operation, and a few thousand updates stay far below √ε, while units that a random init
 made different differ by O(max|a^l|). Zero or constant init keeps ``distinct_units`` = 1 for the
 whole run (the symmetry gradient descent never breaks).
+
+**Histograms** at the chosen ``histogram_steps`` (each 0 … steps − 1, on the step's batch before its
+update, like the diagnostics), per repeat and layer, of every entry of the weight gradient ∂L/∂W_l
+(``"grad"``) and of the activations a^l on the batch (``"act"``): ``histogram_bins`` uniform bins over
+common edges per (repeat, layer) shared by all the chosen steps — from the smallest to the largest
+finite value of that layer over those steps (±0.5 around it when they are equal) — so the steps
+compare bin for bin and the counts of a step are exactly ``np.histogram(values, bins, range=(lo,
+hi))``: they add up to the layer's number of finite entries. The chosen steps' arrays of one repeat
+are kept until it ends (at most :data:`MAX_HISTOGRAM_VALUES` values), then binned.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import invalid
+from .activations import Activation, get_activation
+from .errors import invalid, one_of
 from .laws import as_dtype
-from .limits import MAX_BATCH, MAX_SEEDS, check_float, check_int
+from .limits import MAX_BATCH, MAX_BINS, MAX_SEEDS, check_float, check_int
 from .losses import accuracy, loss_function
 from .network import Network
 from .optimizers import make_optimizer
@@ -65,6 +76,15 @@ LAYER_STATS = ("weight_std", "grad_std", "update_ratio", "update_data", "act_var
                "distinct_units")
 """Per-layer diagnostics at the logged steps (module docstring)."""
 
+HISTOGRAMS = ("grad", "act")
+"""What :meth:`TrainingResult.histogram_frame` bins: the weight gradients ∂L/∂W_l, the activations a^l."""
+HISTOGRAM_BINS = 40
+"""Bins per layer of a training histogram by default."""
+MAX_HISTOGRAM_STEPS = 8
+"""Most chosen histogram steps in one call."""
+MAX_HISTOGRAM_VALUES = 2 ** 25
+"""Most values one repeat keeps for its histograms: chosen steps × (Σ weights + batch × Σ widths)."""
+
 
 @dataclass(frozen=True, eq=False)
 class TrainingResult:
@@ -72,7 +92,9 @@ class TrainingResult:
     ``test_accuracy`` (n_seeds, steps + 1; NaN where not logged or not a classification task);
     ``logged`` the step numbers of the diagnostics; ``layers[name]`` (n_seeds, len(logged), L);
     ``params`` each repeat's final [(W_l, b_l), …]; NaN = absent (past a non-finite loss or the
-    deadline)."""
+    deadline). Histograms (module docstring) at ``histogram_steps`` (k,): ``hist_counts[kind]``
+    (n_seeds, k, L, bins) int64 over ``hist_edges[kind]`` (n_seeds, L, bins + 1), for each kind of
+    :data:`HISTOGRAMS`; ``hist_recorded`` (n_seeds, k) says which steps were reached."""
 
     net: Network
     task: str
@@ -91,6 +113,10 @@ class TrainingResult:
     logged: np.ndarray = field(repr=False)
     layers: dict = field(repr=False)
     params: list = field(repr=False)
+    histogram_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int), repr=False)
+    hist_counts: dict = field(default_factory=dict, repr=False)
+    hist_edges: dict = field(default_factory=dict, repr=False)
+    hist_recorded: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool), repr=False)
     truncated: bool = False
     reason: str | None = None
 
@@ -115,6 +141,30 @@ class TrainingResult:
                              "layer": np.tile(np.arange(1, depth + 1), n * k),
                              **{name: self.layers[name].ravel() for name in LAYER_STATS}})
 
+    def histogram_frame(self, which: str = "grad"):
+        """pandas DataFrame, one row per (seed, histogram step, layer, bin) of the steps reached:
+        ``seed, step, layer, bin_lo, bin_hi, count, density`` (density = count / (entries × bin
+        width), entries the layer's finite values at that step) of ``which`` in :data:`HISTOGRAMS`."""
+        import pandas as pd
+
+        if which not in HISTOGRAMS:
+            raise one_of("which", HISTOGRAMS, which)
+        counts, edges = self.hist_counts.get(which), self.hist_edges.get(which)
+        if counts is None:
+            return pd.DataFrame({c: [] for c in ("seed", "step", "layer", "bin_lo", "bin_hi", "count", "density")})
+        depth, bins = counts.shape[2:]
+        seed, step = np.nonzero(self.hist_recorded)
+        c = counts[seed, step]  # (rows, L, bins)
+        e = edges[seed]  # (rows, L, bins + 1)
+        entries = np.maximum(c.sum(axis=2, keepdims=True), 1)
+        rows = len(seed) * depth
+        return pd.DataFrame({"seed": np.repeat(seed, depth * bins),
+                             "step": np.repeat(self.histogram_steps[step], depth * bins),
+                             "layer": np.tile(np.repeat(np.arange(1, depth + 1), bins), len(seed)),
+                             "bin_lo": e[..., :-1].reshape(rows * bins), "bin_hi": e[..., 1:].reshape(rows * bins),
+                             "count": c.reshape(rows * bins),
+                             "density": (c / (entries * np.diff(e, axis=2))).reshape(rows * bins)})
+
 
 def _initial_params(net: Network, seed: int, rep: int, dt: np.dtype, biases: bool = True,
                     init_scales: tuple = ()) -> list[list[np.ndarray]]:
@@ -134,6 +184,25 @@ def _layer_input(a: np.ndarray, layer: int, depth: int, alpha: float) -> np.ndar
     return a * a.dtype.type(alpha) if layer == depth and alpha != 1.0 else a
 
 
+@functools.lru_cache(maxsize=256)
+def _activation(name: str, param: float | None) -> Activation:
+    """φ of a layer, validated once per (name, parameter) rather than at every step."""
+    return get_activation(name, param)
+
+
+def _delta(act: Activation, h: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """δ = g·φ′(h). For φ(x) = x (x > 0), a·x (x ≤ 0) — linear, relu, leaky_relu — the product is
+    taken without materialising φ′ ∈ {1, a}: g·1 = g and g·a are the same products, bit for bit."""
+    slope = act.leaky_slope
+    if slope is None:
+        return g * act.derivative(h)
+    if slope == 1.0:
+        return g
+    if slope == 0.0:
+        return g * (h > 0)  # the bool mask is 1 or 0 in g's dtype: g·1, g·0
+    return np.where(h > 0, g, g * g.dtype.type(slope))
+
+
 def _forward(net: Network, params, x: np.ndarray, alpha: float = 1.0) -> tuple[list, list]:
     """Pre-activations h^1..h^L and activations a^0..a^L of a batch (α: the output multiplier)."""
     pres, acts = [], [x]
@@ -141,7 +210,7 @@ def _forward(net: Network, params, x: np.ndarray, alpha: float = 1.0) -> tuple[l
         h = _layer_input(acts[-1], layer, len(params), alpha) @ W.T
         h += b
         pres.append(h)
-        acts.append(net.activation(layer)(h))
+        acts.append(_activation(*net.activations[layer - 1])(h))
     return pres, acts
 
 
@@ -149,7 +218,7 @@ def _backward(net: Network, params, pres, acts, grad_out: np.ndarray, alpha: flo
     """[∂L/∂W_l, ∂L/∂b_l] for every layer from ∂L/∂a^L (α: the output multiplier)."""
     grads, g, depth = [None] * len(params), grad_out, len(params)
     for layer in range(depth, 0, -1):
-        delta = g * net.activation(layer).derivative(pres[layer - 1])
+        delta = _delta(_activation(*net.activations[layer - 1]), pres[layer - 1], g)
         grads[layer - 1] = [delta.T @ _layer_input(acts[layer - 1], layer, depth, alpha), delta.sum(axis=0)]
         if layer > 1:
             g = delta @ params[layer - 1][0]
@@ -167,14 +236,14 @@ def distinct_units(a: np.ndarray) -> int:
     tol = math.sqrt(float(np.finfo(a.dtype).eps)) * scale
     if float(np.abs(a - a[:, :1]).max()) <= tol:
         return 1
-    keys = np.round(a.astype(np.float64) / tol)
-    return int(np.unique(keys, axis=1).shape[1])
+    keys = np.round(a.astype(np.float64) / tol) + 0.0  # (+ 0.0: −0 and 0 are one key)
+    return len({column.tobytes() for column in np.ascontiguousarray(keys.T)})
 
 
 def _diagnose(net, params, grads, acts, stats: dict, rep: int, k: int, lr: float) -> None:
     """The per-layer diagnostics of one logged step, before its update (module docstring)."""
     for i, ((W, _), (gW, _)) in enumerate(zip(params, grads)):
-        a, act = acts[i + 1], net.activation(i + 1)
+        a, act = acts[i + 1], _activation(*net.activations[i])
         w_std, g_std = float(W.std(dtype=np.float64)), float(gW.std(dtype=np.float64))
         stats["weight_std"][rep, k, i], stats["grad_std"][rep, k, i] = w_std, g_std
         if w_std > 0 and g_std > 0:
@@ -205,17 +274,34 @@ def _check(net, task, steps, batch, n_seeds, log_every, seed):
     return steps, batch, check_int("n_seeds", n_seeds, 1, MAX_SEEDS), check_int("log_every", log_every, 1, steps)
 
 
+def _check_histograms(net, steps: int, batch: int, histogram_steps, bins) -> tuple[np.ndarray, int]:
+    """The chosen histogram steps, sorted and distinct, each in 0 … steps − 1, and the bins."""
+    try:
+        chosen = sorted({check_int("histogram_steps", t, 0, steps - 1) for t in histogram_steps})
+    except TypeError:
+        raise invalid("histogram_steps", "be a sequence of step numbers", histogram_steps) from None
+    if len(chosen) > MAX_HISTOGRAM_STEPS:
+        raise invalid("histogram_steps", f"hold at most {MAX_HISTOGRAM_STEPS} steps", len(chosen))
+    kept = len(chosen) * sum(out * fan_in + batch * out for out, fan_in in net.shapes)
+    if kept > MAX_HISTOGRAM_VALUES:
+        raise invalid("histogram_steps", f"keep at most {MAX_HISTOGRAM_VALUES:,} values (steps × (Σ weights + "
+                      "batch × Σ widths)): choose fewer steps", f"{kept:,}")
+    return np.array(chosen, dtype=int), check_int("histogram_bins", bins, 1, MAX_BINS)
+
+
 def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, momentum: float = 0.0,
           weight_decay: float | None = None, steps: int = 100, batch: int = 64, seed: int = 0, dtype="float32",
           n_seeds: int = 1, log_every: int = 1, biases: bool = True, optimizer_options: dict | None = None,
           deadline: float | None = None, parametrisation: Parametrisation | None = None,
-          progress=None) -> TrainingResult:
+          progress=None, histogram_steps=(), histogram_bins: int = HISTOGRAM_BINS) -> TrainingResult:
     """Train ``n_seeds`` fresh draws of ``net`` on ``task`` for ``steps`` optimizer steps (module
     docstring). ``optimizer`` is one of :data:`initviz.optimizers.OPTIMIZERS` with torch's defaults
     (``weight_decay`` None: 0, AdamW 0.01); ``optimizer_options`` its other arguments (``nesterov``,
     ``dampening``, ``betas``, ``eps``); ``deadline`` seconds, checked between steps, returns what
     was done with ``truncated=True``; ``parametrisation`` (:func:`initviz.parametrisation.parametrise`)
-    scales the init, the per-layer learning rates and the output (module docstring). ``progress`` (a
+    scales the init, the per-layer learning rates and the output (module docstring);
+    ``histogram_steps`` (at most :data:`MAX_HISTOGRAM_STEPS` steps) are binned in ``histogram_bins``
+    bins (:meth:`TrainingResult.histogram_frame`). ``progress`` (a
     callable, or None) is called before each step as ``progress(done, total, partial)`` — ``done``
     steps finished of ``total`` = n_seeds·steps, increasing, then ``(total, total, partial)`` once at
     the end of a run that was not stopped (a repeat stopped by a non-finite loss skips its remaining
@@ -246,7 +332,9 @@ def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, mom
     if progress is not None and not callable(progress):
         raise invalid("progress", "be a callable progress(done, total, partial) or None", progress)
     logged = np.array(sorted(set(range(0, steps, log_every)) | {steps - 1}))
-    run = _Training(net, task, dt, steps, batch, seed, n_seeds, logged, parametrisation, progress, optimizer, lr)
+    hsteps, bins = _check_histograms(net, steps, batch, histogram_steps, histogram_bins)
+    run = _Training(net, task, dt, steps, batch, seed, n_seeds, logged, parametrisation, progress, optimizer, lr,
+                    hsteps, bins)
     t_end = None if deadline is None else time.monotonic() + deadline
     for rep in range(n_seeds):
         opt = make_optimizer(optimizer, lr, momentum, weight_decay, **options)
@@ -262,7 +350,8 @@ class _Training:
     """The state of one :func:`train` call: the task's arrays in the run's dtype and the records."""
 
     def __init__(self, net, task, dt, steps, batch, seed, n_seeds, logged, parametrisation=None, progress=None,
-                 optimizer: str = "sgd", lr: float = 0.1):
+                 optimizer: str = "sgd", lr: float = 0.1, histogram_steps=np.zeros(0, dtype=int),
+                 bins: int = HISTOGRAM_BINS):
         self.net, self.task, self.dt, self.steps, self.batch, self.seed = net, task, dt, steps, batch, seed
         self.n_seeds, self.logged_steps, self.progress = n_seeds, logged, progress
         self.optimizer, self.lr = optimizer, lr
@@ -279,6 +368,27 @@ class _Training:
         self.test_accuracy = np.full((n_seeds, steps + 1), np.nan)
         self.stats = {name: np.full((n_seeds, len(logged), net.depth), np.nan) for name in LAYER_STATS}
         self.params, self.truncated, self.reason = [], False, None
+        self.histogram_steps, self.bins = {int(s): k for k, s in enumerate(histogram_steps)}, bins
+        k, depth = len(histogram_steps), net.depth
+        self.hist_counts = {q: np.zeros((n_seeds, k, depth, bins), dtype=np.int64) for q in HISTOGRAMS} if k else {}
+        self.hist_edges = {q: np.full((n_seeds, depth, bins + 1), np.nan) for q in HISTOGRAMS} if k else {}
+        self.hist_recorded = np.zeros((n_seeds, k), dtype=bool)
+
+    def bin_histograms(self, rep: int, kept: dict) -> None:
+        """Bin the arrays kept at the chosen steps of repeat ``rep`` (``kept[kind][k]``: one array per
+        layer, or absent) over common edges per layer (module docstring)."""
+        for q in self.hist_counts:
+            steps = [k for k in range(len(self.histogram_steps)) if k in kept[q]]
+            for i in range(self.net.depth):
+                values = [kept[q][k][i][np.isfinite(kept[q][k][i])] for k in steps]
+                sizes = [v for v in values if v.size]
+                lo = min((float(v.min()) for v in sizes), default=0.0)
+                hi = max((float(v.max()) for v in sizes), default=0.0)
+                for k, v in zip(steps, values):  # the edges are numpy's, in the values' dtype: the same at every step
+                    self.hist_counts[q][rep, k, i], self.hist_edges[q][rep, i] = np.histogram(v, self.bins,
+                                                                                              range=(lo, hi))
+        for k in kept["grad"]:
+            self.hist_recorded[rep, k] = True
 
     def result(self, params: list | None = None) -> TrainingResult:
         """The records as a :class:`TrainingResult` (``params``: the weights kept, default all)."""
@@ -287,7 +397,9 @@ class _Training:
                               baseline=self.task.baseline, chance=self.task.chance, train_loss=self.train_loss,
                               test_loss=self.test_loss, test_accuracy=self.test_accuracy, logged=self.logged_steps,
                               layers=self.stats, params=self.params if params is None else params,
-                              truncated=self.truncated, reason=self.reason)
+                              histogram_steps=np.array(sorted(self.histogram_steps), dtype=int),
+                              hist_counts=self.hist_counts, hist_edges=self.hist_edges,
+                              hist_recorded=self.hist_recorded, truncated=self.truncated, reason=self.reason)
 
     def snapshot(self, final: bool = False):
         """``partial`` of a progress report: a function giving a copy of the records so far, without
@@ -296,6 +408,8 @@ class _Training:
             return dataclasses.replace(
                 self.result(params=[]), train_loss=self.train_loss.copy(), test_loss=self.test_loss.copy(),
                 test_accuracy=self.test_accuracy.copy(), layers={k: v.copy() for k, v in self.stats.items()},
+                hist_counts={k: v.copy() for k, v in self.hist_counts.items()},
+                hist_edges={k: v.copy() for k, v in self.hist_edges.items()}, hist_recorded=self.hist_recorded.copy(),
                 truncated=self.truncated or not final)
         return partial
 
@@ -318,10 +432,12 @@ class _Training:
         """Train repeat ``rep``; False when the deadline (or a ``progress`` asking to stop) stopped it."""
         params = _initial_params(self.net, self.seed, rep, self.dt, biases, self.init_scales)
         flat = [p for pair in params for p in (pair if biases else pair[:1])]
+        kept = {q: {} for q in HISTOGRAMS}
         for t, idx in zip(range(self.steps), self.batches(rep)):
             if t_end is not None and time.monotonic() > t_end:
                 self.truncated, self.reason = True, f"deadline reached at repeat {rep}, step {t}"
                 self.params.append(params)
+                self.bin_histograms(rep, kept)
                 return False
             if self.progress is not None and self.progress(rep * self.steps + t, self.n_seeds * self.steps,
                                                            self.snapshot()):
@@ -334,6 +450,10 @@ class _Training:
             if not math.isfinite(loss):
                 break
             grads = _backward(self.net, params, pres, acts, grad_out, self.alpha)
+            h = self.histogram_steps.get(t)
+            if h is not None:
+                kept["grad"][h] = [gW.copy() for gW, _ in grads]
+                kept["act"][h] = [a.copy() for a in acts[1:]]
             k = self.logged.get(t)
             if k is not None:
                 self.evaluate(rep, t, params)
@@ -348,7 +468,9 @@ class _Training:
         else:
             self.evaluate(rep, self.steps, params)
         self.params.append(params)
+        self.bin_histograms(rep, kept)
         return True
 
 
-__all__ = ["train", "TrainingResult", "LAYER_STATS", "distinct_units"]
+__all__ = ["train", "TrainingResult", "LAYER_STATS", "HISTOGRAMS", "HISTOGRAM_BINS", "MAX_HISTOGRAM_STEPS",
+           "MAX_HISTOGRAM_VALUES", "distinct_units"]

@@ -11,8 +11,9 @@ arrays (:mod:`initviz.tasks`), each repeat's initial weights and biases (the str
 same MLP from ``torch.nn.Linear`` layers and torch's activations, and trains it in float64 with
 ``torch.optim`` (SGD with momentum, dampening or Nesterov, Adam, AdamW) and ``nn.CrossEntropyLoss``
 or ``nn.MSELoss``. It records the batch loss of every step, the test loss after the last step, every
-weight and bias after the last step, and at the logged steps std(W), std(∂L/∂W) and ‖ΔW‖/‖W‖ of
-each layer — all computed by torch. ``tests/test_training_torch.py`` requires initviz's
+weight and bias after the last step, at the logged steps std(W), std(∂L/∂W) and ‖ΔW‖/‖W‖ of
+each layer, and every entry of ∂L/∂W at step ``GRAD_STEP`` (what initviz's gradient histogram of that
+step bins) — all computed by torch. ``tests/test_training_torch.py`` requires initviz's
 :func:`initviz.train` to agree to 1e-9 relative.
 """
 
@@ -34,6 +35,8 @@ from initviz import training  # noqa: E402
 
 OUT = ROOT / "tests" / "fixtures" / "torch_training_reference.json"
 STEPS, LOG_EVERY, SEED = 50, 10, 7
+GRAD_STEP = 30
+"""The step whose weight gradients are written whole (the exactness test of the histograms)."""
 
 CASES = [  # name, task (name, options), widths, activation, init, bias, biases, optimizer, lr, optimizer kwargs
     ("ce-tanh-sgd-momentum", ("mixture", {"n": 160, "classes": 4, "dim": 8}), [16, 16, 4], "tanh",
@@ -84,13 +87,15 @@ def torch_case(case) -> dict:
     loss_fn = nn.CrossEntropyLoss() if classify else nn.MSELoss()
     x = torch.from_numpy(task.x_train)
     y = torch.from_numpy(task.y_train if classify else task.y_train)
-    losses, logged = [], []
+    losses, logged, grads = [], [], None
     for t, idx in enumerate(batches):
         index = torch.from_numpy(idx)
         optimizer.zero_grad()
         loss = loss_fn(model(x[index]), y[index])
         loss.backward()
         losses.append(loss.item())
+        if t == GRAD_STEP:
+            grads = [lin.weight.grad.detach().numpy().tolist() for lin in layers]
         before = [lin.weight.detach().clone() for lin in layers]
         optimizer.step()
         if t % LOG_EVERY == 0 or t == STEPS - 1:
@@ -104,7 +109,7 @@ def torch_case(case) -> dict:
         "name": name, "task": [task_name, task_options], "widths": widths, "activation": activation, "init": init,
         "bias": list(bias), "biases": biases, "optimizer": opt_name, "lr": lr, "optimizer_options": opt_kwargs,
         "batch": BATCH, "steps": STEPS, "log_every": LOG_EVERY, "seed": SEED,
-        "losses": losses, "test_loss": test_loss, "logged": logged,
+        "losses": losses, "test_loss": test_loss, "logged": logged, "grad_step": GRAD_STEP, "grads": grads,
         "weights": [lin.weight.detach().numpy().tolist() for lin in layers],
         "biases_after": [lin.bias.detach().numpy().tolist() if biases else None for lin in layers],
     }

@@ -11,7 +11,7 @@ from initviz.ui.links import training as plan
 from test_app_support import all_finite, assert_exportable, chart, open_page, text_of, trace
 
 CURVES = ("loss", "accuracy")
-LAYERS = ("update_data", "grad_std", "dead", "distinct_units")
+LAYERS = ("update_data", "grad_std", "dead", "distinct_units", "hist_grad", "hist_act")
 PRESETS = {p.key: p for p in experiments.PRESETS}
 
 
@@ -69,6 +69,28 @@ def test_a_link_round_trips_and_sets_every_control():
         ["orthogonal(gain=2)"]
     assert fig["layout"]["yaxis"].get("type") != "log"
     assert all_finite(fig)
+
+
+def test_the_histograms_are_the_cores_at_step_0_and_the_chosen_step_of_the_chosen_layer():
+    query = {"view": "layers", "task": "spirals", "depth": "2", "width": "16", "compare": "zeros", "steps": "40",
+             "n_seeds": "2", "hist_step": "30", "diag_layer": "2", "dtype": "float64"}
+    # float64: the page's worker (one BLAS thread) and this process may round the products differently
+    # (~1e-16), which moves an entry across a bin edge only if it lies within that of one
+    at = _open(query)
+    assert {k: at.query_params[k] for k in query} == query and at.number_input(key="hist_step").value == 30
+    settings = links.parse("training", query)[0]
+    for key, kind in (("hist_grad", "grad"), ("hist_act", "act")):
+        fig = chart(at, key)
+        assert [t["name"] for t in fig["data"] if t.get("showlegend", True)] == ["step 0", "step 30"]
+        for run in plan.runs(settings):
+            res = iv.train(iv.Network.mlp(**run.network), plan.task_of(run.task), **run.train)
+            frame = res.histogram_frame(kind)
+            for step in (0, 30):
+                h = frame[(frame["seed"] == 0) & (frame["layer"] == 2) & (frame["step"] == step)]
+                drawn = trace(fig, f"{run.name} · step {step}")
+                np.testing.assert_allclose(np.asarray(drawn["y"][:-1], float), h["density"], rtol=1e-9)
+                np.testing.assert_allclose(np.asarray(drawn["x"][:-1], float), h["bin_lo"], rtol=1e-9, atol=1e-15)
+        assert_exportable(fig, "training", query)
 
 
 def test_zeros_preset_keeps_hidden_units_identical_and_the_loss_at_chance():

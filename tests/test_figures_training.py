@@ -20,7 +20,8 @@ def results():
     out = {}
     for scheme in ("xavier_normal", "zeros"):
         net = iv.Network.mlp(2, [16, 16, 2], "tanh", scheme, layer_activations={3: "linear"})
-        out[scheme] = iv.train(net, task, lr=0.1, steps=20, batch=20, n_seeds=3, log_every=5)
+        out[scheme] = iv.train(net, task, lr=0.1, steps=20, batch=20, n_seeds=3, log_every=5,
+                               histogram_steps=(0, 15), histogram_bins=12)
     return out
 
 
@@ -110,9 +111,32 @@ def test_layer_figure_one_legend_entry_per_scheme_and_the_guide(layer_frames):
     assert {t["name"] for t in ratio["data"] if t["mode"] != "text"} == {"xavier_normal"}
 
 
+def test_histogram_table_and_figure_one_panel_per_scheme_steps_by_dash(results):
+    frames = {name: res.histogram_frame("grad") for name, res in results.items()}
+    table = ft.histogram_table(frames, layer=2, seed=1)
+    for name, res in results.items():
+        for k, step in enumerate((0, 15)):
+            rows = table[(table["group"] == name) & (table["step"] == step)]
+            np.testing.assert_array_equal(rows["count"], res.hist_counts["grad"][1, k, 1])
+            np.testing.assert_array_equal(rows["bin_lo"], res.hist_edges["grad"][1, 1, :-1])
+    fig = figure_json(ft.fig_step_histograms(table, x_title="dL/dW"))
+    assert all_finite(fig)
+    legend = [t for t in fig["data"] if t.get("showlegend", True)]
+    assert [t["name"] for t in legend] == ["step 0", "step 15"] and {t["line"]["color"] for t in legend} == {theme.INK}
+    curves = [t for t in fig["data"] if not t.get("showlegend", True)]
+    assert [t["name"] for t in curves] == ["xavier_normal · step 0", "xavier_normal · step 15", "zeros · step 0",
+                                           "zeros · step 15"]
+    assert [(t["xaxis"], t["line"]["color"], t["line"]["dash"]) for t in curves] == [
+        ("x", theme.PALETTE[0], ft.STEP_DASHES[0]), ("x", theme.PALETTE[0], ft.STEP_DASHES[1]),
+        ("x2", theme.PALETTE[1], ft.STEP_DASHES[0]), ("x2", theme.PALETTE[1], ft.STEP_DASHES[1])]
+    assert len(curves[0]["x"]) == 12 + 1 and curves[0]["y"][-1] == curves[0]["y"][-2]  # the last step drawn to its edge
+
+
 def test_empty_tables_give_an_empty_valid_figure():
     empty = ft.seed_table({}, "train_loss")
     fig = figure_json(ft.fig_steps(empty, y_title="loss"))
     assert fig["data"] == []
     fig = figure_json(ft.fig_layer_steps(ft.layer_table({}, "grad_std"), y_title="std"))
+    assert fig["data"] == []
+    fig = figure_json(ft.fig_step_histograms(ft.histogram_table({}, 1), x_title="x"))
     assert fig["data"] == []

@@ -164,3 +164,73 @@ def test_a_deadline_stops_training_with_what_was_done(digits):
     assert res.truncated and "deadline" in res.reason
     done = np.count_nonzero(~np.isnan(res.train_loss[0]))
     assert 0 < done < 10_000 and np.isnan(res.train_loss[0, done:]).all()
+
+
+def test_histograms_bin_every_entry_over_edges_shared_by_the_chosen_steps():
+    # activations are recomputed here independently: the weights after t updates (a run of t steps)
+    # on step t's batch, through tanh; the counts are np.histogram's of them over the run's edges,
+    # where an entry within float64 rounding (1e-12 relative) of an edge may fall on either side
+    task = tasks.spirals(n=120, test_fraction=0.25)
+    net = iv.Network.mlp(2, [12, 2], "tanh", "xavier_normal", layer_activations={2: "linear"})
+    kw = dict(lr=0.5, batch=10, dtype="float64", n_seeds=2)
+    res = iv.train(net, task, steps=12, histogram_steps=(11, 0, 11), histogram_bins=9, **kw)
+    assert list(res.histogram_steps) == [0, 11] and res.hist_recorded.all()
+    run = training._Training(net, task, np.dtype("float64"), 12, 10, 0, 2, np.arange(12))
+    for rep in range(2):
+        batches = [idx for _, idx in zip(range(12), run.batches(rep))]
+        acts = []
+        for k, t in enumerate((0, 11)):
+            (W, b), _ = iv.train(net, task, steps=t, **kw).params[rep] if t else \
+                training._initial_params(net, 0, rep, np.dtype("float64"))
+            acts.append(np.tanh(task.x_train[batches[t]] @ W.T + b))
+        edges = res.hist_edges["act"][rep, 0]
+        assert edges[0] == pytest.approx(min(a.min() for a in acts), rel=1e-12)
+        assert edges[-1] == pytest.approx(max(a.max() for a in acts), rel=1e-12)
+        for k, a in enumerate(acts):
+            counts = res.hist_counts["act"][rep, k, 0]
+            near = (np.abs(a[..., None] - edges) <= 1e-12).any(axis=-1).sum()
+            assert counts.sum() == a.size and np.abs(counts - np.histogram(a, bins=edges)[0]).sum() <= 2 * near
+    frame = res.histogram_frame("grad")
+    assert list(frame.columns) == ["seed", "step", "layer", "bin_lo", "bin_hi", "count", "density"]
+    sums = frame.groupby(["seed", "step", "layer"])["count"].sum()
+    assert sums.xs(1, level="layer").eq(12 * 2).all() and sums.xs(2, level="layer").eq(2 * 12).all()
+    widths = frame["bin_hi"] - frame["bin_lo"]
+    dens = (frame["density"] * widths).groupby([frame["seed"], frame["step"], frame["layer"]]).sum()
+    np.testing.assert_allclose(dens, 1.0, rtol=1e-12)  # a density integrates to 1 over the edges
+    assert training.train(net, task, steps=3, **kw).histogram_frame().empty  # none asked for
+
+
+def test_histograms_are_checked_and_stop_where_training_stopped():
+    task = tasks.spirals(n=60)
+    net = iv.Network.mlp(2, [8, 2], "relu", "kaiming_normal", layer_activations={2: "linear"})
+    for bad in ((20,), (-1,), 3, tuple(range(training.MAX_HISTOGRAM_STEPS + 1))):
+        with pytest.raises(InitvizError, match="histogram_steps"):
+            iv.train(net, task, steps=20, batch=8, histogram_steps=bad)
+    wide = iv.Network.mlp(2, [2048, 2048, 2], "relu", "kaiming_normal", layer_activations={3: "linear"})
+    steps = training.MAX_HISTOGRAM_VALUES // (2 * 2048 + 2048 ** 2 + 2048 * 2 + 8 * (2048 + 2048 + 2)) + 1
+    with pytest.raises(InitvizError, match="keep at most"):  # refused before any work
+        iv.train(wide, task, steps=steps, batch=8, histogram_steps=range(steps))
+    with pytest.raises(InitvizError, match="histogram_bins"):
+        iv.train(net, task, steps=5, batch=8, histogram_steps=(1,), histogram_bins=0)
+    res = iv.train(net, task, steps=5, batch=8, histogram_steps=(0, 4), deadline=0.0)
+    assert not res.hist_recorded.any() and res.histogram_frame().empty
+
+
+@pytest.mark.parametrize("name,param", [("relu", None), ("leaky_relu", 0.2), ("linear", None), ("tanh", None)])
+def test_the_backward_products_are_g_times_the_derivative(name, param):
+    # δ = g·φ′(h): the shortcuts for relu, leaky_relu and linear are the same elementwise products
+    rng = np.random.default_rng(0)
+    h = rng.standard_normal((16, 8)).astype(np.float32)
+    h[0, :4] = (0.0, -0.0, np.inf, -np.inf)
+    g = rng.standard_normal((16, 8)).astype(np.float32)
+    act = iv.activations.get_activation(name, param)
+    np.testing.assert_array_equal(training._delta(act, h, g), g * act.derivative(h))
+
+
+def test_distinct_units_counts_the_columns_numpys_unique_finds():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((6, 5))[:, [0, 1, 1, 2, 3, 3, 3, 4]]  # 5 distinct columns among 8
+    a[:, 2] += 1e-12  # within rounding of its twin
+    a[0, 4:7] = 1e-20, -1e-20, 0.0  # three twins: keys 0, −0, 0 are one key
+    tol = math.sqrt(np.finfo(np.float64).eps) * np.abs(a).max()
+    assert training.distinct_units(a) == np.unique(np.round(a / tol), axis=1).shape[1] == 5

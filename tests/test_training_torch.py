@@ -21,7 +21,7 @@ FIXTURE = json.loads((pathlib.Path(__file__).parent / "fixtures" / "torch_traini
 RTOL = 1e-9
 
 
-def _train(case):
+def _train(case, **extra):
     task = iv.tasks.get_task(case["task"][0], **case["task"][1])
     widths = case["widths"]
     net = iv.Network.mlp(task.in_dim, widths, case["activation"], case["init"], bias=case["bias"][0],
@@ -31,7 +31,8 @@ def _train(case):
     weight_decay = options.pop("weight_decay", None)
     return iv.train(net, task, optimizer=case["optimizer"], lr=case["lr"], momentum=momentum,
                     weight_decay=weight_decay, steps=case["steps"], batch=case["batch"], seed=case["seed"],
-                    dtype="float64", log_every=case["log_every"], biases=case["biases"], optimizer_options=options)
+                    dtype="float64", log_every=case["log_every"], biases=case["biases"], optimizer_options=options,
+                    **extra)
 
 
 @pytest.mark.parametrize("case", FIXTURE["cases"], ids=[c["name"] for c in FIXTURE["cases"]])
@@ -50,6 +51,23 @@ def test_training_equals_torch(case):
         for i, layer in enumerate(entry["layers"]):
             for name in ("weight_std", "grad_std", "update_ratio"):
                 assert res.layers[name][0, k, i] == pytest.approx(layer[name], rel=RTOL), (name, entry["step"], i)
+
+
+@pytest.mark.parametrize("case", FIXTURE["cases"], ids=[c["name"] for c in FIXTURE["cases"]])
+def test_gradient_histogram_bins_torchs_gradient(case):
+    # the histogram of ∂L/∂W_l at the fixture's gradient step is np.histogram of torch's gradient over
+    # initviz's edges; an entry may change bins only if it lies within rounding (1e-9 relative, as
+    # above) of an edge — each such entry moves one count, so the counts differ by at most twice their number
+    bins = 16
+    res = _train(case, histogram_steps=(0, case["grad_step"]), histogram_bins=bins)
+    for i, g in enumerate(case["grads"]):
+        g = np.asarray(g)
+        edges = res.hist_edges["grad"][0, i]
+        counts = res.hist_counts["grad"][0, 1, i]
+        assert counts.sum() == g.size
+        assert edges[0] <= g.min() + RTOL * np.abs(g).max() and edges[-1] >= g.max() - RTOL * np.abs(g).max()
+        near = (np.abs(g[..., None] - edges) <= RTOL * np.abs(g).max()).any(axis=-1).sum()
+        assert np.abs(counts - np.histogram(g, bins=edges)[0]).sum() <= 2 * near, i
 
 
 def test_the_fixture_covers_every_optimizer_both_losses_and_bias_choices():

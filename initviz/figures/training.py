@@ -5,7 +5,9 @@ Tidy tables (built here from the frames of ``TrainingResult.to_frame()`` / ``lay
 a series name — one per compared scheme; only finite numbers ever enter a table):
 
 * over seeds: ``group, step, median, q25, q75`` — :func:`seed_table` (a column of ``to_frame()``);
-* per layer over seeds: ``group, layer, step, median, q25, q75`` — :func:`layer_table`.
+* per layer over seeds: ``group, layer, step, median, q25, q75`` — :func:`layer_table`;
+* histograms of one layer and seed: ``group, step, bin_lo, bin_hi, count, density`` —
+  :func:`histogram_table` (of ``histogram_frame()``).
 
 Every chart gives series i the i-th palette colour, the i-th dash and the i-th marker symbol
 (:data:`DASHES`, :data:`SYMBOLS`), so a scheme keeps its look across the page and series that
@@ -77,6 +79,13 @@ def layer_table(frames: Mapping[str, pd.DataFrame], stat: str, layer: int = 0) -
     series' ``layer_frame()``; ``layer`` 0 keeps every layer."""
     return _stack({g: _quantiles(f if not layer else f[f["layer"] == layer], ["layer", "step"], stat)
                    for g, f in frames.items()}, ["layer", "step", "median", "q25", "q75"])
+
+
+def histogram_table(frames: Mapping[str, pd.DataFrame], layer: int, seed: int = 0) -> pd.DataFrame:
+    """``group, step, bin_lo, bin_hi, count, density`` of one ``layer`` and ``seed`` of each series'
+    ``histogram_frame()`` (the steps it reached)."""
+    return _stack({g: f[(f["layer"] == layer) & (f["seed"] == seed)].drop(columns=["seed", "layer"])
+                   for g, f in frames.items()}, ["step", "bin_lo", "bin_hi", "count", "density"])
 
 
 # --- figures ---------------------------------------------------------------------------------------
@@ -182,5 +191,43 @@ def fig_layer_steps(table: pd.DataFrame, *, y_title: str, title: str | None = No
     return theme.figure(data, lay)
 
 
-__all__ = ["seed_table", "layer_table", "fig_steps", "fig_layer_steps", "style", "DASHES", "SYMBOLS",
-           "GUIDE_UPDATE_DATA"]
+STEP_DASHES = ("dot", "solid", "dash", "dashdot")
+"""Line dash of the i-th histogram step (step 0 dotted, the chosen step solid)."""
+
+
+def fig_step_histograms(table: pd.DataFrame, *, x_title: str, title: str | None = None,
+                        height: int = 400) -> go.Figure:
+    """Histograms at a few steps (``group, step, bin_lo, bin_hi, density``), one panel per series with
+    its own x range (schemes can differ by decades): each step a step curve in the series' colour
+    (:func:`style`), dotted for the first step, solid for the next (:data:`STEP_DASHES`); the legend
+    has one entry per step, drawn in ink (the colour is the panel's series)."""
+    panels = _groups(table)
+    lay = theme.panels(max(1, len(panels)), 0.06 if len(panels) > 1 else 0.0, panels or [""])
+    steps = sorted(int(s) for s in pd.unique(table["step"])) if len(table) else []
+    dash = {step: STEP_DASHES[k % len(STEP_DASHES)] for k, step in enumerate(steps)}
+    data = [{"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": f"step {step}",
+             "legendgroup": f"step {step}", "hoverinfo": "skip", "line": {"color": theme.INK, "dash": dash[step]}}
+            for step in steps]
+    for j, g in enumerate(panels, start=1):
+        xa, ya = theme.axis_ids(j)
+        color = style(j - 1)["color"]
+        sub = table[table["group"] == g]
+        for k, step in enumerate(steps):
+            h = sub[sub["step"] == step]
+            if not len(h):
+                continue
+            left, right, density = (h[c].to_numpy(float) for c in ("bin_lo", "bin_hi", "density"))
+            data.append({"type": "scatter", "x": np.append(left, right[-1]), "y": np.append(density, density[-1]),
+                         "mode": "lines", "name": f"{g} · step {step}", "legendgroup": f"step {step}",
+                         "showlegend": False, "xaxis": xa, "yaxis": ya,
+                         "line": {"shape": "hv", "color": color, "dash": dash[step], "width": 2 if k else 1.5},
+                         "hovertemplate": f"{g} · step {step}<br>%{{x:.3g}}: density %{{y:.3g}}<extra></extra>"})
+        lay[f"xaxis{'' if j == 1 else j}"]["title"] = {"text": x_title}
+    lay["yaxis"]["title"] = {"text": "probability density"}
+    lay["height"] = height
+    lay.update(theme.title_layout(title, rows=2 if len(panels) > 1 else 1))
+    return theme.figure(data, lay)
+
+
+__all__ = ["seed_table", "layer_table", "histogram_table", "fig_steps", "fig_layer_steps", "fig_step_histograms",
+           "style", "DASHES", "SYMBOLS", "STEP_DASHES", "GUIDE_UPDATE_DATA"]

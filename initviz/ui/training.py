@@ -1,7 +1,8 @@
 """The Training page: does this initialization train? Up to four init schemes train the same MLP on
 the same task, batches and seeds with :func:`initviz.train`; the page draws their losses (median and
 interquartile band over seeds) beside the loss of chance, the test accuracy, and per-layer
-diagnostics over steps (update:data ratio, gradient std, dead or saturated units, distinct units)."""
+diagnostics over steps (update:data ratio, gradient std, dead or saturated units, distinct units) and
+the histograms of one layer's weight gradients and activations at step 0 and at a chosen step."""
 
 from __future__ import annotations
 
@@ -57,6 +58,9 @@ class Runs(dict):
     @cached_property
     def layer_frames(self) -> dict[str, pd.DataFrame]:
         return {name: res.layer_frame() for name, res in self.items()}
+
+    def histogram_frames(self, which: str) -> dict[str, pd.DataFrame]:
+        return {name: res.histogram_frame(which) for name, res in self.items()}
 
     def seeds(self, column: str) -> pd.DataFrame:
         return ft.seed_table(self.frames, column)
@@ -285,6 +289,31 @@ def _layers(settings, runs: Runs) -> None:
                      y_title="distinct units in the layer",
                      caption="Units whose outputs differ on the batch (beyond rounding, √ε·max|a|). 1 means every "
                              "unit of the layer computes the same function: zero or constant init never breaks it.")
+    _histograms(settings, runs)
+
+
+HISTOGRAM_TITLES = {"grad": ("Weight gradients", "∂L/∂W<sub>l</sub> (every entry)"),
+                    "act": ("Activations", "a<sup>l</sup> (the batch's outputs of the layer)")}
+"""Chart title and x-axis title of each kind of training histogram."""
+
+
+def _histograms(settings, runs: Runs) -> None:
+    """The first seed's histograms of one layer at step 0 and the chosen step, one panel per scheme."""
+    layer = settings["diag_layer"] or 1
+    steps = " and ".join(f"step {s}" for s in plan.histogram_steps(settings))
+    st.subheader(f"Histograms of layer {layer}: {steps}")
+    control("hist_step")
+    st.caption(f"The first network (seed {settings['seed']}) of each scheme, on the step's batch before its update; "
+               + ("layer 1 (choose another with the Layer control)" if not settings["diag_layer"] else f"layer {layer}")
+               + ". Colour: the scheme, as in every chart of the page; dotted: step 0 (the init), solid: the chosen "
+               "step. Each panel has its own value axis, its bins shared by both steps.")
+    for kind, (title, x_title) in HISTOGRAM_TITLES.items():
+        def table(kind=kind):
+            return ft.histogram_table(runs.histogram_frames(kind), layer)
+
+        chart(lambda kind=kind, title=title, x_title=x_title: ft.fig_step_histograms(
+                  table(kind), x_title=x_title, title=f"{title}, layer {layer}"),
+              table, key=f"hist_{kind}", name=_name(settings, f"hist_{kind}_layer{layer}"), reuse=runs.complete)
 
 
 __all__ = ["render", "Runs", "runs_of", "trained", "initial_losses"]

@@ -53,3 +53,23 @@ def test_the_layers_view_goes_into_the_link_and_counts_distinct_units(page):
     wait_idle(page)
     assert page.locator(".st-key-loss").count() == 0
     assert _query(page.url) == {"view": "layers"}
+
+
+def test_the_histograms_draw_on_a_phone_and_their_step_goes_into_the_link(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, "training?view=layers&steps=40&hist_step=30&compare=zeros", "hist_grad")
+    wait_idle(page)
+    for key in ("hist_grad", "hist_act"):
+        names = {t["name"] for t in chart_data(page, key)}
+        assert {"step 0", "step 30", "kaiming_normal · step 30", "zeros · step 0"} <= names, names
+        box = page.locator(f".st-key-{key} .js-plotly-plot").bounding_box()
+        assert box["width"] <= 390  # drawn within the phone's width
+    field = page.locator(".st-key-hist_step input")
+    field.fill("20")
+    field.press("Enter")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('hist_step') === '20'")
+    wait_idle(page)
+    page.wait_for_function(
+        """() => { const el = document.querySelector('.st-key-hist_grad .js-plotly-plot');
+                   return el && el._fullData && el._fullData.some(t => t.name === 'step 20'); }""")
+    assert _query(page.url)["hist_step"] == "20"

@@ -450,6 +450,16 @@ add("training", "n_seeds=999999999", "numbers", True, ["Networks (seeds)", "abov
 add("training", "view=layers&diag_layer=99", "numbers", True, ["diag_layer"], {"view": "layers"})
 add("training", "view=layers&diag_layer=-1", "numbers", True, ["diag_layer"], {"view": "layers"})
 add("training", "view=layers&diag_layer=2", "numbers", False, applied={"view": "layers", "diag_layer": "2"})
+for value in ("1e3", "0x10", "", "٣"):  # not an ASCII integer: the default (50) stays
+    add("training", f"view=layers&hist_step={q(value)}", "numbers", True, ["hist_step"], {"view": "layers"})
+add("training", "view=layers&steps=20&hist_step=-1", "numbers", True, ["hist_step", "below the minimum"],
+    {"view": "layers", "steps": "20", "hist_step": "0"})  # clamped to 0
+add("training", "view=layers&steps=20&hist_step=999999999", "numbers", True, ["hist_step"],
+    {"view": "layers", "steps": "20", "hist_step": "19"})  # clamped to the range, then to the run's last step
+add("training", "view=layers&steps=20&hist_step=60", "numbers", True, ["hist_step", "using 19"],
+    {"view": "layers", "steps": "20", "hist_step": "19"})
+add("training", "view=layers&steps=20&hist_step=7", "numbers", False,
+    applied={"view": "layers", "steps": "20", "hist_step": "7"})
 add("training", "batch=512&task=spirals&steps=20", "numbers", False,
     applied={"task": "spirals", "steps": "20", "batch": "512"})
 for value in ("nan", "inf", "1e309", "1,5", ""):
@@ -476,6 +486,7 @@ add("training", "steps=5&steps=20", "structure", True, ["steps", "2 times"], {"s
 add("training", "optimizer=adam&momentum=0.5&steps=20", "structure", True, ["momentum", "only applies"],
     {"optimizer": "adam", "steps": "20"})
 add("training", "diag_layer=3", "structure", True, ["diag_layer", "only applies"], {})
+add("training", "hist_step=3", "structure", True, ["hist_step", "only applies"], {})
 add("training", "input_corr=0.5", "structure", True, ["input_corr"], {})  # another page's parameter
 add("training", "bogus=1&" + "&".join(f"k{i}={i}" for i in range(70)), "structure", True, ["more than 64"], {})
 # budget: the link keeps what was asked; the page trains fewer seeds, or nothing and offers choices

@@ -48,13 +48,18 @@ PAGE_MAX_FLOPS = 3 * 10 ** 10
 """Training work per view on a hosted instance, in weight multiply–adds: schemes × seeds × steps ×
 batch × Σ weights × 3 (forward, and the backward pass's two products) ≤ 3·10¹⁰. The default view
 (4 schemes × 3 seeds × 300 steps × batch 64 on digits, 3 hidden layers of 128: Σ weights = 42,240) is
-2.92·10¹⁰ and took 4.0 s of CPU with one BLAS thread (1.0 s a scheme, ~7.3·10⁹ multiply–adds a
-second; the command is in the README's "Limits of a hosted instance"), ~2 s of wall time
-on the hosted instance's two workers. The budget is the default view rounded up: a hosted view
+2.92·10¹⁰ and takes 2.3–2.4 s of CPU with one BLAS thread (0.6 s a scheme, ~1.2·10¹⁰ multiply–adds
+a second; the command is in the README's "Limits of a hosted instance"; 4.0 s before the engine's
+overhead cuts), about half that in wall time on the hosted instance's two workers (``make bench``'s
+``training``). The budget is the default view rounded up: a hosted view
 never waits much longer than the default one (a link's view is shown within ~3 s)."""
 RUN_MAX_FLOPS = PAGE_MAX_FLOPS // 2
 """One run (one scheme, every seed) at most: it runs on one worker of two, so a view of one scheme
 waits no longer than a view of four on two workers."""
+HISTOGRAM_BINS = 40
+"""Bins of the Training page's gradient and activation histograms."""
+HIST_STEP = 50
+"""The default histogram step (or the run's last step, when it has fewer: :func:`histogram_steps`)."""
 CHOICE_FLOORS = (("steps", 20), ("batch", 16), ("width", 1), ("depth", 1))
 """(parameter, smallest value offered) of the choices a view over the budget offers, in this order."""
 
@@ -86,7 +91,16 @@ def train_kwargs(settings: Mapping[str, Any]) -> dict:
     return dict(optimizer=settings["optimizer"], lr=settings["lr"], momentum=settings["momentum"] if sgd else 0.0,
                 weight_decay=settings["weight_decay"], steps=settings["steps"], batch=settings["batch"],
                 seed=settings["seed"], dtype=settings["dtype"], n_seeds=settings["n_seeds"],
-                log_every=log_every(settings["steps"]))
+                log_every=log_every(settings["steps"]), histogram_steps=histogram_steps(settings),
+                histogram_bins=HISTOGRAM_BINS)
+
+
+def histogram_steps(settings: Mapping[str, Any]) -> tuple[int, ...]:
+    """The steps whose histograms a view bins: step 0 (the init) and ``hist_step`` within the run —
+    the default :data:`HIST_STEP` is the run's last step when it has fewer steps, a value asked
+    beyond the run is cut (with a notice) by the link's rules; the other views, which draw no
+    histogram, bin the same steps as the layers view of their link (switching trains nothing again)."""
+    return tuple(sorted({0, min(settings["hist_step"], settings["steps"] - 1)}))
 
 
 @dataclass(frozen=True)
@@ -182,14 +196,19 @@ def _choices(asked: Settings) -> tuple[tuple[str, Settings], ...]:
 def _constrain_training(settings: Settings) -> tuple[Settings, list[Notice]]:
     """Cross-field rules of the Training page: those of every scheme-comparing page
     (:func:`~.propagation.scheme_rules`); the batch within the task's training set; the diagnosed
-    layer within the network. The compute budget is not a rule of the link: the page trains
-    :func:`fit_view` of the settings as asked."""
+    layer within the network; the histogram step within the run. The compute budget is not a rule of
+    the link: the page trains :func:`fit_view` of the settings as asked."""
     notices = scheme_rules(settings)
     available = task_of(settings["task"]).x_train.shape[0]
     if settings["batch"] > available:
         notices.append(Notice("batch", f"Batch {settings['batch']} is more than the {available} training examples "
                               f"of {settings['task']}", f"using {available}"))
         settings["batch"] = available
+    if settings["hist_step"] >= settings["steps"] and settings["hist_step"] != HIST_STEP \
+            and settings["view"] == "layers":  # the default, and the other views: histogram_steps
+        notices.append(Notice("hist_step", f"the run has {settings['steps']} steps (0 … {settings['steps'] - 1})",
+                              f"using {settings['steps'] - 1}"))
+        settings["hist_step"] = settings["steps"] - 1
     if settings["diag_layer"] > settings["depth"] + 1:
         notices.append(Notice("diag_layer", f"the network has {settings['depth'] + 1} layers", "using 0 (every layer)"))
         settings["diag_layer"] = 0
@@ -238,5 +257,9 @@ SCHEMA = PageSchema("training", (
           help="the losses and accuracy over steps, or the per-layer statistics over steps"),
     Param("diag_layer", "int", 0, "Layer (0: every layer)", lo=0, hi=TRAINING_MAX_DEPTH + 1, step=1,
           when=(("view", ("layers",)),), help="the layer whose diagnostics are drawn; 0 draws every layer"),
+    Param("hist_step", "int", HIST_STEP, "Histogram step", lo=0, hi=TRAINING_MAX_STEPS - 1, step=10,
+          when=(("view", ("layers",)),),
+          help="the step whose gradient and activation histograms are drawn beside step 0's (on the step's batch, "
+          f"before its update; by default {HIST_STEP}, or the last step of a shorter run); changing it trains again"),
 ), _constrain_training)
 """The Training page's parameters, in display order."""
