@@ -19,7 +19,7 @@ import numpy as np
 
 from ..norms import normalise
 from .moments import ScaledMoments, mean_cosine, mean_var_max, scaled_moments
-from .quantiles import sample_stats
+from .quantiles import rows_sample_stats
 from .run import Kept, Run, times_transpose
 
 
@@ -74,7 +74,7 @@ def inputs(run: Run, rep: int) -> tuple[np.ndarray, np.ndarray]:
     x = run.draw_inputs(rep)
     x_sum = scaled_moments(x, run.scratch)
     run.input_scale[rep] = x_sum.scale
-    run.input_corr_measured[rep] = mean_cosine(x_sum.scaled)
+    run.input_corr_measured[rep] = mean_cosine(x_sum.scaled, x_sum.row_squares())
     return x, x_sum.row_norms()
 
 
@@ -104,19 +104,37 @@ def _record(run: Run, rep: int, layer: int, v: _Layer, x_norm: np.ndarray, prev_
     st["preact_mean"][rep, i], st["preact_var"][rep, i] = pre_sum.mean, pre_sum.var
     st["act_mean"][rep, i], st["act_var"][rep, i], st["max_abs"][rep, i] = a_sum.mean, a_sum.var, a_sum.scale
     norm = a_sum.row_norms()
-    ratio = norm / x_norm
-    layer_gain = np.where(prev_norm > 0, v.z_norm / np.where(prev_norm > 0, prev_norm, 1.0), np.nan)
-    (st["norm_ratio"][rep, i], st["norm_ratio_p05"][rep, i], st["norm_ratio_p95"][rep, i]) = sample_stats(ratio)
-    (st["layer_ratio"][rep, i], st["layer_ratio_p05"][rep, i], st["layer_ratio_p95"][rep, i]) = sample_stats(layer_gain)
-    msq = np.square(ratio) * (net.input_dim / net.widths[i])
-    finite = bool(np.isfinite(msq).all())  # float64 beyond ~1e154: the square itself is +inf
-    st["msq_ratio"][rep, i] = float(msq.mean())
-    st["msq_ratio_var"][rep, i] = float(msq.var()) if finite else math.inf
+    per_sample = np.empty((2, norm.size))  # the ratios ‖a^l‖/‖x‖ and the gains, as rows
+    ratio, layer_gain = per_sample
+    np.divide(norm, x_norm, out=ratio)
+    positive = prev_norm > 0
+    if positive.all():
+        np.divide(v.z_norm, prev_norm, out=layer_gain)
+    else:
+        layer_gain[:] = np.where(positive, v.z_norm / np.where(positive, prev_norm, 1.0), np.nan)
+    ((st["norm_ratio"][rep, i], st["norm_ratio_p05"][rep, i], st["norm_ratio_p95"][rep, i]),
+     (st["layer_ratio"][rep, i], st["layer_ratio_p05"][rep, i], st["layer_ratio_p95"][rep, i])) = \
+        rows_sample_stats(per_sample)
+    msq = np.square(ratio)
+    msq *= net.input_dim / net.widths[i]
+    st["msq_ratio"][rep, i], st["msq_ratio_var"][rep, i] = _mean_var(msq)
     phi = a if v.phi is None else v.phi
     if v.act.rails is not None:
         st["saturated"][rep, i] = v.act.saturated_fraction(phi)
     if v.act.has_dead_units:
         st["dead"][rep, i] = 1.0 - float((phi != 0).any(axis=0).mean())
-    st["corr"][rep, i] = mean_cosine(pre_sum.scaled)
+    st["corr"][rep, i] = mean_cosine(pre_sum.scaled, pre_sum.row_squares())  # the rows' squares of ‖z‖ when no bias
     st["unit_spread"][rep, i] = a_sum.spread()
     return norm
+
+
+def _mean_var(values: np.ndarray) -> tuple[float, float]:
+    """``values.mean()`` and ``values.var()`` of a 1-D float64 array (numpy's two passes: the
+    pairwise mean, then the pairwise mean of the squared deviations), without their Python layers;
+    the variance is +inf when a value is not finite (float64 beyond ~1e154: the square itself is +inf)."""
+    n = values.size
+    mean = float(np.add.reduce(values)) / n
+    if not math.isfinite(mean):
+        return mean, math.inf
+    dev = np.subtract(values, mean)
+    return mean, float(np.add.reduce(np.multiply(dev, dev, out=dev))) / n

@@ -13,8 +13,6 @@ Every statistic is a float64 scalar computed from the run's float32/float64 arra
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-
 import numpy as np
 
 
@@ -68,27 +66,40 @@ square stays below 2^8·4096 and a value's square underflows only when it is 2^5
 smaller than max|x| (scaled: 2^63), so the numbers agree with the scaled ones to rounding."""
 
 
-@dataclass(frozen=True)
 class ScaledMoments:
     """An array's mean and variance (floats), s = max|x|, and y = x/u with u = s, or u = 1 when s
     is in NO_COPY_SCALE (no copy; also when s = 0).
 
     Everything downstream works on y, |y| ≤ 16, so squares never overflow in the dtype; norms
-    and variances are scaled back by u in float64 (float32 data near 3.4e38 have variances ~1e77)."""
+    and variances are scaled back by u in float64 (float32 data near 3.4e38 have variances ~1e77).
+    The rows' sums of squares Σ_i y_bi² are computed once, when first asked for (:meth:`row_squares`),
+    and serve both the row norms and the pair cosines."""
 
-    mean: float
-    var: float
-    scale: float
-    scaled: np.ndarray
-    unit: float
-    scratch: Scratch = field(repr=False)
+    __slots__ = ("mean", "var", "scale", "scaled", "unit", "scratch", "_row_sq")
+
+    def __init__(self, mean: float, var: float, scale: float, scaled: np.ndarray, unit: float, scratch: Scratch):
+        self.mean, self.var, self.scale, self.scaled, self.unit, self.scratch = mean, var, scale, scaled, unit, scratch
+        self._row_sq = None
+
+    def __repr__(self) -> str:
+        return f"ScaledMoments(mean={self.mean!r}, var={self.var!r}, scale={self.scale!r}, unit={self.unit!r})"
+
+    def row_squares(self) -> np.ndarray:
+        """Σ_i y_bi² of each row b of y (float64; each row's sum in the dtype, as einsum)."""
+        if self._row_sq is None:
+            y = self.scaled
+            self._row_sq = np.einsum("ij,ij->i", y, y).astype(np.float64)
+        return self._row_sq
 
     def row_norms(self) -> np.ndarray:
         """Euclidean norm of each row (float64). A row ~6e17 times smaller than the largest one
         underflows to 0 in float32; nothing else loses precision."""
-        y = self.scaled
-        return self.unit * np.sqrt(np.einsum("ij,ij->i", y, y).astype(np.float64)) if self.scale else \
-            np.zeros(y.shape[0])
+        if not self.scale:
+            return np.zeros(self.scaled.shape[0])
+        norms = np.sqrt(self.row_squares())
+        if self.unit != 1.0:
+            norms *= self.unit
+        return norms
 
     def spread(self) -> float:
         """max over rows and units of |x_bi − x_b1|/max|x|: 0 exactly when every unit of every row
@@ -157,19 +168,30 @@ def gram_moments(d: ScaledMoments, a: np.ndarray, a_scale: float) -> tuple[float
     return mean, msq - mean * mean, math.nan
 
 
-def pair_cosines(y: np.ndarray) -> np.ndarray:
-    """cos∠(y_{2k}, y_{2k+1}) for every pair of rows of a scaled array; NaN where a row is zero."""
+def pair_cosines(y: np.ndarray, row_sq: np.ndarray | None = None) -> np.ndarray:
+    """cos∠(y_{2k}, y_{2k+1}) for every pair of rows of a scaled array; NaN where a row is zero.
+    ``row_sq``: the rows' Σ_i y_bi² when already known (:meth:`ScaledMoments.row_squares`)."""
     pairs = y.shape[0] // 2
     a, b = y[0:2 * pairs:2], y[1:2 * pairs:2]
     dots = np.einsum("ij,ij->i", a, b).astype(np.float64)
-    norms = np.sqrt(np.einsum("ij,ij->i", a, a).astype(np.float64) * np.einsum("ij,ij->i", b, b))
-    return np.where(norms > 0, dots / np.where(norms > 0, norms, 1.0), np.nan)
+    if row_sq is None:
+        norms = np.sqrt(np.einsum("ij,ij->i", a, a).astype(np.float64) * np.einsum("ij,ij->i", b, b))
+    else:
+        norms = np.sqrt(row_sq[0:2 * pairs:2] * row_sq[1:2 * pairs:2])
+    positive = norms > 0
+    if positive.all():
+        return np.divide(dots, norms, out=dots)
+    return np.where(positive, dots / np.where(positive, norms, 1.0), np.nan)
 
 
-def mean_cosine(y: np.ndarray) -> float:
+def mean_cosine(y: np.ndarray, row_sq: np.ndarray | None = None) -> float:
     """Mean over the row pairs of their cosine (pairs with a zero row skipped; NaN if none): numpy's
-    ``nanmean`` (the pairwise sum with the NaNs as zeros, over their count) without its Python layer."""
-    cos = pair_cosines(y)
+    ``nanmean`` (the pairwise sum with the NaNs as zeros, over their count) without its Python layer;
+    when no pair is skipped, the plain pairwise sum over the count (the same sum)."""
+    cos = pair_cosines(y, row_sq)
+    total = float(np.add.reduce(cos))
+    if not math.isnan(total):
+        return total / cos.size if cos.size else math.nan
     skipped = np.isnan(cos)
     count = cos.size - np.count_nonzero(skipped)
     return float(np.add.reduce(np.where(skipped, 0.0, cos))) / count if count else math.nan
