@@ -79,7 +79,10 @@ def _ones_like(x):
 
 def _tanh_prime(x):
     t = np.tanh(x)
-    return 1.0 - t * t
+    if not isinstance(t, np.ndarray):  # a scalar
+        return 1.0 - t * t
+    np.multiply(t, t, out=t)
+    return np.subtract(1.0, t, out=t)  # the same 1 − t·t, in one array
 
 
 def _sigmoid_prime(x):

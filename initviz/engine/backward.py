@@ -68,8 +68,9 @@ def _layer(run: Run, rep: int, layer: int, start: int, layers: list, kept: Kept,
     if gd.scale < run.tiny:
         run.faults["grad_vanished_layer"][rep] = layer
         return None
-    if layer > 1:  # ∂L/∂x is not needed
-        return times_transpose(delta, W.T, run.constant[i])
+    if layer > 1:  # ∂L/∂x is not needed; ∂L/∂a^{l−1} alternates between two reused arrays (slots 1, 2)
+        out = run.scratch.get((run.batch, W.shape[1]), run.dtype, slot=1 + layer % 2)
+        return times_transpose(delta, W.T, run.constant[i], out=out)
     return grad_a
 
 

@@ -51,13 +51,13 @@ class Kept:
     store: list
 
 
-def times_transpose(x: np.ndarray, W: np.ndarray, c) -> np.ndarray:
+def times_transpose(x: np.ndarray, W: np.ndarray, c, out: np.ndarray | None = None) -> np.ndarray:
     """x Wᵀ for a (B, n) batch ``x`` and W of shape (m, n); when every entry of W is ``c`` (not
     None), the row sums Σ_j c·x_bj repeated over the m outputs — one value per sample by
     construction, where a GEMM may round the m columns differently. ``x @ W`` is
-    ``times_transpose(x, W.T, c)``."""
+    ``times_transpose(x, W.T, c)``. ``out``: a (B, m) array for the product (not for the row sums)."""
     if c is None:
-        return x @ W.T
+        return np.matmul(x, W.T, out=out)
     sums = np.add.reduce(x * x.dtype.type(c), axis=1)
     return np.repeat(sums[:, None], W.shape[0], axis=1)
 
