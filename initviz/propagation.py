@@ -442,6 +442,8 @@ def _run_all(run: Run, backward: bool) -> None:
                 backward_(run, rep, kept)
             if rep == 0:
                 bin_unbinned(run, kept)
+            if net.residual is None:
+                kept.release()  # its products serve the next repeat or run
     except Deadline:
         pass
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..norms import normalise
-from .moments import ScaledMoments, mean_cosine, mean_var_max, scaled_moments
+from .moments import PRODUCTS, ScaledMoments, mean_cosine, mean_var_max, scaled_moments
 from .quantiles import rows_sample_stats
 from .run import Kept, Run, times_transpose
 
@@ -51,7 +51,8 @@ def forward(run: Run, rep: int) -> Kept:
     for layer, (W, b) in zip(range(1, net.depth + 1), run.draws(rep, 1, net.depth + 1)):
         run.check_time(f"repeat {rep}, forward layer {layer}")
         if layer in seg_starts:
-            kept.checkpoints[layer], kept.start, kept.store = a_prev, layer, []
+            kept.release(a_prev)
+            kept.checkpoints[layer], kept.start = a_prev, layer
         values = _layer(run, layer, W, b, a_prev)
         if values is None:
             run.faults["nonfinite_layer"][rep] = layer
@@ -60,8 +61,9 @@ def forward(run: Run, rep: int) -> Kept:
         norm = _record(run, rep, layer, values, x_norm, prev_norm)
         if rep == 0 and run.histograms.sub:
             run.histograms.subsample(layer - 1, values.pre, values.a)
-        if keep:
-            kept.store.append((W, b, values.pre))
+        kept.store.append((W, b, values.pre))
+        if not keep:
+            kept.release(values.a)
         if values.a_sum.scale < run.tiny:
             run.faults["vanished_layer"][rep] = layer
             return kept
@@ -81,7 +83,7 @@ def inputs(run: Run, rep: int) -> tuple[np.ndarray, np.ndarray]:
 def _layer(run: Run, layer: int, W: np.ndarray, b: np.ndarray | None, a_prev: np.ndarray) -> _Layer | None:
     """h^l, a^l and their moments, or None when W_l, W_l a^{l−1}, h^l or a^l holds a non-finite value."""
     w_mom = mean_var_max(W, run.scratch)
-    pre = times_transpose(a_prev, W, run.constant[layer - 1])
+    pre = times_transpose(a_prev, W, run.constant[layer - 1], out=PRODUCTS.take((a_prev.shape[0], W.shape[0]), W.dtype))
     z_sum = scaled_moments(pre, run.scratch)  # W a^{l−1}, before the bias (its rows: pre may be it)
     z_norm = z_sum.row_norms() if z_sum is not None else None
     if b is not None:

@@ -24,7 +24,7 @@ import numpy as np
 from ..limits import Budget
 from ..rng import ROLE_BIASES, ROLE_INPUTS, ROLE_WEIGHTS, stream
 from .histograms import HISTOGRAMS, RunHistograms
-from .moments import Scratch, gram_route, scaled_moments
+from .moments import PRODUCTS, Scratch, gram_route, scaled_moments
 
 FORWARD_STATS = ("preact_mean", "preact_var", "act_mean", "act_var", "norm_ratio", "norm_ratio_p05",
                  "norm_ratio_p95", "layer_ratio", "layer_ratio_p05", "layer_ratio_p95", "msq_ratio",
@@ -49,6 +49,14 @@ class Kept:
     checkpoints: dict
     start: int
     store: list
+
+    def release(self, *in_use: np.ndarray) -> None:
+        """Hand the kept pre-activations to :data:`~initviz.engine.moments.PRODUCTS` and empty the
+        store. Statistics and histograms copy what they keep; the arrays ``in_use`` (an activation
+        that is its pre-activation, as linear's: the next layer's input or a checkpoint) are not
+        handed over."""
+        PRODUCTS.give([pre for _, _, pre in self.store if not any(pre is x for x in in_use)])
+        self.store = []
 
 
 def times_transpose(x: np.ndarray, W: np.ndarray, c, out: np.ndarray | None = None) -> np.ndarray:
