@@ -267,7 +267,8 @@ class Network:
         if self.norm != "none":
             phi = act(pre) if phi is None else phi
             grad_a = normalise_backward(self.norm, phi, grad_a)
-        return grad_a * act.derivative(pre, phi)
+        slope = act.derivative(pre, phi)  # a new array: the product is written into it
+        return np.multiply(grad_a, slope, out=slope) if slope.dtype == grad_a.dtype else grad_a * slope
 
     def output_rails(self, layer: int) -> tuple[float, float] | None:
         """The bounds of a^l: φ_l's rails in an MLP without a norm, else None (a residual stream has none)."""

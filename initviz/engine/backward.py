@@ -92,4 +92,9 @@ def _weight_grad_moments(run: Run, rep: int, layer: int, gd: ScaledMoments, delt
     that route for the layer and it decides, else from the product; None if it is not finite."""
     i = layer - 1
     a_scale = run.stats["max_abs"][rep, i - 1] if layer > 1 else run.input_scale[rep]
-    return (run.gram[i] and gram_moments(gd, a_prev, a_scale)) or mean_var_max(delta.T @ a_prev, run.scratch)
+    if run.gram[i]:
+        moments = gram_moments(gd, a_prev, a_scale)
+        if moments is not None:
+            return moments
+    product = np.matmul(delta.T, a_prev, out=run.scratch.get((delta.shape[1], a_prev.shape[1]), run.dtype, slot=3))
+    return mean_var_max(product, run.scratch)
