@@ -83,7 +83,8 @@ def inputs(run: Run, rep: int) -> tuple[np.ndarray, np.ndarray]:
 def _layer(run: Run, layer: int, W: np.ndarray, b: np.ndarray | None, a_prev: np.ndarray) -> _Layer | None:
     """h^l, a^l and their moments, or None when W_l, W_l a^{l−1}, h^l or a^l holds a non-finite value."""
     w_mom = mean_var_max(W, run.scratch)
-    pre = times_transpose(a_prev, W, run.constant[layer - 1], out=PRODUCTS.take((a_prev.shape[0], W.shape[0]), W.dtype))
+    c = run.constant[layer - 1]
+    pre = times_transpose(a_prev, W, c, out=None if c is not None else PRODUCTS.take((a_prev.shape[0], W.shape[0]), W.dtype))
     z_sum = scaled_moments(pre, run.scratch)  # W a^{l−1}, before the bias (its rows: pre may be it)
     z_norm = z_sum.row_norms() if z_sum is not None else None
     if b is not None:
