@@ -7,7 +7,9 @@ Every statistic is a float64 scalar computed from the run's float32/float64 arra
 * computed on x/max|x| and scaled back in float64 unless max|x| is moderate (``SAFE_SCALE``,
   ``NO_COPY_SCALE``), so float32 values near 3.4e38 never overflow in the statistic itself;
 * the mean and variance of the entries of ∂L/∂W = δᵀa from two B×B Grams (:func:`gram_moments`);
-* cosines of row pairs (the correlation of pre-activations between paired samples).
+* cosines of row pairs (the correlation of pre-activations between paired samples);
+* reused arrays: a run's temporaries (:class:`Scratch`) and the forward products kept from run to
+  run (:data:`PRODUCTS`).
 """
 
 from __future__ import annotations
