@@ -261,8 +261,8 @@ class Network:
         return normalise(self.norm, self.activation(layer)(pre))
 
     def output_backward(self, layer: int, pre: np.ndarray, grad_a: np.ndarray, phi=None) -> np.ndarray:
-        """∂L/∂h^l from ∂L/∂a^l = ``grad_a``: (∂L/∂a^l ⊙ φ_l'(h^l) without a norm; through N first with one);
-        ``phi`` = φ_l(h^l) when the caller has it (:meth:`Activation.derivative`)."""
+        """∂L/∂h^l from ∂L/∂a^l = ``grad_a``: (∂L/∂a^l ⊙ φ_l'(h^l) without a norm; through N first
+        with one); ``phi`` = φ_l(h^l) when the caller has it (:meth:`Activation.derivative`)."""
         act = self.activation(layer)
         if self.norm != "none":
             phi = act(pre) if phi is None else phi

@@ -84,7 +84,8 @@ def _layer(run: Run, layer: int, W: np.ndarray, b: np.ndarray | None, a_prev: np
     """h^l, a^l and their moments, or None when W_l, W_l a^{l−1}, h^l or a^l holds a non-finite value."""
     w_mom = mean_var_max(W, run.scratch)
     c = run.constant[layer - 1]
-    pre = times_transpose(a_prev, W, c, out=None if c is not None else PRODUCTS.take((a_prev.shape[0], W.shape[0]), W.dtype))
+    out = None if c is not None else PRODUCTS.take((a_prev.shape[0], W.shape[0]), W.dtype)
+    pre = times_transpose(a_prev, W, c, out=out)
     z_sum = scaled_moments(pre, run.scratch)  # W a^{l−1}, before the bias (its rows: pre may be it)
     z_norm = z_sum.row_norms() if z_sum is not None else None
     if b is not None:
