@@ -79,7 +79,16 @@ def _ones_like(x):
 
 def _tanh_prime(x):
     t = np.tanh(x)
-    return 1.0 - t * t
+    if not isinstance(t, np.ndarray):  # a scalar
+        return 1.0 - t * t
+    np.multiply(t, t, out=t)
+    return np.subtract(1.0, t, out=t)  # the same 1 − t·t, in one array
+
+
+def _one_minus_square(y):
+    """1 − y·y (tanh′ from y = tanh x), in one fresh array."""
+    t = np.multiply(y, y)
+    return np.subtract(1.0, t, out=t) if isinstance(t, np.ndarray) else 1.0 - t
 
 
 def _sigmoid_prime(x):
@@ -173,7 +182,8 @@ class ActivationSpec:
     ``dead_when`` tells, for a parameter value, whether φ is exactly 0 on a half-line;
     ``leaky_slope`` gives a for the positively homogeneous φ(x) = x (x > 0), a·x (x ≤ 0);
     ``second(x, param)`` evaluates φ″ almost everywhere; ``kinks`` are the points where φ′ jumps
-    (module docstring).
+    (module docstring); ``prime_of_output(y, param)``, where defined, is φ′ computed from y = φ(x)
+    by the same operations ``prime`` applies to its own φ(x) (tanh: 1 − y², sigmoid: y(1 − y)).
     """
 
     formula: str
@@ -188,15 +198,18 @@ class ActivationSpec:
     leaky_slope: Callable[[float | None], float | None] = lambda p: None  # noqa: E731
     second: Callable | None = None
     kinks: tuple[float, ...] = ()
+    prime_of_output: Callable | None = None
 
 
 ACTIVATIONS: dict[str, ActivationSpec] = {
     "linear": ActivationSpec("x", lambda x, p: x, lambda x, p: _ones_like(x), gain="linear",
                              leaky_slope=lambda p: 1.0, second=lambda x, p: _zeros_like(x)),
     "tanh": ActivationSpec("tanh x", lambda x, p: np.tanh(x), lambda x, p: _tanh_prime(x), gain="tanh",
-                           rails=(-1.0, 1.0), second=lambda x, p: _tanh_second(x)),
+                           rails=(-1.0, 1.0), second=lambda x, p: _tanh_second(x),
+                           prime_of_output=lambda y, p: _one_minus_square(y)),
     "sigmoid": ActivationSpec("1/(1+e^-x)", lambda x, p: _sigmoid(x), lambda x, p: _sigmoid_prime(x),
-                              gain="sigmoid", rails=(0.0, 1.0), second=lambda x, p: _sigmoid_second(x)),
+                              gain="sigmoid", rails=(0.0, 1.0), second=lambda x, p: _sigmoid_second(x),
+                              prime_of_output=lambda y, p: y * (1.0 - y)),
     "relu": ActivationSpec("max(x, 0)", lambda x, p: np.maximum(x, 0), lambda x, p: _leaky_prime(x, 0.0),
                            gain="relu", dead_when=lambda p: True, leaky_slope=lambda p: 0.0,
                            second=lambda x, p: _zeros_like(x), kinks=(0.0,)),
@@ -248,9 +261,12 @@ class Activation:
         x = np.asarray(x)
         return np.asarray(self.spec.fn(x, self.param), dtype=x.dtype)
 
-    def derivative(self, x) -> np.ndarray:
-        """φ′(x), elementwise, in the dtype of ``x``."""
+    def derivative(self, x, phi=None) -> np.ndarray:
+        """φ′(x), elementwise, in the dtype of ``x``; ``phi`` = φ(x) (as :meth:`__call__` gives it),
+        when known, spares recomputing it where φ′ is a function of φ (the same numbers)."""
         x = np.asarray(x)
+        if phi is not None and self.spec.prime_of_output is not None and x.dtype.kind == "f":
+            return np.asarray(self.spec.prime_of_output(np.asarray(phi), self.param), dtype=x.dtype)
         return np.asarray(self.spec.prime(x, self.param), dtype=x.dtype)
 
     def second_derivative(self, x) -> np.ndarray:

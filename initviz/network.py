@@ -260,12 +260,15 @@ class Network:
         """a^l = N(φ_l(h^l)) of 1-based ``layer`` from its pre-activation ``pre`` = h^l."""
         return normalise(self.norm, self.activation(layer)(pre))
 
-    def output_backward(self, layer: int, pre: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
-        """∂L/∂h^l from ∂L/∂a^l = ``grad_a``: (∂L/∂a^l ⊙ φ_l'(h^l) without a norm; through N first with one)."""
+    def output_backward(self, layer: int, pre: np.ndarray, grad_a: np.ndarray, phi=None) -> np.ndarray:
+        """∂L/∂h^l from ∂L/∂a^l = ``grad_a``: (∂L/∂a^l ⊙ φ_l'(h^l) without a norm; through N first
+        with one); ``phi`` = φ_l(h^l) when the caller has it (:meth:`Activation.derivative`)."""
         act = self.activation(layer)
         if self.norm != "none":
-            grad_a = normalise_backward(self.norm, act(pre), grad_a)
-        return grad_a * act.derivative(pre)
+            phi = act(pre) if phi is None else phi
+            grad_a = normalise_backward(self.norm, phi, grad_a)
+        slope = act.derivative(pre, phi)  # a new array: the product is written into it
+        return np.multiply(grad_a, slope, out=slope) if slope.dtype == grad_a.dtype else grad_a * slope
 
     def output_rails(self, layer: int) -> tuple[float, float] | None:
         """The bounds of a^l: φ_l's rails in an MLP without a norm, else None (a residual stream has none)."""

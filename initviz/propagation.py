@@ -94,7 +94,9 @@ activation or pre-activation histograms the forward pass keeps nothing for them)
 **Memory.** Only per-layer statistics are kept. For the backward pass the weights and
 pre-activations of a segment of layers are held (at most ``MAX_STORE_BYTES``, or the ``budget``'s
 ``store_bytes``); longer networks are checkpointed: each segment's input is kept and its weights
-are redrawn from their streams (bit-identical) when the backward pass reaches it.
+are redrawn from their streams (bit-identical) when the backward pass reaches it. Between calls the
+process keeps up to ``POOL_BYTES`` (32 MiB) of product arrays for the next call's h^l
+(:data:`~initviz.engine.moments.PRODUCTS`): fresh memory costs its page faults on every call.
 
 **Speed** (the numbers are those of the plain computation; ``tests/test_fast_paths.py`` checks
 each route against it). Everything stays in the run's dtype (float32 by default) except the
@@ -461,6 +463,8 @@ def _run_all(run: Run, backward: bool) -> None:
                 backward_(run, rep, kept)
             if rep == 0:
                 bin_unbinned(run, kept)
+            if net.residual is None:
+                kept.release()  # its products serve the next repeat or run
     except Deadline:
         return
     if run.progress is not None:

@@ -28,6 +28,17 @@ def test_derivative_matches_central_difference(name, param):
 
 @pytest.mark.parametrize("name,param", CASES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_derivative_from_the_known_output_is_the_derivative(name, param, dtype):
+    """φ′(x) given φ(x) (the backward pass hands a^l down) is φ′(x) bit for bit: the same
+    operations on the same φ(x) (tanh, sigmoid), or φ′(x) itself where φ′ is not taken from φ."""
+    act = get_activation(name, param)
+    x = (np.random.default_rng(2).standard_normal((64, 33)) * 3).astype(dtype)
+    np.testing.assert_array_equal(act.derivative(x, act(x)), act.derivative(x))
+    assert act.derivative(x, act(x)).dtype == dtype
+
+
+@pytest.mark.parametrize("name,param", CASES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_extreme_inputs_stay_finite_without_overflow(name, param, dtype):
     act = get_activation(name, param)
     x = np.array([-1e4, -100.0, 0.0, 100.0, 1e4], dtype=dtype)

@@ -217,6 +217,30 @@ def test_sample_stats_and_mean_cosine_equal_numpy_bit_for_bit(n):
     assert np.isnan(cos).any() or n < 3
     np.testing.assert_array_equal(moments.mean_cosine(y), np.nanmean(cos))
     assert np.isnan(moments.mean_cosine(np.zeros((4, 3), dtype=np.float32)))
+    # the rows' squares handed in (ScaledMoments.row_squares): the same nanmean of their cosines, which
+    # agree with the cosines from the pairs' own sums of squares to rounding (each float32 sum of 33
+    # squares errs by ≤ γ_33 relative, the cosine by ≤ γ_33 + a few u: 2·33·u32)
+    summary = moments.scaled_moments(y, moments.Scratch())
+    from_rows = moments.pair_cosines(summary.scaled, summary.row_squares())
+    np.testing.assert_array_equal(np.isnan(from_rows), np.isnan(cos))
+    np.testing.assert_allclose(from_rows, cos, rtol=2 * 33 * np.finfo(np.float32).eps)
+    np.testing.assert_array_equal(moments.mean_cosine(summary.scaled, summary.row_squares()), np.nanmean(from_rows))
+    clean = rng.standard_normal((2 * n + 1, 33)).astype(np.float32)  # no zero row: the sum without nanmean's mask
+    np.testing.assert_array_equal(moments.mean_cosine(clean), np.nanmean(moments.pair_cosines(clean)))
+
+
+@pytest.mark.parametrize("n", [1, 2, 257, 4 * quantiles.SELECT_SAMPLE + 1])
+def test_rows_sample_stats_equal_sample_stats_of_each_row_bit_for_bit(n):
+    """One partition and one sum for all rows (the forward pass's ratios and gains) gives each
+    row's own sample_stats: also past one partition's size and with non-finite values (row by row)."""
+    rng = np.random.default_rng(n)
+    rows = rng.lognormal(size=(3, n))
+    expected = [quantiles.sample_stats(row) for row in rows]
+    np.testing.assert_array_equal(quantiles.rows_sample_stats(rows), expected)
+    rows[1, ::3] = np.nan
+    rows[2, :] = np.inf
+    expected = [quantiles.sample_stats(row) for row in rows]
+    np.testing.assert_array_equal(quantiles.rows_sample_stats(rows), expected)
 
 
 def test_order_statistics_fall_back_when_the_sample_misleads():

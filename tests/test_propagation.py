@@ -157,6 +157,33 @@ def test_checkpointed_backward_equals_stored_backward():
     np.testing.assert_array_equal(full.act_hist, chunked.act_hist)
 
 
+@pytest.mark.parametrize("activation", ["linear", "tanh"])
+@pytest.mark.parametrize(("backward", "store_bytes"), [(True, None), (True, 1), (False, None)])
+def test_products_reused_between_runs_change_no_number(activation, backward, store_bytes, monkeypatch):
+    """The forward products come from arrays earlier runs handed back (``moments.PRODUCTS``): runs
+    one after the other, checkpointed into one-layer segments or forward only, with an activation
+    whose output is its input array (linear: a^l is h^l, the next layer's input and a checkpoint),
+    give the numbers of runs that draw every array afresh, bit for bit."""
+    from initviz.engine import moments
+    net = Network.mlp(input_dim=24, widths=[24] * 5, activation=activation, init="xavier_normal", bias="normal",
+                      bias_value=0.1)
+    budget = None if store_bytes is None else Budget(store_bytes=store_bytes)
+
+    def run():
+        return propagate(net, batch=12, seed=5, n_seeds=2, backward=backward, budget=budget)
+
+    runs = [run() for _ in range(3)]
+    assert moments.PRODUCTS.free  # products were handed back and taken again
+    monkeypatch.setattr(moments.PRODUCTS, "limit", 0)  # keeps nothing: every product is a new array
+    monkeypatch.setattr(moments.PRODUCTS, "free", {})
+    fresh = run()
+    assert not moments.PRODUCTS.free
+    for res in runs:
+        for name in FORWARD_STATS + BACKWARD_STATS:
+            np.testing.assert_array_equal(res.stats[name], fresh.stats[name], err_msg=name)
+    assert np.isfinite(fresh.act_var).all() and (np.isfinite(fresh.grad_var).all() == backward)
+
+
 def test_nonfinite_fault_stops_and_leaves_statistics_absent():
     net = Network.mlp(input_dim=64, widths=[64] * 40, activation="linear", init="normal",
                       init_params={"std": 1e4})

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..norms import normalise
-from .moments import ScaledMoments, mean_cosine, mean_var_max, scaled_moments
-from .quantiles import sample_stats
+from .moments import PRODUCTS, ScaledMoments, mean_cosine, mean_var_max, scaled_moments
+from .quantiles import rows_sample_stats
 from .run import Kept, Run, times_transpose
 
 
@@ -51,7 +51,8 @@ def forward(run: Run, rep: int) -> Kept:
     for layer, (W, b) in zip(range(1, net.depth + 1), run.draws(rep, 1, net.depth + 1)):
         run.step(rep, layer - 1, f"repeat {rep}, forward layer {layer}")
         if layer in seg_starts:
-            kept.checkpoints[layer], kept.start, kept.store = a_prev, layer, []
+            kept.release(a_prev)
+            kept.checkpoints[layer], kept.start = a_prev, layer
         values = _layer(run, layer, W, b, a_prev)
         if values is None:
             run.faults["nonfinite_layer"][rep] = layer
@@ -60,8 +61,9 @@ def forward(run: Run, rep: int) -> Kept:
         norm = _record(run, rep, layer, values, x_norm, prev_norm)
         if rep == 0 and run.histograms.sub:
             run.histograms.subsample(layer - 1, values.pre, values.a)
-        if keep:
-            kept.store.append((W, b, values.pre))
+        kept.store.append((W, b, values.pre))
+        if not keep:
+            kept.release(values.a)
         if values.a_sum.scale < run.tiny:
             run.faults["vanished_layer"][rep] = layer
             return kept
@@ -74,14 +76,16 @@ def inputs(run: Run, rep: int) -> tuple[np.ndarray, np.ndarray]:
     x = run.draw_inputs(rep)
     x_sum = scaled_moments(x, run.scratch)
     run.input_scale[rep] = x_sum.scale
-    run.input_corr_measured[rep] = mean_cosine(x_sum.scaled)
+    run.input_corr_measured[rep] = mean_cosine(x_sum.scaled, x_sum.row_squares())
     return x, x_sum.row_norms()
 
 
 def _layer(run: Run, layer: int, W: np.ndarray, b: np.ndarray | None, a_prev: np.ndarray) -> _Layer | None:
     """h^l, a^l and their moments, or None when W_l, W_l a^{l−1}, h^l or a^l holds a non-finite value."""
     w_mom = mean_var_max(W, run.scratch)
-    pre = times_transpose(a_prev, W, run.constant[layer - 1])
+    c = run.constant[layer - 1]
+    out = None if c is not None else PRODUCTS.take((a_prev.shape[0], W.shape[0]), W.dtype)
+    pre = times_transpose(a_prev, W, c, out=out)
     z_sum = scaled_moments(pre, run.scratch)  # W a^{l−1}, before the bias (its rows: pre may be it)
     z_norm = z_sum.row_norms() if z_sum is not None else None
     if b is not None:
@@ -104,19 +108,37 @@ def _record(run: Run, rep: int, layer: int, v: _Layer, x_norm: np.ndarray, prev_
     st["preact_mean"][rep, i], st["preact_var"][rep, i] = pre_sum.mean, pre_sum.var
     st["act_mean"][rep, i], st["act_var"][rep, i], st["max_abs"][rep, i] = a_sum.mean, a_sum.var, a_sum.scale
     norm = a_sum.row_norms()
-    ratio = norm / x_norm
-    layer_gain = np.where(prev_norm > 0, v.z_norm / np.where(prev_norm > 0, prev_norm, 1.0), np.nan)
-    (st["norm_ratio"][rep, i], st["norm_ratio_p05"][rep, i], st["norm_ratio_p95"][rep, i]) = sample_stats(ratio)
-    (st["layer_ratio"][rep, i], st["layer_ratio_p05"][rep, i], st["layer_ratio_p95"][rep, i]) = sample_stats(layer_gain)
-    msq = np.square(ratio) * (net.input_dim / net.widths[i])
-    finite = bool(np.isfinite(msq).all())  # float64 beyond ~1e154: the square itself is +inf
-    st["msq_ratio"][rep, i] = float(msq.mean())
-    st["msq_ratio_var"][rep, i] = float(msq.var()) if finite else math.inf
+    per_sample = np.empty((2, norm.size))  # the ratios ‖a^l‖/‖x‖ and the gains, as rows
+    ratio, layer_gain = per_sample
+    np.divide(norm, x_norm, out=ratio)
+    positive = prev_norm > 0
+    if positive.all():
+        np.divide(v.z_norm, prev_norm, out=layer_gain)
+    else:
+        layer_gain[:] = np.where(positive, v.z_norm / np.where(positive, prev_norm, 1.0), np.nan)
+    ((st["norm_ratio"][rep, i], st["norm_ratio_p05"][rep, i], st["norm_ratio_p95"][rep, i]),
+     (st["layer_ratio"][rep, i], st["layer_ratio_p05"][rep, i], st["layer_ratio_p95"][rep, i])) = \
+        rows_sample_stats(per_sample)
+    msq = np.square(ratio)
+    msq *= net.input_dim / net.widths[i]
+    st["msq_ratio"][rep, i], st["msq_ratio_var"][rep, i] = _mean_var(msq)
     phi = a if v.phi is None else v.phi
     if v.act.rails is not None:
         st["saturated"][rep, i] = v.act.saturated_fraction(phi)
     if v.act.has_dead_units:
         st["dead"][rep, i] = 1.0 - float((phi != 0).any(axis=0).mean())
-    st["corr"][rep, i] = mean_cosine(pre_sum.scaled)
+    st["corr"][rep, i] = mean_cosine(pre_sum.scaled, pre_sum.row_squares())  # the rows' squares of ‖z‖ when no bias
     st["unit_spread"][rep, i] = a_sum.spread()
     return norm
+
+
+def _mean_var(values: np.ndarray) -> tuple[float, float]:
+    """``values.mean()`` and ``values.var()`` of a 1-D float64 array (numpy's two passes: the
+    pairwise mean, then the pairwise mean of the squared deviations), without their Python layers;
+    the variance is +inf when a value is not finite (float64 beyond ~1e154: the square itself is +inf)."""
+    n = values.size
+    mean = float(np.add.reduce(values)) / n
+    if not math.isfinite(mean):
+        return mean, math.inf
+    dev = np.subtract(values, mean)
+    return mean, float(np.add.reduce(np.multiply(dev, dev, out=dev))) / n

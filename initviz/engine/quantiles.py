@@ -49,24 +49,33 @@ def order_statistics(values: np.ndarray, ranks: list[int]) -> np.ndarray:
     return out
 
 
-def percentiles(values: np.ndarray, qs) -> list[float]:
-    """``np.percentile(values, qs)`` (method "linear") of 1-D ``values`` without NaN, bit for bit:
-    at position h = (n − 1)·q/100, a = x_(⌊h⌋), b = x_(⌊h⌋+1) (the last value past the end),
-    t = h − ⌊h⌋, a + (b − a)·t if t < 0.5 else b − (b − a)·(1 − t), with b − a in the values'
-    dtype and the rest in float64, as numpy's lerp; the order statistics come from
-    :func:`order_statistics` instead of numpy's partition of the whole array."""
-    n = values.size
-    pos = (n - 1) * (np.asarray(qs, dtype=np.float64) / 100.0)
-    lo = np.minimum(np.floor(pos), n - 1).astype(np.intp)
-    hi = np.minimum(lo + 1, n - 1)
-    ranks = sorted(set(lo.tolist()) | set(hi.tolist()))
-    stats = dict(zip(ranks, order_statistics(values, ranks)))
+def _positions(n: int, qs) -> list[tuple[float, int, int]]:
+    """(h, ⌊h⌋, ⌊h⌋ + 1) of each percentile q of n values, h = (n − 1)·q/100 in float64 (Python's
+    floats are IEEE doubles: numpy's own operations in the same order), both ranks capped at n − 1."""
     out = []
-    for h, i, j in zip(pos.tolist(), lo.tolist(), hi.tolist()):
-        t, a, b = h - i, stats[i], stats[j]
-        d = float(b - a)  # in the values' dtype, as numpy
-        out.append(float(a) + d * t if t < 0.5 else float(b) - d * (1.0 - t))
+    for q in qs:
+        h = (n - 1) * (float(q) / 100.0)
+        i = min(math.floor(h), n - 1)
+        out.append((h, i, min(i + 1, n - 1)))
     return out
+
+
+def _lerp(h: float, i: int, a, b) -> float:
+    """numpy's percentile between the order statistics a = x_(i) and b = x_(i+1) at position h:
+    a + (b − a)·t if t < 0.5 else b − (b − a)·(1 − t), t = h − i, with b − a in the values' dtype
+    and the rest in float64, as numpy's lerp."""
+    t, d = h - i, float(b - a)  # b − a in the values' dtype, as numpy
+    return float(a) + d * t if t < 0.5 else float(b) - d * (1.0 - t)
+
+
+def percentiles(values: np.ndarray, qs) -> list[float]:
+    """``np.percentile(values, qs)`` (method "linear") of 1-D ``values`` without NaN, bit for bit
+    (:func:`_positions`, :func:`_lerp`); the order statistics come from :func:`order_statistics`
+    instead of numpy's partition of the whole array."""
+    pos = _positions(values.size, qs)
+    ranks = sorted({r for _, i, j in pos for r in (i, j)})
+    stats = dict(zip(ranks, order_statistics(values, ranks)))
+    return [_lerp(h, i, stats[i], stats[j]) for h, i, j in pos]
 
 
 def sample_stats(values: np.ndarray) -> tuple[float, float, float]:
@@ -78,3 +87,22 @@ def sample_stats(values: np.ndarray) -> tuple[float, float, float]:
         return math.nan, math.nan, math.nan
     p05, p95 = percentiles(values, (5, 95))
     return float(np.add.reduce(values)) / values.size, p05, p95  # mean(), without its Python layer
+
+
+def rows_sample_stats(values: np.ndarray) -> list[tuple[float, float, float]]:
+    """:func:`sample_stats` of each row of a 2-D float array, the same numbers: when every value
+    is finite and a row is short enough for one partition (≤ 4·SELECT_SAMPLE), one ``np.partition``
+    of all rows at the ranks of the 5th and 95th percentiles and one pairwise sum per row (numpy's
+    reduction along a contiguous row is the 1-D one); otherwise row by row."""
+    k, n = values.shape
+    if n == 0 or n > 4 * SELECT_SAMPLE or not np.isfinite(values).all():
+        return [sample_stats(row) for row in values]
+    pos = _positions(n, (5, 95))
+    ranks = sorted({r for _, i, j in pos for r in (i, j)})
+    sums = np.add.reduce(values, axis=1).tolist()
+    ordered = np.partition(values, ranks, axis=1)
+    out = []
+    for row, total in zip(ordered, sums):
+        p05, p95 = (_lerp(h, i, row[i], row[j]) for h, i, j in pos)
+        out.append((total / n, p05, p95))
+    return out

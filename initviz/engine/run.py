@@ -26,7 +26,7 @@ from ..limits import Budget
 from ..normals import DEFAULT_DRAWS, standard_normal
 from ..rng import ROLE_BIASES, ROLE_INPUTS, ROLE_PROBE, ROLE_WEIGHTS, stream
 from .histograms import HISTOGRAMS, RunHistograms
-from .moments import Scratch, gram_route, scaled_moments
+from .moments import PRODUCTS, Scratch, gram_route, scaled_moments
 
 FORWARD_STATS = ("preact_mean", "preact_var", "act_mean", "act_var", "norm_ratio", "norm_ratio_p05",
                  "norm_ratio_p95", "layer_ratio", "layer_ratio_p05", "layer_ratio_p95", "msq_ratio",
@@ -52,14 +52,22 @@ class Kept:
     start: int
     store: list
 
+    def release(self, *in_use: np.ndarray) -> None:
+        """Hand the kept pre-activations to :data:`~initviz.engine.moments.PRODUCTS` and empty the
+        store. Statistics and histograms copy what they keep; the arrays ``in_use`` (an activation
+        that is its pre-activation, as linear's: the next layer's input or a checkpoint) are not
+        handed over."""
+        PRODUCTS.give([pre for _, _, pre in self.store if not any(pre is x for x in in_use)])
+        self.store = []
 
-def times_transpose(x: np.ndarray, W: np.ndarray, c) -> np.ndarray:
+
+def times_transpose(x: np.ndarray, W: np.ndarray, c, out: np.ndarray | None = None) -> np.ndarray:
     """x Wᵀ for a (B, n) batch ``x`` and W of shape (m, n); when every entry of W is ``c`` (not
     None), the row sums Σ_j c·x_bj repeated over the m outputs — one value per sample by
     construction, where a GEMM may round the m columns differently. ``x @ W`` is
-    ``times_transpose(x, W.T, c)``."""
+    ``times_transpose(x, W.T, c)``. ``out``: a (B, m) array for the product (not for the row sums)."""
     if c is None:
-        return x @ W.T
+        return np.matmul(x, W.T, out=out)
     sums = np.add.reduce(x * x.dtype.type(c), axis=1)
     return np.repeat(sums[:, None], W.shape[0], axis=1)
 
