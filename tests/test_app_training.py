@@ -8,7 +8,7 @@ import pytest
 import initviz as iv
 from initviz.ui import experiments, links
 from initviz.ui.links import training as plan
-from test_app_support import all_finite, assert_exportable, chart, open_page, text_of, trace
+from test_app_support import all_finite, assert_exportable, chart, export_caption, open_page, text_of, trace
 
 CURVES = ("loss", "accuracy")
 LAYERS = ("update_data", "grad_std", "dead", "distinct_units", "hist_grad", "hist_act")
@@ -144,6 +144,9 @@ def test_a_view_over_the_budget_trains_fewer_seeds_and_keeps_the_link():
     assert any(n.startswith("Networks (seeds): 8 networks would be") and n.endswith(
         f"using {fitted.settings['n_seeds']}.") for n in notes), notes
     assert len(chart(at, "loss")["data"]) and at.slider(key="n_seeds").value == 8
+    # the chart exports what it shows: its caption's link is the view computed (fewer seeds), not the one asked
+    link = export_caption(chart(at, "loss")).replace("&amp;", "&").replace("<br>", "").split(" · ")[-1]
+    assert f"n_seeds={fitted.settings['n_seeds']}" in link and "n_seeds=8" not in link, link
 
 
 def test_a_view_that_does_not_fit_with_one_seed_trains_nothing_and_offers_choices_that_fit():

@@ -18,7 +18,7 @@ from ..criticality import phase_diagram
 from ..figures import criticality as fc
 from ..figures import theme
 from . import deployment, links, nav, workers
-from .frame import VIEW_KEY, control_notices, guard
+from .frame import computed_view, control_notices, guard
 from .links import criticality as plan
 from .links.propagation import activation_param
 from .widgets import chart, control, control_row, file_name, formula
@@ -223,7 +223,7 @@ def _jacobian(settings: links.Settings) -> None:
         return
     computed = {**settings, "n_seeds": fitted.n_seeds}
     if fitted.n_seeds != settings["n_seeds"]:  # the charts show the view with its sample cut
-        st.session_state[VIEW_KEY] = ("criticality", tuple(links.canonical("criticality", computed).items()))
+        computed_view("criticality", computed)
     sw, sb, depth, width = settings["pt_sw"], settings["pt_sb"], settings["jac_depth"], settings["jac_width"]
     param = activation_param(settings)
     point = phase_diagram(settings["activation"], [sw * sw], [sb * sb], activation_param=param).iloc[0]  # one point: ms

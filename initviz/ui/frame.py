@@ -154,6 +154,12 @@ def sync_settings(path: str) -> tuple[links.Settings, list[links.Notice]]:
     return settings, shown + transient
 
 
+def computed_view(path: str, settings: links.Settings) -> None:
+    """Make ``settings`` the view this run's charts show (:data:`VIEW_KEY`: their export captions and
+    links) — a page whose hosted budget computed a smaller sample than the link asked for."""
+    st.session_state[VIEW_KEY] = (path, tuple(links.canonical(path, settings).items()))
+
+
 def goto(path: str, settings: links.Settings) -> None:
     """Open page ``path`` with ``settings`` (e.g. an Experiments preset); does not return."""
     settings = links.validate(path, settings)

@@ -25,7 +25,7 @@ from ..figures import fig_curves
 from ..residual import PRESETS
 from ..residual_theory import ResidualPrediction, predict_residual, residual_mean_field_applies
 from . import deployment, links, nav, progress, workers
-from .frame import VIEW_KEY, control_notices, guard
+from .frame import computed_view, control_notices, guard
 from .links import criticality as critical
 from .links import propagation as plan
 from .links.propagation import histogram_kinds, needs_backward
@@ -224,7 +224,7 @@ def render(settings: links.Settings) -> None:
         return
     computed = fitted.settings
     if fitted.cut:  # what the charts show: the view with its sample cut (a function of the link on this deployment)
-        st.session_state[VIEW_KEY] = ("propagation", tuple(links.canonical("propagation", computed).items()))
+        computed_view("propagation", computed)
     with guard("propagation: compute"):
         runs = runs_of(computed)
         if not runs:  # cancelled before a run was computed: the notice says so

@@ -17,7 +17,7 @@ from ..figures import training as ft
 from ..network import Network
 from ..training import TrainingResult
 from . import deployment, links, progress, workers
-from .frame import VIEW_KEY, control_notices, guard
+from .frame import computed_view, control_notices, guard
 from .links import training as plan
 from .propagation import mlp_controls
 from .widgets import chart, control, control_row, file_name, offer_choices
@@ -138,7 +138,7 @@ def render(settings: links.Settings) -> None:
         return
     computed = fitted.settings
     if fitted.cut:  # what the charts show: the view with fewer seeds (a function of the link on this deployment)
-        st.session_state[VIEW_KEY] = ("training", tuple(links.canonical("training", computed).items()))
+        computed_view("training", computed)
     with guard("training: compute"):
         runs = runs_of(computed)
         if not runs:  # cancelled before a network sent its first steps: the notice says so

@@ -16,7 +16,7 @@ import streamlit as st
 from ..coordcheck import coord_spread
 from ..figures import width as fw
 from . import links, progress, workers
-from .frame import VIEW_KEY, control_notices, guard
+from .frame import computed_view, control_notices, guard
 from .links import width as plan
 from .widgets import chart, control, control_row, file_name, offer_choices
 
@@ -162,7 +162,7 @@ def render(settings: links.Settings) -> None:
         return
     computed = fitted.settings
     if fitted.cut:  # what the charts show: the view with fewer seeds (a function of the link on this deployment)
-        st.session_state[VIEW_KEY] = ("width", tuple(links.canonical("width", computed).items()))
+        computed_view("width", computed)
     with guard("width: compute"):
         if transfer:
             _transfer(computed, sweep_of(computed))
