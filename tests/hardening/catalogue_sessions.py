@@ -15,15 +15,14 @@ session.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from urllib.parse import parse_qs
 
 from streamlit.testing.v1 import AppTest
 
 from initviz.ui import links, nav
 from links_catalogue import Link
+from test_app_support import APP
 
-APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 30
 """Seconds AppTest lets one run take before it raises: a link that hangs fails."""
 

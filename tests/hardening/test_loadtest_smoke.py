@@ -64,3 +64,23 @@ def test_the_cost_of_a_rerun_counts_the_workers_cpu(server):
 def test_percentile_interpolates_between_order_statistics():
     assert percentile([3.0, 1.0, 2.0, 4.0], 0.5) == 2.5
     assert percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.95) == pytest.approx(4.8)
+
+
+def test_a_server_whose_port_was_taken_meanwhile_starts_again_on_another(monkeypatch):
+    """Two test workers may be handed the same free port: the one whose Streamlit cannot bind it exits,
+    and ``serve`` starts it again on a fresh port (``START_ATTEMPTS``)."""
+    import socket
+
+    from loadtest import server as srv
+
+    taken = socket.socket()
+    taken.bind((srv.HOST, 0))
+    taken.listen()
+    ports = iter([taken.getsockname()[1]])
+    real = srv.free_port
+    monkeypatch.setattr(srv, "free_port", lambda: next(ports, None) or real())
+    try:
+        with serve() as running:
+            assert running.port != taken.getsockname()[1] and running.health(timeout=5.0)[1]
+    finally:
+        taken.close()
