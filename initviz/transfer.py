@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from .coordcheck import check_sizes, coord_work, width_family
+from .engine.run import STOPPED
 from .errors import invalid
 from .limits import MAX_WIDTH, check_float, check_int
 from .losses import loss_function
@@ -41,9 +42,13 @@ MAX_SWEEP_RATES = 32
 def lr_sweep(presets=("sp", "mup"), optimizer: str = "sgd", log2_lrs=range(-8, 3), widths=(128, 256, 512, 1024),
              steps: int = 50, n_seeds: int = 2, depth: int = 3, activation: str = "tanh",
              task: Task | str = "digits", batch: int = 64, seed: int = 0, base_width: int = 128,
-             readout_zero: bool = True, dtype="float32", max_work: int | None = None):
+             readout_zero: bool = True, dtype="float32", max_work: int | None = None, progress=None):
     """The sweep as a tidy pandas DataFrame: ``preset, width, log2_lr, lr, seed, loss`` (module
-    docstring; ``readout_zero`` for μP's readout).
+    docstring; ``readout_zero`` for μP's readout). ``progress`` (a callable, or None) is called before
+    each (preset, width) as ``progress(done, total)`` — ``done`` of ``total`` = presets·widths, then
+    ``(total, total)`` at the end; when it returns True the sweep stops there and returns the (preset,
+    width) pairs it completed (every rate: a width's curve over fewer rates would not compare), with
+    ``frame.attrs["truncated"]`` True and ``frame.attrs["reason"]`` saying where.
 
     >>> df = lr_sweep(log2_lrs=[-4, -2], widths=[32, 64], steps=3, n_seeds=1, base_width=32, batch=16)
     >>> sorted(df.preset.unique()), len(df)
@@ -76,16 +81,25 @@ def lr_sweep(presets=("sp", "mup"), optimizer: str = "sgd", log2_lrs=range(-8, 3
     if work > max_work:
         raise invalid("widths", f"fit the work limit max_work = {max_work:,} multiply–adds with these rates",
                       f"{work:,}")
+    if progress is not None and not callable(progress):
+        raise invalid("progress", "be a callable progress(done, total) or None", progress)
     loss_fn = loss_function(task.loss)
-    rows = []
-    for preset in presets:
-        for width in widths:
-            net = width_family(task, width, depth, activation)
-            param = parametrise(net, preset, optimizer, base_width, readout_zero=readout_zero)
-            for k in rates:
-                with np.errstate(over="ignore", invalid="ignore"):  # divergence is a result here: it scores +inf
-                    rows += _runs(net, task, param, optimizer, k, steps, batch, seed, dtype, n_seeds, loss_fn)
-    return pd.DataFrame(rows, columns=["preset", "width", "log2_lr", "lr", "seed", "loss"])
+    rows, total, reason = [], len(presets) * len(widths), None
+    for done, (preset, width) in enumerate((p, w) for p in presets for w in widths):
+        if progress is not None and progress(done, total):
+            reason = f"{STOPPED} at {preset}, width {width}"
+            break
+        net = width_family(task, width, depth, activation)
+        param = parametrise(net, preset, optimizer, base_width, readout_zero=readout_zero)
+        for k in rates:
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is a result here: it scores +inf
+                rows += _runs(net, task, param, optimizer, k, steps, batch, seed, dtype, n_seeds, loss_fn)
+    else:
+        if progress is not None:
+            progress(total, total)
+    frame = pd.DataFrame(rows, columns=["preset", "width", "log2_lr", "lr", "seed", "loss"])
+    frame.attrs.update(truncated=reason is not None, reason=reason)
+    return frame
 
 
 def sweep_work(task: Task, n_presets: int, n_rates: int, widths, steps: int, n_seeds: int, batch: int,

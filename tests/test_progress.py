@@ -8,6 +8,7 @@ import pytest
 import initviz as iv
 from initviz.coordcheck import coord_check
 from initviz.errors import InitvizError
+from initviz.transfer import lr_sweep
 
 REL = 1e-12
 """The stopped run computes its units exactly as the full run (same calls, same order): any
@@ -122,3 +123,18 @@ def test_coord_check_reports_each_width_and_seed_and_stops_between_widths():
     assert sorted(part.width.unique()) == [128]  # the widths completed only
     kept = full[full.width == 128].reset_index(drop=True)
     close(part["value"].to_numpy(), kept["value"].to_numpy())
+
+
+def test_lr_sweep_reports_each_preset_and_width_and_stops_between_them():
+    args = dict(presets=("sp", "mup"), log2_lrs=[-4, -2], widths=[32, 64], steps=3, n_seeds=1, base_width=32,
+                batch=16, dtype="float64")
+    rec = Recorder()
+    full = lr_sweep(progress=rec, **args)
+    assert_monotone_to_total(rec.calls, 4)
+    assert full.attrs["truncated"] is False
+    part = lr_sweep(progress=Recorder(stop_at=3), **args)  # stopped before μP's width 64
+    assert part.attrs["truncated"] and "mup, width 64" in part.attrs["reason"]
+    done = {("sp", 32), ("sp", 64), ("mup", 32)}
+    assert set(zip(part.preset, part.width)) == done  # every rate of each pair completed, nothing of the rest
+    kept = full[[pair in done for pair in zip(full.preset, full.width)]].reset_index(drop=True)
+    close(part["loss"].to_numpy(), kept["loss"].to_numpy())

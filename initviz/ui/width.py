@@ -8,7 +8,6 @@ learning-rate transfer view (computed only when chosen) sweeps the learning rate
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import streamlit as st
@@ -35,17 +34,11 @@ SWEEP_CACHE = dict(max_entries=64, max_size=64 * 2 ** 20)
 """A sweep is ≤ 5 widths × 19 rates × 4 seeds = 380 rows (~20 kB)."""
 
 
-def _in_workers(fn, kwargs: tuple[tuple, ...]) -> tuple[pd.DataFrame, ...]:
-    """``fn(**dict(items))`` for each item of ``kwargs``, each in a worker process, all at once."""
-    with ThreadPoolExecutor(max_workers=len(kwargs)) as pool:  # threads only wait: the work is in the workers
-        futures = [pool.submit(workers.run, fn, **dict(items)) for items in kwargs]
-        return tuple(f.result() for f in futures)
-
-
-@st.cache_data(**SWEEP_CACHE, show_spinner="Training every width at every learning rate…")
-def sweeps(kwargs: tuple[tuple, ...]) -> tuple[pd.DataFrame, ...]:
-    """``initviz.lr_sweep`` of each item of ``kwargs`` (its keyword arguments' items)."""
-    return _in_workers(plan.sweep, kwargs)
+@st.cache_data(**SWEEP_CACHE, show_spinner=False)
+def sweeps(kwargs: tuple[tuple, ...], _result: tuple[pd.DataFrame, ...] | None = None) -> tuple[pd.DataFrame, ...]:
+    """The kept ``initviz.lr_sweep`` frames of each item of ``kwargs`` (its keyword arguments' items) —
+    a store (:func:`.progress.kept`), as :func:`checks`."""
+    return progress.kept(_result)
 
 
 @st.cache_data(**CACHE, show_spinner=False)
@@ -56,19 +49,25 @@ def checks(kwargs: tuple[tuple, ...], _result: tuple[pd.DataFrame, ...] | None =
     return progress.kept(_result)
 
 
+def _in_workers(store, fn, kwargs: tuple[tuple, ...], units, seconds: float, spinner: str, label) -> list:
+    """``fn(**dict(k))`` for each ``k`` of ``kwargs``, all at once in the worker processes, kept in
+    ``store`` — with a progress bar and Cancel when the view is long (:mod:`.progress`); a cancelled
+    call's frame has what it completed (None: nothing)."""
+    with progress.View(("width", kwargs), seconds / min(workers.WORKERS, len(kwargs)), spinner) as view:
+        jobs = [progress.Job(fn, (), dict(k), units(dict(k))) for k in kwargs]
+        frames = view.step(0, store, dict(kwargs=kwargs), jobs, timeout=workers.RESULT_TIMEOUT, label=label)
+        view.notice()
+    return list(frames or ())
+
+
 def frames_of(settings: links.Settings) -> dict[str, pd.DataFrame]:
-    """Each parametrisation drawn (:func:`.links.width.parametrisations`) → its coordinate-check frame,
-    with a progress bar and Cancel when the view is long (:mod:`.progress`); a cancelled view has the
-    widths completed (none: left out)."""
+    """Each parametrisation drawn (:func:`.links.width.parametrisations`) → its coordinate-check frame
+    (a cancelled view: the widths completed; fewer than two: left out)."""
     presets = plan.parametrisations(settings)
     kwargs = tuple(tuple(plan.check_kwargs(settings, p).items()) for p in presets)
-    seconds = plan.width_seconds(settings) / min(workers.WORKERS, len(presets))
-    with progress.View(("width", kwargs), seconds, "Training every width…") as view:
-        frames = view.step(0, checks, dict(kwargs=kwargs), [progress.Job(plan.check, (), dict(k), len(dict(k)["widths"]) * dict(k)["n_seeds"])
-                                                        for k in kwargs],
-                           timeout=workers.RESULT_TIMEOUT, label=_runs)
-        view.notice()
-    return {p: f for p, f in zip(presets, frames or ()) if f is not None and f["width"].nunique() >= 2}
+    frames = _in_workers(checks, plan.check, kwargs, lambda k: len(k["widths"]) * k["n_seeds"],
+                         plan.width_seconds(settings), "Training every width…", _runs)
+    return {p: f for p, f in zip(presets, frames) if f is not None and f["width"].nunique() >= 2}
 
 
 def _runs(done: int, total: int) -> str:
@@ -77,10 +76,15 @@ def _runs(done: int, total: int) -> str:
 
 
 def sweep_of(settings: links.Settings) -> pd.DataFrame:
-    """The view's learning-rate sweeps, every parametrisation drawn in one frame (its ``preset`` column)."""
+    """The view's learning-rate sweeps, every parametrisation drawn in one frame (its ``preset`` column;
+    a cancelled view: the widths completed)."""
     presets = plan.parametrisations(settings)
     kwargs = tuple(tuple(plan.sweep_kwargs(settings, p).items()) for p in presets)
-    return pd.concat(sweeps(kwargs), ignore_index=True)
+    frames = _in_workers(sweeps, plan.sweep, kwargs, lambda k: len(k["widths"]),
+                         plan.transfer_seconds(settings), "Training every width at every learning rate…",
+                         lambda done, total: f"width {done} of {total} (every rate, of every parametrisation)")
+    return pd.concat([f for f in frames if f is not None], ignore_index=True) if any(
+        f is not None for f in frames) else pd.DataFrame(columns=["preset", "width", "log2_lr", "lr", "seed", "loss"])
 
 
 def spread_table(frames: dict[str, pd.DataFrame], statistic: str) -> pd.DataFrame:
@@ -165,7 +169,9 @@ def render(settings: links.Settings) -> None:
         computed_view("width", computed)
     with guard("width: compute"):
         if transfer:
-            _transfer(computed, sweep_of(computed))
+            frame = sweep_of(computed)
+            if not frame.empty:  # empty: cancelled before a width was swept (the notice says so)
+                _transfer(computed, frame)
             return
         frames = frames_of(computed)
         if not frames:  # cancelled before two widths were computed: the notice says so

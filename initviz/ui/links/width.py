@@ -146,6 +146,16 @@ def transfer_cost(settings: Mapping[str, Any]) -> int:
                       widths(settings), settings["sweep_steps"], settings["sweep_seeds"], SWEEP_BATCH, WIDTH_DEPTH)
 
 
+TRANSFER_MACS_PER_SECOND = 2.9e10
+"""Transfer-view multiply–adds one core does in a second: the default view's 7.4·10¹⁰ took 2.55 s one
+sweep after the other with one BLAS thread (``make bench``'s ``width_transfer``, 2026-12-03, load ~1)."""
+
+
+def transfer_seconds(settings: Mapping[str, Any]) -> float:
+    """Modelled CPU seconds of a transfer view: its work over :data:`TRANSFER_MACS_PER_SECOND`."""
+    return transfer_cost(settings) / TRANSFER_MACS_PER_SECOND
+
+
 def transfer_limit() -> int:
     """The most work of one transfer view here: :data:`TRANSFER_MAX_WORK` on a hosted instance, the
     core's :data:`~initviz.transfer.MAX_SWEEP_WORK` anywhere."""
