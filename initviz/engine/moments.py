@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import threading
+
 import numpy as np
 
 
