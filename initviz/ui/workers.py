@@ -15,9 +15,10 @@ once (:func:`start`, when the app first runs), each with one BLAS thread (as the
 sessions). They keep nothing between calls (the caches are the server's, bounded), so they live as
 long as the server (``max_tasks_per_child`` was tried for periodic replacement: under load, on
 Python 3.11, the pool stopped replacing its retired workers and every call waited). A pool whose
-worker died (e.g. killed by the host for memory), or that did not answer within
-``RESULT_TIMEOUT``, is replaced, and the call reports it as an
-:class:`~initviz.errors.InitvizError` — a plain message, not a traceback.
+worker died (e.g. killed by the host for memory) is replaced; so is the pool of a call that ran past
+its timeout (its worker may stay busy to the end; a call still queued at its timeout is cancelled
+instead, and another session's calls queued in a replaced pool run there as submitted). The call
+reports either as an :class:`~initviz.errors.InitvizError` — a plain message, not a traceback.
 
 **Progress and cancellation** (:func:`submit` with ``channel=True``): the computation gets a
 ``progress`` argument (:class:`Reporter`, the protocol of :func:`initviz.propagate`,
@@ -50,7 +51,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
@@ -128,11 +129,14 @@ def start() -> None:
         future.result(timeout=RESULT_TIMEOUT)
 
 
-def _replace(broken: ProcessPoolExecutor) -> None:
+def _replace(old: ProcessPoolExecutor) -> None:
+    """Take a new pool for the next calls. The old one is shut down without cancelling the calls it
+    still holds: other sessions' calls queued in it run there as submitted (in a broken pool they have
+    already failed), and its workers exit once it is drained."""
     with _LOCK:
-        if _POOL and _POOL[0] is broken:
+        if _POOL and _POOL[0] is old:
             _POOL.clear()
-    broken.shutdown(wait=False, cancel_futures=True)
+    old.shutdown(wait=False, cancel_futures=False)
 
 
 class Reporter:
@@ -219,9 +223,14 @@ class Call:
             raise InitvizError("the worker process computing this stopped (the host may have run out of memory); "
                                "smaller settings may work") from None
         except TimeoutError:
-            _replace(self.pool)
+            running = self.future.running()
+            self.stop()  # a queued call is cancelled; a running one with a channel stops at its next report
+            if running:  # its worker may stay busy to the end: the next calls get fresh workers
+                _replace(self.pool)
             raise InitvizError(f"the computation did not finish within {self.timeout:g} s; "
                                "smaller settings may work") from None
+        except CancelledError:
+            raise InitvizError("the computation was cancelled before it ran; computing again may work") from None
 
     def stopped_result(self, wait: float = STOP_WAIT):
         """Stop the call (:meth:`stop`) and return what it computed — its truncated result — or None
@@ -244,7 +253,7 @@ def submit(fn: Callable[..., T], *args, timeout: float = RESULT_TIMEOUT, channel
     pool = _pool()
     try:
         future = pool.submit(fn, *args, **kwargs)
-    except BrokenProcessPool:  # broken since it was taken: one more try on a new pool
+    except (BrokenProcessPool, RuntimeError):  # broken or replaced since it was taken: one more try on a new pool
         _replace(pool)
         pool = _pool()
         future = pool.submit(fn, *args, **kwargs)

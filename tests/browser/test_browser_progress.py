@@ -8,6 +8,7 @@ propagation_seconds`; ~4 s measured on the test machine, under the hosted run's 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from browser_support import chart_data, wait_idle
 
@@ -19,7 +20,10 @@ LINK = "propagation?arch=pre&depth=1000&width=128&batch=64&seed=8675309"  # a se
 def test_a_long_view_shows_its_progress_and_cancel_keeps_what_was_computed(page):
     page.goto(f"{page.base}/{LINK}")
     bar = page.locator("[data-testid=stProgress]")
-    bar.filter(has_text="layer").filter(has_text="of 1000").wait_for(state="visible")  # after "Starting…"
+    try:
+        bar.filter(has_text="layer").filter(has_text="of 1000").wait_for(state="visible", timeout=60_000)  # after "Starting…"
+    except PlaywrightTimeoutError:  # say what the page showed instead
+        pytest.fail("no progress bar counting layers; the page shows: " + page.locator("body").inner_text()[:3000])
     page.get_by_role("button", name="Cancel").click()
     notice = page.locator(".st-key-progress_notice")
     notice.wait_for(state="visible")

@@ -84,6 +84,28 @@ def test_a_call_past_the_timeout_gives_a_plain_message_and_a_fresh_pool(monkeypa
     assert workers.run(os.getpid) != os.getpid()
 
 
+def test_a_call_queued_past_its_timeout_is_cancelled_and_the_pool_kept():
+    # every worker taken, and the calls the executor hands ahead to its call queue (they count as running)
+    busy = [workers.submit(time.sleep, 0.4) for _ in range(2 * workers.WORKERS + 2)]
+    queued = workers.submit(os.getpid, timeout=0.2)
+    with pytest.raises(InitvizError, match="did not finish within 0.2 s"):
+        queued.result()
+    assert queued.future.cancelled()  # it never runs for nobody
+    assert [call.result() for call in busy] == [None] * len(busy)
+    assert busy[0].pool is workers._pool()  # no new workers spawned for a full queue
+
+
+def test_a_replaced_pool_still_runs_the_calls_queued_in_it():
+    runaway = workers.submit(time.sleep, 3.0, timeout=0.5)
+    others = [workers.submit(time.sleep, 0.3) for _ in range(2 * workers.WORKERS + 1)]  # beyond the call queue
+    queued = workers.submit(os.getpid)  # another session's call, waiting for a worker
+    with pytest.raises(InitvizError, match="did not finish within 0.5 s"):
+        runaway.result()
+    assert workers._pool() is not runaway.pool
+    assert queued.result() != os.getpid()  # computed by the old pool, not cancelled with it
+    assert [call.result() for call in others] == [None] * len(others)
+
+
 def test_replicas_sharing_the_cores_do_not_oversubscribe_them():
     for cores in range(1, 17):
         for replicas in range(1, 2 * cores + 1):
