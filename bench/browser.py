@@ -1,6 +1,6 @@
 """Browser-side figures: the real app (``streamlit run app.py``) in Debian's Chromium, via Playwright.
 
-For each page (default: Propagation and Geometry, at their default settings):
+For each page (default: Propagation, Geometry and Training, at their default settings):
 
 * **first chart** — from ``page.goto(<page URL>)`` to the first ``[data-testid=stPlotlyChart]
   .js-plotly-plot`` whose plotly ``_fullData`` exists (a drawn chart). The first load after the
@@ -13,7 +13,9 @@ For each page (default: Propagation and Geometry, at their default settings):
   (``data-test-script-state`` went ``running`` → ``notRunning``) and at least one chart holds new
   data (a new ``_fullData`` object). Both ends are ``performance.now()`` in the page; median of
   several changes, with its phases: until the page sees the script start, the script's run, and
-  from its end to the redrawn chart.
+  from its end to the redrawn chart; and to the **first new chart**, the first animation frame at
+  which any chart holds new data, the script running or not (a view that computes for long draws
+  its partial curves while it runs: issue 13's "first curve points on screen").
 * **bytes per chart** — every websocket frame the server sent during the cold load, decoded as a
   Streamlit ``ForwardMsg``; for each ``plotly_chart`` element the frame's size in bytes (the
   figure JSON ``spec`` plus protobuf framing; Streamlit does not compress its websocket by
@@ -41,7 +43,7 @@ CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 """Chromium flags of PLATFORM.md."""
-PAGES = ("propagation", "geometry")
+PAGES = ("propagation", "geometry", "training")
 CONTROL = "seed"
 """The control changed for the redraw measurement (a number input every page has)."""
 CHART = "[data-testid=stPlotlyChart] .js-plotly-plot"
@@ -71,14 +73,16 @@ _INSTRUMENT = """([control]) => {
 }"""
 _ARM = """([chart]) => {
   const b = window.__bench;
-  Object.assign(b, {t0: null, started: null, done: null, end: null});
+  Object.assign(b, {t0: null, started: null, done: null, first: null, end: null});
   b.old = [...document.querySelectorAll(chart)].map((e) => e._fullData);
 }"""
 _REDRAWN = """([chart]) => {
   const b = window.__bench;
-  if (b.t0 === null || b.done === null) return false;
+  if (b.t0 === null) return false;
   const charts = [...document.querySelectorAll(chart)];
-  if (!charts.some((e, i) => e._fullData && e._fullData !== b.old[i])) return false;
+  const fresh = charts.some((e, i) => e._fullData && e._fullData !== b.old[i]);
+  if (fresh && b.first === null) b.first = performance.now();
+  if (b.done === null || !fresh) return false;
   if (b.end === null) b.end = performance.now();
   return true;
 }"""
@@ -129,12 +133,13 @@ def _load(context, url: str) -> tuple[float, float, list[bytes], object]:
 
 
 _PHASES = """() => { const b = window.__bench;
-  return [b.end - b.t0, b.started - b.t0, b.done - b.started, b.end - b.done].map((ms) => ms / 1000); }"""
+  return [b.end - b.t0, b.started - b.t0, b.done - b.started, b.end - b.done, b.first - b.t0].map((ms) => ms / 1000); }"""
 
 
 def _redraws(page, changes: int) -> list[list[float]]:
-    """For seeds 1…changes: seconds from committing the new seed to the redrawn chart, and its
-    phases — until the script starts, the script run (as the page sees its state), after it."""
+    """For seeds 1…changes: seconds from committing the new seed to the redrawn chart, its phases —
+    until the script starts, the script run (as the page sees its state), after it — and to the
+    first chart with new data (a partial one drawn while the view computes, or the first redrawn)."""
     page.evaluate(_INSTRUMENT, [CONTROL])
     field = page.locator(f".st-key-{CONTROL} input")
     out = []
@@ -171,6 +176,7 @@ def measure_page(browser, base: str, path: str, loads: int, changes: int) -> dic
             "first_chart_warm_s": warm,
             "first_chart_median_s": statistics.median(warm) if warm else first,
             "control": CONTROL, "redraw_s": redraw, "redraw_median_s": statistics.median(redraw),
+            "first_new_chart_median_s": statistics.median(p[4] for p in phases),
             "redraw_phases_median_s": {name: statistics.median(p[i] for p in phases)
                                        for i, name in enumerate(("to_script_start", "script", "after_script"), 1)},
             "charts": len(charts), "chart_bytes": charts, "max_chart_bytes": max(sizes, default=0),

@@ -52,7 +52,7 @@ from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from . import limits
 from .timing import BUDGET_S, FULL_REPEATS, QUICK_REPEATS, SelfTimed, time_interleaved
-from .workloads import GEOMETRY, TARGETS, TRAINING, WORKLOADS, GeometrySweep, Workload
+from .workloads import GEOMETRY, TARGETS, TRAINING, TRAINING_ISSUE, WORKLOADS, GeometrySweep, TrainingView, Workload
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "latest.json"
@@ -367,13 +367,14 @@ def run_width(repeats: int, budget: float, overrides: dict | None = None) -> dic
             "idle_estimate": max(cpu) if len(cpu) <= WIDTH_WORKERS else sum(cpu) / WIDTH_WORKERS, "what": what}
 
 
-def run_training(worker: TorchWorker | None, python: str | None, repeats: int, budget: float) -> dict:
-    """The default Training view (:mod:`bench.training`): on two workers (the target) and in one
-    process with one BLAS thread, alternating with the notebook (:func:`bench.torch_reference.train_view`)
-    at torch's default threads and, in a second worker, with one torch thread."""
+def run_training(view: TrainingView, worker: TorchWorker | None, python: str | None, repeats: int,
+                 budget: float) -> dict:
+    """A Training view (:mod:`bench.training`): on two workers (the target) and in one process with one
+    BLAS thread, alternating with the notebook (:func:`bench.torch_reference.train_view`) at torch's
+    default threads and, in a second worker, with one torch thread."""
     from . import training
 
-    runs = training.view_runs()
+    runs = training.view_runs(view)
     pool = training.ViewPool(runs)
     one = None
     try:
@@ -381,16 +382,21 @@ def run_training(worker: TorchWorker | None, python: str | None, repeats: int, b
         fns = {"view": pool, "one_process": _one_blas_thread(training.one_process(runs))}
         torch_fns = {}
         if worker is not None:
-            torch_fns["torch"] = lambda: worker.call("run", TRAINING.name)
+            torch_fns["torch"] = lambda: worker.call("run", view.name)
             one = TorchWorker(python, 1)
-            torch_fns["torch_1thread"] = lambda: one.call("run", TRAINING.name)
+            torch_fns["torch_1thread"] = lambda: one.call("run", view.name)
         timed, failed = measure(fns, torch_fns, repeats, budget)
     finally:
         pool.close()
         if one is not None:
             one.close()
     return {**timed, **failed, **({} if worker is not None else {"torch": {"absent": True}}),
-            "what": TRAINING.describe(), "workers": training.WORKERS}
+            "what": view.describe(), "workers": training.WORKERS}
+
+
+TRAINING_RESULTS = {"training": ("default Training view", TRAINING),
+                    "training_issue": ("issue 13's 6-layer Training view", TRAINING_ISSUE)}
+"""The results' keys of the timed training views, with their labels."""
 
 
 # --- the report ---------------------------------------------------------------------------------------
@@ -495,11 +501,13 @@ def verdicts(results: dict) -> list[dict]:
     if "criticality" in results:
         from . import criticality
         criticality.verdicts(results["criticality"], add)
-    if "training" in results:
-        t = results["training"]
-        add("default Training view (2 workers)", t["view"]["median"], TARGETS["training_s"], False, "s")
+    for key, (label, _) in TRAINING_RESULTS.items():
+        if key not in results:
+            continue
+        t = results[key]
+        add(f"{label} (2 workers)", t["view"]["median"], TARGETS["training_s"], False, "s")
         note = t["torch"].get("error") or ("torch absent" if t["torch"].get("absent") else "")
-        add("Training view speed-up vs notebook (2 cores each)", _ratio(t["torch"].get("median"), t["view"]["median"]),
+        add(f"{label}: speed-up vs notebook (2 cores each)", _ratio(t["torch"].get("median"), t["view"]["median"]),
             TARGETS["training_speedup"], True, "×", note)
     browser = results.get("browser")
     if browser is not None:
@@ -513,6 +521,9 @@ def verdicts(results: dict) -> list[dict]:
                 continue
             add(f"{page}: control change → redrawn chart (median)", entry.get("redraw_median_s"),
                 TARGETS["redraw_s"], False, "s", f"control `{entry.get('control')}`")
+            if page == "training":
+                add("training: control change → first curve points (median)", entry.get("first_new_chart_median_s"),
+                    TARGETS["training_first_points_s"], False, "s", f"control `{entry.get('control')}`")
             add(f"{page}: largest chart payload", entry.get("max_chart_bytes"), TARGETS["payload_bytes"], False, "B",
                 f"{entry.get('charts')} charts")
     return rows
@@ -613,10 +624,10 @@ def report(results: dict) -> str:
             p = results[key]
             lines.append(f"{label:<9}{_fmt_s(p['median']):>11}{_fmt_s(p['sequential_1thread']):>11}{'':>11}{'':>11}"
                          f"{'':>10}{'':>9}  {p['what']} (initviz: {WIDTH_WORKERS} workers at once; 1 thread: in turn)")
-    if "training" in results:
-        t = results["training"]
+    for key in (k for k in TRAINING_RESULTS if k in results):
+        t = results[key]
         torch_, torch1 = t["torch"].get("median"), t.get("torch_1thread", {}).get("median")
-        lines += ["", f"training: {t['what']}",
+        lines += ["", f"{key}: {t['what']}",
                   f"  initviz: {_fmt_s(t['view']['median'])} on {t['workers']} workers (1 BLAS thread each), "
                   f"{_fmt_s(t['one_process']['median'])} in one process (1 BLAS thread); notebook: {_fmt_s(torch_)} "
                   f"(torch's default threads), {_fmt_s(torch1)} (1 thread); speed-up "
@@ -634,7 +645,8 @@ def report(results: dict) -> str:
                          f"cold, {_fmt_s(e['first_chart_median_s'])} warm (median); redraw after `{e['control']}` {_fmt_s(e['redraw_median_s'])} median "
                          f"({', '.join(_fmt_s(t) for t in e['redraw_s'])}; phases: to script start "
                          f"{_fmt_s(phases['to_script_start'])}, script {_fmt_s(phases['script'])}, after "
-                         f"{_fmt_s(phases['after_script'])}); {e['charts']} charts, "
+                         f"{_fmt_s(phases['after_script'])}; first new chart {_fmt_s(e['first_new_chart_median_s'])}); "
+                         f"{e['charts']} charts, "
                          f"largest {e['max_chart_bytes'] / 1024:.1f} KB, total {e['total_chart_bytes'] / 1024:.1f} KB")
     lines += ["", "targets (issues 5, 13)" + (" — machine busy, see the warning above" if warning else "")]
     for row in results["verdicts"]:
@@ -682,10 +694,10 @@ def markdown(results: dict, command: str) -> str:
             p = results[key]
             out.append(f"| {label} ({WIDTH_WORKERS} workers at once; in turn) | {_fmt_s(p['median'])} | "
                        f"{_fmt_s(p['sequential_1thread'])} | | | | | |")
-    if "training" in results:
-        t = results["training"]
+    for key, (label, _) in ((k, v) for k, v in TRAINING_RESULTS.items() if k in results):
+        t = results[key]
         torch_, torch1 = t["torch"].get("median"), t.get("torch_1thread", {}).get("median")
-        out += ["", f"Training ({t['what']}):", "",
+        out += ["", f"{label[0].upper() + label[1:]} ({t['what']}):", "",
                 "| training view | initviz | notebook (torch) | speed-up |", "|---|---:|---:|---:|",
                 f"| 2 cores: initviz on {t['workers']} workers (1 BLAS thread each), torch's default threads | "
                 f"{_fmt_s(t['view']['median'])} | {_fmt_s(torch_)} | "
@@ -699,7 +711,7 @@ def markdown(results: dict, command: str) -> str:
     browser = results.get("browser", {})
     if browser.get("pages"):
         out += ["", "| page (Chromium) | app shell | first chart, cold | first chart, warm | redraw after a control "
-                "change (median; of which the script) | charts | largest chart | all charts |",
+                "change (median; of which the script; first new chart) | charts | largest chart | all charts |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for page, e in browser["pages"].items():
             if "error" in e:
@@ -707,7 +719,8 @@ def markdown(results: dict, command: str) -> str:
                 continue
             out.append(f"| {page} | {_fmt_s(e['shell_median_s'])} | {_fmt_s(e['first_chart_cold_s'])} | "
                        f"{_fmt_s(e['first_chart_median_s'])} | {_fmt_s(e['redraw_median_s'])} (`{e['control']}`; "
-                       f"{_fmt_s(e['redraw_phases_median_s']['script'])}) | {e['charts']} | "
+                       f"{_fmt_s(e['redraw_phases_median_s']['script'])}; {_fmt_s(e['first_new_chart_median_s'])}) | "
+                       f"{e['charts']} | "
                        f"{e['max_chart_bytes'] / 1024:.1f} KB | {e['total_chart_bytes'] / 1024:.1f} KB |")
     elif browser.get("skipped"):
         out += ["", f"Browser: skipped ({browser['skipped']})."]
@@ -771,11 +784,11 @@ def main(argv=None) -> int:
                 if worker is not None and not worker.alive:
                     worker = TorchWorker(python, args.threads)
                 results["G"] = run_geometry(GEOMETRY, worker, repeats, budget)
-            if "training" in only:
-                print(f"  training: the default Training view, {TRAINING.describe()} …", flush=True)
+            for key, (label, view) in TRAINING_RESULTS.items() if "training" in only else ():
+                print(f"  {key}: {label}, {view.describe()} …", flush=True)
                 if worker is not None and not worker.alive:
                     worker = TorchWorker(python, args.threads)
-                results["training"] = run_training(worker, python, repeats, budget)
+                results[key] = run_training(view, worker, python, repeats, budget)
         finally:
             if worker is not None:
                 worker.close()

@@ -58,7 +58,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .workloads import GEOMETRY, SEED, TRAINING, WORKLOADS, GeometrySweep, TrainingView, Workload
+from .workloads import GEOMETRY, SEED, TRAINING, TRAINING_VIEWS, WORKLOADS, GeometrySweep, TrainingView, Workload
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "linear": nn.Identity}
 """Activation modules the notebook knows (what the equivalence test may ask for)."""
@@ -233,7 +233,7 @@ def train_view(view: TrainingView = TRAINING) -> list[dict]:
 # --- command line ---------------------------------------------------------------------------------
 
 OPS = {"run": lambda name: gram_sweep(GEOMETRY) if name == GEOMETRY.name else
-       train_view(TRAINING) if name == TRAINING.name else notebook_run(WORKLOADS[name]),
+       train_view(TRAINING_VIEWS[name]) if name in TRAINING_VIEWS else notebook_run(WORKLOADS[name]),
        "build": lambda name: notebook_model(WORKLOADS[name])}
 """What ``serve`` can time: a whole run of a workload (or the sweep, or the training view), or
 building a workload's model alone."""

@@ -1,7 +1,8 @@
 """The default Training view's computation, as the app runs it and in one process (``--only training``).
 
 The view is the Training page's link defaults (:data:`bench.workloads.TRAINING` states them; a
-change of the page's defaults fails loudly here rather than timing another view): one
+change of the page's defaults fails loudly here rather than timing another view) — or those with
+another depth (:data:`bench.workloads.TRAINING_ISSUE`, the issue's 6-layer net): one
 ``initviz.train`` run per compared scheme, each every seed, from the page's own run plan
 (:func:`initviz.ui.links.training.runs` and ``fit``, local budget, no deadline). Two ways:
 
@@ -25,12 +26,15 @@ WORKERS = 2
 
 
 def view_runs(view: TrainingView = TRAINING) -> list:
-    """The runs of the Training page's default view (``initviz.ui.links.training.Run``), checked to be ``view``."""
+    """The runs of the Training page's default view at ``view.depth`` (``initviz.ui.links.training.Run``),
+    checked to be ``view``."""
     from initviz.limits import Budget
     from initviz.ui import links
     from initviz.ui.links import training as plan
 
     s, _ = links.constrain("training", links.SCHEMAS["training"].defaults())
+    if view is not TRAINING:  # another depth than the page's: the issue's view
+        s, _ = links.constrain("training", {**s, "depth": view.depth})
     runs = plan.runs(s, budget=Budget.local())
     task = plan.task_of(s["task"])
     asked = dict(depth=s["depth"], width=s["width"], schemes=tuple(links.compared_schemes(s)), n_seeds=s["n_seeds"],
