@@ -17,8 +17,9 @@ Starts ``streamlit run app.py`` on 127.0.0.1 (a free port, the project's own set
 (d) **cost** — one tab alone (before the load): ``--cost-reruns`` reruns back and forth between two
     views it has drawn (their results and charts cached) and as many new seeds (computed and drawn
     anew); per rerun, the CPU time of the server and its workers (/proc) and the latency.
-(c) **health** — the heaviest allowed view of each page (:data:`HEAVIEST`) opened on a cold cache while ``/_stcore/health`` is polled every ``HEALTH_POLL_S``.
-    Target: every answer ``ok`` in < 100 ms.
+(c) **health** — the heaviest allowed view of each page (:data:`HEAVIEST`) opened on a cold cache while ``/_stcore/health`` is polled every ``HEALTH_POLL_S``;
+    then **heavy**: ``HEAVY_SESSIONS`` (4) tabs looping over those views (each load a new seed, the
+    cache cold) for ``--heavy-duration`` s while it is polled. Target: every answer ``ok`` in < 100 ms.
 
 Everything is bounded: every rerun by ``RERUN_TIMEOUT_S``, the load by ``--duration``, the soak by
 ``--soak-max-seconds``. It prints the machine (CPU model, cores, load average) with the figures;
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -219,6 +221,51 @@ async def health_during(server: Server, page: str, query: str) -> dict:
             "p95_s": percentile(seconds, 0.95), "max_s": max(seconds, default=float("nan"))}
 
 
+HEAVY_SESSIONS = 4
+"""Tabs of the heavy phase (issue 12: "4 sessions looping over the heaviest allowed views")."""
+
+
+async def health_under_heavy(server: Server, duration: float, sessions: int = HEAVY_SESSIONS) -> dict:
+    """``sessions`` tabs loading the :data:`HEAVIEST` views in turn (tab i starts at view i, each load a
+    new seed) for ``duration`` s, while the health endpoint is polled every :data:`HEALTH_POLL_S`."""
+    samples: list[tuple[float, bool]] = []
+    runs: list[Run] = []
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            samples.append(server.health(timeout=5.0))
+            stop.wait(HEALTH_POLL_S)
+
+    end = time.monotonic() + duration
+    seeds = itertools.count(int(time.time()) % 10 ** 6 * 1000)  # seeds no earlier run computed
+
+    async def tab(i: int) -> None:
+        s = await Session.connect(server.stream_url)
+        try:
+            k = i
+            while time.monotonic() < end:
+                page, query = HEAVIEST[k % len(HEAVIEST)]
+                runs.append(await s.load(page, query.format(seed=next(seeds)), timeout=LOAD_TIMEOUT_S))
+                k += 1
+        finally:
+            await s.close()
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        await asyncio.gather(*(tab(i) for i in range(sessions)))
+    finally:
+        stop.set()
+        poller.join()
+    seconds = [t for t, _ in samples]
+    return {"sessions": sessions, "views": len(runs), "views_ok": sum(r.ok for r in runs),
+            "view_p50_s": percentile([r.seconds for r in runs], 0.5), "polls": len(samples),
+            "failed": sum(not ok for _, ok in samples), "p50_s": percentile(seconds, 0.5),
+            "p95_s": percentile(seconds, 0.95), "p99_s": percentile(seconds, 0.99),
+            "max_s": max(seconds, default=float("nan")), "over_target": sum(t >= TARGET_HEALTH_S for t in seconds)}
+
+
 async def rerun_cost(server: Server, reruns: int) -> dict:
     """Server CPU (server + workers) and latency per rerun of one tab: cached views, then new seeds."""
     s = await Session.connect(server.stream_url)
@@ -284,6 +331,13 @@ def report(figures: dict) -> str:
                      f"{', with budget notice' if c['notice'] else ''}): {c['polls']} polls, p50 {c['p50_s'] * 1e3:.0f} ms, "
                      f"p95 {c['p95_s'] * 1e3:.0f} ms, max {c['max_s'] * 1e3:.0f} ms, failed {c['failed']} "
                      f"[{mark(c['max_s'] < TARGET_HEALTH_S and not c['failed'])} < 100 ms]")
+    if "heavy" in figures:
+        h = figures["heavy"]
+        lines.append(f"(c) health while {h['sessions']} tabs loop over the heaviest views ({h['views']} views, "
+                     f"{h['views_ok']} ok, p50 {h['view_p50_s']:.1f} s each): {h['polls']} polls, p50 {h['p50_s'] * 1e3:.0f} ms, "
+                     f"p95 {h['p95_s'] * 1e3:.0f} ms, p99 {h['p99_s'] * 1e3:.0f} ms, max {h['max_s'] * 1e3:.0f} ms, "
+                     f"{h['over_target']} at or over 100 ms, failed {h['failed']} "
+                     f"[{mark(h['max_s'] < TARGET_HEALTH_S and not h['failed'])} < 100 ms]")
     for kind, d in figures.get("cost", {}).items():
         lines.append(f"(d) cost of a rerun, one tab, {kind} view: CPU of the server and its workers "
                      f"{d['cpu_ms']:.1f} ms per rerun, latency p50 {d['p50_s'] * 1e3:.0f} ms "
@@ -323,6 +377,7 @@ async def main_async(args) -> dict:
         if "health" in only:
             figures["health"] = [await health_during(server, page, query.format(seed=int(time.time())))
                                  for page, query in HEAVIEST]
+            figures["heavy"] = await health_under_heavy(server, args.heavy_duration)
         figures["tracebacks"] = tracebacks(server)
         figures["rss_end_mb"] = server.rss_bytes() / MB
     figures["loadavg_end"] = os.getloadavg()
@@ -333,6 +388,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
+    parser.add_argument("--heavy-duration", type=float, default=60.0, help="seconds of the heavy phase (health)")
     parser.add_argument("--think", type=float, default=1.0, help="mean think time, seconds")
     parser.add_argument("--scenario", default=",".join(SCENARIOS), help="the load's kinds of change, in order: "
                         "sliders (depth and width, shared configurations), new (also seeds and activations)")

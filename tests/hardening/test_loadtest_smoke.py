@@ -4,7 +4,7 @@ rot: a real ``streamlit run app.py`` on 127.0.0.1, driven over its websocket lik
 import pytest
 
 from loadtest.client import Session, run_blocking
-from loadtest.run import PAGE, Running, health_during, load, percentile, rerun_cost
+from loadtest.run import HEAVIEST, PAGE, Running, health_during, health_under_heavy, load, percentile, rerun_cost
 from loadtest.server import _family, serve
 
 
@@ -50,6 +50,13 @@ def test_a_changed_control_reaches_the_link_and_a_bad_link_gets_a_notice(server)
 def test_health_is_polled_while_a_view_runs(server):
     figures = run_blocking(health_during(server, PAGE, "seed=11"))
     assert figures["run_ok"] and figures["polls"] >= 1 and figures["failed"] == 0
+
+
+def test_the_heavy_phase_loops_tabs_over_the_heaviest_views_while_health_is_polled(server):
+    figures = run_blocking(health_under_heavy(server, duration=0.5, sessions=2))
+    # each tab loads at least one view (the loop checks the time before each), tab i starting at view i
+    assert figures["views"] >= 2 and figures["views_ok"] == figures["views"] and len(HEAVIEST) >= 2
+    assert figures["polls"] >= 1 and figures["failed"] == 0
 
 
 def test_the_cost_of_a_rerun_counts_the_workers_cpu(server):
