@@ -284,6 +284,36 @@ def follow_theme() -> None:
     _theme_watch(key="theme_watch", data=st.context.theme.type or "light", on_theme_change=lambda: None)
 
 
+STREAMLIT_MAX_QUERY_PARAMS = 1000
+"""Streamlit (1.67) drops a link's whole query string when it has more parameters than this, before
+the app sees it (and ``st.context.url`` holds no query): only the browser still has them."""
+DROPPED_LINK_JS = """
+export default function ({ data, parentElement }) {
+  const box = parentElement.querySelector('.dropped');
+  const names = [...new URLSearchParams(window.location.search).keys()]
+    .filter((k) => !data.reserved.includes(k.toLowerCase()));
+  if (names.length === 0) { box.hidden = true; return; }
+  box.textContent = `This link has ${names.length.toLocaleString('en')} parameters, which the app never received: `
+    + `Streamlit drops a query string of more than ${data.max.toLocaleString('en')} parameters whole, so this page `
+    + 'shows its defaults. A link copied from initviz has at most a few dozen.';
+  box.hidden = false;
+}
+"""
+"""Shows, in the browser, the parameters of a link the app received none of (:func:`dropped_link`):
+the count is the only thing of the link it uses, written as text (never as markup)."""
+_dropped_link = st.components.v2.component(
+    "initviz_dropped_link", html='<div class="dropped" role="alert" hidden></div>', js=DROPPED_LINK_JS,
+    css=".dropped { padding: 0.75rem 1rem; border-radius: 0.5rem; background: rgba(255, 189, 69, 0.2); "
+        "color: inherit; line-height: 1.5; }")
+
+
+def dropped_link() -> None:
+    """On a run that received no link parameters, say so if the browser's address holds some: a link of
+    more than :data:`STREAMLIT_MAX_QUERY_PARAMS` parameters, which Streamlit dropped (issue 12)."""
+    _dropped_link(key="dropped_link", data={"max": STREAMLIT_MAX_QUERY_PARAMS,
+                                            "reserved": sorted(links.STREAMLIT_RESERVED)})
+
+
 NARROW_PX = 768
 """Up to this viewport width the page's foot repeats the link box (a phone: the sidebar, which has
 it, starts closed there)."""
@@ -302,9 +332,13 @@ def run_page(path: str) -> None:
     notices are listed on top once the page has drawn (a page may show some next to their control,
     :func:`control_notices`)."""
     entry = nav.entry(path)
+    received = bool(_raw_query())
     settings, notices = sync_settings(path)
     st.title(entry.title)
     top = st.container()
+    if not received:
+        with top:
+            dropped_link()
     st.session_state[_PENDING] = list(notices)
     record = st.session_state[REPORT_KEY] = RunRecord()
     with guard(f"page {path}"):

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from browser_support import open_page
+from browser_support import chart_data, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -87,3 +87,20 @@ def test_the_checks_see_markup_that_was_built(browser):
         context.close()
     assert counts["a"] == 1 and counts["img"] == 2 and counts["evil_attr"] == 1 and counts["onerror"] == 2
     assert counts["pwned"] == 1
+
+
+def test_a_link_streamlit_dropped_whole_is_said_so_and_a_bare_one_is_not(page):
+    """A query of more than 1,000 parameters never reaches the app (Streamlit drops it whole): the page
+    draws its defaults and says, from the browser's address, how many parameters it did not receive."""
+    pairs = [f"p{i}=1" for i in range(1_097)] + ["depth=7", f"{quote(PAYLOADS['html'], safe='')}=1", "embed=true"]
+    open_page(page, "propagation?" + "&".join(pairs), "preact_var")
+    notice = page.locator(".dropped")
+    notice.wait_for(state="visible")
+    assert "1,099 parameters" in notice.inner_text()  # Streamlit's own embed is not counted
+    assert page.evaluate("() => window.__pwned") is None
+    depths = {len(t["y"]) for t in chart_data(page, "preact_var") if t["type"] == "scatter" and t["y"]}
+    assert 7 not in depths  # the defaults, not the link's depth
+    open_page(page, "propagation", "preact_var")  # a bare link received nothing either, and lacks nothing
+    assert page.locator(".dropped").count() == 1 and not page.locator(".dropped").is_visible()
+    open_page(page, "propagation?depth=7", "preact_var")  # a link received: nothing to watch for
+    assert page.locator(".dropped").count() == 0
