@@ -279,8 +279,8 @@ def test_he_and_xavier_on_relu_stay_visible_and_the_page_says_why_they_coincide(
         np.testing.assert_allclose(xavier["y"], he["y"], rtol=1e-9)  # equal values (the fact shown)...
         assert min(np.asarray(xavier["x"], float) - np.asarray(he["x"], float)) > 0  # ...drawn beside
         assert he["marker"]["symbol"] != xavier["marker"]["symbol"]
-        assert any(a["text"].startswith("equal values: kaiming_normal = xavier_normal")
-                   for a in fig["layout"]["annotations"])
+        named = fig["layout"]["legend"]["title"]["text"]
+        assert "kaiming_normal = xavier_normal" in named or "kaiming_normal ≈ xavier_normal" in named
     assert "positively homogeneous" in text_of(at)
     biased = _open({"depth": "6", "width": "32", "activation": "relu", "scheme": "kaiming_normal",
                     "compare": "xavier_normal", "batch": "16", "bias": "normal", "bias_value": "0.5"})

@@ -186,10 +186,22 @@ def test_equal_series_are_drawn_side_by_side_with_distinct_marks_and_a_note():
     np.testing.assert_array_equal(x["lecun"], [1, 2, 3])  # differs at layer 2: not moved
     shifts = sorted({float(np.unique(x[g] - x["kaiming"])[0]) for g in ("xavier", "orthogonal")})
     assert 0 < shifts[0] < shifts[1] <= DODGE * (1 + 1e-12)  # two followers of kaiming, each its own offset
-    notes = [a["text"] for a in fig["layout"]["annotations"]]
-    assert "equal values: kaiming = xavier = orthogonal (drawn side by side)" in notes
+    assert fig["layout"]["legend"]["title"]["text"] == "equal values: kaiming = xavier = orthogonal<br>(drawn side by side)"
     single = as_json(fig_curves(base.assign(group="a"), x="layer", y="value", x_title="l", y_title="v"))
-    assert not any("equal values" in a["text"] for a in single["layout"]["annotations"])
+    assert "title" not in single["layout"].get("legend", {})
+
+
+def test_nearly_equal_series_are_drawn_side_by_side_too_and_named_so_on_linear_and_log_axes():
+    """Equal up to float32 rounding (1e-6 relative) hides a series as surely as equality: moved and named
+    "nearly equal"; a difference of 5 % of the axis's span (5× OVERLAP_FRACTION) is seen: left alone."""
+    base = pd.DataFrame({"layer": [1, 2, 3], "value": [1.0, 10.0, 100.0]})
+    table = pd.concat([base.assign(group="he"), base.assign(group="xavier", value=base["value"] * (1 + 1e-6)),
+                       base.assign(group="lecun", value=base["value"] * 10 ** (0.05 * 2))])  # 5 % of 2 decades
+    for log_y in (False, True):
+        fig = as_json(fig_curves(table, x="layer", y="value", x_title="l", y_title="v", log_y=log_y))
+        x = {t["name"]: np.asarray(t["x"], dtype=float) for t in fig["data"]}
+        assert np.all(x["xavier"] > x["he"]) and np.array_equal(x["lecun"], x["he"])
+        assert fig["layout"]["legend"]["title"]["text"] == "nearly equal: he ≈ xavier<br>(drawn side by side)"
 
 
 def test_numbers_are_written_as_a_reader_writes_them():

@@ -87,7 +87,7 @@ def _legend_rows(data: list[dict], legend_title: str | None = None) -> int:
     if not names:
         return 0
     width = sum(len(n) * LEGEND_CHAR_PX + LEGEND_SYMBOL_PX for n in names)
-    return -(-int(width) // LEGEND_PLOT_PX) + (1 if legend_title else 0)
+    return -(-int(width) // LEGEND_PLOT_PX) + (legend_title.count("<br>") + 1 if legend_title else 0)
 
 
 def _mark(x: float, label: str, *, color: str, log_x: bool, dash: str, width: float,
@@ -215,17 +215,22 @@ def _kept(cols: dict[str, np.ndarray] | None, columns: list[str], *, log_x: bool
 
 
 COINCIDE_RTOL = 1e-9
-"""Two series whose values agree to this relative tolerance at every common x are "the same" on a
-chart (far below what a chart can show; equal by construction when it happens, e.g. ReLU's scale
+"""Two series whose values agree to this relative tolerance at every common x are "equal" on a chart
+(far below what a chart can show; equal by construction when it happens, e.g. ReLU's scale
 invariance with proportional draws)."""
+OVERLAP_FRACTION = 0.01
+"""Two series whose values differ by at most this fraction of the y axis's span (of its decades on a
+log axis) at every common x hide each other (a marker is ~2–3 % of a chart's height): "nearly
+equal" — e.g. the same ReLU statistic of proportional draws, equal up to float32 rounding."""
 DODGE = 0.12
 """A coinciding series is drawn this fraction of the x spacing to the side (a log axis: of a decade's
 log-spacing), so each one stays visible."""
 
 
-def coinciding(points: dict[str, dict[str, np.ndarray]], groups: list[str], x: str, y: str) -> dict[str, list[str]]:
-    """Series whose (x, y) points are those of an earlier series (same x, y equal to
-    :data:`COINCIDE_RTOL`): {first series: [the later ones equal to it]}."""
+def coinciding(points: dict[str, dict[str, np.ndarray]], groups: list[str], x: str, y: str,
+               atol: float = 0.0) -> dict[str, list[str]]:
+    """Series whose (x, y) points are those of an earlier series (same x; y equal to
+    :data:`COINCIDE_RTOL`, or within ``atol``): {first series: [the later ones equal to it]}."""
     same: dict[str, list[str]] = {}
     for j, g in enumerate(groups):
         b = points.get(g)
@@ -233,15 +238,33 @@ def coinciding(points: dict[str, dict[str, np.ndarray]], groups: list[str], x: s
             continue
         for first in groups[:j]:
             a = points.get(first)
-            if a and first not in sum(same.values(), []) and _equal(a[x], b[x]) and _equal(a[y], b[y]):
+            if a and first not in sum(same.values(), []) and _equal(a[x], b[x]) and _equal(a[y], b[y], atol):
                 same.setdefault(first, []).append(g)
                 break
     return same
 
 
-def _equal(a: np.ndarray, b: np.ndarray) -> bool:
+def _equal(a: np.ndarray, b: np.ndarray, atol: float = 0.0) -> bool:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return a.shape == b.shape and bool(np.all((a == b) | np.isclose(a, b, rtol=COINCIDE_RTOL, atol=0.0)))
+    return a.shape == b.shape and bool(np.all((a == b) | np.isclose(a, b, rtol=COINCIDE_RTOL, atol=atol)))
+
+
+def overlapping(points: dict[str, dict[str, np.ndarray]], groups: list[str], x: str, y: str,
+                log_y: bool) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(equal, nearly equal) series of a chart (:func:`coinciding`): nearly equal within
+    :data:`OVERLAP_FRACTION` of the span of every series' drawable y (log10 y on a log axis)."""
+    equal = coinciding(points, groups, x, y)
+    ys = [v[y].astype(np.float64) for v in points.values() if v and len(v[y])]
+    ys = np.concatenate(ys) if ys else np.zeros(0)
+    ys = ys[np.isfinite(ys) & (ys > 0 if log_y else True)]
+    if ys.size < 2:
+        return equal, {}
+    if log_y:
+        ys = np.log10(ys)
+        points = {g: {**v, y: np.log10(np.where(v[y] > 0, v[y], np.nan))} for g, v in points.items() if v}
+    near = coinciding(points, groups, x, y, atol=OVERLAP_FRACTION * float(ys.max() - ys.min()))
+    return equal, {g: [r for r in rest if r not in equal.get(g, [])] for g, rest in near.items()
+                   if any(r not in equal.get(g, []) for r in rest)}
 
 
 def _dodged(xv: np.ndarray, rank: int, count: int, log_x: bool) -> np.ndarray:
@@ -253,13 +276,11 @@ def _dodged(xv: np.ndarray, rank: int, count: int, log_x: bool) -> np.ndarray:
     return xv * 10.0 ** shift if log_x else xv + shift
 
 
-def _coincide_note(same: dict[str, list[str]]) -> list[dict]:
-    if not same:
-        return []
-    text = "; ".join(" = ".join([first, *rest]) for first, rest in same.items())
-    return [{"text": f"equal values: {text} (drawn side by side)", "xref": "paper", "yref": "paper", "x": 0.0,
-             "y": 0.0, "xanchor": "left", "yanchor": "bottom", "showarrow": False,
-             "font": {"size": theme.FONT_SIZE - 2}}]
+def coincide_note(equal: dict[str, list[str]], near: dict[str, list[str]]) -> str | None:
+    """The legend's line naming the series drawn side by side (None when there are none)."""
+    parts = [f"equal values: {'; '.join(' = '.join([g, *rest]) for g, rest in equal.items())}"] if equal else []
+    parts += [f"nearly equal: {'; '.join(' ≈ '.join([g, *rest]) for g, rest in near.items())}"] if near else []
+    return "<br>".join(parts) + "<br>(drawn side by side)" if parts else None
 
 
 def curves_spec(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: str, y: str,
@@ -273,8 +294,10 @@ def curves_spec(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: s
     band = [c for c in (lo, hi) if c]
     points, curves = columns_by_group(table, [x, y, *band]), columns_by_group(theory, [x, y])
     multi = len(groups) > 1
-    same = coinciding(points, groups, x, y) if multi else {}
-    rank = {g: (k + 1, len(rest)) for rest in same.values() for k, g in enumerate(rest)}
+    drawn = {g: _kept(v, [x, y], log_x=log_x, log_y=log_y)[0] for g, v in points.items()}
+    equal, near = overlapping(drawn, groups, x, y, log_y) if multi else ({}, {})
+    moved = [[g, *rest] for g, rest in equal.items()] + [[g, *rest] for g, rest in near.items()]
+    rank = {g: (k + 1, len(group) - 1) for group in moved for k, g in enumerate(group[1:])}
     dropped = 0
     for i, g in enumerate(groups):
         c = theme.color(i)
@@ -299,15 +322,15 @@ def curves_spec(table: pd.DataFrame, theory: pd.DataFrame | None = None, *, x: s
                          "name": f"{g} ({predicted})" if multi else predicted, "legendgroup": g,
                          "showlegend": not (multi and m),  # the measured trace, if drawn, carries the entry
                          "line": {"color": c, "width": theme.LINE_WIDTH, "dash": theme.THEORY_DASH}})
-    legend_title = f"markers: {measured} · lines: {predicted}" if theory is not None and multi else None
+    legend_title = "<br>".join(t for t in (f"markers: {measured} · lines: {predicted}" if theory is not None and multi
+                                           else None, coincide_note(equal, near)) if t) or None
     if mark_x is not None:
         shapes, notes = _mark(mark_x, mark_label, color=theme.INK, log_x=log_x, dash="dash", width=1.5, where="bottom")
     notes += note_dropped(dropped, "not finite" + (" or ≤ 0 on a log axis" if (log_x or log_y) else ""))
-    notes += _coincide_note(same)
     lay = theme.layout(x_title=x_title, y_title=y_title, title=title, log_x=log_x, log_y=log_y, height=height,
                        legend_rows=_legend_rows(data, legend_title), data=data)
     if legend_title:
-        lay["legend"]["title"] = {"text": legend_title}
+        lay["legend"]["title"] = {"text": legend_title, "side": "top"}
     lay.update(shapes=shapes, annotations=notes)
     return data, lay
 
