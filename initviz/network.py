@@ -249,6 +249,15 @@ class Network:
         return (None, None) if self.residual is None else self.residual.io_shapes(self.input_dim)
 
     @property
+    def io_dims(self) -> tuple[int, int]:
+        """(d, C): the size of the network's input and of its output — n_0 and n_L of an MLP; of a
+        residual network ``in_features`` and ``out_features``, the stream's width n where not set."""
+        if self.residual is None:
+            return self.input_dim, self.widths[-1]
+        shape_in, shape_out = self.io_shapes
+        return (self.input_dim if shape_in is None else shape_in[1], self.input_dim if shape_out is None else shape_out[0])
+
+    @property
     def n_weights(self) -> int:
         """Σ fan_in·fan_out over the weight layers (Σ_l n_{l−1}·n_l for an MLP)."""
         return sum(out * fan_in for out, fan_in in self.shapes)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import initviz as iv
+from initviz import training
 from initviz.engine.run import draw_io_layer, draw_layer
 
 
@@ -66,3 +67,77 @@ def test_the_weight_budget_counts_the_input_layer_and_readout():
                                 budget=iv.Budget(weights=net.n_weights + 16 * 8 + 4 * 16 - 1))
     with pytest.raises(iv.InitvizError, match="Argument `which`"):
         _net(out_features=None).io_laws(1)
+
+
+# --- training ------------------------------------------------------------------------------------
+
+TASK = iv.tasks.get_task("mixture", n=120, classes=4, dim=8)
+
+
+def test_training_starts_from_the_draws_and_names_every_weight_layer():
+    net = _net(branch_depth=2, hidden=12, bias="normal", bias_value=0.1)
+    res = iv.train(net, TASK, lr=0.0, steps=2, batch=8, dtype="float64", seed=4)  # lr 0: the weights stay the draws
+    dt = np.dtype("float64")
+    draws = [draw_io_layer(net, 4, 0, 0, dt)] + [draw_layer(net, 4, 0, k, dt) for k in range(1, 7)] \
+        + [draw_io_layer(net, 4, 0, 1, dt)]
+    assert len(res.params[0]) == len(draws) == 8
+    for (W, b), (W0, b0) in zip(res.params[0], draws):
+        assert np.array_equal(W, W0) and np.array_equal(b, b0)
+    assert res.layer_labels == ("input", "block 1 W_1", "block 1 W_2", "block 2 W_1", "block 2 W_2", "block 3 W_1",
+                                "block 3 W_2", "readout")
+    frame = res.layer_frame()
+    assert len(frame) == 2 * 8 and list(frame["label"][:8]) == list(res.layer_labels)
+    assert frame["saturated"].notna().sum() == 2 * 3  # tanh rails: only the branches' first layers
+    m1 = iv.train(_net(branch_depth=1, in_features=None, out_features=16), iv.tasks.get_task(
+        "teacher", n=60, in_dim=16, out_dim=16), steps=1, batch=8)
+    assert m1.layer_labels == ("block 1 W_1", "block 2 W_1", "block 3 W_1", "readout")
+
+
+def _loss(net, params, x, y):
+    model = training._model(net)
+    return iv.losses.cross_entropy(model.output(model.forward(params, x)), y)[0]
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"placement": "pre", "final_norm": True, "preset": "gpt2", "branch_depth": 2, "hidden": 12},
+    {"placement": "post", "preset": "deepnorm", "branch_depth": 1, "norm": "rmsnorm"},
+    {"placement": "pre", "norm": "none", "preset": "t_fixup", "activation": "gelu", "in_features": None},
+])
+def test_every_gradient_is_the_derivative_of_the_loss(kwargs):
+    # central differences in float64: error ≈ h²·|f'''|/6 + ε·|f|/h ≈ 1e-12 for h = 1e-5 at unit scale,
+    # so 1e-6 relative (of the largest entry) leaves a wide margin while one missing factor (s, α, N')
+    # is an O(1) error
+    net = _net(bias="normal", bias_value=0.2, **kwargs)
+    task = TASK if net.io_dims[0] == 8 else iv.tasks.get_task("mixture", n=40, classes=4, dim=16)
+    dt, x, y = np.dtype("float64"), task.x_train[:6], task.y_train[:6]
+    params = training._initial_params(net, 2, 0, dt)
+    model = training._model(net)
+    values = model.forward(params, x)
+    grads = model.backward(params, values, iv.losses.cross_entropy(model.output(values), y)[1])
+    rng, h = np.random.default_rng(0), 1e-5
+    for (W, b), (gW, gb) in zip(params, grads):
+        for p, g in ((W, gW), (b, gb)):
+            for index in {tuple(rng.integers(0, s) for s in p.shape) for _ in range(4)}:
+                p[index] += h
+                up = _loss(net, params, x, y)
+                p[index] -= 2 * h
+                down = _loss(net, params, x, y)
+                p[index] += h
+                assert g[index] == pytest.approx((up - down) / (2 * h), abs=1e-6 * max(np.abs(g).max(), 1e-3))
+
+
+def test_a_residual_network_that_does_not_fit_the_task_is_refused():
+    with pytest.raises(iv.InitvizError, match="Argument `net`.*8 inputs.*in_features"):
+        iv.train(_net(in_features=None), TASK, steps=1)
+    with pytest.raises(iv.InitvizError, match="Argument `net`.*4 outputs.*out_features"):
+        iv.train(_net(out_features=3), TASK, steps=1)
+    with pytest.raises(iv.InitvizError, match="Argument `parametrisation`"):
+        iv.train(_net(), TASK, steps=1, parametrisation=iv.parametrisation.Parametrisation.standard(8))
+
+
+def test_residual_training_is_deterministic_and_learns_the_mixture():
+    # the four well-separated Gaussian classes are learnt by any sane optimizer: Adam, 60 steps
+    kw = dict(optimizer="adam", lr=1e-2, steps=60, batch=16, seed=1, n_seeds=2, dtype="float64")
+    a, b = iv.train(_net(), TASK, **kw), iv.train(_net(), TASK, **kw)
+    assert np.array_equal(a.train_loss, b.train_loss) and a.layer_frame().equals(b.layer_frame())
+    assert (a.train_loss[:, -1] < 0.5 * a.train_loss[:, 0]).all()
