@@ -5,7 +5,8 @@ input layer x_0 = x W_inᵀ + b_in (when ``in_features`` is set; else x_0 = x), 
 :func:`initviz.engine.residual.block_forward` (pre-norm x_l = s·x_{l−1} + α·F_l(N(x_{l−1})), post-norm
 x_l = N(s·x_{l−1} + α·F_l(x_{l−1})); F_l(u) = φ(u W_1ᵀ + b_1) W_2ᵀ + b_2, or φ(u W_1ᵀ + b_1) for a
 one-layer branch), o = N(x_L) with a final norm (else x_L), and the readout z = o W_outᵀ + b_out
-(when ``out_features`` is set; else z = o), which the loss sees.
+(when ``out_features`` is set; else z = o), which the loss sees. With a width parametrisation
+(:mod:`initviz.parametrisation`) the readout reads α·o: z = (α·o) W_outᵀ + b_out.
 
 **The parameters**, in this order — the *weight layers* of the diagnostics: (W_in, b_in), the
 branch layers (W_1, b_1)[, (W_2, b_2)] of blocks 1 … L, (W_out, b_out). Repeat r starts from the draws
@@ -15,7 +16,7 @@ multiplier included), a bias the bias rule gives none starting at 0. The norms a
 γ = 1 and β = 0 stay fixed (``nn.LayerNorm(n, elementwise_affine=False)``, ``nn.RMSNorm(n,
 elementwise_affine=False)``), as are the preset's α and s.
 
-**The backward pass** of ∂L/∂z: ∂L/∂W_out = (∂L/∂z)ᵀ o, ∂L/∂o = ∂L/∂z W_out, through the final norm
+**The backward pass** of ∂L/∂z: ∂L/∂W_out = (∂L/∂z)ᵀ (α·o), ∂L/∂o = α·∂L/∂z W_out, through the final norm
 (N'ᵀ, :mod:`initviz.norms`), then :func:`initviz.engine.residual.block_backward` block by block
 (∂L/∂W_1, ∂L/∂W_2, ∂L/∂b_1 = Σ_b ∂L/∂h, ∂L/∂b_2 = Σ_b ∂L/∂f, ∂L/∂x_{l−1}), and ∂L/∂W_in =
 (∂L/∂x_0)ᵀ x, ∂L/∂b_in = Σ_b ∂L/∂x_0.
@@ -51,10 +52,11 @@ class ResidualPass:
 
 
 class ResidualModel:
-    """The residual network ``net`` as :func:`initviz.train` trains it (module docstring)."""
+    """The residual network ``net`` as :func:`initviz.train` trains it (module docstring), its
+    readout reading ``alpha``·o."""
 
-    def __init__(self, net):
-        self.net = net
+    def __init__(self, net, alpha: float = 1.0):
+        self.net, self.alpha = net, alpha
         self.m = net.residual.branch_depth
         shape_in, shape_out = net.io_shapes
         self.has_input, self.has_readout = shape_in is not None, shape_out is not None
@@ -95,7 +97,7 @@ class ResidualModel:
         z = o
         if self.has_readout:
             W, b = params[-1]
-            z = o @ W.T
+            z = self._readout_input(o) @ W.T
             z += b
         return ResidualPass(x, x0, blocks, o, z)
 
@@ -103,6 +105,10 @@ class ResidualModel:
     def output(values: ResidualPass) -> np.ndarray:
         """What the loss sees: the network's output z."""
         return values.z
+
+    def _readout_input(self, o: np.ndarray) -> np.ndarray:
+        """What the readout multiplies by W_outᵀ: α·o (o itself when α = 1)."""
+        return o if self.alpha == 1.0 else o * o.dtype.type(self.alpha)
 
     def outputs(self, values: ResidualPass) -> list[np.ndarray]:
         """The outputs of every weight layer (its units: module docstring), in order."""
@@ -114,8 +120,10 @@ class ResidualModel:
         net, m = self.net, self.m
         grads, g = [None] * len(params), grad_z
         if self.has_readout:
-            grads[-1] = [g.T @ values.o, g.sum(axis=0)]
+            grads[-1] = [g.T @ self._readout_input(values.o), g.sum(axis=0)]
             g = g @ params[-1][0]
+            if self.alpha != 1.0:
+                g *= g.dtype.type(self.alpha)
         if net.residual.final_norm:
             g = normalise_backward(net.norm, values.blocks[-1].y, g)
         i = len(params) - self.has_readout

@@ -14,7 +14,7 @@ a task whose dimensions differ from the stream's width) train as :mod:`initviz.r
 states: an input layer, the blocks and a readout, every weight and bias trained by the same
 optimizer (the norms' γ = 1, β = 0 and the preset's α, s fixed), the same data, losses and records;
 "layer" below is then each *weight layer* (input layer, every branch layer, readout: the labels of
-:attr:`TrainingResult.layer_labels`) and a^l its outputs. (A ``parametrisation`` is for MLPs.)
+:attr:`TrainingResult.layer_labels`) and a^l its outputs; a ``parametrisation`` scales them in that order, α at the readout.
 
 **The data.** Epoch e of repeat r visits the training set in the order
 ``stream(seed, r, ROLE_DATA, e).permutation(N)``; step t takes the next ``batch`` indices and a new
@@ -269,7 +269,7 @@ class _MLPModel:
 
 def _model(net: Network, alpha: float = 1.0):
     """What :func:`train` trains: an :class:`_MLPModel` or a :class:`ResidualModel`."""
-    return _MLPModel(net, alpha) if net.residual is None else ResidualModel(net)
+    return _MLPModel(net, alpha) if net.residual is None else ResidualModel(net, alpha)
 
 
 def distinct_units(a: np.ndarray) -> int:
@@ -373,11 +373,9 @@ def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, mom
         deadline = check_float("deadline", deadline, 0.0)
     options = dict(optimizer_options or {})
     if parametrisation is not None:
-        if net.residual is not None:
-            raise invalid("parametrisation", "be None for a residual network (parametrisations are for MLPs)",
-                          parametrisation)
-        if not isinstance(parametrisation, Parametrisation) or parametrisation.depth != net.depth:
-            raise invalid("parametrisation", f"be an initviz Parametrisation of {net.depth} layers (see parametrise)",
+        layers = len(_model(net).shapes)
+        if not isinstance(parametrisation, Parametrisation) or parametrisation.depth != layers:
+            raise invalid("parametrisation", f"be an initviz Parametrisation of {layers} weight layers (see parametrise)",
                           parametrisation)
         options["lr_scales"] = parametrisation.param_lr_scales(biases)
         options["weight_decay_scales"] = parametrisation.param_weight_decay_scales(biases)

@@ -93,17 +93,17 @@ def test_training_starts_from_the_draws_and_names_every_weight_layer():
     assert m1.layer_labels == ("block 1 W_1", "block 2 W_1", "block 3 W_1", "readout")
 
 
-def _loss(net, params, x, y):
-    model = training._model(net)
+def _loss(net, params, x, y, alpha):
+    model = training._model(net, alpha)
     return iv.losses.cross_entropy(model.output(model.forward(params, x)), y)[0]
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"placement": "pre", "final_norm": True, "preset": "gpt2", "branch_depth": 2, "hidden": 12},
-    {"placement": "post", "preset": "deepnorm", "branch_depth": 1, "norm": "rmsnorm"},
-    {"placement": "pre", "norm": "none", "preset": "t_fixup", "activation": "gelu", "in_features": None},
+@pytest.mark.parametrize("kwargs, alpha", [
+    ({"placement": "pre", "final_norm": True, "preset": "gpt2", "branch_depth": 2, "hidden": 12}, 1.0),
+    ({"placement": "post", "preset": "deepnorm", "branch_depth": 1, "norm": "rmsnorm"}, 0.5),
+    ({"placement": "pre", "norm": "none", "preset": "t_fixup", "activation": "gelu", "in_features": None}, 1.0),
 ])
-def test_every_gradient_is_the_derivative_of_the_loss(kwargs):
+def test_every_gradient_is_the_derivative_of_the_loss(kwargs, alpha):
     # central differences in float64: error ≈ h²·|f'''|/6 + ε·|f|/h ≈ 1e-12 for h = 1e-5 at unit scale,
     # so 1e-6 relative (of the largest entry) leaves a wide margin while one missing factor (s, α, N')
     # is an O(1) error
@@ -111,7 +111,7 @@ def test_every_gradient_is_the_derivative_of_the_loss(kwargs):
     task = TASK if net.io_dims[0] == 8 else iv.tasks.get_task("mixture", n=40, classes=4, dim=16)
     dt, x, y = np.dtype("float64"), task.x_train[:6], task.y_train[:6]
     params = training._initial_params(net, 2, 0, dt)
-    model = training._model(net)
+    model = training._model(net, alpha)  # α: the readout's multiplier (a width parametrisation's)
     values = model.forward(params, x)
     grads = model.backward(params, values, iv.losses.cross_entropy(model.output(values), y)[1])
     rng, h = np.random.default_rng(0), 1e-5
@@ -119,9 +119,9 @@ def test_every_gradient_is_the_derivative_of_the_loss(kwargs):
         for p, g in ((W, gW), (b, gb)):
             for index in {tuple(rng.integers(0, s) for s in p.shape) for _ in range(4)}:
                 p[index] += h
-                up = _loss(net, params, x, y)
+                up = _loss(net, params, x, y, alpha)
                 p[index] -= 2 * h
-                down = _loss(net, params, x, y)
+                down = _loss(net, params, x, y, alpha)
                 p[index] += h
                 assert g[index] == pytest.approx((up - down) / (2 * h), abs=1e-6 * max(np.abs(g).max(), 1e-3))
 
@@ -132,7 +132,7 @@ def test_a_residual_network_that_does_not_fit_the_task_is_refused():
     with pytest.raises(iv.InitvizError, match="Argument `net`.*4 outputs.*out_features"):
         iv.train(_net(out_features=3), TASK, steps=1)
     with pytest.raises(iv.InitvizError, match="Argument `parametrisation`"):
-        iv.train(_net(), TASK, steps=1, parametrisation=iv.parametrisation.Parametrisation.standard(8))
+        iv.train(_net(), TASK, steps=1, parametrisation=iv.parametrisation.Parametrisation.standard(7))  # 8 layers
 
 
 def test_residual_training_is_deterministic_and_learns_the_mixture():
@@ -141,3 +141,19 @@ def test_residual_training_is_deterministic_and_learns_the_mixture():
     a, b = iv.train(_net(), TASK, **kw), iv.train(_net(), TASK, **kw)
     assert np.array_equal(a.train_loss, b.train_loss) and a.layer_frame().equals(b.layer_frame())
     assert (a.train_loss[:, -1] < 0.5 * a.train_loss[:, 0]).all()
+
+
+# --- width parametrisations ------------------------------------------------------------------------
+
+def test_mup_of_a_residual_network_follows_table_3_layer_by_layer():
+    # width n = 256, branch hidden 512, base 128: the input layer's m_out = 2; W_1 (512, 256) has
+    # m_in = 2, m_out = 4; W_2 (256, 512) m_in = 4, m_out = 2; the readout's m_in = 2 (α = 1/2). MuSGD:
+    # input × m_out, hidden × m_out/m_in, readout × m_in; MuAdam: 1, 1/m_in, 1 (module docstring's table)
+    net = _net(width=256, hidden=512, depth=2, in_features=16, out_features=10)
+    sgd = iv.parametrise(net, "mup", "sgd", base_width=128)
+    assert sgd.lr_scales == (2.0, 2.0, 0.5, 2.0, 0.5, 2.0) and sgd.output_multiplier == 0.5
+    assert sgd.bias_lr_scales == (2.0, 4.0, 2.0, 4.0, 2.0, 1.0) and sgd.init_scales == (1.0,) * 5 + (0.0,)
+    adam = iv.parametrise(net, "mup", "adam", base_width=128, readout_zero=False)
+    assert adam.lr_scales == (1.0, 0.5, 0.25, 0.5, 0.25, 1.0) and adam.init_scales[-1] == math.sqrt(2.0)
+    with pytest.raises(iv.InitvizError, match="Argument `net`.*in_features and out_features"):
+        iv.parametrise(_net(in_features=None), "mup")
