@@ -168,12 +168,13 @@ def _norm(name: str, n: int):
 
 
 class Residual(nn.Module):
-    """The residual network of initviz.residual_training: input layer, blocks, final norm, readout;
-    ``outs`` the weight layers' outputs of the last forward pass, in the parameters' order."""
+    """The residual network of initviz.residual_training: input layer, blocks, final norm, readout
+    (reading ``readout_multiplier``·o: μP's α); ``outs`` the weight layers' outputs of the last
+    forward pass, in the parameters' order."""
 
-    def __init__(self, net, layers):
+    def __init__(self, net, layers, readout_multiplier: float = 1.0):
         super().__init__()
-        self.net, self.layers = net, nn.ModuleList(layers)
+        self.net, self.layers, self.readout_multiplier = net, nn.ModuleList(layers), readout_multiplier
         shape_in, shape_out = net.io_shapes
         self.has_input, self.has_readout = shape_in is not None, shape_out is not None
         self.norm = _norm(net.norm, net.input_dim)
@@ -198,7 +199,7 @@ class Residual(nn.Module):
             x = self.norm(t) if res.placement == "post" else t
         z = self.norm(x) if res.final_norm else x
         if self.has_readout:
-            z = layers[-1](z)
+            z = layers[-1](z * self.readout_multiplier if self.readout_multiplier != 1.0 else z)
             outs.append(z)
         self.outs = outs
         return z
