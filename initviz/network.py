@@ -255,7 +255,8 @@ class Network:
         if self.residual is None:
             return self.input_dim, self.widths[-1]
         shape_in, shape_out = self.io_shapes
-        return (self.input_dim if shape_in is None else shape_in[1], self.input_dim if shape_out is None else shape_out[0])
+        return (self.input_dim if shape_in is None else shape_in[1],
+                self.input_dim if shape_out is None else shape_out[0])
 
     @property
     def n_weights(self) -> int:

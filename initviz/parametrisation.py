@@ -123,8 +123,8 @@ def parametrise(net, preset: str = "mup", optimizer: str = "sgd", base_width: in
                 readout_zero: bool = True, output_mult: float = 1.0, learning_rates: str | None = None
                 ) -> Parametrisation:
     """The :class:`Parametrisation` of preset ``preset`` (:data:`PARAMETRISATIONS`) for ``net`` (an
-    MLP of depth ≥ 2, or a residual network with an input layer and a readout) trained by ``optimizer`` (``"sgd"``, or ``"adam"``/``"adamw"``: Adam's rules),
-    with width multipliers against ``base_width`` (module docstring). ``readout_zero`` and
+    MLP of depth ≥ 2, or a residual network with an input layer and a readout) trained by
+    ``optimizer`` (``"sgd"``, or ``"adam"``/``"adamw"``: Adam's rules), with width multipliers against ``base_width`` (module docstring). ``readout_zero`` and
     ``output_mult`` shape μP's output layer; ``learning_rates`` (default: the preset's own) takes the
     learning-rate multipliers of another preset — ``"sp"`` with ``preset="mup"`` is the mistake
     "μP init with SP learning rates".

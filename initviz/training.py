@@ -14,7 +14,8 @@ a task whose dimensions differ from the stream's width) train as :mod:`initviz.r
 states: an input layer, the blocks and a readout, every weight and bias trained by the same
 optimizer (the norms' γ = 1, β = 0 and the preset's α, s fixed), the same data, losses and records;
 "layer" below is then each *weight layer* (input layer, every branch layer, readout: the labels of
-:attr:`TrainingResult.layer_labels`) and a^l its outputs; a ``parametrisation`` scales them in that order, α at the readout.
+:attr:`TrainingResult.layer_labels`) and a^l its outputs; a ``parametrisation`` scales them in that
+order, α at the readout.
 
 **The data.** Epoch e of repeat r visits the training set in the order
 ``stream(seed, r, ROLE_DATA, e).permutation(N)``; step t takes the next ``batch`` indices and a new
@@ -98,7 +99,7 @@ MAX_HISTOGRAM_VALUES = 2 ** 25
 class TrainingResult:
     """What :func:`train` measured. ``train_loss`` (n_seeds, steps) and ``test_loss``,
     ``test_accuracy`` (n_seeds, steps + 1; NaN where not logged or not a classification task);
-    ``logged`` the step numbers of the diagnostics; ``layers[name]`` (n_seeds, len(logged), L);
+    ``logged`` the step numbers of the diagnostics; ``layers[name]`` (n_seeds, len(logged), L weight layers);
     ``params`` each repeat's final [(W_l, b_l), …], one pair per weight layer, named by
     ``layer_labels`` (``layer l`` in an MLP; ``input``, ``block l W_j``, ``readout`` in a residual
     network: :mod:`initviz.residual_training`); NaN = absent (past a non-finite loss or the
@@ -310,13 +311,13 @@ def _check(net, task, steps, batch, n_seeds, log_every, seed):
         raise invalid("net", "be a plain MLP (norm 'none') or a residual network: train() does not normalise "
                       "an MLP", net.norm)
     inputs, outputs = net.io_dims
-    mlp = net.residual is None
+    mlp, n = net.residual is None, net.input_dim
     if inputs != task.in_dim:
-        raise invalid("net", f"take the task's {task.in_dim} inputs (" + ("input_dim" if mlp else
-                      f"residual_net's in_features: an input layer to the stream's {net.input_dim} units") + ")", inputs)
+        where = "input_dim" if mlp else f"residual_net's in_features: an input layer to the stream's {n} units"
+        raise invalid("net", f"take the task's {task.in_dim} inputs ({where})", inputs)
     if outputs != task.out_dim:
-        raise invalid("net", f"end in the task's {task.out_dim} outputs (" + ("last width" if mlp else
-                      f"residual_net's out_features: a readout from the stream's {net.input_dim} units") + ")", outputs)
+        where = "last width" if mlp else f"residual_net's out_features: a readout from the stream's {n} units"
+        raise invalid("net", f"end in the task's {task.out_dim} outputs ({where})", outputs)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise invalid("seed", "be a non-negative int", seed)
     steps = check_int("steps", steps, 1, MAX_STEPS)
@@ -375,8 +376,8 @@ def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, mom
     if parametrisation is not None:
         layers = len(_model(net).shapes)
         if not isinstance(parametrisation, Parametrisation) or parametrisation.depth != layers:
-            raise invalid("parametrisation", f"be an initviz Parametrisation of {layers} weight layers (see parametrise)",
-                          parametrisation)
+            raise invalid("parametrisation", f"be an initviz Parametrisation of {layers} weight layers "
+                          "(see parametrise)", parametrisation)
         options["lr_scales"] = parametrisation.param_lr_scales(biases)
         options["weight_decay_scales"] = parametrisation.param_weight_decay_scales(biases)
     make_optimizer(optimizer, lr, momentum, weight_decay, **options)  # validate once, early

@@ -116,8 +116,8 @@ def bias_rules(optimizer: str, m: float) -> list[float]:
     return [m, m, 1.0] if optimizer == "sgd" else [1.0, 1.0, 1.0]
 
 
-RESIDUAL_NETWORK = {"depth": 1, "activation": "tanh", "init": "kaiming_normal", "init_params": {"nonlinearity": "linear"},
-                    "norm": "layernorm", "placement": "pre", "bias": "normal", "bias_value": 0.1}
+RESIDUAL_NETWORK = {"depth": 1, "activation": "tanh", "init": "kaiming_normal",
+                    "init_params": {"nonlinearity": "linear"}, "norm": "layernorm", "placement": "pre", "bias": "normal", "bias_value": 0.1}
 """The residual network of the μP training cases: width n, branch hidden 2n (``residual_net`` arguments)."""
 
 

@@ -131,7 +131,8 @@ def torch_train(model, layers, task, net, biases, opt_name, lr, opt_kwargs, step
         before = [lin.weight.detach().clone() for lin in layers]
         optimizer.step()
         if t % LOG_EVERY == 0 or t == steps - 1:
-            stats = [{"weight_std": w0.std(unbiased=False).item(), "grad_std": lin.weight.grad.std(unbiased=False).item(),
+            stats = [{"weight_std": w0.std(unbiased=False).item(),
+                      "grad_std": lin.weight.grad.std(unbiased=False).item(),
                       "update_ratio": ((lin.weight.detach() - w0).norm() / w0.norm()).item()}
                      for lin, w0 in zip(layers, before)]
             for entry, out in zip(stats, outputs() if outputs else ()):
@@ -223,7 +224,8 @@ def main() -> None:
     torch.set_num_threads(1)
     for out, cases in ((OUT, [torch_case(case) for case in CASES]),
                        (RESIDUAL_OUT, [residual_case(case) for case in RESIDUAL_CASES])):
-        out.write_text(json.dumps({"torch": torch.__version__, "cases": cases}, indent=None, separators=(",", ":")) + "\n")
+        fixture = {"torch": torch.__version__, "cases": cases}
+        out.write_text(json.dumps(fixture, indent=None, separators=(",", ":")) + "\n")
         print(f"wrote {out} ({out.stat().st_size:,} bytes, torch {torch.__version__})")
 
 
