@@ -17,7 +17,10 @@ With ``residual`` (a :class:`~initviz.residual.Residual`; build one with :meth:`
 the network is a stack of L residual blocks on a stream of width n = ``input_dim`` (every width n):
 layer l of the description is block l, its activation the branch's, ``norm`` the blocks' N; its
 weight layers are the branches' (:attr:`Network.shapes`, m per block, each with the preset's
-multiplier) — :mod:`initviz.residual` states the block and the presets.
+multiplier) — :mod:`initviz.residual` states the block and the presets. Its ``in_features`` /
+``out_features`` add an input layer (d → n) before the blocks and a readout (n → C) after them,
+what :func:`initviz.train` trains on a task of d inputs and C outputs (:meth:`io_shapes`,
+:meth:`io_laws`); they are not among :attr:`Network.shapes`, the blocks' weight layers.
 
 A :class:`Network` is frozen and hashable — it is the cache key of the app — and equal
 descriptions compare equal: per-layer activations are stored expanded, init parameters as a
@@ -30,6 +33,7 @@ or serialised); every invalid field raises
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from dataclasses import InitVar, dataclass
@@ -128,7 +132,8 @@ class Network:
         if self.residual is not None:
             set_(self, "residual", self._check_residual(Residual.coerce(self.residual)))
         set_(self, "_shapes", self._weight_shapes())
-        check_budget("widths", f"{len(widths)} layers", self.n_weights,
+        io_weights = sum(out * fan_in for out, fan_in in filter(None, self.io_shapes))
+        check_budget("widths", f"{len(widths)} layers", self.n_weights + io_weights,
                      budget.weights, "the weight count Σ n_{l-1}·n_l", budget.limit_name("weights", "MAX_WEIGHTS"))
         try:
             pairs = tuple(self.activations)
@@ -147,6 +152,9 @@ class Network:
         lo = 0.0 if self.bias == "normal" else -math.inf
         set_(self, "bias_value", check_float("bias_value", self.bias_value, lo=lo))
         set_(self, "_laws", self._build_laws())
+        for which, shape in enumerate(self.io_shapes):
+            if shape is not None:
+                self.io_laws(which)  # the scheme accepts the layer's shape
 
     @classmethod
     def mlp(cls, input_dim: int = 512, widths=(512,) * 30, activation: str = "relu",
@@ -181,18 +189,21 @@ class Network:
                      norm: str = "layernorm", placement: str = "pre", branch_depth: int = 2,
                      preset: str = "none", final_norm: bool = False, hidden: int | None = None,
                      bias: str = "zeros", bias_value: float = 0.0, activation_param: float | None = None,
+                     in_features: int | None = None, out_features: int | None = None,
                      budget: Budget | None = None) -> "Network":
         """``depth`` residual blocks on a stream of ``width`` units (:mod:`initviz.residual`): the
         branch has ``branch_depth`` weight layers (``hidden`` units between them; default
         ``width``) with ``activation``, drawn by ``init`` and scaled by ``preset``; ``norm`` sits
-        before the branch (``placement="pre"``) or after the sum (``"post"``).
+        before the branch (``placement="pre"``) or after the sum (``"post"``). ``in_features`` d and
+        ``out_features`` C add an input layer Linear(d, width) and a readout Linear(width, C) around
+        the blocks (a network :func:`initviz.train` trains on a task of d inputs and C outputs).
 
         >>> net = Network.residual_net(width=64, depth=12, norm="layernorm", placement="pre", preset="gpt2")
         >>> net.depth, len(net.shapes)
         (12, 24)
         """
         depth = check_int("depth", depth, 1, MAX_DEPTH)
-        structure = Residual(placement, branch_depth, preset, final_norm, hidden)
+        structure = Residual(placement, branch_depth, preset, final_norm, hidden, in_features, out_features)
         return cls(width, (width,) * depth, ((activation, activation_param),) * depth, init, init_params,
                    bias, bias_value, norm, structure, budget)
 
@@ -205,9 +216,8 @@ class Network:
         if structure.branch_depth == 1:
             if structure.hidden not in (None, self.input_dim):
                 raise invalid("hidden", "be None with a one-layer branch (its width is the stream's)", structure.hidden)
-            return Residual(structure.placement, 1, structure.preset, structure.final_norm, None)
-        return Residual(structure.placement, 2, structure.preset, structure.final_norm,
-                        structure.hidden or self.input_dim)
+            return dataclasses.replace(structure, hidden=None)
+        return dataclasses.replace(structure, hidden=structure.hidden or self.input_dim)
 
     # --- structure -------------------------------------------------------------------------
     @property
@@ -231,6 +241,22 @@ class Network:
             return self.residual.shapes(self.input_dim) * self.depth
         dims = self.dims
         return tuple(zip(dims[1:], dims[:-1]))
+
+    @property
+    def io_shapes(self) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+        """(fan_out, fan_in) of a residual network's input layer (n, d) and readout (C, n), None
+        where there is none (:mod:`initviz.residual`); (None, None) for an MLP."""
+        return (None, None) if self.residual is None else self.residual.io_shapes(self.input_dim)
+
+    @property
+    def io_dims(self) -> tuple[int, int]:
+        """(d, C): the size of the network's input and of its output — n_0 and n_L of an MLP; of a
+        residual network ``in_features`` and ``out_features``, the stream's width n where not set."""
+        if self.residual is None:
+            return self.input_dim, self.widths[-1]
+        shape_in, shape_out = self.io_shapes
+        return (self.input_dim if shape_in is None else shape_in[1],
+                self.input_dim if shape_out is None else shape_out[0])
 
     @property
     def n_weights(self) -> int:
@@ -282,6 +308,15 @@ class Network:
     def bias_law(self, layer: int) -> Law | None:
         """The entry law of b_l (1-based ``layer``), or None for a zero bias."""
         return self._laws[layer - 1][1]
+
+    def io_laws(self, which: int) -> tuple[Law, Law | None]:
+        """(weight law, bias law or None) of the input layer (``which`` = 0) or the readout (1) of a
+        residual network: the scheme's and the bias rule's for the layer's own shape, no preset multiplier."""
+        shape = self.io_shapes[which]
+        if shape is None:
+            raise invalid("which", "name a layer the network has (0: input layer, 1: readout)", which)
+        params = dict(self.init_params)
+        return law(self.init, shape, **params), self._bias_for(shape, params)
 
     def _build_laws(self) -> tuple[tuple[Law, Law | None], ...]:
         """(weight law, bias law) per layer; one construction per distinct shape."""
@@ -337,7 +372,9 @@ class Network:
                 + ("" if self.norm == "none" or self.residual else f", {self.norm} after each activation")
                 + ("" if self.residual is None else
                    f", residual {self.residual.placement}-norm {self.norm}, branch of {self.residual.branch_depth}"
-                   f", preset {self.residual.preset}" + (", final norm" if self.residual.final_norm else "")))
+                   f", preset {self.residual.preset}" + (", final norm" if self.residual.final_norm else "")
+                   + ("" if self.residual.in_features is None else f", input layer {self.residual.in_features}→n")
+                   + ("" if self.residual.out_features is None else f", readout n→{self.residual.out_features}")))
 
 
 __all__ = ["Network", "BIAS_RULES", "weight_count"]

@@ -43,6 +43,13 @@ variance σ²/fan_in — use a fan_in scheme such as ``kaiming_normal``):
   SGD: η/m_in on the effective weight, Table 3's 1/fan_in; Adam: η/m_in.) Weight decay λ is scaled
   by 1/s wherever the learning rate is scaled by s (mup's default), so AdamW's decay η_i·λ_i stays η·λ.
 
+**Residual networks** (``Network.residual_net`` with ``in_features`` and ``out_features``;
+:mod:`initviz.residual_training`): the weight layers in :func:`initviz.train`'s order — the input layer
+is *input*, every branch layer *hidden* (its own fan_in and fan_out: a branch of ``hidden`` units
+has m_out ≠ m_in), the readout *output* (it reads α·o, o the blocks' output) — with the same rules
+(Tensor Programs V, Table 3, as for the MLP). The preset's branch multipliers and the norms are the
+network's own and stay as they are.
+
 **Deliberate mistakes** (the issues people post about their coordinate checks): ``readout_zero=False``
 (the output at init shrinks as 1/√width — harmless but not flat, mup issue #42); :func:`parametrise`'s
 ``learning_rates="sp"`` (μP's init and α with SP learning rates); Adam with coupled weight decay
@@ -116,8 +123,8 @@ def parametrise(net, preset: str = "mup", optimizer: str = "sgd", base_width: in
                 readout_zero: bool = True, output_mult: float = 1.0, learning_rates: str | None = None
                 ) -> Parametrisation:
     """The :class:`Parametrisation` of preset ``preset`` (:data:`PARAMETRISATIONS`) for ``net`` (an
-    MLP of depth ≥ 2) trained by ``optimizer`` (``"sgd"``, or ``"adam"``/``"adamw"``: Adam's rules),
-    with width multipliers against ``base_width`` (module docstring). ``readout_zero`` and
+    MLP of depth ≥ 2, or a residual network with an input layer and a readout) trained by
+    ``optimizer`` (``"sgd"``, or ``"adam"``/``"adamw"``: Adam's rules), with width multipliers against ``base_width`` (module docstring). ``readout_zero`` and
     ``output_mult`` shape μP's output layer; ``learning_rates`` (default: the preset's own) takes the
     learning-rate multipliers of another preset — ``"sp"`` with ``preset="mup"`` is the mistake
     "μP init with SP learning rates".
@@ -135,25 +142,35 @@ def parametrise(net, preset: str = "mup", optimizer: str = "sgd", base_width: in
         raise one_of("learning_rates", PARAMETRISATIONS, rates)
     if optimizer not in ("sgd", "adam", "adamw"):
         raise one_of("optimizer", ("sgd", "adam", "adamw"), optimizer)
-    if getattr(net, "residual", None) is not None or net.depth < 2:
-        raise invalid("net", "be an MLP of depth ≥ 2 (input, hidden…, output layers)", net.depth)
+    shapes = _weight_layers(net)
     if not isinstance(readout_zero, bool):
         raise invalid("readout_zero", "be True or False", readout_zero)
     base = check_int("base_width", base_width, 1, MAX_WIDTH)
     output_mult = check_float("output_mult", output_mult)
-    dims = net.dims
-    mult = [1.0] + [n / base for n in dims[1:-1]] + [1.0]  # m_j of dimension j; the data's and the classes' fixed
     adam = optimizer != "sgd"
-    m_in_out = mult[-2]
     init, lrs, bias_lrs = [], [], []
-    for layer, kind in enumerate(layer_kinds(net.depth), start=1):
-        m_in, m_out = mult[layer - 1], mult[layer]
+    for kind, (out, fan_in) in zip(layer_kinds(len(shapes)), shapes):
+        # m_j of each side: the data's (fan_in of the input layer) and the classes' (fan_out of the output) fixed
+        m_in, m_out = 1.0 if kind == "input" else fan_in / base, 1.0 if kind == "output" else out / base
         init.append(_init_scale(preset, kind, m_in, readout_zero))
         lrs.append(_lr_scale(rates, kind, m_in, m_out, adam))
         bias_lrs.append(_bias_lr_scale(rates, kind, m_out, adam))
-    alpha = output_mult / m_in_out if preset == "mup" else 1.0
+    alpha = output_mult / m_in if preset == "mup" else 1.0  # m_in of the output layer
     name = preset if rates == preset else f"{preset} (lr {rates})"
     return Parametrisation(name, tuple(init), tuple(lrs), tuple(bias_lrs), alpha)
+
+
+def _weight_layers(net) -> tuple[tuple[int, int], ...]:
+    """The (fan_out, fan_in) of ``net``'s weight layers in :func:`initviz.train`'s order (input,
+    hidden…, output); InitvizError when there is no input and output layer to tell apart."""
+    if getattr(net, "residual", None) is None:
+        if net.depth < 2:
+            raise invalid("net", "be an MLP of depth ≥ 2 (input, hidden…, output layers)", net.depth)
+        return net.shapes
+    if None in net.io_shapes:
+        raise invalid("net", "have an input layer and a readout (residual_net's in_features and out_features) "
+                      "to be parametrised", net.io_shapes)
+    return (net.io_shapes[0], *net.shapes, net.io_shapes[1])
 
 
 def _init_scale(preset: str, kind: str, m_in: float, readout_zero: bool) -> float:

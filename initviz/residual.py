@@ -30,6 +30,18 @@ its source at initialisation:
 * ``t_fixup`` — every branch layer × 0.67·L^(−1/4), no normalisation (Huang et al. 2020,
   layer6ai-labs/T-Fixup, encoder fc1/fc2);
 * ``depth_mup`` — α = 1/√L (depth-μP: branch × a/√L with a = 1; Yang et al. 2023, Bordelon et al. 2023).
+
+**On a task** (what :func:`initviz.train` trains, as a torch user builds it): with ``in_features`` d
+an *input layer* x_0 = x W_inᵀ + b_in (W_in of shape (n, d), no activation) maps the task's d inputs
+to the stream, and with ``out_features`` C a *readout* z = o W_outᵀ + b_out (W_out of shape (C, n))
+maps the blocks' output o (N(x_L) or x_L) to the C outputs (the logits of a cross-entropy task):
+``nn.Sequential(nn.Linear(d, n), *blocks, [norm], nn.Linear(n, C))``. Without them (None) x_0 is the
+input itself and o the output. Both are drawn by the network's scheme for their own shapes (fan-in,
+fan-out; no preset multiplier), W_in from ``stream(seed, r, ROLE_IO_WEIGHTS, 0)`` and W_out from
+``stream(seed, r, ROLE_IO_WEIGHTS, 1)``, their biases by the bias rule from ``stream(seed, r,
+ROLE_IO_BIASES, 0 | 1)`` (:mod:`initviz.rng`): streams no block uses, so the blocks' weights are
+those of the same network without them. Propagation, theory and Jacobians study the blocks' stream
+x_0 … x_L (of width n) and leave these two layers out.
 """
 
 from __future__ import annotations
@@ -113,13 +125,17 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
 class Residual:
     """The block structure of a residual network (module docstring): ``placement`` of the norm,
     ``branch_depth`` m, the ``preset`` of :data:`PRESETS`, ``final_norm`` (N after the last
-    block) and the branch's ``hidden`` width (m = 2; None: the stream's width)."""
+    block), the branch's ``hidden`` width (m = 2; None: the stream's width), and ``in_features`` /
+    ``out_features``, the task's dimensions d and C of the input layer and readout (None: no such
+    layer; module docstring)."""
 
     placement: str = "pre"
     branch_depth: int = 2
     preset: str = "none"
     final_norm: bool = False
     hidden: int | None = None
+    in_features: int | None = None
+    out_features: int | None = None
 
     def __post_init__(self):
         if not isinstance(self.placement, str) or self.placement not in PLACEMENTS:
@@ -133,6 +149,9 @@ class Residual:
             raise invalid("final_norm", "be True or False", self.final_norm)
         if self.hidden is not None:
             object.__setattr__(self, "hidden", check_int("hidden", self.hidden, 1, MAX_WIDTH))
+        for name in ("in_features", "out_features"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, check_int(name, getattr(self, name), 1, MAX_WIDTH))
         preset = PRESETS[self.preset]
         if preset.needs_placement and self.placement != preset.needs_placement:
             raise invalid("placement", f"be {preset.needs_placement!r} for the {self.preset} preset", self.placement)
@@ -148,7 +167,7 @@ class Residual:
         if isinstance(value, Mapping) and set(value) <= set(cls.__dataclass_fields__):
             return cls(**value)
         raise invalid("residual", "be an initviz.residual.Residual or a mapping of its fields "
-                      "(placement, branch_depth, preset, final_norm, hidden)", value)
+                      "(placement, branch_depth, preset, final_norm, hidden, in_features, out_features)", value)
 
     def check_with(self, norm: str) -> None:
         """InitvizError when the preset or the final norm does not go with ``norm``."""
@@ -170,9 +189,16 @@ class Residual:
         hidden = self.hidden or width
         return ((hidden, width), (width, hidden))
 
+    def io_shapes(self, width: int) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+        """The (fan_out, fan_in) shapes of the input layer, (n, d), and of the readout, (C, n)
+        (None where there is none)."""
+        return (None if self.in_features is None else (width, self.in_features),
+                None if self.out_features is None else (self.out_features, width))
+
     def to_dict(self) -> dict:
         return {"placement": self.placement, "branch_depth": self.branch_depth, "preset": self.preset,
-                "final_norm": self.final_norm, "hidden": self.hidden}
+                "final_norm": self.final_norm, "hidden": self.hidden, "in_features": self.in_features,
+                "out_features": self.out_features}
 
 
 __all__ = ["Residual", "Preset", "PRESETS", "PLACEMENTS", "BRANCH_DEPTHS", "BranchScales"]

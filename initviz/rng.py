@@ -37,6 +37,12 @@ the weights and biases of layer l, and the backward probe (layer 0) of one repea
 :func:`initviz.train` starts from them too, visiting the training data of epoch e in the order of
 ``stream(seed, repeat, ROLE_DATA, e)``."""
 
+ROLE_IO_WEIGHTS, ROLE_IO_BIASES = 5, 6
+"""The streams of a residual network's input layer (layer 0) and readout (layer 1):
+``stream(seed, repeat, ROLE_IO_WEIGHTS, k)`` their weights, ``ROLE_IO_BIASES`` their biases
+(:mod:`initviz.residual`) — none of the blocks' streams, so the blocks draw the same weights with or
+without them."""
+
 SEED_RULE = "be a non-negative int seed, a numpy Generator or SeedSequence"
 
 

@@ -9,6 +9,14 @@ b_l from ``stream(seed, r, ROLE_BIASES, l)`` (zero when the bias rule gives none
 trained is the network measured on the Propagation page. Biases are trained parameters unless
 ``biases=False`` (then every b_l stays 0, like ``nn.Linear(bias=False)``).
 
+**Residual networks** (``Network.residual_net``; give it ``in_features`` and ``out_features`` for
+a task whose dimensions differ from the stream's width) train as :mod:`initviz.residual_training`
+states: an input layer, the blocks and a readout, every weight and bias trained by the same
+optimizer (the norms' γ = 1, β = 0 and the preset's α, s fixed), the same data, losses and records;
+"layer" below is then each *weight layer* (input layer, every branch layer, readout: the labels of
+:attr:`TrainingResult.layer_labels`) and a^l its outputs; a ``parametrisation`` scales them in that
+order, α at the readout.
+
 **The data.** Epoch e of repeat r visits the training set in the order
 ``stream(seed, r, ROLE_DATA, e).permutation(N)``; step t takes the next ``batch`` indices and a new
 epoch starts when fewer than ``batch`` are left (torch's ``DataLoader(shuffle=True,
@@ -65,6 +73,7 @@ from .losses import accuracy, loss_function
 from .network import Network
 from .optimizers import make_optimizer
 from .parametrisation import Parametrisation
+from .residual_training import ResidualModel
 from .engine.run import STOPPED, draw_layer
 from .rng import ROLE_DATA, stream
 from .tasks import Task
@@ -90,8 +99,10 @@ MAX_HISTOGRAM_VALUES = 2 ** 25
 class TrainingResult:
     """What :func:`train` measured. ``train_loss`` (n_seeds, steps) and ``test_loss``,
     ``test_accuracy`` (n_seeds, steps + 1; NaN where not logged or not a classification task);
-    ``logged`` the step numbers of the diagnostics; ``layers[name]`` (n_seeds, len(logged), L);
-    ``params`` each repeat's final [(W_l, b_l), …]; NaN = absent (past a non-finite loss or the
+    ``logged`` the step numbers of the diagnostics; ``layers[name]`` (n_seeds, len(logged), L weight layers);
+    ``params`` each repeat's final [(W_l, b_l), …], one pair per weight layer, named by
+    ``layer_labels`` (``layer l`` in an MLP; ``input``, ``block l W_j``, ``readout`` in a residual
+    network: :mod:`initviz.residual_training`); NaN = absent (past a non-finite loss or the
     deadline). Histograms (module docstring) at ``histogram_steps`` (k,): ``hist_counts[kind]``
     (n_seeds, k, L, bins) int64 over ``hist_edges[kind]`` (n_seeds, L, bins + 1), for each kind of
     :data:`HISTOGRAMS`; ``hist_recorded`` (n_seeds, k) says which steps were reached."""
@@ -117,6 +128,7 @@ class TrainingResult:
     hist_counts: dict = field(default_factory=dict, repr=False)
     hist_edges: dict = field(default_factory=dict, repr=False)
     hist_recorded: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool), repr=False)
+    layer_labels: tuple = ()
     truncated: bool = False
     reason: str | None = None
 
@@ -132,13 +144,15 @@ class TrainingResult:
                              "test_accuracy": self.test_accuracy.ravel()})
 
     def layer_frame(self):
-        """pandas DataFrame, one row per (seed, logged step, layer) with every :data:`LAYER_STATS`."""
+        """pandas DataFrame, one row per (seed, logged step, layer) with the layer's ``label`` and
+        every :data:`LAYER_STATS`."""
         import pandas as pd
 
         n, k, depth = self.layers["weight_std"].shape
         return pd.DataFrame({"seed": np.repeat(np.arange(n), k * depth),
                              "step": np.tile(np.repeat(self.logged, depth), n),
                              "layer": np.tile(np.arange(1, depth + 1), n * k),
+                             "label": np.tile(np.array(self.layer_labels, dtype=object), n * k),
                              **{name: self.layers[name].ravel() for name in LAYER_STATS}})
 
     def histogram_frame(self, which: str = "grad"):
@@ -168,14 +182,16 @@ class TrainingResult:
 
 def _initial_params(net: Network, seed: int, rep: int, dt: np.dtype, biases: bool = True,
                     init_scales: tuple = ()) -> list[list[np.ndarray]]:
-    """[W_l, b_l] of repeat ``rep``: propagation's draws for the same seed (:func:`draw_layer`; b_l
-    zero without a bias law, or without ``biases``), W_l times ``init_scales[l − 1]`` when given."""
+    """[W_l, b_l] of every weight layer of repeat ``rep``: propagation's draws for the same seed
+    (:func:`draw_layer`; a residual network's :meth:`ResidualModel.draws`; b_l zero without a bias
+    law, or without ``biases``), W_l times ``init_scales[l − 1]`` when given."""
+    draws = (draw_layer(net, seed, rep, layer, dt) for layer in range(1, net.depth + 1)) if net.residual is None \
+        else ResidualModel(net).draws(seed, rep, dt)
     params = []
-    for layer, (out, _) in enumerate(net.shapes, start=1):
-        W, b = draw_layer(net, seed, rep, layer, dt)
-        if init_scales and init_scales[layer - 1] != 1.0:
-            W *= dt.type(init_scales[layer - 1])
-        params.append([W, b if biases and b is not None else np.zeros(out, dt)])
+    for i, (W, b) in enumerate(draws):
+        if init_scales and init_scales[i] != 1.0:
+            W *= dt.type(init_scales[i])
+        params.append([W, b if biases and b is not None else np.zeros(W.shape[0], dt)])
     return params
 
 
@@ -227,6 +243,36 @@ def _backward(net: Network, params, pres, acts, grad_out: np.ndarray, alpha: flo
     return grads
 
 
+class _MLPModel:
+    """An MLP as :func:`train` trains it (module docstring), with the interface of
+    :class:`~initviz.residual_training.ResidualModel`: its weight layers are its layers, their
+    units the columns of a^l."""
+
+    def __init__(self, net: Network, alpha: float = 1.0):
+        self.net, self.alpha, self.shapes = net, alpha, net.shapes
+        self.labels = tuple(f"layer {layer}" for layer in range(1, net.depth + 1))
+        self.activations = tuple(_activation(*pair) for pair in net.activations)
+
+    def forward(self, params, x: np.ndarray) -> tuple[list, list]:
+        return _forward(self.net, params, x, self.alpha)
+
+    @staticmethod
+    def output(values) -> np.ndarray:
+        return values[1][-1]
+
+    @staticmethod
+    def outputs(values) -> list:
+        return values[1][1:]
+
+    def backward(self, params, values, grad_out: np.ndarray) -> list[list[np.ndarray]]:
+        return _backward(self.net, params, *values, grad_out, self.alpha)
+
+
+def _model(net: Network, alpha: float = 1.0):
+    """What :func:`train` trains: an :class:`_MLPModel` or a :class:`ResidualModel`."""
+    return _MLPModel(net, alpha) if net.residual is None else ResidualModel(net, alpha)
+
+
 def distinct_units(a: np.ndarray) -> int:
     """Units (columns of a batch of outputs) that differ by more than √ε·max|a| on some sample
     (module docstring): 1 when every unit computes the same function of the input."""
@@ -240,13 +286,13 @@ def distinct_units(a: np.ndarray) -> int:
     return len({column.tobytes() for column in np.ascontiguousarray(keys.T)})
 
 
-def _diagnose(net, params, grads, acts, stats: dict, rep: int, k: int, lr: float) -> None:
-    """The per-layer diagnostics of one logged step, before its update (module docstring)."""
-    for i, ((W, _), (gW, _)) in enumerate(zip(params, grads)):
-        a, act = acts[i + 1], _activation(*net.activations[i])
+def _diagnose(activations, params, grads, outputs, stats: dict, rep: int, k: int, lr: float) -> None:
+    """The per-layer diagnostics of one logged step, before its update (module docstring), from each
+    weight layer's function ``activations[i]`` and ``outputs[i]``."""
+    for i, ((W, _), (gW, _), a, act) in enumerate(zip(params, grads, outputs, activations)):
         w_std, g_std = float(W.std(dtype=np.float64)), float(gW.std(dtype=np.float64))
         stats["weight_std"][rep, k, i], stats["grad_std"][rep, k, i] = w_std, g_std
-        if w_std > 0 and g_std > 0:
+        if lr > 0 and w_std > 0 and g_std > 0:  # (log₁₀ 0 is −∞: NaN, as for a zero W)
             stats["update_data"][rep, k, i] = math.log10(lr * g_std / w_std)
         stats["act_var"][rep, k, i] = float(a.var(dtype=np.float64))
         if act.rails is not None:
@@ -261,12 +307,17 @@ def _check(net, task, steps, batch, n_seeds, log_every, seed):
         raise invalid("net", "be an initviz Network (see Network.mlp)", type(net).__name__)
     if not isinstance(task, Task):
         raise invalid("task", "be an initviz.tasks.Task (see initviz.tasks.get_task)", type(task).__name__)
-    if net.norm != "none":
-        raise invalid("net", "be a plain MLP (norm 'none'): train() does not normalise", net.norm)
-    if net.input_dim != task.in_dim:
-        raise invalid("net", f"take the task's {task.in_dim} inputs (input_dim)", net.input_dim)
-    if net.widths[-1] != task.out_dim:
-        raise invalid("net", f"end in the task's {task.out_dim} outputs (last width)", net.widths[-1])
+    if net.residual is None and net.norm != "none":
+        raise invalid("net", "be a plain MLP (norm 'none') or a residual network: train() does not normalise "
+                      "an MLP", net.norm)
+    inputs, outputs = net.io_dims
+    mlp, n = net.residual is None, net.input_dim
+    if inputs != task.in_dim:
+        where = "input_dim" if mlp else f"residual_net's in_features: an input layer to the stream's {n} units"
+        raise invalid("net", f"take the task's {task.in_dim} inputs ({where})", inputs)
+    if outputs != task.out_dim:
+        where = "last width" if mlp else f"residual_net's out_features: a readout from the stream's {n} units"
+        raise invalid("net", f"end in the task's {task.out_dim} outputs ({where})", outputs)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise invalid("seed", "be a non-negative int", seed)
     steps = check_int("steps", steps, 1, MAX_STEPS)
@@ -274,7 +325,7 @@ def _check(net, task, steps, batch, n_seeds, log_every, seed):
     return steps, batch, check_int("n_seeds", n_seeds, 1, MAX_SEEDS), check_int("log_every", log_every, 1, steps)
 
 
-def _check_histograms(net, steps: int, batch: int, histogram_steps, bins) -> tuple[np.ndarray, int]:
+def _check_histograms(shapes, steps: int, batch: int, histogram_steps, bins) -> tuple[np.ndarray, int]:
     """The chosen histogram steps, sorted and distinct, each in 0 … steps − 1, and the bins."""
     try:
         chosen = sorted({check_int("histogram_steps", t, 0, steps - 1) for t in histogram_steps})
@@ -282,7 +333,7 @@ def _check_histograms(net, steps: int, batch: int, histogram_steps, bins) -> tup
         raise invalid("histogram_steps", "be a sequence of step numbers", histogram_steps) from None
     if len(chosen) > MAX_HISTOGRAM_STEPS:
         raise invalid("histogram_steps", f"hold at most {MAX_HISTOGRAM_STEPS} steps", len(chosen))
-    kept = len(chosen) * sum(out * fan_in + batch * out for out, fan_in in net.shapes)
+    kept = len(chosen) * sum(out * fan_in + batch * out for out, fan_in in shapes)
     if kept > MAX_HISTOGRAM_VALUES:
         raise invalid("histogram_steps", f"keep at most {MAX_HISTOGRAM_VALUES:,} values (steps × (Σ weights + "
                       "batch × Σ widths)): choose fewer steps", f"{kept:,}")
@@ -323,16 +374,17 @@ def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, mom
         deadline = check_float("deadline", deadline, 0.0)
     options = dict(optimizer_options or {})
     if parametrisation is not None:
-        if not isinstance(parametrisation, Parametrisation) or parametrisation.depth != net.depth:
-            raise invalid("parametrisation", f"be an initviz Parametrisation of {net.depth} layers (see parametrise)",
-                          parametrisation)
+        layers = len(_model(net).shapes)
+        if not isinstance(parametrisation, Parametrisation) or parametrisation.depth != layers:
+            raise invalid("parametrisation", f"be an initviz Parametrisation of {layers} weight layers "
+                          "(see parametrise)", parametrisation)
         options["lr_scales"] = parametrisation.param_lr_scales(biases)
         options["weight_decay_scales"] = parametrisation.param_weight_decay_scales(biases)
     make_optimizer(optimizer, lr, momentum, weight_decay, **options)  # validate once, early
     if progress is not None and not callable(progress):
         raise invalid("progress", "be a callable progress(done, total, partial) or None", progress)
     logged = np.array(sorted(set(range(0, steps, log_every)) | {steps - 1}))
-    hsteps, bins = _check_histograms(net, steps, batch, histogram_steps, histogram_bins)
+    hsteps, bins = _check_histograms(_model(net).shapes, steps, batch, histogram_steps, histogram_bins)
     run = _Training(net, task, dt, steps, batch, seed, n_seeds, logged, parametrisation, progress, optimizer, lr,
                     hsteps, bins)
     t_end = None if deadline is None else time.monotonic() + deadline
@@ -357,6 +409,7 @@ class _Training:
         self.optimizer, self.lr = optimizer, lr
         self.init_scales = () if parametrisation is None else parametrisation.init_scales
         self.alpha = 1.0 if parametrisation is None else parametrisation.output_multiplier
+        self.model = _model(net, self.alpha)
         self.loss = loss_function(task.loss)
         self.classify = task.loss == "cross_entropy"
         self.x, self.x_test = task.x_train.astype(dt), task.x_test.astype(dt)
@@ -366,10 +419,11 @@ class _Training:
         self.train_loss = np.full((n_seeds, steps), np.nan)
         self.test_loss = np.full((n_seeds, steps + 1), np.nan)
         self.test_accuracy = np.full((n_seeds, steps + 1), np.nan)
-        self.stats = {name: np.full((n_seeds, len(logged), net.depth), np.nan) for name in LAYER_STATS}
+        depth = len(self.model.shapes)
+        self.stats = {name: np.full((n_seeds, len(logged), depth), np.nan) for name in LAYER_STATS}
         self.params, self.truncated, self.reason = [], False, None
         self.histogram_steps, self.bins = {int(s): k for k, s in enumerate(histogram_steps)}, bins
-        k, depth = len(histogram_steps), net.depth
+        k = len(histogram_steps)
         self.hist_counts = {q: np.zeros((n_seeds, k, depth, bins), dtype=np.int64) for q in HISTOGRAMS} if k else {}
         self.hist_edges = {q: np.full((n_seeds, depth, bins + 1), np.nan) for q in HISTOGRAMS} if k else {}
         self.hist_recorded = np.zeros((n_seeds, k), dtype=bool)
@@ -379,7 +433,7 @@ class _Training:
         layer, or absent) over common edges per layer (module docstring)."""
         for q in self.hist_counts:
             steps = [k for k in range(len(self.histogram_steps)) if k in kept[q]]
-            for i in range(self.net.depth):
+            for i in range(len(self.model.shapes)):
                 values = [kept[q][k][i][np.isfinite(kept[q][k][i])] for k in steps]
                 sizes = [v for v in values if v.size]
                 lo = min((float(v.min()) for v in sizes), default=0.0)
@@ -399,7 +453,8 @@ class _Training:
                               layers=self.stats, params=self.params if params is None else params,
                               histogram_steps=np.array(sorted(self.histogram_steps), dtype=int),
                               hist_counts=self.hist_counts, hist_edges=self.hist_edges,
-                              hist_recorded=self.hist_recorded, truncated=self.truncated, reason=self.reason)
+                              hist_recorded=self.hist_recorded, layer_labels=self.model.labels,
+                              truncated=self.truncated, reason=self.reason)
 
     def snapshot(self, final: bool = False):
         """``partial`` of a progress report: a function giving a copy of the records so far, without
@@ -423,7 +478,7 @@ class _Training:
             epoch += 1
 
     def evaluate(self, rep: int, t: int, params) -> None:
-        z = _forward(self.net, params, self.x_test, self.alpha)[1][-1]
+        z = self.model.output(self.model.forward(params, self.x_test))
         self.test_loss[rep, t] = self.loss(z, self.y_test)[0]
         if self.classify:
             self.test_accuracy[rep, t] = accuracy(z, self.y_test)
@@ -444,20 +499,20 @@ class _Training:
                 self.truncated, self.reason = True, f"{STOPPED} at repeat {rep}, step {t}"
                 self.params.append(params)
                 return False
-            pres, acts = _forward(self.net, params, self.x[idx], self.alpha)
-            loss, grad_out = self.loss(acts[-1], self.y[idx])
+            values = self.model.forward(params, self.x[idx])
+            loss, grad_out = self.loss(self.model.output(values), self.y[idx])
             self.train_loss[rep, t] = loss
             if not math.isfinite(loss):
                 break
-            grads = _backward(self.net, params, pres, acts, grad_out, self.alpha)
+            grads = self.model.backward(params, values, grad_out)
             h = self.histogram_steps.get(t)
             if h is not None:
                 kept["grad"][h] = [gW.copy() for gW, _ in grads]
-                kept["act"][h] = [a.copy() for a in acts[1:]]
+                kept["act"][h] = [a.copy() for a in self.model.outputs(values)]
             k = self.logged.get(t)
             if k is not None:
                 self.evaluate(rep, t, params)
-                _diagnose(self.net, params, grads, acts, self.stats, rep, k, lr)
+                _diagnose(self.model.activations, params, grads, self.model.outputs(values), self.stats, rep, k, lr)
                 before = [W.copy() for W, _ in params]
             opt.step(flat, [g for pair in grads for g in (pair if biases else pair[:1])])
             if k is not None:

@@ -19,7 +19,10 @@ statistics at steps 0…STEPS: mean |x|, rms and rms of the change since step 0.
 It also trains, as :func:`initviz.train` with a μP :class:`~initviz.Parametrisation` does, the same
 family *with biases* (N(0, 0.1²)) on initviz's batches: SGD with momentum and weight decay, and Adam
 with weight decay, one group per weight and per bias (biases of width-sized layers at η·m under
-SGD), recording every batch loss, the final biases and the first rows of the final weights.
+SGD), recording every batch loss, the final biases and the first rows of the final weights; and the
+same for one residual network (:data:`RESIDUAL_NETWORK`, pre-LayerNorm blocks whose branch has 2n
+hidden units, an input layer and a readout: the model of ``make_torch_training_fixture.Residual``)
+with μP's rules for its weight layers written out by hand in :func:`residual_rules`.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 import initviz as iv  # noqa: E402  (the repository's initviz, numpy only)
 from initviz import coordcheck, training  # noqa: E402
+from make_torch_training_fixture import Residual  # noqa: E402  (this directory: the residual model in torch)
 
 OUT = ROOT / "tests" / "fixtures" / "torch_mup_reference.json"
 WIDTHS, STEPS, SEEDS, BASE, BATCH, SEED = (128, 256, 512), 3, 2, 128, 32, 5
@@ -112,14 +116,38 @@ def bias_rules(optimizer: str, m: float) -> list[float]:
     return [m, m, 1.0] if optimizer == "sgd" else [1.0, 1.0, 1.0]
 
 
-def torch_train_case(case, task) -> dict:
+RESIDUAL_NETWORK = {"depth": 1, "activation": "tanh", "init": "kaiming_normal",
+                    "init_params": {"nonlinearity": "linear"}, "norm": "layernorm", "placement": "pre", "bias": "normal", "bias_value": 0.1}
+"""The residual network of the μP training cases: width n, branch hidden 2n (``residual_net`` arguments)."""
+
+
+def residual_rules(optimizer: str, m: float) -> tuple[list[float], list[float]]:
+    """Learning-rate multipliers of the weights and of the biases of the residual network's layers
+    (input layer, W_1 (2n, n) and W_2 (n, 2n) of each block, readout), by hand: MuSGD input × m_out = m,
+    hidden × m_out/m_in (W_1: 2m/m = 2, W_2: m/2m = 1/2), readout × m_in = m, biases × m_out (input m,
+    b_1 2m, b_2 m, readout 1); MuAdam input 1, hidden 1/m_in (1/m, 1/(2m)), readout 1, biases 1."""
+    depth = RESIDUAL_NETWORK["depth"]
+    if optimizer == "sgd":
+        return [m] + [2.0, 0.5] * depth + [m], [m] + [2 * m, m] * depth + [1.0]
+    return [1.0] + [1.0 / m, 1.0 / (2 * m)] * depth + [1.0], [1.0] * (2 * depth + 2)
+
+
+def train_network(kind: str, task, width: int):
+    """The MLP or the residual network of the μP training cases at ``width``."""
+    if kind == "mlp":
+        return iv.Network.mlp(task.in_dim, [width, width, task.out_dim], "tanh", "kaiming_normal",
+                              {"nonlinearity": "linear"}, bias="normal", bias_value=0.1, layer_activations={3: "linear"})
+    return iv.Network.residual_net(width, hidden=2 * width, in_features=task.in_dim, out_features=task.out_dim,
+                                   **RESIDUAL_NETWORK)
+
+
+def torch_train_case(case, task, kind: str = "mlp") -> dict:
     """iv.train's μP run with biases, by hand in torch: its initial weights and biases and its batches."""
     name, opt_name, lr, kwargs = case
     out = {"name": name, "optimizer": opt_name, "lr": lr, "options": kwargs, "widths": {}}
     for width in TRAIN_WIDTHS:
         m = width / BASE
-        net = iv.Network.mlp(task.in_dim, [width, width, task.out_dim], "tanh", "kaiming_normal",
-                             {"nonlinearity": "linear"}, bias="normal", bias_value=0.1, layer_activations={3: "linear"})
+        net = train_network(kind, task, width)
         dt = np.dtype("float64")
         params = training._initial_params(net, SEED, 0, dt, True)
         run = training._Training(net, task, dt, TRAIN_STEPS, TRAIN_BATCH, SEED, 1, np.array([0]))
@@ -128,22 +156,28 @@ def torch_train_case(case, task) -> dict:
         for layer, (W, b) in enumerate(params, start=1):
             linear = nn.Linear(W.shape[1], W.shape[0]).double()
             with torch.no_grad():
-                linear.weight.copy_(torch.from_numpy(W) * (math.sqrt(m) if layer == 3 else 1.0))
+                linear.weight.copy_(torch.from_numpy(W) * (math.sqrt(m) if layer == len(params) else 1.0))
                 linear.bias.copy_(torch.from_numpy(b))
             layers.append(linear)
         wd = kwargs.get("weight_decay", 0.0)
         groups = []
-        for lin, s, sb in zip(layers, mup_rules(opt_name, m), bias_rules(opt_name, m)):
+        rules = (mup_rules(opt_name, m), bias_rules(opt_name, m)) if kind == "mlp" else residual_rules(opt_name, m)
+        for lin, s, sb in zip(layers, *rules):
             groups += [{"params": [lin.weight], "lr": lr * s, "weight_decay": wd / s},
                        {"params": [lin.bias], "lr": lr * sb, "weight_decay": wd / sb}]
         extra = {k: v for k, v in kwargs.items() if k != "weight_decay"}
         optimizer = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[opt_name](groups, lr=lr, **extra)
         x, y = torch.from_numpy(task.x_train), torch.from_numpy(task.y_train)
         losses = []
+        model = Residual(net, layers, readout_multiplier=1.0 / m) if kind == "residual" else None
         for idx in batches:
             index = torch.from_numpy(idx)
-            a = torch.tanh(layers[1](torch.tanh(layers[0](x[index]))))
-            loss = nn.functional.cross_entropy(layers[2](a / m), y[index])
+            if model is None:
+                a = torch.tanh(layers[1](torch.tanh(layers[0](x[index]))))
+                logits = layers[2](a / m)
+            else:
+                logits = model(x[index])
+            loss = nn.functional.cross_entropy(logits, y[index])
             optimizer.zero_grad()
             loss.backward()
             losses.append(loss.item())
@@ -162,7 +196,9 @@ def main() -> None:
                "seeds": SEEDS, "base_width": BASE, "batch": BATCH, "seed": SEED, "depth": DEPTH,
                "cases": [torch_case(case, task, idx) for case in CASES],
                "train": {"widths": list(TRAIN_WIDTHS), "steps": TRAIN_STEPS, "batch": TRAIN_BATCH,
-                         "cases": [torch_train_case(case, task) for case in TRAIN_CASES]}}
+                         "cases": [torch_train_case(case, task) for case in TRAIN_CASES],
+                         "residual_network": RESIDUAL_NETWORK,
+                         "residual_cases": [torch_train_case(case, task, "residual") for case in TRAIN_CASES]}}
     OUT.write_text(json.dumps(fixture, indent=None, separators=(",", ":")) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes, torch {torch.__version__})")
 

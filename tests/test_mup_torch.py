@@ -55,22 +55,36 @@ def test_the_fixture_covers_sgd_adam_adamw_decay_and_both_readouts():
         assert all(layer["delta_rms"] > 1e-6 for layer in last), case["name"]
 
 
-@pytest.mark.parametrize("case", FIXTURE["train"]["cases"], ids=[c["name"] for c in FIXTURE["train"]["cases"]])
-def test_train_with_a_mup_parametrisation_equals_torch(case):
+TRAIN_CASES = [("mlp", c) for c in FIXTURE["train"]["cases"]] + \
+    [("residual", c) for c in FIXTURE["train"]["residual_cases"]]
+
+
+def _train_network(kind, task, width):
+    """The fixture's MLP, or its residual network (branch hidden 2·width, input layer and readout)."""
+    if kind == "mlp":
+        return iv.Network.mlp(task.in_dim, [width, width, task.out_dim], "tanh", "kaiming_normal",
+                              {"nonlinearity": "linear"}, bias="normal", bias_value=0.1, layer_activations={3: "linear"})
+    return iv.Network.residual_net(width, hidden=2 * width, in_features=task.in_dim, out_features=task.out_dim,
+                                   **FIXTURE["train"]["residual_network"])
+
+
+@pytest.mark.parametrize("kind, case", TRAIN_CASES, ids=[f"{kind}-{c['name']}" for kind, c in TRAIN_CASES])
+def test_train_with_a_mup_parametrisation_equals_torch(kind, case):
     # iv.train with parametrise(...) and biases: per-parameter lr and weight-decay groups (biases of
-    # width-sized layers at η·m under SGD), the output multiplier before the readout's bias, momentum
+    # width-sized layers at η·m under SGD), the output multiplier before the readout's bias, momentum;
+    # of an MLP and of a residual network (input layer, branch layers W_1 (2n, n), W_2 (n, 2n), readout)
     f, spec = FIXTURE, FIXTURE["train"]
     task = iv.tasks.get_task(f["task"][0], **f["task"][1])
     options = dict(case["options"])
     momentum, weight_decay = options.pop("momentum", 0.0), options.pop("weight_decay", None)
     for width, expected in case["widths"].items():
-        net = iv.Network.mlp(task.in_dim, [int(width), int(width), task.out_dim], "tanh", "kaiming_normal",
-                             {"nonlinearity": "linear"}, bias="normal", bias_value=0.1, layer_activations={3: "linear"})
+        net = _train_network(kind, task, int(width))
         param = iv.parametrise(net, "mup", case["optimizer"], f["base_width"], readout_zero=False)
         res = iv.train(net, task, case["optimizer"], case["lr"], momentum, weight_decay, steps=spec["steps"],
                        batch=spec["batch"], seed=f["seed"], dtype="float64", optimizer_options=options,
                        parametrisation=param)
         np.testing.assert_allclose(res.train_loss[0], expected["losses"], rtol=RTOL, atol=0)
+        assert len(res.params[0]) == len(expected["weight_rows"]) == len(expected["biases"])
         for (W, b), rows, b_torch in zip(res.params[0], expected["weight_rows"], expected["biases"]):
             rows = np.asarray(rows)
             np.testing.assert_allclose(W[:len(rows)], rows, rtol=RTOL, atol=RTOL * np.abs(rows).max())

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -73,9 +74,21 @@ def block_forward(net, block: int, x: np.ndarray, params: list) -> Block:
     return Block(x, u, h, a, f, t, y, params)
 
 
-def block_backward(net, block: int, v: Block, grad_y: np.ndarray, weights: bool = True, inputs: bool = True):
-    """(∂L/∂x, ∂L/∂h, ∂L/∂W_1, ∂L/∂W_m) of block ``block`` from ∂L/∂y = ``grad_y`` (module
-    docstring); the weight gradients are None unless ``weights``, ∂L/∂x None unless ``inputs``."""
+class BlockGrads(NamedTuple):
+    """The gradients of one block (module docstring): ∂L/∂x ``x``, ∂L/∂h ``h``, ∂L/∂W_1 ``w1``,
+    ∂L/∂W_m ``w_out`` (W_1's for m = 1) and ∂L/∂f ``f`` (so ∂L/∂b_1 = Σ_b ∂L/∂h, ∂L/∂b_2 = Σ_b ∂L/∂f)."""
+
+    x: np.ndarray | None
+    h: np.ndarray
+    w1: np.ndarray | None
+    w_out: np.ndarray | None
+    f: np.ndarray
+
+
+def block_backward(net, block: int, v: Block, grad_y: np.ndarray, weights: bool = True,
+                   inputs: bool = True) -> BlockGrads:
+    """The :class:`BlockGrads` of block ``block`` from ∂L/∂y = ``grad_y`` (module docstring); the
+    weight gradients are None unless ``weights``, ∂L/∂x None unless ``inputs``."""
     res, scales, dt = net.residual, net.branch_scales, grad_y.dtype
     grad_t = normalise_backward(net.norm, v.t, grad_y) if res.placement == "post" else grad_y
     grad_f = grad_t if scales.alpha == 1.0 else grad_t * dt.type(scales.alpha)
@@ -92,7 +105,7 @@ def block_backward(net, block: int, v: Block, grad_y: np.ndarray, weights: bool 
         grad_u = grad_h @ v.params[0][0]
         grad_x = grad_u if res.placement == "post" else normalise_backward(net.norm, v.x, grad_u)
         grad_x += grad_t if scales.skip == 1.0 else grad_t * dt.type(scales.skip)
-    return grad_x, grad_h, grad_w1, grad_w1 if res.branch_depth == 1 else grad_w_out
+    return BlockGrads(grad_x, grad_h, grad_w1, grad_w1 if res.branch_depth == 1 else grad_w_out, grad_f)
 
 
 def final_output(net, x_last: np.ndarray) -> np.ndarray:
@@ -197,7 +210,7 @@ def backward(run: Run, rep: int, kept: KeptBlocks) -> None:
                 run.faults["grad_nonfinite_layer"][rep] = block
                 return
             # ∂L/∂x_0 is not needed
-            grad, grad_h, grad_w1, grad_w_out = block_backward(net, block, v, grad, run.weight_grad, block > 1)
+            grad, grad_h, grad_w1, grad_w_out, _ = block_backward(net, block, v, grad, run.weight_grad, block > 1)
             gh = scaled_moments(grad_h, run.scratch)
             gw1 = mean_var_max(grad_w1, run.scratch) if run.weight_grad and gh is not None else None
             gwo = mean_var_max(grad_w_out, run.scratch) if gw1 is not None else None

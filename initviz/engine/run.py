@@ -24,7 +24,7 @@ import numpy as np
 
 from ..limits import Budget
 from ..normals import DEFAULT_DRAWS, standard_normal
-from ..rng import ROLE_BIASES, ROLE_INPUTS, ROLE_PROBE, ROLE_WEIGHTS, stream
+from ..rng import ROLE_BIASES, ROLE_INPUTS, ROLE_IO_BIASES, ROLE_IO_WEIGHTS, ROLE_PROBE, ROLE_WEIGHTS, stream
 from .histograms import HISTOGRAMS, RunHistograms
 from .moments import PRODUCTS, Scratch, gram_route, scaled_moments
 
@@ -120,6 +120,19 @@ def draw_layer(net, seed: int, rep: int, layer: int, dtype: np.dtype, draws: int
         W = law.sample((out, fan_in), stream(seed, rep, ROLE_WEIGHTS, layer), dtype, draws)
     bias_law = net.bias_law(layer)
     b = None if bias_law is None else bias_law.sample((out,), stream(seed, rep, ROLE_BIASES, layer), dtype, draws)
+    return W, b
+
+
+def draw_io_layer(net, seed: int, rep: int, which: int, dtype: np.dtype, draws: int = DEFAULT_DRAWS):
+    """(W, b) of repeat ``rep`` of a residual network's input layer (``which`` = 0) or readout (1)
+    (:mod:`initviz.residual`): W from ``stream(seed, rep, ROLE_IO_WEIGHTS, which)``, b from
+    ``stream(seed, rep, ROLE_IO_BIASES, which)`` (None for a zero bias), by the laws of
+    :meth:`~initviz.network.Network.io_laws`, normal laws in draw version ``draws``."""
+    shape = net.io_shapes[which]
+    law, bias_law = net.io_laws(which)
+    W = law.sample(shape, stream(seed, rep, ROLE_IO_WEIGHTS, which), dtype, draws)
+    b = None if bias_law is None else bias_law.sample((shape[0],), stream(seed, rep, ROLE_IO_BIASES, which), dtype,
+                                                      draws)
     return W, b
 
 
