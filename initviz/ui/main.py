@@ -4,6 +4,7 @@ common text. ``app.py`` calls :func:`main`."""
 from __future__ import annotations
 
 import gc
+import sys
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -12,15 +13,25 @@ from threadpoolctl import threadpool_limits
 from . import frame, nav, workers
 
 
+SWITCH_INTERVAL_S = 0.001
+"""How long a thread may hold the GIL while others wait for it (Python's default: 5 ms). The server's
+event loop (the websocket, ``/_stcore/health``) waits its turn among the sessions' script threads:
+with 4 tabs looping over the heaviest views (``make loadtest``'s heavy phase), 5 ms gave health
+answers of p95 18–21 ms, max 71–114 ms; 1 ms gave p95 14–15 ms, max 48–74 ms, and as many views
+computed (156–163 vs 164–167 in 45 s; two runs each on a 2-core machine, load average 1.6–4)."""
+
+
 @st.cache_resource
 def _tune_process():
     """Once per server process. One BLAS thread per computation: sessions already run in parallel
     threads, and many threads per product made 20 sessions ~20× slower at the 95th percentile
     (PLATFORM.md). The objects alive after the first run (the imported libraries) frozen out of the
     garbage collector: a full collection holds the GIL — every session waits — and scanned them
-    all, 100–130 ms every ~2.5 s under 20 sessions (BENCHMARKS.md, "Load and soak"). The worker
+    all, 100–130 ms every ~2.5 s under 20 sessions (BENCHMARKS.md, "Load and soak"). The GIL's switch
+    interval shortened (:data:`SWITCH_INTERVAL_S`). The worker
     processes of the heavy computations started (:mod:`.workers`)."""
     gc.freeze()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     workers.start()
     return threadpool_limits(limits=1)
 

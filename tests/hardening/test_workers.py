@@ -123,3 +123,15 @@ def test_the_workers_setting_is_strict_and_falls_back_to_one_per_core(caplog):
         with caplog.at_level("WARNING", logger="initviz.ui"):
             assert workers.pool_size(bad, 8) == workers.per_replica(1, 8), bad
     assert "INITVIZ_WORKERS='two' is not an integer in 1..4" in caplog.text
+
+
+def test_the_server_process_is_tuned_once_the_app_has_run():
+    """What the app's first run sets for the whole server process (initviz.ui.main._tune_process)."""
+    import gc
+    import sys
+
+    from initviz.ui import main
+
+    open_page("propagation", {"depth": "2", "width": "8"})
+    assert sys.getswitchinterval() == pytest.approx(main.SWITCH_INTERVAL_S)  # not Python's 5 ms
+    assert gc.get_freeze_count() > 0
