@@ -513,3 +513,17 @@ def test_a_view_cut_short_by_its_deadline_is_not_stored(monkeypatch):
     _open(link)
     assert len(built) == 2 * (len(FORWARD) + 1)  # drawn again: the charts were not kept
     assert calls.count(propagate) >= 2  # nor the results: computed again (each time, the default view too)
+
+
+def test_a_networks_cache_key_is_its_whole_description():
+    """Propagation's cache keys name a network by network_key: equal networks share it, and a network
+    differing in any one field (here the least visible ones) gets its own."""
+    from initviz import Network
+    from initviz.ui.propagation import network_key
+
+    base = dict(width=16, depth=3, norm="layernorm", placement="pre")
+    net = Network.residual_net(**base)
+    assert network_key(net) == network_key(Network.residual_net(**base))
+    others = [Network.residual_net(**base, in_features=4), Network.residual_net(**base, preset="gpt2"),
+              Network.residual_net(**base, init_params={"a": 0.1}), Network.residual_net(**base, bias_value=0.1)]
+    assert len({network_key(n) for n in [net, *others]}) == 1 + len(others)
