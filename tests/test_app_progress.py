@@ -41,6 +41,33 @@ def test_a_quick_view_computes_without_the_channel(monkeypatch):
     assert sent == [False]
 
 
+def test_the_runs_of_a_compared_view_are_submitted_at_once_and_a_kept_run_is_not_computed_again(monkeypatch):
+    """Every scheme's run goes to the workers before the page waits for any (they spread over the
+    pool); the runs already kept come from the cache."""
+    events, submit, result = [], workers.submit, workers.Call.result
+    seed = 5150516  # a seed no other test caches
+
+    def recording(fn, *args, **kwargs):
+        if fn is propagate and kwargs["seed"] == seed:
+            events.append(("submit", args[0].init))
+        return submit(fn, *args, **kwargs)
+
+    def waiting(call):
+        events.append(("wait", None))
+        return result(call)
+
+    monkeypatch.setattr(workers, "submit", recording)
+    monkeypatch.setattr(workers.Call, "result", waiting)
+    link = {**LINK, "seed": str(seed), "compare": "orthogonal"}
+    open_page("propagation", link)
+    schemes = [init for kind, init in events if kind == "submit"]
+    assert sorted(schemes) == ["orthogonal", "xavier_normal"]
+    assert [kind for kind, _ in events][:2] == ["submit", "submit"]  # both sent before the first wait
+    events.clear()
+    open_page("propagation", {**link, "compare": "orthogonal,kaiming_normal"})
+    assert [init for kind, init in events if kind == "submit"] == ["kaiming_normal"]  # the others are kept
+
+
 class StoppedCall:
     """A worker call that Cancel stopped: what :class:`initviz.ui.workers.Call` then answers."""
 

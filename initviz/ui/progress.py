@@ -21,6 +21,7 @@ stops the calls of the last one and forgets them. Complete results are kept as b
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -140,19 +141,51 @@ class View:
             pass
         if self.cancelled:
             return self._stopped(index, label)
-        calls = [workers.submit(job.fn, *job.args, timeout=timeout, channel=self.long, **job.kwargs) for job in jobs]
-        if self.long:
-            if self.flight is None:
-                self.flight = _Flight(self.key)
-                st.session_state[FLIGHT_KEY] = self.flight
-            self.flight.calls[index], self.flight.units[index] = calls, [job.units for job in jobs]
-            results = self._watch(calls, [job.units for job in jobs], label, partial)
-        else:
-            with st.spinner(self.spinner):
-                results = _collect(calls)
+        results = self._compute(index, jobs, timeout, label, partial)
         if not any(truncated(r) for r in results):
             store(**store_kwargs, _result=tuple(results))
         return results
+
+    def each(self, index: int, items: Sequence[tuple[Callable, dict, Job]], *, timeout: float,
+             label: Callable[[int, int, int], str]) -> list:
+        """Step ``index`` made of independent parts, each ``(store, store_kwargs, job)`` kept by its own
+        store: the result of each (None for one that never ran), those kept taken from their stores
+        and the others computed **at once** — submitted together, so that they spread over the worker
+        pool — each kept unless truncated (or, the view cancelled, what the stopped calls computed).
+        ``label(done, total, parts=…)`` words the bar of ``parts`` parts computing."""
+        results: list = [None] * len(items)
+        pending = []
+        for k, (store, kwargs, _) in enumerate(items):
+            try:
+                results[k] = store(**kwargs)[0]
+            except NotKept:
+                pending.append(k)
+        if not pending:
+            return results
+        words = functools.partial(label, parts=len(pending))
+        if self.cancelled:
+            computed = self._stopped(index, words) or [None] * len(pending)
+        else:
+            computed = self._compute(index, [items[k][2] for k in pending], timeout, words, None)
+            for k, result in zip(pending, computed):
+                if not truncated(result):
+                    items[k][0](**items[k][1], _result=(result,))
+        for k, result in zip(pending, computed):
+            results[k] = result
+        return results
+
+    def _compute(self, index: int, jobs: Sequence[Job], timeout: float, label, partial) -> list:
+        """Every job of step ``index`` submitted at once, then watched (a long view: bar, Cancel, the
+        calls kept in the session) or waited for under the spinner."""
+        calls = [workers.submit(job.fn, *job.args, timeout=timeout, channel=self.long, **job.kwargs) for job in jobs]
+        if not self.long:
+            with st.spinner(self.spinner):
+                return _collect(calls)
+        if self.flight is None:
+            self.flight = _Flight(self.key)
+            st.session_state[FLIGHT_KEY] = self.flight
+        self.flight.calls[index], self.flight.units[index] = calls, [job.units for job in jobs]
+        return self._watch(calls, [job.units for job in jobs], label, partial)
 
     def _stopped(self, index: int, label) -> list | None:
         """What the calls of step ``index`` computed before Cancel stopped them (waiting for each to

@@ -130,24 +130,26 @@ class Runs(dict):
 
 
 def runs_of(settings: links.Settings) -> Runs:
-    """Every run of the view (see :class:`Runs`), as its run plan (:func:`.links.propagation.runs`) says,
-    one after the other — with a progress bar and Cancel when the view is long (:mod:`.progress`); a
-    cancelled view has the runs computed until then."""
+    """Every run of the view (see :class:`Runs`), as its run plan (:func:`.links.propagation.runs`) says:
+    those not kept computed at once, spread over the workers (:meth:`.progress.View.each`) — with a
+    progress bar and Cancel when the view is long (:mod:`.progress`); a cancelled view has what its
+    runs computed until then."""
     out = Runs()
     planned = plan.runs(settings)
     calls = [(run.build(), dict(run.propagate, deadline=run_deadline())) for run in planned]
     timeout = max(workers.RESULT_TIMEOUT, run_deadline() + deployment.current().worker_grace)
     key = ("propagation", tuple((net, tuple(sorted(args.items()))) for net, args in calls))
-    with progress.View(key, plan.propagation_seconds(settings), "Propagating through the network…") as view:
-        for i, (run, (net, args)) in enumerate(zip(planned, calls)):
-            label = partial(_where, run.name if len(planned) > 1 else "", i, len(planned), net.depth,
-                            args["n_seeds"], args["backward"])
-            results = view.step(i, simulate, dict(net=net, **args), [progress.Job(propagate, (net,), args, _passes(net, args))],
-                                timeout=timeout, label=label)
-            if not results or results[0] is None:  # a cancelled view stopped before this run
-                break
+    seconds = plan.propagation_seconds(settings) / min(workers.WORKERS, len(calls))  # the runs go at once
+    with progress.View(key, seconds, "Propagating through the network…") as view:
+        items = [(simulate, dict(net=net, **args), progress.Job(propagate, (net,), args, _passes(net, args)))
+                 for net, args in calls]
+        first, args = calls[0]  # every run of a view has the same depth, seeds and passes (the schemes differ)
+        label = partial(_where, first.depth, args["n_seeds"], args["backward"])
+        for run, (net, _), result in zip(planned, calls, view.each(0, items, timeout=timeout, label=label)):
+            if result is None:  # a cancelled view stopped before this run started
+                continue
             pred, reason = theory(net, **run.predict)
-            out[run.name] = (net, results[0], pred, reason)
+            out[run.name] = (net, result, pred, reason)
         view.notice()
     return out
 
@@ -157,9 +159,12 @@ def _passes(net: Network, args: dict) -> int:
     return args["n_seeds"] * net.depth * (2 if args["backward"] else 1)
 
 
-def _where(name: str, index: int, runs: int, depth: int, n_seeds: int, backward: bool, done: int, total: int) -> str:
-    """Where a run is, in words: "layer 312 of 1000" (forward), "backward, layer 40 of 200", with the
-    seed and the scheme when there are several."""
+def _where(depth: int, n_seeds: int, backward: bool, done: int, total: int, parts: int) -> str:
+    """Where the view is, in words: one run's "layer 312 of 1000" (forward), "backward pass, layer 40
+    of 200", with the seed when there are several; several runs computing at once, the layer passes
+    done of all (:func:`_passes`)."""
+    if parts > 1:
+        return f"{parts} schemes at once: {done:,} of {total:,} layer passes"
     passes = depth * (2 if backward else 1)  # of one seed
     rep, k = divmod(done, passes)
     if rep >= n_seeds:  # every pass done
@@ -169,7 +174,7 @@ def _where(name: str, index: int, runs: int, depth: int, n_seeds: int, backward:
         text = f"forward pass, {text}"
     if n_seeds > 1:
         text += f", seed {rep + 1} of {n_seeds}"
-    return f"{name} (scheme {index + 1} of {runs}): {text}" if name else text
+    return text
 
 
 def forward_limit(res: PropagationResult) -> int:
