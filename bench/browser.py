@@ -1,6 +1,7 @@
 """Browser-side figures: the real app (``streamlit run app.py``) in Debian's Chromium, via Playwright.
 
-For each page (default: Propagation, Geometry and Training, at their default settings):
+For each page (default: Propagation, Geometry and Training, at their default settings, and
+``compare4``, four schemes compared on a local instance, :data:`LOCAL_VIEWS`):
 
 * **first chart** — from ``page.goto(<page URL>)`` to the first ``[data-testid=stPlotlyChart]
   .js-plotly-plot`` whose plotly ``_fullData`` exists (a drawn chart). The first load after the
@@ -43,7 +44,11 @@ CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 """Chromium flags of PLATFORM.md."""
-PAGES = ("propagation", "geometry", "training")
+PAGES = ("propagation", "geometry", "training", "compare4")
+LOCAL_VIEWS = {"compare4": "propagation?depth=30&width=512&activation=relu&scheme=kaiming_normal"
+                           "&kaiming_normal_nonlinearity=relu&compare=xavier_normal,orthogonal,lecun_normal&batch=128"}
+"""Views measured on a server with local limits (``INITVIZ_LIMITS=local``: a hosted one offers choices
+instead of computing them), by name: issue 17's four schemes on the 30-layer width-512 preset."""
 CONTROL = "seed"
 """The control changed for the redraw measurement (a number input every page has)."""
 CHART = "[data-testid=stPlotlyChart] .js-plotly-plot"
@@ -195,19 +200,22 @@ def measure(quick: bool = False, pages=PAGES) -> dict:
     from initviz.ui import nav
 
     mode = "quick" if quick else "full"
-    known = {p.path for p in nav.PAGES}
-    out = {"pages": {}, "missing": [p for p in pages if p not in known]}
-    with serve() as server, sync_playwright() as pw:
-        base = server.base
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            for path in (p for p in pages if p in known):
-                try:
-                    out["pages"][path] = measure_page(browser, base, path, LOADS[mode], CHANGES[mode])
-                except PlaywrightError as exc:
-                    out["pages"][path] = {"error": str(exc).splitlines()[0]}
-        finally:
-            browser.close()
+    known = {p.path: p.path for p in nav.PAGES}
+    out = {"pages": {}, "missing": [p for p in pages if p not in known and p not in LOCAL_VIEWS]}
+    for env, views in (({}, known), ({"INITVIZ_LIMITS": "local"}, LOCAL_VIEWS)):
+        chosen = [p for p in pages if p in views]
+        if not chosen:
+            continue
+        with serve(env=env) as server, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+            try:
+                for name in chosen:
+                    try:
+                        out["pages"][name] = measure_page(browser, server.base, views[name], LOADS[mode], CHANGES[mode])
+                    except PlaywrightError as exc:
+                        out["pages"][name] = {"error": str(exc).splitlines()[0]}
+            finally:
+                browser.close()
     return out
 
 

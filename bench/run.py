@@ -520,7 +520,7 @@ def verdicts(results: dict) -> list[dict]:
                              "note": entry["error"], "unit": ""})
                 continue
             add(f"{page}: control change → redrawn chart (median)", entry.get("redraw_median_s"),
-                TARGETS["redraw_s"], False, "s", f"control `{entry.get('control')}`")
+                TARGETS.get(f"{page}_redraw_s", TARGETS["redraw_s"]), False, "s", f"control `{entry.get('control')}`")
             if page == "training":
                 add("training: control change → first curve points (median)", entry.get("first_new_chart_median_s"),
                     TARGETS["training_first_points_s"], False, "s", f"control `{entry.get('control')}`")
