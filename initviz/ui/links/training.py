@@ -291,7 +291,10 @@ def _constrain_training(settings: Settings) -> tuple[Settings, list[Notice]]:
 _BY_NAME = _PROPAGATION.by_name
 
 SCHEMA = PageSchema("training", (
-    _BY_NAME["arch"],
+    dataclasses.replace(_BY_NAME["arch"], help="an MLP (hidden layers of weights, bias and activation, then a linear "
+                        "output layer); or residual blocks x_l = x_{l-1} + α·F(N(x_{l-1})) (pre-norm) or x_l = "
+                        "N(x_{l-1} + α·F(x_{l-1})) (post-norm), F a branch of one or two weight layers, on a stream of "
+                        "the width's units, between an input layer and a readout"),
     Param("task", "choice", "digits", "Task", options=TRAINING_TASKS,
           labels=("8×8 digits (10 classes, real)", "two spirals (2 classes)", "Gaussian mixture (4 classes)",
                   "teacher network (regression)"),
@@ -338,7 +341,8 @@ SCHEMA = PageSchema("training", (
           help="the losses and accuracy over steps, or the per-layer statistics over steps"),
     Param("diag_layer", "int", 0, "Layer (0: every layer)", lo=0, hi=TRAINING_MAX_DEPTH * max(BRANCH_DEPTHS) + 2,
           step=1,
-          when=(("view", ("layers",)),), help="the layer whose diagnostics are drawn; 0 draws every layer"),
+          when=(("view", ("layers",)),), help="the weight layer whose diagnostics are drawn (an MLP's hidden layers and "
+          "output layer; a residual network's input layer, its blocks' branch layers and its readout); 0 draws every layer"),
     Param("hist_step", "int", HIST_STEP, "Histogram step", lo=0, hi=TRAINING_MAX_STEPS - 1, step=10,
           when=(("view", ("layers",)),),
           help="the step whose gradient and activation histograms are drawn beside step 0's (on the step's batch, "
