@@ -155,11 +155,11 @@ def test_residual_layers_are_named_by_their_labels_in_the_selector_and_the_chart
     selector = every.select_slider(key="diag_layer")
     assert selector.value == 0 and list(selector.options) == ["every layer", *labels]
     fig = chart(every, "grad_std")  # every layer against its index, at the first and last logged steps
-    lines = [t for t in fig["data"] if t.get("text") is not None]  # the step legend entries carry no labels
+    lines = [t for t in fig["data"] if t.get("text") is not None]
     assert {t["name"] for t in lines} == {"kaiming_normal", "torch_default"} and len(lines) == 4
     for t in lines:
         assert list(np.asarray(t["x"], dtype=int)) == [1, 2, 3, 4, 5] and list(t["text"]) == list(labels)
-    assert [t["name"] for t in fig["data"][:2]] == ["step 0", "step 29"]
+    assert fig["layout"]["legend"]["title"]["text"] == "dotted: step 0 · solid: step 29"
     assert all_finite(fig)
     assert_exportable(fig, "training", {**RESIDUAL, "view": "layers"})
     dead = chart(every, "dead")  # the activation's units: the branches' W_1 only

@@ -139,8 +139,9 @@ def test_layer_profile_one_line_per_scheme_and_step_named_by_the_layers_labels(l
     fig = figure_json(ft.fig_layer_profile(table, labels, y_title="std W"))
     assert all_finite(fig)
     legend = [t for t in fig["data"] if t.get("showlegend", True)]
-    assert [t["name"] for t in legend] == ["step 0", "step 15", "xavier_normal", "zeros"]
-    curves = [t for t in fig["data"] if t.get("text") is not None]
+    assert [t["name"] for t in legend] == ["xavier_normal", "zeros"]
+    assert fig["layout"]["legend"]["title"]["text"] == "dotted: step 0 · solid: step 15"
+    curves = fig["data"]
     assert [(t["name"], t["line"]["color"], t["line"]["dash"]) for t in curves] == [
         ("xavier_normal", theme.PALETTE[0], ft.STEP_DASHES[0]), ("xavier_normal", theme.PALETTE[0], ft.STEP_DASHES[1]),
         ("zeros", theme.PALETTE[1], ft.STEP_DASHES[0]), ("zeros", theme.PALETTE[1], ft.STEP_DASHES[1])]

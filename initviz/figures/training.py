@@ -196,6 +196,8 @@ def fig_layer_steps(table: pd.DataFrame, *, y_title: str, title: str | None = No
 
 STEP_DASHES = ("dot", "solid", "dash", "dashdot")
 """Line dash of the i-th histogram step (step 0 dotted, the chosen step solid)."""
+DASH_WORDS = {"dot": "dotted", "solid": "solid", "dash": "dashed", "dashdot": "dash-dotted"}
+"""Each of :data:`STEP_DASHES` in words (a legend's title)."""
 
 
 def fig_layer_profile(table: pd.DataFrame, labels: tuple[str, ...], *, y_title: str, title: str | None = None,
@@ -205,14 +207,11 @@ def fig_layer_profile(table: pd.DataFrame, labels: tuple[str, ...], *, y_title: 
     layer, step, median``; ``labels[k − 1]`` names layer k in the hover text): one line per (group,
     step), the group's colour (:func:`style`), dotted for the first step and solid for the next
     (:data:`STEP_DASHES`) — a network of many layers stays one line per scheme and step. The legend
-    has one entry per group (its colour) and one per step (its dash, in ink)."""
+    has one entry per group (its colour) under a title naming each step's dash."""
     groups = _groups(table)
     steps = sorted(int(s) for s in pd.unique(table["step"])) if len(table) else []
     dash = {step: STEP_DASHES[k % len(STEP_DASHES)] for k, step in enumerate(steps)}
-    data = [{"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": f"step {step}",
-             "legendgroup": f"step {step}", "hoverinfo": "skip", "line": {"color": theme.INK, "dash": dash[step]}}
-            for step in steps]
-    dropped = 0
+    data, dropped = [], 0
     cols = columns_by_group(table, ["layer", "step", "median"])
     for i, g in enumerate(groups):
         color = style(i)["color"]
@@ -226,9 +225,12 @@ def fig_layer_profile(table: pd.DataFrame, labels: tuple[str, ...], *, y_title: 
                          "line": {"color": color, "dash": dash[step], "width": 2 if k else 1.5},
                          "marker": {"color": color, "size": 4},
                          "hovertemplate": f"{g} · %{{text}} · step {step}: %{{y:.4g}}<extra></extra>"})
+    legend_title = " · ".join(f"{DASH_WORDS[dash[step]]}: step {step}" for step in steps) or None
     lay = theme.layout(x_title=f"weight layer (1: {labels[0]}, {len(labels)}: {labels[-1]})" if labels else
                        "weight layer", y_title=y_title, title=title, log_y=log_y, height=height, data=data,
-                       legend_rows=_legend_rows(data))
+                       legend_rows=_legend_rows(data, legend_title))
+    if legend_title:
+        lay["legend"]["title"] = {"text": legend_title, "side": "top"}
     shapes, notes = _reference(reference, reference_label)
     lay.update(shapes=shapes, annotations=notes + note_dropped(dropped, "not finite" + (" or ≤ 0 on a log axis" if log_y else "")))
     return theme.figure(data, lay)
@@ -270,4 +272,4 @@ def fig_step_histograms(table: pd.DataFrame, *, x_title: str, title: str | None 
 
 __all__ = ["seed_table", "layer_table", "histogram_table", "fig_steps", "fig_layer_steps", "fig_layer_profile",
            "fig_step_histograms",
-           "style", "DASHES", "SYMBOLS", "STEP_DASHES", "GUIDE_UPDATE_DATA"]
+           "style", "DASHES", "SYMBOLS", "STEP_DASHES", "DASH_WORDS", "GUIDE_UPDATE_DATA"]
