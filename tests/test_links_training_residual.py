@@ -101,3 +101,19 @@ def test_a_layer_beyond_the_residual_networks_weight_layers_is_cut_with_a_notice
     assert notices == [] and settings["diag_layer"] == 6  # input, 2 × (W_1, W_2), readout
     settings, notices = links.parse("training", {"arch": "pre", "depth": "2", "view": "layers", "diag_layer": "7"})
     assert [n.param for n in notices] == ["diag_layer"] and settings["diag_layer"] == 0
+
+
+def test_a_residual_view_over_the_hosted_budget_trains_fewer_seeds_of_the_same_network(monkeypatch):
+    monkeypatch.setattr(plan.deployment, "current", lambda: plan.deployment.HOSTED)
+    asked = _settings(arch="pre", depth=20, width=32, norm="layernorm", n_seeds=8, steps=150)
+    fitted = plan.fit_view(asked)
+    assert fitted.fits and 1 <= fitted.settings["n_seeds"] < 8 and [n.param for n in fitted.cut] == ["n_seeds"]
+    assert {k: v for k, v in fitted.settings.items() if k != "n_seeds"} == {k: v for k, v in asked.items()
+                                                                            if k != "n_seeds"}
+    assert plan.training_cost(fitted.settings)["page"] <= plan.PAGE_MAX_FLOPS
+    assert plan.training_cost({**fitted.settings, "n_seeds": fitted.settings["n_seeds"] + 1})["page"] > \
+        plan.PAGE_MAX_FLOPS  # the most seeds that fit
+    huge = plan.fit_view({**asked, "width": 128, "steps": 300, "n_seeds": 3})
+    assert not huge.fits and huge.choices
+    for label, choice in huge.choices:  # each one change, within the budget, the architecture kept
+        assert plan.fit_view(choice).fits and choice["arch"] == "pre" and choice["norm"] == "layernorm", label
