@@ -196,7 +196,8 @@ def _caption_runs(settings, runs: Runs) -> None:
 
 def _name(settings, what: str) -> str:
     return file_name("training", what, settings["task"], "-".join(links.compared_schemes(settings)),
-                     settings["arch"] if plan.is_residual(settings) else None, settings["activation"], f"L{settings['depth']}", f"n{settings['width']}", settings["optimizer"],
+                     settings["arch"] if plan.is_residual(settings) else None, settings["activation"],
+                     f"L{settings['depth']}", f"n{settings['width']}", settings["optimizer"],
                      f"lr{settings['lr']:g}", f"seed{settings['seed']}")
 
 

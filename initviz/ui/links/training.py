@@ -1,11 +1,12 @@
 """The Training page's link and run plan: a task, the network that learns it — an MLP (hidden layers
 of one width, a linear output layer) or residual blocks between an input layer and a readout
-(``arch``, the Propagation page's architecture parameters) —, its init scheme and up to :data:`~.propagation.MAX_COMPARED` comparisons,
-the optimizer and the sample sizes; the core calls a view makes (:func:`runs`: ``Network.mlp`` and
-``initviz.train``, one run per scheme; ``Network.residual_net`` for residual blocks); and, on a hosted instance (:mod:`initviz.ui.deployment`),
-the view's compute budget (:func:`fit_view`), met by training fewer seeds — the only sample size of
-a training view: the batch and the number of steps are part of the training asked — and otherwise by
-offering choices, never by changing the question."""
+(``arch`` and the Propagation page's other architecture parameters) —, its init scheme and up to
+:data:`~.propagation.MAX_COMPARED` comparisons, the optimizer and the sample sizes; the core calls a
+view makes (:func:`runs`: ``Network.mlp`` or ``Network.residual_net``, and ``initviz.train``, one
+run per scheme); and, on a hosted instance (:mod:`initviz.ui.deployment`), the view's compute budget
+(:func:`fit_view`), met by training fewer seeds — the only sample size of a training view: the batch
+and the number of steps are part of the training asked — and otherwise by offering choices, never by
+changing the question."""
 
 from __future__ import annotations
 
@@ -340,9 +341,9 @@ SCHEMA = PageSchema("training", (
           labels=("Loss curves", "Per-layer diagnostics"), widget="segmented",
           help="the losses and accuracy over steps, or the per-layer statistics over steps"),
     Param("diag_layer", "int", 0, "Layer (0: every layer)", lo=0, hi=TRAINING_MAX_DEPTH * max(BRANCH_DEPTHS) + 2,
-          step=1,
-          when=(("view", ("layers",)),), help="the weight layer whose diagnostics are drawn (an MLP's hidden layers and "
-          "output layer; a residual network's input layer, its blocks' branch layers and its readout); 0 draws every layer"),
+          step=1, when=(("view", ("layers",)),),
+          help="the weight layer whose diagnostics are drawn (an MLP's hidden layers and output layer; a residual "
+          "network's input layer, its blocks' branch layers and its readout); 0 draws every layer"),
     Param("hist_step", "int", HIST_STEP, "Histogram step", lo=0, hi=TRAINING_MAX_STEPS - 1, step=10,
           when=(("view", ("layers",)),),
           help="the step whose gradient and activation histograms are drawn beside step 0's (on the step's batch, "
