@@ -116,6 +116,70 @@ def test_overconfident_preset_starts_far_above_chance_and_xavier_near_it():
     assert normal[0] > 4 * np.log(10) and abs(xavier[0] - np.log(10)) < 0.5
 
 
+RESIDUAL = {"arch": "pre", "width": "16", "norm": "layernorm", "branch_depth": "1", "preset": "gpt2",
+            "final_norm": "true", "compare": "torch_default", "steps": "30", "n_seeds": "2", "dtype": "float64"}
+"""A residual view: three pre-LN one-layer blocks (the default depth; weight layers: input, block 1–3 W_1,
+readout)."""
+
+
+def _residual_net(scheme):
+    return iv.Network.residual_net(16, 3, "relu", scheme, norm="layernorm", placement="pre", branch_depth=1,
+                                   preset="gpt2", final_norm=True, bias_value=0.05, in_features=64, out_features=10)
+
+
+def test_a_residual_link_round_trips_sets_its_controls_and_trains_the_cores_network():
+    settings, notices = links.parse("training", RESIDUAL)
+    assert notices == [] and links.parse("training", links.canonical("training", settings)) == (settings, [])
+    at = _open(RESIDUAL)
+    assert {k: at.query_params[k] for k in RESIDUAL} == RESIDUAL
+    assert at.selectbox(key="arch").value == "pre" and at.selectbox(key="norm").value == "layernorm"
+    assert at.selectbox(key="preset").value == "gpt2" and at.toggle(key="final_norm").value is True
+    fig = chart(at, "loss")
+    # float64: the page's worker and this process may round the products differently (~1e-16 a step)
+    res = iv.train(_residual_net("kaiming_normal"), iv.tasks.get_task("digits"), lr=0.05, momentum=0.9, steps=30,
+                   n_seeds=2, dtype="float64", log_every=plan.log_every(30))
+    np.testing.assert_allclose(np.asarray(trace(fig, "kaiming_normal")["y"], dtype=float),
+                               np.median(res.train_loss, axis=0), rtol=1e-9)
+    assert any(a["text"] == "chance −log(1/10) = 2.30" for a in fig["layout"]["annotations"])
+    text = text_of(at)
+    assert "residual pre-norm layernorm" in text and "A block: the stream plus a branch of 1 weight layer" in text
+    assert "input layer Linear(64, 16)" in text and "readout Linear(16, 10)" in text
+    mlp = _open({"steps": "20", "compare": ""})
+    assert not [w for w in mlp.selectbox if w.key in ("norm", "preset")]  # an MLP has no block controls
+    assert mlp.selectbox(key="arch").value == "mlp"
+
+
+def test_residual_layers_are_named_by_their_labels_in_the_selector_and_the_charts():
+    every = _open({**RESIDUAL, "view": "layers"})
+    labels = ("input", "block 1 W_1", "block 2 W_1", "block 3 W_1", "readout")
+    selector = every.select_slider(key="diag_layer")
+    assert selector.value == 0 and list(selector.options) == ["every layer", *labels]
+    fig = chart(every, "grad_std")  # every layer against its index, at the first and last logged steps
+    lines = [t for t in fig["data"] if t.get("text") is not None]
+    assert {t["name"] for t in lines} == {"kaiming_normal", "torch_default"} and len(lines) == 4
+    for t in lines:
+        assert list(np.asarray(t["x"], dtype=int)) == [1, 2, 3, 4, 5] and list(t["text"]) == list(labels)
+    assert fig["layout"]["legend"]["title"]["text"] == "dotted: step 0 · solid: step 29"
+    assert all_finite(fig)
+    assert_exportable(fig, "training", {**RESIDUAL, "view": "layers"})
+    dead = chart(every, "dead")  # the activation's units: the branches' W_1 only
+    assert {int(x) for t in dead["data"] if t.get("text") for x in np.asarray(t["x"], dtype=int)} == {2, 3, 4}
+    one = _open({**RESIDUAL, "view": "layers", "diag_layer": "3"})
+    assert one.select_slider(key="diag_layer").value == 3
+    fig = chart(one, "grad_std")  # the chosen layer over steps, named in the hover text
+    assert all("block 2 W_1" in t["hovertemplate"] for t in fig["data"] if t.get("hovertemplate"))
+    assert "Histograms of block 2 W_1: step 0 and step 29" in [h.value for h in one.subheader]
+    assert "block 2 W_1 over steps" in text_of(one)
+
+
+def test_the_plain_residual_preset_trains_only_the_small_branches():
+    preset = PRESETS["train_resid_plain"]
+    fig = chart(_open(preset.query()), "loss")
+    he, small = (np.asarray(trace(fig, name)["y"], dtype=float) for name in ("kaiming_normal", "torch_default"))
+    # the same outcome as the core's test (tests/test_training.py: its margins)
+    assert he[0] > 5 * np.log(10) and small[-1] < np.log(10) / 2 and abs(small[0] - np.log(10)) < 0.5 * np.log(10)
+
+
 HOSTILE = {"task": "mnist", "depth": "1e3", "width": "-5", "activation": "softmax", "scheme": "dirac",
            "compare": "bogus", "optimizer": "rmsprop", "lr": "nan", "momentum": "2", "weight_decay": "-1",
            "steps": "0x10", "batch": "", "n_seeds": "99", "seed": "-1", "dtype": "float16", "log_y": "maybe",

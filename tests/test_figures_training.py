@@ -132,6 +132,27 @@ def test_histogram_table_and_figure_one_panel_per_scheme_steps_by_dash(results):
     assert len(curves[0]["x"]) == 12 + 1 and curves[0]["y"][-1] == curves[0]["y"][-2]  # the last step drawn to its edge
 
 
+def test_layer_profile_one_line_per_scheme_and_step_named_by_the_layers_labels(layer_frames):
+    table = ft.layer_table(layer_frames, "weight_std")
+    table = table[table["step"].isin((0, 15))]
+    labels = ("first", "second", "output")
+    fig = figure_json(ft.fig_layer_profile(table, labels, y_title="std W"))
+    assert all_finite(fig)
+    legend = [t for t in fig["data"] if t.get("showlegend", True)]
+    assert [t["name"] for t in legend] == ["xavier_normal", "zeros"]
+    assert fig["layout"]["legend"]["title"]["text"] == "dotted: step 0 · solid: step 15"
+    curves = fig["data"]
+    assert [(t["name"], t["line"]["color"], t["line"]["dash"]) for t in curves] == [
+        ("xavier_normal", theme.PALETTE[0], ft.STEP_DASHES[0]), ("xavier_normal", theme.PALETTE[0], ft.STEP_DASHES[1]),
+        ("zeros", theme.PALETTE[1], ft.STEP_DASHES[0]), ("zeros", theme.PALETTE[1], ft.STEP_DASHES[1])]
+    for t, (name, step) in zip(curves, [(n, s) for n in ("xavier_normal", "zeros") for s in (0, 15)]):
+        rows = table[(table["group"] == name) & (table["step"] == step)]
+        assert list(np.asarray(t["x"], dtype=int)) == list(rows["layer"]) == [1, 2, 3]
+        assert list(t["text"]) == list(labels) and f"step {step}" in t["hovertemplate"]
+        np.testing.assert_array_equal(np.asarray(t["y"], dtype=float), rows["median"])
+    assert fig["layout"]["xaxis"]["title"]["text"] == "weight layer (1: first, 3: output)"
+
+
 def test_empty_tables_give_an_empty_valid_figure():
     empty = ft.seed_table({}, "train_loss")
     fig = figure_json(ft.fig_steps(empty, y_title="loss"))
@@ -139,4 +160,6 @@ def test_empty_tables_give_an_empty_valid_figure():
     fig = figure_json(ft.fig_layer_steps(ft.layer_table({}, "grad_std"), y_title="std"))
     assert fig["data"] == []
     fig = figure_json(ft.fig_step_histograms(ft.histogram_table({}, 1), x_title="x"))
+    assert fig["data"] == []
+    fig = figure_json(ft.fig_layer_profile(ft.layer_table({}, "grad_std"), (), y_title="std"))
     assert fig["data"] == []

@@ -103,6 +103,30 @@ def test_an_over_confident_softmax_starts_far_above_chance(digits):
     assert np.all(np.abs(calm.train_loss[:, 0] - calm.chance) < 0.5 * calm.chance)
 
 
+def test_plain_residual_blocks_train_only_with_small_branches(digits):
+    # The Experiments preset train_resid_plain: 20 pre-activation blocks x + W2 relu(W1 x) of width 32,
+    # no norm. Mean field: each block multiplies E x² by 1 + g, g the branch's gain Var(W2)·n·Var(W1)·n/2:
+    # He 2 (×3 a block, 3²⁰ ≈ 3.5e9), Xavier 1/2 (1.5²⁰ ≈ 3.3e3), PyTorch's U(±1/√n) 1/18 (1.06²⁰ ≈ 3).
+    # The logits' std scales with √ of it: ≥ √3.3e3 ≈ 57 times PyTorch's, whose first loss is near
+    # chance; so a first loss above 5·chance leaves a margin of ~10 in logit scale. SGD then diverges
+    # (non-finite or above chance) for the large branches on every seed, while PyTorch's ends within
+    # chance / 2 (its seeds end at 0.16–0.5 on seeds 0–3, spread ±0.2: the bound is > 3 spreads away).
+    def run(init):
+        net = iv.Network.residual_net(32, 20, "relu", init, norm="none", placement="pre", in_features=64,
+                                      out_features=10)
+        with np.errstate(all="ignore"):
+            return iv.train(net, digits, lr=0.05, momentum=0.9, steps=150, batch=64, n_seeds=2, log_every=5)
+
+    small = run("torch_default")
+    assert np.all(np.abs(small.train_loss[:, 0] - small.chance) < 0.5 * small.chance)
+    assert np.all(small.test_loss[:, -1] < small.chance / 2) and np.all(small.test_accuracy[:, -1] > 0.8)
+    for init in ("kaiming_normal", "xavier_normal"):
+        large = run(init)
+        assert np.all(large.train_loss[:, 0] > 5 * large.chance), init
+        end = large.test_loss[:, -1]
+        assert np.all(~np.isfinite(end) | (end > large.chance)), init
+
+
 def test_training_is_deterministic_and_repeats_start_from_propagations_weights(digits):
     net = _digits_net("kaiming_uniform", None, "relu", widths=(32, 10))
     a = iv.train(net, digits, optimizer="adam", lr=1e-3, steps=20, n_seeds=2, batch=32, log_every=5)

@@ -160,10 +160,12 @@ def fig_steps(table: pd.DataFrame, points: pd.DataFrame | None = None, *, y_titl
 
 
 def fig_layer_steps(table: pd.DataFrame, *, y_title: str, title: str | None = None, log_y: bool = False,
-                    reference: float | None = None, reference_label: str = "", height: int = 440) -> go.Figure:
+                    reference: float | None = None, reference_label: str = "", height: int = 440,
+                    labels: tuple[str, ...] = ()) -> go.Figure:
     """A per-layer statistic over steps (``group, layer, step, median, q25, q75``): one line per
-    (group, layer), the group's colour and dash (one legend entry per group; the layer in the hover
-    text and labelled at the line's end when several are drawn), and a labelled reference line."""
+    (group, layer), the group's colour and dash (one legend entry per group; the layer — ``labels[l − 1]``
+    when given, else ``layer l`` — in the hover text, and its number at the line's end when several are
+    drawn), and a labelled reference line."""
     groups = _groups(table)
     data, dropped = [], 0
     cols = columns_by_group(table, ["layer", "step", "median"])
@@ -175,11 +177,12 @@ def fig_layer_steps(table: pd.DataFrame, *, y_title: str, title: str | None = No
         for k, layer in enumerate(np.unique(m["layer"])):
             sel = m["layer"] == layer
             x, y = m["step"][sel], m["median"][sel]
+            where = labels[int(layer) - 1] if labels else f"layer {int(layer)}"
             data.append({"type": "scatter", "mode": "lines+markers" if x.size < 3 else "lines", "x": x, "y": y,
                          "name": g, "legendgroup": g, "showlegend": k == 0,
                          "line": {"color": s["color"], "dash": s["dash"], "width": 2},
                          "marker": {"color": s["color"], "symbol": s["symbol"]},
-                         "hovertemplate": f"{g} · layer {int(layer)}<br>step %{{x}}: %{{y:.4g}}<extra></extra>"})
+                         "hovertemplate": f"{g} · {where}<br>step %{{x}}: %{{y:.4g}}<extra></extra>"})
             if many:
                 data.append({"type": "scatter", "mode": "text", "x": x[-1:], "y": y[-1:], "text": [f"{int(layer)}"],
                              "textposition": "middle right", "legendgroup": g, "showlegend": False,
@@ -193,6 +196,44 @@ def fig_layer_steps(table: pd.DataFrame, *, y_title: str, title: str | None = No
 
 STEP_DASHES = ("dot", "solid", "dash", "dashdot")
 """Line dash of the i-th histogram step (step 0 dotted, the chosen step solid)."""
+DASH_WORDS = {"dot": "dotted", "solid": "solid", "dash": "dashed", "dashdot": "dash-dotted"}
+"""Each of :data:`STEP_DASHES` in words (a legend's title)."""
+
+
+def fig_layer_profile(table: pd.DataFrame, labels: tuple[str, ...], *, y_title: str, title: str | None = None,
+                      log_y: bool = False, reference: float | None = None, reference_label: str = "",
+                      height: int = 440) -> go.Figure:
+    """A per-layer statistic against the weight layer's index k = 1 … K at a few steps (``group,
+    layer, step, median``; ``labels[k − 1]`` names layer k in the hover text): one line per (group,
+    step), the group's colour (:func:`style`), dotted for the first step and solid for the next
+    (:data:`STEP_DASHES`) — a network of many layers stays one line per scheme and step. The legend
+    has one entry per group (its colour) under a title naming each step's dash."""
+    groups = _groups(table)
+    steps = sorted(int(s) for s in pd.unique(table["step"])) if len(table) else []
+    dash = {step: STEP_DASHES[k % len(STEP_DASHES)] for k, step in enumerate(steps)}
+    data, dropped = [], 0
+    cols = columns_by_group(table, ["layer", "step", "median"])
+    for i, g in enumerate(groups):
+        color = style(i)["color"]
+        m, lost = _kept(cols[g], ["median"], log_y)
+        dropped += lost
+        for k, step in enumerate(steps):
+            sel = m["step"] == step
+            x, y = m["layer"][sel].astype(int), m["median"][sel]
+            data.append({"type": "scatter", "mode": "lines+markers", "x": x, "y": y, "name": g, "legendgroup": g,
+                         "showlegend": k == len(steps) - 1, "text": [labels[j - 1] for j in x],
+                         "line": {"color": color, "dash": dash[step], "width": 2 if k else 1.5},
+                         "marker": {"color": color, "size": 4},
+                         "hovertemplate": f"{g} · %{{text}} · step {step}: %{{y:.4g}}<extra></extra>"})
+    legend_title = " · ".join(f"{DASH_WORDS[dash[step]]}: step {step}" for step in steps) or None
+    lay = theme.layout(x_title=f"weight layer (1: {labels[0]}, {len(labels)}: {labels[-1]})" if labels else
+                       "weight layer", y_title=y_title, title=title, log_y=log_y, height=height, data=data,
+                       legend_rows=_legend_rows(data, legend_title))
+    if legend_title:
+        lay["legend"]["title"] = {"text": legend_title, "side": "top"}
+    shapes, notes = _reference(reference, reference_label)
+    lay.update(shapes=shapes, annotations=notes + note_dropped(dropped, "not finite" + (" or ≤ 0 on a log axis" if log_y else "")))
+    return theme.figure(data, lay)
 
 
 def fig_step_histograms(table: pd.DataFrame, *, x_title: str, title: str | None = None,
@@ -229,5 +270,6 @@ def fig_step_histograms(table: pd.DataFrame, *, x_title: str, title: str | None 
     return theme.figure(data, lay)
 
 
-__all__ = ["seed_table", "layer_table", "histogram_table", "fig_steps", "fig_layer_steps", "fig_step_histograms",
-           "style", "DASHES", "SYMBOLS", "STEP_DASHES", "GUIDE_UPDATE_DATA"]
+__all__ = ["seed_table", "layer_table", "histogram_table", "fig_steps", "fig_layer_steps", "fig_layer_profile",
+           "fig_step_histograms",
+           "style", "DASHES", "SYMBOLS", "STEP_DASHES", "DASH_WORDS", "GUIDE_UPDATE_DATA"]

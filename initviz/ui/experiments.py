@@ -204,6 +204,17 @@ PRESETS: tuple[Preset, ...] = (
         "Xavier's 1/n scale starts near chance.",
         activation="tanh", scheme="normal", compare=("xavier_normal",)),
     _preset(
+        "train_resid_plain", "Training: 20 residual blocks without a norm train only with small branches",
+        "training",
+        "Twenty pre-activation residual blocks (x ← x + W₂ ReLU(W₁x)) of width 32, no normalisation, no branch "
+        "preset. Each block multiplies the stream's variance by 1 + (the branch's gain): He's branches (gain 2) "
+        "by 3, so 3²⁰ ≈ 3.5·10⁹ after 20 blocks, Xavier's (gain ½) by 1.5, 1.5²⁰ ≈ 3,300; the logits are as "
+        "large, the first loss is thousands of times chance and SGD diverges (the curves stop at the first "
+        "non-finite loss). PyTorch's default U(±1/√n) draws branches of gain 1/18 — 1.06²⁰ ≈ 3 — and trains to "
+        "~95 % test accuracy: why Fixup, SkipInit and normalisation exist (the branch presets).",
+        arch="pre", depth=20, width=32, scheme="kaiming_normal", compare=("xavier_normal", "torch_default"),
+        n_seeds=2, steps=150),
+    _preset(
         "poole_qmap", "Poole et al. (2016), Figure 1: the variance map of a tanh layer", "criticality",
         "One tanh layer of width 1000 at σ_b = 0.3, fed inputs of variance q from 0 to 15, for σ_w = 1.3, 2.5 "
         "and 4 (ganguli-lab/deepchaos): the dots are the measured output variance, the lines the mean-field map "

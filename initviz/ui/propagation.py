@@ -338,7 +338,7 @@ def _caption_runs(settings, runs) -> None:
     st.markdown(f"**Network:** {first_net.describe()} · batch {settings['batch']} × {settings['n_seeds']} "
                 f"seed(s) from seed {settings['seed']} · {settings['dtype']} · "
                 f"{normals.describe(int(settings['draws']))}")
-    lines = [_blocks_line(first_net)] if first_net.residual is not None else []
+    lines = [blocks_line(first_net)] if first_net.residual is not None else []
     for name, (net, res, pred, reason) in runs.items():
         if pred is not None and net.residual is not None:
             lines.append(f"{name} — {_residual_regime(net, pred)}")
@@ -354,7 +354,7 @@ def _caption_runs(settings, runs) -> None:
     st.caption("  \n".join(lines))
 
 
-def _blocks_line(net: Network) -> str:
+def blocks_line(net: Network) -> str:
     """What a block is and what the preset does to it, with the preset's constants for this depth."""
     res, scales = net.residual, net.branch_scales
     preset = PRESETS[res.preset]

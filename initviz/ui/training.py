@@ -1,4 +1,5 @@
-"""The Training page: does this initialization train? Up to four init schemes train the same MLP on
+"""The Training page: does this initialization train? Up to four init schemes train the same MLP (or
+residual network: the Propagation page's blocks between an input layer and a readout) on
 the same task, batches and seeds with :func:`initviz.train`; the page draws their losses (median and
 interquartile band over seeds) beside the loss of chance, the test accuracy, and per-layer
 diagnostics over steps (update:data ratio, gradient std, dead or saturated units, distinct units) and
@@ -19,7 +20,7 @@ from ..training import TrainingResult
 from . import deployment, links, progress, workers
 from .frame import computed_view, control_notices, guard
 from .links import training as plan
-from .propagation import mlp_controls
+from .propagation import blocks_line, mlp_controls, residual_controls
 from .widgets import chart, control, control_row, file_name, offer_choices
 
 CACHE = dict(max_entries=256, max_size=64 * 2 ** 20)
@@ -75,7 +76,7 @@ def runs_of(settings: links.Settings) -> Runs:
     the loss curves drawn as they arrive and Cancel when the view is long (:mod:`.progress`); a
     cancelled view has what was trained until then."""
     planned = plan.runs(settings)
-    nets = tuple(Network.mlp(**run.network) for run in planned)
+    nets = tuple(run.build() for run in planned)
     task, train, deadline = planned[0].task, planned[0].train, run_deadline(len(nets))
     rounds = math.ceil(len(nets) / workers.WORKERS)
     timeout = max(workers.RESULT_TIMEOUT, rounds * deadline + deployment.current().worker_grace)
@@ -155,8 +156,11 @@ def _controls(settings: links.Settings, fitted) -> None:
         st.subheader("Task")
         control("task")
         st.subheader("Network")
-        for name in ("depth", "width"):
+        for name in ("arch", "depth", "width"):
             control(name)
+        if plan.is_residual(settings):
+            control("norm")
+            residual_controls(settings)
         mlp_controls(settings)
         st.subheader("Training")
         control("optimizer")
@@ -181,6 +185,10 @@ def _caption_runs(settings, runs: Runs) -> None:
     st.markdown(f"**Network:** {res.net.describe()} · **task:** {task.description} · **{opt}** lr {settings['lr']:g}"
                 f"{extra}, weight decay {settings['weight_decay']:g} · {settings['steps']} steps of batch "
                 f"{settings['batch']} × {settings['n_seeds']} seed(s) from seed {settings['seed']} · {settings['dtype']}")
+    if res.net.residual is not None:
+        st.caption(blocks_line(res.net) + f" The task's {task.in_dim} inputs enter through an input layer "
+                   f"Linear({task.in_dim}, {settings['width']}); a readout Linear({settings['width']}, "
+                   f"{task.out_dim}) gives the outputs.")
     stopped = [f"{name} — partial result: {res.reason}." for name, res in runs.items() if res.truncated]
     if stopped:
         st.caption("  \n".join(stopped))
@@ -188,20 +196,21 @@ def _caption_runs(settings, runs: Runs) -> None:
 
 def _name(settings, what: str) -> str:
     return file_name("training", what, settings["task"], "-".join(links.compared_schemes(settings)),
-                     settings["activation"], f"L{settings['depth']}", f"n{settings['width']}", settings["optimizer"],
+                     settings["arch"] if plan.is_residual(settings) else None, settings["activation"],
+                     f"L{settings['depth']}", f"n{settings['width']}", settings["optimizer"],
                      f"lr{settings['lr']:g}", f"seed{settings['seed']}")
 
 
-def _reference(res: TrainingResult, classify: bool) -> tuple[float, str]:
-    if classify:
-        classes = res.net.widths[-1]
+def _reference(res: TrainingResult, classes: int | None) -> tuple[float, str]:
+    """Chance for a classifier of ``classes`` classes, else the best constant prediction's loss."""
+    if classes:
         return res.chance, f"chance −log(1/{classes}) = {res.chance:.2f}"
     return res.baseline, f"best constant prediction = {res.baseline:.3g}"
 
 
 def initial_losses(runs: Runs, classify: bool) -> str:
     """The initial training loss of each scheme (median over seeds) against chance, in words."""
-    ref, _ = _reference(runs.first, classify)
+    ref = runs.first.chance if classify else runs.first.baseline
     what = "chance is" if classify else "the best constant prediction scores"
     parts = []
     for name, res in runs.items():
@@ -215,8 +224,10 @@ def initial_losses(runs: Runs, classify: bool) -> str:
 def _curves(settings, runs: Runs) -> None:
     st.header("Loss curves")
     control("log_y")
-    classify = plan.task_of(settings["task"]).loss == "cross_entropy"
-    ref, label = _reference(runs.first, classify)
+    task = plan.task_of(settings["task"])
+    classify = task.loss == "cross_entropy"
+    classes = task.out_dim if classify else None
+    ref, label = _reference(runs.first, classes)
     loss = "cross-entropy" if classify else "mean squared error"
     log_y = settings["log_y"]
     chart(lambda: ft.fig_steps(runs.seeds("train_loss"), runs.seeds("test_loss"), y_title=f"loss ({loss})",
@@ -228,7 +239,6 @@ def _curves(settings, runs: Runs) -> None:
           caption=initial_losses(runs, classify) + " Lines: the training batch's loss before each update (median "
                   "over seeds, band: interquartile range); markers: the whole test set at the logged steps.")
     if classify:
-        classes = runs.first.net.widths[-1]
         chart(lambda: ft.fig_steps(runs.seeds("test_accuracy"), y_title="test accuracy (fraction correct)",
                                    title="Test accuracy", reference=1.0 / classes,
                                    reference_label=f"chance 1/{classes} = {1.0 / classes:.2f}"),
@@ -240,24 +250,57 @@ def _curves(settings, runs: Runs) -> None:
 def _layer_chart(settings, runs: Runs, stat: str, *, key: str, title: str, y_title: str, log_y: bool = False,
                  reference: float | None = None, reference_label: str = "", caption: str | None = None,
                  hidden_only: bool = False) -> None:
-    layer = settings["diag_layer"]
+    """One per-layer statistic: over steps, one line per layer (every layer of an MLP, or the chosen
+    layer); every layer of a residual network against the layer's index at the first and last logged
+    steps (:func:`~initviz.figures.training.fig_layer_profile`: one line per scheme and step however
+    many blocks). ``hidden_only`` keeps the layers with an activation (:func:`.links.training.activated_layers`)."""
+    layer, labels = settings["diag_layer"], runs.first.layer_labels
+    profile = plan.is_residual(settings) and not layer
 
     def table():
         t = ft.layer_table(runs.layer_frames, stat, layer)
-        return t[t["layer"] <= settings["depth"]] if hidden_only else t
+        if hidden_only:
+            t = t[t["layer"].isin(plan.activated_layers(settings))]
+        if profile and len(t):
+            t = t[t["step"].isin((t["step"].min(), t["step"].max()))]
+        return t
 
-    chart(lambda: ft.fig_layer_steps(table(), y_title=y_title, title=title, log_y=log_y, reference=reference,
-                                     reference_label=reference_label),
-          table, key=key, name=_name(settings, key), reuse=runs.complete, caption=caption)
+    def figure():
+        common = dict(y_title=y_title, title=title, log_y=log_y, reference=reference, reference_label=reference_label)
+        return ft.fig_layer_profile(table(), labels, **common) if profile else \
+            ft.fig_layer_steps(table(), labels=labels, **common)
+
+    chart(figure, table, key=key, name=_name(settings, key), reuse=runs.complete, caption=caption)
+
+
+def _layer_choice(settings, runs: Runs) -> None:
+    """The layer selector: a number for an MLP; the layers' names for a residual network."""
+    if not plan.is_residual(settings):
+        control("diag_layer")
+        return
+    labels = runs.first.layer_labels
+    control("diag_layer", options=range(len(labels) + 1), labels=("every layer", *labels))
+
+
+def _layers_caption(settings, runs: Runs) -> str:
+    """What the per-layer charts show: which layers, on which axis."""
+    layer, labels = settings["diag_layer"], runs.first.layer_labels
+    if not plan.is_residual(settings):
+        which = "every layer (its number at the line's end)" if not layer else f"layer {layer}"
+        return (f"Median over seeds at the logged steps, {which}, measured on the step's batch before its update; "
+                f"layer {settings['depth'] + 1} is the linear output layer.")
+    where = (f"{labels[layer - 1]} over steps" if layer else
+             f"every weight layer against its index (x: 1 = input layer, then each block's branch layers, "
+             f"{len(labels)} = readout; hover a point for its name) at the first and last logged steps (dotted, "
+             "solid) — pick a layer to follow it over every logged step")
+    return (f"Median over seeds, {where}, measured on the step's batch before its update. The input layer, "
+            "a two-layer branch's second layer W_2 and the readout are linear; a branch's W_1 has the activation.")
 
 
 def _layers(settings, runs: Runs) -> None:
     st.header("Per-layer diagnostics over steps")
-    control("diag_layer")
-    which = "every layer (its number at the line's end)" if not settings["diag_layer"] else \
-        f"layer {settings['diag_layer']}"
-    st.caption(f"Median over seeds at the logged steps, {which}, measured on the step's batch before its update; "
-               f"layer {settings['depth'] + 1} is the linear output layer.")
+    _layer_choice(settings, runs)
+    st.caption(_layers_caption(settings, runs))
     left, right = st.columns(HALF)
     with left:
         _layer_chart(settings, runs, "update_data", key="update_data", title="Update : data ratio",
@@ -276,11 +319,12 @@ def _layers(settings, runs: Runs) -> None:
         if act.rails is not None:
             _layer_chart(settings, runs, "saturated", key="saturated", title=f"Saturated units ({act.label})",
                          y_title="fraction of outputs saturated", hidden_only=True,
-                         caption="Outputs within 1 % of a rail, hidden layers.")
+                         caption="Outputs within 1 % of a rail, layers with the activation.")
         elif act.has_dead_units:
             _layer_chart(settings, runs, "dead", key="dead", title=f"Dead units ({act.label})",
                          y_title="fraction of units dead", hidden_only=True,
-                         caption="Units whose output is 0 for every example of the batch, hidden layers.")
+                         caption="Units whose output is 0 for every example of the batch, layers with the "
+                                 "activation.")
         else:
             st.subheader("Saturation and dead units")
             st.caption(f"{act.label} has neither two rails (no saturation) nor a zero half-line (no dead units).")
@@ -299,12 +343,14 @@ HISTOGRAM_TITLES = {"grad": ("Weight gradients", "∂L/∂W<sub>l</sub> (every e
 
 def _histograms(settings, runs: Runs) -> None:
     """The first seed's histograms of one layer at step 0 and the chosen step, one panel per scheme."""
-    layer = settings["diag_layer"] or 1
+    layer = settings["diag_layer"] or plan.activated_layers(settings)[0]
+    name = runs.first.layer_labels[layer - 1]
     steps = " and ".join(f"step {s}" for s in plan.histogram_steps(settings))
-    st.subheader(f"Histograms of layer {layer}: {steps}")
+    st.subheader(f"Histograms of {name}: {steps}")
     control("hist_step")
     st.caption(f"The first network (seed {settings['seed']}) of each scheme, on the step's batch before its update; "
-               + ("layer 1 (choose another with the Layer control)" if not settings["diag_layer"] else f"layer {layer}")
+               + (f"{name}, the first layer with the activation (choose another with the Layer control)"
+                  if not settings["diag_layer"] else name)
                + ". Colour: the scheme, as in every chart of the page; dotted: step 0 (the init), solid: the chosen "
                "step. Each panel has its own value axis, its bins shared by both steps.")
     for kind, (title, x_title) in HISTOGRAM_TITLES.items():
@@ -312,7 +358,7 @@ def _histograms(settings, runs: Runs) -> None:
             return ft.histogram_table(runs.histogram_frames(kind), layer)
 
         chart(lambda kind=kind, title=title, x_title=x_title: ft.fig_step_histograms(
-                  table(kind), x_title=x_title, title=f"{title}, layer {layer}"),
+                  table(kind), x_title=x_title, title=f"{title}, {name}"),
               table, key=f"hist_{kind}", name=_name(settings, f"hist_{kind}_layer{layer}"), reuse=runs.complete)
 
 

@@ -48,15 +48,18 @@ def current_page() -> str:
 
 
 def control(name: str, *, container=None, label: str | None = None, disabled: bool = False,
-            options: tuple | None = None):
+            options: tuple | None = None, labels: tuple[str, ...] | None = None):
     """Draw the widget for link parameter ``name`` of the current page; returns its value.
     ``options`` narrows a ladder or choice to the values this view allows (e.g. within a budget);
-    the current value must be one of them."""
+    the current value must be one of them. ``labels`` names those options (default: the parameter's
+    own labels of them)."""
     param = links.schema_of(current_page()).by_name[name]
     if options is not None:
         options = tuple(options)
-        param = dataclasses.replace(param, options=options, labels=tuple(map(param.label_of, options)) if param.labels
-                                    else (), default=param.default if param.default in options else options[0])
+        if labels is None:
+            labels = tuple(map(param.label_of, options)) if param.labels else ()
+        param = dataclasses.replace(param, options=options, labels=tuple(labels),
+                                    default=param.default if param.default in options else options[0])
     where = container if container is not None else st
     common = dict(key=param.name, help=param.help or None, disabled=disabled)
     text = label or param.label
@@ -75,7 +78,7 @@ def control(name: str, *, container=None, label: str | None = None, disabled: bo
         return where.multiselect(text, param.options, format_func=param.label_of, max_selections=cap,
                                  select_all=cap is None or cap >= len(param.options), **common)
     if param.options:
-        return where.select_slider(text, options=list(param.options), **common)
+        return where.select_slider(text, options=list(param.options), format_func=param.label_of, **common)
     cast = int if param.kind == "int" else float
     bounds = dict(min_value=None if param.lo is None else cast(param.lo),
                   max_value=None if param.hi is None else cast(param.hi))

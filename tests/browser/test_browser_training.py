@@ -73,3 +73,24 @@ def test_the_histograms_draw_on_a_phone_and_their_step_goes_into_the_link(page):
         """() => { const el = document.querySelector('.st-key-hist_grad .js-plotly-plot');
                    return el && el._fullData && el._fullData.some(t => t.name === 'step 20'); }""")
     assert _query(page.url)["hist_step"] == "20"
+
+
+RESIDUAL = "training?arch=pre&width=16&norm=layernorm&preset=gpt2&steps=30&compare=torch_default&view=layers"
+"""Three pre-LN blocks of two layers: weight layers input, block l W_1, W_2 (l = 1…3), readout."""
+
+
+def test_a_residual_link_draws_its_layers_named_on_a_phone(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, RESIDUAL, "grad_std")
+    labels = ["input", *(f"block {b} W_{j}" for b in (1, 2, 3) for j in (1, 2)), "readout"]
+    texts = page.evaluate(
+        """() => document.querySelector('.st-key-grad_std .js-plotly-plot')._fullData
+                 .filter(t => Array.isArray(t.text)).map(t => [t.name, Array.from(t.text)])""")
+    assert {name for name, _ in texts} == {"kaiming_normal", "torch_default"}
+    assert all(text == labels for _, text in texts), texts  # one point per weight layer, named
+    for key in ("update_data", "grad_std", "dead", "distinct_units", "hist_grad", "hist_act"):
+        box = page.locator(f".st-key-{key} .js-plotly-plot").bounding_box()
+        assert box is not None and box["width"] <= 390, key
+    assert "every layer" in page.locator(".st-key-diag_layer").inner_text()
+    assert page.get_by_text("residual pre-norm layernorm").count() == 1  # the summary line says the architecture
+    assert _query(page.url) == _query("/" + RESIDUAL)

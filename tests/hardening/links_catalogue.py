@@ -502,6 +502,30 @@ for query in ("scheme=normal&normal_std=1e6&steps=20", "activation=linear&scheme
               "activation=sigmoid&scheme=constant&constant_val=-1e6&steps=20&view=layers",
               "task=spirals&depth=1&width=1&batch=1&steps=20&n_seeds=1"):
     add("training", query, "numerics", False)
+# the architecture (Propagation's parameters and preset rules; a norm needs residual blocks here)
+add("training", "arch=Pre&steps=20", "enums", False, applied={"arch": "pre", "steps": "20"})
+add("training", "arch=resnet&steps=20", "enums", True, ["arch"], {"steps": "20"})
+add("training", "arch=pre&branch_depth=3&steps=20", "numbers", True, ["branch_depth"], {"arch": "pre", "steps": "20"})
+add("training", "branch_depth=1&steps=20", "structure", True, ["branch_depth", "only applies"], {"steps": "20"})
+add("training", "preset=gpt2&steps=20", "structure", True, ["preset", "only applies"], {"steps": "20"})
+add("training", "norm=layernorm&steps=20", "structure", True, ["norm", "only applies"], {"steps": "20"})
+add("training", "arch=pre&final_norm=true&steps=20", "structure", True, ["final_norm", "only applies"],
+    {"arch": "pre", "steps": "20"})
+add("training", "arch=pre&norm=LayerNorm&final_norm=ON&steps=20", "enums", False,
+    applied={"arch": "pre", "norm": "layernorm", "final_norm": "true", "steps": "20"})
+add("training", f"arch=pre&preset={q('<b>gpt2</b>')}&steps=20", "injection", True, ["preset"],
+    {"arch": "pre", "steps": "20"}, ("<b>",))
+add("training", "arch=pre&preset=deepnorm&steps=20", "numerics", True, ["arch", "deepnorm"],
+    {"arch": "post", "preset": "deepnorm", "steps": "20"})
+add("training", "arch=pre&norm=rmsnorm&final_norm=true&preset=fixup&branch_depth=1&steps=20", "numerics", True,
+    ["norm", "final_norm", "branch_depth"], {"arch": "pre", "preset": "fixup", "steps": "20"})
+add("training", "arch=post&depth=20&width=32&view=layers&diag_layer=42&steps=20", "numbers", False,
+    applied={"arch": "post", "depth": "20", "width": "32", "view": "layers", "diag_layer": "42", "steps": "20"})
+add("training", "arch=pre&depth=2&view=layers&diag_layer=7&steps=20", "numbers", True, ["diag_layer"],
+    {"arch": "pre", "depth": "2", "view": "layers", "steps": "20"})
+add("training", "arch=pre&depth=20&width=512&n_seeds=8&batch=512&steps=2000&compare=", "budget", False,
+    applied={"arch": "pre", "depth": "20", "width": "512", "n_seeds": "8", "batch": "512", "steps": "2000",
+             "compare": ""})
 
 # --- the Criticality page: every parameter ----------------------------------------------------------
 # (every view within the bounds fits: the budget link is the largest one, computed as asked)

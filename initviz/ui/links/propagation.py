@@ -420,7 +420,7 @@ COMPARE_PARAM = Param("compare", "multi", (), "Compare with other schemes (each 
 """The bias value and the comparison of the MLP pages (Propagation, Training: their own defaults by
 ``dataclasses.replace``)."""
 _BIAS_PARAM, _COMPARE_PARAM = BIAS_PARAM, COMPARE_PARAM
-_RESIDUAL = (("arch", ("pre", "post")),)
+RESIDUAL_WHEN = (("arch", ("pre", "post")),)
 """The ``when`` of the residual blocks' parameters."""
 _ARCH_PARAM = Param("arch", "choice", "mlp", "Architecture", options=ARCHITECTURES,
                     labels=("MLP", "residual, pre-norm", "residual, post-norm"),
@@ -449,12 +449,12 @@ SCHEMA = PageSchema("propagation", (
     Param("norm", "choice", "none", "Normalisation N", options=NORMS, labels=("none", "LayerNorm", "RMSNorm"),
           help="an MLP: after each activation; residual blocks: before the branch (pre-norm) or after the sum "
           "(post-norm). γ = 1, β = 0, torch's eps (LayerNorm 1e-5, RMSNorm the dtype's eps)"),
-    Param("branch_depth", "int", 2, "Branch layers m", options=BRANCH_DEPTHS, when=_RESIDUAL,
+    Param("branch_depth", "int", 2, "Branch layers m", options=BRANCH_DEPTHS, when=RESIDUAL_WHEN,
           help="1: F(u) = φ(W₁u + b₁); 2: F(u) = W₂φ(W₁u + b₁) + b₂ (weights, activation, weights)"),
     Param("preset", "choice", "none", "Branch initialisation", options=tuple(PRESETS),
-          labels=tuple(p.label for p in PRESETS.values()), when=_RESIDUAL,
+          labels=tuple(p.label for p in PRESETS.values()), when=RESIDUAL_WHEN,
           help="; ".join(f"{p.label}: {p.help}" for p in PRESETS.values())),
-    Param("final_norm", "bool", False, "Final norm N(x_L)", when=(*_RESIDUAL, ("norm", ("layernorm", "rmsnorm"))),
+    Param("final_norm", "bool", False, "Final norm N(x_L)", when=(*RESIDUAL_WHEN, ("norm", ("layernorm", "rmsnorm"))),
           help="normalise the last block's output, as transformers do before their head"),
     Param("activation", "choice", "tanh", "Activation φ", options=tuple(ACTIVATIONS),
           help="the same activation after every layer"),

@@ -1,10 +1,12 @@
-"""The Training page's link and run plan: a task, the MLP that learns it (hidden layers of one width,
-a linear output layer), its init scheme and up to :data:`~.propagation.MAX_COMPARED` comparisons,
-the optimizer and the sample sizes; the core calls a view makes (:func:`runs`: ``Network.mlp`` and
-``initviz.train``, one run per scheme); and, on a hosted instance (:mod:`initviz.ui.deployment`),
-the view's compute budget (:func:`fit_view`), met by training fewer seeds — the only sample size of
-a training view: the batch and the number of steps are part of the training asked — and otherwise by
-offering choices, never by changing the question."""
+"""The Training page's link and run plan: a task, the network that learns it — an MLP (hidden layers
+of one width, a linear output layer) or residual blocks between an input layer and a readout
+(``arch`` and the Propagation page's other architecture parameters) —, its init scheme and up to
+:data:`~.propagation.MAX_COMPARED` comparisons, the optimizer and the sample sizes; the core calls a
+view makes (:func:`runs`: ``Network.mlp`` or ``Network.residual_net``, and ``initviz.train``, one
+run per scheme); and, on a hosted instance (:mod:`initviz.ui.deployment`), the view's compute budget
+(:func:`fit_view`), met by training fewer seeds — the only sample size of a training view: the batch
+and the number of steps are part of the training asked — and otherwise by offering choices, never by
+changing the question."""
 
 from __future__ import annotations
 
@@ -18,18 +20,22 @@ import numpy as np
 
 from ...limits import Budget
 from ...optimizers import OPTIMIZERS
+from ...residual import BRANCH_DEPTHS
 from ...tasks import TASKS, Task, get_task
 from ...training import TrainingResult, train
 from .. import deployment
 from .common import scheme_choice, scheme_params, scheme_settings, seed
 from .grammar import Notice, PageSchema, Param, Settings
 from .budget import FIT_PROBLEM, Fit, as_asked, fewer_compared, largest, times
-from .propagation import (BIAS_PARAM, COMPARE_PARAM, DENSE_SCHEMES, activation_param, activation_params,
-                          compared_schemes, scheme_rules, series_name)
+from .propagation import (BIAS_PARAM, COMPARE_PARAM, DENSE_SCHEMES, RESIDUAL_WHEN, activation_param,
+                          activation_params, build, compared_schemes, is_residual, preset_rules, scheme_rules,
+                          series_name)
+from .propagation import network_kwargs as _propagation_network
 from .propagation import SCHEMA as _PROPAGATION
 
 TRAINING_MAX_DEPTH = 20
-"""Most hidden layers the Training page builds (plus the linear output layer)."""
+"""Most hidden layers (plus the linear output layer) or residual blocks (between an input layer and a
+readout) the Training page builds."""
 TRAINING_MAX_WIDTH = 512
 TRAINING_MAX_STEPS = 2000
 TRAINING_MAX_BATCH = 512
@@ -70,14 +76,39 @@ def task_of(name: str) -> Task:
 
 
 def network_kwargs(settings: Mapping[str, Any], scheme: str, configured: bool, budget: Budget | None = None) -> dict:
-    """The ``Network.mlp`` keyword arguments of the view's network for one scheme: the task's inputs,
-    ``depth`` hidden layers of ``width``, the task's outputs through a linear last layer."""
+    """The keyword arguments of the view's network for one scheme (:func:`~.propagation.build` tells
+    them apart): an MLP's ``Network.mlp`` ones — the task's inputs, ``depth`` hidden layers of
+    ``width``, the task's outputs through a linear last layer —, or residual blocks' ``Network.residual_net``
+    ones — the Propagation page's blocks (``depth`` blocks on a stream of ``width`` units) with an input
+    layer from the task's inputs and a readout to its outputs."""
     task, depth = task_of(settings["task"]), settings["depth"]
+    if is_residual(settings):
+        return dict(_propagation_network(settings, scheme, configured, budget), in_features=task.in_dim,
+                    out_features=task.out_dim)
     return dict(input_dim=task.in_dim, widths=(settings["width"],) * depth + (task.out_dim,),
                 activation=settings["activation"], activation_param=activation_param(settings), init=scheme,
                 init_params=scheme_settings(settings, scheme) if configured else None, bias=settings["bias"],
                 bias_value=settings["bias_value"], layer_activations={depth + 1: "linear"},
                 budget=deployment.current().budget if budget is None else budget)
+
+
+def weight_layers(settings: Mapping[str, Any]) -> int:
+    """The network's weight layers (the layers of the diagnostics): an MLP's ``depth`` hidden layers
+    and its output layer; residual blocks' input layer, ``depth`` × ``branch_depth`` branch layers and
+    readout."""
+    if is_residual(settings):
+        return settings["depth"] * settings["branch_depth"] + 2
+    return settings["depth"] + 1
+
+
+def activated_layers(settings: Mapping[str, Any]) -> tuple[int, ...]:
+    """The weight layers (1-based, as :func:`weight_layers` counts them) whose units apply the
+    activation: an MLP's hidden layers 1 … L; a branch's first layer 2 + (l − 1)·m of each block l
+    (the input layer, a two-layer branch's second layer and the readout are linear)."""
+    if is_residual(settings):
+        m = settings["branch_depth"]
+        return tuple(2 + (block - 1) * m for block in range(1, settings["depth"] + 1))
+    return tuple(range(1, settings["depth"] + 1))
 
 
 def log_every(steps: int) -> int:
@@ -105,13 +136,18 @@ def histogram_steps(settings: Mapping[str, Any]) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class Run:
-    """One run of a Training view: its legend ``name``, ``Network.mlp(**network)``, the ``task``'s
-    name (:func:`task_of`) and ``initviz.train(net, task, **train)``."""
+    """One run of a Training view: its legend ``name``, the keyword arguments of its network
+    (``Network.mlp`` or ``Network.residual_net``: :meth:`build`), the ``task``'s name
+    (:func:`task_of`) and ``initviz.train(net, task, **train)``."""
 
     name: str
     network: dict
     task: str
     train: dict
+
+    def build(self):
+        """The run's network (:func:`~.propagation.build`)."""
+        return build(self.network)
 
 
 def runs(settings: Mapping[str, Any], budget: Budget | None = None) -> tuple[Run, ...]:
@@ -133,16 +169,52 @@ def fit(net, task: str, **kwargs) -> TrainingResult:
 # --- the compute budget -----------------------------------------------------------------------
 
 def weights(settings: Mapping[str, Any]) -> int:
-    """Σ_l n_{l−1}·n_l of the view's network."""
+    """Σ n_out·n_in over the view's weight layers: an MLP's d → n → … → n → C; residual blocks' input
+    layer d·n, the L branches' m layers (n·n each: a branch's hidden width is the stream's) and the
+    readout n·C."""
     task, width, depth = task_of(settings["task"]), settings["width"], settings["depth"]
+    if is_residual(settings):
+        return task.in_dim * width + depth * settings["branch_depth"] * width * width + width * task.out_dim
     dims = (task.in_dim, *(width,) * depth, task.out_dim)
     return sum(a * b for a, b in zip(dims, dims[1:]))
 
 
+LAYER_STEP_MACS = 4 * 10 ** 5
+"""The fixed cost of one weight layer of a residual network in one training step, in multiply–add
+equivalents (~55 µs at :data:`TRAINING_MACS_PER_SECOND`: the block's Python calls, the norm's and
+the statistics' small arrays). Fitted on one core (``threadpool_limits(1)``, float32, SGD + momentum,
+100 steps of batch 64 on digits, ReLU, GPT-2 preset): 20 pre-LN blocks of 2 layers at width 16 took
+0.28 s (model 0.29 s), RMSNorm at width 32 0.34 s (0.40 s), width 128 1.31 s (2.2 s); 5 blocks at
+width 512 2.8 s (7.3 s); 20 one-layer blocks at width 128 0.81 s (1.2 s); Fixup without norm at
+width 128 0.99 s (2.0 s) — never under, up to 2.5× over at large widths.
+An MLP's model is the default view's measured rate (:data:`TRAINING_MACS_PER_SECOND`), its per-layer
+overhead included."""
+NORM_ENTRY_MACS = 100
+"""One normalised entry (batch × width per norm, per step: forward, backward and N'ᵀ), in
+multiply–add equivalents: 20 LayerNorms at width 128 added 0.32 s to 100 steps of batch 64 (Fixup,
+no norm, vs the GPT-2 preset above: ~140 per entry)."""
+
+
+def residual_overhead(settings: Mapping[str, Any]) -> int:
+    """Multiply–add equivalents one training step of one seed adds to the weights' products in a
+    residual network (0 for an MLP): :data:`LAYER_STEP_MACS` per weight layer (the input layer, L·m
+    branch layers, the readout) and :data:`NORM_ENTRY_MACS` per normalised entry (L norms, one more
+    with a final norm, each of batch × width)."""
+    if not is_residual(settings):
+        return 0
+    depth, norms = settings["depth"], 0
+    if settings["norm"] != "none":
+        norms = depth + bool(SCHEMA.by_name["final_norm"].applies(settings) and settings["final_norm"])
+    layers = depth * settings["branch_depth"] + 2
+    return layers * LAYER_STEP_MACS + norms * settings["batch"] * settings["width"] * NORM_ENTRY_MACS
+
+
 def training_cost(settings: Mapping[str, Any]) -> dict[str, int]:
     """The view's training work in weight-multiply–adds: per ``run`` (one scheme, every seed)
-    seeds × steps × batch × Σ weights × 3, and over the ``page`` (× schemes)."""
-    run = settings["n_seeds"] * settings["steps"] * settings["batch"] * weights(settings) * 3
+    seeds × steps × (batch × Σ weights × 3 + a residual network's :func:`residual_overhead`), and over
+    the ``page`` (× schemes)."""
+    step = settings["batch"] * weights(settings) * 3 + residual_overhead(settings)
+    run = settings["n_seeds"] * settings["steps"] * step
     return {"run": run, "page": run * len(compared_schemes(settings))}
 
 
@@ -194,11 +266,12 @@ def _choices(asked: Settings) -> tuple[tuple[str, Settings], ...]:
 
 
 def _constrain_training(settings: Settings) -> tuple[Settings, list[Notice]]:
-    """Cross-field rules of the Training page: those of every scheme-comparing page
+    """Cross-field rules of the Training page: the branch preset's needs (:func:`~.propagation.preset_rules`,
+    as on Propagation), those of every scheme-comparing page
     (:func:`~.propagation.scheme_rules`); the batch within the task's training set; the diagnosed
     layer within the network; the histogram step within the run. The compute budget is not a rule of
     the link: the page trains :func:`fit_view` of the settings as asked."""
-    notices = scheme_rules(settings)
+    notices = preset_rules(settings) + scheme_rules(settings)
     available = task_of(settings["task"]).x_train.shape[0]
     if settings["batch"] > available:
         notices.append(Notice("batch", f"Batch {settings['batch']} is more than the {available} training examples "
@@ -209,8 +282,9 @@ def _constrain_training(settings: Settings) -> tuple[Settings, list[Notice]]:
         notices.append(Notice("hist_step", f"the run has {settings['steps']} steps (0 … {settings['steps'] - 1})",
                               f"using {settings['steps'] - 1}"))
         settings["hist_step"] = settings["steps"] - 1
-    if settings["diag_layer"] > settings["depth"] + 1:
-        notices.append(Notice("diag_layer", f"the network has {settings['depth'] + 1} layers", "using 0 (every layer)"))
+    layers = weight_layers(settings)
+    if settings["diag_layer"] > layers:
+        notices.append(Notice("diag_layer", f"the network has {layers} weight layers", "using 0 (every layer)"))
         settings["diag_layer"] = 0
     return settings, notices
 
@@ -218,15 +292,26 @@ def _constrain_training(settings: Settings) -> tuple[Settings, list[Notice]]:
 _BY_NAME = _PROPAGATION.by_name
 
 SCHEMA = PageSchema("training", (
+    dataclasses.replace(_BY_NAME["arch"], help="an MLP (hidden layers of weights, bias and activation, then a linear "
+                        "output layer); or residual blocks x_l = x_{l-1} + α·F(N(x_{l-1})) (pre-norm) or x_l = "
+                        "N(x_{l-1} + α·F(x_{l-1})) (post-norm), F a branch of one or two weight layers, on a stream of "
+                        "the width's units, between an input layer and a readout"),
     Param("task", "choice", "digits", "Task", options=TRAINING_TASKS,
           labels=("8×8 digits (10 classes, real)", "two spirals (2 classes)", "Gaussian mixture (4 classes)",
                   "teacher network (regression)"),
           help="what the network learns: the 1,797 handwritten digits shipped with initviz, or a synthetic "
           "task whose answer is known (initviz.tasks)"),
-    Param("depth", "int", 3, "Hidden layers", lo=1, hi=TRAINING_MAX_DEPTH, step=1, widget="slider",
-          help="hidden layers of the MLP, each weights + bias + activation; a linear output layer follows"),
-    Param("width", "int", 128, "Width (units per hidden layer)", lo=1, hi=TRAINING_MAX_WIDTH, step=1,
-          help="units in every hidden layer"),
+    Param("depth", "int", 3, "Hidden layers or blocks", lo=1, hi=TRAINING_MAX_DEPTH, step=1, widget="slider",
+          help="hidden layers of the MLP, each weights + bias + activation, a linear output layer after them; or "
+          "residual blocks, between an input layer Linear(inputs, width) and a readout Linear(width, outputs)"),
+    Param("width", "int", 128, "Width (units per hidden layer or of the stream)", lo=1, hi=TRAINING_MAX_WIDTH,
+          step=1, help="units in every hidden layer, or of a residual stream and its branches"),
+    dataclasses.replace(_BY_NAME["norm"], when=RESIDUAL_WHEN,
+                        help="residual blocks: before the branch (pre-norm) or after the sum (post-norm). γ = 1, "
+                        "β = 0, not trained; torch's eps (LayerNorm 1e-5, RMSNorm the dtype's eps)"),
+    _BY_NAME["branch_depth"],
+    _BY_NAME["preset"],
+    _BY_NAME["final_norm"],
     dataclasses.replace(_BY_NAME["activation"], default="relu"),
     *activation_params(),
     scheme_choice("scheme", "kaiming_normal", "Init scheme", schemes=DENSE_SCHEMES),
@@ -255,8 +340,10 @@ SCHEMA = PageSchema("training", (
     Param("view", "choice", "curves", "View", options=TRAINING_VIEWS,
           labels=("Loss curves", "Per-layer diagnostics"), widget="segmented",
           help="the losses and accuracy over steps, or the per-layer statistics over steps"),
-    Param("diag_layer", "int", 0, "Layer (0: every layer)", lo=0, hi=TRAINING_MAX_DEPTH + 1, step=1,
-          when=(("view", ("layers",)),), help="the layer whose diagnostics are drawn; 0 draws every layer"),
+    Param("diag_layer", "int", 0, "Layer (0: every layer)", lo=0, hi=TRAINING_MAX_DEPTH * max(BRANCH_DEPTHS) + 2,
+          step=1, when=(("view", ("layers",)),),
+          help="the weight layer whose diagnostics are drawn (an MLP's hidden layers and output layer; a residual "
+          "network's input layer, its blocks' branch layers and its readout); 0 draws every layer"),
     Param("hist_step", "int", HIST_STEP, "Histogram step", lo=0, hi=TRAINING_MAX_STEPS - 1, step=10,
           when=(("view", ("layers",)),),
           help="the step whose gradient and activation histograms are drawn beside step 0's (on the step's batch, "
