@@ -153,6 +153,16 @@ def test_layer_profile_one_line_per_scheme_and_step_named_by_the_layers_labels(l
     assert fig["layout"]["xaxis"]["title"]["text"] == "weight layer (1: first, 3: output)"
 
 
+def test_layer_profile_names_a_scheme_whose_run_stopped_before_the_last_step(layer_frames):
+    """A diverged run (its curves stop at the first non-finite loss) has no line at the last step: its
+    first step's line carries the legend entry, so its colour is still named."""
+    table = ft.layer_table(layer_frames, "weight_std")
+    table = table[table["step"].isin((0, 15)) & ~((table["group"] == "zeros") & (table["step"] == 15))]
+    fig = figure_json(ft.fig_layer_profile(table, ("first", "second", "output"), y_title="std W"))
+    legend = [t for t in fig["data"] if t.get("showlegend", True)]
+    assert [t["name"] for t in legend] == ["xavier_normal", "zeros"] and all(len(t["x"]) for t in legend)
+
+
 def test_empty_tables_give_an_empty_valid_figure():
     empty = ft.seed_table({}, "train_loss")
     fig = figure_json(ft.fig_steps(empty, y_title="loss"))

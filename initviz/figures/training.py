@@ -217,11 +217,13 @@ def fig_layer_profile(table: pd.DataFrame, labels: tuple[str, ...], *, y_title: 
         color = style(i)["color"]
         m, lost = _kept(cols[g], ["median"], log_y)
         dropped += lost
+        named = False  # the legend entry goes on the group's first drawn line (a diverged run has no last step)
         for k, step in enumerate(steps):
             sel = m["step"] == step
             x, y = m["layer"][sel].astype(int), m["median"][sel]
+            shown, named = bool(len(x)) and not named, named or bool(len(x))
             data.append({"type": "scatter", "mode": "lines+markers", "x": x, "y": y, "name": g, "legendgroup": g,
-                         "showlegend": k == len(steps) - 1, "text": [labels[j - 1] for j in x],
+                         "showlegend": shown, "text": [labels[j - 1] for j in x],
                          "line": {"color": color, "dash": dash[step], "width": 2 if k else 1.5},
                          "marker": {"color": color, "size": 4},
                          "hovertemplate": f"{g} · %{{text}} · step {step}: %{{y:.4g}}<extra></extra>"})
