@@ -75,19 +75,26 @@ def _name(group: str, role: str, groups: list[str]) -> str:
     return role if len(groups) == 1 else f"{group} ({role})"
 
 
-LEGEND_PLOT_PX = 330
-"""Narrowest plot area a legend must fit (a half-width chart): sets the rows reserved for it."""
+LEGEND_PLOT_PX = 280
+"""Narrowest plot area a legend must fit (a half-width chart: ~290 px at a 1280-px window), which
+plotly's horizontal legend wraps at: sets the rows reserved for it."""
 LEGEND_CHAR_PX = 8.6
 LEGEND_SYMBOL_PX = 44
 
 
 def _legend_rows(data: list[dict], legend_title: str | None = None) -> int:
-    """Rows the horizontal legend above the plot needs in a half-width chart (its title counts)."""
+    """Rows the horizontal legend above the plot needs in a half-width chart (its title's lines count):
+    entries packed into rows of :data:`LEGEND_PLOT_PX` as plotly wraps them (an entry is never split)."""
     names = [t.get("name") or "" for t in data if t.get("showlegend") is not False]
     if not names:
         return 0
-    width = sum(len(n) * LEGEND_CHAR_PX + LEGEND_SYMBOL_PX for n in names)
-    return -(-int(width) // LEGEND_PLOT_PX) + (legend_title.count("<br>") + 1 if legend_title else 0)
+    rows, used = 1, 0.0
+    for name in names:
+        width = len(name) * LEGEND_CHAR_PX + LEGEND_SYMBOL_PX
+        if used and used + width > LEGEND_PLOT_PX:
+            rows, used = rows + 1, 0.0
+        used += width
+    return rows + (legend_title.count("<br>") + 1 if legend_title else 0)
 
 
 def _mark(x: float, label: str, *, color: str, log_x: bool, dash: str, width: float,

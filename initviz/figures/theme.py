@@ -47,8 +47,8 @@ MARKER_SIZE = 9
 LINE_WIDTH = 3
 TITLE_PX = 50
 """Room for a chart title above the legend."""
-LEGEND_ROW_PX = 26
-"""Height of one row of legend."""
+LEGEND_ROW_PX = 28
+"""Height of one row of legend (or of a line of its title), with the rows' spacing."""
 GAP_PX = 12
 DECADES_FOR_POWERS = 1.5
 """A log axis spanning more decades than this is labelled at powers of ten only (minor ticks between)."""
@@ -149,7 +149,7 @@ def layout(*, x_title: str, y_title: str, title: str | None = None, height: int 
     of horizontal legend above the plot, and log axes labelled from the values of ``data``."""
     out = title_layout(title, legend_rows)
     out["height"] = height + legend_rows * LEGEND_ROW_PX
-    out["legend"] = {"orientation": "h", "traceorder": "normal", "yanchor": "bottom", "y": 1.02,
+    out["legend"] = {"orientation": "h", "traceorder": "normal", "yanchor": "bottom", "y": 1.0,
                      "xanchor": "left", "x": 0.0}
     for axis, log in (("x", log_x), ("y", log_y)):
         out[f"{axis}axis"] = {"title": {"text": x_title if axis == "x" else y_title},

@@ -71,3 +71,25 @@ def test_a_view_over_the_hosted_budget_draws_the_network_asked_or_offers_choices
         assert "nothing is computed, and your settings stay as you set them" in main
         assert choices.count() >= 1 or "No single change fits" in main
     assert "depth=50" in page.url and "width=1024" in page.url
+
+
+_LEGEND_BELOW_TITLE = """() => [...document.querySelectorAll('.js-plotly-plot')].map(plot => {
+    const title = plot.querySelector('.gtitle'), legend = plot.querySelector('.legend');
+    if (!title || !legend) return null;
+    return {title: plot.closest('[class*=st-key-]').className.match(/st-key-(\\S+)/)[1],
+            gap: legend.getBoundingClientRect().top - title.getBoundingClientRect().bottom};
+}).filter(Boolean)"""
+
+
+@pytest.mark.parametrize("link, key", [
+    ("training?arch=pre&depth=20&width=32&compare=xavier_normal,torch_default&steps=30&n_seeds=1&view=layers",
+     "grad_std"),
+    ("propagation?depth=6&width=32&compare=kaiming_normal,orthogonal,lecun_normal&batch=16", "act_var"),
+])
+def test_a_legend_of_several_rows_stays_below_the_charts_title(page, link, key):
+    """The rows reserved above the plot hold the legend as plotly wraps it (long scheme names, a legend
+    title): no legend rises into its chart's title."""
+    page.set_viewport_size({"width": 1280, "height": 900})  # half-width charts: the narrowest legends
+    open_page(page, link, key)
+    boxes = page.evaluate(_LEGEND_BELOW_TITLE)
+    assert boxes and all(b["gap"] >= 0 for b in boxes), boxes
