@@ -8,6 +8,8 @@ the same weights and batches at every rate: common random numbers), so the locat
 import functools
 import math
 
+import numpy as np
+
 import pytest
 
 import initviz as iv
@@ -83,8 +85,27 @@ def test_the_work_limit_counts_training_and_evaluation():
     task = iv.tasks.get_task("digits")
     weights = 64 * 32 + 32 * 32 + 32 * 10
     work = 2 * weights * (3 * 16 * 3 + 3 * len(task.x_test) + len(task.x_train))
-    assert iv.transfer.sweep_work(task, 1, 2, (32,), 3, 1, 16, 3) == work
+    assert iv.transfer.sweep_work(task, 1, 2, (32,), 3, 1, 16, iv.coordcheck.WidthFamily()) == work
     kwargs = dict(presets=("sp",), log2_lrs=[-2, -1], widths=(32,), steps=3, n_seeds=1, batch=16)
     assert len(iv.lr_sweep(**kwargs, max_work=work)) == 2
     with pytest.raises(iv.InitvizError):
         iv.lr_sweep(**kwargs, max_work=work - 1)
+
+
+def test_a_residual_sweep_trains_the_residual_family_and_counts_its_work():
+    # by hand: W = 64·32 + 32·32 + 32·10 for one block of a one-layer branch at n = 32 (digits)
+    task = iv.tasks.get_task("digits")
+    family = iv.coordcheck.WidthFamily("post", 1, branch_depth=1)
+    weights = 64 * 32 + 32 * 32 + 32 * 10
+    work = 2 * weights * (3 * 16 * 3 + 3 * len(task.x_test) + len(task.x_train))
+    assert iv.transfer.sweep_work(task, 1, 2, (32,), 3, 1, 16, family) == work
+    kwargs = dict(presets=("mup",), log2_lrs=[-2, -1], widths=(32,), steps=3, n_seeds=1, batch=16, base_width=32,
+                  arch="post", depth=1, branch_depth=1)
+    frame = iv.lr_sweep(**kwargs, max_work=work)
+    # the loss after training is the residual network's, not the MLP's of the same width
+    mlp = iv.lr_sweep(**{**kwargs, "arch": "mlp", "depth": 3})
+    assert np.isfinite(frame.loss).all() and not np.allclose(frame.loss, mlp.loss)
+    with pytest.raises(iv.InitvizError):
+        iv.lr_sweep(**kwargs, max_work=work - 1)
+    with pytest.raises(iv.InitvizError):
+        iv.lr_sweep(**{**kwargs, "block_preset": "deepnorm", "arch": "pre"})

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...coordcheck import COORD_STATISTICS, DEFAULT_LR, coord_check, coord_work
+from ...coordcheck import COORD_STATISTICS, DEFAULT_LR, WidthFamily, coord_check, coord_work
 from ...tasks import get_task
 from ...transfer import MAX_SWEEP_WORK, lr_sweep, sweep_work
 from .. import deployment
@@ -143,7 +143,8 @@ def sweep(**kwargs):
 def transfer_cost(settings: Mapping[str, Any]) -> int:
     """Multiply–adds of the transfer view: every sweep (:func:`parametrisations`)."""
     return sweep_work(get_task(WIDTH_TASK), len(parametrisations(settings)), len(log2_rates(settings)),
-                      widths(settings), settings["sweep_steps"], settings["sweep_seeds"], SWEEP_BATCH, WIDTH_DEPTH)
+                      widths(settings), settings["sweep_steps"], settings["sweep_seeds"], SWEEP_BATCH,
+                      WidthFamily(depth=WIDTH_DEPTH))
 
 
 TRANSFER_MACS_PER_SECOND = 2.9e10
@@ -209,9 +210,9 @@ def _transfer_choices(one: Settings) -> tuple[tuple[str, Settings], ...]:
 
 def width_cost(settings: Mapping[str, Any]) -> int:
     """Multiply–adds of the view: every check (:func:`parametrisations`) at every width."""
-    task = get_task(WIDTH_TASK)
-    dims = [(task.in_dim, *(w,) * (WIDTH_DEPTH - 1), task.out_dim) for w in widths(settings)]
-    return len(parametrisations(settings)) * coord_work(dims, settings["n_seeds"], settings["steps"], WIDTH_BATCH)
+    task, family = get_task(WIDTH_TASK), WidthFamily(depth=WIDTH_DEPTH)
+    weights = [family.weights(task, w) for w in widths(settings)]
+    return len(parametrisations(settings)) * coord_work(weights, settings["n_seeds"], settings["steps"], WIDTH_BATCH)
 
 
 WIDTH_MACS_PER_SECOND = 6.5e9
