@@ -32,9 +32,9 @@ the output layer), B·n_l entries:
 
 Layer labels: ``"input"`` (layer 1), ``"hidden k"`` (layer k + 1), ``"output"`` (layer L). In a
 residual network the layers are its weight layers too — each ``nn.Linear``'s output, as mup's hook
-sees it: the input layer's x_0, then branch layer k (``"hidden k"``: block ⌈k/m⌉'s layer
-(k − 1) mod m + 1) — its pre-activation h = N(x)W_1ᵀ for the first, its f = φ(h)W_2ᵀ before the
-preset's α for the second — and the readout's logits z (α included); the stream x_l itself is not
+sees it: the input layer's x_0 (``"input"``), then branch layer j of block l (``"block l W_j"``, a
+*hidden* layer of :mod:`initviz.parametrisation`) — its pre-activation h = N(x)W_1ᵀ for the first, its f = φ(h)W_2ᵀ before the
+preset's α for the second — and the readout's logits z (α included; ``"output"``); the stream x_l itself is not
 recorded (a block adds its branch to it: x_l − x_{l−1} is α·f).
 
 **The spread** (:func:`coord_spread`): per step, layer and statistic, the mean over seeds at each
@@ -150,8 +150,13 @@ class WidthFamily:
         return task.in_dim * width + inner + width * task.out_dim
 
     def labels(self) -> tuple[str, ...]:
-        """The weight layers' labels: ``input``, ``hidden 1`` … ``hidden K``, ``output``."""
-        return layer_labels(self.depth if not self.residual else self.depth * self.branch_depth + 2)
+        """The weight layers' labels: ``input``, ``hidden 1`` … ``hidden L−2`` (an MLP) or ``block l W_j``
+        (a residual network's branch layer j of block l, as :attr:`initviz.TrainingResult.layer_labels`
+        names it), ``output``."""
+        if not self.residual:
+            return layer_labels(self.depth)
+        return ("input", *(f"block {l} W_{j}" for l in range(1, self.depth + 1)
+                           for j in range(1, self.branch_depth + 1)), "output")
 
 
 def fixed_batch(task: Task, batch: int, seed: int) -> np.ndarray:

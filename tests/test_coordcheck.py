@@ -178,7 +178,7 @@ def test_ntk_is_lazy_its_features_move_like_one_over_root_width():
 def test_mup_residual_branch_coordinates_are_flat_in_width(arch, optimizer):
     # the same bound as the MLP's (module docstring), on every branch layer of both blocks
     frame = _frame(SMALL, preset="mup", optimizer=optimizer, arch=arch, depth=2)
-    hidden = [f"hidden {k}" for k in range(1, 5)]
+    hidden = ["block 1 W_1", "block 1 W_2", "block 2 W_1", "block 2 W_2"]
     assert list(dict.fromkeys(frame.layer)) == ["input", *hidden, "output"]
     for layer in ["input", *hidden]:
         for step in (1, 2, 3):
@@ -193,7 +193,7 @@ def test_sp_adam_residual_branch_spread_grows_with_the_step(arch):
     # SP Adam moves every weight by ~η whatever the width, so a branch layer's output moves by ~η·fan_in:
     # its spread over widths grows with t, beyond the flat bound by t = 3
     frame = _frame(SMALL, preset="sp", optimizer="adam", arch=arch, depth=2)
-    for layer in ("hidden 2", "hidden 4"):  # the branches' second layers (fan_in 2n)
+    for layer in ("block 1 W_2", "block 2 W_2"):  # the branches' second layers (fan_in 2n)
         spreads = [_cell(frame, t, layer, "mean_abs") for t in (1, 2, 3)]
         assert spreads[0][0] < spreads[1][0] < spreads[2][0] and spreads[2][0] > spreads[2][2], (layer, spreads)
 
@@ -202,7 +202,7 @@ def test_residual_step_zero_is_the_networks_linear_outputs():
     task = iv.tasks.get_task("mixture", n=80, classes=3, dim=8)
     frame = iv.coord_check("sp", "sgd", widths=[32, 48], steps=1, n_seeds=1, task=task, batch=16, seed=3,
                            dtype="float64", arch="pre", depth=1, norm="rmsnorm")
-    assert list(dict.fromkeys(frame.layer)) == ["input", "hidden 1", "hidden 2", "output"]
+    assert list(dict.fromkeys(frame.layer)) == ["input", "block 1 W_1", "block 1 W_2", "output"]
     family = coordcheck.WidthFamily("pre", 1, norm="rmsnorm")
     net = family.network(task, 48)
     assert net.residual.hidden == coordcheck.BRANCH_HIDDEN * 48
@@ -213,12 +213,12 @@ def test_residual_step_zero_is_the_networks_linear_outputs():
     h = u @ W[1].T
     got = frame.set_index(["width", "step", "layer", "statistic"]).value
     assert got[(48, 0, "input", "mean_abs")] == pytest.approx(np.abs(x0).mean(), rel=1e-12)
-    assert got[(48, 0, "hidden 1", "rms")] == pytest.approx(np.sqrt((h ** 2).mean()), rel=1e-12)
+    assert got[(48, 0, "block 1 W_1", "rms")] == pytest.approx(np.sqrt((h ** 2).mean()), rel=1e-12)
     f = np.tanh(h) @ W[2].T
-    assert got[(48, 0, "hidden 2", "mean_abs")] == pytest.approx(np.abs(f).mean(), rel=1e-12)
+    assert got[(48, 0, "block 1 W_2", "mean_abs")] == pytest.approx(np.abs(f).mean(), rel=1e-12)
     one = iv.coord_check("sp", "sgd", widths=[32, 48], steps=1, n_seeds=1, task=task, batch=16, arch="post",
                          depth=3, branch_depth=1)
-    assert list(dict.fromkeys(one.layer)) == ["input", "hidden 1", "hidden 2", "hidden 3", "output"]
+    assert list(dict.fromkeys(one.layer)) == ["input", "block 1 W_1", "block 2 W_1", "block 3 W_1", "output"]
     assert one.attrs["arch"] == "post"
 
 
