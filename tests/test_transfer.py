@@ -109,3 +109,17 @@ def test_a_residual_sweep_trains_the_residual_family_and_counts_its_work():
         iv.lr_sweep(**kwargs, max_work=work - 1)
     with pytest.raises(iv.InitvizError):
         iv.lr_sweep(**{**kwargs, "block_preset": "deepnorm", "arch": "pre"})
+
+
+def test_a_residual_familys_sp_optimum_moves_with_width_and_mup_stays():
+    # pre-LayerNorm blocks (2, one-layer branches) between an input layer and a readout: the readout's
+    # update grows ∝ width·η under SP as the MLP's does; the same octave and Z tests as the MLP's above
+    # (5 seeds: SP's paired differences vary more here than the MLP's; μP's optimum is flatter, so only its
+    # octave is required)
+    frame = iv.lr_sweep(("sp", "mup"), "sgd", log2_lrs=range(-5, 0), widths=(64, 512), steps=30, n_seeds=5,
+                        base_width=64, batch=32, dtype="float32", arch="pre", depth=2, branch_depth=1)
+    sp_narrow, sp_wide = _table(frame, "sp", 64), _table(frame, "sp", 512)
+    assert _optimum(sp_wide) <= _optimum(sp_narrow) - 1
+    assert _worse(sp_wide, _optimum(sp_narrow), _optimum(sp_wide))
+    mup_narrow, mup_wide = _table(frame, "mup", 64), _table(frame, "mup", 512)
+    assert _optimum(mup_wide) == _optimum(mup_narrow)
