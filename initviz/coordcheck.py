@@ -3,9 +3,9 @@ only in width for a few steps on one fixed batch and record how large the coordi
 output are; under a correct μP setup the curves over width are flat.
 
 **The family** (:class:`WidthFamily`): an MLP (``arch="mlp"``) or a residual network (``"pre"`` /
-``"post"``: where the norm sits). *MLP*: width n gives ``Network.mlp(d, [n]*(depth−1) + [k], activation, init)``: the task's
-d inputs, depth − 1 hidden layers of n units, k outputs (the last layer linear), no biases (as mup's
-MLP example), init ``kaiming_normal`` with the linear gain — W ~ N(0, 1/fan_in), mup's
+``"post"``: where the norm sits). *MLP*: width n gives ``Network.mlp(d, [n]*(depth−1) + [k],
+activation, init)``: the task's d inputs, depth − 1 hidden layers of n units, k outputs (the last
+layer linear), no biases (as mup's MLP example), init ``kaiming_normal`` with the linear gain — W ~ N(0, 1/fan_in), mup's
 ``kaiming_normal_(a=1)`` — by default, parametrised by :func:`initviz.parametrisation.parametrise`
 (preset, optimizer, base width n̄ = ``base_width``).
 *Residual*: width n gives ``Network.residual_net(n, depth, activation, init, norm=…, placement=arch,
@@ -33,9 +33,10 @@ the output layer), B·n_l entries:
 Layer labels: ``"input"`` (layer 1), ``"hidden k"`` (layer k + 1), ``"output"`` (layer L). In a
 residual network the layers are its weight layers too — each ``nn.Linear``'s output, as mup's hook
 sees it: the input layer's x_0 (``"input"``), then branch layer j of block l (``"block l W_j"``, a
-*hidden* layer of :mod:`initviz.parametrisation`) — its pre-activation h = N(x)W_1ᵀ for the first, its f = φ(h)W_2ᵀ before the
-preset's α for the second — and the readout's logits z (α included; ``"output"``); the stream x_l itself is not
-recorded (a block adds its branch to it: x_l − x_{l−1} is α·f).
+*hidden* layer of :mod:`initviz.parametrisation`) — its pre-activation h = N(x)W_1ᵀ for the first,
+its f = φ(h)W_2ᵀ before the preset's α for the second — and the readout's logits z (α included;
+``"output"``); the stream x_l itself is not recorded (a block adds its branch to it: pre-norm,
+x_l − x_{l−1} is α·f).
 
 **The spread** (:func:`coord_spread`): per step, layer and statistic, the mean over seeds at each
 width, then max/min over widths — the number practitioners quote (~1.02 for a correct μP hidden
@@ -45,7 +46,8 @@ hidden layer's like √width (½); under μP every exponent is 0.
 
 **Limits.** The default widths are mup's 2^7 … 2^13 that a network may have (``MAX_WIDTH``) and whose
 work — Σ_widths n_seeds·(steps + 1)·batch·3·(weights), forward and backward multiply–adds (a
-norm's O(n) per sample is left out) — fits ``max_work`` (``MAX_COORD_WORK`` unless given); explicit widths beyond either are refused.
+norm's O(n) per sample is left out) — fits ``max_work`` (``MAX_COORD_WORK`` unless given); explicit
+widths beyond either are refused.
 """
 
 from __future__ import annotations
@@ -132,7 +134,8 @@ class WidthFamily:
         return self._network(task.in_dim, task.out_dim, width)
 
     def _network(self, d: int, k: int, width: int) -> Network:
-        init, init_params = "kaiming_normal", {"nonlinearity": "linear"}  # W ~ N(0, 1/fan_in): mup's kaiming_normal_(a=1)
+        # W ~ N(0, 1/fan_in): mup's kaiming_normal_(a=1)
+        init, init_params = "kaiming_normal", {"nonlinearity": "linear"}
         if not self.residual:
             return Network.mlp(d, [width] * (self.depth - 1) + [k], self.activation, init, init_params,
                                layer_activations={self.depth: "linear"})
@@ -230,7 +233,8 @@ def coord_check(preset: str = "mup", optimizer: str = "sgd", lr: float | None = 
     ``lr`` (default :data:`DEFAULT_LR`) over ``widths`` (default :data:`MUP_WIDTHS` within the limits),
     as a tidy pandas DataFrame: ``width, step, layer, layer_index, statistic, value, seed`` (module
     docstring). The family is :class:`WidthFamily` (``arch``, ``depth``, ``activation``, ``norm``,
-    ``branch_depth``, ``block_preset``): ``depth`` counts an MLP's layers, a residual network's blocks. ``readout_zero``, ``output_mult`` and ``learning_rates`` go to :func:`parametrise`;
+    ``branch_depth``, ``block_preset``): ``depth`` counts an MLP's layers, a residual network's
+    blocks. ``readout_zero``, ``output_mult`` and ``learning_rates`` go to :func:`parametrise`;
     ``weight_decay`` to the optimizer (Adam's is coupled L2, AdamW's decoupled; scaled by the
     parametrisation as mup does). ``progress`` (a callable, or None) is called before each (width,
     seed) run as ``progress(done, total)`` — ``done`` runs finished of ``total`` = widths·n_seeds, then
@@ -329,5 +333,5 @@ def coord_spread(frame):
 
 
 __all__ = ["coord_check", "coord_spread", "coordinates", "width_family", "WidthFamily", "linear_outputs",
-           "fixed_batch", "layer_labels", "check_sizes", "statistics", "coord_work", "ARCHITECTURES", "BRANCH_HIDDEN", "MUP_WIDTHS", "MAX_COORD_WORK", "MAX_COORD_STEPS", "COORD_STATISTICS",
-           "DEFAULT_LR"]
+           "fixed_batch", "layer_labels", "check_sizes", "statistics", "coord_work", "ARCHITECTURES", "BRANCH_HIDDEN",
+           "MUP_WIDTHS", "MAX_COORD_WORK", "MAX_COORD_STEPS", "COORD_STATISTICS", "DEFAULT_LR"]

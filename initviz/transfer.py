@@ -47,9 +47,9 @@ def lr_sweep(presets=("sp", "mup"), optimizer: str = "sgd", log2_lrs=range(-8, 3
              arch: str = "mlp", norm: str = "layernorm", branch_depth: int = 2, block_preset: str = "none"):
     """The sweep as a tidy pandas DataFrame: ``preset, width, log2_lr, lr, seed, loss`` (module
     docstring; ``readout_zero`` for μP's readout; the family :class:`~initviz.coordcheck.WidthFamily`
-    of ``arch``, ``depth``, ``activation``, ``norm``, ``branch_depth``, ``block_preset``). ``progress`` (a callable, or None) is called before
-    each (preset, width) as ``progress(done, total)`` — ``done`` of ``total`` = presets·widths, then
-    ``(total, total)`` at the end; when it returns True the sweep stops there and returns the (preset,
+    of ``arch``, ``depth``, ``activation``, ``norm``, ``branch_depth``, ``block_preset``). ``progress``
+    (a callable, or None) is called before each (preset, width) as ``progress(done, total)`` —
+    ``done`` of ``total`` = presets·widths, then ``(total, total)`` at the end; when it returns True the sweep stops there and returns the (preset,
     width) pairs it completed (every rate: a width's curve over fewer rates would not compare), with
     ``frame.attrs["truncated"]`` True and ``frame.attrs["reason"]`` saying where.
 

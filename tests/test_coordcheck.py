@@ -143,7 +143,8 @@ def test_default_widths_are_mups_within_the_limits():
     work = coordcheck.coord_work([8 * 128 + 128 * 128 + 128 * 3, 8 * 256 + 256 * 256 + 256 * 3], 1, 1, 16)
     frame = iv.coord_check(steps=1, n_seeds=1, task=task, batch=16, max_work=work)
     assert sorted(frame.width.unique()) == [128, 256]
-    assert all(w <= iv.limits.MAX_WIDTH for w in coordcheck._widths(None, task, coordcheck.WidthFamily(), 1, 1, 16, 2 ** 62))
+    family = coordcheck.WidthFamily()
+    assert all(w <= iv.limits.MAX_WIDTH for w in coordcheck._widths(None, task, family, 1, 1, 16, 2 ** 62))
     with pytest.raises(iv.InitvizError):
         iv.coord_check(widths=[128, 256, 512], steps=1, n_seeds=1, task=task, batch=16, max_work=work)
 

@@ -136,7 +136,8 @@ def check_kwargs(settings: Mapping[str, Any], preset: str) -> dict:
     mistake = settings["mistake"] if chosen else "none"
     coupled = mistake == "coupled_wd"
     return dict(preset=preset, optimizer=settings["optimizer"], lr=lr(settings), widths=widths(settings),
-                steps=settings["steps"], n_seeds=settings["n_seeds"], **family_kwargs(settings), task=WIDTH_TASK, batch=WIDTH_BATCH, seed=settings["seed"],
+                steps=settings["steps"], n_seeds=settings["n_seeds"], **family_kwargs(settings), task=WIDTH_TASK,
+                batch=WIDTH_BATCH, seed=settings["seed"],
                 base_width=BASE_WIDTH, readout_zero=settings["readout_zero"] if chosen else True,
                 learning_rates="sp" if mistake == "sp_lr" else None,
                 weight_decay=MISTAKE_WEIGHT_DECAY if coupled else 0.0, dtype="float32")
