@@ -300,6 +300,8 @@ def run_page(repeats: int, budget: float, overrides: dict | None = None) -> dict
 
 WIDTH_TRANSFER = {"view": "transfer"}
 """The Width page's learning-rate transfer view at its defaults (the bench's ``width_transfer``)."""
+WIDTH_RESIDUAL = {"arch": "pre"}
+"""The Width page's default view of a residual family (pre-norm; the bench's ``width_residual``)."""
 WIDTH_WORKERS = 2
 """Worker processes of the Width measurement: the app's pool on a 2-core machine (issue 16's target)."""
 
@@ -493,7 +495,8 @@ def verdicts(results: dict) -> list[dict]:
         page = results["page"]
         add("default Propagation page compute (1 BLAS thread)", page["median"], TARGETS["page_s"], False, "s")
     for key, target, name in (("width", "width_s", "default Width view compute (2 workers)"),
-                              ("width_transfer", "width_transfer_s", "Width LR-transfer view compute (2 workers)")):
+                              ("width_transfer", "width_transfer_s", "Width LR-transfer view compute (2 workers)"),
+                              ("width_residual", "width_s", "default residual Width view compute (2 workers)")):
         if key in results:
             add(name, results[key]["median"], TARGETS[target], False, "s",
                 f"CPU per worker {', '.join(_fmt_s(c).strip() for c in results[key]['cpu_s'])}: "
@@ -619,7 +622,7 @@ def report(results: dict) -> str:
         p = results["page_residual"]
         lines.append(f"{'page res':<9}{_fmt_s(p['default_threads']):>11}{_fmt_s(p['median']):>11}{'':>11}{'':>11}"
                      f"{'':>10}{'':>9}  {p['what']}")
-    for key, label in (("width", "width"), ("width_transfer", "width lr")):
+    for key, label in (("width", "width"), ("width_transfer", "width lr"), ("width_residual", "width res")):
         if key in results:
             p = results[key]
             lines.append(f"{label:<9}{_fmt_s(p['median']):>11}{_fmt_s(p['sequential_1thread']):>11}{'':>11}{'':>11}"
@@ -689,7 +692,8 @@ def markdown(results: dict, command: str) -> str:
     if "page_residual" in results:
         p = results["page_residual"]
         out.append(f"| page, residual (pre-norm) | {_fmt_s(p['default_threads'])} | {_fmt_s(p['median'])} | | | | | |")
-    for key, label in (("width", "Width page, default view"), ("width_transfer", "Width page, LR transfer")):
+    for key, label in (("width", "Width page, default view"), ("width_transfer", "Width page, LR transfer"),
+                       ("width_residual", "Width page, residual default view")):
         if key in results:
             p = results[key]
             out.append(f"| {label} ({WIDTH_WORKERS} workers at once; in turn) | {_fmt_s(p['median'])} | "
@@ -802,6 +806,8 @@ def main(argv=None) -> int:
             results["width"] = run_width(repeats, budget)
             print("  width_transfer: its learning-rate transfer view …", flush=True)
             results["width_transfer"] = run_width(repeats, budget, WIDTH_TRANSFER)
+            print("  width_residual: its default view of a pre-norm residual family …", flush=True)
+            results["width_residual"] = run_width(repeats, budget, WIDTH_RESIDUAL)
         if "criticality" in only:
             print("  criticality: 41 × 41 phase diagrams of every activation, the page's default view …", flush=True)
             from . import criticality

@@ -1,7 +1,8 @@
 """Learning-rate transfer (μTransfer, Tensor Programs V Fig. 1): the training loss after T steps
-against log₂ of the learning rate, for several widths of one MLP family, under SP and under μP.
+against log₂ of the learning rate, for several widths of one family — an MLP or a residual network
+(:class:`initviz.coordcheck.WidthFamily`) — under SP and under μP.
 
-For every preset, width n (the family of :func:`initviz.coordcheck.width_family`), learning rate
+For every preset, width n (the family's member: :meth:`~initviz.coordcheck.WidthFamily.network`), learning rate
 η = 2^k and seed, :func:`initviz.train` runs T steps (its batches and draws, biases off, the
 parametrisation of :func:`initviz.parametrise` with ``base_width``), then the loss is measured on the
 whole training set with the final weights; a run whose loss stops being finite scores +inf. The optimum
@@ -22,14 +23,14 @@ import math
 
 import numpy as np
 
-from .coordcheck import check_sizes, coord_work, width_family
+from .coordcheck import WidthFamily, check_sizes, coord_work
 from .engine.run import STOPPED
 from .errors import invalid
 from .limits import MAX_WIDTH, check_float, check_int
 from .losses import loss_function
 from .parametrisation import PARAMETRISATIONS, parametrise
 from .tasks import Task, get_task
-from .training import MAX_STEPS, _forward, train
+from .training import MAX_STEPS, _model, train
 
 MAX_SWEEP_WORK = 2 ** 38
 """Most multiply–adds of one sweep (~2.7e11: ~30 CPU-s at the 9.2e9 per CPU-second measured for
@@ -42,11 +43,13 @@ MAX_SWEEP_RATES = 32
 def lr_sweep(presets=("sp", "mup"), optimizer: str = "sgd", log2_lrs=range(-8, 3), widths=(128, 256, 512, 1024),
              steps: int = 50, n_seeds: int = 2, depth: int = 3, activation: str = "tanh",
              task: Task | str = "digits", batch: int = 64, seed: int = 0, base_width: int = 128,
-             readout_zero: bool = True, dtype="float32", max_work: int | None = None, progress=None):
+             readout_zero: bool = True, dtype="float32", max_work: int | None = None, progress=None,
+             arch: str = "mlp", norm: str = "layernorm", branch_depth: int = 2, block_preset: str = "none"):
     """The sweep as a tidy pandas DataFrame: ``preset, width, log2_lr, lr, seed, loss`` (module
-    docstring; ``readout_zero`` for μP's readout). ``progress`` (a callable, or None) is called before
-    each (preset, width) as ``progress(done, total)`` — ``done`` of ``total`` = presets·widths, then
-    ``(total, total)`` at the end; when it returns True the sweep stops there and returns the (preset,
+    docstring; ``readout_zero`` for μP's readout; the family :class:`~initviz.coordcheck.WidthFamily`
+    of ``arch``, ``depth``, ``activation``, ``norm``, ``branch_depth``, ``block_preset``). ``progress``
+    (a callable, or None) is called before each (preset, width) as ``progress(done, total)`` —
+    ``done`` of ``total`` = presets·widths, then ``(total, total)`` at the end; when it returns True the sweep stops there and returns the (preset,
     width) pairs it completed (every rate: a width's curve over fewer rates would not compare), with
     ``frame.attrs["truncated"]`` True and ``frame.attrs["reason"]`` saying where.
 
@@ -75,9 +78,10 @@ def lr_sweep(presets=("sp", "mup"), optimizer: str = "sgd", log2_lrs=range(-8, 3
         raise invalid("log2_lrs", f"hold 1 to {MAX_SWEEP_RATES} rates, with at least one width and preset",
                       len(rates))
     steps = check_int("steps", steps, 1, MAX_STEPS)
-    n_seeds, batch, depth = check_sizes(task, n_seeds, batch, depth, seed)
+    n_seeds, batch = check_sizes(task, n_seeds, batch, seed)
+    family = WidthFamily(arch, depth, activation, norm, branch_depth, block_preset)
     max_work = MAX_SWEEP_WORK if max_work is None else check_int("max_work", max_work, 1, 2 ** 62)
-    work = sweep_work(task, len(presets), len(rates), widths, steps, n_seeds, batch, depth)
+    work = sweep_work(task, len(presets), len(rates), widths, steps, n_seeds, batch, family)
     if work > max_work:
         raise invalid("widths", f"fit the work limit max_work = {max_work:,} multiply–adds with these rates",
                       f"{work:,}")
@@ -89,7 +93,7 @@ def lr_sweep(presets=("sp", "mup"), optimizer: str = "sgd", log2_lrs=range(-8, 3
         if progress is not None and progress(done, total):
             reason = f"{STOPPED} at {preset}, width {width}"
             break
-        net = width_family(task, width, depth, activation)
+        net = family.network(task, width)
         param = parametrise(net, preset, optimizer, base_width, readout_zero=readout_zero)
         for k in rates:
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is a result here: it scores +inf
@@ -103,13 +107,13 @@ def lr_sweep(presets=("sp", "mup"), optimizer: str = "sgd", log2_lrs=range(-8, 3
 
 
 def sweep_work(task: Task, n_presets: int, n_rates: int, widths, steps: int, n_seeds: int, batch: int,
-               depth: int) -> int:
+               family: WidthFamily) -> int:
     """Multiply–adds of a sweep (module docstring): per width n, with W(n) the weights of the family's
-    MLP, n_presets·n_rates·n_seeds·W(n)·(3·T·batch + 3·n_test + n_train)."""
+    member (:meth:`~initviz.coordcheck.WidthFamily.weights`),
+    n_presets·n_rates·n_seeds·W(n)·(3·T·batch + 3·n_test + n_train)."""
     evaluated = 3 * len(task.x_test) + len(task.x_train)
-    dims = [(task.in_dim, *[w] * (depth - 1), task.out_dim) for w in widths]
-    return n_presets * n_rates * (coord_work(dims, n_seeds, steps - 1, batch)
-                                  + n_seeds * evaluated * sum(sum(a * b for a, b in zip(d, d[1:])) for d in dims))
+    weights = [family.weights(task, w) for w in widths]
+    return n_presets * n_rates * (coord_work(weights, n_seeds, steps - 1, batch) + n_seeds * evaluated * sum(weights))
 
 
 def _runs(net, task, param, optimizer, k, steps, batch, seed, dtype, n_seeds, loss_fn) -> list[tuple]:
@@ -121,7 +125,8 @@ def _runs(net, task, param, optimizer, k, steps, batch, seed, dtype, n_seeds, lo
         x = task.x_train.astype(params[0][0].dtype)
         y = task.y_train if task.loss == "cross_entropy" else task.y_train.astype(x.dtype)
         finite = np.isfinite(res.train_loss[rep]).all()
-        loss = loss_fn(_forward(net, params, x, param.output_multiplier)[1][-1], y)[0] if finite else math.inf
+        model = _model(net, param.output_multiplier)
+        loss = loss_fn(model.output(model.forward(params, x)), y)[0] if finite else math.inf
         rows.append((param.name, net.widths[0], k, 2.0 ** k, rep, loss if math.isfinite(loss) else math.inf))
     return rows
 

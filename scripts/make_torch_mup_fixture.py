@@ -23,6 +23,10 @@ SGD), recording every batch loss, the final biases and the first rows of the fin
 same for one residual network (:data:`RESIDUAL_NETWORK`, pre-LayerNorm blocks whose branch has 2n
 hidden units, an input layer and a readout: the model of ``make_torch_training_fixture.Residual``)
 with μP's rules for its weight layers written out by hand in :func:`residual_rules`.
+
+Finally the coordinate check of two residual families (:data:`RESIDUAL_CHECKS`: input layer, 2 pre- or
+post-LayerNorm blocks whose branch is Linear(n, 2n) → tanh → Linear(2n, n), readout; no biases), as
+mup measures it: a forward hook on every ``nn.Linear`` records its output; the same μP rules by hand.
 """
 
 from __future__ import annotations
@@ -121,12 +125,12 @@ RESIDUAL_NETWORK = {"depth": 1, "activation": "tanh", "init": "kaiming_normal",
 """The residual network of the μP training cases: width n, branch hidden 2n (``residual_net`` arguments)."""
 
 
-def residual_rules(optimizer: str, m: float) -> tuple[list[float], list[float]]:
+def residual_rules(optimizer: str, m: float, depth: int = RESIDUAL_NETWORK["depth"]
+                   ) -> tuple[list[float], list[float]]:
     """Learning-rate multipliers of the weights and of the biases of the residual network's layers
     (input layer, W_1 (2n, n) and W_2 (n, 2n) of each block, readout), by hand: MuSGD input × m_out = m,
     hidden × m_out/m_in (W_1: 2m/m = 2, W_2: m/2m = 1/2), readout × m_in = m, biases × m_out (input m,
     b_1 2m, b_2 m, readout 1); MuAdam input 1, hidden 1/m_in (1/m, 1/(2m)), readout 1, biases 1."""
-    depth = RESIDUAL_NETWORK["depth"]
     if optimizer == "sgd":
         return [m] + [2.0, 0.5] * depth + [m], [m] + [2 * m, m] * depth + [1.0]
     return [1.0] + [1.0 / m, 1.0 / (2 * m)] * depth + [1.0], [1.0] * (2 * depth + 2)
@@ -188,6 +192,59 @@ def torch_train_case(case, task, kind: str = "mlp") -> dict:
     return out
 
 
+RESIDUAL_CHECKS = [  # name, placement, optimizer, lr, readout zero
+    ("residual-pre-sgd-readout-drawn", "pre", "sgd", 0.1, False),
+    ("residual-post-adam-readout-zero", "post", "adam", 1e-3, True),
+]
+RESIDUAL_BLOCKS = 2
+
+
+def torch_residual_check(case, task, idx) -> dict:
+    """The coordinate check of a residual family in torch: mup's forward hooks on every nn.Linear."""
+    name, placement, opt_name, lr, readout_zero = case
+    x, y = torch.from_numpy(task.x_train[idx]), torch.from_numpy(task.y_train[idx])
+    out = {"name": name, "placement": placement, "optimizer": opt_name, "lr": lr, "readout_zero": readout_zero,
+           "blocks": RESIDUAL_BLOCKS, "widths": {}}
+    for width in WIDTHS:
+        m = width / BASE
+        net = iv.Network.residual_net(width, RESIDUAL_BLOCKS, "tanh", "kaiming_normal", {"nonlinearity": "linear"},
+                                      norm="layernorm", placement=placement, hidden=2 * width,
+                                      in_features=task.in_dim, out_features=task.out_dim)
+        runs = []
+        for rep in range(SEEDS):
+            draws = training._initial_params(net, SEED, rep, np.dtype("float64"), False)
+            layers = []
+            for layer, (W, _) in enumerate(draws, start=1):
+                linear = nn.Linear(W.shape[1], W.shape[0], bias=False).double()
+                with torch.no_grad():
+                    linear.weight.copy_(torch.from_numpy(W))
+                    if layer == len(draws):
+                        linear.weight.mul_(0.0 if readout_zero else math.sqrt(m))
+                layers.append(linear)
+            model = Residual(net, layers, readout_multiplier=1.0 / m)
+            seen = []
+            for linear in layers:
+                linear.register_forward_hook(lambda module, inputs, output: seen.append(output.detach().clone()))
+            scales = residual_rules(opt_name, m, RESIDUAL_BLOCKS)[0]
+            groups = [{"params": [lin.weight], "lr": lr * s} for lin, s in zip(layers, scales)]
+            optimizer = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[opt_name](groups, lr=lr)
+            hs = []
+            for t in range(STEPS + 1):
+                seen.clear()
+                logits = model(x)
+                hs.append(list(seen))
+                if t == STEPS:
+                    break
+                optimizer.zero_grad()
+                nn.functional.cross_entropy(logits, y).backward()
+                optimizer.step()
+            runs.append([[{"mean_abs": h.abs().mean().item(), "rms": h.square().mean().sqrt().item(),
+                           "delta_rms": (h - h0).square().mean().sqrt().item()}
+                          for h, h0 in zip(step, hs[0])] for step in hs])
+        out["widths"][str(width)] = runs
+    return out
+
+
 def main() -> None:
     torch.set_num_threads(1)
     task = iv.tasks.get_task(TASK[0], **TASK[1])
@@ -198,7 +255,8 @@ def main() -> None:
                "train": {"widths": list(TRAIN_WIDTHS), "steps": TRAIN_STEPS, "batch": TRAIN_BATCH,
                          "cases": [torch_train_case(case, task) for case in TRAIN_CASES],
                          "residual_network": RESIDUAL_NETWORK,
-                         "residual_cases": [torch_train_case(case, task, "residual") for case in TRAIN_CASES]}}
+                         "residual_cases": [torch_train_case(case, task, "residual") for case in TRAIN_CASES]},
+               "residual_checks": [torch_residual_check(case, task, idx) for case in RESIDUAL_CHECKS]}
     OUT.write_text(json.dumps(fixture, indent=None, separators=(",", ":")) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes, torch {torch.__version__})")
 

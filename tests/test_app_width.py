@@ -202,3 +202,51 @@ def test_a_transfer_view_over_the_budget_with_one_seed_trains_nothing_and_offers
     for label, choice in fitted.choices:
         changed = {k for k in choice if choice[k] != fitted.asked[k]} - {"sweep_seeds"}
         assert len(changed) == 1 and plan.fit_view(choice).fits and choice["sweep_seeds"] == 1, (label, changed)
+
+
+RESIDUAL = {"arch": "post", "norm": "rmsnorm", "branch_depth": "2", "preset": "depth_mup", **SMALL}
+"""A residual family's link: post-norm blocks of a two-layer branch, RMSNorm, depth-μP's branch multiplier."""
+
+
+def test_a_residual_link_draws_the_cores_residual_check_with_block_labels():
+    settings, notices = links.parse("width", RESIDUAL)
+    assert notices == [] and links.parse("width", links.canonical("width", settings)) == (settings, [])
+    at = open_page("width", RESIDUAL)
+    assert dict(at.query_params.items()) == RESIDUAL
+    assert at.selectbox(key="preset").value == "depth_mup"
+    frame = iv.coord_check(**plan.check_kwargs(settings, "mup"))
+    assert frame.attrs["arch"] == "post"
+    fig = chart(at, "coord_mup")
+    assert all_finite(fig)
+    assert {t["name"] for t in fig["data"]} == set(frame.layer) == {
+        "input", "block 1 W_1", "block 1 W_2", "block 2 W_1", "block 2 W_2", "output"}
+    table = fw.coord_table(frame, settings["statistic"])
+    x, y = _lines(fig)[("x2", "block 2 W_1")]
+    part = table[(table.step == 1) & (table.layer == "block 2 W_1")]
+    np.testing.assert_allclose(y, part["mean"].to_numpy(), rtol=RTOL)
+    assert "post-norm blocks" in text_of(at)
+
+
+def test_a_link_without_arch_is_the_mlp_and_has_no_residual_controls():
+    settings = _settings(SMALL)
+    assert settings["arch"] == "mlp" and "arch" not in links.canonical("width", settings)
+    assert plan.check_kwargs(settings, "mup")["arch"] == "mlp" and plan.check_kwargs(settings, "mup")["depth"] == 3
+    at = open_page("width", {**SMALL, "norm": "rmsnorm"})  # a residual parameter of an MLP link is not used
+    assert not [k for k in ("norm", "preset", "branch_depth") if k in {w.key for w in at.selectbox}]
+
+
+def test_the_default_residual_view_computes_every_seed():
+    settings = _settings({"arch": "pre"})
+    fitted = plan.fit_view(settings)
+    assert settings["branch_depth"] == 1 and fitted.fits and not fitted.cut
+
+
+def test_a_residual_check_over_the_budget_with_one_seed_offers_choices_that_fit():
+    asked = {"arch": "pre", "branch_depth": "2", "max_width": "2048", "steps": "5"}
+    at = open_page("width", asked)
+    assert not at.get("plotly_chart") and "nothing is trained" in text_of(at)
+    fitted = plan.fit_view(_settings(asked))
+    assert not fitted.fits and fitted.choices
+    for label, choice in fitted.choices:
+        changed = {k for k in choice if choice[k] != fitted.asked[k]} - {"n_seeds"}
+        assert len(changed) == 1 and plan.fit_view(choice).fits and choice["n_seeds"] == 1, (label, changed)

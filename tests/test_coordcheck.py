@@ -140,10 +140,11 @@ def test_deterministic_and_width_by_width():
 
 def test_default_widths_are_mups_within_the_limits():
     task = iv.tasks.get_task("mixture", n=80, classes=3, dim=8)
-    work = coordcheck.coord_work([(8, 128, 128, 3), (8, 256, 256, 3)], 1, 1, 16)
+    work = coordcheck.coord_work([8 * 128 + 128 * 128 + 128 * 3, 8 * 256 + 256 * 256 + 256 * 3], 1, 1, 16)
     frame = iv.coord_check(steps=1, n_seeds=1, task=task, batch=16, max_work=work)
     assert sorted(frame.width.unique()) == [128, 256]
-    assert all(w <= iv.limits.MAX_WIDTH for w in coordcheck._widths(None, task, 3, 1, 1, 16, 2 ** 62))
+    family = coordcheck.WidthFamily()
+    assert all(w <= iv.limits.MAX_WIDTH for w in coordcheck._widths(None, task, family, 1, 1, 16, 2 ** 62))
     with pytest.raises(iv.InitvizError):
         iv.coord_check(widths=[128, 256, 512], steps=1, n_seeds=1, task=task, batch=16, max_work=work)
 
@@ -169,3 +170,74 @@ def test_ntk_is_lazy_its_features_move_like_one_over_root_width():
         for layer in ("input", "hidden 1"):
             spread, exponent, bound, se = _cell(frame, step, layer, "delta_rms")
             assert spread > bound and abs(exponent + 0.5) <= Z * se, (step, layer, exponent, se)
+
+
+# --- residual families (arch "pre" / "post"): input layer, 2 blocks of Linear(n, 2n) → tanh → Linear(2n, n), readout
+
+
+@pytest.mark.parametrize("arch,optimizer", [("pre", "sgd"), ("pre", "adam"), ("post", "adam")])
+def test_mup_residual_branch_coordinates_are_flat_in_width(arch, optimizer):
+    # the same bound as the MLP's (module docstring), on every branch layer of both blocks
+    frame = _frame(SMALL, preset="mup", optimizer=optimizer, arch=arch, depth=2)
+    hidden = ["block 1 W_1", "block 1 W_2", "block 2 W_1", "block 2 W_2"]
+    assert list(dict.fromkeys(frame.layer)) == ["input", *hidden, "output"]
+    for layer in ["input", *hidden]:
+        for step in (1, 2, 3):
+            for stat in ("mean_abs", "rms") + (("delta_rms",) if step > 1 else ()):
+                spread, exponent, bound, se = _cell(frame, step, layer, stat)
+                assert spread <= bound, (layer, step, stat, spread, bound)
+                assert abs(exponent) <= Z * se, (layer, step, stat, exponent, se)
+
+
+@pytest.mark.parametrize("arch", ["pre", "post"])
+def test_sp_adam_residual_branch_spread_grows_with_the_step(arch):
+    # SP Adam moves every weight by ~η whatever the width, so a branch layer's output moves by ~η·fan_in:
+    # its spread over widths grows with t, beyond the flat bound by t = 3
+    frame = _frame(SMALL, preset="sp", optimizer="adam", arch=arch, depth=2)
+    for layer in ("block 1 W_2", "block 2 W_2"):  # the branches' second layers (fan_in 2n)
+        spreads = [_cell(frame, t, layer, "mean_abs") for t in (1, 2, 3)]
+        assert spreads[0][0] < spreads[1][0] < spreads[2][0] and spreads[2][0] > spreads[2][2], (layer, spreads)
+
+
+def test_residual_step_zero_is_the_networks_linear_outputs():
+    task = iv.tasks.get_task("mixture", n=80, classes=3, dim=8)
+    frame = iv.coord_check("sp", "sgd", widths=[32, 48], steps=1, n_seeds=1, task=task, batch=16, seed=3,
+                           dtype="float64", arch="pre", depth=1, norm="rmsnorm")
+    assert list(dict.fromkeys(frame.layer)) == ["input", "block 1 W_1", "block 1 W_2", "output"]
+    family = coordcheck.WidthFamily("pre", 1, norm="rmsnorm")
+    net = family.network(task, 48)
+    assert net.residual.hidden == coordcheck.BRANCH_HIDDEN * 48
+    W = [w for w, _ in iv.training._initial_params(net, 3, 0, np.dtype("float64"), False)]
+    assert family.weights(task, 48) == sum(w.size for w in W)
+    x0 = task.x_train[coordcheck.fixed_batch(task, 16, 3)] @ W[0].T
+    u = x0 / np.sqrt((x0 ** 2).mean(axis=1, keepdims=True) + np.finfo(np.float64).eps)  # RMSNorm, torch's eps
+    h = u @ W[1].T
+    got = frame.set_index(["width", "step", "layer", "statistic"]).value
+    assert got[(48, 0, "input", "mean_abs")] == pytest.approx(np.abs(x0).mean(), rel=1e-12)
+    assert got[(48, 0, "block 1 W_1", "rms")] == pytest.approx(np.sqrt((h ** 2).mean()), rel=1e-12)
+    f = np.tanh(h) @ W[2].T
+    assert got[(48, 0, "block 1 W_2", "mean_abs")] == pytest.approx(np.abs(f).mean(), rel=1e-12)
+    one = iv.coord_check("sp", "sgd", widths=[32, 48], steps=1, n_seeds=1, task=task, batch=16, arch="post",
+                         depth=3, branch_depth=1)
+    assert list(dict.fromkeys(one.layer)) == ["input", "block 1 W_1", "block 2 W_1", "block 3 W_1", "output"]
+    assert one.attrs["arch"] == "post"
+
+
+@pytest.mark.parametrize("bad", [dict(arch="resnet"), dict(arch="pre", depth=0), dict(arch="pre", norm="batch"),
+                                 dict(arch="pre", branch_depth=3), dict(arch="pre", block_preset="nope"),
+                                 dict(arch="pre", block_preset="deepnorm"), dict(arch="pre", block_preset="fixup"),
+                                 dict(arch="post", branch_depth="2"), dict(arch=["pre"])])
+def test_invalid_residual_families_are_refused(bad):
+    with pytest.raises(iv.InitvizError):
+        iv.coord_check(**({"widths": [64, 128], "steps": 1, "n_seeds": 1} | bad))
+
+
+def test_residual_work_counts_every_branch_layer():
+    # by hand: d·n + L·(n·2n + 2n·n) + n·k weights (digits: d = 64, k = 10; 2 blocks, n = 128)
+    task = iv.tasks.get_task("digits")
+    weights = [64 * n + 2 * (n * 2 * n + 2 * n * n) + n * 10 for n in (128, 256)]
+    work = coordcheck.coord_work(weights, 1, 1, 16)
+    kwargs = dict(widths=[128, 256], steps=1, n_seeds=1, batch=16, arch="pre", depth=2)
+    assert len(iv.coord_check(**kwargs, max_work=work))
+    with pytest.raises(iv.InitvizError):
+        iv.coord_check(**kwargs, max_work=work - 1)

@@ -8,7 +8,9 @@ agrees to 1e-9 relative: both sides do the same float64 operations in possibly d
 of 1, α applied to the bias-free output twice, λ unscaled) changes the statistics at the 1e-3 level
 or more. ``delta_rms`` at step 0 is 0 on both sides; a zero-initialised readout's step-0 output is 0.
 The same holds for iv.train with a μP parametrisation and biases (SGD with momentum, Adam, both with
-weight decay), 12 steps on its own batches: every loss, the biases and the first weight rows."""
+weight decay), 12 steps on its own batches: every loss, the biases and the first weight rows; and
+for the coordinate check of residual families (input layer, 2 pre- or post-LayerNorm blocks of branch
+n → 2n → n, readout), torch's statistics taken by mup's forward hooks on every nn.Linear."""
 
 import json
 import pathlib
@@ -32,7 +34,12 @@ def test_coord_check_equals_torch(case):
                         weight_decay=case["weight_decay"], dtype="float64")
     values = df.set_index(["width", "seed", "step", "layer_index", "statistic"])["value"]
     assert len(values) == len(f["widths"]) * f["seeds"] * (f["steps"] + 1) * f["depth"] * 3
-    for width, runs in case["widths"].items():
+    _check_equals(values, case["widths"])
+
+
+def _check_equals(values, runs_by_width):
+    """Every fixture statistic equals initviz's ``values`` (indexed width, seed, step, layer, statistic)."""
+    for width, runs in runs_by_width.items():
         for rep, steps in enumerate(runs):
             for t, layers in enumerate(steps):
                 for l, stats in enumerate(layers, start=1):
@@ -42,6 +49,23 @@ def test_coord_check_equals_torch(case):
                             assert got == 0.0, (width, rep, t, l, name)
                         else:
                             assert got == pytest.approx(expected, rel=RTOL), (width, rep, t, l, name)
+
+
+@pytest.mark.parametrize("case", FIXTURE["residual_checks"], ids=[c["name"] for c in FIXTURE["residual_checks"]])
+def test_residual_coord_check_equals_torch(case):
+    f = FIXTURE
+    task = iv.tasks.get_task(f["task"][0], **f["task"][1])
+    df = iv.coord_check("mup", case["optimizer"], case["lr"], widths=f["widths"], steps=f["steps"],
+                        n_seeds=f["seeds"], task=task, batch=f["batch"], seed=f["seed"], base_width=f["base_width"],
+                        readout_zero=case["readout_zero"], dtype="float64", arch=case["placement"],
+                        depth=case["blocks"], norm="layernorm", branch_depth=2)
+    values = df.set_index(["width", "seed", "step", "layer_index", "statistic"])["value"]
+    layers = 2 * case["blocks"] + 2
+    assert len(values) == len(f["widths"]) * f["seeds"] * (f["steps"] + 1) * layers * 3
+    assert all(len(step) == layers for runs in case["widths"].values() for run in runs for step in run)
+    _check_equals(values, case["widths"])
+    last = case["widths"][str(f["widths"][-1])][0][-1]
+    assert all(layer["delta_rms"] > 1e-6 for layer in last)  # every layer moved: the comparison is not vacuous
 
 
 def test_the_fixture_covers_sgd_adam_adamw_decay_and_both_readouts():

@@ -12,6 +12,7 @@ import math
 import pandas as pd
 import streamlit as st
 
+from .. import coordcheck
 from ..coordcheck import coord_spread
 from ..figures import width as fw
 from . import links, progress, workers
@@ -102,8 +103,9 @@ def spread_table(frames: dict[str, pd.DataFrame], statistic: str) -> pd.DataFram
 # --- the page ------------------------------------------------------------------------------------------
 
 INTRO = (
-    "How do a network's coordinates change with **width**? microsoft/mup's *coordinate check* trains MLPs that "
-    "differ only in width for a few steps on one fixed batch and records, per layer, how large the outputs are "
+    "How do a network's coordinates change with **width**? microsoft/mup's *coordinate check* trains networks "
+    "that differ only in width (MLPs, or residual networks: Architecture in the sidebar) for a few steps on one "
+    "fixed batch and records, per layer, how large the outputs are "
     "(mean |x| of every layer's output). Under a correct **μP** setup every line is **flat** in width at every step: "
     "the features move by Θ(1) whatever the width. Under the standard parametrisation the output (and, with larger "
     "learning rates, the hidden layers) blows up as the width grows once training starts — which is why the best "
@@ -159,7 +161,7 @@ def render(settings: links.Settings) -> None:
         control_row("parametrisation", "statistic", widths=[3, 2])
     if not fitted.fits:
         offer_choices("width", UNFIT_KEY,
-                      f"This sweep would be {plan.times(fitted.over)} the work one view may do here, even with one "
+                      f"This view would be {plan.times(fitted.over)} the work one view may do here, even with one "
                       "seed: nothing is trained, and your settings stay as you set them. Each of these changes fits — "
                       "or change the controls yourself:", fitted.choices,
                       "No single change fits: lower several settings together.")
@@ -189,10 +191,9 @@ def _transfer(settings, frame: pd.DataFrame) -> None:
     rates = plan.log2_rates(settings)
     opt = {"sgd": "SGD", "adam": "Adam"}[settings["optimizer"]]
     readout = " (μP readout not zeroed)" if settings["parametrisation"] == "mup" and not settings["readout_zero"] else ""
-    st.markdown(f"**Family:** {plan.WIDTH_TASK} → {plan.WIDTH_DEPTH} layers ({settings['activation']}, no biases, "
-                f"linear output), widths {', '.join(fw.width_label(w) for w in ws)} · **{opt}** η = 2^{rates[0]} … "
-                f"2^{rates[-1]} (base width {plan.BASE_WIDTH}){readout} · T = {settings['sweep_steps']} steps of "
-                f"batch {plan.SWEEP_BATCH} · mean over {settings['sweep_seeds']} seed(s) from seed {settings['seed']}")
+    st.markdown(f"**Family:** {family_text(settings)}, widths {', '.join(fw.width_label(w) for w in ws)} · "
+                f"**{opt}** η = 2^{rates[0]} … 2^{rates[-1]} (base width {plan.BASE_WIDTH}){readout} · "
+                f"T = {settings['sweep_steps']} steps of batch {plan.SWEEP_BATCH} · mean over {settings['sweep_seeds']} seed(s) from seed {settings['seed']}")
     names = {p: SHORT_NAMES[p] for p in plan.parametrisations(settings)}
     best = fw.optimum_text(frame, names)
     file = file_name("width", "lr-transfer", settings["parametrisation"], settings["optimizer"],
@@ -222,6 +223,11 @@ def _controls(settings: links.Settings, fitted) -> None:
         st.subheader("Widths and network")
         control("max_width")
         control("activation")
+        control("arch")
+        if plan.family(settings).residual:
+            control("norm")
+            control("branch_depth")
+            control("preset")
         if settings["parametrisation"] == "mup":
             st.subheader("μP setup")
             control("readout_zero")
@@ -240,13 +246,27 @@ def _name(settings, what: str) -> str:
                      f"seed{settings['seed']}")
 
 
+def family_text(settings) -> str:
+    """The family in words: the MLP's layers, or the residual network's blocks and what the charts'
+    ``block l W_j`` lines are."""
+    family = plan.family(settings)
+    if not family.residual:
+        return (f"{plan.WIDTH_TASK} → {plan.WIDTH_DEPTH} layers ({settings['activation']}, no biases, "
+                "linear output)")
+    hidden = f"{coordcheck.BRANCH_HIDDEN}n"
+    branch = (f"Linear(n, {hidden}) → {family.activation} → Linear({hidden}, n)" if family.branch_depth == 2
+              else f"Linear(n, n) → {family.activation}")
+    return (f"{plan.WIDTH_TASK} → input layer, {family.depth} {family.arch}-norm blocks (norm {family.norm}, branch "
+            f"{branch}, preset {family.block_preset}; line *block l W_j* = branch layer j of block l), readout; no "
+            "biases")
+
+
 def _describe(settings) -> None:
     ws = plan.widths(settings)
     opt = {"sgd": "SGD", "adam": "Adam"}[settings["optimizer"]]
-    st.markdown(f"**Family:** {plan.WIDTH_TASK} → {plan.WIDTH_DEPTH} layers ({settings['activation']}, no biases, "
-                f"linear output), widths {', '.join(f'2^{int(math.log2(w))}' for w in ws)} · **{opt}** η = "
-                f"{plan.lr(settings):g} at the base width {plan.BASE_WIDTH} · {settings['steps']} steps on one batch "
-                f"of {plan.WIDTH_BATCH} · mean over {settings['n_seeds']} seed(s) from seed {settings['seed']}")
+    st.markdown(f"**Family:** {family_text(settings)}, widths {', '.join(f'2^{int(math.log2(w))}' for w in ws)} · "
+                f"**{opt}** η = {plan.lr(settings):g} at the base width {plan.BASE_WIDTH} · "
+                f"{settings['steps']} steps on one batch of {plan.WIDTH_BATCH} · mean over {settings['n_seeds']} seed(s) from seed {settings['seed']}")
     if settings["parametrisation"] == "mup" and settings["mistake"] != "none":
         st.warning(MISTAKE_TEXT[settings["mistake"]], icon=":material/bug_report:")
 

@@ -47,3 +47,15 @@ def test_the_transfer_view_draws_a_line_and_a_star_per_width_on_a_phone(page):
     assert page.locator(".st-key-lr_transfer .js-plotly-plot").bounding_box()["width"] <= 390
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.locator(".st-key-lr_transfer").screenshot(path=str(SHOTS / "width-transfer-phone.png"))
+
+
+def test_a_residual_link_draws_a_line_per_branch_layer_on_a_phone(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, "width?arch=pre&branch_depth=2&preset=gpt2&max_width=256&n_seeds=1&steps=1", "coord_sp")
+    blocks = {"input", "block 1 W_1", "block 1 W_2", "block 2 W_1", "block 2 W_2", "output"}
+    for key in ("coord_mup", "coord_sp"):
+        traces = chart_data(page, key)
+        assert {t["name"] for t in traces} == blocks
+        assert all(t["x"] == [128, 256] and all(y > 0 for y in t["y"]) for t in traces)
+        assert page.locator(f".st-key-{key} .js-plotly-plot").bounding_box()["width"] <= 390
+    assert page.get_by_text("pre-norm blocks", exact=False).count() >= 1

@@ -402,7 +402,7 @@ TEXT_PARAMS = {
     "training": ("task", "optimizer", "scheme", "activation", "view", "lr", "steps"),
     "criticality": ("activation", "view", "pt_sw", "res", "seed"),
     "width": ("parametrisation", "optimizer", "lr", "max_width", "statistic", "mistake", "readout_zero", "view",
-              "sweep_from"),
+              "sweep_from", "arch", "preset"),
 }
 """Every parameter whose value a link spells as text (choices, lists) plus a number of each kind."""
 
@@ -622,7 +622,8 @@ add("propagation", "depth=500", "numbers", True, ["depth", "an MLP"], {"depth": 
 add("propagation", "arch=pre&depth=999999999", "budget", True, ["depth", UNFIT], {"arch": "pre", "depth": "1000"})
 
 # --- the Width page: every parameter ----------------------------------------------------------------
-# (within the bounds one seed of any view fits: over the budget the page draws fewer seeds, as asked otherwise)
+# (within the bounds one seed of any MLP view fits: over the budget the page draws fewer seeds, as asked
+# otherwise; a residual family with two-layer branches may not fit with one seed: nothing is computed, choices)
 
 for value in ("1e3", "0x10", "5.0", "", "١٢٣"):
     add("width", f"steps={q(value)}", "numbers", True, ["steps"], {})
@@ -660,6 +661,35 @@ for query in ("lr=2&parametrisation=sp&activation=linear&steps=5&max_width=512",
               "optimizer=adam&adam_lr=2&activation=relu&max_width=256&statistic=delta_rms",
               "mistake=sp_lr&lr=2&steps=5&max_width=256", "readout_zero=false&lr=0.0001&statistic=rms&max_width=256",
               "optimizer=adam&mistake=coupled_wd&adam_lr=2&max_width=256&n_seeds=1"):
+    add("width", query, "numerics", False)
+
+# residual families (arch pre/post; absent = mlp): norm none/layernorm/rmsnorm (default layernorm), branch_depth
+# 1/2 (default 1), preset of initviz.residual.PRESETS — each only with a residual arch; a preset's needs applied
+# (Propagation's rules: DeepNorm → post-norm; Fixup → no norm and a two-layer branch)
+RES = {"arch": "pre", "max_width": "256"}
+RES_QUERY = "arch=pre&max_width=256"
+add("width", "arch=%20PRE&max_width=256", "enums", False, applied=RES)
+add("width", f"{RES_QUERY}&norm=RMSNorm&branch_depth=2&preset=GPT2", "enums", False,
+    applied={**RES, "norm": "rmsnorm", "branch_depth": "2", "preset": "gpt2"})
+add("width", "arch=resnet&max_width=256", "enums", True, ["arch"], {"max_width": "256"})
+add("width", f"{RES_QUERY}&norm=batchnorm", "enums", True, ["norm"], RES)
+add("width", f"{RES_QUERY}&preset=skipinit", "enums", True, ["preset"], RES)
+add("width", f"{RES_QUERY}&branch_depth=3", "numbers", True, ["branch_depth"], {**RES, "branch_depth": "2"})
+add("width", f"{RES_QUERY}&branch_depth=1e0", "numbers", True, ["branch_depth"], RES)
+add("width", "norm=rmsnorm&preset=gpt2&branch_depth=2&max_width=256", "structure", True,
+    ["norm", "preset", "branch_depth", "only applies"], {"max_width": "256"})
+add("width", f"{RES_QUERY}&preset=deepnorm", "structure", True, ["arch", "post"],
+    {**RES, "arch": "post", "preset": "deepnorm"})
+add("width", f"{RES_QUERY}&preset=fixup&norm=rmsnorm", "structure", True, ["norm", "branch_depth"],
+    {**RES, "preset": "fixup", "norm": "none", "branch_depth": "2"})
+add("width", "arch=pre&branch_depth=2&max_width=512&n_seeds=5", "budget", True, ["Seeds", "using 3"],
+    {"arch": "pre", "branch_depth": "2", "max_width": "512", "n_seeds": "5"})
+add("width", "arch=post&branch_depth=2&max_width=2048&steps=5", "budget", False,
+    applied={"arch": "post", "branch_depth": "2", "max_width": "2048", "steps": "5"})  # nothing computed: choices
+for query in (f"{RES_QUERY}&norm=none&lr=2&steps=5&activation=relu",
+              "arch=post&max_width=256&optimizer=adam&adam_lr=2&preset=rezero&statistic=delta_rms",
+              f"{RES_QUERY}&preset=t_fixup&norm=none&branch_depth=2&parametrisation=sp&lr=2&activation=linear",
+              "view=transfer&max_width=256&sweep_steps=5&arch=post&sweep_from=-2&sweep_to=0"):
     add("width", query, "numerics", False)
 
 # the learning-rate transfer view (view=transfer): sweep_from/sweep_to −14…4 (SGD), adam_sweep_from/adam_sweep_to

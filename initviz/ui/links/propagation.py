@@ -374,7 +374,7 @@ def preset_rules(settings: Settings) -> list[Notice]:
         settings["norm"] = "none"
         notices.append(Notice("norm", f"the {preset.name} preset removes normalisation (its source has none)",
                               "using none"))
-        if settings["final_norm"]:
+        if settings.get("final_norm"):  # pages without a final norm (Width) have no such field
             settings["final_norm"] = False
             notices.append(Notice("final_norm", "a final norm needs a norm", "using false"))
     if settings["branch_depth"] < preset.min_branch_depth:

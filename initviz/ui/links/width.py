@@ -1,6 +1,9 @@
 """The Width page's link and run plan: a μP coordinate check (:func:`initviz.coord_check`) of the
-chosen parametrisation beside the standard one, on one MLP family (the digits task, depth 3, widths
-2^7 up to the chosen largest width, mup's fixed batch of 64), with a deliberate mistake if asked; or,
+chosen parametrisation beside the standard one, on one family (the digits task, widths 2^7 up to the
+chosen largest width, mup's fixed batch of 64) — an MLP of depth 3, or (``arch`` pre/post, with
+Propagation's ``norm``, ``branch_depth`` and branch ``preset``) a residual network of
+:data:`WIDTH_BLOCKS` blocks between an input layer and a readout (:class:`initviz.coordcheck.WidthFamily`;
+a link without ``arch`` is the MLP's) — with a deliberate mistake if asked; or,
 in the learning-rate transfer view (``view=transfer``), the same two parametrisations' sweeps of the
 learning rate (:func:`initviz.lr_sweep`: the training loss after T steps of batch
 :data:`SWEEP_BATCH` for every power of two of η in the range asked, at every width).
@@ -9,8 +12,11 @@ learning rate (:func:`initviz.lr_sweep`: the training loss after T steps of batc
 (:func:`initviz.coordcheck.coord_work`). Over :data:`PAGE_MAX_WORK` fewer seeds are drawn (each seed
 is an independent repeat of the same check: the curves get noisier, the question stays); the widths,
 steps, parametrisation and optimizer asked are never changed. Within the schema's bounds one seed
-always fits (the largest view with one seed, 2^11 and 5 steps, is 0.8 of the budget), so a view is
-always computed.
+of an MLP always fits (the largest MLP view with one seed, 2^11 and 5 steps, is 0.8 of the budget); a
+residual family has 2n² weights to the MLP's n² with one-layer branches (the page's default: its
+default view computes with every seed) and 8n² with two-layer branches (hidden 2n), so when one seed
+is still over nothing is computed and the page offers choices that fit (fewer steps, a smaller
+largest width), one change each.
 
 **The transfer view's budget** (:func:`fit_transfer`): its work is :func:`initviz.transfer.sweep_work`
 of both sweeps, within :data:`TRANSFER_MAX_WORK` on a hosted instance and within the core's
@@ -22,21 +28,29 @@ around the middle of the range), one change each."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from ...coordcheck import COORD_STATISTICS, DEFAULT_LR, coord_check, coord_work
+from ...coordcheck import COORD_STATISTICS, DEFAULT_LR, WidthFamily, coord_check, coord_work
 from ...tasks import get_task
 from ...transfer import MAX_SWEEP_WORK, lr_sweep, sweep_work
 from .. import deployment
 from .budget import FIT_PROBLEM, Fit, as_asked, largest, times
 from .grammar import Notice, PageSchema, Param, Settings
 from .common import seed
+from .propagation import SCHEMA as _PROPAGATION
+from .propagation import preset_rules
 from .training import LR_LADDER
 
 WIDTH_TASK = "digits"
 """The task every width trains on (mup's examples use a small image task)."""
 WIDTH_DEPTH = 3
 """Layers of the family: input, one hidden (width × width), output — mup's MLP example has two hidden."""
+WIDTH_BLOCKS = 2
+"""Blocks of a residual family (each a branch of one or two weight layers; Tensor Programs V's
+coordinate checks of transformers use 2 layers)."""
+RESIDUAL = (("arch", ("pre", "post")),)
+"""The ``when`` of the residual family's parameters."""
 WIDTH_BATCH = 64
 """The fixed batch, repeated at every step (mup's coordinate-check default)."""
 BASE_WIDTH = 128
@@ -99,6 +113,22 @@ def parametrisations(settings: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys((settings["parametrisation"], "sp")))
 
 
+def family(settings: Mapping[str, Any]) -> WidthFamily:
+    """The view's family: the MLP of depth :data:`WIDTH_DEPTH`, or the residual network of
+    :data:`WIDTH_BLOCKS` blocks (module docstring)."""
+    if settings["arch"] == "mlp":
+        return WidthFamily("mlp", WIDTH_DEPTH, settings["activation"])
+    return WidthFamily(settings["arch"], WIDTH_BLOCKS, settings["activation"], settings["norm"],
+                       settings["branch_depth"], settings["preset"])
+
+
+def family_kwargs(settings: Mapping[str, Any]) -> dict:
+    """The family's keyword arguments of ``initviz.coord_check`` and ``initviz.lr_sweep``."""
+    f = family(settings)
+    return dict(arch=f.arch, depth=f.depth, activation=f.activation, norm=f.norm, branch_depth=f.branch_depth,
+                block_preset=f.block_preset)
+
+
 def check_kwargs(settings: Mapping[str, Any], preset: str) -> dict:
     """``initviz.coord_check`` keyword arguments of the view's check of ``preset``: the mistake and
     ``readout_zero`` apply to the chosen parametrisation, not to the SP beside it."""
@@ -106,8 +136,8 @@ def check_kwargs(settings: Mapping[str, Any], preset: str) -> dict:
     mistake = settings["mistake"] if chosen else "none"
     coupled = mistake == "coupled_wd"
     return dict(preset=preset, optimizer=settings["optimizer"], lr=lr(settings), widths=widths(settings),
-                steps=settings["steps"], n_seeds=settings["n_seeds"], depth=WIDTH_DEPTH,
-                activation=settings["activation"], task=WIDTH_TASK, batch=WIDTH_BATCH, seed=settings["seed"],
+                steps=settings["steps"], n_seeds=settings["n_seeds"], **family_kwargs(settings), task=WIDTH_TASK,
+                batch=WIDTH_BATCH, seed=settings["seed"],
                 base_width=BASE_WIDTH, readout_zero=settings["readout_zero"] if chosen else True,
                 learning_rates="sp" if mistake == "sp_lr" else None,
                 weight_decay=MISTAKE_WEIGHT_DECAY if coupled else 0.0, dtype="float32")
@@ -130,7 +160,7 @@ def sweep_kwargs(settings: Mapping[str, Any], preset: str) -> dict:
     chosen = preset == settings["parametrisation"]
     return dict(presets=(preset,), optimizer=settings["optimizer"], log2_lrs=log2_rates(settings),
                 widths=widths(settings), steps=settings["sweep_steps"], n_seeds=settings["sweep_seeds"],
-                depth=WIDTH_DEPTH, activation=settings["activation"], task=WIDTH_TASK, batch=SWEEP_BATCH,
+                **family_kwargs(settings), task=WIDTH_TASK, batch=SWEEP_BATCH,
                 seed=settings["seed"], base_width=BASE_WIDTH,
                 readout_zero=settings["readout_zero"] if chosen else True, dtype="float32")
 
@@ -143,7 +173,8 @@ def sweep(**kwargs):
 def transfer_cost(settings: Mapping[str, Any]) -> int:
     """Multiply–adds of the transfer view: every sweep (:func:`parametrisations`)."""
     return sweep_work(get_task(WIDTH_TASK), len(parametrisations(settings)), len(log2_rates(settings)),
-                      widths(settings), settings["sweep_steps"], settings["sweep_seeds"], SWEEP_BATCH, WIDTH_DEPTH)
+                      widths(settings), settings["sweep_steps"], settings["sweep_seeds"], SWEEP_BATCH,
+                      family(settings))
 
 
 TRANSFER_MACS_PER_SECOND = 2.9e10
@@ -209,9 +240,9 @@ def _transfer_choices(one: Settings) -> tuple[tuple[str, Settings], ...]:
 
 def width_cost(settings: Mapping[str, Any]) -> int:
     """Multiply–adds of the view: every check (:func:`parametrisations`) at every width."""
-    task = get_task(WIDTH_TASK)
-    dims = [(task.in_dim, *(w,) * (WIDTH_DEPTH - 1), task.out_dim) for w in widths(settings)]
-    return len(parametrisations(settings)) * coord_work(dims, settings["n_seeds"], settings["steps"], WIDTH_BATCH)
+    task, members = get_task(WIDTH_TASK), family(settings)
+    weights = [members.weights(task, w) for w in widths(settings)]
+    return len(parametrisations(settings)) * coord_work(weights, settings["n_seeds"], settings["steps"], WIDTH_BATCH)
 
 
 WIDTH_MACS_PER_SECOND = 6.5e9
@@ -229,8 +260,9 @@ def _excess(settings: Mapping[str, Any]) -> float:
 
 
 def fit_view(settings: Mapping[str, Any]) -> Fit:
-    """The view of ``settings`` within :data:`PAGE_MAX_WORK` on a hosted instance: as asked, or with
-    fewer seeds (module docstring); the transfer view's by :func:`fit_transfer`."""
+    """The view of ``settings`` within :data:`PAGE_MAX_WORK` on a hosted instance: as asked, with
+    fewer seeds, or not computed with choices (module docstring); the transfer view's by
+    :func:`fit_transfer`."""
     if settings["view"] == "transfer":
         return fit_transfer(settings)
     whole = as_asked(settings, _excess)
@@ -238,15 +270,31 @@ def fit_view(settings: Mapping[str, Any]) -> Fit:
         return whole
     asked = whole.asked
     seeds = largest(asked, "n_seeds", 1, asked["n_seeds"], _excess)
+    if seeds is None:
+        return Fit(asked, False, asked, over=whole.over, choices=_check_choices({**asked, "n_seeds": 1}))
     cut = Notice("n_seeds", f"{asked['n_seeds']} seeds would be {times(whole.over)} the work {FIT_PROBLEM}",
                  f"using {seeds}")
     return Fit(asked, True, {**asked, "n_seeds": seeds}, (cut,), whole.over)
 
 
+def _check_choices(one: Settings) -> tuple[tuple[str, Settings], ...]:
+    """With one seed: the most steps and the largest width that fit, each the one change from ``one``."""
+    out = []
+    steps = largest(one, "steps", 1, one["steps"] - 1, _excess)
+    if steps is not None:
+        out.append((f"{steps} steps (one seed)", {**one, "steps": steps}))
+    for w in sorted((w for w in MAX_WIDTHS if w < one["max_width"]), reverse=True):
+        if _excess({**one, "max_width": w}) <= 1:
+            out.append((f"widths up to 2^{w.bit_length() - 1} (one seed)", {**one, "max_width": w}))
+            break
+    return tuple(out)
+
+
 def _constrain(settings: Settings) -> tuple[Settings, list[Notice]]:
     """Coupled weight decay is Adam's mistake: with SGD (whose L2 term is its weight decay) it is
-    dropped. A sweep's range in order: swapped when reversed, the defaults when it is one rate."""
-    notices = []
+    dropped. A sweep's range in order: swapped when reversed, the defaults when it is one rate. A
+    residual family's branch preset gets what it needs (Propagation's :func:`~.propagation.preset_rules`)."""
+    notices = preset_rules(settings)
     if settings["mistake"] == "coupled_wd" and settings["optimizer"] != "adam":
         settings["mistake"] = "none"
         notices.append(Notice("mistake", "coupled weight decay is a mistake of Adam", "using none"))
@@ -295,6 +343,14 @@ SCHEMA = PageSchema("width", (
           help="independent draws of every width's weights; the lines are their mean"),
     Param("activation", "choice", "tanh", "Activation φ", options=WIDTH_ACTIVATIONS,
           help="the hidden layers' activation (mup's example: tanh)"),
+    replace(_PROPAGATION.by_name["arch"], help=f"an MLP (input, one hidden layer, output); or a residual network: "
+            f"an input layer, {WIDTH_BLOCKS} blocks x_l = x_(l−1) + α·F(N(x_(l−1))) (pre-norm) or N(x_(l−1) + "
+            "α·F(x_(l−1))) (post-norm) on a stream of n units, F of one layer or Linear(n, 2n) → φ → Linear(2n, n), "
+            "and a readout"),
+    replace(_PROPAGATION.by_name["norm"], default="layernorm", when=RESIDUAL,
+            help="the blocks' norm: before the branch (pre-norm) or after the sum (post-norm). γ = 1, β = 0"),
+    replace(_PROPAGATION.by_name["branch_depth"], default=1, when=RESIDUAL),
+    replace(_PROPAGATION.by_name["preset"], when=RESIDUAL),
     Param("statistic", "choice", "mean_abs", "Statistic", options=COORD_STATISTICS,
           labels=("mean |x|", "rms x", "rms of the change since init"), widget="segmented",
           when=(CHECK,), help="what is measured on every layer's output: mup's mean |x|, the root mean square, or the change "
