@@ -74,6 +74,16 @@ VIEWS = (
     View("9-link-notices", "propagation?scheme=uniform&uniform_a=5&uniform_b=-5&rect_n=999999999&depth=abc",
          "Issue 12 item 9: values valid one by one but not together get a notice and a value that works; one "
          "line per parameter with the value used."),
+    View("13-residual-training", "training?arch=pre&depth=20&width=32&compare=xavier_normal,torch_default&steps=150"
+         "&n_seeds=2", "Issue 13: 20 pre-activation residual blocks without a norm (input layer and readout around "
+         "them) trained on the digits: He's and Xavier's branches blow the stream up and SGD diverges; PyTorch's "
+         "default trains.", key="loss"),
+    View("13-residual-training-layers", "training?arch=pre&depth=20&width=32&compare=xavier_normal,torch_default"
+         "&steps=150&n_seeds=2&view=layers", "Issue 13: the per-layer diagnostics of the residual net, each weight "
+         "layer named (input, block l W_j, readout).", key="grad_std"),
+    View("16-residual-coord-check", "width?arch=pre",
+         "Issue 16: the μP coordinate check of a pre-norm residual family (input layer, 2 blocks, readout): a "
+         "line per nn.Linear output, flat over widths under μP."),
     View("9-dropped-link", "propagation?" + "&".join(f"p{i}=1" for i in range(1_100)),
          "Issue 12 item 9: a link of more than 1,000 parameters, which Streamlit drops whole, is said so."),
 )
