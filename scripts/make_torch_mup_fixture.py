@@ -99,11 +99,16 @@ def torch_case(case, task, idx) -> dict:
                 optimizer.zero_grad()
                 nn.functional.cross_entropy(h3, y).backward()
                 optimizer.step()
-            runs.append([[{"mean_abs": h.abs().mean().item(), "rms": h.square().mean().sqrt().item(),
-                           "delta_rms": (h - h0).square().mean().sqrt().item()}
-                          for h, h0 in zip(step, hs[0])] for step in hs])
+            runs.append(coordinate_statistics(hs))
         out["widths"][str(width)] = runs
     return out
+
+
+def coordinate_statistics(hs: list) -> list:
+    """Per step and layer: mean |h|, rms h and the rms of h − h at step 0 (initviz's coord_check statistics)."""
+    return [[{"mean_abs": h.abs().mean().item(), "rms": h.square().mean().sqrt().item(),
+              "delta_rms": (h - h0).square().mean().sqrt().item()}
+             for h, h0 in zip(step, hs[0])] for step in hs]
 
 
 TRAIN_CASES = [  # name, optimizer, lr, optimizer kwargs (momentum, weight decay)
@@ -238,9 +243,7 @@ def torch_residual_check(case, task, idx) -> dict:
                 optimizer.zero_grad()
                 nn.functional.cross_entropy(logits, y).backward()
                 optimizer.step()
-            runs.append([[{"mean_abs": h.abs().mean().item(), "rms": h.square().mean().sqrt().item(),
-                           "delta_rms": (h - h0).square().mean().sqrt().item()}
-                          for h, h0 in zip(step, hs[0])] for step in hs])
+            runs.append(coordinate_statistics(hs))
         out["widths"][str(width)] = runs
     return out
 
