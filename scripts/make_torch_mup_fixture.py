@@ -63,6 +63,21 @@ def mup_rules(optimizer: str, m: float) -> list[float]:
     return [m, 1.0, m] if optimizer == "sgd" else [1.0, 1.0 / m, 1.0]
 
 
+def initial_linears(net, rep: int, m: float, readout_zero: bool) -> list:
+    """Bias-free nn.Linear layers holding initviz's float64 draws of repeat ``rep`` (the coordinate check
+    draws no biases), the readout × √m (μP's readout from a standard draw) or zeroed."""
+    draws = training._initial_params(net, SEED, rep, np.dtype("float64"), False)
+    layers = []
+    for layer, (W, _) in enumerate(draws, start=1):
+        linear = nn.Linear(W.shape[1], W.shape[0], bias=False).double()
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(W))
+            if layer == len(draws):
+                linear.weight.mul_(0.0 if readout_zero else math.sqrt(m))
+        layers.append(linear)
+    return layers
+
+
 def torch_case(case, task, idx) -> dict:
     name, opt_name, lr, wd, readout_zero = case
     x = torch.from_numpy(task.x_train[idx])
@@ -75,15 +90,7 @@ def torch_case(case, task, idx) -> dict:
         net = coordcheck.width_family(task, width, DEPTH)
         runs = []
         for rep in range(SEEDS):
-            draws = training._initial_params(net, SEED, rep, np.dtype("float64"), False)
-            layers = []
-            for layer, (W, _) in enumerate(draws, start=1):
-                linear = nn.Linear(W.shape[1], W.shape[0], bias=False).double()
-                with torch.no_grad():
-                    linear.weight.copy_(torch.from_numpy(W))
-                    if layer == DEPTH:
-                        linear.weight.mul_(0.0 if readout_zero else math.sqrt(m))
-                layers.append(linear)
+            layers = initial_linears(net, rep, m, readout_zero)
             scales = mup_rules(opt_name, m)
             groups = [{"params": [lin.weight], "lr": lr * s, "weight_decay": wd / s} for lin, s in zip(layers, scales)]
             optimizer = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[opt_name](
@@ -217,15 +224,7 @@ def torch_residual_check(case, task, idx) -> dict:
                                       in_features=task.in_dim, out_features=task.out_dim)
         runs = []
         for rep in range(SEEDS):
-            draws = training._initial_params(net, SEED, rep, np.dtype("float64"), False)
-            layers = []
-            for layer, (W, _) in enumerate(draws, start=1):
-                linear = nn.Linear(W.shape[1], W.shape[0], bias=False).double()
-                with torch.no_grad():
-                    linear.weight.copy_(torch.from_numpy(W))
-                    if layer == len(draws):
-                        linear.weight.mul_(0.0 if readout_zero else math.sqrt(m))
-                layers.append(linear)
+            layers = initial_linears(net, rep, m, readout_zero)
             model = Residual(net, layers, readout_multiplier=1.0 / m)
             seen = []
             for linear in layers:
