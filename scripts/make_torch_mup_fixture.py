@@ -95,20 +95,31 @@ def torch_case(case, task, idx) -> dict:
             groups = [{"params": [lin.weight], "lr": lr * s, "weight_decay": wd / s} for lin, s in zip(layers, scales)]
             optimizer = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[opt_name](
                 groups, lr=lr)
-            hs = []
-            for t in range(STEPS + 1):
+
+            def forward(layers=layers, alpha=alpha):
                 h1 = layers[0](x)
                 h2 = layers[1](torch.tanh(h1))
                 h3 = layers[2](alpha * torch.tanh(h2))
-                hs.append([h1.detach().clone(), h2.detach().clone(), h3.detach().clone()])
-                if t == STEPS:
-                    break
-                optimizer.zero_grad()
-                nn.functional.cross_entropy(h3, y).backward()
-                optimizer.step()
-            runs.append(coordinate_statistics(hs))
+                return [h1.detach().clone(), h2.detach().clone(), h3.detach().clone()], h3
+
+            runs.append(recorded_steps(forward, optimizer, y))
         out["widths"][str(width)] = runs
     return out
+
+
+def recorded_steps(forward, optimizer, y) -> list:
+    """The coordinate statistics of steps 0 … STEPS: ``forward()`` gives (the layers' outputs, the
+    logits); between them one optimizer step on the cross-entropy."""
+    hs = []
+    for t in range(STEPS + 1):
+        outputs, logits = forward()
+        hs.append(outputs)
+        if t == STEPS:
+            break
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(logits, y).backward()
+        optimizer.step()
+    return coordinate_statistics(hs)
 
 
 def coordinate_statistics(hs: list) -> list:
@@ -232,17 +243,13 @@ def torch_residual_check(case, task, idx) -> dict:
             scales = residual_rules(opt_name, m, RESIDUAL_BLOCKS)[0]
             groups = [{"params": [lin.weight], "lr": lr * s} for lin, s in zip(layers, scales)]
             optimizer = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[opt_name](groups, lr=lr)
-            hs = []
-            for t in range(STEPS + 1):
+
+            def forward(model=model, seen=seen):
                 seen.clear()
                 logits = model(x)
-                hs.append(list(seen))
-                if t == STEPS:
-                    break
-                optimizer.zero_grad()
-                nn.functional.cross_entropy(logits, y).backward()
-                optimizer.step()
-            runs.append(coordinate_statistics(hs))
+                return list(seen), logits
+
+            runs.append(recorded_steps(forward, optimizer, y))
         out["widths"][str(width)] = runs
     return out
 
