@@ -516,10 +516,10 @@ def test_a_view_cut_short_by_its_deadline_is_not_stored(monkeypatch):
 
 
 def test_a_networks_cache_key_is_its_whole_description():
-    """Propagation's cache keys name a network by network_key: equal networks share it, and a network
+    """The pages' cache keys (Propagation, Training) name a network by network_key: equal networks share it, and a network
     differing in any one field (here the least visible ones) gets its own."""
     from initviz import Network
-    from initviz.ui.propagation import network_key
+    from initviz.ui.caching import network_key
 
     base = dict(width=16, depth=3, norm="layernorm", placement="pre")
     net = Network.residual_net(**base)
@@ -527,3 +527,5 @@ def test_a_networks_cache_key_is_its_whole_description():
     others = [Network.residual_net(**base, in_features=4), Network.residual_net(**base, preset="gpt2"),
               Network.residual_net(**base, init_params={"a": 0.1}), Network.residual_net(**base, bias_value=0.1)]
     assert len({network_key(n) for n in [net, *others]}) == 1 + len(others)
+    from initviz.ui import propagation, training
+    assert all(cache["hash_funcs"][Network] is network_key for cache in (propagation.CACHE, training.CACHE))

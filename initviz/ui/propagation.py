@@ -5,7 +5,6 @@ prediction for the very same network (:func:`initviz.predict`; residual blocks:
 
 from __future__ import annotations
 
-import json
 import math
 from functools import cache, cached_property, partial
 
@@ -26,24 +25,18 @@ from ..figures import fig_curves
 from ..residual import PRESETS
 from ..residual_theory import ResidualPrediction, predict_residual, residual_mean_field_applies
 from . import deployment, links, nav, progress, workers
+from .caching import NETWORK_HASH
 from .frame import computed_view, control_notices, guard
 from .links import criticality as critical
 from .links import propagation as plan
 from .links.propagation import histogram_kinds, needs_backward
 from .widgets import chart, control, file_name, formula, offer_choices
 
-def network_key(net: Network) -> str:
-    """What identifies ``net`` in a cache key: its description as JSON (``Network.from_dict`` of it is
-    ``net``). Streamlit's own hashing walks the dataclass field by field: 0.25 ms for the default
-    network, 5 ms for 1,000 residual blocks, per cached call and under the GIL; this, 0.02–0.3 ms."""
-    return json.dumps(net.to_dict(), sort_keys=True)
-
-
-CACHE = dict(max_entries=1024, max_size=128 * 2 ** 20, hash_funcs={Network: network_key})
+CACHE = dict(max_entries=1024, max_size=128 * 2 ** 20, hash_funcs=NETWORK_HASH)
 """Propagation results and predictions are per-layer statistics and pre-binned histograms: 5–15 kB
 for the forward view at the defaults, ~140 kB for 200 layers of histograms. Bounded in bytes first;
 the entries allow every configuration of a slider sweep to stay (20 users moving the depth and
-width sliders visit ~180). Networks in their keys by :func:`network_key`."""
+width sliders visit ~180). Networks in their keys by :func:`.caching.network_key`."""
 HALF = 2
 """Charts per row."""
 SCALE_DECADES = 3.0

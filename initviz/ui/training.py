@@ -18,12 +18,13 @@ from ..figures import training as ft
 from ..network import Network
 from ..training import TrainingResult
 from . import deployment, links, progress, workers
+from .caching import NETWORK_HASH
 from .frame import computed_view, control_notices, guard
 from .links import training as plan
 from .propagation import blocks_line, mlp_controls, residual_controls
 from .widgets import chart, control, control_row, file_name, offer_choices
 
-CACHE = dict(max_entries=256, max_size=64 * 2 ** 20)
+CACHE = dict(max_entries=256, max_size=64 * 2 ** 20, hash_funcs=NETWORK_HASH)
 """A view's results are losses and per-layer statistics at ~30 logged steps (the final weights are
 dropped: :func:`.links.training.fit`): ~60 kB for the default view."""
 HALF = 2
