@@ -373,8 +373,9 @@ def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, mom
     if deadline is not None:
         deadline = check_float("deadline", deadline, 0.0)
     options = dict(optimizer_options or {})
+    shapes = _model(net).shapes  # every weight layer's (its residual input layer and readout too)
     if parametrisation is not None:
-        layers = len(_model(net).shapes)
+        layers = len(shapes)
         if not isinstance(parametrisation, Parametrisation) or parametrisation.depth != layers:
             raise invalid("parametrisation", f"be an initviz Parametrisation of {layers} weight layers "
                           "(see parametrise)", parametrisation)
@@ -384,7 +385,7 @@ def train(net: Network, task: Task, optimizer: str = "sgd", lr: float = 0.1, mom
     if progress is not None and not callable(progress):
         raise invalid("progress", "be a callable progress(done, total, partial) or None", progress)
     logged = np.array(sorted(set(range(0, steps, log_every)) | {steps - 1}))
-    hsteps, bins = _check_histograms(_model(net).shapes, steps, batch, histogram_steps, histogram_bins)
+    hsteps, bins = _check_histograms(shapes, steps, batch, histogram_steps, histogram_bins)
     run = _Training(net, task, dt, steps, batch, seed, n_seeds, logged, parametrisation, progress, optimizer, lr,
                     hsteps, bins)
     t_end = None if deadline is None else time.monotonic() + deadline
