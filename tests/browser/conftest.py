@@ -32,18 +32,30 @@ def _unavailable(reason: str):
     pytest.skip(f"browser tests skipped: {reason}")
 
 
-@pytest.fixture(scope="session")
-def server():
+def _serve(name: str, env: dict | None = None):
     """Base URL of a fresh ``streamlit run app.py`` (headless, no usage stats, no file watcher),
-    started by the load test's :func:`loadtest.server.serve` (its log in ``.pytest_cache``)."""
+    started by the load test's :func:`loadtest.server.serve` with ``env`` added to its environment
+    (its log in ``.pytest_cache``, named after ``name`` and the test worker)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # one server per test worker (pytest-xdist)
-    log = (ROOT / ".pytest_cache" / f"streamlit-browser{'-' + worker if worker else ''}.log"
+    log = (ROOT / ".pytest_cache" / f"{name}{'-' + worker if worker else ''}.log"
            if (ROOT / ".pytest_cache").is_dir() else None)
     try:
-        with serve(log=log) as running:
+        with serve(log=log, env=env) as running:
             yield running.base
     except RuntimeError as err:
         pytest.fail(f"the app did not start: {err}")
+
+
+@pytest.fixture(scope="session")
+def server():
+    """A server with the hosted limits (the default deployment setting)."""
+    yield from _serve("streamlit-browser")
+
+
+@pytest.fixture(scope="session")
+def local_server():
+    """A server with the local limits (``INITVIZ_LIMITS=local``, as ``make run``): long views compute."""
+    yield from _serve("streamlit-browser-local", {"INITVIZ_LIMITS": "local"})
 
 
 @pytest.fixture(scope="session")
@@ -63,12 +75,23 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, server):
-    """A fresh browser context (new Streamlit session) with downloads enabled."""
+def _tab(browser, base: str):
+    """A fresh browser context (new Streamlit session) with downloads enabled, on the app at ``base``."""
     context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     context.set_default_timeout(PAGE_TIMEOUT_MS)
     tab = context.new_page()
-    tab.base = server
+    tab.base = base
     yield tab
     context.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A tab on the hosted-limits server."""
+    yield from _tab(browser, server)
+
+
+@pytest.fixture
+def local_page(browser, local_server):
+    """A tab on the local-limits server."""
+    yield from _tab(browser, local_server)
