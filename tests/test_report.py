@@ -68,6 +68,16 @@ def test_the_summary_names_the_network_scheme_and_seed_in_link_text():
     assert "compare=" not in text  # nothing compared: not named
     compared = report.summary("propagation", _propagation(compare=("orthogonal", "zeros")), "Propagation")
     assert "compare=orthogonal,zeros" in compared
+    assert not any(part.startswith(("arch=", "norm=", "preset=")) for part in text.split(" · "))  # an MLP
+
+
+@pytest.mark.parametrize("path", ["propagation", "training", "width"])
+def test_the_summary_of_a_residual_network_names_its_architecture(path):
+    schema = links.schema_of(path)
+    settings = schema.validate({**schema.defaults(), "arch": "pre", "norm": "rmsnorm", "preset": "gpt2",
+                                "branch_depth": 1})
+    parts = report.summary(path, settings, path).split(" · ")
+    assert {"arch=pre", "norm=rmsnorm", "preset=gpt2", "branch_depth=1"} <= set(parts), parts
 
 
 def test_settings_rows_list_what_applies_with_display_names():

@@ -35,6 +35,9 @@ HEADLINE = ("task", "step", "layer", "activation", "depth", "width", "n_in", "n_
             "compare", "optimizer", "lr", "seed", "draws")
 """The parameters a chart's caption names when its page has them and they apply (network, scheme,
 seed, draw version); the link beside them names every setting that differs from its default."""
+RESIDUAL_HEADLINE = ("arch", "norm", "branch_depth", "preset")
+"""Named after ``layer`` too when the network is residual (``arch`` is not ``mlp``): a chart of a
+pre-norm stack must not read like one of an MLP of the same depth and width."""
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,13 @@ class ReportChart:
 
 def summary(path: str, settings: Mapping, title: str) -> str:
     """``initviz <version> · <title> · name=value · …`` for the :data:`HEADLINE` parameters of the page
-    that apply (an empty ``compare`` left out), in the link's canonical text."""
+    that apply (and :data:`RESIDUAL_HEADLINE`'s for a residual network; an empty ``compare`` left
+    out), in the link's canonical text."""
     schema = links.schema_of(path)
     parts = []
-    for name in HEADLINE:
+    residual = settings.get("arch", "mlp") != "mlp"
+    names = HEADLINE[:3] + (RESIDUAL_HEADLINE if residual else ()) + HEADLINE[3:]
+    for name in names:
         param = schema.by_name.get(name)
         if param is None or not param.applies(settings):
             continue
