@@ -46,6 +46,10 @@ def test_figure_has_a_panel_per_step_and_a_line_per_layer(frame, statistic):
     assert len(set(looks.values())) == 4
     assert all(looks[t["name"]] == (t["line"]["color"], t["line"].get("dash"), t["marker"]["symbol"]) for t in data)
     assert sum(t.get("showlegend", True) for t in data) == len(by_panel["x3"])
+    values = np.concatenate([np.asarray(t["y"], float) for t in data])
+    decades = np.log10(values.max() / values.min())
+    # a short panel: every digit labelled (plotly's default) overlaps; powers of ten, or 1-2-5
+    assert layout["yaxis"]["dtick"] == (1 if decades > 1.5 else "D2"), decades
 
 
 def test_steps_choose_the_panels(frame):

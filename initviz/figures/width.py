@@ -70,7 +70,7 @@ def fig_coord_check(frame: pd.DataFrame, statistic: str = "mean_abs", *, steps=N
         layout[f"xaxis{suffix}"].update(type="log", tickvals=widths, ticktext=[f"2^{int(np.log2(w))}" if w > 0 and
                                         float(np.log2(w)).is_integer() else str(w) for w in widths],
                                         title={"text": "width" if j == 1 else ""})
-        layout[f"yaxis{suffix}"].update(theme.log_axis(data, "y"))
+        layout[f"yaxis{suffix}"].update({"dtick": "D2", **theme.log_axis(data, "y")})  # short panels: 1, 2, 5 labelled
     layout["yaxis"]["title"] = {"text": STAT_TITLES.get(statistic, statistic)}
     layout.update(theme.title_layout(title, 2), height=height)
     layout["legend"] = {"orientation": "h", "yanchor": "bottom", "y": 1.08, "xanchor": "left", "x": 0.0}
@@ -132,7 +132,7 @@ def fig_lr_transfer(frame: pd.DataFrame, names: dict[str, str], *, title: str | 
         suffix = "" if j == 1 else str(j)
         layout[f"xaxis{suffix}"].update(tickvals=ticks, ticktext=[f"{int(k)}" for k in ticks],
                                         title={"text": "log₂ η"})
-        layout[f"yaxis{suffix}"].update(theme.log_axis(data, "y"))
+        layout[f"yaxis{suffix}"].update({"dtick": "D2", **theme.log_axis(data, "y")})  # short panels: 1, 2, 5 labelled
     layout["yaxis"]["title"] = {"text": "training loss after T steps"}
     layout.update(theme.title_layout(title, 2), height=height)
     layout["legend"] = {"orientation": "h", "yanchor": "bottom", "y": 1.08, "xanchor": "left", "x": 0.0}

@@ -352,9 +352,9 @@ SCHEMA = PageSchema("width", (
     replace(_PROPAGATION.by_name["branch_depth"], default=1, when=RESIDUAL),
     replace(_PROPAGATION.by_name["preset"], when=RESIDUAL),
     Param("statistic", "choice", "mean_abs", "Statistic", options=COORD_STATISTICS,
-          labels=("mean |x|", "rms x", "rms of the change since init"), widget="segmented",
-          when=(CHECK,), help="what is measured on every layer's output: mup's mean |x|, the root mean square, or the change "
-          "since initialisation"),
+          labels=("mean |x|", "rms x", "rms Δx"), widget="segmented",
+          when=(CHECK,), help="what is measured on every layer's output: mup's mean |x|, the root mean square "
+          "x, or that of Δx = x_t − x_0, the change since initialisation"),
     Param("readout_zero", "bool", True, "Zero-initialised readout", when=MUP,
           help="μP's output layer starts at zero (mup's recommendation); off, it starts at its 1/fan_in² draw"),
     Param("mistake", "choice", "none", "Deliberate mistake", options=MISTAKES,
