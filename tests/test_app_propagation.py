@@ -12,6 +12,7 @@ from initviz.figures import theme
 from initviz import Network, predict, propagate
 from initviz.limits import Budget
 from initviz.ui import deployment, links, propagation, widgets, workers
+from initviz.ui.propagation_charts import layer_spec
 from test_app_support import all_finite, assert_exportable, chart, open_page, text_of, trace
 
 FORWARD = ("preact_var", "act_var", "norm_ratio", "layer_ratio", "unit_spread")
@@ -470,16 +471,17 @@ def _spec(at, key: str) -> str:
 
 
 def _counting(monkeypatch, depth: int) -> list:
-    """The layer charts the page builds (``fig_layers`` calls) for networks of ``depth`` layers."""
+    """The layer charts the page builds (``layer_spec`` calls sent to the workers) for networks of
+    ``depth`` layers."""
     built = []
-    build = propagation.fp.fig_layers
+    submit = widgets.workers.submit
 
-    def counting(*args, **kwargs):
-        if kwargs["depth"] == depth:
-            built.append(kwargs["title"])
-        return build(*args, **kwargs)
+    def counting(fn, *args, **kwargs):
+        if fn is layer_spec and args[0].depth == depth:
+            built.append(args[0].title)
+        return submit(fn, *args, **kwargs)
 
-    monkeypatch.setattr(propagation.fp, "fig_layers", counting)
+    monkeypatch.setattr(widgets.workers, "submit", counting)
     return built
 
 

@@ -55,8 +55,10 @@ REPORT_BUTTON = "view_report"  # key of the "HTML report" download button (tests
 class RunRecord:
     """What the page drew in this run, for its HTML report (:func:`report_button`)."""
 
-    charts: list[report.ReportChart] = field(default_factory=list)
+    charts: list[report.ReportChart | None] = field(default_factory=list)
     formulas: list[str] = field(default_factory=list)
+    deferred: list = field(default_factory=list)
+    """Charts being built in worker processes, to draw in their places (:func:`.widgets.draw_deferred`)."""
 
 
 @dataclass(frozen=True)
@@ -213,11 +215,12 @@ def share_url(path: str, settings: links.Settings) -> str:
 def report_button(record: RunRecord) -> None:
     """The download of this view as one HTML file (:func:`.report.build_html`), built only when
     clicked, from what the run recorded; nothing when the run drew no chart."""
-    if not record.charts:
+    charts = [c for c in record.charts if c is not None]  # None: a chart whose build failed
+    if not charts:
         return
     export = view_export()
     title = f"initviz — {nav.entry(export.path).title}"
-    charts, formulas = list(record.charts), list(record.formulas)
+    formulas = list(record.formulas)
 
     def build() -> str:
         return report.build_html(title=title, link=export.link, created=_now(), formulas=formulas,

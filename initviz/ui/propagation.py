@@ -6,7 +6,7 @@ prediction for the very same network (:func:`initviz.predict`; residual blocks:
 from __future__ import annotations
 
 import math
-from functools import cache, cached_property, partial
+from functools import cache, partial
 
 import numpy as np
 import pandas as pd
@@ -25,12 +25,13 @@ from ..figures import fig_curves
 from ..residual import PRESETS
 from ..residual_theory import ResidualPrediction, predict_residual, residual_mean_field_applies
 from . import deployment, links, nav, progress, workers
+from . import propagation_charts as charts
 from .caching import NETWORK_HASH
 from .frame import computed_view, control_notices, guard
 from .links import criticality as critical
 from .links import propagation as plan
 from .links.propagation import histogram_kinds, needs_backward
-from .widgets import chart, control, file_name, formula, offer_choices
+from .widgets import chart, chart_in_worker, control, draw_deferred, file_name, formula, offer_choices
 
 CACHE = dict(max_entries=1024, max_size=128 * 2 ** 20, hash_funcs=NETWORK_HASH)
 """Propagation results and predictions are per-layer statistics and pre-binned histograms: 5–15 kB
@@ -98,36 +99,12 @@ def regime(net: Network, pred: mf.Prediction) -> str:
             f"χ = σ_w² E[φ′(h)²] = {theme.number(chi)} ({trend}).")
 
 
-class Runs(dict):
-    """Every run of a view by legend name → (network, measurement, prediction, why no prediction),
-    with the tables all charts of the view share, made once per script run."""
-
-    @cached_property
-    def measured(self) -> dict[str, PropagationResult]:
-        return {name: res for name, (_, res, _, _) in self.items()}
-
-    @cached_property
-    def complete(self) -> bool:
-        """No run was cut short by its deadline: the view is a function of its settings alone."""
-        return not any(res.truncated for res in self.measured.values())
-
-    @cached_property
-    def faults(self) -> pd.DataFrame:
-        """Forward faults and deadline stops (``fp.fault_table``)."""
-        return fp.fault_table(self.measured)
-
-    @cached_property
-    def all_faults(self) -> pd.DataFrame:
-        """Forward and backward faults and deadline stops."""
-        return fp.fault_table(self.measured, backward=True)
-
-
-def runs_of(settings: links.Settings) -> Runs:
-    """Every run of the view (see :class:`Runs`), as its run plan (:func:`.links.propagation.runs`) says:
+def runs_of(settings: links.Settings) -> charts.Runs:
+    """Every run of the view (see :class:`.propagation_charts.Runs`), as its run plan (:func:`.links.propagation.runs`) says:
     those not kept computed at once, spread over the workers (:meth:`.progress.View.each`) — with a
     progress bar and Cancel when the view is long (:mod:`.progress`); a cancelled view has what its
     runs computed until then."""
-    out = Runs()
+    out = charts.Runs()
     planned = plan.runs(settings)
     calls = [(run.build(), dict(run.propagate, deadline=run_deadline())) for run in planned]
     timeout = max(workers.RESULT_TIMEOUT, run_deadline() + deployment.current().worker_grace)
@@ -168,13 +145,6 @@ def _where(depth: int, n_seeds: int, backward: bool, done: int, total: int, part
     if n_seeds > 1:
         text += f", seed {rep + 1} of {n_seeds}"
     return text
-
-
-def forward_limit(res: PropagationResult) -> int:
-    """The last layer with forward data: the fault layer, the deadline's stop, or the depth."""
-    fault = res.first_nonfinite_layer or res.first_vanished_layer
-    last = int(res.layers_done.min()) if res.truncated else res.depth
-    return min(fault, last) if fault else last
 
 
 # --- the page ------------------------------------------------------------------------------------------
@@ -239,6 +209,7 @@ def render(settings: links.Settings) -> None:
         _phase_link(settings)
         views = RESIDUAL_VIEWS if plan.is_residual(computed) else VIEWS
         views[settings["view"]](computed, runs)
+        draw_deferred()  # the per-layer charts, built meanwhile in the workers
 
 
 def _phase_link(settings: links.Settings) -> None:
@@ -366,23 +337,6 @@ def _residual_regime(net: Network, pred: ResidualPrediction) -> str:
     return f"mean field: ‖x_L‖²/‖x_0‖² = {q:.4g} after {net.depth} blocks{grad}."
 
 
-def _tables(runs, stat: str, band: str | None, theory_of=None, backward: bool = False):
-    """Measured table, theory table (``theory_of(net, pred) -> per-layer array``) and faults."""
-    table = fp.stat_table(runs.measured, stat, band)
-    prediction, faults = None, runs.all_faults if backward else runs.faults
-    if theory_of is not None:
-        values, upto = {}, {}
-        for name, (net, res, pred, _) in runs.items():
-            has_data = (not backward) or not np.isnan(res.stats[stat]).all()
-            values[name] = theory_of(net, pred) if pred is not None and has_data else None
-            upto[name] = res.depth if backward else forward_limit(res)
-        prediction = fp.values_table(values, upto)
-        beyond = fp.theory_fault_table(values, upto)
-        if len(beyond):
-            faults = pd.concat([faults, beyond], ignore_index=True)
-    return table, prediction, faults
-
-
 def _name(settings, what: str) -> str:
     return file_name("propagation", what, "-".join(links.compared_schemes(settings)), settings["activation"],
                      f"L{settings['depth']}", f"n{settings['width']}", settings["dtype"], f"seed{settings['seed']}")
@@ -396,23 +350,18 @@ def _csv(table: pd.DataFrame, prediction: pd.DataFrame | None) -> pd.DataFrame:
 
 
 def _layer_chart(settings, runs, *, stat: str, key: str, title: str, y_title: str, band: str | None = None,
-                 theory_of=None, backward: bool = False, log_y: bool | None = None, caption: str | None = None,
-                 tables=None) -> None:
+                 theory: charts.Theory = None, backward: bool = False, log_y: bool | None = None,
+                 caption: str | None = None, branch_skip: bool = False) -> None:
+    """A per-layer chart (:class:`.propagation_charts.LayerChart`), built in a worker process."""
     if band == "seeds" and settings["n_seeds"] == 1:
         band = None
     measured = "measured" + (" (band: over seeds)" if band == "seeds" else
                              " (band: 5–95 % of samples, all seeds)" if band else "")
-
-    tables = tables or (lambda: _tables(runs, stat, band, theory_of, backward))
-    x_title = "block l" if plan.is_residual(settings) else "layer l"
-
-    def build():
-        table, prediction, faults = tables()
-        return fp.fig_layers(table, prediction, y_title=y_title, depth=settings["depth"], title=title,
-                             faults=faults, log_y=log_y, measured=measured, x_title=x_title)
-
-    chart(build, lambda: _csv(*tables()[:2]), key=key,
-          name=_name(settings, key), caption=caption, reuse=runs.complete)
+    spec = charts.LayerChart(stat=stat, title=title, y_title=y_title, depth=settings["depth"], measured=measured,
+                             x_title="block l" if plan.is_residual(settings) else "layer l", band=band,
+                             theory=theory, backward=backward, log_y=log_y, branch_skip=branch_skip)
+    chart_in_worker(charts.layer_spec, (spec, runs), lambda: _csv(*spec.tables(runs)[:2]), key=key,
+                    name=_name(settings, key), caption=caption, reuse=runs.complete)
 
 
 def _scale_free(settings, act) -> str:
@@ -432,24 +381,24 @@ def _forward(settings, runs) -> None:
     with left:
         _layer_chart(settings, runs, stat="preact_var", key="preact_var", band="seeds", 
                      title="Pre-activation variance q<sup>l</sup>", y_title="Var h<sup>l</sup> (units of x²)",
-                     theory_of=lambda net, pred: pred.preact_var,
+                     theory="preact_var",
                      caption="Variance of all batch × width entries of hˡ; line: the mean-field qˡ.")
     with right:
         _layer_chart(settings, runs, stat="act_var", key="act_var", band="seeds", 
                      title="Activation variance", y_title="Var a<sup>l</sup> (units of x²)",
-                     theory_of=lambda net, pred: pred.act_var,
+                     theory="act_var",
                      caption="Variance of aˡ = φ(hˡ); line: E[φ(h)²] − E[φ(h)]² under the mean field.")
     left, right = st.columns(HALF)
     with left:
         _layer_chart(settings, runs, stat="norm_ratio", key="norm_ratio", band="samples",
                      title="Norm through depth ‖a<sup>l</sup>‖ / ‖x‖", y_title="‖a<sup>l</sup>‖ / ‖x‖ (dimensionless)",
-                     theory_of=lambda net, pred: pred.norm_ratio,
+                     theory="norm_ratio",
                      caption="Mean over samples; bars: 5th–95th percentile over samples and seeds; "
                              "line: √(n_l E[a²] / n_0 E[x²]) (the root mean square).")
     with right:
         _layer_chart(settings, runs, stat="layer_ratio", key="layer_ratio", band="samples",
                      title="One layer's gain ‖W<sub>l</sub> a‖ / ‖a‖", y_title="‖W<sub>l</sub> a<sup>l−1</sup>‖ / ‖a<sup>l−1</sup>‖",
-                     theory_of=lambda net, pred: pred.layer_ratio,
+                     theory="layer_ratio",
                      caption="The weight matrix alone (no bias, no φ); line: √(n_l s_l²).")
     act = get_activation(settings["activation"], links.activation_param(settings))
     same = _scale_free(settings, act)
@@ -478,7 +427,7 @@ def _forward(settings, runs) -> None:
     if settings["inputs"] == "correlated":
         _layer_chart(settings, runs, stat="corr", key="corr", band="seeds", log_y=False,
                      title="Correlation of input pairs through depth", y_title="cos ∠(h<sub>a</sub><sup>l</sup>, h<sub>b</sub><sup>l</sup>)",
-                     theory_of=lambda net, pred: pred.corr,
+                     theory="corr",
                      caption=f"Pairs of inputs with correlation {settings['input_corr']:g}; line: the mean-field "
                              "correlation map." + same)
 
@@ -534,19 +483,13 @@ def _decades(values: np.ndarray) -> float:
     return float(np.log10(v.max() / v.min())) if v.size > 1 else 0.0
 
 
-def _grad_ratio_theory(net: Network, pred: mf.Prediction) -> np.ndarray:
-    std = np.array([net.weight_law(layer).std for layer in range(1, net.depth + 1)])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.sqrt(pred.grad_w_var) / std
-
-
 def _backward(settings, runs) -> None:
     st.header("Backward: gradients through depth")
     st.markdown("The probe loss L = Σ_b ⟨g_b, aᴸ_b⟩ with g ~ N(0, 1) sends a random gradient back from the "
                 "output. ∂L/∂hˡ is what reaches layer l (Glorot & Bengio's back-propagated gradient); "
                 r"$\partial L/\partial W_l = (\partial L/\partial h^l)^\top a^{l-1}$ is the weight update, compared "
                 r"with the weights by the ratio $\mathrm{std}(\partial L/\partial W_l) / \mathrm{std}(W_l)$.")
-    skipped = [f"{name} (forward stopped at layer {forward_limit(res)})" for name, (_, res, _, _) in runs.items()
+    skipped = [f"{name} (forward stopped at layer {charts.forward_limit(res)})" for name, (_, res, _, _) in runs.items()
                if res.first_nonfinite_layer or res.first_vanished_layer]
     if skipped:
         st.caption("No backward pass for " + ", ".join(skipped) + ": it needs the output.")
@@ -554,18 +497,18 @@ def _backward(settings, runs) -> None:
     with left:
         _layer_chart(settings, runs, stat="grad_var", key="grad_var", band="seeds", backward=True, 
                      title="Gradient variance Var ∂L/∂h<sup>l</sup>", y_title="Var ∂L/∂h<sup>l</sup>",
-                     theory_of=lambda net, pred: pred.grad_var,
+                     theory="grad_var",
                      caption="Read from the right (output) to the left (input); line: gradient independence.")
     with right:
         _layer_chart(settings, runs, stat="grad_w_var", key="grad_w_var", band="seeds", backward=True, 
                      title="Weight-gradient variance Var ∂L/∂W<sub>l</sub>", y_title="Var ∂L/∂W<sub>l</sub>",
-                     theory_of=lambda net, pred: pred.grad_w_var,
+                     theory="grad_w_var",
                      caption="Summed over the batch; line: batch · E[(∂L/∂hˡ)²] · E[(aˡ⁻¹)²].")
     left, right = st.columns(HALF)
     with left:
         _layer_chart(settings, runs, stat="grad_ratio", key="grad_ratio", band="seeds", backward=True,
                      title="Gradient to weight ratio", y_title="std(∂L/∂W<sub>l</sub>) / std(W<sub>l</sub>)",
-                     theory_of=_grad_ratio_theory,
+                     theory=charts.grad_ratio_theory,
                      caption="How large one update is relative to the weights, layer by layer (absent when the "
                              "weights are all zero).")
     with right:
@@ -585,18 +528,6 @@ def _no_theory_note(runs) -> str:
     return (" No mean-field line for " + "; ".join(missing) + ".") if missing else ""
 
 
-def _branch_skip_tables(runs, band: str | None):
-    """The measured and predicted variances of the branch α·F and of the skip s·x, two series per run."""
-    parts, theory, faults = [], {}, runs.faults
-    for stat, what in (("branch_var", "branch α·F"), ("skip_var", "skip s·x")):
-        table, prediction, _ = _tables(runs, stat, band, lambda net, pred, stat=stat: getattr(pred, stat))
-        parts.append(table.assign(group=table["group"].astype(str) + f": {what}"))
-        if len(prediction):
-            theory[what] = prediction.assign(group=prediction["group"].astype(str) + f": {what}")
-    predicted = pd.concat(list(theory.values()), ignore_index=True) if theory else None
-    return pd.concat(parts, ignore_index=True), predicted, faults
-
-
 def _residual_forward(settings, runs) -> None:
     st.header("Forward: the stream through the blocks")
     band = "seeds"
@@ -606,13 +537,13 @@ def _residual_forward(settings, runs) -> None:
         _layer_chart(settings, runs, stat="msq_ratio", key="msq_ratio", band=band,
                      title="The stream's size ‖x<sub>l</sub>‖² / ‖x<sub>0</sub>‖²",
                      y_title="‖x<sub>l</sub>‖² / ‖x<sub>0</sub>‖² (dimensionless)",
-                     theory_of=lambda net, pred: pred.msq_ratio,
+                     theory="msq_ratio",
                      caption="Mean over samples of ‖x_l‖²/‖x_0‖² after block l; line: the mean field's "
                              "E[x_l²]/E[x_0²] (pre-norm without scaling: grows ~linearly in L; post-norm: ~1)." + note)
     with right:
         _layer_chart(settings, runs, stat="branch_var", key="branch_skip", band=band,
                      title="Branch vs skip: Var α·F<sub>l</sub> and Var s·x<sub>l−1</sub>", y_title="variance (units of x²)",
-                     tables=lambda: _branch_skip_tables(runs, band if settings["n_seeds"] > 1 else None),
+                     branch_skip=True,
                      caption="What each block adds (the branch α·F) against what it carries (the skip s·x_{l−1}): "
                              "a branch far smaller than the skip makes the block close to the identity "
                              "(ReZero, α = 0: no branch at all; Fixup: the last branch layer is 0)." + note)
@@ -620,12 +551,12 @@ def _residual_forward(settings, runs) -> None:
     with left:
         _layer_chart(settings, runs, stat="act_var", key="act_var", band=band,
                      title="The stream's variance Var x<sub>l</sub>", y_title="Var x<sub>l</sub> (units of x²)",
-                     theory_of=lambda net, pred: pred.act_var,
+                     theory="act_var",
                      caption="Variance of all batch × width entries of the block's output x_l; line: the mean field.")
     with right:
         _layer_chart(settings, runs, stat="preact_var", key="preact_var", band=band,
                      title="Branch pre-activation variance Var h<sub>l</sub>", y_title="Var h<sub>l</sub> (units of x²)",
-                     theory_of=lambda net, pred: pred.preact_var,
+                     theory="preact_var",
                      caption="h = W₁·N(x_{l−1}) + b₁ (pre-norm; W₁·x_{l−1} + b₁ post-norm), the input of the "
                              "branch's activation; line: σ₁²·E[u²] + σ_b².")
     act = get_activation(settings["activation"], links.activation_param(settings))
@@ -704,30 +635,29 @@ def _residual_backward(settings, runs) -> None:
     with left:
         _layer_chart(settings, runs, stat="grad_act_var", key="grad_act_var", band="seeds", backward=True,
                      title="Stream gradient Var ∂L/∂x<sub>l</sub>", y_title="Var ∂L/∂x<sub>l</sub>",
-                     theory_of=lambda net, pred: pred.grad_act_var,
+                     theory="grad_act_var",
                      caption="Read from the right (output) to the left; line: gradient independence (mean field)."
                              + note)
     with right:
         _layer_chart(settings, runs, stat="grad_w_out_var", key="grad_w_out_var", band="seeds", backward=True,
                      title="Branch output layer Var ∂L/∂W<sub>m</sub>", y_title="Var ∂L/∂W<sub>m</sub>",
-                     theory_of=lambda net, pred: pred.grad_w_out_var,
+                     theory="grad_w_out_var",
                      caption="The branch's last weight layer (W₂; W₁ when m = 1), summed over the batch; "
                              "line: batch · E[(∂L/∂f)²] · E[φ²]." + note)
     left, right = st.columns(HALF)
     with left:
         _layer_chart(settings, runs, stat="grad_var", key="grad_var", band="seeds", backward=True,
                      title="Branch gradient Var ∂L/∂h<sub>l</sub>", y_title="Var ∂L/∂h<sub>l</sub>",
-                     theory_of=lambda net, pred: pred.grad_var,
+                     theory="grad_var",
                      caption="The gradient at the branch's pre-activation; line: the mean field.")
     with right:
         _layer_chart(settings, runs, stat="grad_w_var", key="grad_w_var", band="seeds", backward=True,
                      title="Branch input layer Var ∂L/∂W<sub>1</sub>", y_title="Var ∂L/∂W<sub>1</sub>",
-                     theory_of=lambda net, pred: pred.grad_w_var,
+                     theory="grad_w_var",
                      caption="Summed over the batch; line: batch · E[(∂L/∂h)²] · E[u²].")
 
 
 RESIDUAL_VIEWS = {"forward": _residual_forward, "histograms": _histograms, "backward": _residual_backward}
 """The views of a residual network: per block; histograms as for an MLP (act: the stream x_l)."""
 
-__all__ = ["render", "Runs", "runs_of", "network", "simulate", "theory", "forward_limit", "needs_backward",
-           "histogram_kinds"]
+__all__ = ["render", "runs_of", "network", "simulate", "theory", "needs_backward", "histogram_kinds"]

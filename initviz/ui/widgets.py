@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -32,8 +33,8 @@ import streamlit as st
 
 from ..figures import theme
 from ..figures.export import with_caption
-from . import links, nav
-from .frame import PAGE_KEY, REPORT_KEY, VIEW_KEY, view_export
+from . import links, nav, workers
+from .frame import PAGE_KEY, REPORT_KEY, VIEW_KEY, guard, view_export
 from .report import EXPORT_SCALE, EXPORT_WIDTH, ReportChart
 
 MODEBAR_REMOVED = ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d"]
@@ -140,6 +141,69 @@ def chart(fig: go.Figure | Callable[[], go.Figure], table: pd.DataFrame | Callab
         spec = _built(st.session_state[VIEW_KEY], key, fig) if reuse else fig().to_dict()
     else:
         spec = fig.to_dict()
+    _draw(spec, table, key=key, name=name, caption=caption, on_select=on_select)
+
+
+class _NotBuilt(Exception):
+    """A stored chart asked for before it was built (never cached: :func:`_built` calls again)."""
+
+
+def _not_built():
+    raise _NotBuilt
+
+
+@dataclasses.dataclass
+class _Deferred:
+    """A chart being built in a worker: where to draw it, its call, and what :func:`_draw` needs."""
+
+    place: Any
+    call: workers.Call
+    view: tuple
+    key: str
+    reuse: bool
+    index: int
+    draw: dict
+
+
+def chart_in_worker(build: Callable[..., dict], args: tuple, table, *, key: str, name: str,
+                    caption: str | None = None, reuse: bool = True) -> None:
+    """:func:`chart` of the figure ``build(*args)`` — a module-level function returning plotly's dict
+    form, its arguments picklable — made in a worker process (:mod:`.workers`): a stored chart of this
+    view is drawn at once; else the chart's place is kept, the build starts, and
+    :func:`draw_deferred` (which the page calls after its last chart) draws it there. A page's
+    charts are so built at once, over the workers, while the server's GIL only forwards them."""
+    view = st.session_state[VIEW_KEY]
+    if reuse:
+        try:
+            spec = _built(view, key, _not_built)
+        except _NotBuilt:
+            pass
+        else:
+            _draw(spec, table, key=key, name=name, caption=caption)
+            return
+    record = st.session_state[REPORT_KEY]
+    record.deferred.append(_Deferred(st.container(), workers.submit(build, *args), view, key, reuse,
+                                     len(record.charts), dict(table=table, key=key, name=name, caption=caption)))
+    record.charts.append(None)  # its place in the report, filled when it is drawn
+
+
+def draw_deferred() -> None:
+    """Draw every chart of :func:`chart_in_worker` in its place, in page order, as their builds finish
+    (each kept for its view, like :func:`chart`'s); one that fails says so in its place."""
+    record = st.session_state[REPORT_KEY]
+    pending, record.deferred = record.deferred, []
+    for item in pending:
+        with item.place, guard(f"chart {item.key}"):
+            spec = item.call.result()
+            if item.reuse:
+                spec = _built(item.view, item.key, lambda spec=spec: _Stored(spec))
+            _draw(spec, **item.draw, slot=item.index)
+
+
+def _draw(spec: dict, table, *, key: str, name: str, caption: str | None, on_select=None,
+          slot: int | None = None) -> None:
+    """The chart of plotly dict ``spec`` with its export caption, config, CSV button and caption,
+    recorded for the report (at index ``slot`` when its place was kept, else appended)."""
     export = view_export()
     spec = with_caption(spec, [export.summary, export.link])
     config = {"toImageButtonOptions": {"format": "png", "scale": EXPORT_SCALE, "width": EXPORT_WIDTH,
@@ -148,7 +212,12 @@ def chart(fig: go.Figure | Callable[[], go.Figure], table: pd.DataFrame | Callab
     select = {"on_select": on_select, "selection_mode": "points"} if on_select else {}
     shown = theme.on_dark(spec) if st.context.theme.type == "dark" else spec
     st.plotly_chart(_Stored(shown), width="stretch", theme=None, key=key, config=config, **select)
-    st.session_state[REPORT_KEY].charts.append(ReportChart(key, name, spec, caption or ""))  # light
+    charts = st.session_state[REPORT_KEY].charts
+    entry = ReportChart(key, name, spec, caption or "")  # light
+    if slot is None:
+        charts.append(entry)
+    else:
+        charts[slot] = entry
     left, right = st.columns([4, 1], vertical_alignment="center")
     if caption:
         left.caption(caption)

@@ -8,7 +8,8 @@ other session's rerun for 100 ms, and the server used one core of two however ma
 pool of worker processes; the script's thread waits without the GIL, so the other sessions' reruns
 go on, and the computation uses a core of its own. What crosses the process boundary is small:
 the call's arguments (a :class:`~initviz.Network` is a few hundred bytes) and its result (per-layer
-statistics, ~100 kB), both pickled.
+statistics, ~100 kB), both pickled. Charts are built there too, from those results
+(:func:`.widgets.chart_in_worker`): the server's GIL then only forwards them.
 
 Workers are started with ``spawn`` (a clean interpreter: forking a threaded server is unsafe),
 once (:func:`start`, when the app first runs), each with one BLAS thread (as the server's
@@ -107,11 +108,17 @@ _POOL: list[ProcessPoolExecutor] = []
 _MANAGER: list = []
 
 
+WORKER_IMPORTS = ("initviz", "initviz.ui.propagation_charts")
+"""What every worker imports when it starts: the core, and the chart builders the pages send it
+(:func:`.widgets.chart_in_worker`; with pandas and plotly, ~80 MB more per worker, ~0.5 s)."""
+
+
 def _start_worker() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)  # one BLAS thread per worker, as the server's sessions
-    importlib.import_module("initviz")  # imported once here, not on the first call
+    for module in WORKER_IMPORTS:  # imported once here, not on the first call
+        importlib.import_module(module)
 
 
 def _pool() -> ProcessPoolExecutor:
@@ -123,7 +130,7 @@ def _pool() -> ProcessPoolExecutor:
 
 
 def start() -> None:
-    """Start every worker now (each imports numpy and initviz, ~0.5 s), not at the first calls."""
+    """Start every worker now (each imports :data:`WORKER_IMPORTS`, ~1 s), not at the first calls."""
     pool = _pool()
     for future in [pool.submit(os.getpid) for _ in range(WORKERS)]:
         future.result(timeout=RESULT_TIMEOUT)
