@@ -531,3 +531,25 @@ def test_a_networks_cache_key_is_its_whole_description():
     assert len({network_key(n) for n in [net, *others]}) == 1 + len(others)
     from initviz.ui import propagation, training
     assert all(cache["hash_funcs"][Network] is network_key for cache in (propagation.CACHE, training.CACHE))
+
+
+def _spec_failing_for_norm_ratio(spec, runs):
+    """``layer_spec`` except for the norm-ratio chart, whose build fails (run in a worker process,
+    which imports this module by name)."""
+    if spec.stat == "norm_ratio":
+        raise RuntimeError("a chart build that fails")
+    return layer_spec(spec, runs)
+
+
+def test_a_chart_whose_build_fails_says_so_in_its_place_and_the_others_draw(monkeypatch):
+    monkeypatch.setattr(propagation.charts, "layer_spec", _spec_failing_for_norm_ratio)
+    at = open_page("propagation", {"seed": "661166", "depth": "5", "width": "16"}, errors=True)  # not cached
+    assert not at.exception
+    drawn = {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
+    assert "norm_ratio" not in drawn and set(FORWARD) - {"norm_ratio"} <= drawn
+    assert any("Something went wrong while drawing this part" in e.value for e in at.error)
+    record = at.session_state[widgets.REPORT_KEY]
+    assert None in record.charts  # the failed chart's place in the report stays empty
+    assert [c.key for c in record.charts if c] == [k for k in ("preact_var", "act_var", "layer_ratio", "saturated",
+                                                                 "unit_spread") if k in drawn]  # page order
+    assert at.get("download_button")  # the report is still offered, of the charts drawn
