@@ -15,7 +15,7 @@ Every page script calls :func:`run_page`, which on each script run
 3. calls the page module's ``render(settings)`` inside :func:`guard` (the catch-all);
 4. offers the view as one HTML report (:func:`report_button`: the charts and formulas the page
    recorded through :func:`.widgets.chart` and :func:`.widgets.formula` in this run);
-5. shows the shareable link in the sidebar (``st.code`` has a copy button);
+5. shows the shareable link in the sidebar, with a Copy button (:func:`link_box`);
 6. on a page with charts, mounts :func:`follow_theme`: the charts are drawn for the screen's theme
    (:func:`.widgets.chart`), so a theme change (the app menu's Light/Dark/System, the system's
    preference) reruns the page; it also corrects a first run told the wrong theme (Streamlit #11920).
@@ -317,6 +317,51 @@ def dropped_link() -> None:
                                             "reserved": sorted(links.STREAMLIT_RESERVED)})
 
 
+LINK_BOX_JS = """
+export default function ({ data, parentElement }) {
+  const url = parentElement.querySelector('.initviz-link');
+  const button = parentElement.querySelector('.copy');
+  url.textContent = data;  // text, never markup
+  button.onclick = async () => {
+    let copied = false;
+    try {
+      await navigator.clipboard.writeText(data);
+      copied = true;
+    } catch (err) {  // no clipboard API here (e.g. not a secure context): select it for the user
+      const range = document.createRange();
+      range.selectNodeContents(url);
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      copied = document.execCommand('copy');
+    }
+    button.textContent = copied ? 'Copied' : 'Selected: copy it';
+    setTimeout(() => { button.textContent = 'Copy'; }, 1500);
+  };
+}
+"""
+"""Writes the link (``data``) into the box as text and copies it on the button's click."""
+_link_box = st.components.v2.component(
+    "initviz_link_box",
+    html='<div class="box"><code class="initviz-link"></code>'
+         '<button type="button" class="copy" title="Copy the link to this view">Copy</button></div>',
+    js=LINK_BOX_JS,
+    css=".box { display: flex; gap: 0.5rem; align-items: flex-start; padding: 0.5rem 0.75rem; "
+        "border-radius: 0.5rem; background: rgba(128, 128, 128, 0.12); } "
+        ".initviz-link { flex: 1; min-width: 0; font-family: 'Source Code Pro', monospace; font-size: 0.8rem; "
+        "line-height: 1.5; white-space: pre-wrap; word-break: break-all; color: inherit; background: none; } "
+        ".copy { flex: none; font: inherit; font-size: 0.75rem; padding: 0.1rem 0.5rem; color: inherit; "
+        "background: transparent; border: 1px solid rgba(128, 128, 128, 0.45); border-radius: 0.4rem; "
+        "cursor: pointer; }")
+
+
+def link_box(link: str, key: str) -> None:
+    """The link to this view with a Copy button. Not ``st.code``: its syntax highlighter, loaded by
+    the first code block of a page, cost ~0.28 s of Chromium's main thread before the first chart
+    (BENCHMARKS.md, session 8)."""
+    _link_box(key=key, data=link)
+
+
 NARROW_PX = 768
 """Up to this viewport width the page's foot repeats the link box (a phone: the sidebar, which has
 it, starts closed there)."""
@@ -355,10 +400,10 @@ def run_page(path: str) -> None:
     link = share_url(path, settings)
     with st.container(key=PHONE_LINK):  # shown on narrow screens only (LAYOUT_CSS): the sidebar starts closed there
         st.caption("Link to this view (copy button on the right)")
-        st.code(link, language=None, wrap_lines=True)
+        link_box(link, "link_box_phone")
     st.html(f"<style>{LAYOUT_CSS}</style>")
     with st.sidebar:
         st.caption("Link to this view (copy button on the right)")
-        st.code(link, language=None, wrap_lines=True)
+        link_box(link, "link_box")
         st.button("Reset this page", on_click=_reset, args=(path,), key="reset_page",
                   icon=":material/restart_alt:")

@@ -23,7 +23,7 @@ REPORT_VIEWS = [("propagation", "preact_var"), ("geometry?step=spectrum&seed=3",
 
 
 def _app_link(tab) -> str:
-    return tab.locator("[data-testid=stSidebar] [data-testid=stCode]").inner_text().strip()
+    return tab.locator("[data-testid=stSidebar] .initviz-link").inner_text().strip()
 
 
 def _boxes(tab, key: str) -> dict:

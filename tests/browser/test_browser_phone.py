@@ -56,11 +56,11 @@ def test_on_a_phone_titles_are_clear_of_the_toolbar_equations_scroll_and_the_lin
         assert eq.evaluate("e => getComputedStyle(e).overflowX") == "auto"
         box = eq.bounding_box()
         assert box["x"] + box["width"] <= PHONE["width"]
-    link = page.locator(".st-key-phone_link [data-testid=stCode]")
+    link = page.locator(".st-key-phone_link .initviz-link")
     assert link.is_visible() and link.inner_text().strip() == page.url
 
 
 def test_on_a_desktop_the_link_is_in_the_sidebar_only(page):
     open_page(page, "propagation", "preact_var")
     assert not page.locator(".st-key-phone_link").is_visible()
-    assert page.locator("[data-testid=stSidebar] [data-testid=stCode]").is_visible()
+    assert page.locator("[data-testid=stSidebar] .initviz-link").is_visible()
