@@ -1,5 +1,7 @@
 """The app frame (AppTest): the link round trip, notices, page switches, reset, the error catch-all."""
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -89,8 +91,9 @@ def test_reset_restores_the_defaults():
 
 def test_the_link_box_shows_the_page_path_and_canonical_query():
     at = open_page("geometry", {"rule": "FAN_IN", "seed": "3"})
-    codes = [c.value for c in at.sidebar.code]
-    assert codes == ["/geometry?rule=fan_in&seed=3"]
+    boxes = [json.loads(e.proto.json) for e in at.sidebar
+             if getattr(e, "proto", None) is not None and getattr(e.proto, "component_name", "") == "initviz_link_box"]
+    assert boxes == ["/geometry?rule=fan_in&seed=3"]  # the link box's data: the link it shows as text
 
 
 def _page_that_fails():

@@ -47,3 +47,16 @@ def choose(tab, key: str, label: str, attempts: int = 3) -> None:
 def wait_hydrated(tab) -> None:
     """Wait until every element has its component loaded (no loading skeleton is left)."""
     tab.wait_for_function("() => document.querySelectorAll('[data-testid=stSkeleton]').length === 0")
+
+
+def shared_link(tab, expected: str | None = None, where: str = "[data-testid=stSidebar]") -> str:
+    """The link the link box under ``where`` shows once its script has written it (it is filled in
+    the browser after the element is attached): any text, or ``expected`` when given (then waited for
+    until the page's timeout, so a wrong link fails)."""
+    import re
+
+    from playwright.sync_api import expect
+
+    box = tab.locator(f"{where} .initviz-link").first
+    expect(box).to_have_text(re.compile(r"\S") if expected is None else expected, timeout=30_000)
+    return box.inner_text().strip()

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import initviz.geometry as geo
-from browser_support import chart_data, choose, open_page, wait_hydrated, wait_idle
+from browser_support import chart_data, choose, open_page, shared_link, wait_hydrated, wait_idle
 from initviz.ui import nav
 
 pytestmark = pytest.mark.browser
@@ -75,7 +75,7 @@ def test_an_unknown_path_says_so_links_every_page_and_the_shared_link_is_the_pag
     links.filter(has_text=nav.entry(nav.DEFAULT_PAGE).title).click()
     page.wait_for_selector(f"h1:has-text('{nav.entry(nav.DEFAULT_PAGE).title}')")
     wait_idle(page)
-    shared = page.locator("[data-testid=stSidebar] .initviz-link").inner_text().strip()
+    shared = shared_link(page, page.url)
     assert shared == page.url and urlsplit(shared).path == f"/{nav.DEFAULT_PAGE}"
 
 
@@ -123,7 +123,7 @@ def test_a_link_round_trips_controls_and_numbers(page, browser):
     assert page.locator(".st-key-seed input").input_value() == "3"
     assert "bogus" in page.locator(".st-key-link_notices").inner_text()
     np.testing.assert_array_equal(_heatmap(page), geo.gram_matrix(16, 16, "uniform", seed=3))
-    shared = page.locator("[data-testid=stSidebar] .initviz-link").inner_text().strip()
+    shared = shared_link(page, page.url)
     assert shared == page.url
     # the shared link, opened in a new session, shows the same controls and the same numbers
     other = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
@@ -138,8 +138,7 @@ def test_a_link_round_trips_controls_and_numbers(page, browser):
 def test_the_copy_button_puts_the_link_on_the_clipboard(page):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=page.base)
     open_page(page, "geometry?seed=5", "angle_hist")
-    box = page.locator("[data-testid=stSidebar] .initviz-link")
-    shown = box.inner_text().strip()
+    shown = shared_link(page, page.url)
     assert shown == page.url and "seed=5" in shown
     page.locator("[data-testid=stSidebar]").get_by_role("button", name="Copy").click()
     page.wait_for_function("() => navigator.clipboard.readText().then(t => t.length > 0)")

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from browser_support import open_page, wait_idle
+from browser_support import open_page, shared_link, wait_idle
 from initviz.figures import theme
 from initviz.ui import report
 
@@ -23,7 +23,7 @@ REPORT_VIEWS = [("propagation", "preact_var"), ("geometry?step=spectrum&seed=3",
 
 
 def _app_link(tab) -> str:
-    return tab.locator("[data-testid=stSidebar] .initviz-link").inner_text().strip()
+    return shared_link(tab)
 
 
 def _boxes(tab, key: str) -> dict:

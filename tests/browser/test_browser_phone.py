@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser_support import open_page
+from browser_support import open_page, shared_link
 
 pytestmark = pytest.mark.browser
 
@@ -56,8 +56,8 @@ def test_on_a_phone_titles_are_clear_of_the_toolbar_equations_scroll_and_the_lin
         assert eq.evaluate("e => getComputedStyle(e).overflowX") == "auto"
         box = eq.bounding_box()
         assert box["x"] + box["width"] <= PHONE["width"]
-    link = page.locator(".st-key-phone_link .initviz-link")
-    assert link.is_visible() and link.inner_text().strip() == page.url
+    assert page.locator(".st-key-phone_link .initviz-link").is_visible()
+    assert shared_link(page, page.url, where=".st-key-phone_link") == page.url
 
 
 def test_on_a_desktop_the_link_is_in_the_sidebar_only(page):
