@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 import initviz.geometry as geo
 from browser_support import chart_data, choose, open_page, shared_link, wait_hydrated, wait_idle
@@ -64,11 +65,12 @@ def test_an_unknown_path_says_so_links_every_page_and_the_shared_link_is_the_pag
     """Issue 12 items 6 and 9: ``/nosuchpage`` redirected silently and the link box then showed
     ``…/nosuchpage/propagation`` while the address bar said ``/propagation``."""
     page.goto(f"{page.base}/nosuchpage?depth=abc")
-    page.wait_for_selector("h1:has-text('Page not found')")
-    wait_idle(page)
     main = page.locator("[data-testid=stMain]")
-    assert "no page at “/nosuchpage”" in main.inner_text()
+    # Streamlit's own "Page not found" dialog can show before the script runs: wait for the page's text
+    main.get_by_text("no page at “/nosuchpage”", exact=False).wait_for()
+    wait_idle(page)
     links = main.locator("[data-testid=stPageLink] a")
+    expect(links).to_have_count(len(nav.PAGES), timeout=30_000)  # drawn after the message: wait for them
     assert [links.nth(i).get_attribute("href").strip("/").split("/")[-1] for i in range(links.count())] == \
         [entry.path for entry in nav.PAGES]
     page.keyboard.press("Escape")  # Streamlit's own "Page not found" dialog is open over the page
