@@ -2,7 +2,9 @@
 version 1) and initviz's draw version 2 (:mod:`initviz.normals`: Box–Muller on float32 uniforms), in
 float32 and float64, filling one array of ``--entries`` and in cache-sized chunks
 (``initviz.limits.SAMPLE_CHUNK_ENTRIES``, as ``Law.sample`` does). BLAS plays no part; the kernel
-numpy's BLAS would use is printed all the same (threadpoolctl), as every bench does.
+numpy's BLAS would use is printed all the same (threadpoolctl), as every bench does. Then one
+Haar-orthogonal draw of ``--haar`` × ``--haar`` float32 (:func:`initviz.draws.haar`: its Gaussian and
+its QR, float64 LAPACK in version 1, float32 in version 2) per draw version, in alternation, one thread.
 
 ``--workload W1`` then times, in alternation (one call of each per round, median of the rounds, so
 both see the same load on a shared machine) and with one BLAS thread: the workload's weight draws
@@ -10,7 +12,7 @@ alone (``draw_layer`` for every layer, as ``propagate`` draws them) and its whol
 call, with draw versions 1 and 2, in CPU seconds of the process (all its threads) — what the sampler
 changes in the workload's work, which other jobs on a shared machine disturb far less than wall time.
 
-    python -m bench.normals [--entries 4194304] [--repeats 7] [--workload W1]
+    python -m bench.normals [--entries 4194304] [--repeats 7] [--haar 512] [--workload W1]
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ def rates(entries: int, dtype: str, repeats: int) -> dict:
         chunked = time_calls(lambda: [fill(c, gen) for c in chunks], repeats)["median"]
         result[draws] = {"whole": entries / whole / 1e6, "chunked": entries / chunked / 1e6}
     return result
+
+
+def haar_times(n: int, repeats: int) -> dict:
+    """Median seconds of one n×n float32 Haar draw per draw version, in alternation, one BLAS thread."""
+    from initviz.draws import haar
+
+    calls = {draws: (lambda d=draws: haar((n, n), np.random.default_rng(0), np.dtype("float32"), d))
+             for draws in normals.DRAW_VERSIONS}
+    with threadpool_limits(limits=1, user_api="blas"):
+        return {d: t["median"] for d, t in time_interleaved(calls, repeats, warmup=1).items()}
 
 
 def _cpu_timed(fn):
@@ -78,6 +90,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.normals", description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=2 ** 22)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--haar", type=int, default=512, help="side of the Haar draws timed (0: none)")
     parser.add_argument("--workload", choices=tuple(WORKLOADS), default=None,
                         help="also time this workload's weight draws and propagate call with each draw version")
     args = parser.parse_args(argv)
@@ -91,6 +104,10 @@ def main(argv=None) -> int:
                 "numpy standard_normal (ziggurat)"
             print(f"  {dtype} draws={draws}: {r['whole']:6.0f} M/s in one call, {r['chunked']:6.0f} M/s in chunks "
                   f"of {SAMPLE_CHUNK_ENTRIES}  [{name}]")
+    if args.haar:
+        times = haar_times(args.haar, args.repeats)
+        print(f"  Haar {args.haar}×{args.haar} float32, one thread: " + ", ".join(
+            f"draws={d} {t * 1e3:.1f} ms" for d, t in times.items()) + f" ({times[1] / times[2]:.2f}×)")
     if args.workload:
         calls = workload_calls(args.workload)
         with threadpool_limits(limits=1, user_api="blas"):

@@ -393,8 +393,9 @@ class Law:
     def base(self, shape=None, seed=None, dtype="float64", draws: int = DEFAULT_DRAWS) -> np.ndarray:
         """One draw of the base distribution (see :attr:`base_key`) in ``dtype``, from ``seed``
         (an int, a SeedSequence, a Generator or None: :func:`initviz.as_generator`). ``draws``: the
-        draw version (:mod:`initviz.normals`) of the ``normal`` kind's standard normals; every other
-        kind draws as it always has, whatever the version."""
+        draw version (:mod:`initviz.normals`) of the ``normal`` kind's standard normals and of the
+        ``orthogonal`` and ``delta_orthogonal`` kinds' Gaussian and QR (:func:`initviz.draws.haar`);
+        every other kind draws as it always has, whatever the version."""
         shape = self._sample_shape(shape)
         dt = as_dtype(dtype)
         draws = check_draws(draws)
@@ -403,11 +404,11 @@ class Law:
         if kind in _IID:
             return chunked(self._fill(dt, draws), shape, gen, dt)
         if kind == "orthogonal":
-            return haar(shape, gen, dt)
+            return haar(shape, gen, dt, draws)
         if kind == "sparse":
             return sparse_pattern(shape, math.ceil(self.sparsity * shape[0]), gen, dt)
         if kind == "delta_orthogonal":
-            return delta_orthogonal(shape, gen, dt)
+            return delta_orthogonal(shape, gen, dt, draws)
         return deterministic_pattern(kind, shape, self.groups, dt)
 
     def _fill(self, dt: np.dtype, draws: int = DEFAULT_DRAWS):
@@ -452,7 +453,7 @@ class Law:
         ``shape`` defaults to the law's own; shape-dependent kinds (orthogonal, eye, dirac, sparse)
         accept only that shape. ``seed``: an int, a SeedSequence, a Generator or None (see
         :func:`initviz.as_generator`; ``rng=`` is its deprecated name). ``draws``: the draw version
-        of a normal law's draws (:mod:`initviz.normals`; 1, the default, is numpy's ziggurat).
+        of a normal or orthogonal law's draws (:mod:`initviz.normals`; 1, the default, is numpy's ziggurat).
         """
         out = self.base(shape, seed, dtype, draws)
         out *= out.dtype.type(self.scale)

@@ -9,7 +9,9 @@ version 1, the numbers initviz has always drawn.
 * **Version 2** — float32: Box–Muller on numpy's float32 uniforms (:func:`fill_box_muller`), about
   twice as fast as the float32 ziggurat on one thread (``python -m bench.normals``); float64: the
   ziggurat, exactly version 1's numbers (Box–Muller on numpy's float64 ``log``/``cos``/``sin`` is about
-  half as fast as numpy's float64 ziggurat, so it gains nothing there).
+  half as fast as numpy's float64 ziggurat, so it gains nothing there). An orthogonal (Haar) draw in
+  float32 takes its Gaussian from these normals and its QR in float32 LAPACK, as torch does for a
+  float32 tensor, where version 1 factors in float64 (:func:`initviz.draws.haar`).
 
 **The law of a version-2 float32 draw.** ``out`` (n entries, flat) is filled in blocks of
 :data:`BLOCK_ENTRIES` consecutive entries, in order, from one generator. A block of k entries takes
@@ -107,7 +109,7 @@ def describe(draws: int) -> str:
     """The draw version in words, for a page's summary and an export's caption."""
     if draws == 1:
         return "draws v1 (numpy's ziggurat)"
-    return f"draws v2 (float32: Box–Muller, |z| ≤ {MAX_ABS_Z:.3f}; float64: numpy's ziggurat)"
+    return f"draws v2 (float32: Box–Muller, |z| ≤ {MAX_ABS_Z:.3f}, float32 QR; float64: numpy's ziggurat)"
 
 
 def standard_normal(gen: np.random.Generator, shape, dtype, draws: int = DEFAULT_DRAWS) -> np.ndarray:

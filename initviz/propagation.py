@@ -381,8 +381,9 @@ def propagate(net: Network, batch: int = 256, seed: int = 0, dtype="float32", n_
     normals — the inputs, the backward probe and the weights and biases of normal laws (``normal``,
     ``xavier_normal``, ``kaiming_normal``, …; :mod:`initviz.normals`): 1 (the default) is numpy's
     ziggurat, the numbers every earlier release drew; 2 draws float32 normals about twice as fast
-    (Box–Muller, |z| ≤ 5.77) and float64 ones as version 1. Other laws (truncated normal, uniform,
-    orthogonal, …) draw the same numbers in every version. ``progress``: called as ``progress(done,
+    (Box–Muller, |z| ≤ 5.77) and float32 orthogonal weights from them by a float32 QR
+    (:func:`initviz.draws.haar`), float64 ones as version 1. Other laws (truncated normal, uniform,
+    …) draw the same numbers in every version. ``progress``: called as ``progress(done,
     total)`` between layers; True stops the run as its deadline would ("Deadline and progress" in the
     module docstring).
 

@@ -68,6 +68,25 @@ def test_the_runs_of_a_compared_view_are_submitted_at_once_and_a_kept_run_is_not
     assert [init for kind, init in events if kind == "submit"] == ["kaiming_normal"]  # the others are kept
 
 
+def test_the_longest_run_of_a_compared_view_is_submitted_first(monkeypatch):
+    """Runs go to the pool longest first by their model (:func:`.links.propagation.run_seconds`): at
+    width 512 an orthogonal run's QRs (~10 normal draws per entry) outweigh the others' sampling, so it
+    starts first rather than after the page's other schemes on two workers."""
+    submitted, submit = [], workers.submit
+    seed = 5150517  # a seed no other test caches
+
+    def recording(fn, *args, **kwargs):
+        if fn is propagate and kwargs["seed"] == seed:
+            submitted.append(args[0].init)
+        return submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(workers, "submit", recording)
+    link = {"seed": str(seed), "depth": "4", "width": "512", "batch": "16", "compare": "kaiming_normal,orthogonal"}
+    at = open_page("propagation", link)
+    assert submitted == ["orthogonal", "xavier_normal", "kaiming_normal"]  # then the page's order
+    assert len(chart(at, "act_var")["data"]) > 0
+
+
 class StoppedCall:
     """A worker call that Cancel stopped: what :class:`initviz.ui.workers.Call` then answers."""
 

@@ -1,6 +1,7 @@
 """Draw version 2's float32 normals (initviz.normals): the stated law (KS, moments, pair
 independence, the construction from numpy's uniforms), its tail bound, determinism, and which calls
-each version makes.
+each version makes; and its orthogonal draws (initviz.draws.haar): the QR factor of its Gaussian,
+Haar, kept apart from version 1's.
 
 Statistical checks use fixed seeds. Tolerances: KS at α = 1e-3 (the test fails when p < 1e-3; the
 grid of 2²⁴ uniforms and float32 rounding move the distribution function by ~1e-7, far below the
@@ -123,3 +124,64 @@ def test_a_draw_version_that_is_not_one_names_draws(bad):
         normals.check_draws(bad)
     with pytest.raises(InitvizError, match="`draws`"):
         Law("normal").sample((3,), seed=0, draws=bad)
+
+
+# --- orthogonal draws (initviz.draws.haar) ------------------------------------------------------
+
+def _haar(shape, seed, dtype, draws):
+    from initviz.draws import haar
+    return haar(shape, np.random.default_rng(seed), np.dtype(dtype), draws)
+
+
+@pytest.mark.parametrize("shape", [(512, 512), (300, 100), (100, 300)])
+def test_a_version_2_orthogonal_draw_is_the_q_factor_of_the_version_2_gaussian(shape):
+    """Version 2 in float32: Q of the QR of the version-2 Gaussian A (rows < cols: of Aᵀ), the R with
+    a positive diagonal — the unique such factorisation, so QᵀA is upper triangular with a positive
+    diagonal and QᵀQ = I. Tolerances: Householder QR in float32 (unit roundoff u = 2⁻²⁴·2) is backward
+    stable with errors γ_{ck} (Higham 2002, Thm 19.4): |QᵀQ − I| ≤ k·u and the strict lower part
+    of QᵀA ≤ k·u·max‖a_j‖, k the smaller side (measured 30–70× below both)."""
+    q = _haar(shape, 1, "float32", 2)
+    a = standard_normal(np.random.default_rng(1), shape, "float32", draws=2)
+    assert q.dtype == F32 and q.shape == shape
+    q, a = (q.T, a.T) if shape[0] < shape[1] else (q, a)
+    q, a = q.astype(float), a.astype(float)
+    k = q.shape[1]
+    np.testing.assert_allclose(q.T @ q, np.eye(k), rtol=0, atol=k * EPS32)
+    r = q.T @ a
+    assert np.abs(np.tril(r, -1)).max() <= k * EPS32 * np.linalg.norm(a, axis=0).max()
+    assert np.diagonal(r).min() > 0
+
+
+def test_a_version_2_orthogonal_draw_is_haar():
+    """Haar on O(3): a coordinate of a column is uniform on [−1, 1] (Archimedes), mean 0 with SE
+    √(1/3/n); KS at α = 1e-3 as above."""
+    rng = np.random.default_rng(8)
+    q00 = np.array([_haar((3, 3), rng, "float32", 2)[0, 0] for _ in range(3000)], dtype=float)
+    assert abs(q00.mean()) < Z * math.sqrt(1 / 3 / q00.size)
+    assert stats.kstest(q00, stats.uniform(-1, 2).cdf).pvalue > 1e-3
+
+
+def test_version_1_orthogonal_draws_are_numpys_qr_and_version_2_changes_only_float32():
+    """Version 1 is numpy's normals and numpy's QR, the very calls (so every existing link keeps its
+    numbers); version 2 changes float32 draws only (float64 is version 1's)."""
+    gen = np.random.default_rng(2)
+    q, r = np.linalg.qr(gen.standard_normal((40, 30), dtype=F32))
+    want = q * np.where(np.diagonal(r) < 0, -1, 1).astype(F32)
+    np.testing.assert_array_equal(_haar((40, 30), 2, "float32", 1), want)
+    np.testing.assert_array_equal(_haar((40, 30), 2, "float64", 2), _haar((40, 30), 2, "float64", 1))
+    assert not np.allclose(_haar((40, 30), 2, "float32", 2), want, atol=1e-3)
+    np.testing.assert_array_equal(_haar((40, 30), 2, "float32", 2), _haar((40, 30), 2, "float32", 2))
+
+
+def test_a_networks_kept_orthogonal_draws_are_kept_per_draw_version():
+    """Propagation keeps Haar bases per (seed, layer, shape, dtype): a version-2 view never reads a
+    version-1 base or the reverse — each gets the draw of its own version."""
+    from initviz import Network
+    from initviz.engine.run import draw_layer
+    from initviz.rng import ROLE_WEIGHTS, stream
+
+    net = Network.mlp(input_dim=16, widths=[16, 16], activation="tanh", init="orthogonal")
+    law = net.weight_law(2)
+    for draws in (1, 2, 1):
+        W, _ = draw_layer(net, 11, 0, 2, np.dtype(F32), draws)
+        np.testing.assert_array_equal(W, law.sample((16, 16), stream(11, 0, ROLE_WEIGHTS, 2), "float32", draws))

@@ -86,18 +86,20 @@ _haar_cache: OrderedDict = OrderedDict()
 _haar_lock = threading.Lock()
 
 
-def _haar_base(law, shape: tuple[int, int], seed: int, rep: int, layer: int, dtype: np.dtype) -> np.ndarray:
-    """The Haar matrix of ``stream(seed, rep, ROLE_WEIGHTS, layer)`` for ``shape`` (read-only): a QR
+def _haar_base(law, shape: tuple[int, int], seed: int, rep: int, layer: int, dtype: np.dtype,
+               draws: int) -> np.ndarray:
+    """The Haar matrix of ``stream(seed, rep, ROLE_WEIGHTS, layer)`` for ``shape`` in draw version
+    ``draws`` (read-only): a QR
     computed once and kept (:data:`HAAR_CACHE_BYTES`), since views that differ in anything but the
     weights — the batch, the inputs, the other schemes compared, a slider moved back — draw the same
     orthogonal W again. The same stream gives the same numbers, so a kept base is the fresh one."""
-    key = (seed, rep, layer, shape, np.dtype(dtype).str)
+    key = (seed, rep, layer, shape, np.dtype(dtype).str, draws)
     with _haar_lock:
         base = _haar_cache.get(key)
         if base is not None:
             _haar_cache.move_to_end(key)
             return base
-    base = law.base(shape, stream(seed, rep, ROLE_WEIGHTS, layer), dtype)
+    base = law.base(shape, stream(seed, rep, ROLE_WEIGHTS, layer), dtype, draws)
     base.setflags(write=False)
     with _haar_lock:
         _haar_cache[key] = base
@@ -109,13 +111,13 @@ def _haar_base(law, shape: tuple[int, int], seed: int, rep: int, layer: int, dty
 def draw_layer(net, seed: int, rep: int, layer: int, dtype: np.dtype, draws: int = DEFAULT_DRAWS):
     """(W_l, b_l) of repeat ``rep`` under ``seed``: W_l from ``stream(seed, rep, ROLE_WEIGHTS, l)``,
     b_l from ``stream(seed, rep, ROLE_BIASES, l)`` (None for a zero bias), normal laws in draw version
-    ``draws`` (:mod:`initviz.normals`). Propagation draws its networks with it, and
+    ``draws`` (:mod:`initviz.normals`; orthogonal laws too). Propagation draws its networks with it, and
     :func:`initviz.train` starts from the same weights. An orthogonal W is its gain times a kept Haar
     basis (:func:`_haar_base`); every other law is drawn afresh."""
     out, fan_in = net.shapes[layer - 1]
     law = net.weight_law(layer)
     if law.kind == "orthogonal":
-        W = law.transform(_haar_base(law, (out, fan_in), seed, rep, layer, dtype))
+        W = law.transform(_haar_base(law, (out, fan_in), seed, rep, layer, dtype, draws))
     else:
         W = law.sample((out, fan_in), stream(seed, rep, ROLE_WEIGHTS, layer), dtype, draws)
     bias_law = net.bias_law(layer)

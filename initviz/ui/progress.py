@@ -65,6 +65,9 @@ class Job:
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     units: int = 0
+    seconds: float = 0.0
+    """Modelled seconds of the call: a step's calls are submitted longest first (equal ones in their
+    order), so that on fewer workers than calls the longest does not start last."""
 
 
 def truncated(result) -> bool:
@@ -177,7 +180,9 @@ class View:
     def _compute(self, index: int, jobs: Sequence[Job], timeout: float, label, partial) -> list:
         """Every job of step ``index`` submitted at once, then watched (a long view: bar, Cancel, the
         calls kept in the session) or waited for under the spinner."""
-        calls = [workers.submit(job.fn, *job.args, timeout=timeout, channel=self.long, **job.kwargs) for job in jobs]
+        submitted = {k: workers.submit(jobs[k].fn, *jobs[k].args, timeout=timeout, channel=self.long, **jobs[k].kwargs)
+                     for k in sorted(range(len(jobs)), key=lambda k: -jobs[k].seconds)}
+        calls = [submitted[k] for k in range(len(jobs))]
         if not self.long:
             with st.spinner(self.spinner):
                 return _collect(calls)

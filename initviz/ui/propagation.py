@@ -101,7 +101,8 @@ def regime(net: Network, pred: mf.Prediction) -> str:
 
 def runs_of(settings: links.Settings) -> charts.Runs:
     """Every run of the view (see :class:`.propagation_charts.Runs`), as its run plan (:func:`.links.propagation.runs`) says:
-    those not kept computed at once, spread over the workers (:meth:`.progress.View.each`) — with a
+    those not kept computed at once, spread over the workers longest first (:meth:`.progress.View.each`,
+    :func:`.links.propagation.run_seconds`) — with a
     progress bar and Cancel when the view is long (:mod:`.progress`); a cancelled view has what its
     runs computed until then."""
     out = charts.Runs()
@@ -111,8 +112,8 @@ def runs_of(settings: links.Settings) -> charts.Runs:
     key = ("propagation", tuple((net, tuple(sorted(args.items()))) for net, args in calls))
     seconds = plan.propagation_seconds(settings) / min(workers.WORKERS, len(calls))  # the runs go at once
     with progress.View(key, seconds, "Propagating through the network…") as view:
-        items = [(simulate, dict(net=net, **args), progress.Job(propagate, (net,), args, _passes(net, args)))
-                 for net, args in calls]
+        items = [(simulate, dict(net=net, **args), progress.Job(propagate, (net,), args, _passes(net, args), cost))
+                 for (net, args), cost in zip(calls, plan.run_seconds(settings))]
         first, args = calls[0]  # every run of a view has the same depth, seeds and passes (the schemes differ)
         label = partial(_where, first.depth, args["n_seeds"], args["backward"])
         for run, (net, _), result in zip(planned, calls, view.each(0, items, timeout=timeout, label=label)):

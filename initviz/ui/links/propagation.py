@@ -272,15 +272,28 @@ forward (1.1), 256×1000 at batch 64 with backward 9.4 s (6.3) — within a fact
 view of a second from one of a tenth."""
 
 
-def propagation_seconds(settings: Mapping[str, Any]) -> float:
-    """Modelled seconds of a Propagation view on one core: (multiply–adds × :data:`SECONDS_PER_MAC` +
-    activation entries × :data:`SECONDS_PER_ACTIVATION` + layers × :data:`SECONDS_PER_LAYER`) over
-    every run, × :data:`BACKWARD_FACTOR` when the view needs the backward pass."""
-    cost = propagation_cost(settings)
+SECONDS_PER_DRAW = 8.0e-9
+"""One weight draw of unit cost (``limits.draw_cost``: a standard normal) on one core: numpy's ziggurat
+draws ~120 M float32 normals a second (``python -m bench.normals``); a 512² Haar draw (16.8 ms there)
+models at 22 ms."""
+
+
+def run_seconds(settings: Mapping[str, Any], sampling: bool = True) -> list[float]:
+    """Modelled seconds of each run of the view (:func:`runs`) on one core: (multiply–adds ×
+    :data:`SECONDS_PER_MAC` + activation entries × :data:`SECONDS_PER_ACTIVATION` + layers ×
+    :data:`SECONDS_PER_LAYER`) × :data:`BACKWARD_FACTOR` when the view needs the backward pass, plus
+    with ``sampling`` the weight draws × :data:`SECONDS_PER_DRAW` (draw version 1's costs: an
+    orthogonal run's QRs can outweigh its products, which orders the runs longest first)."""
     per_layer = SECONDS_PER_LAYER["residual" if is_residual(settings) else "mlp"]
-    forward = (cost["page_macs"] * SECONDS_PER_MAC + cost["page_activations"] * SECONDS_PER_ACTIVATION
-               + cost["page_layers"] * per_layer)
-    return forward * (BACKWARD_FACTOR if needs_backward(settings) else 1.0)
+    factor = BACKWARD_FACTOR if needs_backward(settings) else 1.0
+    return [(c.macs * SECONDS_PER_MAC + c.activations * SECONDS_PER_ACTIVATION + layers * per_layer) * factor
+            + (c.weight_draws * SECONDS_PER_DRAW if sampling else 0.0) for c, layers in _run_costs(settings)]
+
+
+def propagation_seconds(settings: Mapping[str, Any]) -> float:
+    """Modelled seconds of a Propagation view on one core: :func:`run_seconds` of every run, without
+    the sampling (the model was fitted on normal draws, where the products dominate)."""
+    return math.fsum(run_seconds(settings, sampling=False))
 
 
 def _excess(settings: Mapping[str, Any]) -> float:
@@ -431,9 +444,10 @@ _ARCH_PARAM = Param("arch", "choice", "mlp", "Architecture", options=ARCHITECTUR
 
 DRAWS_PARAM = Param("draws", "choice", str(DEFAULT_DRAWS), "Draws", options=tuple(map(str, DRAW_VERSIONS)),
                     labels=("v1: numpy's ziggurat", "v2: Box–Muller (float32, ~2× faster)"), widget="radio",
-                    help="which sampler draws the normals (inputs, probe, normal weights and biases): v1, the one "
-                    "every link made before draw versions used (a link without `draws` is v1, so it keeps its "
-                    "numbers); v2, Box–Muller on float32 uniforms, |z| ≤ 5.77 (float64 draws are v1's in both)")
+                    help="which sampler draws the normals (inputs, probe, normal and orthogonal weights, biases): "
+                    "v1, the one every link made before draw versions used (a link without `draws` is v1, so it "
+                    "keeps its numbers); v2, Box–Muller on float32 uniforms, |z| ≤ 5.77, and orthogonal weights "
+                    "by a float32 QR as torch computes it (float64 draws are v1's in both)")
 """The draw version of a Propagation view (:mod:`initviz.normals`); absent from a link, version 1."""
 
 
