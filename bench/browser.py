@@ -1,7 +1,8 @@
 """Browser-side figures: the real app (``streamlit run app.py``) in Debian's Chromium, via Playwright.
 
 For each page (default: Propagation, Geometry and Training, at their default settings, and
-``compare4``, four schemes compared on a local instance, :data:`LOCAL_VIEWS`):
+``compare4``, four schemes compared on a local instance, :data:`LOCAL_VIEWS`, in draw version 1 and,
+as ``compare4_v2``, 2):
 
 * **first chart** — from ``page.goto(<page URL>)`` to the first ``[data-testid=stPlotlyChart]
   .js-plotly-plot`` whose plotly ``_fullData`` exists (a drawn chart). The first load after the
@@ -44,11 +45,14 @@ CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 """Chromium flags of PLATFORM.md."""
-PAGES = ("propagation", "geometry", "training", "compare4")
-LOCAL_VIEWS = {"compare4": "propagation?depth=30&width=512&activation=relu&scheme=kaiming_normal"
-                           "&kaiming_normal_nonlinearity=relu&compare=xavier_normal,orthogonal,lecun_normal&batch=128"}
+PAGES = ("propagation", "geometry", "training", "compare4", "compare4_v2")
+_COMPARE4 = ("propagation?depth=30&width=512&activation=relu&scheme=kaiming_normal"
+             "&kaiming_normal_nonlinearity=relu&compare=xavier_normal,orthogonal,lecun_normal&batch=128")
+LOCAL_VIEWS = {"compare4": _COMPARE4, "compare4_v2": _COMPARE4 + "&draws=2"}
 """Views measured on a server with local limits (``INITVIZ_LIMITS=local``: a hosted one offers choices
-instead of computing them), by name: issue 17's four schemes on the 30-layer width-512 preset."""
+instead of computing them), by name: issue 17's four schemes on the 30-layer width-512 preset, with the
+draws of every existing link (version 1) and with the faster draws a user can choose (``draws=2``:
+Box–Muller normals, float32 QR for the orthogonal scheme)."""
 CONTROL = "seed"
 """The control changed for the redraw measurement (a number input every page has)."""
 CHART = "[data-testid=stPlotlyChart] .js-plotly-plot"
