@@ -18,6 +18,9 @@ as ``compare4_v2``, 2):
   from its end to the redrawn chart; and to the **first new chart**, the first animation frame at
   which any chart holds new data, the script running or not (a view that computes for long draws
   its partial curves while it runs: issue 13's "first curve points on screen").
+* **CPU per redraw** — user + system seconds over the redraws, per redraw, of Chromium's processes
+  (command name ``chrom…``) and of the app (the server and its worker pool: the server's process
+  tree), from ``/proc`` (Linux): on a machine where both share the cores, what a redraw costs each side.
 * **bytes per chart** — every websocket frame the server sent during the cold load, decoded as a
   Streamlit ``ForwardMsg``; for each ``plotly_chart`` element the frame's size in bytes (the
   figure JSON ``spec`` plus protobuf framing; Streamlit does not compress its websocket by
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -162,8 +166,36 @@ def _redraws(page, changes: int) -> list[list[float]]:
     return out
 
 
-def measure_page(browser, base: str, path: str, loads: int, changes: int) -> dict:
-    """Loads (cold, then warm), bytes per chart of the cold load, and redraws of one page."""
+def process_cpu(root_pid: int) -> dict[str, float]:
+    """CPU seconds so far (user + system, ``/proc/<pid>/stat``) of Chromium's processes and of the app:
+    process ``root_pid`` and its descendants. Processes that end meanwhile drop out of the sums."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent, cpu, chromium = {}, {}, set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # ended while listed
+            continue
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        pid = int(entry.name)
+        parent[pid], cpu[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / tick
+        if name.lower().startswith("chrom"):
+            chromium.add(pid)
+
+    def in_app(pid: int) -> bool:
+        while pid > 1:
+            if pid == root_pid:
+                return True
+            pid = parent.get(pid, 0)
+        return False
+    return {"browser": sum(cpu[p] for p in chromium), "app": sum(t for p, t in cpu.items() if in_app(p))}
+
+
+def measure_page(browser, base: str, path: str, loads: int, changes: int, app_pid: int) -> dict:
+    """Loads (cold, then warm), bytes per chart of the cold load, redraws of one page and the CPU
+    they cost Chromium and the app (``app_pid``: the server)."""
     context = browser.new_context(viewport=VIEWPORT)
     try:
         url = f"{base}/{path}"
@@ -176,7 +208,9 @@ def measure_page(browser, base: str, path: str, loads: int, changes: int) -> dic
             shell, seconds, _, page = _load(context, url)
             warm.append(seconds)
             shells.append(shell)
+        before = process_cpu(app_pid)
         phases = _redraws(page, changes)
+        after = process_cpu(app_pid)
     finally:
         context.close()
     sizes = [c["frame_bytes"] for c in charts]
@@ -186,6 +220,7 @@ def measure_page(browser, base: str, path: str, loads: int, changes: int) -> dic
             "first_chart_median_s": statistics.median(warm) if warm else first,
             "control": CONTROL, "redraw_s": redraw, "redraw_median_s": statistics.median(redraw),
             "first_new_chart_median_s": statistics.median(p[4] for p in phases),
+            "cpu_per_redraw_s": {side: (after[side] - before[side]) / changes for side in after},
             "redraw_phases_median_s": {name: statistics.median(p[i] for p in phases)
                                        for i, name in enumerate(("to_script_start", "script", "after_script"), 1)},
             "charts": len(charts), "chart_bytes": charts, "max_chart_bytes": max(sizes, default=0),
@@ -215,7 +250,8 @@ def measure(quick: bool = False, pages=PAGES) -> dict:
             try:
                 for name in chosen:
                     try:
-                        out["pages"][name] = measure_page(browser, server.base, views[name], LOADS[mode], CHANGES[mode])
+                        out["pages"][name] = measure_page(browser, server.base, views[name], LOADS[mode], CHANGES[mode],
+                                                              server.proc.pid)
                     except PlaywrightError as exc:
                         out["pages"][name] = {"error": str(exc).splitlines()[0]}
             finally:

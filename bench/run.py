@@ -643,12 +643,13 @@ def report(results: dict) -> str:
             if "error" in e:
                 lines.append(f"  {page}: ERROR {e['error']}")
                 continue
-            phases = e["redraw_phases_median_s"]
+            phases, cpu = e["redraw_phases_median_s"], e["cpu_per_redraw_s"]
             lines.append(f"  {page}: app shell {_fmt_s(e['shell_median_s'])}; first chart {_fmt_s(e['first_chart_cold_s'])} "
                          f"cold, {_fmt_s(e['first_chart_median_s'])} warm (median); redraw after `{e['control']}` {_fmt_s(e['redraw_median_s'])} median "
                          f"({', '.join(_fmt_s(t) for t in e['redraw_s'])}; phases: to script start "
                          f"{_fmt_s(phases['to_script_start'])}, script {_fmt_s(phases['script'])}, after "
-                         f"{_fmt_s(phases['after_script'])}; first new chart {_fmt_s(e['first_new_chart_median_s'])}); "
+                         f"{_fmt_s(phases['after_script'])}; first new chart {_fmt_s(e['first_new_chart_median_s'])}; "
+                         f"CPU per redraw: Chromium {_fmt_s(cpu['browser'])}, app {_fmt_s(cpu['app'])}); "
                          f"{e['charts']} charts, "
                          f"largest {e['max_chart_bytes'] / 1024:.1f} KB, total {e['total_chart_bytes'] / 1024:.1f} KB")
     lines += ["", "targets (issues 5, 13)" + (" — machine busy, see the warning above" if warning else "")]
